@@ -1,0 +1,3 @@
+module github.com/gopmdk/pmdk/core
+
+go 1.26.0

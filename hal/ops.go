@@ -1,0 +1,53 @@
+package hal
+
+// FlushRange writes back the cache lines covering b with k's flush
+// instruction. It does not fence: call [Kernels.Fence] before relying on the
+// data being persistent.
+func (k *Kernels) FlushRange(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	flushRange(k.flush, b)
+}
+
+// Fence waits until all earlier flushes and non-temporal stores of this
+// goroutine's thread have reached the persistence domain (SFENCE).
+func (k *Kernels) Fence() { fence() }
+
+// Memmove copies src into dst[:len(src)] with memmove semantics (the two may
+// overlap) and makes the copy persistent: non-temporal stores from
+// [Kernels.MovntThreshold] bytes on (or as flags ask), temporal stores and a
+// flush below it. MemNoFlush skips the flush, MemNoDrain the final fence.
+// It panics if dst is shorter than src.
+func (k *Kernels) Memmove(dst, src []byte, flags MemFlags) {
+	if len(dst) < len(src) {
+		panic("hal: Memmove: dst shorter than src")
+	}
+	memmove(k, dst[:len(src)], src, flags)
+	if flags&MemNoDrain == 0 {
+		fence()
+	}
+}
+
+// Memset fills dst with c and makes it persistent, with the same rules as
+// [Kernels.Memmove].
+func (k *Kernels) Memset(dst []byte, c byte, flags MemFlags) {
+	memset(k, dst, c, flags)
+	if flags&MemNoDrain == 0 {
+		fence()
+	}
+}
+
+// useNonTemporal reports whether a copy of n bytes uses non-temporal stores.
+func (k *Kernels) useNonTemporal(n int, flags MemFlags) bool {
+	if k.move == MoveGeneric || flags&MemNoFlush != 0 {
+		return false
+	}
+	switch {
+	case flags&(MemNonTemporal|MemWC) != 0:
+		return true
+	case flags&(MemTemporal|MemWB) != 0:
+		return false
+	}
+	return n >= k.threshold
+}

@@ -1,0 +1,45 @@
+package hal
+
+import (
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The portable kernels. They are the reference the assembly kernels are
+// tested against, and the whole implementation where there is no assembly.
+
+// memmoveGeneric copies with temporal stores, then flushes dst.
+func memmoveGeneric(k *Kernels, dst, src []byte, flags MemFlags) {
+	copy(dst, src)
+	if flags&MemNoFlush == 0 {
+		flushRange(k.flush, dst)
+	}
+}
+
+// memsetGeneric fills with temporal stores, then flushes dst.
+func memsetGeneric(k *Kernels, dst []byte, c byte, flags MemFlags) {
+	for i := range dst {
+		dst[i] = c
+	}
+	if flags&MemNoFlush == 0 {
+		flushRange(k.flush, dst)
+	}
+}
+
+var pageSize = uintptr(os.Getpagesize())
+
+// msyncRange writes back the pages covering b. b must lie in a file mapping;
+// on anonymous memory msync succeeds and does nothing, which is the right
+// answer there too.
+func msyncRange(b []byte) error {
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	aligned := start &^ (pageSize - 1)
+	n := uintptr(len(b)) + (start - aligned)
+	_, _, errno := unix.Syscall(unix.SYS_MSYNC, aligned, n, unix.MS_SYNC)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
