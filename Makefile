@@ -1,0 +1,51 @@
+# gopmdk: one target per job. `make test` is what CI runs (through .ci/run).
+GO      ?= go
+ROOT    := github.com/gopmdk/pmdk
+MODULES := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\.\/\(.*\)".*/\1/p')
+PKGS    := $(foreach m,$(MODULES),$(ROOT)/$(m)/...)
+# Packages where goroutines meet: run under the race detector.
+RACE_PKGS := $(filter-out $(ROOT)/tools/...,$(PKGS))
+FUZZTIME ?= 10s
+BENCHTIME ?= 200ms
+
+.PHONY: test lint vet unit race purego halalone deps fuzz bench demo conformance-full
+
+test: lint vet deps unit race purego halalone
+
+lint:
+	@bad=$$(git ls-files '*.go' | xargs -r gofmt -l); \
+	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+	GOARCH=arm64 $(GO) vet $(PKGS)
+	$(GO) vet -tags purego $(PKGS)
+
+deps:
+	@scripts/check-deps
+
+unit:
+	$(GO) test -count=1 $(PKGS)
+
+race:
+	$(GO) test -count=1 -race -short $(RACE_PKGS)
+
+purego:
+	$(GO) test -count=1 -short -tags purego $(PKGS)
+
+# hal stands alone: it must build and pass outside the workspace.
+halalone:
+	GOWORK=off $(GO) -C hal test -count=1 -short ./...
+
+# Short fuzz runs of every Fuzz target, one at a time (go test allows one -fuzz per package).
+fuzz:
+	@scripts/fuzz-all $(FUZZTIME) $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
+
+conformance-full:
+	CONFORMANCE_FULL=1 $(GO) test -count=1 -timeout 60m $(ROOT)/conformance/...
+
+demo:
+	$(GO) run $(ROOT)/tools/cmd/gopmdk-demo
