@@ -1,3 +1,10 @@
 module github.com/gopmdk/pmdk/core
 
 go 1.26.0
+
+require (
+	github.com/gopmdk/pmdk/hal v0.0.0
+	golang.org/x/sys v0.50.0
+)
+
+replace github.com/gopmdk/pmdk/hal => ../hal

@@ -43,3 +43,12 @@ func msyncRange(b []byte) error {
 	}
 	return nil
 }
+
+// Msync writes back the pages of a file mapping that cover b (msync(2) with
+// MS_SYNC). It is the persist path of a page-cache mapping.
+func Msync(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return msyncRange(b)
+}
