@@ -5,6 +5,10 @@ MODULES := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\.\/\(.*\)".
 PKGS    := $(foreach m,$(MODULES),$(ROOT)/$(m)/...)
 # Packages where goroutines meet: run under the race detector.
 RACE_PKGS := $(filter-out $(ROOT)/tools/...,$(PKGS))
+# The C peer (cgo against Debian's PMDK) for interop tests and benchmarks,
+# when its headers are installed (.ci/run installs them).
+CPEER   := $(shell test -e /usr/include/libpmem.h -a -e /usr/include/libpmemlog.h -a -e /usr/include/libpmemblk.h && echo cpeer)
+SHELL   := /bin/bash
 FUZZTIME ?= 10s
 BENCHTIME ?= 200ms
 
@@ -24,11 +28,13 @@ vet:
 deps:
 	@scripts/check-deps
 
+# -v output is filtered to failures, package results and the TestInterop/TestCrash
+# verdicts, so the log shows that those ran (or why they skipped).
 unit:
-	$(GO) test -count=1 $(PKGS)
+	set -o pipefail; $(GO) test -count=1 -v -tags "$(CPEER)" $(PKGS) 2>&1 | scripts/test-summary
 
 race:
-	$(GO) test -count=1 -race -short $(RACE_PKGS)
+	$(GO) test -count=1 -race -short -tags "$(CPEER)" $(RACE_PKGS)
 
 purego:
 	$(GO) test -count=1 -short -tags purego $(PKGS)
@@ -42,7 +48,7 @@ fuzz:
 	@scripts/fuzz-all $(FUZZTIME) $(PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -tags "$(CPEER)" $(PKGS)
 
 conformance-full:
 	CONFORMANCE_FULL=1 $(GO) test -count=1 -timeout 60m $(ROOT)/conformance/...
