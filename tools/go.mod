@@ -1,0 +1,14 @@
+module github.com/gopmdk/pmdk/tools
+
+go 1.26.0
+
+require (
+	github.com/gopmdk/pmdk/core v0.0.0
+	github.com/gopmdk/pmdk/hal v0.0.0
+)
+
+require golang.org/x/sys v0.50.0 // indirect
+
+replace github.com/gopmdk/pmdk/core => ../core
+
+replace github.com/gopmdk/pmdk/hal => ../hal
