@@ -1,0 +1,281 @@
+package log
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/log/internal/layout"
+)
+
+// MinPoolSize is the smallest log pool in bytes (PMEMLOG_MIN_POOL, 2 MiB).
+const MinPoolSize = layout.MinPoolSize
+
+// Log is an open log pool: an append-only byte log whose appends are
+// atomic, as a PMEMlogpool of libpmemlog.
+//
+// Its methods may be called from several goroutines. Appends and Rewind are
+// serialized; Walk, the iterator of Chunks, Tell and NBytes share a read
+// lock, so they wait for a running append and an append waits for them, as
+// with C's rwlock.
+type Log struct {
+	mu       sync.RWMutex
+	m        *core.Map
+	data     []byte // the mapping; valid until close
+	start    uint64 // start_offset
+	end      uint64 // end_offset
+	write    uint64 // write_offset, mirrored from the mapping
+	readOnly bool
+	msync    bool // page-cache mapping: persist data with one msync, as C does
+	closed   bool
+	close    func() error // releases the pool or the mapping
+}
+
+// format writes the descriptor of an empty log into m (whose first page is
+// a pool header) and persists it, as log_descr_create does. C's run-time
+// fields after the descriptor are zeroed so the pool does not depend on
+// what was in the file.
+func format(m *core.Map) error {
+	b := m.Bytes()
+	size := layout.UsableSize(len(b))
+	if size < layout.MinPoolSize {
+		return fmt.Errorf("%w: %d bytes, minimum %d", ErrPoolTooSmall, size, layout.MinPoolSize)
+	}
+	layout.New(size).Encode(b)
+	clear(b[layout.RuntimeAt:layout.RuntimeEnd])
+	m.Persist(b[layout.DescOffset:layout.RuntimeEnd])
+	return nil
+}
+
+// attach validates the log descriptor in m and returns a Log on it. close
+// runs once when the Log is closed.
+func attach(m *core.Map, readOnly bool, close func() error) (*Log, error) {
+	b := m.Bytes()
+	d, err := layout.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if probs := d.Problems(layout.UsableSize(len(b))); len(probs) > 0 {
+		return nil, errors.Join(probs...)
+	}
+	return &Log{
+		m:        m,
+		data:     b,
+		start:    d.StartOffset,
+		end:      d.EndOffset,
+		write:    d.WriteOffset,
+		readOnly: readOnly,
+		msync:    m.Granularity() == core.GranularityPage,
+		close:    close,
+	}, nil
+}
+
+// Close releases the pool. Slices handed to Walk callbacks must not be used
+// afterwards. Close is idempotent.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	l.data = nil
+	if l.close != nil {
+		return l.close()
+	}
+	return nil
+}
+
+// NBytes returns the usable size of the log in bytes: the pool size less
+// the header and descriptor (pmemlog_nbyte).
+func (l *Log) NBytes() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return int64(l.end - l.start)
+}
+
+// Tell returns the current write point: the number of bytes in the log
+// (pmemlog_tell).
+func (l *Log) Tell() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return int64(l.write - l.start)
+}
+
+// ReadOnly reports whether the pool was opened read-only.
+func (l *Log) ReadOnly() bool { return l.readOnly }
+
+// Append adds buf to the end of the log atomically: after a crash the log
+// holds either all of buf or none of it (pmemlog_append). When Append
+// returns nil the data is persistent. It fails with [ErrNoSpace] when buf
+// does not fit, and [ErrReadOnly] on a read-only pool.
+func (l *Log) Append(buf []byte) error {
+	if l.readOnly {
+		return ErrReadOnly
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	w := l.write
+	n := uint64(len(buf))
+	if w >= l.end || n > l.end-w {
+		return ErrNoSpace
+	}
+	l.store(w, buf)
+	l.commit(w, w+n)
+	return nil
+}
+
+// Appendv adds the concatenation of bufs to the end of the log atomically,
+// as a single Append of all of them would (pmemlog_appendv).
+func (l *Log) Appendv(bufs ...[]byte) error {
+	if l.readOnly {
+		return ErrReadOnly
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	w := l.write
+	if w >= l.end {
+		return ErrNoSpace
+	}
+	var n uint64
+	for _, b := range bufs {
+		n += uint64(len(b))
+		if n > l.end-w {
+			return ErrNoSpace
+		}
+	}
+	at := w
+	for _, b := range bufs {
+		l.store(at, b)
+		at += uint64(len(b))
+	}
+	l.commit(w, at)
+	return nil
+}
+
+// store copies buf into the log space at off, flushing it on a pmem
+// mapping but not draining: commit drains once for the whole append.
+func (l *Log) store(off uint64, buf []byte) {
+	if len(buf) == 0 {
+		return
+	}
+	dst := l.data[off : off+uint64(len(buf))]
+	if l.msync {
+		copy(dst, buf)
+		return
+	}
+	l.m.Memcpy(dst, buf, core.MemNoDrain)
+}
+
+// commit makes the data in [from, to) persistent, then moves write_offset
+// to to and persists it: C's log_persist. Until the 8-byte write_offset is
+// durable, a crash leaves the log as it was.
+func (l *Log) commit(from, to uint64) {
+	if l.msync {
+		if to > from {
+			l.m.Persist(l.data[from:to])
+		}
+	} else {
+		l.m.Drain()
+	}
+	l.setWrite(to)
+}
+
+// setWrite stores and persists write_offset.
+func (l *Log) setWrite(off uint64) {
+	field := l.data[layout.WriteOffsetAt : layout.WriteOffsetAt+8]
+	binary.LittleEndian.PutUint64(field, off)
+	l.m.Persist(field)
+	l.write = off
+}
+
+// Rewind empties the log: the next append goes to its beginning
+// (pmemlog_rewind). Only write_offset changes; the old data stays in the
+// pool until overwritten.
+func (l *Log) Rewind() error {
+	if l.readOnly {
+		return ErrReadOnly
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.setWrite(l.start)
+	return nil
+}
+
+// Walk calls fn for each chunksize bytes of the log, from its beginning to
+// the write point, until fn returns false (pmemlog_walk). The last chunk may
+// be shorter. chunksize 0 calls fn once with the whole log (even when it is
+// empty), ignoring its result. buf points into the pool: it is valid only
+// during the call, and fn must not modify it nor call Append, Appendv or
+// Rewind on l (they would deadlock, as in C).
+func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
+	if chunksize < 0 {
+		return ErrInvalidArgument
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	if chunksize == 0 {
+		fn(l.data[l.start:l.write:l.write])
+		return nil
+	}
+	for off := l.start; off < l.write; off += uint64(chunksize) {
+		end := min(off+uint64(chunksize), l.write)
+		if !fn(l.data[off:end:end]) {
+			break
+		}
+	}
+	return nil
+}
+
+// Chunks returns an iterator over the log in chunks of chunksize bytes, as
+// Walk visits them; chunksize 0 yields the whole log as one chunk. An empty
+// log (or a closed one, or a negative chunksize) yields nothing. The read
+// lock is held while the loop runs, so its body must not append to l; each
+// chunk is valid only until the next iteration.
+func (l *Log) Chunks(chunksize int) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		if chunksize < 0 {
+			return
+		}
+		l.mu.RLock()
+		defer l.mu.RUnlock()
+		if l.closed {
+			return
+		}
+		step := uint64(chunksize)
+		if step == 0 {
+			step = l.write - l.start
+		}
+		for off := l.start; off < l.write; off += step {
+			end := min(off+step, l.write)
+			if !yield(l.data[off:end:end]) {
+				return
+			}
+		}
+	}
+}
+
+// Bytes returns a copy of the whole log content.
+func (l *Log) Bytes() ([]byte, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return nil, ErrClosed
+	}
+	return append([]byte(nil), l.data[l.start:l.write]...), nil
+}
