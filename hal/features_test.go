@@ -1,0 +1,76 @@
+package hal
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// cpuinfoFlags returns the flag set of the first CPU in /proc/cpuinfo.
+func cpuinfoFlags(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		t.Skipf("no /proc/cpuinfo: %v", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		key, val, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(key) == "flags" {
+			set := map[string]bool{}
+			for _, f := range strings.Fields(val) {
+				set[f] = true
+			}
+			return set
+		}
+	}
+	t.Skip("/proc/cpuinfo has no flags line")
+	return nil
+}
+
+// TestFeaturesMatchCPUInfo checks every detected flag against the kernel's
+// own decoding of CPUID. The kernel clears avx/avx512f when it does not
+// save their register state, which is what our OS check must find too.
+func TestFeaturesMatchCPUInfo(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("flags compared on linux/amd64 only")
+	}
+	flags := cpuinfoFlags(t)
+	f := CPU()
+	for _, c := range []struct {
+		name string
+		got  bool
+	}{
+		{"clflush", f.CLFLUSH}, {"clflushopt", f.CLFLUSHOPT}, {"clwb", f.CLWB},
+		{"sse2", f.SSE2}, {"avx", f.AVX}, {"avx2", f.AVX2}, {"avx512f", f.AVX512F},
+	} {
+		if c.got != flags[c.name] {
+			t.Errorf("%s: detected %v, /proc/cpuinfo says %v", c.name, c.got, flags[c.name])
+		}
+	}
+	t.Logf("CPU: %s", f)
+}
+
+func TestFeaturesCacheLine(t *testing.T) {
+	n := CPU().CacheLineSize
+	if n < 16 || n > 512 || n&(n-1) != 0 {
+		t.Fatalf("cache line size %d: want a power of two in [16, 512]", n)
+	}
+}
+
+func TestFeaturesString(t *testing.T) {
+	cases := []struct {
+		f    Features
+		want string
+	}{
+		{Features{CacheLineSize: 64}, "no flush or vector features, cache line 64 B"},
+		{Features{CLFLUSH: true, CLWB: true, AVX512F: true, CacheLineSize: 64}, "clflush clwb avx512f, cache line 64 B"},
+		{Features{CLFLUSH: true, CLFLUSHOPT: true, CLWB: true, SSE2: true, AVX: true, AVX2: true, AVX512F: true, CacheLineSize: 128},
+			"clflush clflushopt clwb sse2 avx avx2 avx512f, cache line 128 B"},
+	}
+	for _, c := range cases {
+		if got := c.f.String(); got != c.want {
+			t.Errorf("%#v.String() = %q, want %q", c.f, got, c.want)
+		}
+	}
+}
