@@ -2,21 +2,195 @@
 
 package hal
 
-import "sync/atomic"
+import "unsafe"
 
-// Placeholder until the assembly kernels land: same as ops_noasm.go.
+// The amd64 kernels: flush loops, SFENCE and the non-temporal bodies are in
+// flush_amd64.s, memmove_amd64.s and memset_amd64.s. This file splits each
+// copy into an unaligned head and tail (temporal stores, then flushed) and a
+// 64-byte-aligned body (non-temporal stores, which need no flush).
+
+// cacheLine is the flush granule and the alignment of non-temporal bodies.
+const cacheLine = 64
+
+//go:noescape
+func flushCLWB(p unsafe.Pointer, n uintptr)
+
+//go:noescape
+func flushCLFLUSHOPT(p unsafe.Pointer, n uintptr)
+
+//go:noescape
+func flushCLFLUSH(p unsafe.Pointer, n uintptr)
+
+func sfence()
+
+//go:noescape
+func ntCopyFwdSSE2(dst, src unsafe.Pointer, n uintptr)
+
+//go:noescape
+func ntCopyBwdSSE2(dst, src unsafe.Pointer, n uintptr)
+
+//go:noescape
+func ntCopyFwdAVX(dst, src unsafe.Pointer, n uintptr)
+
+//go:noescape
+func ntCopyBwdAVX(dst, src unsafe.Pointer, n uintptr)
+
+//go:noescape
+func ntCopyFwdAVX512(dst, src unsafe.Pointer, n uintptr)
+
+//go:noescape
+func ntCopyBwdAVX512(dst, src unsafe.Pointer, n uintptr)
+
+//go:noescape
+func ntSetSSE2(dst unsafe.Pointer, n uintptr, pat uint64)
+
+//go:noescape
+func ntSetAVX(dst unsafe.Pointer, n uintptr, pat uint64)
+
+//go:noescape
+func ntSetAVX512(dst unsafe.Pointer, n uintptr, pat uint64)
 
 func flushRange(kind FlushKind, b []byte) {
-	if kind == FlushNone {
+	if len(b) == 0 {
 		return
 	}
-	_ = msyncRange(b)
+	p, n := unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b))
+	switch kind {
+	case FlushCLWB:
+		flushCLWB(p, n)
+	case FlushCLFLUSHOPT:
+		flushCLFLUSHOPT(p, n)
+	case FlushCLFLUSH:
+		flushCLFLUSH(p, n)
+	case FlushMsync:
+		// An error means b is not a mapping: nothing to write back.
+		_ = msyncRange(b)
+	}
 }
 
-var fenceWord atomic.Uint64
+func fence() { sfence() }
 
-func fence() { fenceWord.Add(1) }
+// split returns the lengths of the temporal head (up to dst's next cache
+// line), the non-temporal body (whole lines) and the temporal tail of an
+// n-byte store at dst.
+func split(dst unsafe.Pointer, n int) (head, body, tail int) {
+	head = int(-uintptr(dst) & (cacheLine - 1))
+	if head > n {
+		head = n
+	}
+	body = (n - head) &^ (cacheLine - 1)
+	return head, body, n - head - body
+}
 
-func memmove(k *Kernels, dst, src []byte, flags MemFlags) { memmoveGeneric(k, dst, src, flags) }
+func memmove(k *Kernels, dst, src []byte, flags MemFlags) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	if !k.useNonTemporal(n, flags) {
+		copy(dst, src)
+		if flags&MemNoFlush == 0 {
+			flushRange(k.flush, dst)
+		}
+		return
+	}
+	d, s := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src))
+	head, body, tail := split(d, n)
+	// Walk backward when dst starts inside src, so no source byte is
+	// overwritten before it is read; the pieces go in the same order.
+	if uintptr(d) > uintptr(s) && uintptr(d)-uintptr(s) < uintptr(n) {
+		copy(dst[head+body:n], src[head+body:])
+		if body > 0 {
+			ntCopyBwd(k.move, unsafe.Add(d, head), unsafe.Add(s, head), uintptr(body))
+		}
+		copy(dst[:head], src[:head])
+	} else {
+		copy(dst[:head], src[:head])
+		if body > 0 {
+			ntCopyFwd(k.move, unsafe.Add(d, head), unsafe.Add(s, head), uintptr(body))
+		}
+		copy(dst[head+body:n], src[head+body:])
+	}
+	flushEdges(k.flush, dst[:n], head, body, tail)
+}
 
-func memset(k *Kernels, dst []byte, c byte, flags MemFlags) { memsetGeneric(k, dst, c, flags) }
+// flushEdges flushes what the temporal stores of a split copy left in the
+// cache. The msync path cannot tell non-temporal stores from dirty page
+// cache, so it writes back the whole range.
+func flushEdges(kind FlushKind, dst []byte, head, body, tail int) {
+	if kind == FlushMsync {
+		flushRange(kind, dst)
+		return
+	}
+	if head > 0 {
+		flushRange(kind, dst[:head])
+	}
+	if tail > 0 {
+		flushRange(kind, dst[head+body:])
+	}
+}
+
+func ntCopyFwd(m MoveKind, dst, src unsafe.Pointer, n uintptr) {
+	switch m {
+	case MoveAVX512F:
+		ntCopyFwdAVX512(dst, src, n)
+	case MoveAVX:
+		ntCopyFwdAVX(dst, src, n)
+	default:
+		ntCopyFwdSSE2(dst, src, n)
+	}
+}
+
+func ntCopyBwd(m MoveKind, dst, src unsafe.Pointer, n uintptr) {
+	switch m {
+	case MoveAVX512F:
+		ntCopyBwdAVX512(dst, src, n)
+	case MoveAVX:
+		ntCopyBwdAVX(dst, src, n)
+	default:
+		ntCopyBwdSSE2(dst, src, n)
+	}
+}
+
+func memset(k *Kernels, dst []byte, c byte, flags MemFlags) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	if !k.useNonTemporal(n, flags) {
+		fill(dst, c)
+		if flags&MemNoFlush == 0 {
+			flushRange(k.flush, dst)
+		}
+		return
+	}
+	d := unsafe.Pointer(unsafe.SliceData(dst))
+	head, body, tail := split(d, n)
+	fill(dst[:head], c)
+	if body > 0 {
+		pat := uint64(c) * 0x0101010101010101
+		p := unsafe.Add(d, head)
+		switch k.move {
+		case MoveAVX512F:
+			ntSetAVX512(p, uintptr(body), pat)
+		case MoveAVX:
+			ntSetAVX(p, uintptr(body), pat)
+		default:
+			ntSetSSE2(p, uintptr(body), pat)
+		}
+	}
+	fill(dst[head+body:], c)
+	flushEdges(k.flush, dst, head, body, tail)
+}
+
+// fill sets every byte of b to c with temporal stores, doubling the filled
+// prefix with copy so long fills run at memmove speed.
+func fill(b []byte, c byte) {
+	if len(b) == 0 {
+		return
+	}
+	b[0] = c
+	for i := 1; i < len(b); i *= 2 {
+		copy(b[i:], b[:i])
+	}
+}
