@@ -1,0 +1,45 @@
+// Package pool implements the pool header, the shutdown state (SDS) and the
+// pool base that gopmdk's log, blk and obj libraries share, byte-compatible
+// with PMDK 1.12.1 (src/common/pool_hdr.h, shutdown_state.h, set.c).
+//
+// # Header
+//
+// Every pool file starts with a [HeaderSize]-byte header: signature, major
+// version, compat / incompat / ro-compat feature flags, six UUIDs (poolset,
+// file, prev/next part, prev/next replica), creation time, arch flags, two
+// unused areas that must be zero, the [ShutdownState] block at offset 4024
+// and a Fletcher-64 [Checksum] in the last 8 bytes. With [FeatCksum2K] (the
+// default) the checksum covers only the first 2 KiB, so the SDS can change
+// without rewriting it. [DecodeHeader] / [Header.Encode] convert, and
+// [Header.Validate] checks every field in C's order (util_header_check),
+// returning a *core.CorruptError naming the field. Unknown incompat
+// features refuse the pool ([ErrIncompatible]), unknown ro-compat ones
+// force a read-only open, unknown compat ones are ignored.
+//
+// # Pool base
+//
+// [Create] and [Open] handle a single pool file: size checks against the
+// [Kind]'s minimum, an exclusive flock (LOCK_EX|LOCK_NB, as C: a second
+// open in any process, this one included, fails with [ErrLocked]), the
+// mapping (shared; private from an O_RDONLY descriptor for
+// [Options.ReadOnly], so stores never reach the file), validation and the
+// SDS. [CreateOnMap] and [OpenOnMap] do the same on a caller's core.Map
+// (crash simulator, replicas), without file or lock.
+//
+// # Shutdown state
+//
+// As in C, the SDS is maintained only when the header has [FeatSDS] (set by
+// default) and not [Options.IgnoreSDS]: at create and open it records the
+// devices' unsafe shutdown count and device-id checksum and sets the dirty
+// flag (persisted); Close clears it. An open that finds the flag dirty and
+// the count or devices changed fails with [ErrUnsafeShutdown]; every other
+// mismatch (half-written block, clean ADR failure, unclean close without
+// ADR failure) reinitialises the block, as shutdown_state_check does. The
+// device values come from [Options.DeviceState]; without one (and on
+// every machine without NVDIMMs, where libpmem2 reports "not supported")
+// both are zero, exactly what C writes on such machines, so only the dirty
+// flag and the checksum change across opens.
+//
+// The pool's own libraries write their descriptors after the header; the
+// C run-time fields C leaves in the pool are not part of the format.
+package pool

@@ -1,0 +1,353 @@
+package pool
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"github.com/gopmdk/pmdk/core"
+	"golang.org/x/sys/unix"
+)
+
+// pageSize is C's Mmap_align on Linux: a pool's usable size is its file
+// size rounded down to it.
+const pageSize = 4096
+
+// Options tune Open (and CreateWith). The zero value means C's defaults.
+type Options struct {
+	// ReadOnly opens the file read-only and maps it privately: stores to
+	// the mapping never reach the file, the SDS is checked but not
+	// updated. Pools with unknown ro-compat features open this way anyway.
+	ReadOnly bool
+	// IgnoreSDS skips the shutdown state: no unsafe-shutdown check, no
+	// dirty flag (C's POOL_OPEN_IGNORE_SDS, sds.at_open off).
+	IgnoreSDS bool
+	// DeviceState reports the unsafe shutdown count and device ids of the
+	// pool's device. nil: not supported, as on every machine without
+	// NVDIMMs (the SDS then records zeros, exactly as C does there).
+	DeviceState DeviceState
+	// Logger, if not nil, receives diagnostics (SDS reinitialised, forced
+	// read-only).
+	Logger *slog.Logger
+}
+
+// Pool is an open pool: its mapping, its header and the file lock. The
+// libraries build on it. Its methods are not safe for concurrent use with
+// Close.
+type Pool struct {
+	m        *core.Map
+	f        *os.File // nil for pools on a caller's Map
+	hdr      Header
+	readOnly bool
+	sdsSet   bool // this open set the dirty flag and must clear it on Close
+	closed   bool
+}
+
+// Map returns the mapping of the whole pool, header included. It is valid
+// until Close.
+func (p *Pool) Map() *core.Map { return p.m }
+
+// Header returns a copy of the pool header as of the open (with the SDS as
+// this open set it).
+func (p *Pool) Header() Header { return p.hdr }
+
+// ReadOnly reports whether the pool was opened read-only, by request or
+// because of unknown ro-compat features.
+func (p *Pool) ReadOnly() bool { return p.readOnly }
+
+// Size returns the usable size of the pool in bytes: the mapping's size.
+func (p *Pool) Size() int64 { return int64(p.m.Size()) }
+
+// Data returns the pool's bytes after the header, valid until Close.
+func (p *Pool) Data() []byte { return p.m.Bytes()[HeaderSize:] }
+
+// WriteHeader replaces the pool header with h (checksum recomputed) and
+// persists it, for tools that change features or links.
+func (p *Pool) WriteHeader(h *Header) error {
+	if p.closed {
+		return ErrClosed
+	}
+	if p.readOnly {
+		return fmt.Errorf("pool: write header: %w", fs.ErrPermission)
+	}
+	var b [HeaderSize]byte
+	h.Encode(b[:])
+	p.m.Memcpy(p.m.Bytes()[:HeaderSize], b[:], 0)
+	p.hdr = *h
+	return nil
+}
+
+// Close clears the SDS dirty flag this open set (after persisting it),
+// unmaps the pool and releases the lock. It is idempotent.
+func (p *Pool) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	if p.sdsSet {
+		p.hdr.SDS.Dirty = 0
+		p.storeSDS()
+	}
+	err := p.m.Close()
+	if p.f != nil {
+		// Closing the descriptor drops the flock.
+		err = errors.Join(err, p.f.Close())
+	}
+	return err
+}
+
+// storeSDS writes p.hdr.SDS (checksum updated) into the mapped header and
+// persists it. Without FeatCksum2K the header checksum covers the SDS:
+// update it too (C does not, but never creates such pools).
+func (p *Pool) storeSDS() {
+	p.hdr.SDS.UpdateChecksum()
+	hb := p.m.Bytes()[:HeaderSize]
+	var b [ShutdownStateSize]byte
+	p.hdr.SDS.encode(b[:])
+	p.m.Memcpy(hb[offSDS:offSDS+ShutdownStateSize], b[:], 0)
+	if p.hdr.Incompat&FeatCksum2K == 0 {
+		var full [HeaderSize]byte
+		p.hdr.Encode(full[:])
+		p.m.Memcpy(hb[offChecksum:], full[offChecksum:], 0)
+	}
+}
+
+// Create creates a pool of kind k at path: a new file of size bytes with
+// permissions perm, or, with size 0, the existing file (all of it, whose
+// header area must be zero), as C's pool create with poolsize 0. It writes
+// and persists a fresh header and returns the pool open and locked.
+func Create(path string, size int64, perm os.FileMode, k Kind) (*Pool, error) {
+	return CreateWith(path, size, perm, k, Options{})
+}
+
+// CreateWith is Create with options (DeviceState, Logger; ReadOnly is an
+// error).
+func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*Pool, error) {
+	if o.ReadOnly {
+		return nil, fmt.Errorf("pool: create %s: read-only: %w", path, fs.ErrInvalid)
+	}
+	minSize := max(k.MinSize, HeaderSize)
+	var f *os.File
+	var err error
+	created := false
+	if size > 0 {
+		if size < minSize {
+			return nil, fmt.Errorf("pool: create %s: size %d < %d: %w", path, size, minSize, ErrTooSmall)
+		}
+		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm); err != nil {
+			return nil, fmt.Errorf("pool: create: %w", err)
+		}
+		created = true
+		if err = unix.Fallocate(int(f.Fd()), 0, 0, size); errors.Is(err, unix.EOPNOTSUPP) {
+			err = f.Truncate(size)
+		}
+		if err != nil {
+			err = &os.PathError{Op: "allocate", Path: path, Err: err}
+		}
+	} else if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+		return nil, fmt.Errorf("pool: create: %w", err)
+	}
+	if err == nil {
+		err = lock(f)
+	}
+	var p *Pool
+	if err == nil {
+		var m *core.Map
+		if m, err = mapFile(f, minSize, false); err == nil {
+			if firstNonZero(m.Bytes()[:HeaderSize]) >= 0 {
+				err = fmt.Errorf("pool: create %s: %w: %w", path, ErrNotEmpty, fs.ErrExist)
+			} else {
+				var st unix.Stat_t
+				if err = unix.Fstat(int(f.Fd()), &st); err == nil {
+					p, err = createOn(m, f, k, o, uint64(st.Ctim.Sec))
+				}
+			}
+			if err != nil {
+				m.Close()
+			}
+		}
+	}
+	if err != nil {
+		f.Close()
+		if created {
+			os.Remove(path)
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// CreateOnMap writes a fresh header of kind k at the start of m (whose
+// first HeaderSize bytes must be zero) and returns the pool, with no file
+// and no lock: for the crash simulator and replicas. Close does not close
+// m's owner beyond m.Close.
+func CreateOnMap(m *core.Map, k Kind) (*Pool, error) {
+	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
+		return nil, fmt.Errorf("pool: create on map: size %d: %w", m.Size(), ErrTooSmall)
+	}
+	if firstNonZero(m.Bytes()[:HeaderSize]) >= 0 {
+		return nil, fmt.Errorf("pool: create on map: %w: %w", ErrNotEmpty, fs.ErrExist)
+	}
+	h := NewHeader(k)
+	return createOn(m, nil, k, Options{}, h.CrTime)
+}
+
+// createOn writes the header as util_header_create does: fields, SDS
+// (current device state, dirty) when the kind has FeatSDS, checksum, then
+// one persist of the whole header.
+func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool, error) {
+	h := NewHeader(k)
+	h.CrTime = crtime
+	p := &Pool{m: m, f: f}
+	if k.Incompat&FeatSDS != 0 && !o.IgnoreSDS {
+		cur, err := currentSDS(o.DeviceState, f)
+		if err != nil {
+			return nil, fmt.Errorf("pool: create: shutdown state: %w", err)
+		}
+		h.SDS = cur
+		h.SDS.Dirty = 1
+		h.SDS.UpdateChecksum()
+		p.sdsSet = true
+	}
+	var b [HeaderSize]byte
+	h.Encode(b[:])
+	m.Memcpy(m.Bytes()[:HeaderSize], b[:], 0)
+	p.hdr = *h
+	return p, nil
+}
+
+// Open opens the pool of kind k at path: locks the file (ErrLocked if
+// another open holds it), maps it, validates the header (errors name the
+// field) and handles the shutdown state: refuses an unsafe shutdown
+// (ErrUnsafeShutdown) unless o.IgnoreSDS, and marks the pool dirty until
+// Close.
+func Open(path string, k Kind, o Options) (*Pool, error) {
+	flag := os.O_RDWR
+	if o.ReadOnly {
+		flag = os.O_RDONLY
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, fmt.Errorf("pool: open: %w", err)
+	}
+	if err = lock(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	m, err := mapFile(f, max(k.MinSize, HeaderSize), o.ReadOnly)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	p, err := openOn(m, f, k, o)
+	if err != nil {
+		m.Close()
+		f.Close()
+		return nil, fmt.Errorf("pool: open %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// OpenOnMap opens the pool of kind k on m, as Open without a file: no
+// lock; DeviceState is called with a nil file.
+func OpenOnMap(m *core.Map, k Kind, o Options) (*Pool, error) {
+	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
+		return nil, fmt.Errorf("pool: open on map: %w: %w", ErrTooSmall,
+			core.Corrupt(-1, "pool size", fmt.Sprintf(">= %d", max(k.MinSize, HeaderSize)), m.Size()))
+	}
+	return openOn(m, nil, k, o)
+}
+
+func openOn(m *core.Map, f *os.File, k Kind, o Options) (*Pool, error) {
+	h, err := DecodeHeader(m.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Validate(k); err != nil {
+		return nil, err
+	}
+	p := &Pool{m: m, f: f, hdr: *h, readOnly: o.ReadOnly}
+	if h.ForceReadOnly() {
+		if o.Logger != nil {
+			o.Logger.Warn("pool: unknown ro_compat features, opening read-only", "ro_compat", h.ROCompat)
+		}
+		p.readOnly = true
+	}
+	if o.IgnoreSDS || h.Incompat&FeatSDS == 0 {
+		return p, nil
+	}
+	cur, err := currentSDS(o.DeviceState, f)
+	if err != nil {
+		return nil, fmt.Errorf("shutdown state: %w", err)
+	}
+	next, err := checkSDS(cur, h.SDS)
+	if err != nil {
+		return nil, err
+	}
+	if p.readOnly {
+		return p, nil
+	}
+	if next != nil {
+		if o.Logger != nil {
+			o.Logger.Info("pool: shutdown state reinitialised", "usc", next.USC)
+		}
+		p.hdr.SDS = *next
+		p.storeSDS()
+	}
+	p.hdr.SDS.Dirty = 1
+	p.storeSDS()
+	p.sdsSet = true
+	return p, nil
+}
+
+// lock takes the exclusive advisory lock C takes (flock LOCK_EX|LOCK_NB).
+// It conflicts with every other open file description of the file, in
+// this process too.
+func lock(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EWOULDBLOCK):
+			return fmt.Errorf("%w: %s", ErrLocked, f.Name())
+		}
+		return &os.PathError{Op: "flock", Path: f.Name(), Err: err}
+	}
+}
+
+// mapFile maps f's size rounded down to the page size, shared (or private
+// when readOnly), with the persist path the platform gives.
+func mapFile(f *os.File, minSize int64, readOnly bool) (*core.Map, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size() &^ (pageSize - 1)
+	if size < minSize {
+		return nil, fmt.Errorf("pool: %s: %w: %w", f.Name(), ErrTooSmall,
+			core.Corrupt(-1, "pool file size", fmt.Sprintf(">= %d", minSize), st.Size()))
+	}
+	if int64(int(size)) != size {
+		return nil, fmt.Errorf("pool: %s: size %d too large to map", f.Name(), size)
+	}
+	flags := unix.MAP_SHARED
+	if readOnly {
+		flags = unix.MAP_PRIVATE
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, flags)
+	if err != nil {
+		return nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
+	}
+	g := core.GranularityPage
+	if os.Getenv("PMEM_IS_PMEM_FORCE") == "1" {
+		g = core.GranularityCacheLine
+	}
+	return core.NewMemoryMap(data, g, core.NewPersister(g, nil), func() error { return unix.Munmap(data) }), nil
+}
+
+func isUnsupported(err error) bool { return errors.Is(err, errors.ErrUnsupported) }
