@@ -1,0 +1,620 @@
+// Package btt implements the Block Translation Table of PMDK 1.12.1 over a
+// byte range (the namespace) of a core.Map: arenas with their info blocks,
+// map, flog and data area; atomic block writes through the flog; flog
+// recovery when the namespace is opened; and the consistency check.
+package btt
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/gopmdk/pmdk/core"
+)
+
+// Errors of the BTT. Corruption found on media wraps core.ErrCorrupt.
+var (
+	// ErrBlockError: the block was marked with SetError; reads fail.
+	ErrBlockError = errors.New("btt: block is in the error state")
+	// ErrArenaError: the arena is in the error state; writes fail.
+	ErrArenaError = errors.New("btt: arena is in the error state")
+	// ErrLBARange: the block number is not below NLBA.
+	ErrLBARange = errors.New("btt: block number out of range")
+	// ErrBlockSize: the layout was written with another block size.
+	ErrBlockSize = errors.New("btt: block size does not match the layout")
+	// ErrTooSmall: the namespace cannot hold a BTT.
+	ErrTooSmall = errors.New("btt: namespace too small")
+)
+
+// BTT is an open BTT namespace. Read, Write, SetZero and SetError may run
+// concurrently as long as each caller holds a distinct lane in [0, NLane).
+type BTT struct {
+	m       *core.Map
+	ns      []byte // the namespace, a part of m
+	nsOff   int64  // offset of ns within m, for error reports
+	rawSize uint64
+	lbasize uint32
+	zeroed  bool // the namespace was zero when the pool was created
+	parent  [16]byte
+
+	nfree  uint32
+	nlane  int
+	nlba   uint64
+	narena int
+
+	layoutMu sync.Mutex
+	laidout  atomic.Bool
+	arenas   []*arena
+}
+
+type arena struct {
+	flags        atomic.Uint32
+	externalNLBA uint32
+	internalLBA  uint32 // internal block size
+	internalNLBA uint32
+	// Offsets within the namespace (on media they are arena-relative).
+	startOff, dataOff, mapOff, flogOff, infoOff uint64
+
+	flogs    []flogRuntime // per lane
+	flogErr  error         // why the arena is in the error state, if a bad flog put it there
+	rtt      []rttSlot     // read tracking table, per lane
+	mapLocks []paddedMutex // by premap block, see mapLock
+	infoMu   sync.Mutex
+}
+
+type flogRuntime struct {
+	cur     Flog
+	entries [2]uint64 // namespace offsets of the pair
+	next    int       // entry the next update goes to
+}
+
+// rttSlot holds the post-map entry a lane is reading, or MapError when idle.
+// Padded so lanes do not share a cache line.
+type rttSlot struct {
+	v atomic.Uint32
+	_ [60]byte
+}
+
+type paddedMutex struct {
+	sync.Mutex
+	_ [56]byte
+}
+
+// Config describes the namespace a BTT lives in.
+type Config struct {
+	Map        *core.Map
+	Off, Size  int64    // the namespace within Map
+	LBASize    uint32   // external block size
+	ParentUUID [16]byte // the pool's poolset UUID, stored in every info block
+	MaxLane    int      // upper bound on lanes, 0 = nfree
+	Zeroed     bool     // namespace known to be zero (map need not be cleared)
+}
+
+// Open loads the BTT of a namespace, running flog recovery, or notes that no
+// layout is written yet (reads then return zeros and the first write lays
+// it out).
+func Open(c Config) (*BTT, error) {
+	if c.Size < MinSize {
+		return nil, fmt.Errorf("%w: %d bytes, need %d", ErrTooSmall, c.Size, MinSize)
+	}
+	if c.Off < 0 || c.Off+c.Size > int64(c.Map.Size()) || c.Off+c.Size < c.Off {
+		return nil, fmt.Errorf("btt: namespace [%d, +%d) outside a %d-byte mapping", c.Off, c.Size, c.Map.Size())
+	}
+	if c.LBASize == 0 {
+		return nil, errors.New("btt: block size 0")
+	}
+	b := &BTT{
+		m: c.Map, ns: c.Map.Bytes()[c.Off : c.Off+c.Size], nsOff: c.Off, rawSize: uint64(c.Size),
+		lbasize: c.LBASize, zeroed: c.Zeroed, parent: c.ParentUUID,
+	}
+	if err := b.readLayout(); err != nil {
+		return nil, err
+	}
+	b.nlane = int(b.nfree)
+	if c.MaxLane > 0 && b.nlane > c.MaxLane {
+		b.nlane = c.MaxLane
+	}
+	return b, nil
+}
+
+// NLBA is the number of blocks; valid block numbers are 0..NLBA-1.
+func (b *BTT) NLBA() uint64 { return b.nlba }
+
+// NLane is the number of lanes: callers running at once.
+func (b *BTT) NLane() int { return b.nlane }
+
+// LBASize is the external block size.
+func (b *BTT) LBASize() uint32 { return b.lbasize }
+
+// LaidOut reports whether the layout is written.
+func (b *BTT) LaidOut() bool { return b.laidout.Load() }
+
+// NArena is the number of arenas.
+func (b *BTT) NArena() int { return b.narena }
+
+// NFree is the number of free blocks (and flog pairs) per arena.
+func (b *BTT) NFree() uint32 { return b.nfree }
+
+func (b *BTT) corrupt(nsOff uint64, field string, want, got any) error {
+	return core.Corrupt(b.nsOff+int64(nsOff), "btt: "+field, want, got)
+}
+
+// readLayout finds the arenas' info blocks and loads them, or computes the
+// geometry the first write will lay out when there is none.
+func (b *BTT) readLayout() error {
+	b.nfree = DefaultNFree
+	var infos []Info
+	var offs []uint64
+	left, off := b.rawSize, uint64(0)
+	smallest := uint32(DefaultNFree)
+	var total uint64
+	for left >= MinSize {
+		raw := b.ns[off : off+InfoSize]
+		in := DecodeInfo(raw)
+		if err := b.checkInfo(raw, &in, off, len(infos) > 0); err != nil {
+			if errors.Is(err, errNoLayout) {
+				return b.noLayout()
+			}
+			return err
+		}
+		if in.ExternalLBASize != b.lbasize {
+			return fmt.Errorf("%w: layout has %d, want %d", ErrBlockSize, in.ExternalLBASize, b.lbasize)
+		}
+		if in.NextOff != 0 && in.NextOff != MaxArena {
+			return b.corrupt(off+80, "info nextoff", fmt.Sprintf("0 or %#x", uint64(MaxArena)), in.NextOff)
+		}
+		arenaSize := min(left, MaxArena)
+		if in.NextOff != 0 {
+			arenaSize = in.NextOff
+		}
+		if err := b.checkGeometry(&in, off, arenaSize); err != nil {
+			return err
+		}
+		infos = append(infos, in)
+		offs = append(offs, off)
+		smallest = min(smallest, in.NFree)
+		total += uint64(in.ExternalNLBA)
+		if in.NextOff == 0 {
+			break
+		}
+		if in.NextOff > left || left-in.NextOff < MinSize {
+			return b.corrupt(off+80, "info nextoff past the namespace end", nil, in.NextOff)
+		}
+		left -= in.NextOff
+		off += in.NextOff
+	}
+	b.narena = len(infos)
+	b.nlba = total
+	b.nfree = smallest
+	return b.loadArenas(infos, offs)
+}
+
+var errNoLayout = errors.New("no layout")
+
+// checkInfo validates one info block as read_info does, with clear errors:
+// a blank first block means no layout yet; anything else that fails is
+// corruption.
+func (b *BTT) checkInfo(raw []byte, in *Info, off uint64, later bool) error {
+	if string(in.Sig[:]) != Signature {
+		if !later && allZero(in.Sig[:]) {
+			return errNoLayout
+		}
+		return b.corrupt(off, "info signature", Signature, fmt.Sprintf("%q", in.Sig[:]))
+	}
+	if in.ParentUUID != b.parent {
+		return b.corrupt(off+32, "info parent UUID", fmt.Sprintf("%x", b.parent), fmt.Sprintf("%x", in.ParentUUID))
+	}
+	if sum := Checksum(raw, infoChecksumOff); sum != in.Checksum {
+		return b.corrupt(off+infoChecksumOff, "info checksum", fmt.Sprintf("%#x", sum), fmt.Sprintf("%#x", in.Checksum))
+	}
+	if in.Major == 0 {
+		return b.corrupt(off+52, "info major version", ">= 1", 0)
+	}
+	return nil
+}
+
+// checkGeometry makes sure every area the info block names lies inside its
+// arena and the namespace, so later accesses need no further checks.
+func (b *BTT) checkGeometry(in *Info, off, arenaSize uint64) error {
+	if in.NFree == 0 {
+		return b.corrupt(off+72, "info nfree", "> 0", 0)
+	}
+	if in.ExternalNLBA == 0 {
+		return b.corrupt(off+60, "info external_nlba", "> 0", 0)
+	}
+	if in.InternalLBASize < in.ExternalLBASize || in.InternalLBASize%InternalLBAAlign != 0 {
+		return b.corrupt(off+64, "info internal_lbasize", fmt.Sprintf(">= %d, multiple of %d", in.ExternalLBASize, InternalLBAAlign), in.InternalLBASize)
+	}
+	if in.InternalNLBA > MapLBAMask+1 || uint64(in.ExternalNLBA)+uint64(in.NFree) > uint64(in.InternalNLBA) {
+		return b.corrupt(off+68, "info internal_nlba", fmt.Sprintf(">= external_nlba+nfree = %d", uint64(in.ExternalNLBA)+uint64(in.NFree)), in.InternalNLBA)
+	}
+	if in.InfoSize != InfoSize || in.DataOff < InfoSize {
+		return b.corrupt(off+76, "info infosize/dataoff", InfoSize, fmt.Sprintf("%d/%d", in.InfoSize, in.DataOff))
+	}
+	type area struct {
+		name       string
+		field      uint64
+		start, len uint64
+		lenOK      bool
+	}
+	dataLen, ok1 := mulOK(uint64(in.InternalNLBA), uint64(in.InternalLBASize))
+	flogLen, ok2 := mulOK(uint64(in.NFree), roundUp(2*FlogSize, FlogPairAlign))
+	for _, a := range []area{
+		{"info dataoff", 88, in.DataOff, dataLen, ok1},
+		{"info mapoff", 96, in.MapOff, uint64(in.ExternalNLBA) * MapEntrySize, true},
+		{"info flogoff", 104, in.FlogOff, flogLen, ok2},
+		{"info infooff", 112, in.InfoOff, InfoSize, true},
+	} {
+		end, ok := addOK(a.start, a.len)
+		if !a.lenOK || !ok || end > arenaSize || off+end > b.rawSize {
+			return b.corrupt(off+a.field, a.name+": area outside the arena", fmt.Sprintf("end <= %#x", arenaSize), a.start)
+		}
+	}
+	if in.MapOff%MapEntrySize != 0 || in.FlogOff%FlogSize != 0 {
+		return b.corrupt(off+96, "info mapoff/flogoff alignment", nil, fmt.Sprintf("%#x/%#x", in.MapOff, in.FlogOff))
+	}
+	return nil
+}
+
+func allZero(p []byte) bool {
+	for _, c := range p {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// noLayout records the geometry the first write will lay out.
+func (b *BTT) noLayout() error {
+	n, nlba, ok := Geometry(b.rawSize, b.lbasize)
+	if !ok {
+		return fmt.Errorf("%w: %d bytes for block size %d", ErrTooSmall, b.rawSize, b.lbasize)
+	}
+	b.narena, b.nlba, b.nfree = n, nlba, DefaultNFree
+	b.laidout.Store(false)
+	return nil
+}
+
+// loadArenas builds the run-time state of every arena and recovers
+// interrupted writes from the flog.
+func (b *BTT) loadArenas(infos []Info, offs []uint64) error {
+	arenas := make([]*arena, len(infos))
+	for i, in := range infos {
+		off := offs[i]
+		a := &arena{
+			externalNLBA: in.ExternalNLBA, internalLBA: in.InternalLBASize, internalNLBA: in.InternalNLBA,
+			startOff: off, dataOff: off + in.DataOff, mapOff: off + in.MapOff,
+			flogOff: off + in.FlogOff, infoOff: off + in.InfoOff,
+		}
+		a.flags.Store(in.Flags)
+		if err := b.readFlogs(a); err != nil {
+			return err
+		}
+		a.rtt = make([]rttSlot, b.nfree)
+		for j := range a.rtt {
+			a.rtt[j].v.Store(MapError)
+		}
+		a.mapLocks = make([]paddedMutex, b.nfree)
+		arenas[i] = a
+	}
+	b.arenas = arenas
+	b.laidout.Store(true)
+	return nil
+}
+
+// readFlogs loads the flog pairs of an arena (the first nfree of them) and
+// completes any write whose map update did not happen, as read_flog_pair
+// does. A pair with no valid current entry puts the arena in the error
+// state; an entry naming blocks outside the arena fails the open.
+func (b *BTT) readFlogs(a *arena) error {
+	a.flogs = make([]flogRuntime, b.nfree)
+	pairSize := roundUp(2*FlogSize, FlogPairAlign)
+	for i := range a.flogs {
+		off := a.flogOff + uint64(i)*pairSize
+		fr := &a.flogs[i]
+		fr.entries = [2]uint64{off, off + FlogSize}
+		pair := [2]Flog{decodeFlog(b.ns[off:]), decodeFlog(b.ns[off+FlogSize:])}
+		cur, ok := validFlog(pair)
+		if !ok {
+			if a.flogErr == nil {
+				a.flogErr = b.corrupt(off+12, fmt.Sprintf("flog pair %d sequence numbers", i), "one current entry", fmt.Sprintf("%d and %d", pair[0].Seq, pair[1].Seq))
+			}
+			a.flags.Or(InfoFlagError)
+			continue
+		}
+		f := pair[cur]
+		fr.cur, fr.next = f, 1-cur
+		eoff := fr.entries[cur]
+		if f.LBA >= a.externalNLBA {
+			return b.corrupt(eoff, fmt.Sprintf("flog %d lba", i), fmt.Sprintf("< %d", a.externalNLBA), f.LBA)
+		}
+		if f.OldMap&MapLBAMask >= a.internalNLBA {
+			return b.corrupt(eoff+4, fmt.Sprintf("flog %d old_map block", i), fmt.Sprintf("< %d", a.internalNLBA), f.OldMap&MapLBAMask)
+		}
+		if f.NewMap&MapLBAMask >= a.internalNLBA {
+			return b.corrupt(eoff+8, fmt.Sprintf("flog %d new_map block", i), fmt.Sprintf("< %d", a.internalNLBA), f.NewMap&MapLBAMask)
+		}
+		if f.OldMap == f.NewMap {
+			continue // initial entry, or nothing to recover
+		}
+		p := b.mapEntry(a, f.LBA)
+		e := atomic.LoadUint32(p)
+		if entryIsInitial(e) {
+			e = f.LBA | MapNormal
+		}
+		if f.NewMap != e && f.OldMap == e {
+			// The write reached the flog but not the map: finish it.
+			b.storeMap(p, f.NewMap)
+		}
+	}
+	return nil
+}
+
+// mapEntry points at the map entry of premap block lba of arena a (checked
+// in range by the caller).
+func (b *BTT) mapEntry(a *arena, lba uint32) *uint32 {
+	off := a.mapOff + uint64(lba)*MapEntrySize
+	return (*uint32)(unsafe.Pointer(&b.ns[off]))
+}
+
+// storeMap sets a map entry with one 4-byte store and persists it.
+func (b *BTT) storeMap(p *uint32, v uint32) {
+	atomic.StoreUint32(p, v)
+	b.m.Persist(unsafe.Slice((*byte)(unsafe.Pointer(p)), MapEntrySize))
+}
+
+// lookup finds the arena and premap block of external block lba.
+func (b *BTT) lookup(lba uint64) (*arena, uint32, error) {
+	if lba >= b.nlba {
+		return nil, 0, fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
+	}
+	for _, a := range b.arenas {
+		if lba < uint64(a.externalNLBA) {
+			return a, uint32(lba), nil
+		}
+		lba -= uint64(a.externalNLBA)
+	}
+	return nil, 0, fmt.Errorf("%w: %d", ErrLBARange, lba)
+}
+
+// Read copies block lba into buf (LBASize bytes) using lane.
+func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
+	buf = buf[:b.lbasize]
+	if lba >= b.nlba {
+		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
+	}
+	if !b.laidout.Load() {
+		clear(buf)
+		return nil
+	}
+	a, pre, err := b.lookup(lba)
+	if err != nil {
+		return err
+	}
+	p := b.mapEntry(a, pre)
+	e := atomic.LoadUint32(p)
+	for {
+		if entryIsError(e) {
+			return fmt.Errorf("%w: block %d", ErrBlockError, lba)
+		}
+		if entryIsZeroOrInitial(e) {
+			clear(buf)
+			return nil
+		}
+		// Announce the block in the read tracking table, then make sure
+		// the map still points at it: a writer that freed it since may
+		// already have handed it out.
+		a.rtt[lane].v.Store(e)
+		latest := atomic.LoadUint32(p)
+		if latest == e {
+			break
+		}
+		e = latest
+	}
+	blk := e & MapLBAMask
+	if blk >= a.internalNLBA {
+		a.rtt[lane].v.Store(MapError)
+		return b.corrupt(a.mapOff+uint64(pre)*MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
+	}
+	off := a.dataOff + uint64(blk)*uint64(a.internalLBA)
+	copy(buf, b.ns[off:off+uint64(b.lbasize)])
+	a.rtt[lane].v.Store(MapError)
+	return nil
+}
+
+// ensureLayout writes the layout on the first write.
+func (b *BTT) ensureLayout() error {
+	if b.laidout.Load() {
+		return nil
+	}
+	b.layoutMu.Lock()
+	defer b.layoutMu.Unlock()
+	if b.laidout.Load() {
+		return nil
+	}
+	return b.writeLayout()
+}
+
+func (b *BTT) mapLock(a *arena, pre uint32) *paddedMutex {
+	return &a.mapLocks[uint64(pre)*MapEntrySize/mapLockAlign%uint64(b.nfree)]
+}
+
+// Write stores buf (LBASize bytes) as block lba, atomically, using lane:
+// the data goes to the lane's free block, then the flog records the swap,
+// then the map points at the new block.
+func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
+	if lba >= b.nlba {
+		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
+	}
+	if err := b.ensureLayout(); err != nil {
+		return err
+	}
+	a, pre, err := b.lookup(lba)
+	if err != nil {
+		return err
+	}
+	if err := a.writable(); err != nil {
+		return err
+	}
+	fr := &a.flogs[lane]
+	free := fr.cur.OldMap&MapLBAMask | MapNormal
+	// Wait for readers still copying out of the free block.
+	for i := 0; i < b.nlane; i++ {
+		for a.rtt[i].v.Load() == free {
+			runtime.Gosched()
+		}
+	}
+	off := a.dataOff + uint64(free&MapLBAMask)*uint64(a.internalLBA)
+	b.m.Memcpy(b.ns[off:off+uint64(b.lbasize)], buf[:b.lbasize], core.MemNoDrain)
+	b.m.Drain()
+
+	mu := b.mapLock(a, pre)
+	mu.Lock()
+	p := b.mapEntry(a, pre)
+	old := atomic.LoadUint32(p)
+	if entryIsInitial(old) {
+		old = pre | MapNormal
+	}
+	b.flogUpdate(fr, pre, old, free)
+	b.storeMap(p, free)
+	mu.Unlock()
+	return nil
+}
+
+func (a *arena) writable() error {
+	if a.flags.Load()&InfoFlagError != 0 {
+		if a.flogErr != nil {
+			return fmt.Errorf("%w: %w", ErrArenaError, a.flogErr)
+		}
+		return ErrArenaError
+	}
+	return nil
+}
+
+// flogUpdate writes the next entry of a lane's flog pair: lba and old_map
+// first, then new_map and seq together, so the entry becomes current only
+// once it is complete. Each half is one 8-byte store.
+func (b *BTT) flogUpdate(fr *flogRuntime, lba, oldMap, newMap uint32) {
+	seq := nextSeq(fr.cur.Seq)
+	off := fr.entries[fr.next]
+	p0 := (*uint64)(unsafe.Pointer(&b.ns[off]))
+	p1 := (*uint64)(unsafe.Pointer(&b.ns[off+8]))
+	atomic.StoreUint64(p0, uint64(lba)|uint64(oldMap)<<32)
+	b.m.Persist(b.ns[off : off+8])
+	atomic.StoreUint64(p1, uint64(newMap)|uint64(seq)<<32)
+	b.m.Persist(b.ns[off+8 : off+16])
+	fr.next = 1 - fr.next
+	fr.cur = Flog{LBA: lba, OldMap: oldMap, NewMap: newMap, Seq: seq}
+}
+
+// SetZero makes block lba read as zeros (its map entry gets the zero flag).
+func (b *BTT) SetZero(lane int, lba uint64) error {
+	return b.setFlag(lane, lba, MapZero)
+}
+
+// SetError makes reads of block lba fail until it is written again.
+func (b *BTT) SetError(lane int, lba uint64) error {
+	return b.setFlag(lane, lba, MapError)
+}
+
+func (b *BTT) setFlag(_ int, lba uint64, flag uint32) error {
+	if lba >= b.nlba {
+		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
+	}
+	if !b.laidout.Load() {
+		if flag == MapZero {
+			return nil // every block reads as zero already
+		}
+		if err := b.ensureLayout(); err != nil {
+			return err
+		}
+	}
+	a, pre, err := b.lookup(lba)
+	if err != nil {
+		return err
+	}
+	if err := a.writable(); err != nil {
+		return err
+	}
+	mu := b.mapLock(a, pre)
+	mu.Lock()
+	defer mu.Unlock()
+	p := b.mapEntry(a, pre)
+	old := atomic.LoadUint32(p)
+	if entryIsInitial(old) {
+		old = pre | MapNormal
+	}
+	if flag == MapZero && entryIsZeroOrInitial(old) {
+		return nil
+	}
+	b.storeMap(p, old&MapLBAMask|flag)
+	return nil
+}
+
+// writeLayout lays out every arena: map cleared unless the namespace is
+// known zero, the initial flog (each lane owning one of the blocks past
+// external_nlba), and the info block at both ends of the arena.
+func (b *BTT) writeLayout() error {
+	var uuid [16]byte
+	if _, err := rand.Read(uuid[:]); err != nil {
+		return err
+	}
+	uuid[6] = uuid[6]&0x0f | 0x40
+	uuid[8] = uuid[8]&0x3f | 0x80
+	var infos []Info
+	var offs []uint64
+	left, off := b.rawSize, uint64(0)
+	var total uint64
+	buf := make([]byte, InfoSize)
+	for left >= MinSize {
+		size := min(left, MaxArena)
+		left -= size
+		in, ok := ArenaInfo(b.lbasize, b.nfree, size, left)
+		if !ok {
+			return fmt.Errorf("%w: arena of %d bytes", ErrTooSmall, size)
+		}
+		if !b.zeroed {
+			m := b.ns[off+in.MapOff : off+in.MapOff+MapAreaSize(in.ExternalNLBA)]
+			b.m.Memset(m, 0, 0)
+		}
+		flog := b.ns[off+in.FlogOff : off+in.FlogOff+FlogAreaSize(b.nfree)]
+		pairSize := uint64(roundUp(2*FlogSize, FlogPairAlign))
+		var pair [2 * FlogSize]byte
+		for i := range b.nfree {
+			e := (in.ExternalNLBA + i) | MapZero
+			le32(pair[0:], i)
+			le32(pair[4:], e)
+			le32(pair[8:], e)
+			le32(pair[12:], 1)
+			o := uint64(i) * pairSize
+			b.m.Memcpy(flog[o:o+2*FlogSize], pair[:], core.MemNoDrain)
+		}
+		b.m.Drain()
+		in.Sig = [16]byte([]byte(Signature))
+		in.UUID = uuid
+		in.ParentUUID = b.parent
+		in.Major, in.Minor = MajorVersion, MinorVersion
+		in.Encode(buf)
+		b.m.Memcpy(b.ns[off:off+InfoSize], buf, 0)
+		b.m.Memcpy(b.ns[off+in.InfoOff:off+in.InfoOff+InfoSize], buf, 0)
+		infos = append(infos, in)
+		offs = append(offs, off)
+		total += uint64(in.ExternalNLBA)
+		off += in.NextOff
+	}
+	// narena and nlba were computed by the same rules when the namespace
+	// was opened; concurrent readers rely on them, so they are not stored.
+	if len(infos) != b.narena || total != b.nlba {
+		return fmt.Errorf("btt: layout of %d arenas, %d blocks differs from the expected %d, %d", len(infos), total, b.narena, b.nlba)
+	}
+	return b.loadArenas(infos, offs)
+}
+
+func le32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}

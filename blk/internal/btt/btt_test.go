@@ -1,0 +1,302 @@
+package btt
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core"
+	"golang.org/x/sys/unix"
+)
+
+// anonMap is page-aligned anonymous memory presented as a Map.
+func anonMap(t testing.TB, size int) *core.Map {
+	t.Helper()
+	data, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Munmap(data) })
+	return core.NewMemoryMap(data, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
+}
+
+var parent = [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+
+func cfg(m *core.Map, lbasize uint32) Config {
+	return Config{Map: m, Off: 8192, Size: int64(m.Size()) - 8192, LBASize: lbasize, ParentUUID: parent, MaxLane: 4, Zeroed: true}
+}
+
+func open(t testing.TB, m *core.Map, lbasize uint32) *BTT {
+	t.Helper()
+	b, err := Open(cfg(m, lbasize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func pattern(lba uint64, gen byte, n int) []byte {
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte(lba) ^ byte(i*7) ^ gen
+	}
+	p[0] = gen
+	return p
+}
+
+// TestGeometryMatchesC checks the numbers pmempool info shows for a 32 MiB
+// pool with 512-byte blocks (shared reference, "Facts checked here").
+func TestGeometryMatchesC(t *testing.T) {
+	in, ok := ArenaInfo(512, DefaultNFree, 32<<20-8192, 0)
+	if !ok {
+		t.Fatal("arena does not fit")
+	}
+	if in.ExternalNLBA != 64700 || in.InternalNLBA != 64956 || in.NFree != 256 || in.MapOff != 0x1fb9000 {
+		t.Fatalf("got %+v", in)
+	}
+	n, nlba, ok := Geometry(32<<20-8192, 512)
+	if !ok || n != 1 || nlba != 64700 {
+		t.Fatalf("Geometry = %d, %d, %v", n, nlba, ok)
+	}
+	n, _, _ = Geometry(MaxArena+MinSize, 4096)
+	if n != 2 {
+		t.Fatalf("two arenas expected, got %d", n)
+	}
+}
+
+func TestInfoRoundTrip(t *testing.T) {
+	in, _ := ArenaInfo(4096, DefaultNFree, 64<<20, 0)
+	in.Sig = [16]byte([]byte(Signature))
+	in.ParentUUID = parent
+	in.Major = 1
+	buf := make([]byte, InfoSize)
+	in.Encode(buf)
+	got := DecodeInfo(buf)
+	if got != in {
+		t.Fatalf("round trip: %+v != %+v", got, in)
+	}
+	if Checksum(buf, infoChecksumOff) != got.Checksum {
+		t.Fatal("checksum does not verify")
+	}
+}
+
+func TestLazyLayoutAndRoundTrip(t *testing.T) {
+	m := anonMap(t, 17<<20)
+	b := open(t, m, 512)
+	if b.LaidOut() {
+		t.Fatal("fresh namespace reports a layout")
+	}
+	buf := make([]byte, 512)
+	buf[0] = 9
+	if err := b.Read(0, 5, buf); err != nil || !bytes.Equal(buf, make([]byte, 512)) {
+		t.Fatalf("read before layout: %v %x", err, buf[:4])
+	}
+	if err := b.SetZero(0, 5); err != nil || b.LaidOut() {
+		t.Fatalf("SetZero before layout: %v, laid out %v", err, b.LaidOut())
+	}
+	nlba := b.NLBA()
+	for lba := range uint64(20) {
+		if err := b.Write(int(lba%4), lba, pattern(lba, 1, 512)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Write(0, nlba-1, pattern(nlba-1, 1, 512)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(cfg(m, 4096)); !errors.Is(err, ErrBlockSize) {
+		t.Fatalf("open with another block size: %v", err)
+	}
+	b = open(t, m, 512)
+	if !b.LaidOut() || b.NLBA() != nlba {
+		t.Fatalf("reopen: laid out %v nlba %d want %d", b.LaidOut(), b.NLBA(), nlba)
+	}
+	for lba := range uint64(20) {
+		if err := b.Read(1, lba, buf); err != nil || !bytes.Equal(buf, pattern(lba, 1, 512)) {
+			t.Fatalf("block %d: %v", lba, err)
+		}
+	}
+	if err := b.SetZero(0, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetError(0, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Read(0, 3, buf); err != nil || !bytes.Equal(buf, make([]byte, 512)) {
+		t.Fatalf("zeroed block: %v", err)
+	}
+	if err := b.Read(0, 4, buf); !errors.Is(err, ErrBlockError) {
+		t.Fatalf("error block: %v", err)
+	}
+	if err := b.Write(0, 4, pattern(4, 2, 512)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Read(0, 4, buf); err != nil || !bytes.Equal(buf, pattern(4, 2, 512)) {
+		t.Fatalf("rewritten error block: %v", err)
+	}
+	if err := b.Read(0, nlba, buf); !errors.Is(err, ErrLBARange) {
+		t.Fatalf("read past end: %v", err)
+	}
+	if p := b.Check(); len(p) != 0 {
+		t.Fatalf("check: %v", p)
+	}
+}
+
+// TestFlogRecovery interrupts a write after its flog entry and before its
+// map update; opening must finish it.
+func TestFlogRecovery(t *testing.T) {
+	m := anonMap(t, 17<<20)
+	b := open(t, m, 512)
+	if err := b.Write(0, 7, pattern(7, 1, 512)); err != nil {
+		t.Fatal(err)
+	}
+	a := b.arenas[0]
+	fr := &a.flogs[1]
+	free := fr.cur.OldMap&MapLBAMask | MapNormal
+	off := a.dataOff + uint64(free&MapLBAMask)*uint64(a.internalLBA)
+	copy(b.ns[off:], pattern(7, 2, 512))
+	old := *b.mapEntry(a, 7)
+	b.flogUpdate(fr, 7, old, free) // crash before the map update
+
+	b = open(t, m, 512)
+	buf := make([]byte, 512)
+	if err := b.Read(0, 7, buf); err != nil || !bytes.Equal(buf, pattern(7, 2, 512)) {
+		t.Fatalf("recovered block: %v %x", err, buf[:4])
+	}
+	if p := b.Check(); len(p) != 0 {
+		t.Fatalf("check after recovery: %v", p)
+	}
+}
+
+func TestCorruptLayout(t *testing.T) {
+	fresh := func(t *testing.T) (*core.Map, *BTT) {
+		m := anonMap(t, 17<<20)
+		b := open(t, m, 512)
+		if err := b.Write(0, 1, pattern(1, 1, 512)); err != nil {
+			t.Fatal(err)
+		}
+		return m, b
+	}
+	info := func(b *BTT) []byte { return b.ns[:InfoSize] }
+	reseal := func(raw []byte) {
+		in := DecodeInfo(raw)
+		in.Encode(raw)
+	}
+	for _, tc := range []struct {
+		name   string
+		smash  func(b *BTT)
+		atOpen bool // else found by Check / Write
+	}{
+		{"checksum", func(b *BTT) { info(b)[100] ^= 1 }, true},
+		{"signature", func(b *BTT) { info(b)[0] = 'X' }, true},
+		{"parent uuid", func(b *BTT) { info(b)[40] ^= 1; reseal(info(b)) }, true},
+		{"major 0", func(b *BTT) { info(b)[52], info(b)[53] = 0, 0; reseal(info(b)) }, true},
+		{"nfree 0", func(b *BTT) { clear(info(b)[72:76]); reseal(info(b)) }, true},
+		{"mapoff huge", func(b *BTT) { info(b)[103] = 0x7f; reseal(info(b)) }, true},
+		{"dataoff past end", func(b *BTT) { info(b)[92] = 1; reseal(info(b)) }, true},
+		{"internal_nlba huge", func(b *BTT) { info(b)[71] = 0x40; reseal(info(b)) }, true},
+		{"nextoff odd", func(b *BTT) { info(b)[80] = 1; reseal(info(b)) }, true},
+		{"flog lba out of range", func(b *BTT) {
+			a := b.arenas[0]
+			le32(b.ns[a.flogOff+64:], 0xfffffff)
+		}, true},
+		{"flog new_map out of range", func(b *BTT) {
+			a := b.arenas[0]
+			le32(b.ns[a.flogOff+64+8:], MapNormal|0x3ffffff)
+		}, true},
+		{"flog equal seq", func(b *BTT) {
+			a := b.arenas[0]
+			le32(b.ns[a.flogOff+64+16+12:], 1)
+		}, false},
+		{"flog bad seq", func(b *BTT) {
+			a := b.arenas[0]
+			le32(b.ns[a.flogOff+64+12:], 9)
+		}, false},
+		{"map duplicate", func(b *BTT) {
+			le32(b.ns[b.arenas[0].mapOff+8:], MapNormal|1)
+		}, false},
+		{"map out of range", func(b *BTT) {
+			le32(b.ns[b.arenas[0].mapOff+8:], MapNormal|0x3ffffff)
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, b := fresh(t)
+			tc.smash(b)
+			nb, err := Open(cfg(m, 512))
+			if tc.atOpen {
+				if !errors.Is(err, core.ErrCorrupt) {
+					t.Fatalf("open: %v, want a corruption error", err)
+				}
+				t.Log(err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			p := nb.Check()
+			if len(p) == 0 || !errors.Is(p[0], core.ErrCorrupt) {
+				t.Fatalf("check found %v", p)
+			}
+			t.Log(p[0])
+			buf := make([]byte, 512)
+			for lba := range uint64(4) {
+				_ = nb.Read(0, lba, buf) // must not fault
+			}
+		})
+	}
+}
+
+// TestConcurrentReadWrite runs writers and readers on shared and private
+// blocks; every read must return one whole version of its block.
+func TestConcurrentReadWrite(t *testing.T) {
+	m := anonMap(t, 17<<20)
+	b, err := Open(Config{Map: m, Off: 8192, Size: int64(m.Size()) - 8192, LBASize: 512, ParentUUID: parent, MaxLane: 8, Zeroed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const shared = 4
+	iters := 400
+	if testing.Short() {
+		iters = 100
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for lane := range 8 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(lane), 1))
+			buf := make([]byte, 512)
+			for i := range iters {
+				lba := uint64(r.IntN(shared))
+				if lane%2 == 1 {
+					lba = uint64(shared + lane) // private block
+				}
+				if lane < 4 {
+					gen := byte(i%250 + 1)
+					if err := b.Write(lane, lba, pattern(lba, gen, 512)); err != nil {
+						errs <- err
+						return
+					}
+					continue
+				}
+				if err := b.Read(lane, lba, buf); err != nil {
+					errs <- err
+					return
+				}
+				if gen := buf[0]; gen != 0 && !bytes.Equal(buf, pattern(lba, gen, 512)) {
+					errs <- fmt.Errorf("torn block %d gen %d", lba, gen)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if p := b.Check(); len(p) != 0 {
+		t.Fatalf("check: %v", p)
+	}
+}

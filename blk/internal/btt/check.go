@@ -1,0 +1,78 @@
+package btt
+
+import "fmt"
+
+// maxProblems caps the problems Check lists per arena, so a wrecked map of
+// a billion entries yields a readable report.
+const maxProblems = 64
+
+// Check verifies every arena as btt_check does: each post-map block is
+// referenced exactly once, by the map or by a flog pair's free block. It
+// returns the problems found (each wraps core.ErrCorrupt); none means
+// consistent. A namespace without a layout is consistent. No other call
+// may run on b meanwhile.
+func (b *BTT) Check() []error {
+	if !b.laidout.Load() {
+		return nil
+	}
+	var problems []error
+	for i, a := range b.arenas {
+		problems = append(problems, b.checkArena(i, a)...)
+	}
+	return problems
+}
+
+func (b *BTT) checkArena(idx int, a *arena) []error {
+	var problems []error
+	add := func(err error) {
+		if len(problems) < maxProblems {
+			problems = append(problems, err)
+		} else if len(problems) == maxProblems {
+			problems = append(problems, fmt.Errorf("btt: arena %d: more problems not listed", idx))
+		}
+	}
+	if a.flogErr != nil {
+		add(fmt.Errorf("arena %d: %w", idx, a.flogErr))
+	} else if a.flags.Load()&InfoFlagError != 0 {
+		add(b.corrupt(a.startOff+48, fmt.Sprintf("arena %d info flags", idx), "no error flag", a.flags.Load()))
+	}
+	seen := make([]uint64, (uint64(a.internalNLBA)+63)/64)
+	mark := func(blk uint32) bool {
+		w, bit := blk/64, uint64(1)<<(blk%64)
+		dup := seen[w]&bit != 0
+		seen[w] |= bit
+		return dup
+	}
+	m := b.ns[a.mapOff : a.mapOff+uint64(a.externalNLBA)*MapEntrySize]
+	for i := range a.externalNLBA {
+		o := uint64(i) * MapEntrySize
+		e := uint32(m[o]) | uint32(m[o+1])<<8 | uint32(m[o+2])<<16 | uint32(m[o+3])<<24
+		blk := e & MapLBAMask
+		if entryIsInitial(e) {
+			blk = i
+		}
+		if blk >= a.internalNLBA {
+			add(b.corrupt(a.mapOff+o, fmt.Sprintf("arena %d map entry %d block", idx, i), fmt.Sprintf("< %d", a.internalNLBA), blk))
+			continue
+		}
+		if mark(blk) {
+			add(b.corrupt(a.mapOff+o, fmt.Sprintf("arena %d map entry %d: block %d used twice", idx, i, blk), nil, nil))
+		}
+	}
+	for i := range a.flogs {
+		f := &a.flogs[i]
+		if f.cur.Seq == 0 {
+			continue // pair already reported as invalid
+		}
+		blk := f.cur.OldMap & MapLBAMask
+		if mark(blk) {
+			add(b.corrupt(f.entries[0], fmt.Sprintf("arena %d flog %d: free block %d also in use", idx, i, blk), nil, nil))
+		}
+	}
+	for blk := range a.internalNLBA {
+		if seen[blk/64]&(1<<(blk%64)) == 0 {
+			add(b.corrupt(a.dataOff+uint64(blk)*uint64(a.internalLBA), fmt.Sprintf("arena %d block %d neither mapped nor free", idx, blk), nil, nil))
+		}
+	}
+	return problems
+}
