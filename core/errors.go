@@ -39,3 +39,44 @@ func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 func Corrupt(offset int64, field string, want, got any) error {
 	return &CorruptError{Offset: offset, Field: field, Want: want, Got: got}
 }
+
+// Errors of mapping (NewMap, MapFile) and of the platform queries. Each
+// matches one PMEM2_E_* code of libpmem2; errors.Is finds them through the
+// wrapping that adds the path or the values involved.
+var (
+	// ErrNotSupported: the platform, the source or the build does not
+	// offer what was asked (bad blocks, unsafe shutdown count or device id
+	// of a file that is not on an NVDIMM namespace, deep flush of anonymous
+	// memory). PMEM2_E_NOSUPP.
+	ErrNotSupported = errors.New("core: not supported")
+	// ErrGranularityNotSupported: the mapping cannot offer the store
+	// granularity the Config requires, e.g. CACHE_LINE asked of a
+	// page-cache file. PMEM2_E_GRANULARITY_NOT_SUPPORTED.
+	ErrGranularityNotSupported = errors.New("core: granularity not supported")
+	// ErrOffsetUnaligned: Config.Offset is not a multiple of the source's
+	// alignment. PMEM2_E_OFFSET_UNALIGNED.
+	ErrOffsetUnaligned = errors.New("core: offset not aligned")
+	// ErrLengthUnaligned: Config.Length is not a multiple of the source's
+	// alignment. PMEM2_E_LENGTH_UNALIGNED.
+	ErrLengthUnaligned = errors.New("core: length not aligned")
+	// ErrMapRange: offset + length overflows or lies beyond the end of
+	// the source. PMEM2_E_MAP_RANGE.
+	ErrMapRange = errors.New("core: mapping range beyond the source")
+	// ErrSourceEmpty: the source has length 0. PMEM2_E_SOURCE_EMPTY.
+	ErrSourceEmpty = errors.New("core: empty source")
+	// ErrInvalidFileType: a directory, socket, or a character device that
+	// is not device DAX. PMEM2_E_INVALID_FILE_TYPE.
+	ErrInvalidFileType = errors.New("core: file type not supported")
+	// ErrInvalidFileHandle: a negative, closed or write-only descriptor.
+	// PMEM2_E_INVALID_FILE_HANDLE.
+	ErrInvalidFileHandle = errors.New("core: invalid file handle")
+	// ErrDevDAXPrivate: device DAX cannot be mapped private.
+	// PMEM2_E_SRC_DEVDAX_PRIVATE.
+	ErrDevDAXPrivate = errors.New("core: device DAX cannot be mapped private")
+	// ErrOutsideMap: a slice passed to a Map method does not lie inside
+	// the mapping. PMEM2_E_DEEP_FLUSH_RANGE for DeepFlush.
+	ErrOutsideMap = errors.New("core: range outside the mapping")
+	// ErrInvalidArgument: flags or sizes the call does not accept (as
+	// EINVAL from pmem_map_file).
+	ErrInvalidArgument = errors.New("core: invalid argument")
+)

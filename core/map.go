@@ -8,6 +8,17 @@ type Map struct {
 	persist     Persister
 	close       func() error
 	closed      bool
+	info        *mapInfo // nil for NewMemoryMap
+}
+
+// mapInfo is what a Map made by NewMap or MapFile knows of its source.
+type mapInfo struct {
+	src     Source // fd is -1: the descriptor belongs to the caller
+	offset  int64
+	sharing Sharing
+	mapSync bool
+	isPmem  bool
+	extents []extent // file extents when the file is on an NVDIMM namespace
 }
 
 // NewMemoryMap wraps memory the caller owns and persists through p. It is
