@@ -1,0 +1,314 @@
+package crashsim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/hal"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	lineSize = 64 // bytes made durable together by one flushed line
+	wordSize = 8  // bytes that survive a crash all or nothing
+	// maxSnapshots bounds the flushed versions kept per line between two
+	// fences; the oldest are dropped first.
+	maxSnapshots = 4
+)
+
+// ErrCrash is the panic value with which a [Device] cuts a workload off at
+// its crash point, and with which every later persist call on the crashed
+// device panics. Workloads that recover panics must re-panic it (see
+// [IsCrash]).
+var ErrCrash = errors.New("crashsim: simulated crash")
+
+// IsCrash reports whether v, a value from recover(), is the simulated crash.
+func IsCrash(v any) bool {
+	err, ok := v.(error)
+	return ok && errors.Is(err, ErrCrash)
+}
+
+// DeviceConfig describes a [Device] for [NewDeviceConfig].
+type DeviceConfig struct {
+	// Size of the device in bytes; ignored when Image is set.
+	Size int
+	// Image, if not nil, is the initial content, already durable.
+	Image []byte
+	// Kernels, if not nil, perform the stores of Memmove and Memset (so the
+	// simulation also runs the real non-temporal and flush kernels); the
+	// device still decides what is durable. nil: plain Go copies.
+	Kernels *hal.Kernels
+}
+
+// Device is a simulated persistent memory device. Its working memory (what
+// [Device.Map] shows) is a real anonymous mapping; its durable image, the
+// content a power failure would leave for certain, is kept apart and only
+// changes at a fence. Device implements [core.Persister]:
+//
+//   - Flush records the content of the covered 64-byte lines at that moment.
+//   - Drain is the fence: recorded lines become durable; it is a crash point.
+//   - Persist is Flush then Drain (one fence).
+//   - Memmove and Memset store, then flush unless MemNoFlush, then fence
+//     unless MemNoDrain. Non-temporal stores count as stored and flushed.
+//
+// A Device is safe for concurrent use. Plain stores to the working memory
+// are not seen until the crash, when every line that differs from the
+// durable image counts as written.
+type Device struct {
+	mu      sync.Mutex
+	size    int
+	mem     []byte // working memory, len rounded up to whole lines
+	durable []byte // durable image, same length as mem
+	// pending holds, per line offset, the versions flushed since the last
+	// fence, oldest first.
+	pending map[int][][lineSize]byte
+	fences  int
+	crashAt int
+	crash   *crashState // set once the device has crashed
+	kernels *hal.Kernels
+	m       *core.Map
+	closed  bool
+}
+
+var _ core.Persister = (*Device)(nil)
+
+// NewDevice returns a zero-filled device of size bytes.
+func NewDevice(size int) (*Device, error) { return NewDeviceConfig(DeviceConfig{Size: size}) }
+
+// NewDeviceFromImage returns a device whose working and durable content is
+// a copy of img (a post-crash image, say).
+func NewDeviceFromImage(img []byte) (*Device, error) {
+	return NewDeviceConfig(DeviceConfig{Image: img})
+}
+
+// NewDeviceConfig returns a device as c describes.
+func NewDeviceConfig(c DeviceConfig) (*Device, error) {
+	size := c.Size
+	if c.Image != nil {
+		size = len(c.Image)
+	}
+	if size <= 0 {
+		return nil, fmt.Errorf("crashsim: device size %d: want > 0", size)
+	}
+	rounded := (size + lineSize - 1) &^ (lineSize - 1)
+	if rounded < size {
+		return nil, fmt.Errorf("crashsim: device size %d: too large", size)
+	}
+	mem, err := unix.Mmap(-1, 0, rounded, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return nil, fmt.Errorf("crashsim: map %d bytes: %w", rounded, err)
+	}
+	d := &Device{
+		size:    size,
+		mem:     mem,
+		durable: make([]byte, rounded),
+		pending: make(map[int][][lineSize]byte),
+		kernels: c.Kernels,
+	}
+	if c.Image != nil {
+		copy(mem, c.Image)
+		copy(d.durable, c.Image)
+	}
+	d.m = core.NewMemoryMap(mem[:size:size], core.GranularityCacheLine, d, d.Close)
+	return d, nil
+}
+
+// Map returns the device as a [core.Map] of cache-line granularity whose
+// persist path is the device. Closing the Map closes the device.
+func (d *Device) Map() *core.Map { return d.m }
+
+// Size returns the device size in bytes.
+func (d *Device) Size() int { return d.size }
+
+// Close releases the working memory. It is idempotent; the Map's slices
+// must not be used afterwards.
+func (d *Device) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return unix.Munmap(d.mem)
+}
+
+// Fences returns the number of fences since the device was made or last
+// settled.
+func (d *Device) Fences() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.fences
+}
+
+// Durable returns a copy of the durable image.
+func (d *Device) Durable() []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return bytes.Clone(d.durable[:d.size])
+}
+
+// Settle makes the whole working memory durable and resets the fence count
+// to zero, as after a clean shutdown. It is how a workload's setup ends.
+func (d *Device) Settle() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.checkAlive()
+	copy(d.durable, d.mem)
+	clear(d.pending)
+	d.fences = 0
+}
+
+// CrashAt arms the device: the n-th fence (1-based, counted as [Device.Fences]
+// counts) does not complete; the device crashes there and the fence panics
+// with [ErrCrash]. n <= 0 disarms.
+func (d *Device) CrashAt(n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.crashAt = n
+}
+
+// Crash crashes the device now, as a power failure between two fences. It
+// does nothing if the device has crashed already.
+func (d *Device) Crash() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.crash == nil {
+		d.crash = d.captureLocked()
+	}
+}
+
+// Crashed reports whether the device has crashed (at its armed fence or by
+// [Device.Crash]).
+func (d *Device) Crashed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.crash != nil
+}
+
+// checkAlive panics with ErrCrash once the device has crashed: a workload
+// that goes on after its crash point (after recovering the panic, say) must
+// not make anything durable.
+func (d *Device) checkAlive() {
+	if d.crash != nil {
+		panic(ErrCrash)
+	}
+	if d.closed {
+		panic("crashsim: use of a closed Device")
+	}
+}
+
+// offset returns the offset of b within the working memory; b must lie in
+// it, else it is a caller bug.
+func (d *Device) offset(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(d.mem)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	n := uintptr(len(b))
+	if p < base || p-base > uintptr(d.size) || n > uintptr(d.size)-(p-base) {
+		panic(fmt.Sprintf("crashsim: range of %d bytes outside the device", len(b)))
+	}
+	return int(p - base)
+}
+
+// Flush records the lines covering b as flushed with their content now.
+func (d *Device) Flush(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.checkAlive()
+	d.flushLocked(d.offset(b), len(b))
+}
+
+func (d *Device) flushLocked(off, n int) {
+	for line := off &^ (lineSize - 1); line < off+n; line += lineSize {
+		var snap [lineSize]byte
+		copy(snap[:], d.mem[line:line+lineSize])
+		snaps := d.pending[line]
+		if len(snaps) > 0 && snaps[len(snaps)-1] == snap {
+			continue
+		}
+		if len(snaps) == maxSnapshots {
+			snaps = append(snaps[:0], snaps[1:]...)
+		}
+		d.pending[line] = append(snaps, snap)
+	}
+}
+
+// Drain is the fence: every line flushed before it becomes durable with its
+// last flushed content. It is a crash point: at the armed fence the device
+// crashes instead and Drain panics with [ErrCrash].
+func (d *Device) Drain() {
+	d.mu.Lock()
+	d.checkAlive()
+	d.fences++
+	if d.fences == d.crashAt {
+		d.crash = d.captureLocked()
+		d.mu.Unlock()
+		panic(ErrCrash)
+	}
+	for line, snaps := range d.pending {
+		copy(d.durable[line:line+lineSize], snaps[len(snaps)-1][:])
+	}
+	clear(d.pending)
+	d.mu.Unlock()
+}
+
+// Persist flushes b and fences.
+func (d *Device) Persist(b []byte) {
+	d.Flush(b)
+	d.Drain()
+}
+
+// Memmove copies src into dst[:len(src)], a part of the device, then
+// flushes it unless flags has MemNoFlush and fences unless MemNoDrain.
+func (d *Device) Memmove(dst, src []byte, flags core.MemFlags) {
+	if len(dst) < len(src) {
+		panic("crashsim: Memmove: dst shorter than src")
+	}
+	dst = dst[:len(src)]
+	d.mu.Lock()
+	d.checkAlive()
+	off := d.offset(dst)
+	if d.kernels != nil {
+		d.kernels.Memmove(dst, src, flags|core.MemNoDrain)
+	} else {
+		copy(dst, src)
+	}
+	if flags&core.MemNoFlush == 0 && len(dst) > 0 {
+		d.flushLocked(off, len(dst))
+	}
+	d.mu.Unlock()
+	if flags&core.MemNoDrain == 0 {
+		d.Drain()
+	}
+}
+
+// Memset fills dst, a part of the device, with c, with the flush and fence
+// rules of [Device.Memmove].
+func (d *Device) Memset(dst []byte, c byte, flags core.MemFlags) {
+	d.mu.Lock()
+	d.checkAlive()
+	off := d.offset(dst)
+	if d.kernels != nil {
+		d.kernels.Memset(dst, c, flags|core.MemNoDrain)
+	} else {
+		for i := range dst {
+			dst[i] = c
+		}
+	}
+	if flags&core.MemNoFlush == 0 && len(dst) > 0 {
+		d.flushLocked(off, len(dst))
+	}
+	d.mu.Unlock()
+	if flags&core.MemNoDrain == 0 {
+		d.Drain()
+	}
+}

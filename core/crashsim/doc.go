@@ -1,0 +1,85 @@
+// Package crashsim simulates persistent memory with power failures, to test
+// that a persistent data structure survives a crash at any moment. It does
+// in process, without Valgrind, what PMDK's pmreorder does.
+//
+// # Device
+//
+// A [Device] is a [core.Map] whose persist path records what is durable. Its
+// working memory, what the code under test reads and writes, is a real
+// anonymous mapping; beside it the device keeps the durable image: what the
+// media is certain to hold after a power failure.
+//
+//   - Flush (and the flush of Memmove/Memset) records the content of the
+//     covered 64-byte cache lines at that moment.
+//   - The fence (Drain, the end of Persist, Memmove and Memset without
+//     MemNoDrain) makes the recorded lines durable. Fences are the crash
+//     points; they are counted from 1.
+//   - Stores that were never flushed are found at the crash by comparing the
+//     working memory with the durable image.
+//
+// At a crash every line that was written, or flushed but not yet fenced, is
+// uncertain: each of its 8-byte words (the unit x86 stores atomically) keeps
+// its durable content or a newer one (a flushed snapshot or the content at
+// the crash). A [Strategy] picks the survivors: [Pessimistic] (only fenced
+// data), [Optimistic] (every store), [Random] (seeded; the seed and the
+// crash point determine the image) or [Exhaustive] (every combination, when
+// they are few; a seeded sample otherwise).
+//
+// # Exploring a workload
+//
+// A [Workload] is a Run function (the code under test), an optional Setup
+// and a Check that reopens a post-crash image and tests its invariants.
+// [Run] runs the workload once to count its F fences, then once per crash
+// point p in 1..F+1, cut off at fence p (point F+1: after Run returned with
+// its last stores unfenced), and calls Check on a fresh Device for every
+// post-crash image each strategy gives. A failure names the crash point,
+// the strategy and the seed ([Crash.String] prints the Options that
+// reproduce it). [Explore] does the same inside a test, one t.Errorf per
+// failure, saving failing images under t.ArtifactDir.
+//
+// The workload is cut off by a panic with [ErrCrash] from the crashing
+// fence; every later persist call on that device panics the same way. Code
+// that recovers panics (a transaction rolling back, say) must re-panic a
+// value for which [IsCrash] is true. Run must be deterministic: the same
+// fences in the same order every time. Setup has no crash points.
+//
+// This workload commits a record by persisting its payload and then a
+// valid flag; Check demands that a valid record holds its payload:
+//
+//	w := crashsim.Workload{
+//		Size: 4096,
+//		Run: func(m *core.Map) error {
+//			b := m.Bytes()
+//			copy(b[64:], "payload")
+//			m.Persist(b[64:71]) // forget this and Explore fails
+//			b[0] = 1            // the valid flag
+//			m.Persist(b[0:1])
+//			return nil
+//		},
+//		Check: func(m *core.Map, c crashsim.Crash) error {
+//			b := m.Bytes()
+//			if b[0] == 1 && string(b[64:71]) != "payload" {
+//				return errors.New("valid record without its payload")
+//			}
+//			return nil
+//		},
+//	}
+//	crashsim.Explore(t, w, crashsim.Options{}) // in a test
+//
+// Package [github.com/gopmdk/pmdk/core/crashsim/examples] has more such
+// structures, each correct and with deliberate bugs (missing flush, missing
+// fence, flag before data) that the simulator must flag.
+//
+// # Budget
+//
+// Each crash point re-runs Setup and Run on a fresh device; each image is
+// checked on another. Options.MaxPoints samples the crash points (seeded),
+// Options.ExhaustiveLimit caps Exhaustive's images per point.
+//
+// # Limits
+//
+// Between two fences, at most four flushed versions of a line are kept
+// (intermediate values of unflushed lines are not tracked: only the content
+// at the crash). Stores from other goroutines racing with the crash may or
+// may not be in the working memory the crash compares.
+package crashsim
