@@ -1,0 +1,296 @@
+package blk
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gopmdk/pmdk/blk/internal/btt"
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pool"
+)
+
+// Sizes of libpmemblk 1.12.1 (libpmemblk.h, blk.h).
+const (
+	// MinPool is the smallest pool size in bytes (PMEMBLK_MIN_POOL).
+	MinPool = 16<<20 + 8<<10
+	// MinBlock is the smallest internal block; smaller block sizes are
+	// stored in blocks of this size (PMEMBLK_MIN_BLK).
+	MinBlock = 512
+	// descOff is where the pmemblk descriptor (bsize, is_zeroed) follows
+	// the pool header; dataOff is where the BTT starts (the descriptor
+	// and C's run-time fields rounded up to a page).
+	descOff = pool.HeaderSize
+	dataOff = 2 * pool.HeaderSize
+)
+
+// Pool is an open block pool. Read, Write, SetZero and SetError may be
+// called from many goroutines at once; Close must not run concurrently with
+// them.
+type Pool struct {
+	p        *pool.Pool
+	bsize    uint32
+	t        *btt.BTT
+	readOnly bool
+	lanes    []lane
+	next     atomic.Uint32
+	closed   atomic.Bool
+}
+
+type lane struct {
+	sync.Mutex
+	_ [56]byte
+}
+
+// Create creates a block pool at path of poolsize bytes with blocks of
+// bsize bytes, as pmemblk_create: poolsize 0 takes the existing file at
+// path (whose header area must be zero) as the pool. The BTT layout is
+// written by the first Write or SetError, as C does.
+func Create(path string, bsize int, poolsize int64, perm os.FileMode) (*Pool, error) {
+	if err := checkBSize(bsize); err != nil {
+		return nil, err
+	}
+	p, err := pool.Create(path, poolsize, perm, pool.Blk)
+	if err != nil {
+		return nil, fmt.Errorf("blk: create: %w", err)
+	}
+	// C counts a pool as zeroed only when it created the file.
+	bp, err := create(p, uint32(bsize), poolsize > 0)
+	if err != nil {
+		p.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("blk: create %s: %w", path, err)
+	}
+	return bp, nil
+}
+
+// CreateOnMap creates a block pool on m, whose first page must be zero and
+// whose other bytes the caller states to be zero or not: for the crash
+// simulator.
+func CreateOnMap(m *core.Map, bsize int, zeroed bool) (*Pool, error) {
+	if err := checkBSize(bsize); err != nil {
+		return nil, err
+	}
+	p, err := pool.CreateOnMap(m, pool.Blk)
+	if err != nil {
+		return nil, fmt.Errorf("blk: create: %w", err)
+	}
+	return create(p, uint32(bsize), zeroed)
+}
+
+func checkBSize(bsize int) error {
+	if bsize <= 0 || uint64(bsize) > math.MaxUint32 {
+		return fmt.Errorf("%w: %d", ErrBlockSize, bsize)
+	}
+	return nil
+}
+
+// create writes the pmemblk descriptor after the header, bsize first, then
+// is_zeroed, each persisted, and zeros where C keeps its run-time fields.
+func create(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
+	m := p.Map()
+	d := m.Bytes()[descOff:dataOff]
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], bsize)
+	m.Memcpy(d[0:4], b[:], 0)
+	z := uint32(0)
+	if zeroed {
+		z = 1
+	}
+	binary.LittleEndian.PutUint32(b[:], z)
+	m.Memcpy(d[4:8], b[:], 0)
+	return start(p, bsize, zeroed)
+}
+
+// Open opens the block pool at path. bsize 0 takes the pool's block size;
+// any other value must match it. Interrupted writes are completed from the
+// flog.
+func Open(path string, bsize int) (*Pool, error) {
+	return openPath(path, bsize, pool.Options{})
+}
+
+func openPath(path string, bsize int, o pool.Options) (*Pool, error) {
+	if bsize < 0 || uint64(bsize) > math.MaxUint32 {
+		return nil, fmt.Errorf("%w: %d", ErrBlockSize, bsize)
+	}
+	p, err := pool.Open(path, pool.Blk, o)
+	if err != nil {
+		return nil, fmt.Errorf("blk: open: %w", err)
+	}
+	bp, err := open(p, uint32(bsize))
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("blk: open %s: %w", path, err)
+	}
+	return bp, nil
+}
+
+// OpenOnMap opens the block pool on m, as Open.
+func OpenOnMap(m *core.Map, bsize int) (*Pool, error) {
+	if bsize < 0 || uint64(bsize) > math.MaxUint32 {
+		return nil, fmt.Errorf("%w: %d", ErrBlockSize, bsize)
+	}
+	p, err := pool.OpenOnMap(m, pool.Blk, pool.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("blk: open: %w", err)
+	}
+	return open(p, uint32(bsize))
+}
+
+func open(p *pool.Pool, bsize uint32) (*Pool, error) {
+	d := p.Map().Bytes()[descOff:dataOff]
+	hb := binary.LittleEndian.Uint32(d[0:4])
+	if hb == 0 {
+		return nil, core.Corrupt(descOff, "blk: bsize", "> 0", 0)
+	}
+	if bsize != 0 && bsize != hb {
+		return nil, fmt.Errorf("%w: %d, pool created with %d", ErrBlockSize, bsize, hb)
+	}
+	zeroed := binary.LittleEndian.Uint32(d[4:8]) != 0
+	return start(p, hb, zeroed)
+}
+
+// start sets up the BTT over the pool's data area and the lanes.
+func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
+	m := p.Map()
+	h := p.Header()
+	t, err := btt.Open(btt.Config{
+		Map: m, Off: dataOff, Size: int64(m.Size()) - dataOff, LBASize: bsize,
+		ParentUUID: h.PoolsetUUID, MaxLane: 2 * runtime.NumCPU(), Zeroed: zeroed,
+	})
+	if err != nil {
+		if errors.Is(err, btt.ErrBlockSize) {
+			err = fmt.Errorf("%w: %w", ErrBlockSize, err)
+		}
+		return nil, err
+	}
+	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly()}
+	bp.lanes = make([]lane, t.NLane())
+	return bp, nil
+}
+
+// Close closes the pool. It is idempotent.
+func (p *Pool) Close() error {
+	if p.closed.Swap(true) {
+		return nil
+	}
+	return p.p.Close()
+}
+
+// BSize returns the block size in bytes.
+func (p *Pool) BSize() int { return int(p.bsize) }
+
+// NBlock returns the number of usable blocks: valid block numbers are
+// 0..NBlock-1.
+func (p *Pool) NBlock() int64 { return int64(p.t.NLBA()) }
+
+// enter takes a lane (round robin) and its lock.
+func (p *Pool) enter() int {
+	l := int(p.next.Add(1)-1) % len(p.lanes)
+	p.lanes[l].Lock()
+	return l
+}
+
+func (p *Pool) exit(l int) { p.lanes[l].Unlock() }
+
+func (p *Pool) checkBlock(blockno int64, write bool) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if write && p.readOnly {
+		return ErrReadOnly
+	}
+	if blockno < 0 {
+		return fmt.Errorf("%w: %d", ErrRange, blockno)
+	}
+	return nil
+}
+
+// Read copies block blockno into buf, which must hold BSize bytes. A block
+// never written, or set to zero, reads as zeros; one set to the error
+// state fails with ErrBlockError.
+func (p *Pool) Read(buf []byte, blockno int64) error {
+	if err := p.checkBlock(blockno, false); err != nil {
+		return err
+	}
+	if len(buf) < int(p.bsize) {
+		return fmt.Errorf("blk: read: buffer of %d bytes for %d-byte blocks", len(buf), p.bsize)
+	}
+	l := p.enter()
+	err := p.t.Read(l, uint64(blockno), buf)
+	p.exit(l)
+	return err
+}
+
+// Write stores buf (BSize bytes) as block blockno, atomically: after a
+// crash the block holds either its old or its new content. It persists
+// before returning.
+func (p *Pool) Write(buf []byte, blockno int64) error {
+	if err := p.checkBlock(blockno, true); err != nil {
+		return err
+	}
+	if len(buf) < int(p.bsize) {
+		return fmt.Errorf("blk: write: buffer of %d bytes for %d-byte blocks", len(buf), p.bsize)
+	}
+	l := p.enter()
+	err := p.t.Write(l, uint64(blockno), buf)
+	p.exit(l)
+	return err
+}
+
+// SetZero makes block blockno read as zeros, atomically.
+func (p *Pool) SetZero(blockno int64) error {
+	if err := p.checkBlock(blockno, true); err != nil {
+		return err
+	}
+	l := p.enter()
+	err := p.t.SetZero(l, uint64(blockno))
+	p.exit(l)
+	return err
+}
+
+// SetError puts block blockno in the error state: reads fail with
+// ErrBlockError until the block is written again.
+func (p *Pool) SetError(blockno int64) error {
+	if err := p.checkBlock(blockno, true); err != nil {
+		return err
+	}
+	l := p.enter()
+	err := p.t.SetError(l, uint64(blockno))
+	p.exit(l)
+	return err
+}
+
+// Check verifies the BTT of the open pool: every data block is used by
+// exactly one block number or is one arena's free block, and no flog pair
+// is broken. It returns the problems found, each a *core.CorruptError
+// naming the offset; none means consistent. No other call may run on p
+// meanwhile.
+func (p *Pool) Check() []error {
+	if p.closed.Load() {
+		return []error{ErrClosed}
+	}
+	return p.t.Check()
+}
+
+// Check opens the pool at path read-only (nothing is written to the file,
+// not even flog recovery) and checks it, as pmemblk_check. bsize 0 takes
+// the pool's block size. problems is empty for a consistent pool;
+// corruption that keeps the pool from opening is reported as a problem
+// too. err is set when the check could not run at all.
+func Check(path string, bsize int) (problems []error, err error) {
+	p, err := openPath(path, bsize, pool.Options{ReadOnly: true})
+	if err != nil {
+		if errors.Is(err, core.ErrCorrupt) || errors.Is(err, ErrBlockSize) {
+			return []error{err}, nil
+		}
+		return nil, err
+	}
+	defer p.Close()
+	return p.Check(), nil
+}

@@ -1,0 +1,150 @@
+package blk
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pmemtest"
+)
+
+// pattern is the content the tests write to block lba in generation gen
+// (the C peer in testdata/cpeer.c computes the same bytes). gen 0 is all
+// zeros.
+func pattern(lba int64, gen int, n int) []byte {
+	p := make([]byte, n)
+	if gen == 0 {
+		return p
+	}
+	for i := range p {
+		p[i] = byte(lba ^ int64(i*7) ^ int64(gen))
+	}
+	p[0] = byte(gen)
+	return p
+}
+
+func mustRead(t testing.TB, p *Pool, lba int64, gen int) {
+	t.Helper()
+	buf := make([]byte, p.BSize())
+	if err := p.Read(buf, lba); err != nil {
+		t.Fatalf("read %d: %v", lba, err)
+	}
+	if !bytes.Equal(buf, pattern(lba, gen, p.BSize())) {
+		t.Fatalf("block %d: got gen %d, want %d", lba, buf[0], gen)
+	}
+}
+
+func TestCreateWriteReopen(t *testing.T) {
+	path := pmemtest.Path(t, "p.blk")
+	p, err := Create(path, 512, 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.NBlock() != 64700 || p.BSize() != 512 {
+		t.Fatalf("NBlock %d BSize %d, C gives 64700 and 512", p.NBlock(), p.BSize())
+	}
+	mustRead(t, p, 10, 0)
+	for lba := range int64(8) {
+		if err := p.Write(pattern(lba, 1, 512), lba); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.SetZero(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetError(3); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Write(pattern(0, 1, 512), p.NBlock()); !errors.Is(err, ErrRange) {
+		t.Fatalf("write past the end: %v", err)
+	}
+	if err := p.Write(pattern(0, 1, 512), -1); !errors.Is(err, ErrRange) {
+		t.Fatalf("write at -1: %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Read(make([]byte, 512), 0); !errors.Is(err, ErrClosed) {
+		t.Fatalf("read after close: %v", err)
+	}
+
+	if _, err := Open(path, 4096); !errors.Is(err, ErrBlockSize) {
+		t.Fatalf("open with bsize 4096: %v", err)
+	}
+	p, err = Open(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	mustRead(t, p, 1, 1)
+	mustRead(t, p, 2, 0)
+	mustRead(t, p, 7, 1)
+	if err := p.Read(make([]byte, 512), 3); !errors.Is(err, ErrBlockError) {
+		t.Fatalf("read of error block: %v", err)
+	}
+	if probs := p.Check(); len(probs) != 0 {
+		t.Fatalf("check: %v", probs)
+	}
+}
+
+func TestCreateArguments(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	if _, err := Create(dir+"/a", 0, 32<<20, 0o600); !errors.Is(err, ErrBlockSize) {
+		t.Fatalf("bsize 0: %v", err)
+	}
+	if _, err := Create(dir+"/b", 512, MinPool-4096, 0o600); err == nil {
+		t.Fatal("pool below MinPool created")
+	}
+	p, err := Create(dir+"/c", 100, MinPool, 0o600)
+	if err != nil {
+		t.Fatalf("minimum pool with small blocks: %v", err)
+	}
+	defer p.Close()
+	if p.BSize() != 100 {
+		t.Fatalf("BSize %d", p.BSize())
+	}
+	if err := p.Write(pattern(5, 3, 100), 5); err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, p, 5, 3)
+}
+
+func TestCheckReadOnly(t *testing.T) {
+	path := pmemtest.Path(t, "p.blk")
+	p, err := Create(path, 4096, 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Write(pattern(1, 1, 4096), 1); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs, err := Check(path, 0)
+	if err != nil || len(probs) != 0 {
+		t.Fatalf("check: %v %v", probs, err)
+	}
+	probs, err = Check(path, 512)
+	if err != nil || len(probs) != 1 || !errors.Is(probs[0], ErrBlockSize) {
+		t.Fatalf("check with the wrong bsize: %v %v", probs, err)
+	}
+	after, _ := os.ReadFile(path)
+	// The SDS is not touched by a read-only open either.
+	if !bytes.Equal(before, after) {
+		t.Fatal("Check changed the pool file")
+	}
+	// Break the BTT info checksum: Check names it.
+	f, _ := os.OpenFile(path, os.O_RDWR, 0)
+	f.WriteAt([]byte{0xff}, dataOff+200)
+	f.Close()
+	probs, err = Check(path, 0)
+	if err != nil || len(probs) == 0 || !errors.Is(probs[0], core.ErrCorrupt) {
+		t.Fatalf("check of a bad info block: %v %v", probs, err)
+	}
+	t.Log(probs[0])
+}
