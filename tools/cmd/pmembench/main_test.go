@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
+)
+
+func TestPmembenchJSONLines(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"-run", "memcpy", "-sizes", "64,4K", "-reps", "1", "-duration", "2ms", "-dir", pmemtest.Dir(t), "-json"}
+	if err := run(args, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	n := 0
+	for line := range strings.Lines(out.String()) {
+		var r struct {
+			Scenario string  `json:"scenario"`
+			Size     int     `json:"size"`
+			GoOps    float64 `json:"go_ops_per_sec"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if r.Scenario != "memcpy-persist" || r.GoOps <= 0 {
+			t.Errorf("row %+v", r)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("%d rows, want 2 (sizes 64 and 4K):\n%s", n, out.String())
+	}
+	if !strings.Contains(errOut.String(), `"kernels"`) {
+		t.Errorf("machine description missing from stderr: %s", errOut.String())
+	}
+}
+
+func TestPmembenchFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-mode", "dax"}, {"-sizes", "abc"}, {"-threads", "0"}, {"-run", "("}, {"-reps", "0"}, {"extra"},
+	} {
+		var out, errOut bytes.Buffer
+		if err := run(args, &out, &errOut); err == nil {
+			t.Errorf("pmembench %q succeeded", args)
+		}
+	}
+}
+
+func TestPmembenchList(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"-list"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"memcpy-persist", "memset-persist", "persist"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("-list lacks %s:\n%s", s, out.String())
+		}
+	}
+}

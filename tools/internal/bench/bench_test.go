@@ -1,0 +1,155 @@
+package bench_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/tools/internal/bench"
+	"github.com/gopmdk/pmdk/tools/internal/cpeer"
+)
+
+// tinyConfig runs every scenario briefly on small pools.
+func tinyConfig(t *testing.T, mode bench.Mode) bench.Config {
+	return bench.Config{
+		Sizes: []int{64, 4096}, Threads: []int{1, 2}, Reps: 2,
+		Duration: 2 * time.Millisecond, Dir: pmemtest.Dir(t), Mode: mode, Region: 64 << 10,
+	}
+}
+
+func runJSON(t *testing.T, cfg bench.Config) []map[string]any {
+	t.Helper()
+	var rows, mach bytes.Buffer
+	if err := bench.Run(cfg, bench.NewJSON(&rows, &mach)); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(mach.Bytes(), &m); err != nil {
+		t.Fatalf("machine line %q: %v", mach.String(), err)
+	}
+	if m["kernels"] == "" || m["go_granularity"] == "" {
+		t.Errorf("machine line lacks kernels or granularity: %v", m)
+	}
+	var out []map[string]any
+	for line := range strings.Lines(rows.String()) {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("row %q: %v", line, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestRunEveryScenarioJSON(t *testing.T) {
+	for _, mode := range []bench.Mode{bench.ModeForcedPmem, bench.ModePageCache} {
+		t.Run(string(mode), func(t *testing.T) {
+			rows := runJSON(t, tinyConfig(t, mode))
+			seen := map[string]int{}
+			for _, r := range rows {
+				name, _ := r["scenario"].(string)
+				seen[name]++
+				if r["mode"] != string(mode) {
+					t.Errorf("%s: mode %v", name, r["mode"])
+				}
+				for _, f := range []string{"size", "threads", "go_ops_per_sec", "go_mb_per_sec"} {
+					if v, ok := r[f].(float64); !ok || v <= 0 {
+						t.Errorf("%s: field %s = %v, want a positive number", name, f, r[f])
+					}
+				}
+				for _, f := range []string{"c_ops_per_sec", "ratio"} {
+					_, ok := r[f]
+					if ok != cpeer.Available() {
+						t.Errorf("%s: field %s present=%v, C peer built in=%v", name, f, ok, cpeer.Available())
+					}
+				}
+				if ratio, ok := r["ratio"].(float64); ok {
+					want := r["go_ops_per_sec"].(float64) / r["c_ops_per_sec"].(float64)
+					if d := ratio/want - 1; d > 1e-9 || d < -1e-9 {
+						t.Errorf("%s: ratio %v, Go/C gives %v", name, ratio, want)
+					}
+				}
+				_, hasLimit := r["limit_mb_per_sec"]
+				if copyRow := name != "persist"; copyRow && !hasLimit && bench.LimitBuilt {
+					t.Errorf("%s: no limit_mb_per_sec", name)
+				} else if !copyRow && hasLimit {
+					t.Errorf("%s: limit reported for a non-copy scenario", name)
+				}
+			}
+			// 2 sizes x 2 thread counts per scenario.
+			for _, s := range bench.Scenarios() {
+				if seen[s[0]] != 4 {
+					t.Errorf("scenario %s: %d rows, want 4", s[0], seen[s[0]])
+				}
+			}
+		})
+	}
+}
+
+func TestRunFilterAndTable(t *testing.T) {
+	cfg := tinyConfig(t, bench.ModeForcedPmem)
+	cfg.Run = regexp.MustCompile("^persist$")
+	cfg.Threads = []int{1}
+	var out bytes.Buffer
+	if err := bench.Run(cfg, bench.NewTable(&out)); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"kernels:", "mode:     forced-pmem", "persist", "Go/C"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("table lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "memcpy-persist ") {
+		t.Errorf("-run ^persist$ ran memcpy-persist:\n%s", s)
+	}
+}
+
+func TestRunNoPeer(t *testing.T) {
+	cfg := tinyConfig(t, bench.ModeForcedPmem)
+	cfg.Run = regexp.MustCompile("memset")
+	cfg.Sizes, cfg.Threads, cfg.NoPeer = []int{256}, []int{1}, true
+	for _, r := range runJSON(t, cfg) {
+		if _, ok := r["c_ops_per_sec"]; ok {
+			t.Errorf("C figures with NoPeer: %v", r)
+		}
+	}
+}
+
+func TestParseSizes(t *testing.T) {
+	got, err := bench.ParseSizes("64, 256,4K,64k,2M,1G")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{64, 256, 4096, 65536, 2 << 20, 1 << 30}; !slices.Equal(got, want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+	for _, bad := range []string{"0", "-1", "4X", "K", "1.5K", "99999999G"} {
+		if _, err := bench.ParseSizes(bad); err == nil {
+			t.Errorf("ParseSizes(%q) succeeded", bad)
+		}
+	}
+	for _, n := range got {
+		back, err := bench.ParseSizes(bench.FormatSize(n))
+		if err != nil || back[0] != n {
+			t.Errorf("FormatSize(%d) = %q does not parse back", n, bench.FormatSize(n))
+		}
+	}
+}
+
+func TestParseModeAndThreads(t *testing.T) {
+	if _, err := bench.ParseMode("dax"); err == nil {
+		t.Error("ParseMode(dax) succeeded")
+	}
+	if ts, err := bench.ParseThreads("1,2,4"); err != nil || !slices.Equal(ts, []int{1, 2, 4}) {
+		t.Errorf("ParseThreads: %v %v", ts, err)
+	}
+	if _, err := bench.ParseThreads("0"); err == nil {
+		t.Error("ParseThreads(0) succeeded")
+	}
+}

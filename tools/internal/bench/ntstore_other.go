@@ -1,0 +1,13 @@
+//go:build !amd64 || !gc || purego
+
+package bench
+
+// Without assembly there is no non-temporal store loop: the limit column
+// stays empty.
+const haveNT = false
+
+func ntName() string { return "" }
+
+func ntCopy(dst, src []byte)    { panic("bench: no non-temporal stores in this build") }
+func ntFill(dst []byte, c byte) { panic("bench: no non-temporal stores in this build") }
+func ntFence()                  {}

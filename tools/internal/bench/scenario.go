@@ -1,0 +1,174 @@
+package bench
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/tools/internal/cpeer"
+)
+
+// worker does n operations numbered from first on one thread.
+type worker func(first, n uint64) error
+
+// row is what one (scenario, size, threads) runs: the Go workers, the C
+// peer's (nil without one) and the reference loops (nil where they do not
+// apply), one worker per thread each.
+type row struct {
+	goW, cW      []worker
+	limitW, cpyW []worker
+	closers      []func() error
+}
+
+func (r *row) close() error {
+	var first error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		if err := r.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// env is what a scenario's setup gets.
+type env struct {
+	dir     string
+	mode    Mode
+	size    int
+	threads int
+	region  int // bytes per thread, a multiple of the stride
+	slots   cpeer.Slots
+	src     []byte // size bytes of pattern
+	peer    bool
+	name    string
+}
+
+// scenario is one benchmark of the pmembench family.
+type scenario struct {
+	name  string
+	sizes []int // default sizes
+	what  string
+	setup func(e *env, r *row) error
+}
+
+var copySizes = []int{64, 256, 4 << 10, 64 << 10, 2 << 20}
+
+// scenarios lists every scenario in the order they run.
+var scenarios = []scenario{
+	{"memcpy-persist", copySizes, "pmem_memcpy_persist vs Map.Memcpy", memScenario(cpeer.OpMemcpyPersist)},
+	{"memset-persist", copySizes, "pmem_memset_persist vs Map.Memset", memScenario(cpeer.OpMemsetPersist)},
+	{"persist", []int{64, 4 << 10}, "dirty size bytes with memcpy, then pmem_persist vs Map.Persist", memScenario(cpeer.OpPersist)},
+}
+
+// Scenarios returns the scenario names with a line on what each measures.
+func Scenarios() [][2]string {
+	var s [][2]string
+	for _, sc := range scenarios {
+		s = append(s, [2]string{sc.name, sc.what})
+	}
+	return s
+}
+
+// memScenario builds the setup of the libpmem-style scenarios: each thread
+// owns region bytes of the pool and walks its slots.
+func memScenario(op cpeer.Op) func(e *env, r *row) error {
+	return func(e *env, r *row) error {
+		poolSize := int64(e.threads) * int64(e.region)
+		m, err := core.MapFile(filepath.Join(e.dir, e.name+".go.pool"), poolSize, core.FileCreate|core.FileExcl, 0o600)
+		if err != nil {
+			return err
+		}
+		r.closers = append(r.closers, m.Close)
+		mem := m.Bytes()
+		for t := range e.threads {
+			part := mem[t*e.region : (t+1)*e.region]
+			r.goW = append(r.goW, goWorker(op, m, part, e))
+			if op != cpeer.OpPersist && haveNT {
+				r.limitW = append(r.limitW, limitWorker(op, part, e))
+				r.cpyW = append(r.cpyW, copyWorker(op, part, e))
+			}
+		}
+		if !e.peer {
+			return nil
+		}
+		cm, err := cpeer.MapFile(filepath.Join(e.dir, e.name+".c.pool"), poolSize, e.mode == ModeForcedPmem)
+		if err != nil {
+			return err
+		}
+		r.closers = append(r.closers, cm.Close)
+		for t := range e.threads {
+			base := t * e.region
+			r.cW = append(r.cW, func(first, n uint64) error {
+				return cm.Run(op, base, e.slots, e.src, e.size, first, n)
+			})
+		}
+		return nil
+	}
+}
+
+func goWorker(op cpeer.Op, m *core.Map, part []byte, e *env) worker {
+	stride, count, size, src := uint64(e.slots.Stride), uint64(e.slots.Count), e.size, e.src
+	switch op {
+	case cpeer.OpMemcpyPersist:
+		return func(first, n uint64) error {
+			for i := first; i < first+n; i++ {
+				off := (i % count) * stride
+				m.Memcpy(part[off:off+uint64(size)], src, 0)
+			}
+			return nil
+		}
+	case cpeer.OpMemsetPersist:
+		return func(first, n uint64) error {
+			for i := first; i < first+n; i++ {
+				off := (i % count) * stride
+				m.Memset(part[off:off+uint64(size)], byte(i), 0)
+			}
+			return nil
+		}
+	case cpeer.OpPersist:
+		return func(first, n uint64) error {
+			for i := first; i < first+n; i++ {
+				off := (i % count) * stride
+				dst := part[off : off+uint64(size)]
+				copy(dst, src)
+				m.Persist(dst)
+			}
+			return nil
+		}
+	}
+	panic(fmt.Sprintf("bench: unknown op %d", op))
+}
+
+// limitWorker stores with non-temporal stores and no flush: the memory
+// write bandwidth. One fence per batch orders the stores before the clock.
+func limitWorker(op cpeer.Op, part []byte, e *env) worker {
+	stride, count, size, src := uint64(e.slots.Stride), uint64(e.slots.Count), e.size, e.src
+	return func(first, n uint64) error {
+		for i := first; i < first+n; i++ {
+			off := (i % count) * stride
+			if op == cpeer.OpMemsetPersist {
+				ntFill(part[off:off+uint64(size)], byte(i))
+			} else {
+				ntCopy(part[off:off+uint64(size)], src)
+			}
+		}
+		ntFence()
+		return nil
+	}
+}
+
+// copyWorker stores with the runtime's copy and clear, nothing persisted.
+func copyWorker(op cpeer.Op, part []byte, e *env) worker {
+	stride, count, size, src := uint64(e.slots.Stride), uint64(e.slots.Count), e.size, e.src
+	return func(first, n uint64) error {
+		for i := first; i < first+n; i++ {
+			off := (i % count) * stride
+			if op == cpeer.OpMemsetPersist {
+				clear(part[off : off+uint64(size)])
+			} else {
+				copy(part[off:off+uint64(size)], src)
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,124 @@
+//go:build cpeer
+
+package cpeer
+
+/*
+#cgo LDFLAGS: -lpmem
+#include <libpmem.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *peer_map(const char *path, size_t size, size_t *mapped, int *is_pmem) {
+	return pmem_map_file(path, size, PMEM_FILE_CREATE | PMEM_FILE_EXCL, 0600, mapped, is_pmem);
+}
+
+// peer_run does n operations op = 0 memcpy, 1 memset, 2 dirty+persist,
+// numbered from first, each at base + (i mod count)*stride. flush = 1 uses
+// the CPU flush path (pmem), 0 the page-cache path (pmem_msync).
+static int peer_run(char *base, size_t stride, size_t count, const char *src, size_t size,
+		int op, int flush, uint64_t first, uint64_t n) {
+	for (uint64_t i = first; i < first + n; i++) {
+		char *dst = base + (i % count) * stride;
+		switch (op) {
+		case 0:
+			if (flush) {
+				pmem_memcpy_persist(dst, src, size);
+			} else {
+				memcpy(dst, src, size);
+				if (pmem_msync(dst, size)) return -1;
+			}
+			break;
+		case 1:
+			if (flush) {
+				pmem_memset_persist(dst, (int)(i & 0xff), size);
+			} else {
+				memset(dst, (int)(i & 0xff), size);
+				if (pmem_msync(dst, size)) return -1;
+			}
+			break;
+		case 2:
+			memcpy(dst, src, size);
+			if (flush) {
+				pmem_persist(dst, size);
+			} else if (pmem_msync(dst, size)) {
+				return -1;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Available reports whether the C peer is built in.
+func Available() bool { return true }
+
+// Map is a file mapped by libpmem's pmem_map_file.
+type Map struct {
+	addr    unsafe.Pointer
+	size    int
+	isPmem  bool
+	flushed bool
+}
+
+// MapFile creates the file at path with size bytes and maps it with
+// pmem_map_file. flush selects the persist path of Run: CPU flushes
+// (pmem_*_persist, what libpmem does on pmem or with PMEM_IS_PMEM_FORCE=1)
+// or msync (page cache).
+func MapFile(path string, size int64, flush bool) (*Map, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var mapped C.size_t
+	var isPmem C.int
+	addr, err := C.peer_map(cpath, C.size_t(size), &mapped, &isPmem)
+	if addr == nil {
+		return nil, fmt.Errorf("cpeer: pmem_map_file %s: %v (%s)", path, err, C.GoString(C.pmem_errormsg()))
+	}
+	return &Map{addr: addr, size: int(mapped), isPmem: isPmem != 0, flushed: flush}, nil
+}
+
+// IsPmem reports what pmem_map_file said about the mapping.
+func (m *Map) IsPmem() bool { return m.isPmem }
+
+// Bytes returns the mapped memory, valid until Close.
+func (m *Map) Bytes() []byte { return unsafe.Slice((*byte)(m.addr), m.size) }
+
+// Run does n operations op numbered from first, each writing size bytes at
+// offset base + (i mod s.Count)*s.Stride of the mapping; src supplies the
+// bytes of OpMemcpyPersist and OpPersist. It panics if the slots do not fit
+// the mapping or src is shorter than size, as the caller set them up.
+func (m *Map) Run(op Op, base int, s Slots, src []byte, size int, first, n uint64) error {
+	if base < 0 || s.Count <= 0 || s.Stride < size || base+s.Count*s.Stride > m.size || len(src) < size || size <= 0 {
+		panic("cpeer: Run: slots outside the mapping")
+	}
+	flush := C.int(0)
+	if m.flushed {
+		flush = 1
+	}
+	r := C.peer_run((*C.char)(unsafe.Add(m.addr, base)), C.size_t(s.Stride), C.size_t(s.Count),
+		(*C.char)(unsafe.Pointer(unsafe.SliceData(src))), C.size_t(size), C.int(op), flush, C.uint64_t(first), C.uint64_t(n))
+	if r != 0 {
+		return fmt.Errorf("cpeer: pmem_msync: %s", C.GoString(C.pmem_errormsg()))
+	}
+	return nil
+}
+
+// Close unmaps the file.
+func (m *Map) Close() error {
+	if m.addr == nil {
+		return nil
+	}
+	r, err := C.pmem_unmap(m.addr, C.size_t(m.size))
+	m.addr = nil
+	if r != 0 {
+		return fmt.Errorf("cpeer: pmem_unmap: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,26 @@
+//go:build !cpeer
+
+package cpeer
+
+// Available reports whether the C peer is built in.
+func Available() bool { return false }
+
+// Map is a file mapped by libpmem; without the peer there is none.
+type Map struct{}
+
+// MapFile fails with ErrUnavailable without the cpeer tag.
+func MapFile(path string, size int64, flush bool) (*Map, error) { return nil, ErrUnavailable }
+
+// IsPmem reports false without the peer.
+func (m *Map) IsPmem() bool { return false }
+
+// Bytes returns nil without the peer.
+func (m *Map) Bytes() []byte { return nil }
+
+// Run fails with ErrUnavailable without the peer.
+func (m *Map) Run(op Op, base int, s Slots, src []byte, size int, first, n uint64) error {
+	return ErrUnavailable
+}
+
+// Close does nothing without the peer.
+func (m *Map) Close() error { return nil }
