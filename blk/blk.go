@@ -27,6 +27,10 @@ const (
 	// and C's run-time fields rounded up to a page).
 	descOff = pool.HeaderSize
 	dataOff = 2 * pool.HeaderSize
+	// rtDataOff is where, relative to descOff, C's run-time struct keeps
+	// its data pointer (struct pmemblk: bsize, is_zeroed, addr, size,
+	// is_pmem, rdonly, data).
+	rtDataOff = 32
 )
 
 // Pool is an open block pool. Read, Write, SetZero and SetError may be
@@ -104,6 +108,12 @@ func create(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	}
 	binary.LittleEndian.PutUint32(b[:], z)
 	m.Memcpy(d[4:8], b[:], 0)
+	// C keeps run-time fields after the descriptor, pointers among them,
+	// and pmempool info finds the BTT at data - addr. Store the offsets
+	// themselves (addr 0, data dataOff) so that difference is right.
+	var rt [8]byte
+	binary.LittleEndian.PutUint64(rt[:], dataOff)
+	m.Memcpy(d[rtDataOff:rtDataOff+8], rt[:], 0)
 	return start(p, bsize, zeroed)
 }
 

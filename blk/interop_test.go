@@ -1,0 +1,283 @@
+package blk
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
+)
+
+// cpeer builds testdata/cpeer.c against libpmemblk, or skips the test when
+// gcc or C PMDK is missing.
+func cpeer(t *testing.T) string {
+	t.Helper()
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("interop: gcc not installed")
+	}
+	if _, err := os.Stat("/usr/include/libpmemblk.h"); err != nil {
+		t.Skip("interop: C PMDK (libpmemblk-dev) not installed")
+	}
+	bin := filepath.Join(t.TempDir(), "cpeer")
+	out, err := exec.Command(gcc, "-O2", "-Wall", "-o", bin, "testdata/cpeer.c", "-lpmemblk").CombinedOutput()
+	if err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runC runs the C peer on path with ops and returns its output.
+func runC(t *testing.T, bin, path string, ops ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{path}, ops...)...)
+	cmd.Env = append(os.Environ(), "PMEM_IS_PMEM_FORCE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cpeer %v: %v\n%s", ops, err, out)
+	}
+	return string(out)
+}
+
+func pmempool(t *testing.T, args ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("pmempool")
+	if err != nil {
+		t.Skip("interop: pmempool (pmdk-tools) not installed")
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pmempool %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func requireConsistent(t *testing.T, path string) {
+	t.Helper()
+	out := pmempool(t, "check", "-v", path)
+	if !strings.Contains(out, ": consistent") || strings.Contains(out, "not consistent") {
+		t.Fatalf("pmempool check:\n%s", out)
+	}
+}
+
+// infoFields pulls the BTT Info fields of each arena out of pmempool info.
+func infoFields(t *testing.T, path string) []map[string]string {
+	out := pmempool(t, "info", path)
+	var arenas []map[string]string
+	for _, sec := range strings.Split(out, "[ARENA ")[1:] {
+		f := map[string]string{}
+		for _, line := range strings.Split(sec, "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if ok {
+				f[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		arenas = append(arenas, f)
+	}
+	return arenas
+}
+
+// TestInteropCWritesGoReads: blocks written, zeroed and failed by
+// libpmemblk read back the same in Go, and Go's block count is C's.
+func TestInteropCWritesGoReads(t *testing.T) {
+	bin := cpeer(t)
+	for _, bsize := range []int{512, 4096, 520} {
+		t.Run(strconv.Itoa(bsize), func(t *testing.T) {
+			path := pmemtest.Path(t, "c.blk")
+			out := runC(t, bin, path, fmt.Sprintf("c:%d:%d", bsize, 40<<20), "n",
+				"w:0:1", "w:1:2", "w:9000:3", "w:1:4", "w:2:5", "z:2", "w:3:6", "e:3", "w:64:7")
+			var nb, bs int64
+			fmt.Sscanf(out, "nblock %d bsize %d", &nb, &bs)
+			p, err := Open(path, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if p.NBlock() != nb || int64(p.BSize()) != bs {
+				t.Fatalf("Go sees %d blocks of %d, C %d of %d", p.NBlock(), p.BSize(), nb, bs)
+			}
+			mustRead(t, p, 0, 1)
+			mustRead(t, p, 1, 4)
+			mustRead(t, p, 2, 0)
+			mustRead(t, p, 9000, 3)
+			mustRead(t, p, 64, 7)
+			mustRead(t, p, 5, 0)
+			if err := p.Read(make([]byte, bsize), 3); err == nil {
+				t.Fatal("block set to error by C reads fine in Go")
+			}
+			if probs := p.Check(); len(probs) != 0 {
+				t.Fatalf("Go check of a C pool: %v", probs)
+			}
+		})
+	}
+}
+
+// TestInteropGoWritesCReads: a Go-made pool reads back right in C, passes
+// pmempool check and pmemblk_check, and pmempool info shows C's geometry.
+func TestInteropGoWritesCReads(t *testing.T) {
+	bin := cpeer(t)
+	path := pmemtest.Path(t, "go.blk")
+	p, err := Create(path, 512, 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := [][2]int{{0, 1}, {1, 2}, {64699, 3}, {1, 4}, {2, 5}, {3, 6}, {100, 8}}
+	for _, w := range writes {
+		if err := p.Write(pattern(int64(w[0]), w[1], 512), int64(w[0])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.SetZero(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetError(3); err != nil {
+		t.Fatal(err)
+	}
+	// Use every lane's free block at least once.
+	for i := range 600 {
+		lba := int64(1000 + i%50)
+		if err := p.Write(pattern(lba, i%200+1, 512), lba); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	requireConsistent(t, path)
+	out := runC(t, bin, path, "o:512", "n", "r:0:1", "r:1:4", "r:2:0", "r:3:-1", "r:64699:3", "r:100:8", "r:5:0",
+		"r:1049:"+strconv.Itoa(599%200+1), "w:7:9", "r:7:9", "k")
+	if !strings.Contains(out, "nblock 64700 bsize 512") || !strings.Contains(out, "check 1") {
+		t.Fatalf("C peer:\n%s", out)
+	}
+	arenas := infoFields(t, path)
+	if len(arenas) != 1 {
+		t.Fatalf("pmempool info shows %d arenas", len(arenas))
+	}
+	a := arenas[0]
+	for k, want := range map[string]string{
+		"External LBA count": "64700", "Internal LBA count": "64956", "Free blocks": "256",
+		"Area map offset": "0x1fb9000", "Area flog offset": "0x1ff9000", "Info block backup offset": "0x1ffd000",
+	} {
+		if a[k] != want {
+			t.Errorf("pmempool info %s = %q, want %q", k, a[k], want)
+		}
+	}
+	// Go reads what C wrote into the Go pool.
+	p, err = Open(path, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	mustRead(t, p, 7, 9)
+}
+
+// TestInteropGeometry: for several pool and block sizes Go offers exactly
+// the blocks C offers, and after the first write pmempool info shows the
+// arena fields C would write.
+func TestInteropGeometry(t *testing.T) {
+	bin := cpeer(t)
+	for _, tc := range []struct {
+		bsize int
+		size  int64
+	}{{512, MinPool}, {512, 100 << 20}, {4096, 64 << 20}, {1, 20 << 20}, {65536, 200 << 20}, {4000, 50<<20 + 12288}} {
+		t.Run(fmt.Sprintf("%d-%d", tc.bsize, tc.size), func(t *testing.T) {
+			dir := pmemtest.Dir(t)
+			cpath, gpath := filepath.Join(dir, "c"), filepath.Join(dir, "g")
+			out := runC(t, bin, cpath, fmt.Sprintf("c:%d:%d", tc.bsize, tc.size), "n", "w:0:1")
+			p, err := Create(gpath, tc.bsize, tc.size, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("nblock %d bsize %d\n", p.NBlock(), p.BSize())
+			if out != want {
+				t.Fatalf("C: %q, Go: %q", out, want)
+			}
+			if err := p.Write(pattern(0, 1, tc.bsize), 0); err != nil {
+				t.Fatal(err)
+			}
+			p.Close()
+			requireConsistent(t, gpath)
+			ca, ga := infoFields(t, cpath), infoFields(t, gpath)
+			if len(ca) != len(ga) {
+				t.Fatalf("arenas: C %d, Go %d", len(ca), len(ga))
+			}
+			for i := range ca {
+				for k, v := range ca[i] {
+					if k == "UUID of container" || k == "Checksum" {
+						continue
+					}
+					if ga[i][k] != v {
+						t.Errorf("arena %d %s: C %q, Go %q", i, k, v, ga[i][k])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestInteropMultiArena: a sparse pool past BTT_MAX_ARENA (512 GiB) has two
+// arenas; Go lays them out, writes in both, and C checks and reads them.
+func TestInteropMultiArena(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-arena interop in -short mode")
+	}
+	bin := cpeer(t)
+	path := pmemtest.Path(t, "big.blk")
+	const size = 512<<30 + 64<<20
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		t.Skipf("interop: %s cannot hold a sparse %d-byte file: %v", filepath.Dir(path), int64(size), err)
+	}
+	f.Close()
+	const bsize = 65536 // keeps the maps (what check walks) small
+	p, err := Create(path, bsize, 0, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := p.NBlock()
+	last := n - 1
+	first1 := int64(0) // first block of arena 1, from pmempool info below
+	for _, lba := range []int64{0, 1, last - 1, last} {
+		if err := p.Write(pattern(lba, 1+int(lba%100), bsize), lba); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	arenas := infoFields(t, path)
+	if len(arenas) != 2 {
+		t.Fatalf("pmempool info shows %d arenas, want 2", len(arenas))
+	}
+	var ext0, ext1 int64
+	fmt.Sscan(arenas[0]["External LBA count"], &ext0)
+	fmt.Sscan(arenas[1]["External LBA count"], &ext1)
+	if ext0+ext1 != n || arenas[0]["Next arena offset"] != fmt.Sprintf("%#x", int64(1)<<39) {
+		t.Fatalf("arenas %v; Go NBlock %d", arenas, n)
+	}
+	first1 = ext0
+	requireConsistent(t, path)
+	ops := []string{"o:0", "n"}
+	for _, lba := range []int64{0, 1, last - 1, last} {
+		ops = append(ops, fmt.Sprintf("r:%d:%d", lba, 1+int(lba%100)))
+	}
+	ops = append(ops, fmt.Sprintf("w:%d:77", first1), fmt.Sprintf("r:%d:77", first1))
+	out := runC(t, bin, path, ops...)
+	if !regexp.MustCompile(fmt.Sprintf(`nblock %d bsize %d`, n, bsize)).MatchString(out) {
+		t.Fatalf("C peer: %s", out)
+	}
+	p, err = Open(path, bsize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	mustRead(t, p, first1, 77)
+	if probs := p.Check(); len(probs) != 0 {
+		t.Fatalf("Go check: %v", probs)
+	}
+}
