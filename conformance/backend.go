@@ -1,0 +1,235 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/crashsim"
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/hal"
+	"github.com/gopmdk/pmdk/hal/haltest"
+)
+
+// Backend is one way to get a [core.Map]: a kernel set on a forced-pmem
+// file, the page cache, a DAX mount, or the crash simulator.
+type Backend struct {
+	// Name is the subtest name, such as "file/clwb+avx" or "crashsim/none+generic".
+	Name string
+	// Kernels is the kernel set that persists (nil: the mapping chooses).
+	Kernels *hal.Kernels
+	// Granularity the maps have.
+	Granularity core.Granularity
+	// Crash is true for the crash simulator: crash cases explore crash
+	// points, and Reopen keeps only what was made durable.
+	Crash bool
+	// NewMap returns a fresh zero-filled map of size bytes, closed when t
+	// ends.
+	NewMap func(t testing.TB, size int) *core.Map
+	// Reopen closes m (from NewMap or Reopen) and maps its storage again:
+	// what a later process would see. On the crash simulator only the
+	// durable image survives.
+	Reopen func(t testing.TB, m *core.Map) *core.Map
+}
+
+// Backends returns every backend this machine offers: for each kernel set
+// hal supports, a forced-pmem file in /dev/shm and the crash simulator; the
+// page cache (msync) through core.NewMap; and, when PMEM_TEST_DIR is set, a
+// file there through core.NewMap (DAX when the mount offers MAP_SYNC).
+func Backends(t testing.TB) []Backend {
+	var bs []Backend
+	for _, k := range haltest.All(0) {
+		bs = append(bs, fileBackend(k))
+	}
+	bs = append(bs, newMapBackend("pagecache", "", false))
+	bs = append(bs, newMapBackend("forced", "", true))
+	if dir := os.Getenv("PMEM_TEST_DIR"); dir != "" {
+		bs = append(bs, newMapBackend("pmem-test-dir", dir, false))
+	}
+	for _, k := range haltest.All(0) {
+		bs = append(bs, CrashBackend(k))
+	}
+	return bs
+}
+
+// fileBackend maps a /dev/shm file shared and persists it with the CPU
+// path of kernel set k, as core does for forced pmem.
+func fileBackend(k *hal.Kernels) Backend {
+	paths := &sync.Map{} // *core.Map -> file path
+	mapPath := func(t testing.TB, path string) *core.Map {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		if err != nil {
+			t.Fatalf("mmap %s: %v", path, err)
+		}
+		m := core.NewMemoryMap(data, core.GranularityCacheLine, core.NewPersister(core.GranularityCacheLine, k),
+			func() error { return unix.Munmap(data) })
+		paths.Store(m, path)
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	return Backend{
+		Name:        "file/" + k.Name(),
+		Kernels:     k,
+		Granularity: core.GranularityCacheLine,
+		NewMap: func(t testing.TB, size int) *core.Map {
+			path := pmemtest.Path(t, "pool")
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, int64(size)); err != nil {
+				t.Fatal(err)
+			}
+			return mapPath(t, path)
+		},
+		Reopen: func(t testing.TB, m *core.Map) *core.Map {
+			p, ok := paths.LoadAndDelete(m)
+			if !ok {
+				t.Fatal("conformance: Reopen of a map this backend did not make")
+			}
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return mapPath(t, p.(string))
+		},
+	}
+}
+
+// newMapBackend maps files with core.NewMap, the library's own path: the
+// page cache (msync), forced pmem, or whatever dir offers (DAX).
+func newMapBackend(name, dir string, force bool) Backend {
+	paths := &sync.Map{}
+	g := core.GranularityPage
+	if force {
+		g = core.GranularityCacheLine
+	}
+	mapPath := func(t testing.TB, path string) *core.Map {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		src, err := core.FromFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := core.NewMap(src, &core.Config{RequiredGranularity: core.GranularityPage, ForcePmem: force})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dir == "" && m.Granularity() != g {
+			t.Fatalf("conformance: %s map has granularity %v, want %v", name, m.Granularity(), g)
+		}
+		paths.Store(m, path)
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	return Backend{
+		Name:        "newmap/" + name,
+		Granularity: g,
+		NewMap: func(t testing.TB, size int) *core.Map {
+			d := dir
+			if d == "" {
+				d = pmemtest.Dir(t)
+			} else {
+				var err error
+				if d, err = os.MkdirTemp(dir, "conformance-"); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { os.RemoveAll(d) })
+			}
+			path := filepath.Join(d, "pool")
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, int64(size)); err != nil {
+				t.Fatal(err)
+			}
+			return mapPath(t, path)
+		},
+		Reopen: func(t testing.TB, m *core.Map) *core.Map {
+			p, ok := paths.LoadAndDelete(m)
+			if !ok {
+				t.Fatal("conformance: Reopen of a map this backend did not make")
+			}
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return mapPath(t, p.(string))
+		},
+	}
+}
+
+// CrashBackend is the crash simulator whose devices store with kernel set
+// k (nil: plain copies).
+func CrashBackend(k *hal.Kernels) Backend {
+	name := "crashsim"
+	if k != nil {
+		name += "/" + k.Name()
+	}
+	newDev := func(t testing.TB, c crashsim.DeviceConfig) *core.Map {
+		c.Kernels = k
+		d, err := crashsim.NewDeviceConfig(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		return d.Map()
+	}
+	return Backend{
+		Name:        name,
+		Kernels:     k,
+		Granularity: core.GranularityCacheLine,
+		Crash:       true,
+		NewMap: func(t testing.TB, size int) *core.Map {
+			return newDev(t, crashsim.DeviceConfig{Size: size})
+		},
+		Reopen: func(t testing.TB, m *core.Map) *core.Map {
+			d, ok := m.Persister().(*crashsim.Device)
+			if !ok {
+				t.Fatal("conformance: Reopen of a map the crash simulator did not make")
+			}
+			img := d.Durable()
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return newDev(t, crashsim.DeviceConfig{Image: img})
+		},
+	}
+}
+
+// errUncut is a CrashCase's Check failing after an uncut run.
+var errUncut = errors.New("conformance: check after an uncut run")
+
+// RunUncut runs w without crashing on b: Setup, Run, Reopen, then Check
+// on the final state.
+func RunUncut(t testing.TB, b Backend, w crashsim.Workload) error {
+	m := b.NewMap(t, w.Size)
+	if w.Setup != nil {
+		if err := w.Setup(m); err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+	}
+	if err := w.Run(m); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	m = b.Reopen(t, m)
+	if err := w.Check(m, crashsim.Crash{Point: 1, Fences: 0, Strategy: "uncut"}); err != nil {
+		return fmt.Errorf("%w: %w", errUncut, err)
+	}
+	return nil
+}
