@@ -1,6 +1,10 @@
 package log
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/gopmdk/pmdk/core/pool"
+)
 
 // Errors of Append and Appendv.
 var (
@@ -20,6 +24,7 @@ var (
 
 // Errors of Create and Open.
 var (
-	// ErrPoolTooSmall: the pool is smaller than [MinPoolSize].
-	ErrPoolTooSmall = errors.New("log: pool smaller than the minimum log pool size")
+	// ErrPoolTooSmall: the pool is smaller than [MinPoolSize]. It is the
+	// pool package's error, so errors.Is matches either name.
+	ErrPoolTooSmall = pool.ErrTooSmall
 )

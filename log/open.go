@@ -1,0 +1,119 @@
+package log
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/log/internal/layout"
+)
+
+// Options tune Open: read-only, shutdown-state handling, a logger. nil
+// means C's defaults.
+type Options = pool.Options
+
+// Create creates a log pool at path (pmemlog_create): a new file of
+// poolsize bytes with permissions perm or, with poolsize 0, the existing
+// file at path, whose header area must be zero. The pool must be at least
+// [MinPoolSize] bytes; its usable size is rounded down to whole pages. It
+// returns the empty log, open.
+func Create(path string, poolsize int64, perm os.FileMode) (*Log, error) {
+	if poolsize < 0 {
+		return nil, fmt.Errorf("log: create %s: pool size %d: %w", path, poolsize, ErrInvalidArgument)
+	}
+	p, err := pool.Create(path, poolsize, perm, pool.Log)
+	if err != nil {
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	l, err := formatPool(p)
+	if err != nil && poolsize > 0 {
+		// C deletes the parts it created when the create fails.
+		os.Remove(path)
+	}
+	return l, err
+}
+
+// Open opens the log pool at path (pmemlog_open). It validates the pool
+// header and the log descriptor: an inconsistent one gives an error that
+// wraps core.ErrCorrupt and names the field. opts may be nil. The pool file
+// is locked until Close.
+func Open(path string, opts *Options) (*Log, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	p, err := pool.Open(path, pool.Log, o)
+	if err != nil {
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	l, err := attachPool(p)
+	if err != nil {
+		return nil, fmt.Errorf("log: open %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// CreateOnMap creates an empty log pool on m, whose first page must be
+// zero: for the crash simulator and other callers that bring their own
+// mapping. Close closes m.
+func CreateOnMap(m *core.Map) (*Log, error) {
+	p, err := pool.CreateOnMap(m, pool.Log)
+	if err != nil {
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	return formatPool(p)
+}
+
+// OpenOnMap opens the log pool on m, as Open does a file. Close closes m.
+func OpenOnMap(m *core.Map, opts *Options) (*Log, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	p, err := pool.OpenOnMap(m, pool.Log, o)
+	if err != nil {
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	return attachPool(p)
+}
+
+// formatPool writes the descriptor of an empty log into the new pool p
+// (after its header, as C does) and attaches to it.
+func formatPool(p *pool.Pool) (*Log, error) {
+	if err := format(p.Map()); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return attachPool(p)
+}
+
+func attachPool(p *pool.Pool) (*Log, error) {
+	l, err := attach(p.Map(), p.ReadOnly(), p.Close)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Check checks the consistency of the log pool at path without changing it
+// (pmemlog_check): it opens the pool read-only and compares the log
+// descriptor with what C libpmemlog accepts. It returns every problem found
+// (each a *core.CorruptError; none means consistent, C's 1) or an error
+// when the pool cannot be checked at all (missing file, locked, bad pool
+// header: C's -1). C returns -1 for a bad descriptor too, as its check goes
+// through its open; Check lists those problems instead.
+func Check(path string) (problems []error, err error) {
+	p, err := pool.Open(path, pool.Log, pool.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("log: check: %w", err)
+	}
+	defer p.Close()
+	b := p.Map().Bytes()
+	d, err := layout.Decode(b)
+	if err != nil {
+		return []error{err}, nil
+	}
+	return d.Problems(layout.UsableSize(len(b))), nil
+}
