@@ -1,9 +1,12 @@
 package hal
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -37,7 +40,7 @@ const (
 func readDomain(sysfs fs.FS, region string) (string, error) {
 	f, err := sysfs.Open(path.Join(region, "persistence_domain"))
 	if err != nil {
-		if os.IsNotExist(err) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return "", nil
 		}
 		return "", err
@@ -82,4 +85,161 @@ func AutoFlush(sysfs fs.FS) bool {
 		}
 	}
 	return regions > 0
+}
+
+// Platform describes how stores to one file reach persistence.
+type Platform struct {
+	// DAX is true when the file is mapped without a page cache, so that
+	// CPU stores go straight to persistent memory: a file on a file system
+	// that accepts MAP_SYNC mappings, or a device-DAX character device.
+	// When false, a mapping of the file is persisted with msync(2).
+	DAX bool
+	// DeviceDAX is true for a device-DAX character device (/dev/daxX.Y).
+	DeviceDAX bool
+	// EADR is true when the nd region backing the file has the CPU caches
+	// in its persistence domain, so no cache flush is needed. It only
+	// matters when DAX is true.
+	EADR bool
+	// Domain is the region's persistence_domain: DomainCPUCache,
+	// DomainMemoryController, or "" when there is no region or the kernel
+	// does not say.
+	Domain string
+	// Region is the sysfs path of the nd region backing the file, relative
+	// to the sysfs root (e.g. "sys/devices/.../ndbus0/region0"), or "" when
+	// the file is not on NVDIMM-backed storage. Its files (badblocks,
+	// mappingN/...) serve bad-block and unsafe-shutdown checks.
+	Region string
+	// Device is the sysfs path of the block or character device holding
+	// the file, relative to the sysfs root, or "" when there is none
+	// (tmpfs and other virtual file systems).
+	Device string
+}
+
+// String summarises p, e.g. "page cache, no eADR" or
+// "DAX, eADR (cpu_cache, region0)".
+func (p Platform) String() string {
+	var b strings.Builder
+	switch {
+	case p.DeviceDAX:
+		b.WriteString("device DAX")
+	case p.DAX:
+		b.WriteString("DAX")
+	default:
+		b.WriteString("page cache")
+	}
+	if p.EADR {
+		b.WriteString(", eADR")
+	} else {
+		b.WriteString(", no eADR")
+	}
+	switch {
+	case p.Region != "" && p.Domain != "":
+		b.WriteString(" (" + p.Domain + ", " + path.Base(p.Region) + ")")
+	case p.Region != "":
+		b.WriteString(" (" + path.Base(p.Region) + ", domain unknown)")
+	default:
+		b.WriteString(" (no nd region)")
+	}
+	return b.String()
+}
+
+// Kinds of device number a file's sysfs entry is looked up by.
+const (
+	devBlock = "block"
+	devChar  = "char"
+)
+
+// resolveDevice follows sys/dev/<kind>/MAJ:MIN to the device's directory
+// under sys/devices. It returns "" with no error when sysfs has no entry
+// for the device (virtual file systems such as tmpfs have none).
+func resolveDevice(sysfs fs.FS, kind string, major, minor uint32) (string, error) {
+	link := path.Join("sys/dev", kind, strconv.FormatUint(uint64(major), 10)+":"+strconv.FormatUint(uint64(minor), 10))
+	target, err := fs.ReadLink(sysfs, link)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
+		return "", err
+	}
+	var dev string
+	if path.IsAbs(target) {
+		dev = strings.TrimPrefix(path.Clean(target), "/")
+	} else {
+		dev = path.Join(path.Dir(link), target)
+	}
+	if dev == "" || dev == "." || !fs.ValidPath(dev) {
+		return "", &fs.PathError{Op: "readlink", Path: link, Err: fmt.Errorf("%w: target %q leaves the sysfs root", fs.ErrInvalid, target)}
+	}
+	return dev, nil
+}
+
+// regionOf returns the nd region directory among the ancestors of a
+// device directory: namespaces, their block devices and partitions, and
+// device-DAX instances all live below their region.
+func regionOf(dev string) string {
+	for d := dev; d != "." && d != "/"; d = path.Dir(d) {
+		if isRegionName(path.Base(d)) {
+			return d
+		}
+	}
+	return ""
+}
+
+// isRegionName reports whether name is an nd region's: "region" and a
+// number.
+func isRegionName(name string) bool {
+	n, ok := strings.CutPrefix(name, "region")
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isDeviceDAX reports whether the character device at dev belongs to the
+// dax subsystem.
+func isDeviceDAX(sysfs fs.FS, dev string) (bool, error) {
+	target, err := fs.ReadLink(sysfs, path.Join(dev, "subsystem"))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return path.Base(target) == "dax", nil
+}
+
+// fileIdentity is what platform detection needs from fstat(2).
+type fileIdentity struct {
+	kind         string // devBlock for files on a block-device file system and block devices, devChar for char devices
+	major, minor uint32 // the device holding the file, or the device itself
+}
+
+// describe fills the sysfs part of a Platform for a file identified by id.
+func describe(sysfs fs.FS, id fileIdentity) (Platform, error) {
+	var p Platform
+	dev, err := resolveDevice(sysfs, id.kind, id.major, id.minor)
+	if err != nil || dev == "" {
+		return p, err
+	}
+	p.Device = dev
+	if id.kind == devChar {
+		if p.DeviceDAX, err = isDeviceDAX(sysfs, dev); err != nil {
+			return p, err
+		}
+		p.DAX = p.DeviceDAX
+	}
+	p.Region = regionOf(dev)
+	if p.Region == "" {
+		return p, nil
+	}
+	if p.Domain, err = readDomain(sysfs, p.Region); err != nil {
+		return p, err
+	}
+	p.EADR = p.Domain == DomainCPUCache
+	return p, nil
 }
