@@ -57,7 +57,14 @@ func FromFile(f *os.File) (*Source, error) {
 
 // FromFD is FromFile for a raw file descriptor.
 func FromFD(fd int) (*Source, error) {
-	return fromFD(fd, DefaultSysfsRoot)
+	return FromFDAt(fd, DefaultSysfsRoot)
+}
+
+// FromFDAt is FromFD reading the platform's sysfs tree at sysfsRoot (to
+// tell a device DAX and, later, for NVDIMM information): tests point it at
+// fixture trees.
+func FromFDAt(fd int, sysfsRoot string) (*Source, error) {
+	return fromFD(fd, sysfsRoot)
 }
 
 func fromFD(fd int, sysfs string) (*Source, error) {

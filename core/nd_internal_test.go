@@ -1,0 +1,128 @@
+package core
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestEADRFromPersistenceDomain(t *testing.T) {
+	if !eADR("testdata/sysfs/devdax") {
+		t.Error("devdax fixture: every region says cpu_cache")
+	}
+	if eADR("testdata/sysfs/fsdax") {
+		t.Error("fsdax fixture: memory_controller is not eADR")
+	}
+	if eADR("testdata/sysfs/nobus") || eADR(t.TempDir()) {
+		t.Error("no nd bus, no eADR")
+	}
+	// A bus with no region at all is not eADR either.
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "bus/nd/devices"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if eADR(root) {
+		t.Error("empty nd bus reported eADR")
+	}
+}
+
+func TestDeepFlushRegionWritesOne(t *testing.T) {
+	dir := t.TempDir()
+	region := filepath.Join(dir, "bus/nd/devices/region3")
+	if err := os.MkdirAll(region, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := &ndLocation{devices: filepath.Join(dir, "bus/nd/devices"), regionID: 3}
+	// No attribute: nothing to do, no error.
+	if err := deepFlushRegion(l); err != nil {
+		t.Fatal(err)
+	}
+	attr := filepath.Join(region, "deep_flush")
+	// "0" means the region has no flush hints: leave it alone.
+	if err := os.WriteFile(attr, []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := deepFlushRegion(l); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(attr); string(b) != "0\n" {
+		t.Fatalf("wrote to a region without flush hints: %q", b)
+	}
+	// The kernel's attribute takes the write as a command; a plain file
+	// keeps what was written, starting at offset 0.
+	if err := os.WriteFile(attr, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := deepFlushRegion(l); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(attr); string(b) != "1\n" {
+		t.Fatalf("deep_flush got %q, want a 1 written", b)
+	}
+}
+
+func TestMapToFile(t *testing.T) {
+	exts := []extent{
+		{logical: 0, physical: 1 << 20, length: 64 << 10, blksize: 4096},
+		{logical: 64 << 10, physical: 8 << 20, length: 64 << 10, blksize: 4096},
+	}
+	cases := []struct {
+		name string
+		in   []BadBlock
+		want []BadBlock
+	}{
+		{"outside", []BadBlock{{0, 512}, {4 << 20, 4096}}, nil},
+		{"inside first, unaligned", []BadBlock{{1<<20 + 4096 + 512, 512}}, []BadBlock{{4096, 4096}}},
+		{"straddles first start", []BadBlock{{1<<20 - 1024, 2048}}, []BadBlock{{0, 4096}}},
+		{"inside second", []BadBlock{{8<<20 + 8192, 8192}}, []BadBlock{{64<<10 + 8192, 8192}}},
+		{"spans two blocks unaligned", []BadBlock{{1<<20 + 4000, 200}}, []BadBlock{{0, 8192}}},
+	}
+	for _, tc := range cases {
+		if got := mapToFile(tc.in, exts); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestParseBadBlocks(t *testing.T) {
+	got, err := parseBadBlocks("8 8\n\n4088 16\n")
+	want := []BadBlock{{4096, 4096}, {4088 * 512, 16 * 512}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%v %v", got, err)
+	}
+	for _, bad := range []string{"8\n", "x 1\n", "1 0\n", "-1 2\n", "18014398509481983 1\n", "1 18446744073709551615\n"} {
+		if _, err := parseBadBlocks(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := parseBadBlocks(strings.Repeat("1 1\n", maxBadBlocks+1)); err == nil {
+		t.Error("unbounded record count accepted")
+	}
+}
+
+// FuzzParseBadBlocks: any sysfs text gives records inside int64 range or
+// an error, never a panic.
+func FuzzParseBadBlocks(f *testing.F) {
+	for _, s := range []string{"", "8 8\n4088 16\n8200 1\n41000 8\n", "0 1", "9223372036854775807 1\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		bbs, err := parseBadBlocks(text)
+		if err != nil {
+			return
+		}
+		for _, b := range bbs {
+			if b.Offset < 0 || b.Length <= 0 || b.Offset > 1<<63-1-b.Length {
+				t.Fatalf("record out of range: %+v", b)
+			}
+		}
+		exts := []extent{{logical: 0, physical: 0, length: 1 << 40, blksize: 4096}}
+		for _, b := range mapToFile(bbs, exts) {
+			if b.Length <= 0 || b.Offset < 0 {
+				t.Fatalf("mapped record out of range: %+v", b)
+			}
+		}
+	})
+}
