@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/gopmdk/pmdk/hal"
 )
 
 // The NVDIMM ("nd") bus as Linux shows it in sysfs, read the way libndctl
@@ -124,29 +126,27 @@ func locateND(src *Source) (*ndLocation, error) {
 }
 
 // eADR reports whether the platform keeps the CPU caches in the persistence
-// domain: every NVDIMM region says "cpu_cache" in persistence_domain, and
-// there is at least one (pmem2_auto_flush).
+// domain, asking hal (pmem2_auto_flush's rule) about the sysfs tree at root.
 func eADR(root string) bool {
-	devices, err := ndDevicesDir(root)
-	if err != nil {
-		return false
+	if root == DefaultSysfsRoot {
+		return hal.AutoFlush(nil)
 	}
-	entries, err := os.ReadDir(devices)
-	if err != nil {
-		return false
+	return hal.AutoFlush(sysfsFS{root})
+}
+
+// sysfsFS shows a sysfs tree at dir as the root file system hal reads
+// ("sys/bus/nd/..." is dir/bus/nd/...).
+type sysfsFS struct{ dir string }
+
+func (s sysfsFS) Open(name string) (fs.File, error) {
+	rest, ok := strings.CutPrefix(name, "sys/")
+	if name == "sys" {
+		rest, ok = ".", true
 	}
-	regions := 0
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "region") {
-			continue
-		}
-		regions++
-		v, err := readSysfsAttr(devices, e.Name(), "persistence_domain")
-		if err != nil || v != "cpu_cache" {
-			return false
-		}
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
-	return regions > 0
+	return os.DirFS(s.dir).Open(rest)
 }
 
 // maxDIMMsPerRegion caps the mappings count read from sysfs.
