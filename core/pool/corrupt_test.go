@@ -1,0 +1,248 @@
+package pool
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pmemtest"
+)
+
+// cHeader returns a header C PMDK wrote (testdata/cheaders/name.hdr.gz).
+func cHeader(t testing.TB, name string) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "cheaders", name+".hdr.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil || len(b) != HeaderSize {
+		t.Fatalf("%s: %d bytes, %v", name, len(b), err)
+	}
+	return b
+}
+
+func TestCHeaderFixtures(t *testing.T) {
+	for name, k := range map[string]Kind{"obj": Obj, "blk": Blk, "log": Log, "log-open": Log} {
+		b := cHeader(t, name)
+		h, err := DecodeHeader(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Validate(k); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if want := uint8(0); name == "log-open" {
+			if h.SDS.Dirty != 1 || !h.SDS.ChecksumOK() {
+				t.Fatalf("%s: SDS %+v", name, h.SDS)
+			}
+		} else if h.SDS.Dirty != want || !h.SDS.IsZero() {
+			t.Fatalf("%s: SDS %+v", name, h.SDS)
+		}
+		enc := make([]byte, HeaderSize)
+		h.Encode(enc)
+		if !bytes.Equal(enc, b) {
+			t.Fatalf("%s: re-encode differs", name)
+		}
+	}
+}
+
+// TestCorruptHeaderFields corrupts each field of a C-made header in turn,
+// with the checksum left stale and recomputed, and checks that Validate
+// names the field.
+func TestCorruptHeaderFields(t *testing.T) {
+	base := cHeader(t, "log")
+	le := binary.LittleEndian
+	cases := []struct {
+		name     string
+		mutate   func(b []byte)
+		rechksum bool   // recompute the checksum after mutating
+		field    string // substring of the CorruptError field
+		is       error  // extra sentinel the error must wrap
+	}{
+		{"signature", func(b []byte) { b[3] = 'X' }, false, "signature", nil},
+		{"major zero", func(b []byte) { le.PutUint32(b[offMajor:], 0) }, false, "major (must not be 0)", nil},
+		{"major", func(b []byte) { le.PutUint32(b[offMajor:], 2) }, false, "major", nil},
+		{"unknown incompat", func(b []byte) { b[offIncompat+1] |= 1 }, false, "incompat", ErrIncompatible},
+		{"singlehdr", func(b []byte) { b[offIncompat] |= byte(FeatSingleHdr) }, true, "SINGLEHDR", nil},
+		{"checksum", func(b []byte) { b[offChecksum+7] ^= 1 }, false, "checksum", nil},
+		{"compat stale", func(b []byte) { b[offCompat] ^= 1 }, false, "checksum", nil},
+		{"crtime stale", func(b []byte) { b[offCrTime] ^= 1 }, false, "checksum", nil},
+		{"poolset uuid stale", func(b []byte) { b[offPoolsetUUID] ^= 1 }, false, "checksum", nil},
+		{"uuid stale", func(b []byte) { b[offUUID+15] ^= 1 }, false, "checksum", nil},
+		{"reserved", func(b []byte) { b[offArch+11] = 1 }, true, "arch_flags.reserved", nil},
+		{"machine", func(b []byte) { le.PutUint16(b[offArch+14:], MachineAArch64) }, true, "arch_flags.machine", nil},
+		{"data", func(b []byte) { b[offArch+9] = 2 }, true, "arch_flags.data", nil},
+		{"machine class", func(b []byte) { b[offArch+8] = 1 }, true, "arch_flags.machine_class", nil},
+		{"alignment", func(b []byte) { b[offArch] ^= 0x10 }, true, "arch_flags.alignment_desc", nil},
+		{"unused", func(b []byte) { b[offUnused+100] = 1 }, true, "unused", nil},
+		{"uuid zero", func(b []byte) { clear(b[offUUID : offUUID+16]) }, true, "uuid", nil},
+		{"prev part", func(b []byte) { b[offPrevPartUUID] ^= 1 }, true, "prev_part_uuid", nil},
+		{"next part", func(b []byte) { b[offNextPartUUID] ^= 1 }, true, "next_part_uuid", nil},
+		{"prev repl", func(b []byte) { b[offPrevReplUUID] ^= 1 }, true, "prev_repl_uuid", nil},
+		{"next repl", func(b []byte) { b[offNextReplUUID] ^= 1 }, true, "next_repl_uuid", nil},
+	}
+	dir := pmemtest.Dir(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := bytes.Clone(base)
+			c.mutate(b)
+			if c.rechksum {
+				le.PutUint64(b[offChecksum:], headerChecksum(b, le.Uint32(b[offIncompat:])))
+			}
+			h, err := DecodeHeader(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = h.Validate(Log)
+			var ce *core.CorruptError
+			if !errors.As(err, &ce) || !strings.Contains(ce.Field, c.field) {
+				t.Fatalf("Validate: %v, want a CorruptError on %q", err, c.field)
+			}
+			if c.is != nil && !errors.Is(err, c.is) {
+				t.Fatalf("Validate: %v, want %v", err, c.is)
+			}
+			// Open of the file fails the same way, without a panic.
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+			file := make([]byte, Log.MinSize)
+			copy(file, b)
+			if err := os.WriteFile(path, file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Open(path, Log, Options{}); !errors.As(err, &ce) || !strings.Contains(ce.Field, c.field) {
+				t.Fatalf("Open: %v", err)
+			}
+		})
+	}
+}
+
+// TestEveryChecksummedByteCounts flips each bit of every byte the checksum
+// covers (the first 2 KiB with CKSUM_2K) and each byte of the checksum:
+// Validate must fail every time. Bytes outside (unused2, SDS) must not
+// matter to Validate.
+func TestEveryChecksummedByteCounts(t *testing.T) {
+	base := cHeader(t, "obj")
+	for i := range offUnused2 {
+		for _, bit := range []byte{1, 0x80} {
+			b := bytes.Clone(base)
+			b[i] ^= bit
+			h, _ := DecodeHeader(b)
+			if h.Validate(Obj) == nil {
+				t.Fatalf("flip %#x at byte %d not detected", bit, i)
+			}
+		}
+	}
+	for i := offChecksum; i < HeaderSize; i++ {
+		b := bytes.Clone(base)
+		b[i] ^= 1
+		if h, _ := DecodeHeader(b); h.Validate(Obj) == nil {
+			t.Fatalf("checksum byte %d flip not detected", i)
+		}
+	}
+	b := bytes.Clone(base)
+	b[offSDS+3] = 9
+	if h, _ := DecodeHeader(b); h.Validate(Obj) != nil {
+		t.Fatal("SDS change broke a CKSUM_2K header")
+	}
+}
+
+// TestNoCksum2K: without CKSUM_2K the checksum covers the whole header, SDS
+// included, and the pool keeps it right across open and close.
+func TestNoCksum2K(t *testing.T) {
+	k := Log
+	k.Incompat = FeatSDS
+	path := pmemtest.Path(t, "p")
+	p, err := Create(path, testSize, 0o600, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := readHeader(t, path); h.Validate(k) != nil || h.SDS.Dirty != 1 {
+		t.Fatalf("open: %v, SDS %+v", h.Validate(k), h.SDS)
+	}
+	p.Close()
+	h := readHeader(t, path)
+	if err := h.Validate(k); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	b[offUnused2+5] = 1
+	h, _ = DecodeHeader(b)
+	if h.Validate(k) == nil {
+		t.Fatal("unused2 change not detected without CKSUM_2K")
+	}
+}
+
+// FuzzDecodeHeader: any input decodes or errors without a panic; a header
+// that validates re-encodes to the same bytes.
+func FuzzDecodeHeader(f *testing.F) {
+	for _, n := range []string{"obj", "blk", "log", "log-open"} {
+		f.Add(cHeader(f, n))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := DecodeHeader(data)
+		if err != nil {
+			if !errors.Is(err, core.ErrCorrupt) {
+				t.Fatalf("decode error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		for _, k := range []Kind{Obj, Blk, Log} {
+			if err := h.Validate(k); err != nil {
+				if !errors.Is(err, core.ErrCorrupt) {
+					t.Fatalf("validate error %v does not wrap ErrCorrupt", err)
+				}
+				continue
+			}
+			enc := make([]byte, HeaderSize)
+			h.Encode(enc)
+			if !bytes.Equal(enc, data[:HeaderSize]) {
+				t.Fatal("valid header re-encodes differently")
+			}
+		}
+	})
+}
+
+// FuzzOpen opens arbitrary bytes as a pool on memory for every kind: an
+// error or a pool that closes and opens again, never a panic.
+func FuzzOpen(f *testing.F) {
+	for _, n := range []string{"obj", "blk", "log", "log-open"} {
+		f.Add(cHeader(f, n))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, k := range []Kind{Obj, Blk, Log} {
+			k.MinSize = 0
+			mem := make([]byte, max(len(data), HeaderSize))
+			copy(mem, data)
+			newMap := func() *core.Map {
+				return core.NewMemoryMap(mem, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
+			}
+			p, err := OpenOnMap(newMap(), k, Options{})
+			if err != nil {
+				continue
+			}
+			if p.Header().SDS.Dirty != 1 && p.Header().Incompat&FeatSDS != 0 && !p.ReadOnly() {
+				t.Fatal("open pool with SDS not dirty")
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			p, err = OpenOnMap(newMap(), k, Options{})
+			if err != nil {
+				t.Fatalf("reopen after close: %v", err)
+			}
+			p.Close()
+		}
+	})
+}
