@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -255,4 +256,31 @@ func TestDetectDevZero(t *testing.T) {
 	if p.DAX || p.DeviceDAX || p.Region != "" {
 		t.Fatalf("/dev/zero: %+v", p)
 	}
+}
+
+// FuzzDescribe feeds arbitrary persistence_domain contents and device link
+// targets to the sysfs walk: it must answer or fail, never panic, and
+// never report a region outside the sysfs root.
+func FuzzDescribe(f *testing.F) {
+	f.Add([]byte("cpu_cache\n"), "../../devices/nd/region0/namespace0.0/block/pmem0")
+	f.Add([]byte("memory_controller\n"), "../../devices/nd/region0/dax0.0/dax/dax0.0")
+	f.Add([]byte(""), "../../../../../x")
+	f.Add([]byte("cpu_cache"), "/devices/region7")
+	f.Fuzz(func(t *testing.T, domain []byte, target string) {
+		sys := mapRegion(string(domain))
+		sys["sys/dev/block/259:0"] = &fstest.MapFile{Mode: fs.ModeSymlink, Data: []byte(target)}
+		p, err := describe(sys, fileIdentity{devBlock, 259, 0})
+		if p.Region != "" && (!fs.ValidPath(p.Region) || !isRegionName(path.Base(p.Region))) {
+			t.Fatalf("region %q for target %q", p.Region, target)
+		}
+		if p.EADR && (p.Domain != DomainCPUCache || err != nil) {
+			t.Fatalf("EADR with domain %q, err %v", p.Domain, err)
+		}
+		if err == nil && p.Region == "sys/devices/nd/region0" && string(domain) == "cpu_cache\n" && !p.EADR {
+			t.Fatalf("cpu_cache region not eADR: %+v", p)
+		}
+		if AutoFlush(sys) != (string(domain) == "cpu_cache\n") {
+			t.Fatalf("AutoFlush with domain %q = %v", domain, !(string(domain) == "cpu_cache\n"))
+		}
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -222,4 +224,30 @@ func TestAtoll(t *testing.T) {
 			t.Errorf("atoll(%q) = %d, want %d", in, got, want)
 		}
 	}
+}
+
+var cIntPrefix = regexp.MustCompile(`^[ \t\n\v\f\r]*([+-]?[0-9]+)`)
+
+// FuzzAtoll checks atoll against strconv on the prefix C would convert.
+func FuzzAtoll(f *testing.F) {
+	for _, s := range []string{"256", "-1", " +12x", "99999999999999999999", "-9223372036854775809", "", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want int64
+		if m := cIntPrefix.FindStringSubmatch(s); m != nil {
+			v, err := strconv.ParseInt(m[1], 10, 64)
+			switch {
+			case err == nil:
+				want = v
+			case strings.HasPrefix(m[1], "-"):
+				want = math.MinInt64
+			default:
+				want = math.MaxInt64
+			}
+		}
+		if got := atoll(s); got != want {
+			t.Fatalf("atoll(%q) = %d, want %d", s, got, want)
+		}
+	})
 }
