@@ -7,8 +7,17 @@ require (
 	github.com/gopmdk/pmdk/hal v0.0.0
 )
 
-require golang.org/x/sys v0.50.0 // indirect
+require github.com/klauspost/cpuid/v2 v2.4.2 // indirect
+
+require (
+	github.com/gopmdk/pmdk/blk v0.0.0
+	golang.org/x/sys v0.50.0 // indirect
+)
 
 replace github.com/gopmdk/pmdk/core => ../core
 
 replace github.com/gopmdk/pmdk/hal => ../hal
+
+replace github.com/gopmdk/pmdk/blk => ../blk
+
+replace github.com/gopmdk/pmdk/log => ../log

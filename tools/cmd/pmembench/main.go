@@ -1,7 +1,8 @@
 // Command pmembench measures gopmdk against C PMDK on the scenarios of
 // PMDK's pmembench: memcpy-persist and memset-persist at sizes from 64 B to
-// 2 MiB, and persist latency of dirtied ranges. With the build tag cpeer
-// (and Debian's libpmem installed) each scenario also runs against libpmem
+// 2 MiB, persist latency of dirtied ranges, and random block reads and
+// writes of a blk pool. With the build tag cpeer
+// (and Debian's libpmem, libpmemblk installed) each scenario also runs against C PMDK
 // in the same process, alternating Go and C repetitions, and the table
 // shows the Go/C ratio; copy scenarios also show the memory write bandwidth
 // (a non-temporal store loop with no flush), the physical limit.
@@ -20,6 +21,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gopmdk/pmdk/tools/internal/bench"
@@ -57,7 +59,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if *list {
 		for _, s := range bench.Scenarios() {
-			fmt.Fprintf(stdout, "%-15s %s\n", s[0], s[1])
+			var sizes []string
+			for _, n := range s.Sizes {
+				sizes = append(sizes, bench.FormatSize(n))
+			}
+			fmt.Fprintf(stdout, "%-15s %-16s %s\n", s.Name, strings.Join(sizes, ","), s.What)
 		}
 		return nil
 	}

@@ -14,10 +14,13 @@ import (
 	"github.com/gopmdk/pmdk/tools/internal/cpeer"
 )
 
+// tinySizes has one size below blk's smallest block, one above.
+var tinySizes = []int{64, 4096}
+
 // tinyConfig runs every scenario briefly on small pools.
 func tinyConfig(t *testing.T, mode bench.Mode) bench.Config {
 	return bench.Config{
-		Sizes: []int{64, 4096}, Threads: []int{1, 2}, Reps: 2,
+		Sizes: tinySizes, Threads: []int{1, 2}, Reps: 2,
 		Duration: 2 * time.Millisecond, Dir: pmemtest.Dir(t), Mode: mode, Region: 64 << 10,
 	}
 }
@@ -75,16 +78,22 @@ func TestRunEveryScenarioJSON(t *testing.T) {
 					}
 				}
 				_, hasLimit := r["limit_mb_per_sec"]
-				if copyRow := name != "persist"; copyRow && !hasLimit && bench.LimitBuilt {
+				if copyRow := strings.HasSuffix(name, "set-persist") || strings.HasSuffix(name, "cpy-persist"); copyRow && !hasLimit && bench.LimitBuilt {
 					t.Errorf("%s: no limit_mb_per_sec", name)
 				} else if !copyRow && hasLimit {
 					t.Errorf("%s: limit reported for a non-copy scenario", name)
 				}
 			}
-			// 2 sizes x 2 thread counts per scenario.
+			// Each size the scenario takes, at 2 thread counts.
 			for _, s := range bench.Scenarios() {
-				if seen[s[0]] != 4 {
-					t.Errorf("scenario %s: %d rows, want 4", s[0], seen[s[0]])
+				want := 0
+				for _, size := range tinySizes {
+					if size >= s.MinSize {
+						want += 2
+					}
+				}
+				if want == 0 || seen[s.Name] != want {
+					t.Errorf("scenario %s: %d rows, want %d", s.Name, seen[s.Name], want)
 				}
 			}
 		})

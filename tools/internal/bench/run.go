@@ -101,6 +101,9 @@ func Run(cfg Config, rep Reporter) error {
 			sizes = c.Sizes
 		}
 		for _, size := range sizes {
+			if size < sc.minSize {
+				continue
+			}
 			for _, threads := range c.Threads {
 				res, err := runRow(sc, c, dir, size, threads, peer)
 				if err != nil {
@@ -238,12 +241,13 @@ func measure(ws []worker, counters []uint64, d time.Duration) (float64, error) {
 			n := uint64(1)
 			for {
 				b0 := time.Now()
-				if err := w(counters[t], n); err != nil {
+				done, err := w(counters[t], n)
+				if err != nil {
 					errs[t] = err
 					return
 				}
-				counters[t] += n
-				ops[t] += n
+				counters[t] += done
+				ops[t] += done
 				now := time.Now()
 				if now.After(deadline) {
 					return

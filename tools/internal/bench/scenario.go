@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/tools/internal/cpeer"
 )
 
-// worker does n operations numbered from first on one thread.
-type worker func(first, n uint64) error
+// worker does about n operations numbered from first on one thread and
+// returns how many it did (at least one).
+type worker func(first, n uint64) (uint64, error)
 
 // row is what one (scenario, size, threads) runs: the Go workers, the C
 // peer's (nil without one) and the reference loops (nil where they do not
@@ -45,26 +47,37 @@ type env struct {
 
 // scenario is one benchmark of the pmembench family.
 type scenario struct {
-	name  string
-	sizes []int // default sizes
-	what  string
-	setup func(e *env, r *row) error
+	name    string
+	sizes   []int // default sizes
+	what    string
+	setup   func(e *env, r *row) error
+	minSize int // sizes below it are skipped (blk: 512)
 }
 
 var copySizes = []int{64, 256, 4 << 10, 64 << 10, 2 << 20}
 
 // scenarios lists every scenario in the order they run.
 var scenarios = []scenario{
-	{"memcpy-persist", copySizes, "pmem_memcpy_persist vs Map.Memcpy", memScenario(cpeer.OpMemcpyPersist)},
-	{"memset-persist", copySizes, "pmem_memset_persist vs Map.Memset", memScenario(cpeer.OpMemsetPersist)},
-	{"persist", []int{64, 4 << 10}, "dirty size bytes with memcpy, then pmem_persist vs Map.Persist", memScenario(cpeer.OpPersist)},
+	{"memcpy-persist", copySizes, "pmem_memcpy_persist vs Map.Memcpy", memScenario(cpeer.OpMemcpyPersist), 1},
+	{"memset-persist", copySizes, "pmem_memset_persist vs Map.Memset", memScenario(cpeer.OpMemsetPersist), 1},
+	{"persist", []int{64, 4 << 10}, "dirty size bytes with memcpy, then pmem_persist vs Map.Persist", memScenario(cpeer.OpPersist), 1},
+	{"blk-write", blkSizes, "random block writes: pmemblk_write vs blk.Pool.Write", blkScenario(true), blk.MinBlock},
+	{"blk-read", blkSizes, "random block reads of a filled pool: pmemblk_read vs blk.Pool.Read", blkScenario(false), blk.MinBlock},
 }
 
-// Scenarios returns the scenario names with a line on what each measures.
-func Scenarios() [][2]string {
-	var s [][2]string
+// ScenarioInfo describes one scenario.
+type ScenarioInfo struct {
+	Name    string
+	What    string // one line on what it measures
+	Sizes   []int  // default sizes in bytes
+	MinSize int    // smaller sizes given with Config.Sizes are skipped
+}
+
+// Scenarios lists the scenarios in the order they run.
+func Scenarios() []ScenarioInfo {
+	var s []ScenarioInfo
 	for _, sc := range scenarios {
-		s = append(s, [2]string{sc.name, sc.what})
+		s = append(s, ScenarioInfo{sc.name, sc.what, sc.sizes, sc.minSize})
 	}
 	return s
 }
@@ -100,8 +113,8 @@ func memScenario(op cpeer.Op) func(e *env, r *row) error {
 		prefault(cm.Bytes())
 		for t := range e.threads {
 			base := t * e.region
-			r.cW = append(r.cW, func(first, n uint64) error {
-				return cm.Run(op, base, e.slots, e.src, e.size, first, n)
+			r.cW = append(r.cW, func(first, n uint64) (uint64, error) {
+				return n, cm.Run(op, base, e.slots, e.src, e.size, first, n)
 			})
 		}
 		return nil
@@ -120,30 +133,30 @@ func goWorker(op cpeer.Op, m *core.Map, part []byte, e *env) worker {
 	stride, count, size, src := uint64(e.slots.Stride), uint64(e.slots.Count), e.size, e.src
 	switch op {
 	case cpeer.OpMemcpyPersist:
-		return func(first, n uint64) error {
+		return func(first, n uint64) (uint64, error) {
 			for i := first; i < first+n; i++ {
 				off := (i % count) * stride
 				m.Memcpy(part[off:off+uint64(size)], src, 0)
 			}
-			return nil
+			return n, nil
 		}
 	case cpeer.OpMemsetPersist:
-		return func(first, n uint64) error {
+		return func(first, n uint64) (uint64, error) {
 			for i := first; i < first+n; i++ {
 				off := (i % count) * stride
 				m.Memset(part[off:off+uint64(size)], byte(i), 0)
 			}
-			return nil
+			return n, nil
 		}
 	case cpeer.OpPersist:
-		return func(first, n uint64) error {
+		return func(first, n uint64) (uint64, error) {
 			for i := first; i < first+n; i++ {
 				off := (i % count) * stride
 				dst := part[off : off+uint64(size)]
 				copy(dst, src)
 				m.Persist(dst)
 			}
-			return nil
+			return n, nil
 		}
 	}
 	panic(fmt.Sprintf("bench: unknown op %d", op))
@@ -153,7 +166,7 @@ func goWorker(op cpeer.Op, m *core.Map, part []byte, e *env) worker {
 // write bandwidth. One fence per batch orders the stores before the clock.
 func limitWorker(op cpeer.Op, part []byte, e *env) worker {
 	stride, count, size, src := uint64(e.slots.Stride), uint64(e.slots.Count), e.size, e.src
-	return func(first, n uint64) error {
+	return func(first, n uint64) (uint64, error) {
 		for i := first; i < first+n; i++ {
 			off := (i % count) * stride
 			if op == cpeer.OpMemsetPersist {
@@ -163,14 +176,14 @@ func limitWorker(op cpeer.Op, part []byte, e *env) worker {
 			}
 		}
 		ntFence()
-		return nil
+		return n, nil
 	}
 }
 
 // copyWorker stores with the runtime's copy and clear, nothing persisted.
 func copyWorker(op cpeer.Op, part []byte, e *env) worker {
 	stride, count, size, src := uint64(e.slots.Stride), uint64(e.slots.Count), e.size, e.src
-	return func(first, n uint64) error {
+	return func(first, n uint64) (uint64, error) {
 		for i := first; i < first+n; i++ {
 			off := (i % count) * stride
 			if op == cpeer.OpMemsetPersist {
@@ -179,6 +192,6 @@ func copyWorker(op cpeer.Op, part []byte, e *env) worker {
 				copy(part[off:off+uint64(size)], src)
 			}
 		}
-		return nil
+		return n, nil
 	}
 }

@@ -3,8 +3,10 @@
 package cpeer
 
 /*
-#cgo LDFLAGS: -lpmem
+#cgo LDFLAGS: -lpmem -lpmemblk
 #include <libpmem.h>
+#include <libpmemblk.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,28 @@ static int peer_run(char *base, size_t stride, size_t count, const char *src, si
 			}
 			break;
 		}
+	}
+	return 0;
+}
+
+// peer_block_for is BlockFor of doc.go: splitmix64 of the op number and
+// seed, reduced to a block number.
+static uint64_t peer_block_for(uint64_t i, uint64_t seed, uint64_t nblock) {
+	uint64_t z = i + seed * 0x9E3779B97F4A7C15ULL + 0x9E3779B97F4A7C15ULL;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	z ^= z >> 31;
+	return z % nblock;
+}
+
+// peer_blk_run does n reads or writes of random blocks; fill writes every
+// block in order instead.
+static int peer_blk_run(PMEMblkpool *p, int write, int fill, char *buf, uint64_t seed,
+		uint64_t nblock, uint64_t first, uint64_t n) {
+	for (uint64_t i = first; i < first + n; i++) {
+		long long b = fill ? (long long)(i % nblock) : (long long)peer_block_for(i, seed, nblock);
+		int r = write ? pmemblk_write(p, buf, b) : pmemblk_read(p, buf, b);
+		if (r != 0) return -1;
 	}
 	return 0;
 }
@@ -119,6 +143,60 @@ func (m *Map) Close() error {
 	m.addr = nil
 	if r != 0 {
 		return fmt.Errorf("cpeer: pmem_unmap: %v", err)
+	}
+	return nil
+}
+
+// cBlockFor is BlockFor computed in C, for the test that both agree.
+func cBlockFor(i, seed uint64, nblock int64) int64 {
+	return int64(C.peer_block_for(C.uint64_t(i), C.uint64_t(seed), C.uint64_t(nblock)))
+}
+
+// BlkPool is a libpmemblk pool.
+type BlkPool struct {
+	p      *C.PMEMblkpool
+	nblock int64
+}
+
+// CreateBlk creates a block pool of size bytes with bsize-byte blocks
+// (pmemblk_create).
+func CreateBlk(path string, bsize int, size int64) (*BlkPool, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	p, err := C.pmemblk_create(cpath, C.size_t(bsize), C.size_t(size), 0o600)
+	if p == nil {
+		return nil, fmt.Errorf("cpeer: pmemblk_create %s: %v (%s)", path, err, C.GoString(C.pmemblk_errormsg()))
+	}
+	return &BlkPool{p: p, nblock: int64(C.pmemblk_nblock(p))}, nil
+}
+
+// NBlock returns the number of blocks (pmemblk_nblock).
+func (b *BlkPool) NBlock() int64 { return b.nblock }
+
+// Run does n reads (write false) or writes of buf at the blocks
+// BlockFor(i, seed, NBlock()) for i from first; with fill, at block i mod
+// NBlock() instead. buf must hold a block.
+func (b *BlkPool) Run(write, fill bool, buf []byte, seed, first, n uint64) error {
+	w, f := C.int(0), C.int(0)
+	if write {
+		w = 1
+	}
+	if fill {
+		f = 1
+	}
+	r, err := C.peer_blk_run(b.p, w, f, (*C.char)(unsafe.Pointer(unsafe.SliceData(buf))), C.uint64_t(seed),
+		C.uint64_t(b.nblock), C.uint64_t(first), C.uint64_t(n))
+	if r != 0 {
+		return fmt.Errorf("cpeer: pmemblk read/write: %v (%s)", err, C.GoString(C.pmemblk_errormsg()))
+	}
+	return nil
+}
+
+// Close closes the pool (pmemblk_close).
+func (b *BlkPool) Close() error {
+	if b.p != nil {
+		C.pmemblk_close(b.p)
+		b.p = nil
 	}
 	return nil
 }

@@ -70,3 +70,41 @@ func TestPeerMapFileExisting(t *testing.T) {
 		t.Fatalf("without the peer: %v, want ErrUnavailable", err)
 	}
 }
+
+func TestBlockForSameInGoAndC(t *testing.T) {
+	for _, nblock := range []int64{1, 7, 64956, 1 << 40} {
+		for i := range uint64(200) {
+			for _, seed := range []uint64{0, 1, 99} {
+				g, c := cpeer.BlockFor(i, seed, nblock), cpeer.CBlockFor(i, seed, nblock)
+				if g != c || g < 0 || g >= nblock {
+					t.Fatalf("BlockFor(%d, %d, %d): Go %d, C %d", i, seed, nblock, g, c)
+				}
+			}
+		}
+	}
+}
+
+func TestInteropPeerBlk(t *testing.T) {
+	if !cpeer.Available() {
+		t.Skip("C peer not built: needs -tags cpeer and Debian's libpmemblk-dev")
+	}
+	p, err := cpeer.CreateBlk(pmemtest.Path(t, "blk.pool"), 512, 32<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.NBlock() < 60000 {
+		t.Fatalf("nblock %d for 32 MiB of 512-byte blocks", p.NBlock())
+	}
+	w := bytes.Repeat([]byte{0x42}, 512)
+	if err := p.Run(true, false, w, 3, 0, 10); err != nil {
+		t.Fatal(err)
+	}
+	r := make([]byte, 512)
+	if err := p.Run(false, false, r, 3, 9, 1); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(r, w) {
+		t.Fatal("read back of written block differs")
+	}
+}

@@ -5,6 +5,11 @@
 // [Available] reports false and every constructor fails with
 // [ErrUnavailable].
 //
+// libpmem reads PMEM_IS_PMEM_FORCE once per process, at its first
+// pmem_is_pmem (pmem_map_file and the pool libraries call it): set it
+// before the first call. The memory ops here take the persist path as an
+// argument and do not depend on it; libpmemblk and libpmemlog do.
+//
 // The op loops run in C, batch by batch, so a cgo call costs once per batch
 // and not once per operation.
 package cpeer
@@ -34,4 +39,15 @@ const (
 type Slots struct {
 	Stride int // bytes between operations, a multiple of 64
 	Count  int // operations before wrapping around
+}
+
+// BlockFor returns the block number of random-access operation i of a
+// worker seeded with seed, in [0, nblock): splitmix64, so Go and C visit
+// the same blocks in the same order.
+func BlockFor(i, seed uint64, nblock int64) int64 {
+	z := i + seed*0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	z ^= z >> 31
+	return int64(z % uint64(nblock))
 }

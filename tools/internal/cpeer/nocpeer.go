@@ -24,3 +24,22 @@ func (m *Map) Run(op Op, base int, s Slots, src []byte, size int, first, n uint6
 
 // Close does nothing without the peer.
 func (m *Map) Close() error { return nil }
+
+func cBlockFor(i, seed uint64, nblock int64) int64 { return BlockFor(i, seed, nblock) }
+
+// BlkPool is a libpmemblk pool; without the peer there is none.
+type BlkPool struct{}
+
+// CreateBlk fails with ErrUnavailable without the cpeer tag.
+func CreateBlk(path string, bsize int, size int64) (*BlkPool, error) { return nil, ErrUnavailable }
+
+// NBlock returns 0 without the peer.
+func (b *BlkPool) NBlock() int64 { return 0 }
+
+// Run fails with ErrUnavailable without the peer.
+func (b *BlkPool) Run(write, fill bool, buf []byte, seed, first, n uint64) error {
+	return ErrUnavailable
+}
+
+// Close does nothing without the peer.
+func (b *BlkPool) Close() error { return nil }

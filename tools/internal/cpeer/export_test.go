@@ -1,0 +1,4 @@
+package cpeer
+
+// CBlockFor exposes the C side of BlockFor to the tests.
+var CBlockFor = cBlockFor
