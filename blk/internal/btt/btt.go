@@ -159,7 +159,19 @@ func (b *BTT) readLayout() error {
 			if errors.Is(err, errNoLayout) {
 				return b.noLayout()
 			}
-			return err
+			// The layout is written arena by arena, each info block
+			// before its backup at the arena's end. A bad info block
+			// whose backup is not valid either is a layout write that
+			// never finished (no block was written through it): C sees
+			// no layout then, and so do we. With a valid backup the
+			// primary was damaged later: report it.
+			backOff := off + min(left, MaxArena) - InfoSize
+			backRaw := b.ns[backOff : backOff+InfoSize]
+			back := DecodeInfo(backRaw)
+			if b.checkInfo(backRaw, &back, backOff, true) != nil {
+				return b.noLayout()
+			}
+			return fmt.Errorf("%w (the backup info block at %#x is intact: pmempool check -r restores it)", err, b.nsOff+int64(backOff))
 		}
 		if in.ExternalLBASize != b.lbasize {
 			return fmt.Errorf("%w: layout has %d, want %d", ErrBlockSize, in.ExternalLBASize, b.lbasize)
