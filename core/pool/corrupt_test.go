@@ -215,21 +215,34 @@ func FuzzDecodeHeader(f *testing.F) {
 }
 
 // FuzzOpen opens arbitrary bytes as a pool on memory for every kind: an
-// error or a pool that closes and opens again, never a panic.
+// error or a pool that closes and opens again, never a panic. fix bit 0
+// recomputes the header checksum and bit 1 the SDS checksum first, so the
+// fuzzer gets past them to the later checks.
 func FuzzOpen(f *testing.F) {
 	for _, n := range []string{"obj", "blk", "log", "log-open"} {
-		f.Add(cHeader(f, n))
+		f.Add(cHeader(f, n), uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, data []byte, fix uint8) {
 		for _, k := range []Kind{Obj, Blk, Log} {
 			k.MinSize = 0
 			mem := make([]byte, max(len(data), HeaderSize))
 			copy(mem, data)
+			if fix&2 != 0 {
+				sds := decodeSDS(mem[offSDS:])
+				sds.UpdateChecksum()
+				sds.encode(mem[offSDS:])
+			}
+			if fix&1 != 0 {
+				binary.LittleEndian.PutUint64(mem[offChecksum:], headerChecksum(mem, binary.LittleEndian.Uint32(mem[offIncompat:])))
+			}
 			newMap := func() *core.Map {
 				return core.NewMemoryMap(mem, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
 			}
 			p, err := OpenOnMap(newMap(), k, Options{})
 			if err != nil {
+				if !errors.Is(err, core.ErrCorrupt) && !errors.Is(err, ErrTooSmall) {
+					t.Fatalf("open error %v wraps neither ErrCorrupt nor ErrTooSmall", err)
+				}
 				continue
 			}
 			if p.Header().SDS.Dirty != 1 && p.Header().Incompat&FeatSDS != 0 && !p.ReadOnly() {

@@ -35,10 +35,13 @@
 // the count or devices changed fails with [ErrUnsafeShutdown]; every other
 // mismatch (half-written block, clean ADR failure, unclean close without
 // ADR failure) reinitialises the block, as shutdown_state_check does. The
-// device values come from [Options.DeviceState]; without one (and on
-// every machine without NVDIMMs, where libpmem2 reports "not supported")
-// both are zero, exactly what C writes on such machines, so only the dirty
-// flag and the checksum change across opens.
+// device values come from sysfs through core.Source (or [Options.Device]);
+// where the platform reports them "not supported" (every machine without
+// NVDIMMs: regular files, tmpfs) both are zero, exactly what C writes
+// there, so only the dirty flag and the SDS checksum change across opens and
+// no ADR failure can be detected. SDS requires CKSUM_2K (pmempool feature
+// enforces it); for a pool without it this package also rewrites the header
+// checksum, which C omits, in a second persist.
 //
 // The pool's own libraries write their descriptors after the header; the
 // C run-time fields C leaves in the pool are not part of the format.

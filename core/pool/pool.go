@@ -24,10 +24,12 @@ type Options struct {
 	// IgnoreSDS skips the shutdown state: no unsafe-shutdown check, no
 	// dirty flag (C's POOL_OPEN_IGNORE_SDS, sds.at_open off).
 	IgnoreSDS bool
-	// DeviceState reports the unsafe shutdown count and device ids of the
-	// pool's device. nil: not supported, as on every machine without
-	// NVDIMMs (the SDS then records zeros, exactly as C does there).
-	DeviceState DeviceState
+	// Device returns the device under the pool file f (nil for a pool on a
+	// bare Map) whose unsafe shutdown count and ids the SDS records. nil
+	// means sysfs through core.FromFile for files (on machines without
+	// NVDIMMs: not supported, the SDS records zeros exactly as C does
+	// there) and no device for bare Maps. Tests plug in fakes here.
+	Device func(f *os.File) (Device, error)
 	// Logger, if not nil, receives diagnostics (SDS reinitialised, forced
 	// read-only).
 	Logger *slog.Logger
@@ -122,8 +124,8 @@ func Create(path string, size int64, perm os.FileMode, k Kind) (*Pool, error) {
 	return CreateWith(path, size, perm, k, Options{})
 }
 
-// CreateWith is Create with options (DeviceState, Logger; ReadOnly is an
-// error).
+// CreateWith is Create with options (Device, IgnoreSDS, Logger; ReadOnly
+// is an error).
 func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*Pool, error) {
 	if o.ReadOnly {
 		return nil, fmt.Errorf("pool: create %s: read-only: %w", path, fs.ErrInvalid)
@@ -202,7 +204,7 @@ func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool,
 	h.CrTime = crtime
 	p := &Pool{m: m, f: f}
 	if k.Incompat&FeatSDS != 0 && !o.IgnoreSDS {
-		cur, err := currentSDS(o.DeviceState, f)
+		cur, err := currentSDS(o, f)
 		if err != nil {
 			return nil, fmt.Errorf("pool: create: shutdown state: %w", err)
 		}
@@ -251,7 +253,7 @@ func Open(path string, k Kind, o Options) (*Pool, error) {
 }
 
 // OpenOnMap opens the pool of kind k on m, as Open without a file: no
-// lock; DeviceState is called with a nil file.
+// lock; Options.Device, if set, is called with a nil file.
 func OpenOnMap(m *core.Map, k Kind, o Options) (*Pool, error) {
 	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
 		return nil, fmt.Errorf("pool: open on map: %w: %w", ErrTooSmall,
@@ -278,7 +280,7 @@ func openOn(m *core.Map, f *os.File, k Kind, o Options) (*Pool, error) {
 	if o.IgnoreSDS || h.Incompat&FeatSDS == 0 {
 		return p, nil
 	}
-	cur, err := currentSDS(o.DeviceState, f)
+	cur, err := currentSDS(o, f)
 	if err != nil {
 		return nil, fmt.Errorf("shutdown state: %w", err)
 	}
@@ -349,5 +351,3 @@ func mapFile(f *os.File, minSize int64, readOnly bool) (*core.Map, error) {
 	}
 	return core.NewMemoryMap(data, g, core.NewPersister(g, nil), func() error { return unix.Munmap(data) }), nil
 }
-
-func isUnsupported(err error) bool { return errors.Is(err, errors.ErrUnsupported) }

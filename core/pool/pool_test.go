@@ -194,15 +194,26 @@ func TestUnknownFeatures(t *testing.T) {
 	}
 }
 
+// fake is a Device with fixed answers.
+type fake struct {
+	usc    uint64
+	id     string
+	uscErr error
+	idErr  error
+}
+
+func (d fake) UnsafeShutdownCount() (uint64, error) { return d.usc, d.uscErr }
+func (d fake) DeviceID() (string, error)            { return d.id, d.idErr }
+
 // fakeDevice reports a fixed unsafe shutdown count and device id.
-func fakeDevice(usc uint64, id string) DeviceState {
-	return func(*os.File) (uint64, string, error) { return usc, id, nil }
+func fakeDevice(usc uint64, id string) func(*os.File) (Device, error) {
+	return func(*os.File) (Device, error) { return fake{usc: usc, id: id}, nil }
 }
 
 func TestSDSUnsafeShutdown(t *testing.T) {
 	path := pmemtest.Path(t, "p")
 	dev := fakeDevice(7, "dimm-1")
-	p, err := CreateWith(path, testSize, 0o600, Log, Options{DeviceState: dev})
+	p, err := CreateWith(path, testSize, 0o600, Log, Options{Device: dev})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +235,7 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		dev  DeviceState
+		dev  func(*os.File) (Device, error)
 		opt  Options
 		want error
 	}{
@@ -233,12 +244,16 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 		{"device changed while open", fakeDevice(7, "dimm-2"), Options{}, ErrUnsafeShutdown},
 		{"USC changed, IgnoreSDS", fakeDevice(8, "dimm-1"), Options{IgnoreSDS: true}, nil},
 		{"USC changed, read-only", fakeDevice(8, "dimm-1"), Options{ReadOnly: true}, ErrUnsafeShutdown},
-		{"device error", func(*os.File) (uint64, string, error) { return 0, "", fs.ErrPermission }, Options{}, fs.ErrPermission},
+		{"USC read error", func(*os.File) (Device, error) { return fake{uscErr: fs.ErrPermission}, nil }, Options{}, fs.ErrPermission},
+		{"id read error", func(*os.File) (Device, error) { return fake{idErr: fs.ErrPermission}, nil }, Options{}, fs.ErrPermission},
+		{"USC not supported, same id: C's zero USC differs from 7", func(*os.File) (Device, error) {
+			return fake{uscErr: core.ErrNotSupported, id: "dimm-1"}, nil
+		}, Options{}, ErrUnsafeShutdown},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			restore()
-			c.opt.DeviceState = c.dev
+			c.opt.Device = c.dev
 			p, err := Open(path, Log, c.opt)
 			if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
 				t.Fatalf("err %v, want %v", err, c.want)
@@ -250,12 +265,12 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 	}
 	// A clean close followed by a USC change reinitialises.
 	restore()
-	p, err = Open(path, Log, Options{DeviceState: dev})
+	p, err = Open(path, Log, Options{Device: dev})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
-	p, err = Open(path, Log, Options{DeviceState: fakeDevice(9, "dimm-1")})
+	p, err = Open(path, Log, Options{Device: fakeDevice(9, "dimm-1")})
 	if err != nil {
 		t.Fatalf("USC changed while closed: %v", err)
 	}
@@ -267,7 +282,7 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 	f, _ := os.OpenFile(path, os.O_RDWR, 0)
 	f.WriteAt([]byte{1, 0xee}, offSDS+16)
 	f.Close()
-	p, err = Open(path, Log, Options{DeviceState: fakeDevice(10, "dimm-1")})
+	p, err = Open(path, Log, Options{Device: fakeDevice(10, "dimm-1")})
 	if err != nil {
 		t.Fatalf("torn SDS: %v", err)
 	}

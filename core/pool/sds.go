@@ -2,7 +2,10 @@ package pool
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
+
+	"github.com/gopmdk/pmdk/core"
 )
 
 // ShutdownStateSize is the size in bytes of the shutdown state block.
@@ -57,13 +60,16 @@ func (s *ShutdownState) ChecksumOK() bool { return s.Checksum == s.ComputeChecks
 // IsZero reports whether every byte of s is zero.
 func (s *ShutdownState) IsZero() bool { return *s == ShutdownState{} }
 
-// DeviceState reports, for the pool file f (nil for a pool on a [core.Map]
-// without a file), the unsafe shutdown count of the devices under it and
-// their unique ids concatenated, as libpmem2's pmem2_source_device_usc and
-// pmem2_source_device_id do. An error wrapping errors.ErrUnsupported means
-// the platform does not report them (no NVDIMM: a regular file, tmpfs):
-// the SDS then records zeros, as C does. Any other error fails the open.
-type DeviceState func(f *os.File) (usc uint64, deviceID string, err error)
+// Device reports what the shutdown state records of the NVDIMMs under a
+// pool: their summed unsafe shutdown count and their unique ids
+// concatenated. [core.Source] implements it from sysfs. An error wrapping
+// [core.ErrNotSupported] or errors.ErrUnsupported (no NVDIMM: a regular
+// file on a disk or tmpfs) makes the SDS record zero for that value, as C
+// does; any other error fails the create or open.
+type Device interface {
+	UnsafeShutdownCount() (uint64, error)
+	DeviceID() (string, error)
+}
 
 // DeviceIDChecksum returns the checksum C keeps of a device id string: the
 // Checksum of the id, its NUL and zero padding to the next multiple of 4
@@ -82,24 +88,45 @@ func DeviceIDChecksum(id string, ok bool) uint64 {
 	return Checksum(b, -1, 0)
 }
 
-// currentSDS is the shutdown state of the devices now (shutdown_state_init
-// plus add_part for the single part): dirty clear, checksum set.
-func currentSDS(src DeviceState, f *os.File) (ShutdownState, error) {
+// currentSDS is the shutdown state of the devices under f now
+// (shutdown_state_init plus add_part for the single part): dirty clear,
+// checksum set. o.Device chooses the device; without it a file's comes from
+// sysfs (core.FromFile) and a pool on a bare Map has none.
+func currentSDS(o Options, f *os.File) (ShutdownState, error) {
 	var s ShutdownState
-	if src != nil {
-		usc, id, err := src(f)
+	var dev Device
+	var err error
+	switch {
+	case o.Device != nil:
+		dev, err = o.Device(f)
+	case f != nil:
+		dev, err = core.FromFile(f)
+	}
+	if err != nil && !isUnsupported(err) {
+		return s, err
+	}
+	if dev != nil && err == nil {
+		usc, err := dev.UnsafeShutdownCount()
 		switch {
 		case err == nil:
 			s.USC = usc
+		case !isUnsupported(err):
+			return s, err
+		}
+		id, err := dev.DeviceID()
+		switch {
+		case err == nil:
 			s.DeviceID = DeviceIDChecksum(id, true)
-		case isUnsupported(err):
-			s.DeviceID = DeviceIDChecksum("", false)
-		default:
+		case !isUnsupported(err):
 			return s, err
 		}
 	}
 	s.UpdateChecksum()
 	return s, nil
+}
+
+func isUnsupported(err error) bool {
+	return errors.Is(err, core.ErrNotSupported) || errors.Is(err, errors.ErrUnsupported)
 }
 
 // checkSDS compares the pool's SDS with the devices' current one as C's
