@@ -131,7 +131,7 @@ func TestInteropGoLogPoolAcceptedByC(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Signature                : PMEMLOG",
-		fmt.Sprintf("Checksum                 : %#016x [OK]", h.Checksum),
+		fmt.Sprintf("Checksum                 : %#x [OK]", h.Checksum),
 		"Alignment Descriptor     : 0x000007f737777310[OK]",
 		"Last shutdown            : clean",
 		"UUID                     : " + h.UUID.String(),
