@@ -2,7 +2,9 @@ package core_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/internal/cpeer"
@@ -151,4 +153,111 @@ func sizeName(n int) string {
 		return fmt.Sprintf("%dKiB", n>>10)
 	}
 	return fmt.Sprintf("%dB", n)
+}
+
+// BenchmarkLayering measures what core's layering costs over hal's kernels,
+// and Go against C libpmem, robustly on a busy machine: every iteration
+// runs a block of operations through hal, through core's Map and (with the
+// cpeer tag) through C, in rotating order, timing each block, so that
+// contention from other processes hits all paths alike. It reports ns/op
+// of each path and the ratios core/hal and core/c (1.0 = same cost).
+func BenchmarkLayering(b *testing.B) {
+	k := hal.Selected()
+	type op struct {
+		name      string
+		size      int
+		persist   bool // dirty + persist; else memcpy + persist
+		blockSize int
+	}
+	ops := []op{
+		{"Persist/64B", 64, true, 64},
+		{"Persist/4KiB", 4096, true, 32},
+		{"MemcpyPersist/64B", 64, false, 64},
+		{"MemcpyPersist/4KiB", 4096, false, 32},
+		{"MemcpyPersist/64KiB", 64 << 10, false, 8},
+		{"MemcpyPersist/2MiB", 2 << 20, false, 2},
+	}
+	for _, o := range ops {
+		b.Run(o.name, func(b *testing.B) {
+			m := benchMap(b)
+			src := make([]byte, o.size)
+			for i := range src {
+				src[i] = byte(i * 7)
+			}
+			stride := max(o.size, 4096)
+			count := benchPoolSize / stride
+			paths := []struct {
+				name string
+				run  func(first int)
+			}{
+				{"hal", func(first int) {
+					for i := first; i < first+o.blockSize; i++ {
+						p := slot(m, o.size, stride, i)
+						if o.persist {
+							dirty(p, byte(i))
+							k.FlushRange(p)
+							k.Fence()
+						} else {
+							k.Memmove(p, src, 0)
+						}
+					}
+				}},
+				{"core", func(first int) {
+					for i := first; i < first+o.blockSize; i++ {
+						p := slot(m, o.size, stride, i)
+						if o.persist {
+							dirty(p, byte(i))
+							m.Persist(p)
+						} else {
+							m.Memcpy(p, src, 0)
+						}
+					}
+				}},
+			}
+			if cpeer.Available() {
+				paths = append(paths, struct {
+					name string
+					run  func(first int)
+				}{"c", func(first int) {
+					if o.persist {
+						cpeer.PersistLoop(m.Bytes(), stride, count, o.size, uint64(first), uint64(o.blockSize))
+					} else {
+						cpeer.MemcpyLoop(m.Bytes(), stride, count, src, uint64(first), uint64(o.blockSize))
+					}
+				}})
+			}
+			// Per-block times: the minimum is the cost without interference
+			// (the machine is shared), the median a typical cost.
+			blocks := make([][]time.Duration, len(paths))
+			b.SetBytes(int64(o.size * o.blockSize * len(paths)))
+			iter := 0
+			for b.Loop() {
+				for j := range paths {
+					p := (iter + j) % len(paths) // rotate who goes first
+					t0 := time.Now()
+					paths[p].run(iter * o.blockSize)
+					blocks[p] = append(blocks[p], time.Since(t0))
+				}
+				iter++
+			}
+			stat := func(j int, median bool) float64 {
+				d := slices.Clone(blocks[j])
+				slices.Sort(d)
+				v := d[0]
+				if median {
+					v = d[len(d)/2]
+				}
+				return float64(v.Nanoseconds()) / float64(o.blockSize)
+			}
+			for j, p := range paths {
+				b.ReportMetric(stat(j, false), p.name+"-min-ns/op")
+			}
+			b.ReportMetric(stat(1, false)/stat(0, false), "core/hal-min")
+			b.ReportMetric(stat(1, true)/stat(0, true), "core/hal-median")
+			if len(paths) == 3 {
+				b.ReportMetric(stat(1, false)/stat(2, false), "core/c-min")
+				b.ReportMetric(stat(1, true)/stat(2, true), "core/c-median")
+			}
+		})
+	}
 }

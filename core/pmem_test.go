@@ -207,3 +207,28 @@ func TestFacadeIsPmemRangeChecks(t *testing.T) {
 		t.Fatal("closed mapping still registered")
 	}
 }
+
+// The persist path is one interface call per operation: it must not
+// allocate, through the Map or through the facade.
+func TestPersistPathDoesNotAllocate(t *testing.T) {
+	t.Setenv("PMEM_IS_PMEM_FORCE", "1")
+	m, err := core.MapFile(pmemtest.Path(t, "alloc"), 1<<20, core.FileCreate, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	src := make([]byte, 4096)
+	p := m.Bytes()[8192 : 8192+4096]
+	ops := map[string]func(){
+		"Map.Persist":        func() { m.Persist(p) },
+		"Map.Memcpy":         func() { m.Memcpy(p, src, 0) },
+		"Map.Memset":         func() { m.Memset(p, 1, core.MemNoDrain) },
+		"core.Persist":       func() { core.Persist(p) },
+		"core.MemcpyPersist": func() { core.MemcpyPersist(p, src) },
+	}
+	for name, op := range ops {
+		if n := testing.AllocsPerRun(100, op); n != 0 {
+			t.Errorf("%s allocates %.1f times per call", name, n)
+		}
+	}
+}
