@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/hal"
 )
 
 const demoPoolSize = 4 << 20
 
-// platform reports how a pool file in dir is mapped.
+// platform reports what hal detects for a pool file in dir and how core
+// maps it.
 func platform(w io.Writer, dir string) error {
 	path := filepath.Join(dir, "probe")
 	m, err := core.MapFile(path, 1<<20, core.FileCreate|core.FileExcl, 0o600)
@@ -24,9 +26,27 @@ func platform(w io.Writer, dir string) error {
 	if err := m.Close(); err != nil {
 		return err
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	p, derr := hal.DetectFile(f)
+	f.Close()
 	fmt.Fprintf(w, "pool directory: %s\n", dir)
+	if derr != nil {
+		// The DAX answer stands even when sysfs could not be read.
+		fmt.Fprintf(w, "detection: %v\n", derr)
+	}
+	fmt.Fprintf(w, "DAX: %v, eADR: %v, persistence domain: %s\n", p.DAX, p.EADR, orNone(p.Domain))
 	fmt.Fprintf(w, "mapping granularity: %s (%s)\n", g, describe(g))
 	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none reported (no nd region)"
+	}
+	return s
 }
 
 func describe(g core.Granularity) string {

@@ -3,7 +3,9 @@
 // set it chose, maps a file in a temporary directory with core.MapFile,
 // copies a message into it with a persisting memcpy, unmaps it and reads the
 // file back to show the message survived. No persistent memory is needed:
-// on a page-cache file the persist path is msync.
+// on a page-cache file the persist path is msync. Then it appends records to
+// a log pool and writes a block of a blk pool, and reads both back after
+// reopening the pools.
 //
 // Usage:
 //
@@ -66,4 +68,7 @@ var steps = []struct {
 }{
 	{"platform", platform},
 	{"persisted copy (core.MapFile + Memcpy)", persistedCopy},
+	{"log pool (append, reopen, walk)", logPool},
+	{"blk pool (write a block, reopen, read it)", blkPool},
+	{"C PMDK's verdict (pmempool check)", pmempoolCheck},
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -21,9 +22,19 @@ func TestDemoReportsKernelsAndRoundTrip(t *testing.T) {
 		"kernel set: " + hal.Selected().Name(),
 		"mapping granularity: ",
 		"round trip: ok",
+		"log round trip: ok",
+		"blk round trip: ok",
+		"DAX: false", // /dev/shm and the temp dir are never DAX
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if _, err := exec.LookPath("pmempool"); err == nil {
+		for _, want := range []string{"demo.log: demo.log: consistent", "demo.blk: demo.blk: consistent"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("output lacks pmempool's %q:\n%s", want, s)
+			}
 		}
 	}
 	left, err := os.ReadDir(dir)
