@@ -207,6 +207,11 @@ func (b *BTT) readLayout() error {
 
 var errNoLayout = errors.New("no layout")
 
+// maxNFree bounds the free blocks per arena read from media (C always
+// writes DefaultNFree): the run-time state allocated per free block stays
+// small whatever the info block says.
+const maxNFree = 1 << 16
+
 // checkInfo validates one info block as read_info does, with clear errors:
 // a blank first block means no layout yet; anything else that fails is
 // corruption.
@@ -232,8 +237,8 @@ func (b *BTT) checkInfo(raw []byte, in *Info, off uint64, later bool) error {
 // checkGeometry makes sure every area the info block names lies inside its
 // arena and the namespace, so later accesses need no further checks.
 func (b *BTT) checkGeometry(in *Info, off, arenaSize uint64) error {
-	if in.NFree == 0 {
-		return b.corrupt(off+72, "info nfree", "> 0", 0)
+	if in.NFree == 0 || in.NFree > maxNFree {
+		return b.corrupt(off+72, "info nfree", fmt.Sprintf("1..%d", maxNFree), in.NFree)
 	}
 	if in.ExternalNLBA == 0 {
 		return b.corrupt(off+60, "info external_nlba", "> 0", 0)
@@ -491,6 +496,12 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	old := atomic.LoadUint32(p)
 	if entryIsInitial(old) {
 		old = pre | MapNormal
+	}
+	if blk := old & MapLBAMask; blk >= a.internalNLBA {
+		// Handing this block to the lane as its next free block would
+		// send a later write outside the data area.
+		mu.Unlock()
+		return b.corrupt(a.mapOff+uint64(pre)*MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
 	}
 	b.flogUpdate(fr, pre, old, free)
 	b.storeMap(p, free)
