@@ -7,6 +7,7 @@ import (
 
 	"github.com/gopmdk/pmdk/hal"
 	"github.com/gopmdk/pmdk/hal/haltest"
+	"github.com/gopmdk/pmdk/hal/internal/cpeer"
 )
 
 // benchSizes are the copy lengths of the memmove-persist benchmarks.
@@ -35,7 +36,8 @@ func sizeName(n int) string {
 
 // BenchmarkMemmovePersist copies into a shared file mapping on /dev/shm
 // (or $PMEM_TEST_DIR) with every kernel set, flush and fence included,
-// beside the references of benchRefs on the same mapping.
+// beside the references of benchRefs on the same mapping and, built with
+// the cpeer tag, C libpmem's pmem_memcpy_persist.
 func BenchmarkMemmovePersist(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(sizeName(size), func(b *testing.B) {
@@ -51,6 +53,12 @@ func BenchmarkMemmovePersist(b *testing.B) {
 					for b.Loop() {
 						ref.fn(dst, src)
 					}
+				})
+			}
+			if cpeer.Available {
+				b.Run("c-pmem_memcpy_persist", func(b *testing.B) {
+					b.SetBytes(int64(size))
+					cpeer.MemcpyPersistN(dst, src, b.N)
 				})
 			}
 			haltest.ForEachKernelB(b, func(b *testing.B, k *hal.Kernels) {
@@ -71,6 +79,12 @@ func BenchmarkMemsetPersist(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(sizeName(size), func(b *testing.B) {
 			dst := haltest.MapFile(b, size)
+			if cpeer.Available {
+				b.Run("c-pmem_memset_persist", func(b *testing.B) {
+					b.SetBytes(int64(size))
+					cpeer.MemsetPersistN(dst, 0x5a, b.N)
+				})
+			}
 			haltest.ForEachKernelB(b, func(b *testing.B, k *hal.Kernels) {
 				b.SetBytes(int64(size))
 				for b.Loop() {
