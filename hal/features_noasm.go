@@ -5,7 +5,6 @@ package hal
 import (
 	"os"
 	"runtime"
-	"strings"
 )
 
 // flushFeatures reads the cache flush flags from the kernel's view of the
@@ -21,27 +20,4 @@ func flushFeatures() (clflush, clflushopt, clwb bool) {
 		return false, false, false
 	}
 	return cpuinfoFlushFlags(string(b))
-}
-
-// cpuinfoFlushFlags finds the flush flags in the first "flags" line of a
-// /proc/cpuinfo text.
-func cpuinfoFlushFlags(text string) (clflush, clflushopt, clwb bool) {
-	for line := range strings.Lines(text) {
-		key, val, ok := strings.Cut(line, ":")
-		if !ok || strings.TrimSpace(key) != "flags" {
-			continue
-		}
-		for _, fl := range strings.Fields(val) {
-			switch fl {
-			case "clflush":
-				clflush = true
-			case "clflushopt":
-				clflushopt = true
-			case "clwb":
-				clwb = true
-			}
-		}
-		break
-	}
-	return clflush, clflushopt, clwb
 }

@@ -74,3 +74,23 @@ func TestFeaturesString(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUInfoFlushFlags(t *testing.T) {
+	cases := []struct {
+		text                      string
+		clflush, clflushopt, clwb bool
+	}{
+		{"", false, false, false},
+		{"processor\t: 0\nflags\t\t: fpu clflush sse2 clwb\n", true, false, true},
+		{"flags\t: clflushopt\nflags\t: clflush clwb\n", false, true, false}, // first CPU only
+		{"vendor_id: x\nflags : clflushoptx clwb2 clflush\n", true, false, false},
+		{"bugs\t: clwb\nflags\t:\n", false, false, false},
+		{"flags clflush\n", false, false, false}, // no colon: not a field
+	}
+	for _, c := range cases {
+		a, b, w := cpuinfoFlushFlags(c.text)
+		if a != c.clflush || b != c.clflushopt || w != c.clwb {
+			t.Errorf("%q: got %v %v %v, want %v %v %v", c.text, a, b, w, c.clflush, c.clflushopt, c.clwb)
+		}
+	}
+}
