@@ -63,6 +63,35 @@ func TestCrashCorrectRecord(t *testing.T) {
 	}
 }
 
+// Every example structure, every bug: the broken versions must be caught,
+// the correct ones must pass, and the uncut run of each must pass.
+func TestCrashExamples(t *testing.T) {
+	for _, st := range examples.Structures {
+		for _, bug := range examples.Bugs {
+			t.Run(st.Name+"/"+bug.String(), func(t *testing.T) {
+				w := st.Workload(bug)
+				if bug == examples.Correct {
+					crashsim.Explore(t, w, all)
+					return
+				}
+				rep, err := crashsim.Run(w, all)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rep.Failures) == 0 {
+					t.Fatalf("not caught: %v", rep)
+				}
+				t.Logf("caught: %v; first: %v", rep, rep.Failures[0])
+				// Without a crash every version leaves a valid state.
+				uncut, err := crashsim.Run(w, crashsim.Options{Points: []int{rep.Fences + 1}, Strategies: []crashsim.Strategy{crashsim.Optimistic}})
+				if err != nil || len(uncut.Failures) != 0 {
+					t.Errorf("uncut run fails: %v %v", err, uncut.Failures)
+				}
+			})
+		}
+	}
+}
+
 func TestCrashReproducible(t *testing.T) {
 	o := crashsim.Options{Strategies: []crashsim.Strategy{crashsim.Random(3), crashsim.Exhaustive}}
 	a := runRecord(t, examples.MissingFence, o)

@@ -23,7 +23,8 @@ type crashState struct {
 type dirtyLine struct {
 	off int
 	// versions newer than the durable line, oldest first, the last being
-	// the working content at the crash; none equals the durable line.
+	// the working content at the crash (which alone may equal the durable
+	// line).
 	versions [][lineSize]byte
 }
 
@@ -41,13 +42,17 @@ func (d *Device) captureLocked() *crashState {
 			var dur, cur [lineSize]byte
 			copy(dur[:], d.durable[line:])
 			copy(cur[:], d.mem[line:])
-			for _, s := range append(d.pending[line], cur) {
-				if s == dur || (len(dl.versions) > 0 && dl.versions[len(dl.versions)-1] == s) {
-					continue
+			for _, s := range d.pending[line] {
+				if s != dur && (len(dl.versions) == 0 || dl.versions[len(dl.versions)-1] != s) {
+					dl.versions = append(dl.versions, s)
 				}
-				dl.versions = append(dl.versions, s)
 			}
-			if len(dl.versions) > 0 {
+			// The working content is always the latest version, even when
+			// it went back to the durable one after a flush.
+			if cur != dur || len(dl.versions) > 0 {
+				if len(dl.versions) == 0 || dl.versions[len(dl.versions)-1] != cur {
+					dl.versions = append(dl.versions, cur)
+				}
 				dl.off = line
 				cs.lines = append(cs.lines, dl)
 			}
