@@ -183,8 +183,9 @@ func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*
 
 // CreateOnMap writes a fresh header of kind k at the start of m (whose
 // first HeaderSize bytes must be zero) and returns the pool, with no file
-// and no lock: for the crash simulator and replicas. Close does not close
-// m's owner beyond m.Close.
+// and no lock: for the crash simulator and replicas. The pool owns m:
+// Close closes it (wrap a Map in core.NewMemoryMap with a nil close
+// function to keep it).
 func CreateOnMap(m *core.Map, k Kind) (*Pool, error) {
 	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
 		return nil, fmt.Errorf("pool: create on map: size %d: %w", m.Size(), ErrTooSmall)
@@ -253,7 +254,7 @@ func Open(path string, k Kind, o Options) (*Pool, error) {
 }
 
 // OpenOnMap opens the pool of kind k on m, as Open without a file: no
-// lock; Options.Device, if set, is called with a nil file.
+// lock; the pool owns m as with CreateOnMap; Options.Device, if set, is called with a nil file.
 func OpenOnMap(m *core.Map, k Kind, o Options) (*Pool, error) {
 	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
 		return nil, fmt.Errorf("pool: open on map: %w: %w", ErrTooSmall,
