@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -250,4 +251,37 @@ func TestForEachKernelCoversCPU(t *testing.T) {
 		}
 	}
 	t.Logf("%d kernel sets: CPU %+v", len(got), c)
+}
+
+// TestKernelsConcurrent runs one kernel set from several goroutines on
+// disjoint parts of one mapping (run it with -race): a Kernels value is
+// shared, read-only state.
+func TestKernelsConcurrent(t *testing.T) {
+	haltest.ForEachKernel(t, func(t *testing.T, k *hal.Kernels) {
+		const workers, part = 4, 8 << 10
+		m := haltest.MapFile(t, workers*part)
+		var wg sync.WaitGroup
+		for w := range workers {
+			mine := m[w*part : (w+1)*part]
+			wg.Go(func() {
+				src := bytes.Repeat([]byte{byte(w + 1)}, part/2)
+				for i := range 50 {
+					k.Memmove(mine[i%64:], src[:part/2-64], 0)
+					k.Memset(mine[part/2+i%64:], byte(w+1), hal.MemNonTemporal|hal.MemNoDrain)
+					k.Fence()
+				}
+			})
+		}
+		wg.Wait()
+		for w := range workers {
+			mine := m[w*part : (w+1)*part]
+			for _, r := range [][2]int{{64, part/2 - 64}, {part/2 + 64, part}} {
+				for i := r[0]; i < r[1]; i++ {
+					if mine[i] != byte(w+1) {
+						t.Fatalf("worker %d: byte %d is %#x", w, i, mine[i])
+					}
+				}
+			}
+		}
+	})
 }
