@@ -117,6 +117,22 @@ func NewDeviceConfig(c DeviceConfig) (*Device, error) {
 	return d, nil
 }
 
+// load makes the device hold img, durable, as if new from it. It reports
+// false when the device was closed (by its Map's Close, say).
+func (d *Device) load(img []byte) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed || len(img) != d.size {
+		return false
+	}
+	copy(d.mem, img)
+	clear(d.mem[d.size:])
+	copy(d.durable, d.mem)
+	clear(d.pending)
+	d.fences, d.crashAt, d.crash = 0, 0, nil
+	return true
+}
+
 // Map returns the device as a [core.Map] of cache-line granularity whose
 // persist path is the device. Closing the Map closes the device.
 func (d *Device) Map() *core.Map { return d.m }

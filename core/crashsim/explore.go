@@ -26,9 +26,9 @@ type Workload struct {
 	// Run is the code under test. Its fences are the crash points; it must
 	// issue the same fences on every run.
 	Run func(m *core.Map) error
-	// Check gets a fresh device holding one post-crash image: it reopens
+	// Check gets a device holding one post-crash image: it reopens
 	// (recovers) what Run left and returns an error if an invariant does
-	// not hold. It may write to m.
+	// not hold. It may write to m; m is valid until Check returns.
 	Check func(m *core.Map, c Crash) error
 }
 
@@ -152,6 +152,12 @@ func Run(w Workload, o Options) (Report, error) {
 	last.Crash()
 	rep.Points = choosePoints(rep.Fences+1, o)
 
+	var scratch *Device // reused for the checks: one mapping, not one per image
+	defer func() {
+		if scratch != nil {
+			scratch.Close()
+		}
+	}()
 	for _, p := range rep.Points {
 		d := last
 		if p <= rep.Fences {
@@ -173,7 +179,7 @@ func Run(w Workload, o Options) (Report, error) {
 					Err:   fmt.Errorf("workload: %w", err)})
 			}
 		}
-		checkPoint(&rep, d, p, w, o)
+		checkPoint(&rep, d, p, w, o, &scratch)
 		if d != last {
 			d.Close()
 		}
@@ -217,7 +223,7 @@ func execute(d *Device, fn func(*core.Map) error) (err error) {
 }
 
 // checkPoint checks every image the strategies give for the crashed d.
-func checkPoint(rep *Report, d *Device, p int, w Workload, o Options) {
+func checkPoint(rep *Report, d *Device, p int, w Workload, o Options, scratch **Device) {
 	certain := d.Uncertain() == 0
 	for _, s := range o.Strategies {
 		for k, img := range d.CrashImages(s, o.ExhaustiveLimit) {
@@ -226,7 +232,7 @@ func checkPoint(rep *Report, d *Device, p int, w Workload, o Options) {
 				c.Seed = k
 			}
 			rep.Images++
-			if err := checkImage(img, w, o, c); err != nil {
+			if err := checkImage(img, w, o, c, scratch); err != nil {
 				f := Failure{Crash: c, Err: err}
 				if o.KeepImages > 0 {
 					f.Image = img
@@ -241,12 +247,20 @@ func checkPoint(rep *Report, d *Device, p int, w Workload, o Options) {
 	}
 }
 
-func checkImage(img []byte, w Workload, o Options, c Crash) (err error) {
-	d, err := NewDeviceConfig(DeviceConfig{Image: img, Kernels: o.Kernels})
-	if err != nil {
-		return err
+// checkImage runs Check on a device holding img: *scratch, reloaded, unless
+// a previous Check closed it.
+func checkImage(img []byte, w Workload, o Options, c Crash, scratch **Device) (err error) {
+	d := *scratch
+	if d == nil || !d.load(img) {
+		if d != nil {
+			d.Close()
+		}
+		if d, err = NewDeviceConfig(DeviceConfig{Image: img, Kernels: o.Kernels}); err != nil {
+			*scratch = nil
+			return err
+		}
+		*scratch = d
 	}
-	defer d.Close()
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("check panicked: %v\n%s", v, debug.Stack())
