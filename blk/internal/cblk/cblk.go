@@ -1,0 +1,111 @@
+//go:build cpeer
+
+// Package cblk is the C peer of package blk: a thin cgo binding of C
+// libpmemblk (PMDK 1.12.1) for benchmarks and interop tests that run the
+// reference implementation in the same process. It is built only with the
+// cpeer tag, where the PMDK headers are installed.
+//
+// libpmem reads PMEM_IS_PMEM_FORCE once per process, at its first
+// pmem_is_pmem: set it before the first Create or Open.
+package cblk
+
+/*
+#cgo LDFLAGS: -lpmemblk
+#include <stdlib.h>
+#include <libpmemblk.h>
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"unsafe"
+)
+
+// Available reports whether the C peer is compiled in.
+const Available = true
+
+// Pool is a pool opened by C libpmemblk.
+type Pool struct {
+	p     *C.PMEMblkpool
+	bsize int
+}
+
+func lastError(op string, err error) error {
+	return fmt.Errorf("cblk: %s: %s (%w)", op, C.GoString(C.pmemblk_errormsg()), err)
+}
+
+// Create calls pmemblk_create.
+func Create(path string, bsize int, size int64, perm os.FileMode) (*Pool, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	p, err := C.pmemblk_create(cpath, C.size_t(bsize), C.size_t(size), C.mode_t(perm.Perm()))
+	if p == nil {
+		return nil, lastError("create", err)
+	}
+	return &Pool{p, int(C.pmemblk_bsize(p))}, nil
+}
+
+// Open calls pmemblk_open.
+func Open(path string, bsize int) (*Pool, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	p, err := C.pmemblk_open(cpath, C.size_t(bsize))
+	if p == nil {
+		return nil, lastError("open", err)
+	}
+	return &Pool{p, int(C.pmemblk_bsize(p))}, nil
+}
+
+// Close calls pmemblk_close.
+func (p *Pool) Close() error {
+	if p.p != nil {
+		C.pmemblk_close(p.p)
+		p.p = nil
+	}
+	return nil
+}
+
+// BSize calls pmemblk_bsize.
+func (p *Pool) BSize() int { return p.bsize }
+
+// NBlock calls pmemblk_nblock.
+func (p *Pool) NBlock() int64 { return int64(C.pmemblk_nblock(p.p)) }
+
+// Read calls pmemblk_read into buf (at least BSize bytes).
+func (p *Pool) Read(buf []byte, lba int64) error {
+	if len(buf) < p.bsize {
+		return fmt.Errorf("cblk: read: short buffer")
+	}
+	if r, err := C.pmemblk_read(p.p, unsafe.Pointer(&buf[0]), C.longlong(lba)); r != 0 {
+		return lastError("read", err)
+	}
+	return nil
+}
+
+// Write calls pmemblk_write from buf (at least BSize bytes).
+func (p *Pool) Write(buf []byte, lba int64) error {
+	if len(buf) < p.bsize {
+		return fmt.Errorf("cblk: write: short buffer")
+	}
+	if r, err := C.pmemblk_write(p.p, unsafe.Pointer(&buf[0]), C.longlong(lba)); r != 0 {
+		return lastError("write", err)
+	}
+	return nil
+}
+
+// SetZero calls pmemblk_set_zero.
+func (p *Pool) SetZero(lba int64) error {
+	if r, err := C.pmemblk_set_zero(p.p, C.longlong(lba)); r != 0 {
+		return lastError("set_zero", err)
+	}
+	return nil
+}
+
+// SetError calls pmemblk_set_error.
+func (p *Pool) SetError(lba int64) error {
+	if r, err := C.pmemblk_set_error(p.p, C.longlong(lba)); r != 0 {
+		return lastError("set_error", err)
+	}
+	return nil
+}
