@@ -130,25 +130,54 @@ func flushEdges(kind FlushKind, dst []byte, head, body, tail int) {
 	}
 }
 
+// ntChunk bounds one assembly call: the runtime cannot preempt a goroutine
+// inside assembly, so a huge copy goes in pieces of a few tens of
+// microseconds each.
+const ntChunk = 1 << 20
+
 func ntCopyFwd(m MoveKind, dst, src unsafe.Pointer, n uintptr) {
-	switch m {
-	case MoveAVX512F:
-		ntCopyFwdAVX512(dst, src, n)
-	case MoveAVX:
-		ntCopyFwdAVX(dst, src, n)
-	default:
-		ntCopyFwdSSE2(dst, src, n)
+	for n > 0 {
+		c := min(n, ntChunk)
+		switch m {
+		case MoveAVX512F:
+			ntCopyFwdAVX512(dst, src, c)
+		case MoveAVX:
+			ntCopyFwdAVX(dst, src, c)
+		default:
+			ntCopyFwdSSE2(dst, src, c)
+		}
+		dst, src, n = unsafe.Add(dst, c), unsafe.Add(src, c), n-c
 	}
 }
 
 func ntCopyBwd(m MoveKind, dst, src unsafe.Pointer, n uintptr) {
-	switch m {
-	case MoveAVX512F:
-		ntCopyBwdAVX512(dst, src, n)
-	case MoveAVX:
-		ntCopyBwdAVX(dst, src, n)
-	default:
-		ntCopyBwdSSE2(dst, src, n)
+	for n > 0 {
+		c := min(n, ntChunk)
+		n -= c
+		d, s := unsafe.Add(dst, n), unsafe.Add(src, n)
+		switch m {
+		case MoveAVX512F:
+			ntCopyBwdAVX512(d, s, c)
+		case MoveAVX:
+			ntCopyBwdAVX(d, s, c)
+		default:
+			ntCopyBwdSSE2(d, s, c)
+		}
+	}
+}
+
+func ntSet(m MoveKind, dst unsafe.Pointer, n uintptr, pat uint64) {
+	for n > 0 {
+		c := min(n, ntChunk)
+		switch m {
+		case MoveAVX512F:
+			ntSetAVX512(dst, c, pat)
+		case MoveAVX:
+			ntSetAVX(dst, c, pat)
+		default:
+			ntSetSSE2(dst, c, pat)
+		}
+		dst, n = unsafe.Add(dst, c), n-c
 	}
 }
 
@@ -168,16 +197,7 @@ func memset(k *Kernels, dst []byte, c byte, flags MemFlags) {
 	head, body, tail := split(d, n)
 	fill(dst[:head], c)
 	if body > 0 {
-		pat := uint64(c) * 0x0101010101010101
-		p := unsafe.Add(d, head)
-		switch k.move {
-		case MoveAVX512F:
-			ntSetAVX512(p, uintptr(body), pat)
-		case MoveAVX:
-			ntSetAVX(p, uintptr(body), pat)
-		default:
-			ntSetSSE2(p, uintptr(body), pat)
-		}
+		ntSet(k.move, unsafe.Add(d, head), uintptr(body), uint64(c)*0x0101010101010101)
 	}
 	fill(dst[head+body:], c)
 	flushEdges(k.flush, dst, head, body, tail)

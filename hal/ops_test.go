@@ -285,3 +285,17 @@ func TestKernelsConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestMemmoveLarge crosses the size at which the kernels split a
+// non-temporal body into several assembly calls, in both directions.
+func TestMemmoveLarge(t *testing.T) {
+	const n = 3<<20 + 100
+	haltest.ForEachKernel(t, func(t *testing.T, k *hal.Kernels) {
+		a := newArena(haltest.MapFile(t, 8<<20), 5)
+		for _, c := range []struct{ dst, src int }{{1 << 20, 4<<20 + 61}, {100, 164}, {4160, 4097}, {4<<20 + 7, 13}} {
+			a.move(t, k, c.dst, c.src, n, 0)
+		}
+		a.set(t, k, 33, n, 0xc3, 0)
+		a.check(t, 0, len(a.mem), "whole mapping")
+	})
+}
