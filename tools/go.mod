@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/gopmdk/pmdk/core v0.0.0
 	github.com/gopmdk/pmdk/hal v0.0.0
-	github.com/gopmdk/pmdk/log v0.0.0-00010101000000-000000000000
+	github.com/gopmdk/pmdk/log v0.0.0
 )
 
 require github.com/klauspost/cpuid/v2 v2.4.2 // indirect

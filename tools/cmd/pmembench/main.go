@@ -1,8 +1,8 @@
 // Command pmembench measures gopmdk against C PMDK on the scenarios of
 // PMDK's pmembench: memcpy-persist and memset-persist at sizes from 64 B to
-// 2 MiB, persist latency of dirtied ranges, and random block reads and
-// writes of a blk pool. With the build tag cpeer
-// (and Debian's libpmem, libpmemblk installed) each scenario also runs against C PMDK
+// 2 MiB, persist latency of dirtied ranges, log appends and walks, and
+// random block reads and writes of a blk pool. With the build tag cpeer
+// (and Debian's libpmem, libpmemlog, libpmemblk installed) each scenario also runs against C PMDK
 // in the same process, alternating Go and C repetitions, and the table
 // shows the Go/C ratio; copy scenarios also show the memory write bandwidth
 // (a non-temporal store loop with no flush), the physical limit.

@@ -54,7 +54,7 @@ func TestPmembenchList(t *testing.T) {
 	if err := run([]string{"-list"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"memcpy-persist", "memset-persist", "persist", "blk-write", "blk-read"} {
+	for _, s := range []string{"memcpy-persist", "memset-persist", "persist", "log-append", "log-walk", "blk-write", "blk-read"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("-list lacks %s:\n%s", s, out.String())
 		}

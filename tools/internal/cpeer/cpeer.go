@@ -3,9 +3,10 @@
 package cpeer
 
 /*
-#cgo LDFLAGS: -lpmem -lpmemblk
+#cgo LDFLAGS: -lpmem -lpmemblk -lpmemlog
 #include <libpmem.h>
 #include <libpmemblk.h>
+#include <libpmemlog.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,6 +73,35 @@ static int peer_blk_run(PMEMblkpool *p, int write, int fill, char *buf, uint64_t
 		if (r != 0) return -1;
 	}
 	return 0;
+}
+
+// peer_log_append appends n times; a full log is rewound and the append
+// retried, as the Go side does.
+static int peer_log_append(PMEMlogpool *p, const char *buf, size_t size, uint64_t n) {
+	for (uint64_t i = 0; i < n; i++) {
+		if (pmemlog_append(p, buf, size) == 0) continue;
+		if (errno != ENOSPC) return -1;
+		pmemlog_rewind(p);
+		if (pmemlog_append(p, buf, size) != 0) return -1;
+	}
+	return 0;
+}
+
+static int peer_count_chunk(const void *buf, size_t len, void *arg) {
+	(*(uint64_t *)arg)++;
+	return 1;
+}
+
+// peer_log_walk walks the whole log with chunks of chunksize bytes until
+// at least n chunks were visited, and returns how many were.
+static uint64_t peer_log_walk(PMEMlogpool *p, size_t chunksize, uint64_t n) {
+	uint64_t count = 0;
+	do {
+		uint64_t before = count;
+		pmemlog_walk(p, chunksize, peer_count_chunk, &count);
+		if (count == before) break; // empty log
+	} while (count < n);
+	return count;
 }
 */
 import "C"
@@ -197,6 +227,52 @@ func (b *BlkPool) Close() error {
 	if b.p != nil {
 		C.pmemblk_close(b.p)
 		b.p = nil
+	}
+	return nil
+}
+
+// LogPool is a libpmemlog pool.
+type LogPool struct{ p *C.PMEMlogpool }
+
+// CreateLog creates a log pool of size bytes (pmemlog_create).
+func CreateLog(path string, size int64) (*LogPool, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	p, err := C.pmemlog_create(cpath, C.size_t(size), 0o600)
+	if p == nil {
+		return nil, fmt.Errorf("cpeer: pmemlog_create %s: %v (%s)", path, err, C.GoString(C.pmemlog_errormsg()))
+	}
+	return &LogPool{p: p}, nil
+}
+
+// Append appends buf n times (pmemlog_append), rewinding a full log
+// (pmemlog_rewind) and retrying.
+func (l *LogPool) Append(buf []byte, n uint64) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	r, err := C.peer_log_append(l.p, (*C.char)(unsafe.Pointer(unsafe.SliceData(buf))), C.size_t(len(buf)), C.uint64_t(n))
+	if r != 0 {
+		return fmt.Errorf("cpeer: pmemlog_append: %v (%s)", err, C.GoString(C.pmemlog_errormsg()))
+	}
+	return nil
+}
+
+// Walk walks the whole log (pmemlog_walk) in chunks of chunksize bytes,
+// again and again until at least n chunks were visited, and returns the
+// number visited (0 for an empty log).
+func (l *LogPool) Walk(chunksize int, n uint64) uint64 {
+	return uint64(C.peer_log_walk(l.p, C.size_t(chunksize), C.uint64_t(n)))
+}
+
+// Tell returns the write point (pmemlog_tell).
+func (l *LogPool) Tell() int64 { return int64(C.pmemlog_tell(l.p)) }
+
+// Close closes the pool (pmemlog_close).
+func (l *LogPool) Close() error {
+	if l.p != nil {
+		C.pmemlog_close(l.p)
+		l.p = nil
 	}
 	return nil
 }

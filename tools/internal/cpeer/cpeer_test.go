@@ -108,3 +108,34 @@ func TestInteropPeerBlk(t *testing.T) {
 		t.Fatal("read back of written block differs")
 	}
 }
+
+func TestInteropPeerLog(t *testing.T) {
+	if !cpeer.Available() {
+		t.Skip("C peer not built: needs -tags cpeer and Debian's libpmemlog-dev")
+	}
+	l, err := cpeer.CreateLog(pmemtest.Path(t, "log.pool"), 2<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if n := l.Walk(64, 1); n != 0 {
+		t.Fatalf("walk of an empty log visited %d chunks", n)
+	}
+	buf := bytes.Repeat([]byte{7}, 4096)
+	if err := l.Append(buf, 10); err != nil {
+		t.Fatal(err)
+	}
+	if l.Tell() != 40960 {
+		t.Fatalf("tell %d after 10 appends of 4 KiB", l.Tell())
+	}
+	if n := l.Walk(4096, 1); n != 10 {
+		t.Fatalf("walk visited %d chunks, want 10", n)
+	}
+	// 2 MiB pool: 600 appends of 4 KiB overflow it, so the peer rewinds.
+	if err := l.Append(buf, 600); err != nil {
+		t.Fatal(err)
+	}
+	if l.Tell() >= 40960+600*4096 || l.Tell()%4096 != 0 {
+		t.Fatalf("tell %d: no rewind happened", l.Tell())
+	}
+}

@@ -43,3 +43,21 @@ func (b *BlkPool) Run(write, fill bool, buf []byte, seed, first, n uint64) error
 
 // Close does nothing without the peer.
 func (b *BlkPool) Close() error { return nil }
+
+// LogPool is a libpmemlog pool; without the peer there is none.
+type LogPool struct{}
+
+// CreateLog fails with ErrUnavailable without the cpeer tag.
+func CreateLog(path string, size int64) (*LogPool, error) { return nil, ErrUnavailable }
+
+// Append fails with ErrUnavailable without the peer.
+func (l *LogPool) Append(buf []byte, n uint64) error { return ErrUnavailable }
+
+// Walk visits nothing without the peer.
+func (l *LogPool) Walk(chunksize int, n uint64) uint64 { return 0 }
+
+// Tell returns 0 without the peer.
+func (l *LogPool) Tell() int64 { return 0 }
+
+// Close does nothing without the peer.
+func (l *LogPool) Close() error { return nil }
