@@ -175,6 +175,7 @@ func TestInteropGranularityMatchesLibpmem2(t *testing.T) {
 	peer := cPeer(t)
 	t.Setenv("PMEM_IS_PMEM_FORCE", "")
 	f := newFile(t, "pmem2", 1<<20, 0)
+	skipIfDAX(t, f.Name())
 	src, err := core.FromFile(f)
 	if err != nil {
 		t.Fatal(err)

@@ -223,6 +223,7 @@ func TestNVDIMMInfoDevDAXFixture(t *testing.T) {
 
 func TestNVDIMMInfoNotSupported(t *testing.T) {
 	f := newFile(t, "nosupp", 1<<16, 0)
+	skipIfDAX(t, f.Name())
 	// A tree without an nd bus: nothing is supported, as libpmem2 without ndctl.
 	src, err := core.FromFDAt(int(f.Fd()), "testdata/sysfs/nobus")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/hal"
 )
 
 // newFile creates a pool file of size bytes filled with fill and returns it
@@ -40,6 +41,7 @@ func mustMap(t *testing.T, src *core.Source, cfg *core.Config) *core.Map {
 func TestNewMapFileWholeAndPersistVisibleAfterUnmap(t *testing.T) {
 	t.Setenv("PMEM_IS_PMEM_FORCE", "")
 	f := newFile(t, "whole", 1<<20, 0)
+	skipIfDAX(t, f.Name())
 	src, err := core.FromFile(f)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +123,9 @@ func TestNewMapOffsetLength(t *testing.T) {
 func TestNewMapGranularityRefusedOnPageCache(t *testing.T) {
 	t.Setenv("PMEM_IS_PMEM_FORCE", "")
 	t.Setenv("PMEM2_FORCE_GRANULARITY", "")
-	src, err := core.FromFile(newFile(t, "gran", 1<<16, 0))
+	gf := newFile(t, "gran", 1<<16, 0)
+	skipIfDAX(t, gf.Name())
+	src, err := core.FromFile(gf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,5 +271,44 @@ func TestNewMapReadOnly(t *testing.T) {
 	m := mustMap(t, src, &core.Config{Protection: core.ProtRead, RequiredGranularity: core.GranularityPage})
 	if m.Bytes()[42] != 9 {
 		t.Fatal("content")
+	}
+}
+
+// skipIfDAX skips a test about page-cache behaviour when the pool directory
+// (PMEM_TEST_DIR) is on DAX; TestNewMapOnDAX covers that case.
+func skipIfDAX(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if p, _ := hal.DetectFile(f); p.DAX {
+		t.Skipf("%s is on DAX: this test is about the page cache", path)
+	}
+}
+
+func TestNewMapOnDAX(t *testing.T) {
+	t.Setenv("PMEM2_FORCE_GRANULARITY", "")
+	f := newFile(t, "dax", 2<<20, 0)
+	p, err := hal.DetectFile(f)
+	if err != nil || !p.DAX {
+		t.Skipf("pool directory is not DAX (set PMEM_TEST_DIR to a DAX mount): %v", err)
+	}
+	src, err := core.FromFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustMap(t, src, &core.Config{RequiredGranularity: core.GranularityCacheLine})
+	want := core.GranularityCacheLine
+	if p.EADR {
+		want = core.GranularityByte
+	}
+	if m.Granularity() != want || !m.IsPmem() {
+		t.Fatalf("DAX map: %v pmem %v, want %v", m.Granularity(), m.IsPmem(), want)
+	}
+	m.Memcpy(m.Bytes()[4096:], []byte("dax"), 0)
+	if err := m.DeepFlush(m.Bytes()[4096:4099]); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -134,6 +134,7 @@ func TestFacadePersistAndIsPmem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	skipIfDAX(t, path)
 	b := m.Bytes()
 	if core.IsPmem(b) || m.IsPmem() {
 		t.Fatal("page-cache file reported as pmem")
