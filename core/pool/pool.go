@@ -11,10 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pageSize is C's Mmap_align on Linux: a pool's usable size is its file
-// size rounded down to it.
-const pageSize = 4096
-
 // Options tune Open (and CreateWith). The zero value means C's defaults.
 type Options struct {
 	// ReadOnly opens the file read-only and maps it privately: stores to
@@ -323,32 +319,35 @@ func lock(f *os.File) error {
 	}
 }
 
-// mapFile maps f's size rounded down to the page size, shared (or private
-// when readOnly), with the persist path the platform gives.
+// mapFile maps f (a regular file or a device DAX) through core.NewMap:
+// its size rounded down to the source's alignment (C's repsize), shared, or
+// private when readOnly, with the granularity the platform gives (DAX,
+// eADR, page cache, PMEM_IS_PMEM_FORCE).
 func mapFile(f *os.File, minSize int64, readOnly bool) (*core.Map, error) {
-	st, err := f.Stat()
+	src, err := core.FromFile(f)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
 	}
-	size := st.Size() &^ (pageSize - 1)
+	fileSize, err := src.Size()
+	if err != nil {
+		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
+	}
+	align, err := src.Alignment()
+	if err != nil || align <= 0 {
+		return nil, fmt.Errorf("pool: %s: alignment %d: %w", f.Name(), align, err)
+	}
+	size := fileSize - fileSize%align
 	if size < minSize {
 		return nil, fmt.Errorf("pool: %s: %w: %w", f.Name(), ErrTooSmall,
-			core.Corrupt(-1, "pool file size", fmt.Sprintf(">= %d", minSize), st.Size()))
+			core.Corrupt(-1, "pool file size", fmt.Sprintf(">= %d", minSize), fileSize))
 	}
-	if int64(int(size)) != size {
-		return nil, fmt.Errorf("pool: %s: size %d too large to map", f.Name(), size)
-	}
-	flags := unix.MAP_SHARED
+	cfg := &core.Config{Length: size, RequiredGranularity: core.GranularityPage}
 	if readOnly {
-		flags = unix.MAP_PRIVATE
+		cfg.Sharing = core.SharingPrivate
 	}
-	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, flags)
+	m, err := core.NewMap(src, cfg)
 	if err != nil {
-		return nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
+		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
 	}
-	g := core.GranularityPage
-	if os.Getenv("PMEM_IS_PMEM_FORCE") == "1" {
-		g = core.GranularityCacheLine
-	}
-	return core.NewMemoryMap(data, g, core.NewPersister(g, nil), func() error { return unix.Munmap(data) }), nil
+	return m, nil
 }

@@ -73,7 +73,7 @@ func TestCreateOpenClose(t *testing.T) {
 func TestCreateErrors(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	path := dir + "/p"
-	if _, err := Create(path, Log.MinSize-pageSize, 0o600, Log); !errors.Is(err, ErrTooSmall) {
+	if _, err := Create(path, Log.MinSize-4096, 0o600, Log); !errors.Is(err, ErrTooSmall) {
 		t.Fatalf("small: %v", err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
