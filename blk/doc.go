@@ -1,0 +1,61 @@
+// Package blk implements libpmemblk: a pool of fixed-size blocks on
+// persistent memory, each written atomically, byte-compatible with PMDK
+// 1.12.1 (man 7 libpmemblk). Pools made here open with C libpmemblk and pass
+// pmempool check; pools made by C open here.
+//
+// # Use
+//
+// [Create] makes a pool file (size 0: take an existing file), [Open] opens
+// one, [Pool.Read], [Pool.Write], [Pool.SetZero] and [Pool.SetError] work on
+// block numbers 0..[Pool.NBlock]-1, [Check] verifies a pool without
+// changing its file. [CreateOnMap] and [OpenOnMap] put a pool on any
+// core.Map, which is how the crash simulator (core/crashsim) runs it.
+//
+// # Format
+//
+// The file starts with the common pool header (core/pool, signature
+// "PMEMBLK", major 1), then at byte 4096 the block size (u32) and the
+// is_zeroed flag (u32). C keeps run-time fields after them; the only one
+// read by a C tool is the data pointer minus the mapping address (pmempool
+// info), so Create stores 0 and 8192 there. At byte 8192 the BTT (Block
+// Translation Table, src/libpmemblk/btt_layout.h) fills the rest: arenas of
+// at most 512 GiB, each with an info block ("BTT_ARENA_INFO", Fletcher-64
+// checksum), the data area of internal blocks (block size rounded up to 256
+// bytes, at least 512), the map (one u32 per block: post-map block number,
+// zero and error flags in the top bits), the flog (one pair of 16-byte
+// entries per free block, sequence numbers 1, 2, 3, 1, ...) and a backup of
+// the info block. As in C the layout is written by the first Write or
+// SetError; until then every block reads as zeros.
+//
+// # Atomicity and recovery
+//
+// A write goes to the lane's free block and is persisted, then the flog
+// entry naming the swap is written (lba and old block first, new block and
+// sequence number second, each persisted), then the map entry (one 4-byte
+// store, persisted). Open completes a write whose flog entry is current but
+// whose map entry still names the old block, so after a crash each block
+// holds its old or its new content, never a mix; the crash tests check this
+// at every fence. A layout write cut short (first info block bad, its
+// backup not yet written) counts as no layout, as in C.
+//
+// # Concurrency
+//
+// Read, Write, SetZero and SetError may run from many goroutines. Each call
+// takes a lane (min(256, 2×CPUs) lanes, round robin, a mutex each); map
+// entries are guarded by striped locks, and a read tracking table keeps a
+// writer from reusing a block that a reader is still copying. Close and
+// Check must not run concurrently with other calls.
+//
+// # Corruption
+//
+// Every offset and count read from the media is checked before use. A bad
+// info block, a flog entry naming blocks outside its arena, or a map entry
+// out of range yields an error wrapping core.ErrCorrupt (a
+// *core.CorruptError with the offset), never a panic. A flog pair with no
+// valid current entry puts its arena in the error state, as C does: reads
+// work, writes fail with [ErrArenaError], and Check reports the pair.
+// Differences from C: a bad first info block whose backup is intact is
+// reported instead of being taken as "no layout" (which would let the next
+// write destroy the pool), and open never writes the arena error flag to
+// the media.
+package blk
