@@ -1,10 +1,19 @@
 // Package tools is the root of gopmdk's command-line tools module. The
 // commands live under cmd/:
 //
-//   - cmd/gopmdk-demo: what hal detected on this machine and a persisted
-//     copy through core, on a file in a temporary directory (no persistent
-//     memory needed). `make demo` runs it.
+//   - cmd/gopmdk-demo: what hal detected on this machine (CPU features, the
+//     kernel set and why, DAX / page cache / eADR of a pool file), a
+//     persisted copy through core.MapFile read back after unmapping, a log
+//     pool appended and walked after reopening, a blk block written and
+//     read after reopening, and pmempool check of both pools when C PMDK is
+//     installed. No persistent memory is needed. `make demo` runs it.
 //   - cmd/pmembench: PMDK's pmembench scenarios (memcpy/memset persist,
-//     persist latency) side by side with C PMDK's libpmem when the build
-//     has the cpeer tag and Debian's PMDK libraries.
+//     persist latency, log append/walk, blk random read/write) side by side
+//     with C PMDK (libpmem, libpmemlog, libpmemblk through cgo) when built
+//     with -tags cpeer, with the Go/C ratio, and for copies the memory write
+//     bandwidth limit.
+//
+// Both commands take Go-style flags (-dir, -json) and use the standard flag
+// package; the pmempool-compatible tools, whose getopt syntax needs pflag,
+// will use cobra + pflag (see STYLE.md).
 package tools

@@ -9,10 +9,10 @@ import (
 
 var blkSizes = []int{512, 4 << 10}
 
-// blkPoolSize is the size of the block pools: twice PMEMBLK_MIN_POOL, or
+// blkPoolSize is the size of the block pools: PMEMBLK_MIN_POOL, or
 // the memory scenarios' region per thread if larger.
 func blkPoolSize(e *env) int64 {
-	return max(int64(e.threads)*int64(e.region), 2*blk.MinPool)
+	return max(int64(e.threads)*int64(e.region), blk.MinPool)
 }
 
 // blkScenario writes every block once (so reads find data and no first
