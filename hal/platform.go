@@ -3,6 +3,7 @@ package hal
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -46,10 +47,15 @@ func readDomain(sysfs fs.FS, region string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
+	// One read, as sysfs hands out an attribute whole; data after a
+	// short read is not looked at.
 	buf := make([]byte, maxDomainLen)
 	n, err := f.Read(buf)
 	if n == 0 {
-		return "", &fs.PathError{Op: "read", Path: region + "/persistence_domain", Err: fs.ErrInvalid}
+		if err == nil || errors.Is(err, io.EOF) {
+			err = fs.ErrInvalid // empty
+		}
+		return "", &fs.PathError{Op: "read", Path: region + "/persistence_domain", Err: err}
 	}
 	v := string(buf[:n])
 	if !strings.HasSuffix(v, "\n") {
@@ -57,7 +63,6 @@ func readDomain(sysfs fs.FS, region string) (string, error) {
 		// without one was cut short or is not a domain.
 		return "", &fs.PathError{Op: "read", Path: region + "/persistence_domain", Err: fs.ErrInvalid}
 	}
-	_ = err // a short read that ends in a newline is a whole value
 	return strings.TrimSuffix(v, "\n"), nil
 }
 
