@@ -8,9 +8,14 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require github.com/klauspost/cpuid/v2 v2.4.2 // indirect
+require (
+	github.com/gopmdk/pmdk/blk v0.0.0
+	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
+)
 
 replace (
 	github.com/gopmdk/pmdk/core => ../core
 	github.com/gopmdk/pmdk/hal => ../hal
 )
+
+replace github.com/gopmdk/pmdk/blk => ../blk
