@@ -180,10 +180,12 @@ func resolveDevice(sysfs fs.FS, kind string, major, minor uint32) (string, error
 
 // regionOf returns the nd region directory among the ancestors of a
 // device directory: namespaces, their block devices and partitions, and
-// device-DAX instances all live below their region.
+// device-DAX instances all live below their region, and every region
+// below its bus (ndbusN), whatever provides the bus (ACPI NFIT, e820,
+// virtio-pmem).
 func regionOf(dev string) string {
 	for d := dev; d != "." && d != "/"; d = path.Dir(d) {
-		if isRegionName(path.Base(d)) {
+		if isRegionName(path.Base(d)) && isNumbered(path.Base(path.Dir(d)), "ndbus") {
 			return d
 		}
 	}
@@ -192,8 +194,11 @@ func regionOf(dev string) string {
 
 // isRegionName reports whether name is an nd region's: "region" and a
 // number.
-func isRegionName(name string) bool {
-	n, ok := strings.CutPrefix(name, "region")
+func isRegionName(name string) bool { return isNumbered(name, "region") }
+
+// isNumbered reports whether name is prefix followed by decimal digits.
+func isNumbered(name, prefix string) bool {
+	n, ok := strings.CutPrefix(name, prefix)
 	if !ok || n == "" {
 		return false
 	}

@@ -68,11 +68,11 @@ func TestAutoFlushFixtures(t *testing.T) {
 // content and a block device 259:0 in it.
 func mapRegion(domain string) fstest.MapFS {
 	m := fstest.MapFS{
-		"sys/devices/nd/region0/namespace0.0/block/pmem0/dev": {Data: []byte("259:0\n")},
-		"sys/dev/block/259:0":        {Mode: fs.ModeSymlink, Data: []byte("../../devices/nd/region0/namespace0.0/block/pmem0")},
-		"sys/bus/nd/devices/region0": {Mode: fs.ModeSymlink, Data: []byte("../../../devices/nd/region0")},
+		"sys/devices/ndbus0/region0/namespace0.0/block/pmem0/dev": {Data: []byte("259:0\n")},
+		"sys/dev/block/259:0":        {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region0/namespace0.0/block/pmem0")},
+		"sys/bus/nd/devices/region0": {Mode: fs.ModeSymlink, Data: []byte("../../../devices/ndbus0/region0")},
 	}
-	m["sys/devices/nd/region0/persistence_domain"] = &fstest.MapFile{Data: []byte(domain)}
+	m["sys/devices/ndbus0/region0/persistence_domain"] = &fstest.MapFile{Data: []byte(domain)}
 	return m
 }
 
@@ -91,7 +91,7 @@ func TestDescribeBadDomain(t *testing.T) {
 		}
 	}
 	p, err := describe(mapRegion("cpu_cache\n"), fileIdentity{devBlock, 259, 0})
-	if err != nil || !p.EADR || p.Region != "sys/devices/nd/region0" {
+	if err != nil || !p.EADR || p.Region != "sys/devices/ndbus0/region0" {
 		t.Errorf("valid domain: %+v, %v", p, err)
 	}
 	if !AutoFlush(mapRegion("cpu_cache\n")) {
@@ -112,6 +112,21 @@ func TestDescribeLinkEscapesRoot(t *testing.T) {
 		}
 		if !errors.Is(err, fs.ErrInvalid) {
 			t.Errorf("target %q: err = %v, want fs.ErrInvalid", target, err)
+		}
+	}
+}
+
+func TestRegionOf(t *testing.T) {
+	for dev, want := range map[string]string{
+		"sys/devices/LNXSYSTM:00/ndbus0/region3/pfn3.0/block/pmem3":                      "sys/devices/LNXSYSTM:00/ndbus0/region3",
+		"sys/devices/platform/e820_pmem/ndbus1/region1/namespace1.0/block/pmem1/pmem1p2": "sys/devices/platform/e820_pmem/ndbus1/region1",
+		"sys/devices/platform/region0/block/x":                                           "", // a region outside an nd bus
+		"sys/devices/ndbus0":                                                             "",
+		"sys/devices/virtual/block/dm-0":                                                 "",
+		"region0":                                                                        "",
+	} {
+		if got := regionOf(dev); got != want {
+			t.Errorf("regionOf(%q) = %q, want %q", dev, got, want)
 		}
 	}
 }
@@ -262,8 +277,8 @@ func TestDetectDevZero(t *testing.T) {
 // targets to the sysfs walk: it must answer or fail, never panic, and
 // never report a region outside the sysfs root.
 func FuzzDescribe(f *testing.F) {
-	f.Add([]byte("cpu_cache\n"), "../../devices/nd/region0/namespace0.0/block/pmem0")
-	f.Add([]byte("memory_controller\n"), "../../devices/nd/region0/dax0.0/dax/dax0.0")
+	f.Add([]byte("cpu_cache\n"), "../../devices/ndbus0/region0/namespace0.0/block/pmem0")
+	f.Add([]byte("memory_controller\n"), "../../devices/ndbus0/region0/dax0.0/dax/dax0.0")
 	f.Add([]byte(""), "../../../../../x")
 	f.Add([]byte("cpu_cache"), "/devices/region7")
 	f.Fuzz(func(t *testing.T, domain []byte, target string) {
@@ -276,7 +291,7 @@ func FuzzDescribe(f *testing.F) {
 		if p.EADR && (p.Domain != DomainCPUCache || err != nil) {
 			t.Fatalf("EADR with domain %q, err %v", p.Domain, err)
 		}
-		if err == nil && p.Region == "sys/devices/nd/region0" && string(domain) == "cpu_cache\n" && !p.EADR {
+		if err == nil && p.Region == "sys/devices/ndbus0/region0" && string(domain) == "cpu_cache\n" && !p.EADR {
 			t.Fatalf("cpu_cache region not eADR: %+v", p)
 		}
 		if AutoFlush(sys) != (string(domain) == "cpu_cache\n") {
