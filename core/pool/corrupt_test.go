@@ -59,41 +59,45 @@ func TestCHeaderFixtures(t *testing.T) {
 	}
 }
 
+// headerCorruptions corrupt one field of a header each. With rechksum the
+// checksum is recomputed so the check of the field itself is reached.
+var headerCorruptions = []struct {
+	name     string
+	mutate   func(b []byte)
+	rechksum bool   // recompute the checksum after mutating
+	field    string // substring of the CorruptError field
+	is       error  // extra sentinel the error must wrap
+}{
+	{"signature", func(b []byte) { b[3] = 'X' }, false, "signature", nil},
+	{"major zero", func(b []byte) { le.PutUint32(b[offMajor:], 0) }, false, "major (must not be 0)", nil},
+	{"major", func(b []byte) { le.PutUint32(b[offMajor:], 2) }, false, "major", nil},
+	{"unknown incompat", func(b []byte) { b[offIncompat+1] |= 1 }, false, "incompat", ErrIncompatible},
+	{"singlehdr", func(b []byte) { b[offIncompat] |= byte(FeatSingleHdr) }, true, "SINGLEHDR", nil},
+	{"checksum", func(b []byte) { b[offChecksum+7] ^= 1 }, false, "checksum", nil},
+	{"compat stale", func(b []byte) { b[offCompat] ^= 1 }, false, "checksum", nil},
+	{"crtime stale", func(b []byte) { b[offCrTime] ^= 1 }, false, "checksum", nil},
+	{"poolset uuid stale", func(b []byte) { b[offPoolsetUUID] ^= 1 }, false, "checksum", nil},
+	{"uuid stale", func(b []byte) { b[offUUID+15] ^= 1 }, false, "checksum", nil},
+	{"reserved", func(b []byte) { b[offArch+11] = 1 }, true, "arch_flags.reserved", nil},
+	{"machine", func(b []byte) { le.PutUint16(b[offArch+14:], MachineAArch64) }, true, "arch_flags.machine", nil},
+	{"data", func(b []byte) { b[offArch+9] = 2 }, true, "arch_flags.data", nil},
+	{"machine class", func(b []byte) { b[offArch+8] = 1 }, true, "arch_flags.machine_class", nil},
+	{"alignment", func(b []byte) { b[offArch] ^= 0x10 }, true, "arch_flags.alignment_desc", nil},
+	{"uuid zero", func(b []byte) { clear(b[offUUID : offUUID+16]) }, true, "uuid", nil},
+	{"prev part", func(b []byte) { b[offPrevPartUUID] ^= 1 }, true, "prev_part_uuid", nil},
+	{"next part", func(b []byte) { b[offNextPartUUID] ^= 1 }, true, "next_part_uuid", nil},
+	{"prev repl", func(b []byte) { b[offPrevReplUUID] ^= 1 }, true, "prev_repl_uuid", nil},
+	{"next repl", func(b []byte) { b[offNextReplUUID] ^= 1 }, true, "next_repl_uuid", nil},
+}
+
+var le = binary.LittleEndian
+
 // TestCorruptHeaderFields corrupts each field of a C-made header in turn,
 // with the checksum left stale and recomputed, and checks that Validate
 // names the field.
 func TestCorruptHeaderFields(t *testing.T) {
 	base := cHeader(t, "log")
-	le := binary.LittleEndian
-	cases := []struct {
-		name     string
-		mutate   func(b []byte)
-		rechksum bool   // recompute the checksum after mutating
-		field    string // substring of the CorruptError field
-		is       error  // extra sentinel the error must wrap
-	}{
-		{"signature", func(b []byte) { b[3] = 'X' }, false, "signature", nil},
-		{"major zero", func(b []byte) { le.PutUint32(b[offMajor:], 0) }, false, "major (must not be 0)", nil},
-		{"major", func(b []byte) { le.PutUint32(b[offMajor:], 2) }, false, "major", nil},
-		{"unknown incompat", func(b []byte) { b[offIncompat+1] |= 1 }, false, "incompat", ErrIncompatible},
-		{"singlehdr", func(b []byte) { b[offIncompat] |= byte(FeatSingleHdr) }, true, "SINGLEHDR", nil},
-		{"checksum", func(b []byte) { b[offChecksum+7] ^= 1 }, false, "checksum", nil},
-		{"compat stale", func(b []byte) { b[offCompat] ^= 1 }, false, "checksum", nil},
-		{"crtime stale", func(b []byte) { b[offCrTime] ^= 1 }, false, "checksum", nil},
-		{"poolset uuid stale", func(b []byte) { b[offPoolsetUUID] ^= 1 }, false, "checksum", nil},
-		{"uuid stale", func(b []byte) { b[offUUID+15] ^= 1 }, false, "checksum", nil},
-		{"reserved", func(b []byte) { b[offArch+11] = 1 }, true, "arch_flags.reserved", nil},
-		{"machine", func(b []byte) { le.PutUint16(b[offArch+14:], MachineAArch64) }, true, "arch_flags.machine", nil},
-		{"data", func(b []byte) { b[offArch+9] = 2 }, true, "arch_flags.data", nil},
-		{"machine class", func(b []byte) { b[offArch+8] = 1 }, true, "arch_flags.machine_class", nil},
-		{"alignment", func(b []byte) { b[offArch] ^= 0x10 }, true, "arch_flags.alignment_desc", nil},
-		{"unused", func(b []byte) { b[offUnused+100] = 1 }, true, "unused", nil},
-		{"uuid zero", func(b []byte) { clear(b[offUUID : offUUID+16]) }, true, "uuid", nil},
-		{"prev part", func(b []byte) { b[offPrevPartUUID] ^= 1 }, true, "prev_part_uuid", nil},
-		{"next part", func(b []byte) { b[offNextPartUUID] ^= 1 }, true, "next_part_uuid", nil},
-		{"prev repl", func(b []byte) { b[offPrevReplUUID] ^= 1 }, true, "prev_repl_uuid", nil},
-		{"next repl", func(b []byte) { b[offNextReplUUID] ^= 1 }, true, "next_repl_uuid", nil},
-	}
+	cases := headerCorruptions
 	dir := pmemtest.Dir(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -125,6 +129,29 @@ func TestCorruptHeaderFields(t *testing.T) {
 				t.Fatalf("Open: %v", err)
 			}
 		})
+	}
+}
+
+// TestUnusedAcceptedLikeC: libpmemlog opens a header whose unused area is
+// not zero when the checksum holds (checked in TestInteropUnusedBytes), so
+// Validate accepts it too and only CheckUnused reports it.
+func TestUnusedAcceptedLikeC(t *testing.T) {
+	for _, off := range []int{offUnused + 100, offUnused2 + 7} {
+		b := cHeader(t, "log")
+		b[off] = 1
+		le.PutUint64(b[offChecksum:], headerChecksum(b, le.Uint32(b[offIncompat:])))
+		h, _ := DecodeHeader(b)
+		if err := h.Validate(Log); err != nil {
+			t.Fatalf("byte %d: Validate: %v", off, err)
+		}
+		var ce *core.CorruptError
+		if err := h.CheckUnused(); !errors.As(err, &ce) || ce.Offset != int64(off) {
+			t.Fatalf("byte %d: CheckUnused: %v", off, err)
+		}
+	}
+	h, _ := DecodeHeader(cHeader(t, "log"))
+	if err := h.CheckUnused(); err != nil {
+		t.Fatal(err)
 	}
 }
 

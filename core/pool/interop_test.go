@@ -196,6 +196,7 @@ int main(int argc, char **argv) {
 `
 
 func TestInteropCOpensGoLogPool(t *testing.T) {
+	needPmempool(t)
 	prog := buildC(t, logProg, "pmemlog")
 	path := pmemtest.Path(t, "log")
 	p, err := Create(path, 16<<20, 0o600, Log)
@@ -208,7 +209,28 @@ func TestInteropCOpensGoLogPool(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), fmt.Sprintf("errno %d", 11)) {
 		t.Fatalf("C opened a pool Go holds: %v\n%s", err, out)
 	}
+	// A copy taken now is the pool as a crash would leave it: C reports
+	// the dirty shutdown state, finds it correct and opens the pool.
+	crashed := path + ".crashed"
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(crashed, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	p.Close()
+	out, err = exec.Command("pmempool", "info", crashed).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Last shutdown            : dirty") {
+		t.Fatalf("pmempool info of a Go pool left open: %v\n%s", err, out)
+	}
+	out, err = exec.Command("pmempool", "check", "-v", crashed).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "shutdown state correct") {
+		t.Fatalf("pmempool check of a Go pool left open: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(prog, "open", crashed).CombinedOutput(); err != nil {
+		t.Fatalf("C open of a Go pool left open: %v\n%s", err, out)
+	}
 	out, err = exec.Command(prog, "open", path, "hello").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "tell 5") {
 		t.Fatalf("C open of a Go pool: %v\n%s", err, out)
@@ -248,4 +270,55 @@ func TestInteropLockAndSDSWhileCHoldsPool(t *testing.T) {
 	if h := readHeader(t, crashed); !h.SDS.IsZero() {
 		t.Fatalf("SDS after Go reopen and close: %+v, want reinitialised to zero", h.SDS)
 	}
+}
+
+// TestInteropCorruptionRefusedByC corrupts a C-made log pool field by field
+// (headerCorruptions) and checks that libpmemlog refuses every file Go
+// refuses: Go is no stricter than C. A non-zero unused area with a valid
+// checksum is opened by both.
+func TestInteropCorruptionRefusedByC(t *testing.T) {
+	prog := buildC(t, logProg, "pmemlog")
+	base, err := os.ReadFile(cPool(t, "log", "-s", "8M"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := pmemtest.Dir(t)
+	for _, c := range headerCorruptions {
+		t.Run(c.name, func(t *testing.T) {
+			b := bytes.Clone(base)
+			c.mutate(b)
+			if c.rechksum {
+				le.PutUint64(b[offChecksum:], headerChecksum(b, le.Uint32(b[offIncompat:])))
+			}
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Open(path, Log, Options{}); err == nil {
+				t.Fatal("Go opened it")
+			}
+			out, err := exec.Command(prog, "open", path).CombinedOutput()
+			if err == nil {
+				t.Errorf("libpmemlog opened a header Go refuses (%s): %s", c.field, out)
+			}
+			t.Logf("libpmemlog: %s", bytes.TrimSpace(out))
+		})
+	}
+	t.Run("unused", func(t *testing.T) {
+		b := bytes.Clone(base)
+		b[offUnused+100] = 1
+		le.PutUint64(b[offChecksum:], headerChecksum(b, le.Uint32(b[offIncompat:])))
+		path := filepath.Join(dir, "unused")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(prog, "open", path).CombinedOutput(); err != nil {
+			t.Fatalf("libpmemlog refuses a non-zero unused area (Validate accepts it): %v\n%s", err, out)
+		}
+		p, err := Open(path, Log, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+	})
 }
