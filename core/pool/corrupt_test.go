@@ -83,7 +83,7 @@ var headerCorruptions = []struct {
 	{"data", func(b []byte) { b[offArch+9] = 2 }, true, "arch_flags.data", nil},
 	{"machine class", func(b []byte) { b[offArch+8] = 1 }, true, "arch_flags.machine_class", nil},
 	{"alignment", func(b []byte) { b[offArch] ^= 0x10 }, true, "arch_flags.alignment_desc", nil},
-	{"uuid zero", func(b []byte) { clear(b[offUUID : offUUID+16]) }, true, "uuid", nil},
+	{"uuid zero", func(b []byte) { clear(b[offUUID : offUUID+16]) }, true, "prev_part_uuid", nil},
 	{"prev part", func(b []byte) { b[offPrevPartUUID] ^= 1 }, true, "prev_part_uuid", nil},
 	{"next part", func(b []byte) { b[offNextPartUUID] ^= 1 }, true, "next_part_uuid", nil},
 	{"prev repl", func(b []byte) { b[offPrevReplUUID] ^= 1 }, true, "prev_repl_uuid", nil},

@@ -318,9 +318,6 @@ func (h *Header) ValidateFormat(k Kind) error {
 	case a.AlignmentDesc != local.AlignmentDesc:
 		return core.Corrupt(offArch, hf("arch_flags.alignment_desc"), fmt.Sprintf("%#x", local.AlignmentDesc), fmt.Sprintf("%#x", a.AlignmentDesc))
 	}
-	if h.UUID.IsZero() {
-		return core.Corrupt(offUUID, hf("uuid"), "non-zero", h.UUID)
-	}
 	return nil
 }
 
