@@ -21,9 +21,7 @@ func TestFacadeConcurrentMapAndPersist(t *testing.T) {
 	skipIfDAX(t, dir+"/stable")
 	var wg sync.WaitGroup
 	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			part := stable.Bytes()[g*4096 : (g+1)*4096]
 			for i := range 200 {
 				core.MemsetPersist(part, byte(i))
@@ -32,12 +30,10 @@ func TestFacadeConcurrentMapAndPersist(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	for g := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 20 {
 				m, err := core.MapFile(pmemtest.Path(t, "churn"+string(rune('a'+g))+string(rune('a'+i))), 64<<10, core.FileCreate, 0o600)
 				if err != nil {
@@ -50,7 +46,7 @@ func TestFacadeConcurrentMapAndPersist(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for g := range 4 {

@@ -1,11 +1,14 @@
 package core
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestEADRFromPersistenceDomain(t *testing.T) {
@@ -125,4 +128,43 @@ func FuzzParseBadBlocks(f *testing.F) {
 			}
 		}
 	})
+}
+
+// DeepFlush of a device DAX mapping persists and then asks its region to
+// flush, through the region's deep_flush attribute.
+func TestDeepFlushDevDAXWritesRegion(t *testing.T) {
+	var st unix.Stat_t
+	if err := unix.Stat(os.DevNull, &st); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	devices := filepath.Join(root, "bus/nd/devices")
+	for p, v := range map[string]string{
+		"dax4.0/dax4.0/dev":  devString(st.Rdev) + "\n",
+		"region4/deep_flush": "1\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(devices, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(devices, p), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := make([]byte, 4096)
+	m := NewMemoryMap(data, GranularityCacheLine, NewPersister(GranularityCacheLine, nil), nil)
+	m.info = &mapInfo{src: Source{kind: sourceFD, fd: -1, ftype: fileDevDAX, rdev: st.Rdev, sysfs: root}, isPmem: true}
+	if err := os.WriteFile(filepath.Join(devices, "region4/deep_flush"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.DeepFlush(data[64:128]); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(devices, "region4/deep_flush")); string(b) != "1\n" {
+		t.Fatalf("region deep_flush holds %q, want the 1 DeepFlush writes", b)
+	}
+	// A device DAX whose region cannot be found is reported, not ignored.
+	m.info.src.rdev++
+	if err := m.DeepFlush(data[:64]); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("unknown device DAX: %v", err)
+	}
 }
