@@ -94,3 +94,44 @@ func TestCPUInfoFlushFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeFlushLeaves(t *testing.T) {
+	// leaves builds a CPUID with the given highest leaf, leaf 1 EDX and
+	// leaf 7 EBX; reading a leaf above the highest fails the test.
+	leaves := func(maxLeaf, edx1, ebx7 uint32) cpuidFunc {
+		return func(leaf, sub uint32) (a, b, c, d uint32) {
+			if leaf > maxLeaf || sub != 0 {
+				t.Fatalf("CPUID leaf %d sub %d read, highest leaf %d", leaf, sub, maxLeaf)
+			}
+			switch leaf {
+			case 0:
+				return maxLeaf, 0x756e6547, 0x6c65746e, 0x49656e69
+			case 1:
+				return 0, 0, 0, edx1
+			case 7:
+				return 0, ebx7, 0, 0
+			}
+			return 0, 0, 0, 0
+		}
+	}
+	all := ^uint32(0)
+	cases := []struct {
+		name                      string
+		cpu                       cpuidFunc
+		clflush, clflushopt, clwb bool
+	}{
+		{"everything", leaves(0xd, all, all), true, true, true},
+		{"only the three bits", leaves(7, 1<<19, 1<<23|1<<24), true, true, true},
+		{"clflushopt without clwb", leaves(0x16, 1<<19, 1<<23), true, true, false},
+		{"clwb without clflushopt", leaves(7, 1<<19, 1<<24), true, false, true},
+		{"neighbour bits only", leaves(7, all&^(1<<19), all&^(1<<23|1<<24)), false, false, false},
+		{"no leaf 7", leaves(6, all, all), true, false, false},
+		{"no leaf 1", leaves(0, all, all), false, false, false},
+	}
+	for _, c := range cases {
+		a, b, w := decodeFlushLeaves(c.cpu)
+		if a != c.clflush || b != c.clflushopt || w != c.clwb {
+			t.Errorf("%s: got %v %v %v, want %v %v %v", c.name, a, b, w, c.clflush, c.clflushopt, c.clwb)
+		}
+	}
+}
