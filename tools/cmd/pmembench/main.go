@@ -11,6 +11,7 @@
 //
 //	pmembench [-run REGEXP] [-sizes 64,4K,2M] [-threads 1,2] [-reps N]
 //	          [-duration D] [-dir DIR] [-mode forced-pmem|page-cache] [-json] [-list]
+//	          [-no-c] [-cpuprofile FILE]
 //
 // For example: go run -tags cpeer ./tools/cmd/pmembench -duration 200ms
 package main
@@ -21,6 +22,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -50,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		asJSON   = fs.Bool("json", false, "one JSON object per row on stdout; the machine description on stderr")
 		list     = fs.Bool("list", false, "list the scenarios and exit")
 		noPeer   = fs.Bool("no-c", false, "skip the C peer even when it is built in")
+		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,6 +90,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if *reps <= 0 || *duration <= 0 {
 		return fmt.Errorf("-reps and -duration must be positive")
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep := bench.NewTable(stdout)
 	if *asJSON {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -35,6 +36,18 @@ func TestPmembenchJSONLines(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), `"kernels"`) {
 		t.Errorf("machine description missing from stderr: %s", errOut.String())
+	}
+}
+
+func TestPmembenchCPUProfile(t *testing.T) {
+	prof := t.TempDir() + "/cpu.pprof"
+	var out bytes.Buffer
+	args := []string{"-run", "^persist$", "-sizes", "64", "-reps", "1", "-duration", "2ms", "-dir", pmemtest.Dir(t), "-cpuprofile", prof}
+	if err := run(args, &out, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
+		t.Fatalf("no profile written: %v", err)
 	}
 }
 

@@ -69,7 +69,7 @@ func TestRunEveryScenarioJSON(t *testing.T) {
 						t.Errorf("%s: field %s = %v, want a positive number", name, f, r[f])
 					}
 				}
-				for _, f := range []string{"c_ops_per_sec", "ratio"} {
+				for _, f := range []string{"c_ops_per_sec", "ratio", "pair_ratio", "best_ratio"} {
 					_, ok := r[f]
 					if ok != cpeer.Available() {
 						t.Errorf("%s: field %s present=%v, C peer built in=%v", name, f, ok, cpeer.Available())

@@ -22,9 +22,10 @@ func (t *table) Machine(m Machine) error {
 	fmt.Fprintf(t.w, "mode:     %s (Go mapping granularity %s%s), pools in %s\n", m.Mode, m.Granularity, cmode, m.Dir)
 	fmt.Fprintf(t.w, "C peer:   %s\n", m.CPeer)
 	fmt.Fprintf(t.w, "limit:    %s; copy: runtime copy (memset rows: clear) into the mapping\n", m.Limit)
-	fmt.Fprintf(t.w, "ops/s are medians, ±%% is (max-min)/median, MB = 1e6 bytes\n\n")
-	_, err := fmt.Fprintf(t.w, "%-15s %5s %3s %12s %5s %12s %5s %6s %9s %9s %9s %6s\n",
-		"scenario", "size", "thr", "Go ops/s", "±%", "C ops/s", "±%", "Go/C", "Go MB/s", "limit", "copy", "%limit")
+	fmt.Fprintf(t.w, "ops/s are medians, ±%% is (max-min)/median, Go/C is the ratio of the medians,\n")
+	fmt.Fprintf(t.w, "best is best Go / best C, MB = 1e6 bytes, limit and copy in MB/s\n\n")
+	_, err := fmt.Fprintf(t.w, "%-15s %5s %3s %12s %5s %12s %5s %6s %6s %9s %9s %9s %6s\n",
+		"scenario", "size", "thr", "Go ops/s", "±%", "C ops/s", "±%", "Go/C", "best", "Go MB/s", "limit", "copy", "%limit")
 	return err
 }
 
@@ -41,9 +42,9 @@ func (t *table) Row(r Result) error {
 		}
 		return fmt.Sprintf("%.0f", *v*100)
 	}
-	_, err := fmt.Fprintf(t.w, "%-15s %5s %3d %12.0f %5.1f %12s %5s %6s %9.0f %9s %9s %6s\n",
+	_, err := fmt.Fprintf(t.w, "%-15s %5s %3d %12.0f %5.0f %12s %5s %6s %6s %9.0f %9s %9s %6s\n",
 		r.Scenario, FormatSize(r.Size), r.Threads, r.GoOps, r.GoSpread,
-		opt(r.COps, "%.0f"), opt(r.CSpread, "%.1f"), opt(r.Ratio, "%.2f"),
+		opt(r.COps, "%.0f"), opt(r.CSpread, "%.0f"), opt(r.Ratio, "%.2f"), opt(r.BestRatio, "%.2f"),
 		r.GoMBps, opt(r.LimitMBps, "%.0f"), opt(r.CopyMBps, "%.0f"), pct(r.GoOfLimit))
 	return err
 }

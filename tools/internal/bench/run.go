@@ -33,7 +33,9 @@ type Result struct {
 	COps      *float64 `json:"c_ops_per_sec,omitempty"`
 	CSpread   *float64 `json:"c_spread_pct,omitempty"`
 	CNsPerOp  *float64 `json:"c_ns_per_op,omitempty"`
-	Ratio     *float64 `json:"ratio,omitempty"` // Go/C ops per second: above 1, Go is faster
+	Ratio     *float64 `json:"ratio,omitempty"`      // Go/C ops per second: above 1, Go is faster
+	PairRatio *float64 `json:"pair_ratio,omitempty"` // median of Go/C within each repetition
+	BestRatio *float64 `json:"best_ratio,omitempty"` // best Go / best C: robust on a busy machine
 	GoMBps    float64  `json:"go_mb_per_sec"`
 	CMBps     *float64 `json:"c_mb_per_sec,omitempty"`
 	LimitMBps *float64 `json:"limit_mb_per_sec,omitempty"` // non-temporal stores, no flush
@@ -203,6 +205,12 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 		res.CNsPerOp = ptr(float64(threads) * 1e9 / cops)
 		res.CMBps = ptr(cops * mb)
 		res.Ratio = ptr(res.GoOps / cops)
+		res.BestRatio = ptr(slices.Max(rates[0]) / slices.Max(rates[1]))
+		pairs := make([]float64, len(rates[1]))
+		for i := range pairs {
+			pairs[i] = rates[0][i] / rates[1][i]
+		}
+		res.PairRatio = ptr(median(pairs))
 	}
 	if rates[2] != nil {
 		res.LimitMBps = ptr(median(rates[2]) * mb)
