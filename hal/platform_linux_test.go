@@ -34,11 +34,11 @@ func TestDetectFDInFakeSysfs(t *testing.T) {
 	sys := fstest.MapFS{
 		"sys/devices/ndbus0/region0/persistence_domain":          {Data: []byte("cpu_cache\n")},
 		"sys/devices/ndbus0/region0/namespace0.0/block/pmem0":    {Mode: fs.ModeDir},
-		"sys/dev/block/" + blk:                               {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region0/namespace0.0/block/pmem0")},
+		"sys/dev/block/" + blk:                                   {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region0/namespace0.0/block/pmem0")},
 		"sys/devices/ndbus0/region1/persistence_domain":          {Data: []byte("memory_controller\n")},
 		"sys/devices/ndbus0/region1/dax1.0/dax/dax1.0/dev":       {Data: []byte("1:5\n")},
 		"sys/devices/ndbus0/region1/dax1.0/dax/dax1.0/subsystem": {Mode: fs.ModeSymlink, Data: []byte("../../../../../../bus/dax")},
-		"sys/dev/char/1:5":                                   {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region1/dax1.0/dax/dax1.0")},
+		"sys/dev/char/1:5":                                       {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region1/dax1.0/dax/dax1.0")},
 	}
 	p, err := DetectFileIn(f, sys)
 	if err != nil {
