@@ -239,14 +239,21 @@ func (s *Source) DeviceID() (string, error) {
 	return id.String(), nil
 }
 
-// readDIMMAttr reads a DIMM attribute from its nfit directory (ACPI NFIT
-// DIMMs), falling back to the DIMM directory itself (other bus families).
+// readDIMMAttr reads a DIMM attribute the way libndctl does: under the
+// DIMM's bus-family directory (nfit for ACPI NFIT DIMMs, papr for PowerPC
+// ones), falling back to the DIMM directory itself.
 func readDIMMAttr(devices, dimm, attr string) (string, error) {
-	v, err := readSysfsAttr(devices, dimm, "nfit", attr)
-	if errors.Is(err, fs.ErrNotExist) {
-		v, err = readSysfsAttr(devices, dimm, attr)
+	var err error
+	for _, family := range []string{"nfit", "papr", ""} {
+		var v string
+		if v, err = readSysfsAttr(devices, dimm, family, attr); err == nil {
+			return strings.TrimSpace(v), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
 	}
-	return strings.TrimSpace(v), err
+	return "", err
 }
 
 // BadBlock is a range of a source that lost its data (poisoned media), in
