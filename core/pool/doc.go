@@ -12,18 +12,24 @@
 // default) the checksum covers only the first 2 KiB, so the SDS can change
 // without rewriting it. [DecodeHeader] / [Header.Encode] convert, and
 // [Header.Validate] checks every field in C's order (util_header_check),
-// returning a *core.CorruptError naming the field. Unknown incompat
-// features refuse the pool ([ErrIncompatible]), unknown ro-compat ones
-// force a read-only open, unknown compat ones are ignored.
+// returning a *core.CorruptError naming the field; libpmemlog refuses
+// every header Validate refuses (an interop test checks each field). Unknown
+// incompat features refuse the pool ([ErrIncompatible]), unknown ro-compat
+// ones force a read-only open, unknown compat ones are ignored. Like C,
+// Validate ignores the unused areas; [Header.CheckUnused] reports them for
+// checkers.
 //
 // # Pool base
 //
 // [Create] and [Open] handle a single pool file: size checks against the
 // [Kind]'s minimum, an exclusive flock (LOCK_EX|LOCK_NB, as C: a second
 // open in any process, this one included, fails with [ErrLocked]), the
-// mapping (shared; private from an O_RDONLY descriptor for
-// [Options.ReadOnly], so stores never reach the file), validation and the
-// SDS. [CreateOnMap] and [OpenOnMap] do the same on a caller's core.Map
+// mapping through core.NewMap (DAX, eADR or page cache detected; shared, or
+// private from an O_RDONLY descriptor for [Options.ReadOnly], so stores
+// never reach the file), validation, bad blocks (with the compat feature
+// CHECK_BAD_BLOCKS, set by default, a device reporting bad blocks under the
+// pool refuses create and open with [ErrBadBlocks], as C does; C's bad
+// block recovery files are not looked for) and the SDS. [CreateOnMap] and [OpenOnMap] do the same on a caller's core.Map
 // (crash simulator, replicas), without file or lock.
 //
 // # Shutdown state

@@ -20,6 +20,10 @@ var (
 	ErrNotEmpty = errors.New("pool: non-empty file")
 	// ErrTooSmall: the pool file is smaller than the kind's minimum size.
 	ErrTooSmall = errors.New("pool: size below the minimum")
+	// ErrBadBlocks: the pool has the CHECK_BAD_BLOCKS feature and its
+	// device reports bad blocks (poisoned media) in it.
+	// Options.IgnoreBadBlocks opens it anyway.
+	ErrBadBlocks = errors.New("pool: the pool contains bad blocks")
 	// ErrClosed: the pool was closed.
 	ErrClosed = errors.New("pool: closed")
 )

@@ -26,6 +26,15 @@ type Options struct {
 	// NVDIMMs: not supported, the SDS records zeros exactly as C does
 	// there) and no device for bare Maps. Tests plug in fakes here.
 	Device func(f *os.File) (Device, error)
+	// IgnoreBadBlocks opens a pool whose CHECK_BAD_BLOCKS feature is set
+	// although its device reports bad blocks (C's
+	// POOL_OPEN_IGNORE_BAD_BLOCKS); by default such an open fails with
+	// ErrBadBlocks.
+	IgnoreBadBlocks bool
+	// SysfsRoot is where the NVDIMM information (unsafe shutdown counts,
+	// device ids, bad blocks) is read; "" means core.DefaultSysfsRoot.
+	// Tests point it at fixture trees.
+	SysfsRoot string
 	// Logger, if not nil, receives diagnostics (SDS reinitialised, forced
 	// read-only).
 	Logger *slog.Logger
@@ -153,7 +162,7 @@ func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*
 	var p *Pool
 	if err == nil {
 		var m *core.Map
-		if m, err = mapFile(f, minSize, false); err == nil {
+		if m, err = mapFile(f, minSize, false, o.SysfsRoot); err == nil {
 			if firstNonZero(m.Bytes()[:HeaderSize]) >= 0 {
 				err = fmt.Errorf("pool: create %s: %w: %w", path, ErrNotEmpty, fs.ErrExist)
 			} else {
@@ -197,6 +206,9 @@ func CreateOnMap(m *core.Map, k Kind) (*Pool, error) {
 // (current device state, dirty) when the kind has FeatSDS, checksum, then
 // one persist of the whole header.
 func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool, error) {
+	if err := checkBadBlocks(m, k.Compat, o); err != nil {
+		return nil, err
+	}
 	h := NewHeader(k)
 	h.CrTime = crtime
 	p := &Pool{m: m, f: f}
@@ -235,7 +247,7 @@ func Open(path string, k Kind, o Options) (*Pool, error) {
 		f.Close()
 		return nil, err
 	}
-	m, err := mapFile(f, max(k.MinSize, HeaderSize), o.ReadOnly)
+	m, err := mapFile(f, max(k.MinSize, HeaderSize), o.ReadOnly, o.SysfsRoot)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -265,6 +277,9 @@ func openOn(m *core.Map, f *os.File, k Kind, o Options) (*Pool, error) {
 		return nil, err
 	}
 	if err := h.Validate(k); err != nil {
+		return nil, err
+	}
+	if err := checkBadBlocks(m, h.Compat, o); err != nil {
 		return nil, err
 	}
 	p := &Pool{m: m, f: f, hdr: *h, readOnly: o.ReadOnly}
@@ -323,8 +338,8 @@ func lock(f *os.File) error {
 // its size rounded down to the source's alignment (C's repsize), shared, or
 // private when readOnly, with the granularity the platform gives (DAX,
 // eADR, page cache, PMEM_IS_PMEM_FORCE).
-func mapFile(f *os.File, minSize int64, readOnly bool) (*core.Map, error) {
-	src, err := core.FromFile(f)
+func mapFile(f *os.File, minSize int64, readOnly bool, sysfs string) (*core.Map, error) {
+	src, err := core.FromFDAt(int(f.Fd()), sysfsRoot(sysfs))
 	if err != nil {
 		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
 	}
@@ -350,4 +365,30 @@ func mapFile(f *os.File, minSize int64, readOnly bool) (*core.Map, error) {
 		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
 	}
 	return m, nil
+}
+
+func sysfsRoot(root string) string {
+	if root == "" {
+		return core.DefaultSysfsRoot
+	}
+	return root
+}
+
+// checkBadBlocks refuses a pool with the CHECK_BAD_BLOCKS feature whose
+// device reports bad blocks, as C's open and create do. Where bad blocks
+// are not supported (no NVDIMM, a bare Map) there is nothing to check.
+func checkBadBlocks(m *core.Map, compat uint32, o Options) error {
+	if compat&FeatCheckBadBlocks == 0 || o.IgnoreBadBlocks {
+		return nil
+	}
+	bbs, err := m.BadBlocks()
+	switch {
+	case isUnsupported(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("pool: checking bad blocks: %w", err)
+	case len(bbs) > 0:
+		return fmt.Errorf("%w: %d ranges, first at offset %d (length %d)", ErrBadBlocks, len(bbs), bbs[0].Offset, bbs[0].Length)
+	}
+	return nil
 }
