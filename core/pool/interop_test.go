@@ -322,3 +322,32 @@ func TestInteropCorruptionRefusedByC(t *testing.T) {
 		p.Close()
 	})
 }
+
+// TestInteropGoHeadersOfEveryKind: pmempool info reads the header of a
+// Go-made pool of each kind (type-specific part left empty) as valid.
+func TestInteropGoHeadersOfEveryKind(t *testing.T) {
+	pmempool := needPmempool(t)
+	for _, k := range []Kind{Obj, Blk, Log} {
+		t.Run(k.Signature, func(t *testing.T) {
+			path := pmemtest.Path(t, "pool")
+			p, err := Create(path, max(k.MinSize, 16<<20), 0o600, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := p.Header()
+			p.Close()
+			out, _ := exec.Command(pmempool, "info", path).CombinedOutput()
+			for _, want := range []string{
+				"Signature                : " + k.Signature,
+				fmt.Sprintf("Major                    : %d", k.Major),
+				"Mandatory features       : 0x6 [CKSUM_2K, SHUTDOWN_STATE]",
+				fmt.Sprintf("Checksum                 : %#x [OK]", h.Checksum),
+				"Last shutdown            : clean",
+			} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("pmempool info lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
