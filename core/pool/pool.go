@@ -300,7 +300,10 @@ func openOn(m *core.Map, f *os.File, k Kind, o Options) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.readOnly {
+	if o.ReadOnly {
+		// The mapping is private: nothing written would last. A pool
+		// forced read-only by ro-compat features still gets its SDS
+		// updated, as C does (the SDS format is known).
 		return p, nil
 	}
 	if next != nil {

@@ -172,6 +172,9 @@ func TestUnknownFeatures(t *testing.T) {
 	if !p.ReadOnly() {
 		t.Fatal("unknown ro_compat: not forced read-only")
 	}
+	if p.Header().SDS.Dirty != 1 {
+		t.Fatal("forced read-only: SDS not marked dirty as C does")
+	}
 	p.Close()
 	p, _ = Open(path, Log, Options{ReadOnly: true})
 	p.Close()
