@@ -3,6 +3,7 @@ package pool
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -349,5 +350,38 @@ func TestInteropGoHeadersOfEveryKind(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInteropROCompat: a pool with an unknown ro-compat feature opens
+// read-only in both C (appends fail) and Go.
+func TestInteropROCompat(t *testing.T) {
+	prog := buildC(t, logProg, "pmemlog")
+	path := pmemtest.Path(t, "log")
+	p, err := Create(path, 16<<20, 0o600, Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeEmptyLog(p)
+	h := p.Header()
+	h.ROCompat = 0x10
+	if err := p.WriteHeader(&h); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if out, err := exec.Command(prog, "open", path).CombinedOutput(); err != nil {
+		t.Fatalf("C open: %v\n%s", err, out)
+	}
+	var ee *exec.ExitError
+	if out, err := exec.Command(prog, "open", path, "data").CombinedOutput(); !errors.As(err, &ee) || ee.ExitCode() != 4 {
+		t.Fatalf("C append to a read-only pool: %v\n%s", err, out)
+	}
+	p, err = Open(path, Log, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.ReadOnly() {
+		t.Fatal("Go did not force read-only")
 	}
 }
