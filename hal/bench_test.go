@@ -3,7 +3,10 @@ package hal_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopmdk/pmdk/hal"
 	"github.com/gopmdk/pmdk/hal/haltest"
@@ -93,4 +96,84 @@ func BenchmarkMemsetPersist(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkMemmovePersistRatio measures each kernel set and its references
+// in alternation, a batch of each per iteration, and reports the median
+// per-iteration ratio reference time / kernel time (above 1: the kernel is
+// faster). Pairing keeps the ratios meaningful on a loaded machine, where
+// separate benchmarks drift apart. Metrics: vs-copy, vs-ntloop (the bare
+// non-temporal loop of the same vector width; the widest for generic sets)
+// and vs-C (libpmem's pmem_memcpy_persist, with -tags cpeer). At small
+// sizes vs-ntloop compares a persisted copy with stores that are merely
+// posted; it is the bandwidth limit only from some KiB on.
+func BenchmarkMemmovePersistRatio(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(sizeName(size), func(b *testing.B) {
+			dst := haltest.MapFile(b, size)
+			src := make([]byte, size)
+			for i := range src {
+				src[i] = byte(i * 7)
+			}
+			// Batches long enough that the switch between phases (cache
+			// state, pending write-combining buffers) is a small part.
+			batch := max(8, (256<<10)/size)
+			haltest.ForEachKernelB(b, func(b *testing.B, k *hal.Kernels) {
+				if k.Flush() == hal.FlushMsync && testing.Short() {
+					b.Skip("msync is a system call per copy")
+				}
+				refs := map[string]func(){
+					"vs-copy": func() {
+						for range batch {
+							copy(dst, src)
+						}
+					},
+				}
+				if nt, ok := ntLoopFor(k.Move()); ok {
+					refs["vs-ntloop"] = func() {
+						for range batch {
+							nt(dst, src)
+						}
+						k.Fence() // drain once per batch, not per copy
+					}
+				}
+				if cpeer.Available {
+					refs["vs-C"] = func() { cpeer.MemcpyPersistN(dst, src, batch) }
+				}
+				ratios := map[string][]float64{}
+				b.SetBytes(int64(size * batch))
+				for b.Loop() {
+					t0 := time.Now()
+					for range batch {
+						k.Memmove(dst, src, 0)
+					}
+					tk := time.Since(t0)
+					for name, ref := range refs {
+						t0 := time.Now()
+						ref()
+						ratios[name] = append(ratios[name], float64(time.Since(t0))/float64(max(tk, 1)))
+					}
+				}
+				for name, r := range ratios {
+					slices.Sort(r)
+					b.ReportMetric(r[len(r)/2], name)
+				}
+			})
+		})
+	}
+}
+
+// ntLoopFor returns the bare non-temporal loop for move kind m (the widest
+// one for MoveGeneric), if this build has one.
+func ntLoopFor(m hal.MoveKind) (func(dst, src []byte), bool) {
+	var last func(dst, src []byte)
+	for _, r := range benchRefs {
+		if r.name == "ntloop-"+m.String() {
+			return r.fn, true
+		}
+		if strings.HasPrefix(r.name, "ntloop-") {
+			last = r.fn
+		}
+	}
+	return last, last != nil && m == hal.MoveGeneric
 }
