@@ -98,39 +98,30 @@ func NewDeviceConfig(c DeviceConfig) (*Device, error) {
 	if rounded < size {
 		return nil, fmt.Errorf("crashsim: device size %d: too large", size)
 	}
+	// Both images are anonymous mappings: pages neither side ever writes
+	// stay unallocated, which keeps large, mostly empty devices cheap.
 	mem, err := unix.Mmap(-1, 0, rounded, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
+		return nil, fmt.Errorf("crashsim: map %d bytes: %w", rounded, err)
+	}
+	durable, err := unix.Mmap(-1, 0, rounded, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		unix.Munmap(mem)
 		return nil, fmt.Errorf("crashsim: map %d bytes: %w", rounded, err)
 	}
 	d := &Device{
 		size:    size,
 		mem:     mem,
-		durable: make([]byte, rounded),
+		durable: durable,
 		pending: make(map[int][][lineSize]byte),
 		kernels: c.Kernels,
 	}
 	if c.Image != nil {
-		copy(mem, c.Image)
-		copy(d.durable, c.Image)
+		copyChanged(mem, c.Image, false)
+		copyChanged(durable, mem, true)
 	}
 	d.m = core.NewMemoryMap(mem[:size:size], core.GranularityCacheLine, d, d.Close)
 	return d, nil
-}
-
-// load makes the device hold img, durable, as if new from it. It reports
-// false when the device was closed (by its Map's Close, say).
-func (d *Device) load(img []byte) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed || len(img) != d.size {
-		return false
-	}
-	copy(d.mem, img)
-	clear(d.mem[d.size:])
-	copy(d.durable, d.mem)
-	clear(d.pending)
-	d.fences, d.crashAt, d.crash = 0, 0, nil
-	return true
 }
 
 // Map returns the device as a [core.Map] of cache-line granularity whose
@@ -149,7 +140,52 @@ func (d *Device) Close() error {
 		return nil
 	}
 	d.closed = true
-	return unix.Munmap(d.mem)
+	return errors.Join(unix.Munmap(d.mem), unix.Munmap(d.durable))
+}
+
+// copyChanged copies src into dst, a device mapping of the same length or
+// longer, page by page, skipping pages that already match: writing a page
+// of an anonymous mapping allocates it, and even reading one costs a fault.
+// When src is a device mapping too (srcOurs), a page never touched in src
+// is zero: it is skipped when also untouched in dst, else dropped from dst
+// (MADV_DONTNEED), which makes it zero and untouched again.
+func copyChanged(dst, src []byte, srcOurs bool) {
+	dstPages, okDst := touchedPages(dst[:len(src)], nil)
+	var srcPages []byte
+	okSrc := false
+	if srcOurs {
+		srcPages, okSrc = touchedPages(src, nil)
+	}
+	dropFrom := -1 // start of a run of dst pages to drop
+	drop := func(end int) {
+		if dropFrom >= 0 {
+			if dropPages(dst[dropFrom:end]) != nil {
+				clear(dst[dropFrom:end])
+			}
+			dropFrom = -1
+		}
+	}
+	for i, off := 0, 0; off < len(src); i, off = i+1, off+pageSize {
+		end := min(off+pageSize, len(src))
+		if okDst && okSrc && srcPages[i] == 0 {
+			if dstPages[i] != 0 && end-off == pageSize {
+				if dropFrom < 0 {
+					dropFrom = off
+				}
+				continue
+			}
+			drop(off)
+			if dstPages[i] == 0 {
+				continue
+			}
+		} else {
+			drop(off)
+		}
+		if !bytes.Equal(dst[off:end], src[off:end]) {
+			copy(dst[off:end], src[off:end])
+		}
+	}
+	drop(len(src))
 }
 
 // Fences returns the number of fences since the device was made or last
@@ -164,6 +200,7 @@ func (d *Device) Fences() int {
 func (d *Device) Durable() []byte {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.checkOpen()
 	return bytes.Clone(d.durable[:d.size])
 }
 
@@ -173,7 +210,7 @@ func (d *Device) Settle() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.checkAlive()
-	copy(d.durable, d.mem)
+	copyChanged(d.durable, d.mem, true)
 	clear(d.pending)
 	d.fences = 0
 }
@@ -212,6 +249,10 @@ func (d *Device) checkAlive() {
 	if d.crash != nil {
 		panic(ErrCrash)
 	}
+	d.checkOpen()
+}
+
+func (d *Device) checkOpen() {
 	if d.closed {
 		panic("crashsim: use of a closed Device")
 	}

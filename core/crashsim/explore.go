@@ -224,38 +224,46 @@ func execute(d *Device, fn func(*core.Map) error) (err error) {
 
 // checkPoint checks every image the strategies give for the crashed d.
 func checkPoint(rep *Report, d *Device, p int, w Workload, o Options, scratch **Device) {
-	certain := d.Uncertain() == 0
+	cs := d.state()
+	limit := o.ExhaustiveLimit
+	if limit <= 0 {
+		limit = DefaultExhaustiveLimit
+	}
 	for _, s := range o.Strategies {
-		for k, img := range d.CrashImages(s, o.ExhaustiveLimit) {
+		n := 1
+		if s.kind == kindExhaustive {
+			n = min(cs.combinations(limit), limit)
+		}
+		for k := range int64(n) {
 			c := Crash{Point: p, Fences: rep.Fences, Strategy: s.Name(), Seed: s.Seed()}
 			if s.kind == kindExhaustive {
 				c.Seed = k
 			}
 			rep.Images++
-			if err := checkImage(img, w, o, c, scratch); err != nil {
+			if err := checkImage(cs, s, k, limit, d.size, w, o, c, scratch); err != nil {
 				f := Failure{Crash: c, Err: err}
 				if o.KeepImages > 0 {
-					f.Image = img
+					f.Image = cs.image(d.size, s, k, limit) // deterministic: the image Check saw
 					o.KeepImages--
 				}
 				rep.Failures = append(rep.Failures, f)
 			}
 		}
-		if certain {
+		if len(cs.lines) == 0 {
 			return // every strategy gives the same image
 		}
 	}
 }
 
-// checkImage runs Check on a device holding img: *scratch, reloaded, unless
-// a previous Check closed it.
-func checkImage(img []byte, w Workload, o Options, c Crash, scratch **Device) (err error) {
+// checkImage runs Check on a device holding the image of cs that s and
+// variant choose: *scratch, reloaded, unless a previous Check closed it.
+func checkImage(cs *crashState, s Strategy, variant int64, limit, size int, w Workload, o Options, c Crash, scratch **Device) (err error) {
 	d := *scratch
-	if d == nil || !d.load(img) {
+	if d == nil || !d.loadCrash(cs, s, variant, limit) {
 		if d != nil {
 			d.Close()
 		}
-		if d, err = NewDeviceConfig(DeviceConfig{Image: img, Kernels: o.Kernels}); err != nil {
+		if d, err = NewDeviceConfig(DeviceConfig{Image: cs.image(size, s, variant, limit), Kernels: o.Kernels}); err != nil {
 			*scratch = nil
 			return err
 		}

@@ -31,9 +31,13 @@ type dirtyLine struct {
 // captureLocked records the crash state now. d.mu is held.
 func (d *Device) captureLocked() *crashState {
 	cs := &crashState{point: d.fences, durable: d.durable}
-	const chunk = 4096
-	for base := 0; base < len(d.mem); base += chunk {
-		end := min(base+chunk, len(d.mem))
+	memPages, okMem := touchedPages(d.mem, nil)
+	durPages, okDur := touchedPages(d.durable, nil)
+	for i, base := 0, 0; base < len(d.mem); i, base = i+1, base+pageSize {
+		end := min(base+pageSize, len(d.mem))
+		if okMem && okDur && memPages[i] == 0 && durPages[i] == 0 {
+			continue // never touched: zero in both
+		}
 		if bytes.Equal(d.mem[base:end], d.durable[base:end]) && !d.pendingIn(base, end) {
 			continue
 		}
@@ -114,7 +118,14 @@ func (cs *crashState) combinations(limit int) int {
 // image builds the post-crash image of size bytes for strategy s; variant
 // selects one image of Exhaustive.
 func (cs *crashState) image(size int, s Strategy, variant int64, limit int) []byte {
-	img := bytes.Clone(cs.durable[:len(cs.durable)])
+	img := bytes.Clone(cs.durable)
+	cs.apply(img, s, variant, limit)
+	return img[:size]
+}
+
+// apply sets the uncertain lines of img, which holds the durable image, as
+// strategy s (and variant, for Exhaustive) chooses.
+func (cs *crashState) apply(img []byte, s Strategy, variant int64, limit int) {
 	switch s.kind {
 	case kindPessimistic:
 	case kindOptimistic:
@@ -128,12 +139,13 @@ func (cs *crashState) image(size int, s Strategy, variant int64, limit int) []by
 		if cs.combinations(limit) > limit {
 			switch variant {
 			case 0:
-				return cs.image(size, Pessimistic, 0, limit)
+				cs.apply(img, Pessimistic, 0, limit)
 			case 1:
-				return cs.image(size, Optimistic, 0, limit)
+				cs.apply(img, Optimistic, 0, limit)
+			default:
+				cs.randomize(img, uint64(variant)^0x9e3779b97f4a7c15)
 			}
-			cs.randomize(img, uint64(variant)^0x9e3779b97f4a7c15)
-			break
+			return
 		}
 		// Mixed radix: each uncertain word is one digit.
 		k := uint64(variant)
@@ -148,7 +160,6 @@ func (cs *crashState) image(size int, s Strategy, variant int64, limit int) []by
 			}
 		}
 	}
-	return img[:size]
 }
 
 // randomize sets each uncertain line of img from a generator seeded by seed
@@ -178,6 +189,7 @@ func (cs *crashState) randomize(img []byte, seed uint64) {
 func (d *Device) state() *crashState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.checkOpen()
 	if d.crash != nil {
 		return d.crash
 	}
@@ -213,6 +225,23 @@ func (d *Device) CrashImages(s Strategy, limit int) iter.Seq2[int64, []byte] {
 			}
 		}
 	}
+}
+
+// loadCrash makes d, a scratch device, hold the post-crash image of cs
+// that s and variant choose, durable, as a fresh device would. It reports
+// false when d was closed.
+func (d *Device) loadCrash(cs *crashState, s Strategy, variant int64, limit int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed || len(d.mem) != len(cs.durable) {
+		return false
+	}
+	copyChanged(d.mem, cs.durable, true)
+	cs.apply(d.mem, s, variant, limit)
+	copyChanged(d.durable, d.mem, true)
+	clear(d.pending)
+	d.fences, d.crashAt, d.crash = 0, 0, nil
+	return true
 }
 
 // Uncertain returns how many lines the crash left in flux (written or
