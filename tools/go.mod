@@ -8,7 +8,10 @@ require (
 	github.com/gopmdk/pmdk/log v0.0.0
 )
 
-require github.com/klauspost/cpuid/v2 v2.4.2 // indirect
+require (
+	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
+	github.com/spf13/pflag v1.1.0 // indirect
+)
 
 require (
 	github.com/gopmdk/pmdk/blk v0.0.0
