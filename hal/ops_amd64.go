@@ -146,7 +146,9 @@ func ntCopyFwd(m MoveKind, dst, src unsafe.Pointer, n uintptr) {
 		default:
 			ntCopyFwdSSE2(dst, src, c)
 		}
-		dst, src, n = unsafe.Add(dst, c), unsafe.Add(src, c), n-c
+		if n -= c; n > 0 { // no pointer past the end: checkptr (-race) rejects it
+			dst, src = unsafe.Add(dst, c), unsafe.Add(src, c)
+		}
 	}
 }
 
@@ -177,7 +179,9 @@ func ntSet(m MoveKind, dst unsafe.Pointer, n uintptr, pat uint64) {
 		default:
 			ntSetSSE2(dst, c, pat)
 		}
-		dst, n = unsafe.Add(dst, c), n-c
+		if n -= c; n > 0 { // no pointer past the end, as in ntCopyFwd
+			dst = unsafe.Add(dst, c)
+		}
 	}
 }
 
