@@ -36,6 +36,9 @@ type Backend struct {
 	// what a later process would see. On the crash simulator only the
 	// durable image survives.
 	Reopen func(t testing.TB, m *core.Map) *core.Map
+	// Path returns the file behind m, for other processes (C PMDK) to
+	// open; "" when there is none (the crash simulator).
+	Path func(m *core.Map) string
 }
 
 // Backends returns every backend this machine offers: for each kernel set
@@ -45,7 +48,7 @@ type Backend struct {
 func Backends(t testing.TB) []Backend {
 	var bs []Backend
 	for _, k := range haltest.All(0) {
-		bs = append(bs, fileBackend(k))
+		bs = append(bs, FileBackend(k))
 	}
 	bs = append(bs, newMapBackend("pagecache", "", false))
 	bs = append(bs, newMapBackend("forced", "", true))
@@ -58,9 +61,9 @@ func Backends(t testing.TB) []Backend {
 	return bs
 }
 
-// fileBackend maps a /dev/shm file shared and persists it with the CPU
-// path of kernel set k, as core does for forced pmem.
-func fileBackend(k *hal.Kernels) Backend {
+// FileBackend maps a file of [pmemtest.Dir] (/dev/shm) shared and persists
+// it with the CPU path of kernel set k, as core does for forced pmem.
+func FileBackend(k *hal.Kernels) Backend {
 	paths := &sync.Map{} // *core.Map -> file path
 	mapPath := func(t testing.TB, path string) *core.Map {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -105,6 +108,11 @@ func fileBackend(k *hal.Kernels) Backend {
 				t.Fatal(err)
 			}
 			return mapPath(t, p.(string))
+		},
+		Path: func(m *core.Map) string {
+			p, _ := paths.Load(m)
+			s, _ := p.(string)
+			return s
 		},
 	}
 }
@@ -171,6 +179,11 @@ func newMapBackend(name, dir string, force bool) Backend {
 			}
 			return mapPath(t, p.(string))
 		},
+		Path: func(m *core.Map) string {
+			p, _ := paths.Load(m)
+			s, _ := p.(string)
+			return s
+		},
 	}
 }
 
@@ -209,6 +222,7 @@ func CrashBackend(k *hal.Kernels) Backend {
 			}
 			return newDev(t, crashsim.DeviceConfig{Image: img})
 		},
+		Path: func(*core.Map) string { return "" },
 	}
 }
 
