@@ -5,7 +5,7 @@ import (
 	"os"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
+	"github.com/gopmdk/pmdk/hal"
 )
 
 // Offset returns the offset in bytes of the mapping in its source (0 for
@@ -96,20 +96,8 @@ func deepFlushRegion(l *ndLocation) error {
 	return nil
 }
 
-// msyncPages msyncs the pages covering b.
-func msyncPages(b []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	page := uintptr(os.Getpagesize())
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	aligned := start &^ (page - 1)
-	_, _, errno := unix.Syscall(unix.SYS_MSYNC, aligned, uintptr(len(b))+(start-aligned), unix.MS_SYNC)
-	if errno != 0 {
-		return errno
-	}
-	return nil
-}
+// msyncPages msyncs the pages covering b (hal.Msync aligns to pages).
+func msyncPages(b []byte) error { return hal.Msync(b) }
 
 // UnsafeShutdownCount returns the unsafe shutdown count of the NVDIMMs
 // under the mapping's source; see [Source.UnsafeShutdownCount].
