@@ -81,7 +81,7 @@ func (p *Pool) WriteHeader(h *Header) error {
 	}
 	var b [HeaderSize]byte
 	h.Encode(b[:])
-	p.m.Memcpy(p.m.Bytes()[:HeaderSize], b[:], 0)
+	persistCopy(p.m, p.m.Bytes()[:HeaderSize], b[:])
 	p.hdr = *h
 	return nil
 }
@@ -113,11 +113,11 @@ func (p *Pool) storeSDS() {
 	hb := p.m.Bytes()[:HeaderSize]
 	var b [ShutdownStateSize]byte
 	p.hdr.SDS.encode(b[:])
-	p.m.Memcpy(hb[offSDS:offSDS+ShutdownStateSize], b[:], 0)
+	persistCopy(p.m, hb[offSDS:offSDS+ShutdownStateSize], b[:])
 	if p.hdr.Incompat&FeatCksum2K == 0 {
 		var full [HeaderSize]byte
 		p.hdr.Encode(full[:])
-		p.m.Memcpy(hb[offChecksum:], full[offChecksum:], 0)
+		persistCopy(p.m, hb[offChecksum:], full[offChecksum:])
 	}
 }
 
@@ -224,7 +224,7 @@ func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool,
 	}
 	var b [HeaderSize]byte
 	h.Encode(b[:])
-	m.Memcpy(m.Bytes()[:HeaderSize], b[:], 0)
+	persistCopy(m, m.Bytes()[:HeaderSize], b[:])
 	p.hdr = *h
 	return p, nil
 }
@@ -394,4 +394,12 @@ func checkBadBlocks(m *core.Map, compat uint32, o Options) error {
 		return fmt.Errorf("%w: %d ranges, first at offset %d (length %d)", ErrBadBlocks, len(bbs), bbs[0].Offset, bbs[0].Length)
 	}
 	return nil
+}
+
+// persistCopy stores src into dst, a part of m, and persists it: plain
+// stores and one persist, as C writes its header in place and calls
+// util_persist_auto.
+func persistCopy(m *core.Map, dst, src []byte) {
+	copy(dst, src)
+	m.Persist(dst[:len(src)])
 }
