@@ -1,0 +1,24 @@
+// Package pmempool is gopmdk's libpmempool for log and blk pools: Check
+// (with repair, dry run, advanced repairs, backup and a question callback),
+// Info, Dump, Remove, feature query/enable/disable and Create, with C's
+// status messages, so that the pmempool command (tools/cmd/pmempool) prints
+// what C's pmempool prints.
+//
+// # Check
+//
+// Check follows src/libpmempool/check_*.c of PMDK 1.12.1 for a single-file
+// pool: the shutdown state, the pool header (fields with one right value
+// restored; UUIDs from the part links or, for blk, the BTT; crtime and the
+// checksum with Advanced), the log descriptor offsets, the blk block size
+// (from the BTT info), each arena's BTT info block (restored from its
+// backup, or regenerated) and its backup, and the BTT map and flog (every
+// internal block used once; invalid entries rebuilt with Advanced). The pool
+// file is mapped privately: fixes stay in memory until the check ends
+// repaired, then only the changed ranges are written and synced, so a
+// refused or failed repair leaves the file untouched. Every offset read
+// from the file is bounds-checked; a hostile file gives a verdict, never a
+// panic.
+//
+// Poolsets (parts, replicas, sync, transform) and obj pools are not
+// supported: Check reports them as errors.
+package pmempool
