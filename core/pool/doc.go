@@ -29,8 +29,12 @@
 // never reach the file), validation, bad blocks (with the compat feature
 // CHECK_BAD_BLOCKS, set by default, a device reporting bad blocks under the
 // pool refuses create and open with [ErrBadBlocks], as C does; C's bad
-// block recovery files are not looked for) and the SDS. [CreateOnMap] and [OpenOnMap] do the same on a caller's core.Map
-// (crash simulator, replicas), without file or lock.
+// block recovery files are not looked for) and the SDS. [CreateOnMap] and
+// [OpenOnMap] do the same on a caller's core.Map (crash simulator,
+// replicas), without file or lock; the pool then owns the Map.
+//
+// Poolset files (several parts, replicas) are not handled here: the
+// poolset package builds on [Header.ValidateFormat] and [Header.Encode].
 //
 // # Shutdown state
 //

@@ -15,14 +15,16 @@ import (
 type Options struct {
 	// ReadOnly opens the file read-only and maps it privately: stores to
 	// the mapping never reach the file, the SDS is checked but not
-	// updated. Pools with unknown ro-compat features open this way anyway.
+	// updated. (A pool with unknown ro-compat features is also reported
+	// read-only by Pool.ReadOnly, but, as in C, mapped shared with its SDS
+	// maintained: the libraries must not write to it.)
 	ReadOnly bool
 	// IgnoreSDS skips the shutdown state: no unsafe-shutdown check, no
 	// dirty flag (C's POOL_OPEN_IGNORE_SDS, sds.at_open off).
 	IgnoreSDS bool
 	// Device returns the device under the pool file f (nil for a pool on a
 	// bare Map) whose unsafe shutdown count and ids the SDS records. nil
-	// means sysfs through core.FromFile for files (on machines without
+	// means sysfs through core.FromFDAt(SysfsRoot) for files (on machines without
 	// NVDIMMs: not supported, the SDS records zeros exactly as C does
 	// there) and no device for bare Maps. Tests plug in fakes here.
 	Device func(f *os.File) (Device, error)
@@ -86,7 +88,7 @@ func (p *Pool) WriteHeader(h *Header) error {
 	return nil
 }
 
-// Close clears the SDS dirty flag this open set (after persisting it),
+// Close clears the SDS dirty flag this open set and persists that, then
 // unmaps the pool and releases the lock. It is idempotent.
 func (p *Pool) Close() error {
 	if p.closed {
