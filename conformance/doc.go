@@ -1,7 +1,8 @@
 // Package conformance is gopmdk's one test suite run against every backend:
 // each hal kernel set on a forced-pmem file, the page cache (msync), a DAX
 // mount when PMEM_TEST_DIR points at one, and the crash simulator
-// (package crashsim) with each kernel set doing its stores.
+// (package crashsim) with a kernel set of each store kind doing its stores
+// (every kernel set with CONFORMANCE_FULL=1).
 //
 // # Adding a library's cases
 //
