@@ -87,16 +87,13 @@ func fileExtents(fd int) ([]extent, error) {
 
 // captureExtents returns the extents of a file on an NVDIMM namespace at
 // mapping time, so a Map can report its bad blocks after the caller closed
-// the file; nil when the file is on no namespace.
-func captureExtents(src *Source) []extent {
+// the file; nil when the file is on no namespace, with the error when
+// FIEMAP fails for one that is.
+func captureExtents(src *Source) ([]extent, error) {
 	if l, err := locateND(src); err != nil || l == nil {
-		return nil
+		return nil, nil
 	}
-	exts, err := fileExtents(src.fd)
-	if err != nil {
-		return nil
-	}
-	return exts
+	return fileExtents(src.fd)
 }
 
 // mapToFile turns bad blocks given in device offsets into the file ranges

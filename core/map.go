@@ -18,7 +18,8 @@ type mapInfo struct {
 	sharing Sharing
 	mapSync bool
 	isPmem  bool
-	extents []extent // file extents when the file is on an NVDIMM namespace
+	extents    []extent // file extents when the file is on an NVDIMM namespace
+	extentsErr error    // why they could not be read, if so
 }
 
 // NewMemoryMap wraps memory the caller owns and persists through p. It is

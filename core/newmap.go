@@ -105,7 +105,7 @@ func NewMap(src *Source, cfg *Config) (*Map, error) {
 	}
 	m.info.src.fd = -1 // the descriptor belongs to the caller and may close
 	if src.kind == sourceFD && src.ftype == fileRegular && cfg.Sharing == SharingShared {
-		m.info.extents = captureExtents(src)
+		m.info.extents, m.info.extentsErr = captureExtents(src)
 	}
 	return m, nil
 }

@@ -133,6 +133,9 @@ func (m *Map) BadBlocks() ([]BadBlock, error) {
 	}
 	var exts []extent
 	if src.ftype == fileRegular {
+		if m.info.extentsErr != nil {
+			return nil, m.info.extentsErr
+		}
 		if exts = m.info.extents; exts == nil {
 			return nil, nil
 		}
