@@ -6,16 +6,18 @@ require (
 	github.com/gopmdk/pmdk/core v0.0.0
 	github.com/gopmdk/pmdk/hal v0.0.0
 	github.com/gopmdk/pmdk/log v0.0.0
+	github.com/stretchr/testify v1.12.1
 )
 
 require (
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 	github.com/spf13/pflag v1.1.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
 
 require (
 	github.com/gopmdk/pmdk/blk v0.0.0
-	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/sys v0.50.0
 )
 
 replace github.com/gopmdk/pmdk/core => ../core
