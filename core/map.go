@@ -13,11 +13,11 @@ type Map struct {
 
 // mapInfo is what a Map made by NewMap or MapFile knows of its source.
 type mapInfo struct {
-	src     Source // fd is -1: the descriptor belongs to the caller
-	offset  int64
-	sharing Sharing
-	mapSync bool
-	isPmem  bool
+	src        Source // fd is -1: the descriptor belongs to the caller
+	offset     int64
+	sharing    Sharing
+	mapSync    bool
+	isPmem     bool
 	extents    []extent // file extents when the file is on an NVDIMM namespace
 	extentsErr error    // why they could not be read, if so
 }
