@@ -263,3 +263,45 @@ func TestNVDIMMInfoNotSupported(t *testing.T) {
 		t.Errorf("deep flush of a page-cache file: %v", err)
 	}
 }
+
+// A file on an NVDIMM namespace whose file system cannot list extents
+// (tmpfs has no FIEMAP) cannot have its bad blocks placed: that is an error,
+// not an empty list.
+func TestNVDIMMBadBlocksWithoutExtents(t *testing.T) {
+	dir, err := os.MkdirTemp("/dev/shm", "core-")
+	if err != nil {
+		t.Skip("no /dev/shm")
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	f, err := os.Create(filepath.Join(dir, "pool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.FileExtents(int(f.Fd())); !errors.Is(err, core.ErrNotSupported) {
+		t.Skipf("this /dev/shm lists extents (%v)", err)
+	}
+	root := copyTree(t, "testdata/sysfs/fsdax")
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	writeAttr(t, root, "block/pmem0/dev", core.DevString(st.Dev)+"\n")
+	src, err := core.FromFDAt(int(f.Fd()), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.BadBlocks(); !errors.Is(err, core.ErrNotSupported) {
+		t.Fatalf("source bad blocks without extents: %v", err)
+	}
+	m := mustMap(t, src, nil)
+	if _, err := m.BadBlocks(); !errors.Is(err, core.ErrNotSupported) {
+		t.Fatalf("map bad blocks without extents: %v", err)
+	}
+	if usc, err := m.UnsafeShutdownCount(); err != nil || usc != 7 {
+		t.Fatalf("usc %d %v", usc, err)
+	}
+}
