@@ -140,24 +140,68 @@ func BenchmarkMemmovePersistRatio(b *testing.B) {
 				if cpeer.Available {
 					refs["vs-C"] = func() { cpeer.MemcpyPersistN(dst, src, batch) }
 				}
-				ratios := map[string][]float64{}
 				b.SetBytes(int64(size * batch))
-				for b.Loop() {
-					t0 := time.Now()
+				pairedRatios(b, func() {
 					for range batch {
 						k.Memmove(dst, src, 0)
 					}
-					tk := time.Since(t0)
-					for name, ref := range refs {
-						t0 := time.Now()
-						ref()
-						ratios[name] = append(ratios[name], float64(time.Since(t0))/float64(max(tk, 1)))
+				}, refs)
+			})
+		})
+	}
+}
+
+// pairedRatios runs kernel and then each reference once per iteration and
+// reports, per reference, the median of reference time / kernel time.
+func pairedRatios(b *testing.B, kernel func(), refs map[string]func()) {
+	ratios := map[string][]float64{}
+	for b.Loop() {
+		t0 := time.Now()
+		kernel()
+		tk := time.Since(t0)
+		for name, ref := range refs {
+			t0 := time.Now()
+			ref()
+			ratios[name] = append(ratios[name], float64(time.Since(t0))/float64(max(tk, 1)))
+		}
+	}
+	for name, r := range ratios {
+		slices.Sort(r)
+		b.ReportMetric(r[len(r)/2], name)
+	}
+}
+
+// BenchmarkMemsetPersistRatio is [BenchmarkMemmovePersistRatio] for
+// memset, against plain filling with temporal stores (vs-fill) and
+// libpmem's pmem_memset_persist (vs-C).
+func BenchmarkMemsetPersistRatio(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(sizeName(size), func(b *testing.B) {
+			dst := haltest.MapFile(b, size)
+			batch := max(8, (256<<10)/size)
+			haltest.ForEachKernelB(b, func(b *testing.B, k *hal.Kernels) {
+				if k.Flush() == hal.FlushMsync && testing.Short() {
+					b.Skip("msync is a system call per fill")
+				}
+				refs := map[string]func(){
+					"vs-fill": func() {
+						for range batch {
+							dst[0] = 0x5a
+							for i := 1; i < len(dst); i *= 2 {
+								copy(dst[i:], dst[:i])
+							}
+						}
+					},
+				}
+				if cpeer.Available {
+					refs["vs-C"] = func() { cpeer.MemsetPersistN(dst, 0x5a, batch) }
+				}
+				b.SetBytes(int64(size * batch))
+				pairedRatios(b, func() {
+					for range batch {
+						k.Memset(dst, 0x5a, 0)
 					}
-				}
-				for name, r := range ratios {
-					slices.Sort(r)
-					b.ReportMetric(r[len(r)/2], name)
-				}
+				}, refs)
 			})
 		})
 	}
