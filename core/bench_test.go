@@ -160,7 +160,8 @@ func sizeName(n int) string {
 // runs a block of operations through hal, through core's Map and (with the
 // cpeer tag) through C, in rotating order, timing each block, so that
 // contention from other processes hits all paths alike. It reports ns/op
-// of each path and the ratios core/hal and core/c (1.0 = same cost).
+// of each path and the ratios core/hal and core/c (1.0 = same cost), and
+// control/hal, hal against itself, the resolution of the run.
 func BenchmarkLayering(b *testing.B) {
 	k := hal.Selected()
 	type op struct {
@@ -214,6 +215,10 @@ func BenchmarkLayering(b *testing.B) {
 					}
 				}},
 			}
+			// A second hal path is the control: its ratio to the first shows
+			// how much of a difference this run can resolve.
+			paths = append(paths, paths[0])
+			paths[2].name = "control"
 			if cpeer.Available() {
 				paths = append(paths, struct {
 					name string
@@ -254,9 +259,10 @@ func BenchmarkLayering(b *testing.B) {
 			}
 			b.ReportMetric(stat(1, false)/stat(0, false), "core/hal-min")
 			b.ReportMetric(stat(1, true)/stat(0, true), "core/hal-median")
-			if len(paths) == 3 {
-				b.ReportMetric(stat(1, false)/stat(2, false), "core/c-min")
-				b.ReportMetric(stat(1, true)/stat(2, true), "core/c-median")
+			b.ReportMetric(stat(2, false)/stat(0, false), "control/hal-min")
+			if len(paths) == 4 {
+				b.ReportMetric(stat(1, false)/stat(3, false), "core/c-min")
+				b.ReportMetric(stat(1, true)/stat(3, true), "core/c-median")
 			}
 		})
 	}
