@@ -2,7 +2,10 @@
 
 package hal
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // The amd64 kernels: flush loops, SFENCE and the non-temporal bodies are in
 // flush_amd64.s, memmove_amd64.s and memset_amd64.s. This file splits each
@@ -207,10 +210,19 @@ func memset(k *Kernels, dst []byte, c byte, flags MemFlags) {
 	flushEdges(k.flush, dst, head, body, tail)
 }
 
-// fill sets every byte of b to c with temporal stores, doubling the filled
-// prefix with copy so long fills run at memmove speed.
+// fill sets every byte of b to c with temporal stores: 8-byte stores for
+// short ranges, else doubling the filled prefix with copy so long fills run
+// at memmove speed.
 func fill(b []byte, c byte) {
-	if len(b) == 0 {
+	if len(b) < 512 {
+		pat := uint64(c) * 0x0101010101010101
+		for len(b) >= 8 {
+			binary.LittleEndian.PutUint64(b, pat)
+			b = b[8:]
+		}
+		for i := range b {
+			b[i] = c
+		}
 		return
 	}
 	b[0] = c
