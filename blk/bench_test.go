@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gopmdk/pmdk/blk/internal/cblk"
 	"github.com/gopmdk/pmdk/core/pmemtest"
@@ -70,6 +71,13 @@ func BenchmarkBlk(b *testing.B) {
 			for _, op := range []string{"write", "read"} {
 				for _, g := range []int{1, 2} {
 					b.Run(fmt.Sprintf("%s/goroutines=%d", op, g), func(b *testing.B) {
+						if len(devs) == 2 {
+							// Go and C alternate in short batches, so a
+							// busy machine slows both alike.
+							b.Run("interleaved", func(b *testing.B) {
+								runInterleaved(b, devs["go"], devs["c"], op, g, bsize)
+							})
+						}
 						var cNs float64
 						for _, name := range []string{"c", "go"} {
 							d, ok := devs[name]
@@ -90,6 +98,52 @@ func BenchmarkBlk(b *testing.B) {
 			}
 		})
 	}
+}
+
+// runInterleaved runs b.N operations on each of gd and cd, alternating
+// batches of 512, and reports go/c (C's time over Go's: above 1, Go is
+// faster). ns/op is per operation of one side.
+func runInterleaved(b *testing.B, gd, cd blockDev, op string, g, bsize int) {
+	b.SetBytes(int64(bsize))
+	const batch = 512
+	var tGo, tC time.Duration
+	seed := uint64(0)
+	for done := 0; done < b.N; done += batch {
+		n := min(batch, b.N-done)
+		seed++
+		tGo += timeBatch(b, gd, op, g, bsize, n, seed)
+		tC += timeBatch(b, cd, op, g, bsize, n, seed)
+	}
+	b.ReportMetric(float64(tC)/float64(tGo), "go/c")
+}
+
+// timeBatch does n random-block operations on d over g goroutines.
+func timeBatch(b *testing.B, d blockDev, op string, g, bsize, n int, seed uint64) time.Duration {
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range g {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(seed, uint64(w)))
+			buf := make([]byte, bsize)
+			nb := d.NBlock()
+			for i := w; i < n; i += g {
+				lba := r.Int64N(nb)
+				var err error
+				if op == "write" {
+					buf[0] = byte(i)
+					err = d.Write(buf, lba)
+				} else {
+					err = d.Read(buf, lba)
+				}
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
 }
 
 // runBench runs b.N random-block operations split over g goroutines and
