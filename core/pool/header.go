@@ -259,12 +259,81 @@ func (h *Header) ForceReadOnly() bool { return h.ROCompat&^KnownROCompat != 0 }
 // unknown incompat features also wrap [ErrIncompatible]. Unknown ro-compat
 // features are no error: see ForceReadOnly.
 func (h *Header) Validate(k Kind) error {
-	if err := h.ValidateFormat(k); err != nil {
-		return err
+	var first error
+	h.check(k, true, func(err error) bool { first = err; return false })
+	return first
+}
+
+// ValidateFormat is Validate without the part and replica links, for a
+// header of one part of a poolset, whose links the caller checks.
+func (h *Header) ValidateFormat(k Kind) error {
+	var first error
+	h.check(k, false, func(err error) bool { first = err; return false })
+	return first
+}
+
+// Problems returns every problem of h as the header of a single-file pool
+// of kind k, for checkers (pmempool check): Validate's checks, each
+// reported on its own, and CheckUnused's.
+func (h *Header) Problems(k Kind) []error {
+	var all []error
+	h.check(k, true, func(err error) bool { all = append(all, err); return true })
+	if err := h.CheckUnused(); err != nil {
+		all = append(all, err)
 	}
-	if h.Incompat&FeatSingleHdr != 0 {
-		// Only a poolset with OPTION SINGLEHDR may carry it.
-		return core.Corrupt(offIncompat, "pool header: incompat features (SINGLEHDR outside a poolset)", nil, fmt.Sprintf("%#x", h.Incompat))
+	return all
+}
+
+// check runs the checks of Validate (the links too when single) in C's
+// order and passes each failure to report; it stops when report returns
+// false.
+func (h *Header) check(k Kind, single bool, report func(error) bool) {
+	hf := func(field string) string { return "pool header: " + field }
+	fail := func(off int64, field string, want, got any) bool {
+		return report(core.Corrupt(off, hf(field), want, got))
+	}
+	if h.Major == 0 && !fail(offMajor, "major (must not be 0)", k.Major, h.Major) {
+		return
+	}
+	var want [8]byte
+	copy(want[:], k.Signature)
+	if h.Signature != want && !fail(offSignature, "signature", fmt.Sprintf("%q", k.Signature), fmt.Sprintf("%q", h.Signature[:])) {
+		return
+	}
+	if h.Major != 0 && h.Major != k.Major && !fail(offMajor, "major", k.Major, h.Major) {
+		return
+	}
+	if u := h.Incompat &^ KnownIncompat; u != 0 && !report(fmt.Errorf("%w: %w", ErrIncompatible,
+		core.Corrupt(offIncompat, hf("incompat features (unknown bits)"), fmt.Sprintf("%#x", KnownIncompat), fmt.Sprintf("%#x", h.Incompat)))) {
+		return
+	}
+	if c := h.ComputeChecksum(); c != h.Checksum && !fail(offChecksum, "checksum", fmt.Sprintf("%#x", c), fmt.Sprintf("%#x", h.Checksum)) {
+		return
+	}
+	local, a := LocalArch(), h.Arch
+	for _, c := range []struct {
+		bad       bool
+		off       int64
+		field     string
+		want, got any
+	}{
+		{a.Reserved != [4]byte{}, offArch + 10, "arch_flags.reserved", "zeros", a.Reserved},
+		{a.Machine != local.Machine, offArch + 14, "arch_flags.machine", local.Machine, a.Machine},
+		{a.Data != local.Data, offArch + 9, "arch_flags.data", local.Data, a.Data},
+		{a.MachineClass != local.MachineClass, offArch + 8, "arch_flags.machine_class", local.MachineClass, a.MachineClass},
+		{a.AlignmentDesc != local.AlignmentDesc, offArch, "arch_flags.alignment_desc",
+			fmt.Sprintf("%#x", local.AlignmentDesc), fmt.Sprintf("%#x", a.AlignmentDesc)},
+	} {
+		if c.bad && !fail(c.off, c.field, c.want, c.got) {
+			return
+		}
+	}
+	if !single {
+		return
+	}
+	// Only a poolset with OPTION SINGLEHDR may carry SINGLEHDR.
+	if h.Incompat&FeatSingleHdr != 0 && !fail(offIncompat, "incompat features (SINGLEHDR outside a poolset)", nil, fmt.Sprintf("%#x", h.Incompat)) {
+		return
 	}
 	for _, l := range []struct {
 		off  int64
@@ -276,49 +345,10 @@ func (h *Header) Validate(k Kind) error {
 		{offPrevReplUUID, "prev_repl_uuid", h.PrevReplUUID},
 		{offNextReplUUID, "next_repl_uuid", h.NextReplUUID},
 	} {
-		if l.u != h.UUID {
-			return core.Corrupt(l.off, "pool header: "+l.name+" (single-file pool links to itself)", h.UUID, l.u)
+		if l.u != h.UUID && !fail(l.off, l.name+" (single-file pool links to itself)", h.UUID, l.u) {
+			return
 		}
 	}
-	return nil
-}
-
-// ValidateFormat is Validate without the part and replica links, for a
-// header of one part of a poolset, whose links the caller checks.
-func (h *Header) ValidateFormat(k Kind) error {
-	hf := func(field string) string { return "pool header: " + field }
-	if h.Major == 0 {
-		return core.Corrupt(offMajor, hf("major (must not be 0)"), k.Major, h.Major)
-	}
-	var want [8]byte
-	copy(want[:], k.Signature)
-	if h.Signature != want {
-		return core.Corrupt(offSignature, hf("signature"), fmt.Sprintf("%q", k.Signature), fmt.Sprintf("%q", h.Signature[:]))
-	}
-	if h.Major != k.Major {
-		return core.Corrupt(offMajor, hf("major"), k.Major, h.Major)
-	}
-	if u := h.Incompat &^ KnownIncompat; u != 0 {
-		return fmt.Errorf("%w: %w", ErrIncompatible,
-			core.Corrupt(offIncompat, hf("incompat features (unknown bits)"), fmt.Sprintf("%#x", KnownIncompat), fmt.Sprintf("%#x", h.Incompat)))
-	}
-	if c := h.ComputeChecksum(); c != h.Checksum {
-		return core.Corrupt(offChecksum, hf("checksum"), fmt.Sprintf("%#x", c), fmt.Sprintf("%#x", h.Checksum))
-	}
-	local := LocalArch()
-	switch a := h.Arch; {
-	case a.Reserved != [4]byte{}:
-		return core.Corrupt(offArch+10, hf("arch_flags.reserved"), "zeros", a.Reserved)
-	case a.Machine != local.Machine:
-		return core.Corrupt(offArch+14, hf("arch_flags.machine"), local.Machine, a.Machine)
-	case a.Data != local.Data:
-		return core.Corrupt(offArch+9, hf("arch_flags.data"), local.Data, a.Data)
-	case a.MachineClass != local.MachineClass:
-		return core.Corrupt(offArch+8, hf("arch_flags.machine_class"), local.MachineClass, a.MachineClass)
-	case a.AlignmentDesc != local.AlignmentDesc:
-		return core.Corrupt(offArch, hf("arch_flags.alignment_desc"), fmt.Sprintf("%#x", local.AlignmentDesc), fmt.Sprintf("%#x", a.AlignmentDesc))
-	}
-	return nil
 }
 
 // CheckUnused reports a non-zero byte in the unused areas of the header,

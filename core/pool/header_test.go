@@ -3,6 +3,7 @@ package pool
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/gopmdk/pmdk/core"
@@ -107,5 +108,38 @@ func TestValidateWrongKind(t *testing.T) {
 	h2.Encode(make([]byte, HeaderSize))
 	if err := h2.Validate(Kind{Signature: "PMEMOBJ", Major: 5}); !errors.As(err, &ce) || ce.Field != "pool header: major" {
 		t.Fatalf("major 6 as 5: %v", err)
+	}
+}
+
+func TestProblemsReportsEveryField(t *testing.T) {
+	h := NewHeader(Log)
+	h.Encode(make([]byte, HeaderSize))
+	if p := h.Problems(Log); len(p) != 0 {
+		t.Fatalf("fresh header: %v", p)
+	}
+	h.Major = 9
+	h.Arch.Machine = 1
+	h.Arch.Data = 2
+	h.NextReplUUID[0] ^= 1
+	h.Unused[5] = 1
+	var fields []string
+	for _, err := range h.Problems(Log) {
+		var ce *core.CorruptError
+		if !errors.As(err, &ce) {
+			t.Fatalf("%v is not a CorruptError", err)
+		}
+		fields = append(fields, ce.Field)
+	}
+	want := []string{"major", "checksum", "arch_flags.machine", "arch_flags.data", "next_repl_uuid (single-file pool links to itself)", "unused (must be zero)"}
+	if len(fields) != len(want) {
+		t.Fatalf("problems %q, want %d", fields, len(want))
+	}
+	for i, w := range want {
+		if fields[i] != "pool header: "+w {
+			t.Fatalf("problem %d: %q, want %q", i, fields[i], w)
+		}
+	}
+	if err := h.Validate(Log); err == nil || !strings.Contains(err.Error(), "major") {
+		t.Fatalf("Validate reports the first: %v", err)
 	}
 }
