@@ -104,6 +104,7 @@ func NewMap(src *Source, cfg *Config) (*Map, error) {
 		isPmem:  isPmem,
 	}
 	m.info.src.fd = -1 // the descriptor belongs to the caller and may close
+	m.info.src.file = nil
 	if src.kind == sourceFD && src.ftype == fileRegular && cfg.Sharing == SharingShared {
 		m.info.extents, m.info.extentsErr = captureExtents(src)
 	}

@@ -43,6 +43,7 @@ type Source struct {
 	rdev  uint64 // st_rdev: the device DAX character device
 	size  int64  // anonymous sources only
 	sysfs string
+	file  *os.File // keeps FromFile's file (and so fd) from being finalized
 }
 
 // FromFile returns a Source for the open file f (pmem2_source_from_fd). f
@@ -52,7 +53,12 @@ func FromFile(f *os.File) (*Source, error) {
 	if f == nil {
 		return nil, fmt.Errorf("core: source from nil file: %w", ErrInvalidFileHandle)
 	}
-	return FromFD(int(f.Fd()))
+	s, err := FromFD(int(f.Fd()))
+	if err != nil {
+		return nil, err
+	}
+	s.file = f
+	return s, nil
 }
 
 // FromFD is FromFile for a raw file descriptor.
