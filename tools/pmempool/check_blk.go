@@ -42,6 +42,13 @@ func (c *checker) checkBlkHeader() error {
 	off, in, zeroed := c.im.firstValidBTT(blkBTTOff)
 	switch {
 	case off != 0:
+		if bsize != in.ExternalLBASize && !c.o.Repair {
+			// C reports this one but keeps the verdict consistent: the
+			// BTT, not this field, holds the block size libpmemblk uses.
+			c.infof("pmemblk header correct")
+			c.errorf("invalid pmemblk.bsize")
+			return nil
+		}
 		if bsize != in.ExternalLBASize {
 			yes, err := c.ask(sprintf("invalid pmemblk.bsize.|Do you want to set pmemblk.bsize to %d from BTT Info?", in.ExternalLBASize), true)
 			if err != nil {
