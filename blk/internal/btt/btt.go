@@ -19,15 +19,15 @@ import (
 // Errors of the BTT. Corruption found on media wraps core.ErrCorrupt.
 var (
 	// ErrBlockError: the block was marked with SetError; reads fail.
-	ErrBlockError = errors.New("btt: block is in the error state")
+	ErrBlockError = errors.New("blk: block is in the error state")
 	// ErrArenaError: the arena is in the error state; writes fail.
-	ErrArenaError = errors.New("btt: arena is in the error state")
+	ErrArenaError = errors.New("blk: arena is in the error state")
 	// ErrLBARange: the block number is not below NLBA.
-	ErrLBARange = errors.New("btt: block number out of range")
+	ErrLBARange = errors.New("blk: block number out of range")
 	// ErrBlockSize: the layout was written with another block size.
-	ErrBlockSize = errors.New("btt: block size does not match the layout")
+	ErrBlockSize = errors.New("blk: block size does not match the BTT layout")
 	// ErrTooSmall: the namespace cannot hold a BTT.
-	ErrTooSmall = errors.New("btt: namespace too small")
+	ErrTooSmall = errors.New("blk: pool too small for a BTT")
 )
 
 // BTT is an open BTT namespace. Read, Write, SetZero and SetError may run
