@@ -24,6 +24,10 @@ var (
 	// device reports bad blocks (poisoned media) in it.
 	// Options.IgnoreBadBlocks opens it anyway.
 	ErrBadBlocks = errors.New("pool: the pool contains bad blocks")
+	// ErrPoolsetFile: the path names a poolset file (text starting with
+	// PMEMPOOLSET), which C's pool functions accept in place of a pool
+	// file; this package handles single pool files only.
+	ErrPoolsetFile = errors.New("pool: a poolset file, not a pool file")
 	// ErrClosed: the pool was closed.
 	ErrClosed = errors.New("pool: closed")
 )

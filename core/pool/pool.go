@@ -158,6 +158,9 @@ func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*
 	} else if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
 		return nil, fmt.Errorf("pool: create: %w", err)
 	}
+	if err == nil && !created {
+		err = checkNotPoolset(f)
+	}
 	if err == nil {
 		err = lock(f)
 	}
@@ -245,7 +248,10 @@ func Open(path string, k Kind, o Options) (*Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pool: open: %w", err)
 	}
-	if err = lock(f); err != nil {
+	if err = checkNotPoolset(f); err == nil {
+		err = lock(f)
+	}
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -404,4 +410,16 @@ func checkBadBlocks(m *core.Map, compat uint32, o Options) error {
 func persistCopy(m *core.Map, dst, src []byte) {
 	copy(dst, src)
 	m.Persist(dst[:len(src)])
+}
+
+// poolsetSignature starts every poolset file (POOLSET_HDR_SIG).
+const poolsetSignature = "PMEMPOOLSET"
+
+// checkNotPoolset refuses a poolset file with ErrPoolsetFile.
+func checkNotPoolset(f *os.File) error {
+	b := make([]byte, len(poolsetSignature))
+	if n, _ := f.ReadAt(b, 0); n == len(b) && string(b) == poolsetSignature {
+		return fmt.Errorf("%w: %s", ErrPoolsetFile, f.Name())
+	}
+	return nil
 }

@@ -355,3 +355,16 @@ func TestLockAcrossProcesses(t *testing.T) {
 		t.Fatalf("child could not open the released pool (exit %d)", code)
 	}
 }
+
+func TestPoolsetFileRefused(t *testing.T) {
+	path := pmemtest.Path(t, "set")
+	if err := os.WriteFile(path, []byte("PMEMPOOLSET\n16M /dev/shm/part0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Log, Options{}); !errors.Is(err, ErrPoolsetFile) {
+		t.Fatalf("Open: %v", err)
+	}
+	if _, err := Create(path, 0, 0, Log); !errors.Is(err, ErrPoolsetFile) {
+		t.Fatalf("Create: %v", err)
+	}
+}
