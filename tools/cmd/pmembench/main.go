@@ -11,7 +11,7 @@
 //
 //	pmembench [-run REGEXP] [-sizes 64,4K,2M] [-threads 1,2] [-reps N]
 //	          [-duration D] [-dir DIR] [-mode forced-pmem|page-cache] [-json] [-list]
-//	          [-no-c] [-cpuprofile FILE]
+//	          [-clock wall|cpu] [-no-c] [-cpuprofile FILE]
 //
 // For example: go run -tags cpeer ./tools/cmd/pmembench -duration 200ms
 package main
@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		asJSON   = fs.Bool("json", false, "one JSON object per row on stdout; the machine description on stderr")
 		list     = fs.Bool("list", false, "list the scenarios and exit")
 		noPeer   = fs.Bool("no-c", false, "skip the C peer even when it is built in")
+		clock    = fs.String("clock", string(bench.ClockWall), "wall: ops per elapsed second; cpu: per second of worker thread CPU time (steady on a busy machine)")
 		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -86,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cfg.Mode, err = bench.ParseMode(*mode); err != nil {
+		return err
+	}
+	if cfg.Clock, err = bench.ParseClock(*clock); err != nil {
 		return err
 	}
 	if *reps <= 0 || *duration <= 0 {

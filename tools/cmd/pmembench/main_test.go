@@ -53,7 +53,7 @@ func TestPmembenchCPUProfile(t *testing.T) {
 
 func TestPmembenchFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"-mode", "dax"}, {"-sizes", "abc"}, {"-threads", "0"}, {"-run", "("}, {"-reps", "0"}, {"extra"},
+		{"-mode", "dax"}, {"-clock", "tsc"}, {"-sizes", "abc"}, {"-threads", "0"}, {"-run", "("}, {"-reps", "0"}, {"extra"},
 	} {
 		var out, errOut bytes.Buffer
 		if err := run(args, &out, &errOut); err == nil {

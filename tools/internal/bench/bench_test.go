@@ -123,6 +123,25 @@ func TestRunFilterAndTable(t *testing.T) {
 	}
 }
 
+func TestRunCPUClock(t *testing.T) {
+	cfg := tinyConfig(t, bench.ModeForcedPmem)
+	cfg.Run = regexp.MustCompile("memcpy")
+	cfg.Sizes, cfg.Threads, cfg.Clock = []int{4096}, []int{1, 2}, bench.ClockCPU
+	rows := runJSON(t, cfg)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	for _, r := range rows {
+		if r["clock"] != "cpu" || r["go_ops_per_sec"].(float64) <= 0 {
+			t.Errorf("row %v", r)
+		}
+	}
+	cfg.Clock = "tsc"
+	if err := bench.Run(cfg, bench.NewTable(new(bytes.Buffer))); err == nil {
+		t.Error("Run with an unknown clock succeeded")
+	}
+}
+
 func TestRunNoPeer(t *testing.T) {
 	cfg := tinyConfig(t, bench.ModeForcedPmem)
 	cfg.Run = regexp.MustCompile("memset")

@@ -20,6 +20,7 @@ func (t *table) Machine(m Machine) error {
 		cmode = fmt.Sprintf(", C pmem_map_file is_pmem=%v", *m.CIsPmem)
 	}
 	fmt.Fprintf(t.w, "mode:     %s (Go mapping granularity %s%s), pools in %s\n", m.Mode, m.Granularity, cmode, m.Dir)
+	fmt.Fprintf(t.w, "clock:    %s seconds\n", m.Clock)
 	fmt.Fprintf(t.w, "C peer:   %s\n", m.CPeer)
 	fmt.Fprintf(t.w, "limit:    %s; copy: runtime copy (memset rows: clear) into the mapping\n", m.Limit)
 	fmt.Fprintf(t.w, "ops/s are medians, ±%% is (max-min)/median, Go/C is the ratio of the medians,\n")

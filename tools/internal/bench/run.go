@@ -27,6 +27,7 @@ type Result struct {
 	Mode      Mode     `json:"mode"`
 	Kernels   string   `json:"kernels"`
 	Reps      int      `json:"reps"`
+	Clock     Clock    `json:"clock"`
 	GoOps     float64  `json:"go_ops_per_sec"`
 	GoSpread  float64  `json:"go_spread_pct"`
 	GoNsPerOp float64  `json:"go_ns_per_op"`
@@ -52,6 +53,7 @@ type Machine struct {
 	Kernels      string `json:"kernels"`
 	KernelReason string `json:"kernel_reason"`
 	Mode         Mode   `json:"mode"`
+	Clock        Clock  `json:"clock"`
 	Granularity  string `json:"go_granularity"`
 	CIsPmem      *bool  `json:"c_is_pmem,omitempty"`
 	CPeer        string `json:"c_peer"`
@@ -71,6 +73,9 @@ type Reporter interface {
 // it, and restores it after.
 func Run(cfg Config, rep Reporter) error {
 	c := cfg.withDefaults()
+	if _, err := ParseClock(string(c.Clock)); err != nil {
+		return err
+	}
 	restore, err := setForce(c.Mode)
 	if err != nil {
 		return err
@@ -88,6 +93,7 @@ func Run(cfg Config, rep Reporter) error {
 
 	peer := cpeer.Available() && !c.NoPeer
 	mach, err := describe(dir, c.Mode, peer)
+	mach.Clock = c.Clock
 	if err != nil {
 		return err
 	}
@@ -183,7 +189,7 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 			if sides[i] == nil {
 				continue
 			}
-			ops, err := measure(sides[i], counters[i], c.Duration)
+			ops, err := measure(sides[i], counters[i], c.Duration, c.Clock)
 			if err != nil {
 				return res, err
 			}
@@ -193,7 +199,7 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 
 	res = Result{
 		Scenario: sc.name, Size: size, Threads: threads, Mode: c.Mode,
-		Kernels: hal.Selected().Name(), Reps: c.Reps,
+		Kernels: hal.Selected().Name(), Reps: c.Reps, Clock: c.Clock,
 	}
 	mb := float64(size) / 1e6
 	res.GoOps, res.GoSpread = median(rates[0]), spread(rates[0])
@@ -233,11 +239,13 @@ func pattern(n int) []byte {
 }
 
 // measure runs the workers, one per OS thread, for about d and returns the
-// operations per second of all of them together. Each worker runs batches,
-// doubling the batch while it takes under d/100, so the clock is read
-// rarely; counters carry each worker's operation number across calls.
-func measure(ws []worker, counters []uint64, d time.Duration) (float64, error) {
+// operations per second of all of them together, per wall or per thread CPU
+// second (see Clock). Each worker runs batches, doubling the batch while it
+// takes under d/100, so the clock is read rarely; counters carry each
+// worker's operation number across calls.
+func measure(ws []worker, counters []uint64, d time.Duration, clock Clock) (float64, error) {
 	ops := make([]uint64, len(ws))
+	cpu := make([]int64, len(ws))
 	errs := make([]error, len(ws))
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -246,6 +254,15 @@ func measure(ws []worker, counters []uint64, d time.Duration) (float64, error) {
 		wg.Go(func() {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
+			cpu0, ok := threadCPU()
+			if !ok && clock == ClockCPU {
+				errs[t] = errors.New("bench: no thread CPU clock here")
+				return
+			}
+			defer func() {
+				cpu1, _ := threadCPU()
+				cpu[t] = cpu1 - cpu0
+			}()
 			n := uint64(1)
 			for {
 				b0 := time.Now()
@@ -275,7 +292,16 @@ func measure(ws []worker, counters []uint64, d time.Duration) (float64, error) {
 	for _, o := range ops {
 		total += o
 	}
-	return float64(total) / elapsed.Seconds(), nil
+	secs := elapsed.Seconds()
+	if clock == ClockCPU {
+		var sum int64
+		for _, c := range cpu {
+			sum += c
+		}
+		// A thread that used no measurable CPU time cannot give a rate.
+		secs = max(float64(sum)/float64(len(ws))/1e9, 1e-9)
+	}
+	return float64(total) / secs, nil
 }
 
 func median(v []float64) float64 {
