@@ -15,8 +15,8 @@ import (
 const (
 	lineSize = 64 // bytes made durable together by one flushed line
 	wordSize = 8  // bytes that survive a crash all or nothing
-	// maxSnapshots bounds the flushed versions kept per line between two
-	// fences; the oldest are dropped first.
+	// maxSnapshots bounds the flushed versions of a line a crash image may
+	// choose from (the latest ones).
 	maxSnapshots = 4
 )
 
@@ -63,9 +63,8 @@ type Device struct {
 	size    int
 	mem     []byte // working memory, len rounded up to whole lines
 	durable []byte // durable image, same length as mem
-	// pending holds, per line offset, the versions flushed since the last
-	// fence, oldest first.
-	pending map[int][][lineSize]byte
+	// pending holds the lines flushed since the last fence.
+	pending pendingSet
 	fences  int
 	crashAt int
 	crash   *crashState // set once the device has crashed
@@ -113,7 +112,6 @@ func NewDeviceConfig(c DeviceConfig) (*Device, error) {
 		size:    size,
 		mem:     mem,
 		durable: durable,
-		pending: make(map[int][][lineSize]byte),
 		kernels: c.Kernels,
 	}
 	if c.Image != nil {
@@ -211,7 +209,7 @@ func (d *Device) Settle() {
 	defer d.mu.Unlock()
 	d.checkAlive()
 	copyChanged(d.durable, d.mem, true)
-	clear(d.pending)
+	d.pending.reset()
 	d.fences = 0
 }
 
@@ -286,16 +284,7 @@ func (d *Device) Flush(b []byte) {
 
 func (d *Device) flushLocked(off, n int) {
 	for line := off &^ (lineSize - 1); line < off+n; line += lineSize {
-		var snap [lineSize]byte
-		copy(snap[:], d.mem[line:line+lineSize])
-		snaps := d.pending[line]
-		if len(snaps) > 0 && snaps[len(snaps)-1] == snap {
-			continue
-		}
-		if len(snaps) == maxSnapshots {
-			snaps = append(snaps[:0], snaps[1:]...)
-		}
-		d.pending[line] = append(snaps, snap)
+		d.pending.add(d.mem, line)
 	}
 }
 
@@ -311,10 +300,7 @@ func (d *Device) Drain() {
 		d.mu.Unlock()
 		panic(ErrCrash)
 	}
-	for line, snaps := range d.pending {
-		copy(d.durable[line:line+lineSize], snaps[len(snaps)-1][:])
-	}
-	clear(d.pending)
+	d.pending.drainTo(d.durable)
 	d.mu.Unlock()
 }
 

@@ -263,11 +263,14 @@ func checkImage(cs *crashState, s Strategy, variant int64, limit, size int, w Wo
 		if d != nil {
 			d.Close()
 		}
-		if d, err = NewDeviceConfig(DeviceConfig{Image: cs.image(size, s, variant, limit), Kernels: o.Kernels}); err != nil {
-			*scratch = nil
+		*scratch = nil
+		if d, err = NewDeviceConfig(DeviceConfig{Size: size, Kernels: o.Kernels}); err != nil {
 			return err
 		}
 		*scratch = d
+		if !d.loadCrash(cs, s, variant, limit) {
+			return errors.New("crashsim: cannot load a post-crash image")
+		}
 	}
 	defer func() {
 		if v := recover(); v != nil {

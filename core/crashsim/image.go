@@ -46,7 +46,7 @@ func (d *Device) captureLocked() *crashState {
 			var dur, cur [lineSize]byte
 			copy(dur[:], d.durable[line:])
 			copy(cur[:], d.mem[line:])
-			for _, s := range d.pending[line] {
+			for _, s := range d.pending.versions(line) {
 				if s != dur && (len(dl.versions) == 0 || dl.versions[len(dl.versions)-1] != s) {
 					dl.versions = append(dl.versions, s)
 				}
@@ -66,11 +66,11 @@ func (d *Device) captureLocked() *crashState {
 }
 
 func (d *Device) pendingIn(base, end int) bool {
-	if len(d.pending) == 0 {
+	if d.pending.empty() {
 		return false
 	}
 	for line := base; line < end; line += lineSize {
-		if _, ok := d.pending[line]; ok {
+		if d.pending.has(line) {
 			return true
 		}
 	}
@@ -239,7 +239,7 @@ func (d *Device) loadCrash(cs *crashState, s Strategy, variant int64, limit int)
 	copyChanged(d.mem, cs.durable, true)
 	cs.apply(d.mem, s, variant, limit)
 	copyChanged(d.durable, d.mem, true)
-	clear(d.pending)
+	d.pending.reset()
 	d.fences, d.crashAt, d.crash = 0, 0, nil
 	return true
 }
