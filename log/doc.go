@@ -1,5 +1,59 @@
-// Package log implements libpmemlog of PMDK 1.12.1 in Go: a pool holding
-// one append-only byte log whose appends are atomic across crashes.
+// Package log implements libpmemlog of PMDK 1.12.1 in Go: a pool file
+// holding one append-only byte log whose appends are atomic across crashes
+// and power failures. Pools are byte-compatible with C libpmemlog and
+// pmempool in both directions.
 //
-// Work in progress: the log algorithm on a mapping; pool files follow.
+// # Use
+//
+// [Create] makes a pool (pmemlog_create; size 0 takes an existing file),
+// [Open] opens one (pmemlog_open), [Log.Append] and [Log.Appendv] add data
+// (pmemlog_append/appendv), [Log.Tell] and [Log.NBytes] report the used and
+// the usable size, [Log.Rewind] empties the log, [Log.Walk] visits it in
+// chunks as pmemlog_walk does (chunk size 0: the whole log in one call) and
+// [Log.Chunks] is the same walk as an iterator. [Check] checks a pool file
+// without changing it (pmemlog_check). [CreateOnMap] and [OpenOnMap] work
+// on a caller's core.Map, such as the crash simulator's device.
+//
+// # Format
+//
+// The file starts with the common 4096-byte pool header (package
+// core/pool: signature "PMEMLOG", major 1, CKSUM_2K and SDS features).
+// At offset 4096 follow three little-endian uint64 (struct pmemlog in
+// src/libpmemlog/log.h): start_offset (always 8192), end_offset (the pool
+// size: the file size rounded down to 4 KiB) and write_offset (where the
+// next append goes). The 56 bytes after them are C's run-time fields:
+// not part of the format, never read, zeroed at create. Log data fills
+// [start_offset, write_offset). Open refuses (with an error wrapping
+// core.ErrCorrupt that names the field) a start_offset other than 8192,
+// an end_offset other than the pool size, start above end and a
+// write_offset outside [start, end], exactly the cases C's open refuses.
+//
+// # Atomicity
+//
+// An append copies the data behind write_offset (flushed, on pmem with
+// non-temporal stores from the kernel's threshold on), drains, then stores
+// and persists the 8-byte write_offset: the same order and the same
+// persisted fields as C's log_persist. On a page-cache mapping the data is
+// msync'ed and then write_offset, as C does. A crash therefore leaves
+// every append wholly in the log or wholly out of it; the crash tests
+// (TestCrash*) check this at every fence with package core/crashsim.
+//
+// # Concurrency
+//
+// A Log is safe for concurrent use. Append, Appendv and Rewind take a
+// write lock; Walk, Chunks, Tell and NBytes a read lock, like C's rwlock:
+// walks run in parallel and wait for an append in progress. Walk callbacks
+// and Chunks loop bodies must not append to the same log (deadlock, as in
+// C). Slices they receive point into the mapping and are valid only during
+// the call.
+//
+// # Differences from C
+//
+// Errors are Go errors ([ErrNoSpace] for ENOSPC, [ErrReadOnly] for EROFS,
+// [ErrInvalidArgument] for EINVAL). [Check] lists every problem of a bad
+// log descriptor, where C's check fails (-1) as soon as its open does.
+// Poolsets (multi-file pools) and replicas are not supported yet; C
+// refuses replicas for log pools anyway. The pool file is locked (flock)
+// while open, as in C, so a pool open in C cannot be opened in Go at the
+// same time and the reverse.
 package log

@@ -1,0 +1,129 @@
+package log
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/core/pool"
+)
+
+func TestCreateReopen(t *testing.T) {
+	path := pmemtest.Path(t, "a.log")
+	l, err := Create(path, 4<<20, 0o640)
+	require.NoError(t, err)
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o640), st.Mode().Perm())
+	require.NoError(t, l.Append([]byte("hello, ")))
+	require.NoError(t, l.Appendv([]byte("persistent "), []byte("log")))
+	require.NoError(t, l.Close())
+
+	l, err = Open(path, nil)
+	require.NoError(t, err)
+	defer l.Close()
+	assert.Equal(t, []byte("hello, persistent log"), goContent(t, l))
+	assert.Equal(t, int64(4<<20-8192), l.NBytes())
+	assert.False(t, l.ReadOnly())
+}
+
+func TestCreateErrors(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	_, err := Create(dir+"/small.log", MinPoolSize-1, 0o600)
+	assert.ErrorIs(t, err, ErrPoolTooSmall)
+	_, err = os.Stat(dir + "/small.log")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "a failed create leaves no file")
+
+	_, err = Create(dir+"/neg.log", -1, 0o600)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+
+	// poolsize 0 takes an existing file, which must be big enough.
+	require.NoError(t, os.WriteFile(dir+"/tiny.log", make([]byte, 4096), 0o600))
+	_, err = Create(dir+"/tiny.log", 0, 0o600)
+	assert.ErrorIs(t, err, ErrPoolTooSmall)
+	_, err = Create(dir+"/missing.log", 0, 0o600)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+
+	l, err := Create(dir+"/a.log", MinPoolSize, 0o600)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	_, err = Create(dir+"/a.log", MinPoolSize, 0o600)
+	assert.ErrorIs(t, err, fs.ErrExist)
+
+	_, err = Open(dir+"/missing.log", nil)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	_, err = Check(dir + "/missing.log")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+func TestOpenLocked(t *testing.T) {
+	path := pmemtest.Path(t, "a.log")
+	l, err := Create(path, MinPoolSize, 0o600)
+	require.NoError(t, err)
+	_, err = Open(path, nil)
+	assert.ErrorIs(t, err, pool.ErrLocked)
+	require.NoError(t, l.Close())
+	l, err = Open(path, nil)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+}
+
+func TestOpenReadOnly(t *testing.T) {
+	path := pmemtest.Path(t, "a.log")
+	l, err := Create(path, MinPoolSize, 0o600)
+	require.NoError(t, err)
+	require.NoError(t, l.Append([]byte("kept")))
+	require.NoError(t, l.Close())
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	l, err = Open(path, &Options{ReadOnly: true})
+	require.NoError(t, err)
+	assert.True(t, l.ReadOnly())
+	assert.ErrorIs(t, l.Append([]byte("x")), ErrReadOnly)
+	assert.ErrorIs(t, l.Rewind(), ErrReadOnly)
+	assert.Equal(t, []byte("kept"), goContent(t, l))
+	require.NoError(t, l.Close())
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(before, after), "a read-only open changed the pool")
+}
+
+// TestOpenUnknownROCompat: a pool header with a ro-compat feature this
+// library does not know opens read-only, as C does.
+func TestOpenUnknownROCompat(t *testing.T) {
+	path := pmemtest.Path(t, "a.log")
+	l, err := Create(path, MinPoolSize, 0o600)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+
+	img, err := os.ReadFile(path)
+	require.NoError(t, err)
+	h, err := pool.DecodeHeader(img)
+	require.NoError(t, err)
+	h.ROCompat |= 0x80
+	h.Encode(img[:pool.HeaderSize])
+	require.NoError(t, os.WriteFile(path, img, 0o600))
+
+	l, err = Open(path, nil)
+	require.NoError(t, err)
+	defer l.Close()
+	assert.True(t, l.ReadOnly())
+	assert.ErrorIs(t, l.Append([]byte("x")), ErrReadOnly)
+}
+
+func TestOpenWrongKind(t *testing.T) {
+	path := pmemtest.Path(t, "blk")
+	p, err := pool.Create(path, 32<<20, 0o600, pool.Blk)
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+	_, err = Open(path, nil)
+	require.Error(t, err)
+	_, err = Check(path)
+	require.Error(t, err)
+}
