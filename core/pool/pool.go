@@ -73,7 +73,9 @@ func (p *Pool) Size() int64 { return int64(p.m.Size()) }
 func (p *Pool) Data() []byte { return p.m.Bytes()[HeaderSize:] }
 
 // WriteHeader replaces the pool header with h (checksum recomputed) and
-// persists it, for tools that change features or links.
+// persists it, for tools that change features or links. Like C's tools it
+// writes the header in place: a crash during the call can leave a torn
+// header that fails validation.
 func (p *Pool) WriteHeader(h *Header) error {
 	if p.closed {
 		return ErrClosed
