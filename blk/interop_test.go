@@ -281,3 +281,45 @@ func TestInteropMultiArena(t *testing.T) {
 		t.Fatalf("Go check: %v", probs)
 	}
 }
+
+// TestInteropCheckAgreesOnDamage: a Go-made pool with a map entry that
+// duplicates another block is inconsistent for Go's Check, for
+// pmemblk_check and for pmempool check alike.
+func TestInteropCheckAgreesOnDamage(t *testing.T) {
+	bin := cpeer(t)
+	path := pmemtest.Path(t, "dmg.blk")
+	p, err := Create(path, 512, 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lba := range int64(4) {
+		if err := p.Write(pattern(lba, 1, 512), lba); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	requireConsistent(t, path)
+	// Point map entry 3 at the block entry 2 uses.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mapOff = dataOff + 0x1fb9000
+	e := make([]byte, 4)
+	f.ReadAt(e, mapOff+2*4)
+	f.WriteAt(e, mapOff+3*4)
+	f.Close()
+
+	probs, err := Check(path, 0)
+	if err != nil || len(probs) == 0 {
+		t.Fatalf("Go check: %v %v", probs, err)
+	}
+	t.Log(probs[0])
+	if out := runC(t, bin, path, "k"); !strings.Contains(out, "check 0") {
+		t.Fatalf("pmemblk_check: %s", out)
+	}
+	out, _ := exec.Command("pmempool", "check", path).CombinedOutput()
+	if !strings.Contains(string(out), "not consistent") {
+		t.Fatalf("pmempool check:\n%s", out)
+	}
+}

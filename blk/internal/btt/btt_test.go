@@ -240,6 +240,11 @@ func TestCorruptLayout(t *testing.T) {
 				t.Fatalf("check found %v", p)
 			}
 			t.Log(p[0])
+			if nb.arenas[0].flags.Load()&InfoFlagError != 0 {
+				if err := nb.Write(0, 9, pattern(9, 1, 512)); !errors.Is(err, ErrArenaError) {
+					t.Fatalf("write to an arena in the error state: %v", err)
+				}
+			}
 			buf := make([]byte, 512)
 			for lba := range uint64(4) {
 				_ = nb.Read(0, lba, buf) // must not fault
