@@ -70,6 +70,8 @@
 // page-cache files get msync, where C libpmem would issue CPU flushes that
 // do not make them durable); any other slice gets hal's CPU flush and fence.
 // PMEM_IS_PMEM_FORCE=1 or 0 forces [IsPmem] as pmem_is_pmem does.
+// [DeepPersist] and [HasAutoFlush] are pmem_deep_persist and
+// pmem_has_auto_flush.
 //
 // # Errors
 //

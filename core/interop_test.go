@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/internal/cpeer"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 
@@ -237,5 +238,18 @@ func TestInteropNVDIMMInfoMatchesLibpmem2(t *testing.T) {
 	}
 	if !bytes.Contains([]byte(out), []byte("usc -100001")) {
 		t.Logf("this machine reports an unsafe shutdown count: %s", out)
+	}
+}
+
+func TestInteropHasAutoFlushMatchesLibpmem(t *testing.T) {
+	if !cpeer.Available() {
+		t.Skip("built without the cpeer tag (C PMDK headers missing): pmem_has_auto_flush not compared")
+	}
+	c := cpeer.HasAutoFlush()
+	if c < 0 {
+		t.Fatalf("pmem_has_auto_flush failed")
+	}
+	if got := core.HasAutoFlush(); got != (c == 1) {
+		t.Fatalf("Go says eADR %v, C libpmem says %d", got, c)
 	}
 }

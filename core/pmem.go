@@ -155,3 +155,21 @@ func MemcpyNoDrain(dst, src []byte) { Memcpy(dst, src, MemNoDrain) }
 
 // MemsetNoDrain fills and flushes dst without draining (pmem_memset_nodrain).
 func MemsetNoDrain(dst []byte, c byte) { Memset(dst, c, MemNoDrain) }
+
+// HasAutoFlush reports whether the platform flushes the CPU caches on
+// power loss (eADR) for all its persistent memory (pmem_has_auto_flush).
+func HasAutoFlush() bool { return eADR(DefaultSysfsRoot) }
+
+// DeepPersist makes b durable even across a failure of the platform's
+// power-fail protection (pmem_deep_persist): for a slice in a [MapFile]
+// mapping it is that mapping's [Map.DeepFlush]; other memory is persisted
+// and msynced (the msync error, for memory that is no file mapping, is
+// not reported).
+func DeepPersist(b []byte) error {
+	if m := lookup(b); m != nil {
+		return m.DeepFlush(b)
+	}
+	Persist(b)
+	_ = msyncPages(b)
+	return nil
+}

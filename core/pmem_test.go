@@ -9,6 +9,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/hal"
 	"golang.org/x/sys/unix"
 )
 
@@ -231,5 +232,29 @@ func TestPersistPathDoesNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(100, op); n != 0 {
 			t.Errorf("%s allocates %.1f times per call", name, n)
 		}
+	}
+}
+
+func TestFacadeDeepPersistAndAutoFlush(t *testing.T) {
+	path := pmemtest.Path(t, "deep")
+	m, err := core.MapFile(path, 1<<20, core.FileCreate, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(m.Bytes()[4096:], "deep")
+	if err := core.DeepPersist(m.Bytes()[4096:4100]); err != nil {
+		t.Fatal(err)
+	}
+	if err := core.DeepPersist(make([]byte, 64)); err != nil {
+		t.Fatalf("deep persist of heap memory: %v", err)
+	}
+	m.Close()
+	if b, _ := os.ReadFile(path); string(b[4096:4100]) != "deep" {
+		t.Fatal("deep-persisted data not in the file")
+	}
+	// This machine has no NVDIMM regions: no eADR. A machine with eADR
+	// passes too as long as hal and the facade agree.
+	if core.HasAutoFlush() != hal.AutoFlush(nil) {
+		t.Fatal("HasAutoFlush disagrees with hal.AutoFlush")
 	}
 }
