@@ -8,6 +8,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/core/pool"
 )
 
 // pattern is the content the tests write to block lba in generation gen
@@ -147,4 +148,42 @@ func TestCheckReadOnly(t *testing.T) {
 		t.Fatalf("check of a bad info block: %v %v", probs, err)
 	}
 	t.Log(probs[0])
+}
+
+// TestReadOnlyPool: a pool with an unknown ro_compat feature opens
+// read-only (core/pool decides): reads work, every change is refused.
+func TestReadOnlyPool(t *testing.T) {
+	path := pmemtest.Path(t, "ro.blk")
+	p, err := Create(path, 512, 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Write(pattern(1, 1, 512), 1); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	pp, err := pool.Open(path, pool.Blk, pool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := pp.Header()
+	h.ROCompat |= 0x100
+	if err := pp.WriteHeader(&h); err != nil {
+		t.Fatal(err)
+	}
+	pp.Close()
+
+	p, err = Open(path, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	mustRead(t, p, 1, 1)
+	for name, err := range map[string]error{
+		"write": p.Write(pattern(2, 1, 512), 2), "set zero": p.SetZero(1), "set error": p.SetError(1),
+	} {
+		if !errors.Is(err, ErrReadOnly) {
+			t.Errorf("%s on a read-only pool: %v", name, err)
+		}
+	}
 }
