@@ -1,0 +1,292 @@
+package pmempool
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gopmdk/pmdk/core/pool"
+)
+
+// PoolInfo is what pmempool info shows of a log or blk pool file. Its JSON
+// form (the command's --json, which C's pmempool lacks) uses these names.
+type PoolInfo struct {
+	Path     string         `json:"path"`
+	FileType string         `json:"file_type"`
+	Size     uint64         `json:"size"`
+	Type     string         `json:"type"`
+	Header   HeaderInfo     `json:"pool_header"`
+	Log      *LogInfo       `json:"log,omitempty"`
+	Blk      *BlkInfo       `json:"blk,omitempty"`
+	Arenas   []BTTInfoBlock `json:"arenas,omitempty"`
+}
+
+// HeaderInfo is the pool header as pmempool info prints it.
+type HeaderInfo struct {
+	Signature         string    `json:"signature"`
+	Major             uint32    `json:"major"`
+	Incompat          uint32    `json:"incompat_features"`
+	IncompatNames     []string  `json:"incompat_feature_names"`
+	Compat            uint32    `json:"compat_features"`
+	ROCompat          uint32    `json:"ro_compat_features"`
+	PoolsetUUID       string    `json:"poolset_uuid"`
+	UUID              string    `json:"uuid"`
+	PrevPartUUID      string    `json:"prev_part_uuid"`
+	NextPartUUID      string    `json:"next_part_uuid"`
+	PrevReplUUID      string    `json:"prev_repl_uuid"`
+	NextReplUUID      string    `json:"next_repl_uuid"`
+	CreationTime      time.Time `json:"creation_time"`
+	AlignmentDesc     uint64    `json:"alignment_desc"`
+	AlignmentDescOK   bool      `json:"alignment_desc_ok"`
+	MachineClass      uint8     `json:"machine_class"`
+	Data              uint8     `json:"data"`
+	Machine           uint16    `json:"machine"`
+	Dirty             bool      `json:"dirty"`
+	Checksum          uint64    `json:"checksum"`
+	ChecksumComputed  uint64    `json:"checksum_computed"`
+	localAlignmentDsc uint64
+}
+
+// LogInfo is the log descriptor.
+type LogInfo struct {
+	StartOffset   uint64 `json:"start_offset"`
+	WriteOffset   uint64 `json:"write_offset"`
+	EndOffset     uint64 `json:"end_offset"`
+	WriteOffsetOK bool   `json:"write_offset_ok"`
+}
+
+// BlkInfo is the blk descriptor.
+type BlkInfo struct {
+	BSize    uint32 `json:"bsize"`
+	IsZeroed bool   `json:"is_zeroed"`
+}
+
+// BTTInfoBlock is one arena's BTT info block.
+type BTTInfoBlock struct {
+	Arena            int    `json:"arena"`
+	Offset           uint64 `json:"offset"`
+	Signature        string `json:"signature"`
+	ParentUUID       string `json:"parent_uuid"`
+	Flags            uint32 `json:"flags"`
+	Major            uint16 `json:"major"`
+	Minor            uint16 `json:"minor"`
+	ExternalLBASize  uint32 `json:"external_lbasize"`
+	ExternalNLBA     uint32 `json:"external_nlba"`
+	InternalLBASize  uint32 `json:"internal_lbasize"`
+	InternalNLBA     uint32 `json:"internal_nlba"`
+	NFree            uint32 `json:"nfree"`
+	InfoSize         uint32 `json:"infosize"`
+	NextOff          uint64 `json:"nextoff"`
+	DataOff          uint64 `json:"dataoff"`
+	MapOff           uint64 `json:"mapoff"`
+	FlogOff          uint64 `json:"flogoff"`
+	InfoOff          uint64 `json:"infooff"`
+	Checksum         uint64 `json:"checksum"`
+	ChecksumComputed uint64 `json:"checksum_computed"`
+}
+
+var incompatNames = []struct {
+	bit  uint32
+	name string
+}{{pool.FeatSingleHdr, "SINGLEHDR"}, {pool.FeatCksum2K, "CKSUM_2K"}, {pool.FeatSDS, "SHUTDOWN_STATE"}}
+
+// Info reads the pool file at path without changing it. Only log and blk
+// pools are described beyond the pool header.
+func Info(path string) (*PoolInfo, error) {
+	im, err := openImage(path, false)
+	if err != nil {
+		return nil, err
+	}
+	defer im.close()
+	if im.size < pool.HeaderSize {
+		return nil, fmt.Errorf("pmempool: %s: file too small for a pool header (%d bytes)", path, im.size)
+	}
+	h, err := pool.DecodeHeader(im.b)
+	if err != nil {
+		return nil, err
+	}
+	pi := &PoolInfo{Path: path, FileType: "regular file", Size: im.size}
+	t := typeOfSignature(h.SignatureString())
+	pi.Type = t.String()
+	local := pool.LocalArch()
+	hi := HeaderInfo{
+		Signature: h.SignatureString(), Major: h.Major, Incompat: h.Incompat, Compat: h.Compat, ROCompat: h.ROCompat,
+		PoolsetUUID: h.PoolsetUUID.String(), UUID: h.UUID.String(),
+		PrevPartUUID: h.PrevPartUUID.String(), NextPartUUID: h.NextPartUUID.String(),
+		PrevReplUUID: h.PrevReplUUID.String(), NextReplUUID: h.NextReplUUID.String(),
+		CreationTime:  time.Unix(int64(h.CrTime), 0),
+		AlignmentDesc: h.Arch.AlignmentDesc, AlignmentDescOK: h.Arch.AlignmentDesc == local.AlignmentDesc,
+		MachineClass: h.Arch.MachineClass, Data: h.Arch.Data, Machine: h.Arch.Machine,
+		Dirty: h.SDS.Dirty != 0, Checksum: h.Checksum, ChecksumComputed: h.ComputeChecksum(),
+		localAlignmentDsc: local.AlignmentDesc,
+	}
+	for _, f := range incompatNames {
+		if h.Incompat&f.bit != 0 {
+			hi.IncompatNames = append(hi.IncompatNames, f.name)
+		}
+	}
+	pi.Header = hi
+	switch t {
+	case TypeLog:
+		if !im.has(logDescOff, 24) {
+			return pi, nil
+		}
+		l := &LogInfo{StartOffset: im.u64(logStartAt), WriteOffset: im.u64(logWriteAt), EndOffset: im.u64(logEndAt)}
+		l.WriteOffsetOK = l.WriteOffset >= l.StartOffset && l.WriteOffset <= l.EndOffset
+		pi.Log = l
+	case TypeBlk:
+		if !im.has(blkBSizeAt, 8) {
+			return pi, nil
+		}
+		pi.Blk = &BlkInfo{BSize: im.u32(blkBSizeAt), IsZeroed: im.u32(blkZeroedAt) != 0}
+		off := uint64(blkBTTOff)
+		for id := 0; im.has(off, bttInfoSize) && id < 1<<16; id++ {
+			b := im.b[off : off+bttInfoSize]
+			if isZero(b) {
+				break
+			}
+			in := decodeBTTInfo(b)
+			pi.Arenas = append(pi.Arenas, BTTInfoBlock{
+				Arena: id, Offset: off, Signature: strings.TrimRight(string(in.Sig[:]), "\x00"),
+				ParentUUID: pool.UUID(in.ParentUUID).String(), Flags: in.Flags, Major: in.Major, Minor: in.Minor,
+				ExternalLBASize: in.ExternalLBASize, ExternalNLBA: in.ExternalNLBA,
+				InternalLBASize: in.InternalLBASize, InternalNLBA: in.InternalNLBA,
+				NFree: in.NFree, InfoSize: in.InfoSize, NextOff: in.NextOff, DataOff: in.DataOff,
+				MapOff: in.MapOff, FlogOff: in.FlogOff, InfoOff: in.InfoOff,
+				Checksum: in.Checksum, ChecksumComputed: computeInfoChecksum(b),
+			})
+			if in.NextOff == 0 || off+in.NextOff < off {
+				break
+			}
+			off += in.NextOff
+		}
+	}
+	return pi, nil
+}
+
+func field(w io.Writer, name, format string, args ...any) {
+	fmt.Fprintf(w, "%-25s: %s\n", name, fmt.Sprintf(format, args...))
+}
+
+func checksumStr(have, want uint64) string {
+	if have == want {
+		return fmt.Sprintf("0x%x [OK]", have)
+	}
+	return fmt.Sprintf("0x%x [wrong! should be: 0x%x]", have, want)
+}
+
+// WriteText prints pi as C's pmempool info prints it by default.
+func (pi *PoolInfo) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "Part file:\n")
+	field(w, "path", "%s", pi.Path)
+	field(w, "type", "%s", pi.FileType)
+	field(w, "size", "%d", pi.Size)
+	h := &pi.Header
+	fmt.Fprintf(w, "\nPOOL Header:\n")
+	field(w, "Signature", "%s", h.Signature)
+	field(w, "Major", "%d", h.Major)
+	inc := "0x0"
+	if h.Incompat != 0 {
+		names := h.IncompatNames
+		if h.Incompat&^(pool.FeatSingleHdr|pool.FeatCksum2K|pool.FeatSDS) != 0 {
+			names = append(append([]string(nil), names...), "?UNKNOWN_FLAG?")
+		}
+		inc = fmt.Sprintf("0x%x [%s]", h.Incompat, strings.Join(names, ", "))
+	}
+	field(w, "Mandatory features", "%s", inc)
+	field(w, "Not mandatory features", "0x%x", h.Compat)
+	field(w, "Forced RO", "0x%x", h.ROCompat)
+	field(w, "Pool set UUID", "%s", h.PoolsetUUID)
+	field(w, "UUID", "%s", h.UUID)
+	field(w, "Previous part UUID", "%s", h.PrevPartUUID)
+	field(w, "Next part UUID", "%s", h.NextPartUUID)
+	field(w, "Previous replica UUID", "%s", h.PrevReplUUID)
+	field(w, "Next replica UUID", "%s", h.NextReplUUID)
+	field(w, "Creation Time", "%s", h.CreationTime.Local().Format("Mon Jan 02 2006 15:04:05"))
+	if h.AlignmentDescOK {
+		field(w, "Alignment Descriptor", "0x%016x[OK]", h.AlignmentDesc)
+	} else {
+		field(w, "Alignment Descriptor", "0x%016x [wrong! should be 0x%016x]", h.AlignmentDesc, h.localAlignmentDsc)
+	}
+	field(w, "Class", "%s", machineClassStr(h.MachineClass))
+	field(w, "Data", "%s", dataStr(h.Data))
+	field(w, "Machine", "%s", machineStr(h.Machine))
+	field(w, "Last shutdown", "%s", map[bool]string{false: "clean", true: "dirty"}[h.Dirty])
+	field(w, "Checksum", "%s", checksumStr(h.Checksum, h.ChecksumComputed))
+	if l := pi.Log; l != nil {
+		fmt.Fprintf(w, "\nPMEM LOG Header:\n")
+		field(w, "Start offset", "0x%x", l.StartOffset)
+		field(w, "Write offset", "0x%x [%s]", l.WriteOffset, map[bool]string{false: "ERROR", true: "OK"}[l.WriteOffsetOK])
+		field(w, "End offset", "0x%x", l.EndOffset)
+	}
+	if b := pi.Blk; b != nil {
+		fmt.Fprintf(w, "\nPMEM BLK Header:\n")
+		field(w, "Block size", "%d", b.BSize)
+		field(w, "Is zeroed", "%t", b.IsZeroed)
+		if len(pi.Arenas) == 0 {
+			fmt.Fprintf(w, "\n<No BTT layout>\n")
+		}
+		for _, a := range pi.Arenas {
+			fmt.Fprintf(w, "\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena)
+			field(w, "Signature", "%s", a.Signature)
+			field(w, "UUID of container", "%s", a.ParentUUID)
+			field(w, "Flags", "0x%x", a.Flags)
+			field(w, "Major", "%d", a.Major)
+			field(w, "Minor", "%d", a.Minor)
+			field(w, "External LBA size", "%d", a.ExternalLBASize)
+			field(w, "External LBA count", "%d", a.ExternalNLBA)
+			field(w, "Internal LBA size", "%d", a.InternalLBASize)
+			field(w, "Internal LBA count", "%d", a.InternalNLBA)
+			field(w, "Free blocks", "%d", a.NFree)
+			field(w, "Info block size", "%d", a.InfoSize)
+			field(w, "Next arena offset", "0x%x", a.NextOff)
+			field(w, "Arena data offset", "0x%x", a.DataOff)
+			field(w, "Area map offset", "0x%x", a.MapOff)
+			field(w, "Area flog offset", "0x%x", a.FlogOff)
+			field(w, "Info block backup offset", "0x%x", a.InfoOff)
+			field(w, "Checksum", "%s", checksumStr(a.Checksum, a.ChecksumComputed))
+		}
+	}
+}
+
+func machineClassStr(c uint8) string {
+	switch c {
+	case 1:
+		return "32"
+	case 2:
+		return "64"
+	}
+	return fmt.Sprintf("unknown %d", c)
+}
+
+func dataStr(d uint8) string {
+	switch d {
+	case 1:
+		return "2's complement, little endian"
+	case 2:
+		return "2's complement, big endian"
+	}
+	return fmt.Sprintf("unknown %d", d)
+}
+
+func machineStr(m uint16) string {
+	switch m {
+	case pool.MachineX86_64:
+		return "AMD X86-64"
+	case pool.MachineAArch64:
+		return "Aarch64"
+	case pool.MachinePPC64:
+		return "PPC64"
+	case pool.MachineRISCV64:
+		return "RISCV"
+	}
+	return fmt.Sprintf("unknown %d", m)
+}
+
+// fileExists is used by create and rm.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
