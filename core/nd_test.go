@@ -16,6 +16,11 @@ import (
 // directory so a test may change it.
 func copyTree(t *testing.T, src string) string {
 	t.Helper()
+	return copyTreeTB(t, src)
+}
+
+func copyTreeTB(t testing.TB, src string) string {
+	t.Helper()
 	dst := t.TempDir()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
