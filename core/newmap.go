@@ -92,7 +92,7 @@ func NewMap(src *Source, cfg *Config) (*Map, error) {
 	if g > cfg.RequiredGranularity {
 		_ = unix.MunmapPtr(addr, reserved)
 		return nil, fmt.Errorf("core: map: required granularity %v, available %v (%s): %w",
-			cfg.RequiredGranularity, g, granularityHint(cfg.RequiredGranularity, g), ErrGranularityNotSupported)
+			cfg.RequiredGranularity, g, granularityHint(g), ErrGranularityNotSupported)
 	}
 	data := unsafe.Slice((*byte)(addr), int(length))
 	m := NewMemoryMap(data, g, NewPersister(g, nil), func() error { return unix.MunmapPtr(addr, reserved) })
@@ -112,7 +112,7 @@ func NewMap(src *Source, cfg *Config) (*Map, error) {
 }
 
 // granularityHint explains a refused granularity as libpmem2's messages do.
-func granularityHint(want, got Granularity) string {
+func granularityHint(got Granularity) string {
 	if got == GranularityPage {
 		return "the file is not on DAX or the kernel does not support MAP_SYNC"
 	}
