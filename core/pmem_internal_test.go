@@ -54,3 +54,19 @@ func TestFacadePersisterChoice(t *testing.T) {
 		t.Errorf("registry keeps %d closed mappings", len(*p))
 	}
 }
+
+func TestFill(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 63, 64, 65, 4095, 4096, 100001} {
+		b := make([]byte, n+2)
+		fill(b[1:n+1], 0xc3)
+		for i, v := range b {
+			want := byte(0xc3)
+			if i == 0 || i == n+1 {
+				want = 0
+			}
+			if v != want {
+				t.Fatalf("n=%d: byte %d is %#x, want %#x", n, i, v, want)
+			}
+		}
+	}
+}
