@@ -368,3 +368,50 @@ func TestPoolsetFileRefused(t *testing.T) {
 		t.Fatalf("Create: %v", err)
 	}
 }
+
+// TestConcurrentOpensOneWins: goroutines racing to open one pool: exactly
+// one gets it, the others ErrLocked; after its Close the next one can.
+func TestConcurrentOpensOneWins(t *testing.T) {
+	path := pmemtest.Path(t, "p")
+	p, err := Create(path, testSize, 0o600, Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	const n = 8
+	results := make(chan *Pool, n)
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			p, err := Open(path, Log, Options{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			results <- p
+		}()
+	}
+	close(start)
+	var winners []*Pool
+	for range n {
+		select {
+		case p := <-results:
+			winners = append(winners, p)
+		case err := <-errs:
+			if !errors.Is(err, ErrLocked) {
+				t.Errorf("loser: %v, want ErrLocked", err)
+			}
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d opens succeeded, want 1", len(winners))
+	}
+	winners[0].Close()
+	p, err = Open(path, Log, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+}
