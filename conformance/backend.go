@@ -237,8 +237,8 @@ func CrashBackend(k *hal.Kernels) Backend {
 // errUncut is a CrashCase's Check failing after an uncut run.
 var errUncut = errors.New("conformance: check after an uncut run")
 
-// RunUncut runs w without crashing on b: Setup, Run, Reopen, then Check
-// on the final state.
+// RunUncut runs w without crashing on b: Setup, Run, Reopen, then Recover
+// (if any) and Check on the final state.
 func RunUncut(t testing.TB, b Backend, w crashsim.Workload) error {
 	m := b.NewMap(t, w.Size)
 	if w.Setup != nil {
@@ -250,6 +250,11 @@ func RunUncut(t testing.TB, b Backend, w crashsim.Workload) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	m = b.Reopen(t, m)
+	if w.Recover != nil {
+		if err := w.Recover(m); err != nil {
+			return fmt.Errorf("recover: %w", err)
+		}
+	}
 	if err := w.Check(m, crashsim.Crash{Point: 1, Fences: 0, Strategy: "uncut"}); err != nil {
 		return fmt.Errorf("%w: %w", errUncut, err)
 	}

@@ -22,8 +22,9 @@ func Seed() int64 {
 
 // Budget returns the crash-exploration options for one crash case: up to
 // 200 crash points (50 with -short) with Pessimistic, Optimistic and one
-// Random strategy; with [Full], every point, three more Random seeds and
-// Exhaustive.
+// Random strategy; with [Full], every point, three more Random seeds,
+// Exhaustive, and 20 crash points in the recovery of each image (for
+// workloads with Recover).
 func Budget(t testing.TB, c CrashCase, b Backend) crashsim.Options {
 	seed := Seed()
 	o := crashsim.Options{
@@ -40,8 +41,14 @@ func Budget(t testing.TB, c CrashCase, b Backend) crashsim.Options {
 		o.ExhaustiveLimit = 64
 		o.Strategies = append(o.Strategies, crashsim.Random(seed+1), crashsim.Random(seed+2), crashsim.Random(seed+3), crashsim.Exhaustive)
 	}
+	if Full() {
+		o.RecoveryPoints = 20
+	}
 	if c.Strategies != nil {
 		o.Strategies = c.Strategies
+	}
+	if c.RecoveryPoints != 0 {
+		o.RecoveryPoints = c.RecoveryPoints
 	}
 	return o
 }

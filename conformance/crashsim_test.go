@@ -10,7 +10,7 @@ import (
 // structure must be flagged, each correct one must pass.
 func init() {
 	for _, st := range examples.Structures {
-		for _, bug := range examples.Bugs {
+		for _, bug := range st.Bugs {
 			conformance.RegisterCrash("crashsim", conformance.CrashCase{
 				Name:     st.Name + "-" + bug.String(),
 				Workload: st.Workload(bug),
@@ -19,6 +19,7 @@ func init() {
 				// missing fence only shows when they are reordered.
 				Strategies: []crashsim.Strategy{crashsim.Pessimistic, crashsim.Optimistic,
 					crashsim.Random(conformance.Seed()), crashsim.Exhaustive},
+				RecoveryPoints: -1,
 			})
 		}
 	}

@@ -28,6 +28,9 @@ type CrashCase struct {
 	// Strategies, if not nil, replace the budget's (a missing fence, say,
 	// needs Exhaustive or Random to show).
 	Strategies []crashsim.Strategy
+	// RecoveryPoints, if not zero, replaces the budget's number of crash
+	// points explored in the Recover of each image (-1: all).
+	RecoveryPoints int
 }
 
 var registry struct {

@@ -66,15 +66,17 @@ func TestCrashCorrectRecord(t *testing.T) {
 // Every example structure, every bug: the broken versions must be caught,
 // the correct ones must pass, and the uncut run of each must pass.
 func TestCrashExamples(t *testing.T) {
+	o := all
+	o.RecoveryPoints = -1
 	for _, st := range examples.Structures {
-		for _, bug := range examples.Bugs {
+		for _, bug := range st.Bugs {
 			t.Run(st.Name+"/"+bug.String(), func(t *testing.T) {
 				w := st.Workload(bug)
 				if bug == examples.Correct {
-					crashsim.Explore(t, w, all)
+					crashsim.Explore(t, w, o)
 					return
 				}
-				rep, err := crashsim.Run(w, all)
+				rep, err := crashsim.Run(w, o)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -89,6 +91,42 @@ func TestCrashExamples(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A recovery that retires its log before restoring the data passes every
+// crash of the workload; only a crash during the recovery shows the bug.
+func TestCrashCatchesBadRecovery(t *testing.T) {
+	w := examples.Undo(examples.BadRecovery)
+	rep, err := crashsim.Run(w, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) != 0 {
+		t.Fatalf("without recovery crashes: %v", rep.Failures[0])
+	}
+	o := all
+	o.RecoveryPoints = -1
+	rep, err = crashsim.Run(w, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) == 0 {
+		t.Fatalf("a recovery that is not crash-safe passed: %v", rep)
+	}
+	f := rep.Failures[0]
+	if f.Crash.RecoveryPoint == 0 {
+		t.Errorf("first failure %v: want one in the recovery", f)
+	}
+	t.Log(f)
+}
+
+func TestCrashCorrectUndoWithRecoveryCrashes(t *testing.T) {
+	o := all
+	o.RecoveryPoints = -1
+	rep := crashsim.Explore(t, examples.Undo(examples.Correct), o)
+	if rep.Images <= 3*(rep.Fences+1) {
+		t.Errorf("%v: recovery crashes were not explored", rep)
 	}
 }
 

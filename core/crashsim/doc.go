@@ -40,8 +40,18 @@
 // The workload is cut off by a panic with [ErrCrash] from the crashing
 // fence; every later persist call on that device panics the same way. Code
 // that recovers panics (a transaction rolling back, say) must re-panic a
-// value for which [IsCrash] is true. Run must be deterministic: the same
-// fences in the same order every time. Setup has no crash points.
+// value for which [IsCrash] is true; goroutines a workload starts must
+// recover it themselves (a panic in a goroutine ends the process) and the
+// workload must wait for them. Run must be deterministic: the same fences
+// in the same order every time. Setup has no crash points.
+//
+// # Crashes during recovery
+//
+// A workload may split its Check: Recover (the library's open and repair)
+// runs on each image first, then Check. With Options.RecoveryPoints the
+// recovery itself is cut off at its fences, and the image that second
+// crash leaves is recovered and checked again: recovery must be
+// idempotent. [Crash.RecoveryPoint] names such a failure.
 //
 // This workload commits a record by persisting its payload and then a
 // valid flag; Check demands that a valid record holds its payload:
@@ -67,14 +77,21 @@
 //	crashsim.Explore(t, w, crashsim.Options{}) // in a test
 //
 // Package [github.com/gopmdk/pmdk/core/crashsim/examples] has more such
-// structures, each correct and with deliberate bugs (missing flush, missing
-// fence, flag before data) that the simulator must flag.
+// structures (a flagged record, a copy-on-write pair, a linked append, an
+// undo log with its recovery), each correct and with deliberate bugs
+// (missing flush, missing fence, flag before data, a recovery that is not
+// crash-safe) that the simulator must flag.
 //
 // # Budget
 //
-// Each crash point re-runs Setup and Run on a fresh device; each image is
-// checked on another. Options.MaxPoints samples the crash points (seeded),
-// Options.ExhaustiveLimit caps Exhaustive's images per point.
+// Each crash point re-runs Setup and Run on a fresh device. The images are
+// checked on one scratch device, reloaded for each (so the Map given to
+// Check is valid until Check returns). Options.MaxPoints samples the crash
+// points (seeded), Options.ExhaustiveLimit caps Exhaustive's images per
+// point. Both images of a device are anonymous mappings, and pages nobody
+// touched are never read or copied (Linux reports them in
+// /proc/self/pagemap), so a large, mostly empty device costs what its
+// workload touches.
 //
 // # Limits
 //

@@ -30,6 +30,11 @@ type Workload struct {
 	// (recovers) what Run left and returns an error if an invariant does
 	// not hold. It may write to m; m is valid until Check returns.
 	Check func(m *core.Map, c Crash) error
+	// Recover, if not nil, runs on each post-crash image before Check: the
+	// library's open and repair, which may itself be cut off by a crash
+	// (Options.RecoveryPoints). It must leave the image as the library
+	// would after a clean open, so that Check may follow it.
+	Recover func(m *core.Map) error
 }
 
 // Crash names one post-crash image: the crash point and the strategy that
@@ -40,6 +45,10 @@ type Crash struct {
 	Fences   int    // fences Run issues when it is not cut off
 	Strategy string // "pessimistic", "optimistic", "random" or "exhaustive"
 	Seed     int64  // seed of random, image index of exhaustive
+	// RecoveryPoint, if > 0, is the fence of Recover at which a second
+	// crash cut the recovery of this image off; Check then saw the image
+	// that crash left (chosen by the same strategy) after a new Recover.
+	RecoveryPoint int
 }
 
 func (c Crash) String() string {
@@ -53,6 +62,11 @@ func (c Crash) String() string {
 		strat = fmt.Sprintf("crashsim.Random(%d)", c.Seed)
 	case "exhaustive":
 		where += fmt.Sprintf(", image %d", c.Seed)
+	}
+	if c.RecoveryPoint > 0 {
+		where += fmt.Sprintf(", then a crash at fence %d of its recovery", c.RecoveryPoint)
+		return fmt.Sprintf("%s, %s (reproduce: crashsim.Options{Points: []int{%d}, Strategies: []crashsim.Strategy{%s}, RecoveryPoints: -1})",
+			where, c.Strategy, c.Point, strat)
 	}
 	return fmt.Sprintf("%s, %s (reproduce: crashsim.Options{Points: []int{%d}, Strategies: []crashsim.Strategy{%s}})",
 		where, c.Strategy, c.Point, strat)
@@ -81,6 +95,10 @@ type Options struct {
 	// KeepImages is how many failing post-crash images the Report keeps
 	// (0 means 3; negative: none).
 	KeepImages int
+	// RecoveryPoints, for a workload with Recover, is how many crash points
+	// of each image's recovery are explored too (a seeded sample): 0 none,
+	// -1 all of them.
+	RecoveryPoints int
 }
 
 // Report is what [Run] found.
@@ -152,12 +170,11 @@ func Run(w Workload, o Options) (Report, error) {
 	last.Crash()
 	rep.Points = choosePoints(rep.Fences+1, o)
 
-	var scratch *Device // reused for the checks: one mapping, not one per image
-	defer func() {
-		if scratch != nil {
-			scratch.Close()
-		}
-	}()
+	ck := &checker{rep: &rep, w: w, o: o, size: w.Size, limit: o.ExhaustiveLimit}
+	if ck.limit <= 0 {
+		ck.limit = DefaultExhaustiveLimit
+	}
+	defer ck.close()
 	for _, p := range rep.Points {
 		d := last
 		if p <= rep.Fences {
@@ -179,7 +196,7 @@ func Run(w Workload, o Options) (Report, error) {
 					Err:   fmt.Errorf("workload: %w", err)})
 			}
 		}
-		checkPoint(&rep, d, p, w, o, &scratch)
+		ck.point(d, p)
 		if d != last {
 			d.Close()
 		}
@@ -222,31 +239,80 @@ func execute(d *Device, fn func(*core.Map) error) (err error) {
 	return err
 }
 
-// checkPoint checks every image the strategies give for the crashed d.
-func checkPoint(rep *Report, d *Device, p int, w Workload, o Options, scratch **Device) {
-	cs := d.state()
-	limit := o.ExhaustiveLimit
-	if limit <= 0 {
-		limit = DefaultExhaustiveLimit
+// checker checks the post-crash images of one Run. Its two scratch
+// devices are reused from image to image (one mapping each, not one per
+// image): 0 holds the image of the workload's crash, 1 the image a crash
+// during the recovery of that one left.
+type checker struct {
+	rep     *Report
+	w       Workload
+	o       Options
+	size    int
+	limit   int
+	scratch [2]*Device
+}
+
+func (ck *checker) close() {
+	for _, d := range ck.scratch {
+		if d != nil {
+			d.Close()
+		}
 	}
-	for _, s := range o.Strategies {
+}
+
+// load makes scratch device i hold the image of cs that s and variant
+// choose.
+func (ck *checker) load(i int, cs *crashState, s Strategy, variant int64) (*Device, error) {
+	if d := ck.scratch[i]; d != nil {
+		if d.loadCrash(cs, s, variant, ck.limit) {
+			return d, nil
+		}
+		d.Close() // closed by a Check, or the wrong size
+		ck.scratch[i] = nil
+	}
+	d, err := NewDeviceConfig(DeviceConfig{Size: ck.size, Kernels: ck.o.Kernels})
+	if err != nil {
+		return nil, err
+	}
+	ck.scratch[i] = d
+	if !d.loadCrash(cs, s, variant, ck.limit) {
+		return nil, errors.New("crashsim: cannot load a post-crash image")
+	}
+	return d, nil
+}
+
+func (ck *checker) fail(c Crash, err error, image func() []byte) {
+	f := Failure{Crash: c, Err: err}
+	if ck.o.KeepImages > 0 {
+		f.Image = image() // deterministic: the image Check saw
+		ck.o.KeepImages--
+	}
+	ck.rep.Failures = append(ck.rep.Failures, f)
+}
+
+// point checks every image the strategies give for the crashed d.
+func (ck *checker) point(d *Device, p int) {
+	cs := d.state()
+	for _, s := range ck.o.Strategies {
 		n := 1
 		if s.kind == kindExhaustive {
-			n = min(cs.combinations(limit), limit)
+			n = min(cs.combinations(ck.limit), ck.limit)
 		}
 		for k := range int64(n) {
-			c := Crash{Point: p, Fences: rep.Fences, Strategy: s.Name(), Seed: s.Seed()}
+			c := Crash{Point: p, Fences: ck.rep.Fences, Strategy: s.Name(), Seed: s.Seed()}
 			if s.kind == kindExhaustive {
 				c.Seed = k
 			}
-			rep.Images++
-			if err := checkImage(cs, s, k, limit, d.size, w, o, c, scratch); err != nil {
-				f := Failure{Crash: c, Err: err}
-				if o.KeepImages > 0 {
-					f.Image = cs.image(d.size, s, k, limit) // deterministic: the image Check saw
-					o.KeepImages--
-				}
-				rep.Failures = append(rep.Failures, f)
+			ck.rep.Images++
+			dev, err := ck.load(0, cs, s, k)
+			if err == nil {
+				err = ck.recoverAndCheck(dev, c)
+			}
+			if err != nil {
+				ck.fail(c, err, func() []byte { return cs.image(ck.size, s, k, ck.limit) })
+			}
+			if ck.o.RecoveryPoints != 0 && ck.w.Recover != nil {
+				ck.recoveryCrashes(cs, s, k, c)
 			}
 		}
 		if len(cs.lines) == 0 {
@@ -255,29 +321,62 @@ func checkPoint(rep *Report, d *Device, p int, w Workload, o Options, scratch **
 	}
 }
 
-// checkImage runs Check on a device holding the image of cs that s and
-// variant choose: *scratch, reloaded, unless a previous Check closed it.
-func checkImage(cs *crashState, s Strategy, variant int64, limit, size int, w Workload, o Options, c Crash, scratch **Device) (err error) {
-	d := *scratch
-	if d == nil || !d.loadCrash(cs, s, variant, limit) {
-		if d != nil {
-			d.Close()
-		}
-		*scratch = nil
-		if d, err = NewDeviceConfig(DeviceConfig{Size: size, Kernels: o.Kernels}); err != nil {
-			return err
-		}
-		*scratch = d
-		if !d.loadCrash(cs, s, variant, limit) {
-			return errors.New("crashsim: cannot load a post-crash image")
-		}
-	}
+// recoverAndCheck runs Recover, if any, then Check on d, turning a panic
+// into an error.
+func (ck *checker) recoverAndCheck(d *Device, c Crash) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("check panicked: %v\n%s", v, debug.Stack())
 		}
 	}()
-	return w.Check(d.Map(), c)
+	m := d.Map()
+	if ck.w.Recover != nil {
+		if err := ck.w.Recover(m); err != nil {
+			return fmt.Errorf("recover: %w", err)
+		}
+	}
+	return ck.w.Check(m, c)
+}
+
+// recoveryCrashes cuts the recovery of one image off at each of its fences
+// (or a sample), and checks what that second crash leaves.
+func (ck *checker) recoveryCrashes(cs *crashState, s Strategy, variant int64, c Crash) {
+	d, err := ck.load(0, cs, s, variant)
+	if err != nil || execute(d, ck.w.Recover) != nil {
+		return // the uncut recovery failed: reported by the image's check
+	}
+	o := ck.o
+	o.Points = nil
+	o.MaxPoints = max(ck.o.RecoveryPoints, 0)
+	o.Seed += int64(c.Point)*7919 + variant
+	inner := s
+	if s.kind == kindExhaustive {
+		inner = Random(variant)
+	}
+	for _, q := range choosePoints(d.Fences(), o) {
+		d, err := ck.load(0, cs, s, variant)
+		if err != nil {
+			return
+		}
+		d.CrashAt(q)
+		if execute(d, ck.w.Recover) != nil || !d.Crashed() {
+			continue // a recovery that is not deterministic: not this check's business
+		}
+		cs2, ok := d.stateIfOpen()
+		if !ok {
+			continue // the recovery closed its map
+		}
+		c2 := c
+		c2.RecoveryPoint = q
+		ck.rep.Images++
+		d2, err := ck.load(1, cs2, inner, 0)
+		if err == nil {
+			err = ck.recoverAndCheck(d2, c2)
+		}
+		if err != nil {
+			ck.fail(c2, err, func() []byte { return cs2.image(ck.size, inner, 0, ck.limit) })
+		}
+	}
 }
 
 // choosePoints returns the crash points 1..n to explore.

@@ -198,6 +198,17 @@ func (d *Device) state() *crashState {
 	return cs
 }
 
+// stateIfOpen is state, or false for a closed device.
+func (d *Device) stateIfOpen() (*crashState, bool) {
+	d.mu.Lock()
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return nil, false
+	}
+	return d.state(), true
+}
+
 // CrashImage returns the post-crash image strategy s gives for the crash of
 // the device (or, if it has not crashed, for a crash now). For
 // [Exhaustive] it is the first image, the pessimistic one; see

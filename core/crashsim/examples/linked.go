@@ -100,11 +100,13 @@ func Linked(bug Bug) crashsim.Workload {
 type Structure struct {
 	Name     string
 	Workload func(Bug) crashsim.Workload
+	Bugs     []Bug // the versions it comes in, Correct first
 }
 
 // Structures lists every example structure.
 var Structures = []Structure{
-	{"record", Record},
-	{"shadow", Shadow},
-	{"linked", Linked},
+	{"record", Record, Bugs},
+	{"shadow", Shadow, Bugs},
+	{"linked", Linked, Bugs},
+	{"undo", Undo, append(Bugs[:len(Bugs):len(Bugs)], BadRecovery)},
 }

@@ -27,9 +27,12 @@ const (
 	MissingFence
 	// FlagBeforeData: the flag is persisted before the data is written.
 	FlagBeforeData
+	// BadRecovery: the recovery retires its log before it has restored
+	// the data, so a crash during recovery loses the old data for good.
+	BadRecovery
 )
 
-var bugNames = [...]string{"correct", "missing-flush", "missing-fence", "flag-before-data"}
+var bugNames = [...]string{"correct", "missing-flush", "missing-fence", "flag-before-data", "bad-recovery"}
 
 func (b Bug) String() string {
 	if b >= 0 && int(b) < len(bugNames) {
@@ -38,7 +41,7 @@ func (b Bug) String() string {
 	return fmt.Sprintf("Bug(%d)", int(b))
 }
 
-// Bugs lists every Bug, Correct first.
+// Bugs lists the bugs every structure can have, Correct first.
 var Bugs = []Bug{Correct, MissingFlush, MissingFence, FlagBeforeData}
 
 // Record layout: slots of recordSlot bytes, each a valid flag (one 8-byte
