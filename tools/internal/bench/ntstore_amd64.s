@@ -95,3 +95,39 @@ done:
 TEXT ·sfence(SB), NOSPLIT, $0-0
 	SFENCE
 	RET
+
+// func ntCopyAVX512(dst, src *byte, n uintptr)
+// dst is 64-byte aligned.
+TEXT ·ntCopyAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $6, CX
+	JZ   done
+loop:
+	VMOVDQU64 0(SI), Z0
+	VMOVNTDQ  Z0, 0(DI)
+	ADDQ      $64, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       loop
+done:
+	VZEROUPPER
+	RET
+
+// func ntFillAVX512(dst, pattern *byte, n uintptr)
+TEXT ·ntFillAVX512(SB), NOSPLIT, $0-24
+	MOVQ      dst+0(FP), DI
+	MOVQ      pattern+8(FP), SI
+	MOVQ      n+16(FP), CX
+	VMOVDQU64 0(SI), Z0
+	SHRQ      $6, CX
+	JZ        done
+loop:
+	VMOVNTDQ Z0, 0(DI)
+	ADDQ     $64, DI
+	DECQ     CX
+	JNZ      loop
+done:
+	VZEROUPPER
+	RET
