@@ -229,15 +229,17 @@ func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
 	if l.closed {
 		return ErrClosed
 	}
+	data := l.data[l.start:l.write:l.write]
 	if chunksize == 0 {
-		fn(l.data[l.start:l.write:l.write])
+		fn(data)
 		return nil
 	}
-	for off := l.start; off < l.write; off += uint64(chunksize) {
-		end := min(off+uint64(chunksize), l.write)
-		if !fn(l.data[off:end:end]) {
+	for len(data) > 0 {
+		n := min(chunksize, len(data))
+		if !fn(data[:n:n]) {
 			break
 		}
+		data = data[n:]
 	}
 	return nil
 }
@@ -257,15 +259,17 @@ func (l *Log) Chunks(chunksize int) iter.Seq[[]byte] {
 		if l.closed {
 			return
 		}
-		step := uint64(chunksize)
+		data := l.data[l.start:l.write:l.write]
+		step := chunksize
 		if step == 0 {
-			step = l.write - l.start
+			step = len(data)
 		}
-		for off := l.start; off < l.write; off += step {
-			end := min(off+step, l.write)
-			if !yield(l.data[off:end:end]) {
+		for len(data) > 0 {
+			n := min(step, len(data))
+			if !yield(data[:n:n]) {
 				return
 			}
+			data = data[n:]
 		}
 	}
 }
