@@ -42,8 +42,12 @@ type Pool struct {
 	t        *btt.BTT
 	readOnly bool
 	lanes    []lane
-	next     atomic.Uint32
 	closed   atomic.Bool
+	// next picks lanes round robin; every call bumps it, so it has a
+	// cache line of its own instead of invalidating the fields above.
+	_    [64]byte
+	next atomic.Uint32
+	_    [60]byte
 }
 
 type lane struct {
