@@ -9,8 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/log/internal/layout"
 )
 
 func TestCreateReopen(t *testing.T) {
@@ -126,4 +128,45 @@ func TestOpenWrongKind(t *testing.T) {
 	require.Error(t, err)
 	_, err = Check(path)
 	require.Error(t, err)
+}
+
+// TestCheckListsEveryProblem: Check reports each bad descriptor field with
+// its offset, and leaves the pool file byte-identical.
+func TestCheckListsEveryProblem(t *testing.T) {
+	path := pmemtest.Path(t, "a.log")
+	l, err := Create(path, MinPoolSize, 0o600)
+	require.NoError(t, err)
+	require.NoError(t, l.Append([]byte("data")))
+	require.NoError(t, l.Close())
+
+	problems, err := Check(path)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+
+	img, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// start past the end, so also above write_offset.
+	layout.Descriptor{StartOffset: MinPoolSize + 4096, EndOffset: MinPoolSize, WriteOffset: 8192 + 4}.Encode(img)
+	require.NoError(t, os.WriteFile(path, img, 0o600))
+
+	problems, err = Check(path)
+	require.NoError(t, err)
+	type where struct {
+		off   int64
+		field string
+	}
+	var got []where
+	for _, p := range problems {
+		var ce *core.CorruptError
+		require.ErrorAs(t, p, &ce)
+		got = append(got, where{ce.Offset, ce.Field})
+	}
+	assert.Equal(t, []where{
+		{layout.StartOffsetAt, "log descriptor: start_offset"},
+		{layout.StartOffsetAt, "log descriptor: start_offset above end_offset"},
+		{layout.WriteOffsetAt, "log descriptor: write_offset below start_offset"},
+	}, got)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(img, after), "Check changed the pool")
 }
