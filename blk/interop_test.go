@@ -323,3 +323,32 @@ func TestInteropCheckAgreesOnDamage(t *testing.T) {
 		t.Fatalf("pmempool check:\n%s", out)
 	}
 }
+
+// TestInteropLazyLayout: like pmemblk_create, Create writes no BTT: C
+// tools see "BTT Layout not written"; C's first write lays it out in a
+// Go-made pool and Go reads it; a Go read or SetZero does not lay it out.
+func TestInteropLazyLayout(t *testing.T) {
+	bin := cpeer(t)
+	path := pmemtest.Path(t, "lazy.blk")
+	p, err := Create(path, 512, 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, p, 3, 0)
+	if err := p.SetZero(3); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	out := pmempool(t, "check", "-v", path)
+	if !strings.Contains(out, "BTT Layout not written") || !strings.Contains(out, ": consistent") {
+		t.Fatalf("pmempool check of a fresh Go pool:\n%s", out)
+	}
+	runC(t, bin, path, "o:0", "r:3:0", "w:3:4")
+	requireConsistent(t, path)
+	p, err = Open(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	mustRead(t, p, 3, 4)
+}
