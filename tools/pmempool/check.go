@@ -83,8 +83,9 @@ type CheckOptions struct {
 	Progress func(done, total uint64)
 }
 
-// ErrRefused is the error of a check stopped by a "no" answer.
-var ErrRefused = errors.New("pmempool: repair refused")
+// ErrInternal is the error of a check that hit a bug of this package (a
+// recovered panic); the file is left unchanged.
+var ErrInternal = errors.New("pmempool: internal error")
 
 const requireAdvanced = "the following error can be fixed using PMEMPOOL_CHECK_ADVANCED flag"
 
@@ -128,7 +129,7 @@ func Check(path string, opts *CheckOptions) (res Result, msgs []Status, err erro
 		// A hostile pool must give a verdict, never a crash.
 		if r := recover(); r != nil {
 			c.errorf("internal error: %v", r)
-			res, msgs, err = CheckError, c.msgs, fmt.Errorf("pmempool: check: %v", r)
+			res, msgs, err = CheckError, c.msgs, fmt.Errorf("%w: %v", ErrInternal, r)
 		}
 	}()
 	if err := c.run(); err != nil && !errors.Is(err, errStop) {

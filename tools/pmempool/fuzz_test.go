@@ -1,0 +1,103 @@
+package pmempool
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gopmdk/pmdk/blk"
+	pmemlog "github.com/gopmdk/pmdk/log"
+)
+
+var (
+	fuzzOnce sync.Once
+	fuzzTpl  [3][]byte // log, blk with layout, blk without layout
+	fuzzErr  error
+)
+
+// fuzzTemplates builds minimum-size pools once per process.
+func fuzzTemplates(dir string) error {
+	fuzzOnce.Do(func() {
+		lp := filepath.Join(dir, "tpl.log")
+		l, err := pmemlog.Create(lp, pmemlog.MinPoolSize, 0o644)
+		if err == nil {
+			err = l.Append([]byte("fuzz"))
+			l.Close()
+		}
+		if err != nil {
+			fuzzErr = err
+			return
+		}
+		bp := filepath.Join(dir, "tpl.blk")
+		b, err := blk.Create(bp, 512, blk.MinPool, 0o644)
+		if err != nil {
+			fuzzErr = err
+			return
+		}
+		b0, _ := os.ReadFile(bp)
+		if err = b.Write(make([]byte, 512), 1); err != nil {
+			fuzzErr = err
+			return
+		}
+		b.Close()
+		b1, _ := os.ReadFile(bp)
+		l0, _ := os.ReadFile(lp)
+		fuzzTpl = [3][]byte{l0, b1, b0}
+	})
+	return fuzzErr
+}
+
+// FuzzCheck damages small log and blk pools at two places (offsets wrap
+// around the file; the BTT areas of blk pools are reachable) and checks
+// and repairs them: never a panic (which Check reports as ErrInternal), and
+// a repaired pool checks again without an internal error.
+func FuzzCheck(f *testing.F) {
+	f.Add(uint8(0), uint32(0), []byte("X"), uint32(4112), []byte{0xff, 0xff, 0xff, 0xff, 0xff}, true)
+	f.Add(uint8(1), uint32(8192+96), []byte{0xff, 0xff, 0xff, 0x7f}, uint32(0), []byte{}, false)
+	f.Add(uint8(1), uint32(8192+72), []byte{0, 0, 0, 0}, uint32(8192+4088), []byte{1}, true)
+	f.Add(uint8(2), uint32(4096), []byte{0, 0x10}, uint32(16<<20), []byte("BTT_ARENA_INFO"), true)
+	f.Add(uint8(1), uint32(0xffffffff), []byte{1, 2, 3, 4, 5, 6, 7, 8}, uint32(8192+80), []byte{0, 0, 0, 0, 0, 0, 0, 1}, true)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, kind uint8, off1 uint32, p1 []byte, off2 uint32, p2 []byte, repair bool) {
+		if err := fuzzTemplates(dir); err != nil {
+			t.Skip(err)
+		}
+		img := append([]byte(nil), fuzzTpl[int(kind)%3]...)
+		n := uint64(len(img))
+		for _, p := range []struct {
+			off uint32
+			b   []byte
+		}{{off1, p1}, {off2, p2}} {
+			// Offsets near the end count from the end, where the BTT map,
+			// flog and backup info live.
+			o := uint64(p.off)
+			if o >= 1<<31 {
+				o = n - (o-1<<31)%n - 1
+			}
+			o %= n
+			copy(img[o:], p.b)
+		}
+		path := filepath.Join(t.TempDir(), "pool")
+		if err := os.WriteFile(path, img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, msgs, err := Check(path, &CheckOptions{Verbose: true})
+		if errors.Is(err, ErrInternal) {
+			t.Fatalf("check: %v %v", err, msgs)
+		}
+		if !repair {
+			return
+		}
+		res, msgs, err = Check(path, &CheckOptions{Repair: true, Yes: true, Advanced: true, Verbose: true})
+		if errors.Is(err, ErrInternal) {
+			t.Fatalf("repair: %v %v", err, msgs)
+		}
+		if res == Repaired {
+			if _, msgs, err := Check(path, nil); errors.Is(err, ErrInternal) {
+				t.Fatalf("check after repair: %v %v", err, msgs)
+			}
+		}
+	})
+}
