@@ -217,7 +217,7 @@ func TestNVDIMMInfoDevDAXFixture(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(bbs, want) {
 		t.Fatalf("bad blocks %v %v, want %v", bbs, err, want)
 	}
-	writeAttr(t, root, "dev/char/1:3/device/align", "3000\n")
+	writeAttr(t, root, "bus/nd/devices/dax1.0/align", "3000\n")
 	if _, err := src.Alignment(); !errors.Is(err, core.ErrInvalidArgument) {
 		t.Fatalf("alignment not a power of two: %v", err)
 	}

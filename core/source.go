@@ -125,7 +125,7 @@ func (s *Source) Size() (int64, error) {
 	case s.kind == sourceAnon:
 		return s.size, nil
 	case s.ftype == fileDevDAX:
-		return readSysfsUint(s.sysfs, charDevDir(s.rdev), "size")
+		return s.devDAXAttr("size")
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(s.fd, &st); err != nil {
@@ -143,7 +143,7 @@ func (s *Source) Size() (int64, error) {
 func (s *Source) Alignment() (int64, error) {
 	a := int64(os.Getpagesize())
 	if s.IsDevDAX() {
-		v, err := readSysfsUint(s.sysfs, charDevDir(s.rdev), "device/align")
+		v, err := s.devDAXAttr("align")
 		if err != nil {
 			return 0, err
 		}
@@ -153,6 +153,19 @@ func (s *Source) Alignment() (int64, error) {
 		a = v
 	}
 	return a, nil
+}
+
+// devDAXAttr reads a number of the nd dax device behind a device DAX
+// source, as libpmem2 asks libndctl for its size and alignment.
+func (s *Source) devDAXAttr(attr string) (int64, error) {
+	l, err := locateND(s)
+	if err != nil {
+		return 0, err
+	}
+	if l == nil {
+		return 0, fmt.Errorf("core: device DAX %s: no nd dax device: %w", devString(s.rdev), ErrNotSupported)
+	}
+	return readSysfsUint(l.devices, l.device, attr)
 }
 
 // fileTypeOf tells a regular file from a device DAX, refusing anything else
