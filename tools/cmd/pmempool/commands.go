@@ -98,6 +98,7 @@ func runCheck(e *env, args []string) int {
 		ans := strings.ToLower(strings.TrimSpace(line))
 		switch {
 		case err != nil && line == "":
+			fmt.Fprintln(e.err, "error: input is empty")
 			ans = "?"
 		case ans == "":
 			ans = "y"
@@ -111,7 +112,9 @@ func runCheck(e *env, args []string) int {
 		case 'n':
 			return false
 		}
-		fmt.Fprintln(e.out, "Answer must be either yes or no")
+		if level >= 2 {
+			fmt.Fprintln(e.out, "Answer must be either yes or no")
+		}
 		return false
 	}
 	res, _, err := pmempool.Check(path, o)

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gopmdk/pmdk/blk"
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	pmemlog "github.com/gopmdk/pmdk/log"
+)
+
+// runCmd runs our pmempool with args and stdin and returns the exit code,
+// stdout and stderr. outTTY pretends stdout is a terminal.
+func runCmd(t *testing.T, stdin string, outTTY bool, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{in: bufio.NewReader(strings.NewReader(stdin)), out: &out, err: &errb, outTTY: outTTY}
+	code := run(e, args)
+	return code, out.String(), errb.String()
+}
+
+func cTool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("pmempool")
+	if err != nil {
+		t.Skip("C PMDK's pmempool is not installed (apt install pmdk-tools): interop test skipped")
+	}
+	return p
+}
+
+// cRun runs C's pmempool and returns its exit code and combined output.
+func cRun(t *testing.T, stdin string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(cTool(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	}
+	require.NoError(t, err)
+	return 0, string(out)
+}
+
+// cPools makes a log and a blk pool with C's libraries (a gcc-built
+// program): appends of varied sizes, written, zeroed and error blocks.
+func cPools(t *testing.T) (logPath, blkPath string) {
+	t.Helper()
+	cTool(t)
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc is not installed: interop test skipped")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "mk.c")
+	require.NoError(t, os.WriteFile(src, []byte(`
+#include <libpmemlog.h>
+#include <libpmemblk.h>
+#include <string.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+	PMEMlogpool *l = pmemlog_create(argv[1], 8 << 20, 0644);
+	if (!l) { perror("log"); return 1; }
+	for (int i = 0; i < 300; i++) {
+		char b[200];
+		memset(b, 'a' + i % 26, sizeof b);
+		if (pmemlog_append(l, b, 1 + (i * 37) % 200)) { perror("append"); return 1; }
+	}
+	pmemlog_close(l);
+	PMEMblkpool *p = pmemblk_create(argv[2], 512, 32 << 20, 0644);
+	if (!p) { perror("blk"); return 1; }
+	char blk[512];
+	for (int i = 0; i < 40; i++) {
+		memset(blk, i, sizeof blk);
+		snprintf(blk, 32, "block %d", i);
+		if (pmemblk_write(p, blk, i * 3)) { perror("write"); return 1; }
+	}
+	pmemblk_set_zero(p, 3);
+	pmemblk_close(p);
+	return 0;
+}
+`), 0o644))
+	bin := filepath.Join(dir, "mk")
+	out, err := exec.Command(gcc, "-o", bin, src, "-lpmemlog", "-lpmemblk").CombinedOutput()
+	if err != nil {
+		t.Skipf("cannot build the C pool maker (libpmemlog/libpmemblk headers missing?): %v\n%s", err, out)
+	}
+	logPath, blkPath = pmemtest.Path(t, "c.log"), pmemtest.Path(t, "c.blk")
+	out, err = exec.Command(bin, logPath, blkPath).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return logPath, blkPath
+}
+
+// TestInteropInfo: our info prints what C's prints for C-made pools.
+func TestInteropInfo(t *testing.T) {
+	lp, bp := cPools(t)
+	for _, p := range []string{lp, bp} {
+		_, want := cRun(t, "", "info", p)
+		code, got, stderr := runCmd(t, "", false, "info", p)
+		require.Equal(t, 0, code, stderr)
+		assert.Equal(t, want, got)
+	}
+	code, got, _ := runCmd(t, "", false, "info", "--json", bp)
+	require.Equal(t, 0, code)
+	assert.Contains(t, got, `"external_lbasize": 512`)
+}
+
+// TestInteropDump: the same bytes as C's dump, hex and binary, for several
+// ranges and chunk sizes, on the same pools.
+func TestInteropDump(t *testing.T) {
+	lp, bp := cPools(t)
+	cases := []struct {
+		pool string
+		args []string
+	}{
+		{lp, nil}, {lp, []string{"-b"}}, {lp, []string{"-r", "100-2000"}}, {lp, []string{"-r", "5000-,10-20,1-3"}},
+		{lp, []string{"-c", "64"}}, {lp, []string{"-c", "100", "-r", "3-7,40-"}}, {lp, []string{"-b", "-c", "33", "-r", "-9"}},
+		{lp, []string{"-r", "1K-2K"}},
+		{bp, nil}, {bp, []string{"-b"}}, {bp, []string{"-r", "0-10"}}, {bp, []string{"-r", "90-100,3,7-8,200-"}},
+		{bp, []string{"-b", "-r", "1-9"}},
+	}
+	for _, c := range cases {
+		t.Run(filepath.Ext(c.pool)+strings.Join(c.args, ""), func(t *testing.T) {
+			args := append(append([]string{"dump"}, c.args...), c.pool)
+			wantCode, want := cRun(t, "", args...)
+			code, got, stderr := runCmd(t, "", false, args...)
+			assert.Equal(t, wantCode, code, stderr)
+			assert.True(t, want == got, "dump %v differs from C's: %d vs %d bytes", c.args, len(got), len(want))
+		})
+	}
+	// -o writes the same bytes to a file.
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCmd(t, "", false, "dump", "-b", "-o", out, lp)
+	require.Equal(t, 0, code, stderr)
+	_, want := cRun(t, "", "dump", "-b", lp)
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, want == string(got))
+}
+
+// TestInteropCreate: pools our create makes are consistent for C's check
+// and open with C's tools.
+func TestInteropCreate(t *testing.T) {
+	cTool(t)
+	dir := pmemtest.Dir(t)
+	for _, args := range [][]string{
+		{"log", "l1"}, {"-s", "16M", "log", "l2"}, {"blk", "512", "b1"}, {"-w", "-s", "40M", "blk", "4096", "b2"},
+		{"-m", "0600", "blk", "520", "b3"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			p := filepath.Join(dir, args[len(args)-1])
+			a := append(append([]string{"create"}, args[:len(args)-1]...), p)
+			code, _, stderr := runCmd(t, "", false, a...)
+			require.Equal(t, 0, code, stderr)
+			c, out := cRun(t, "", "check", "-v", p)
+			assert.Equal(t, 0, c, out)
+			assert.Contains(t, out, "consistent")
+			c, out = cRun(t, "", "info", p)
+			assert.Equal(t, 0, c, out)
+		})
+	}
+	code, _, stderr := runCmd(t, "", false, "create", "obj", filepath.Join(dir, "o"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "not supported")
+	// --inherit copies type, size and block size.
+	code, _, stderr = runCmd(t, "", false, "create", "-i", filepath.Join(dir, "b2"), filepath.Join(dir, "b4"))
+	require.Equal(t, 0, code, stderr)
+	_, a := cRun(t, "", "info", filepath.Join(dir, "b4"))
+	assert.Contains(t, a, "Block size               : 4096")
+	assert.Contains(t, a, "size                     : 41943040")
+}
+
+// TestInteropCheckCommand: the command's output and exit code are C's on
+// damaged pools, checking and repairing.
+func TestInteropCheckCommand(t *testing.T) {
+	cTool(t)
+	dir := pmemtest.Dir(t)
+	tpl := filepath.Join(dir, "tpl")
+	l, err := pmemlog.Create(tpl, 8<<20, 0o644)
+	require.NoError(t, err)
+	require.NoError(t, l.Append([]byte("data")))
+	require.NoError(t, l.Close())
+	img, err := os.ReadFile(tpl)
+	require.NoError(t, err)
+	bad := append([]byte(nil), img...)
+	copy(bad[4096+16:], []byte{0xff, 0xff, 0xff, 0xff, 0xff}) // write_offset
+	for _, c := range []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"check", "", nil}, {"check-v", "", []string{"-v"}}, {"check-q", "", []string{"-q"}},
+		{"repair-no", "n\n", []string{"-v", "-r"}}, {"repair-eof", "", []string{"-r"}},
+		{"repair-yes-answer", "y\n", []string{"-v", "-r"}}, {"repair-y", "", []string{"-ry"}},
+		{"dry-run", "", []string{"-vryd"}}, {"dry-run-no-r", "", []string{"-d"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, "pool")
+			require.NoError(t, os.WriteFile(p, bad, 0o644))
+			a := append(append([]string{"check"}, c.args...), p)
+			wantCode, want := cRun(t, c.stdin, a...)
+			after, err := os.ReadFile(p)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(p, bad, 0o644))
+			code, got, stderr := runCmd(t, c.stdin, false, a...)
+			assert.Equal(t, wantCode, code)
+			// C writes stderr unbuffered, before its stdout: compare each.
+			const empty = "error: input is empty\n"
+			if strings.Contains(want, empty) {
+				want = strings.Replace(want, empty, "", 1)
+				assert.Equal(t, empty, stderr)
+				stderr = ""
+			}
+			assert.Equal(t, want, got+stderr)
+			ours, err := os.ReadFile(p)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(after, ours), "the pool differs from C's after %v", c.args)
+		})
+	}
+}
+
+// TestInteropFeature: our feature changes are what C's feature reads, and
+// the pools stay consistent for C's check.
+func TestInteropFeature(t *testing.T) {
+	cTool(t)
+	p := pmemtest.Path(t, "f.log")
+	code, _, _ := runCmd(t, "", false, "create", "log", p)
+	require.Equal(t, 0, code)
+	steps := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-d", "CKSUM_2K"}, 1}, // SHUTDOWN_STATE needs it
+		{[]string{"-d", "SHUTDOWN_STATE"}, 0},
+		{[]string{"-d", "SHUTDOWN_STATE"}, 0}, // already off
+		{[]string{"-d", "CKSUM_2K"}, 0},
+		{[]string{"-e", "SHUTDOWN_STATE"}, 1}, // needs CKSUM_2K
+		{[]string{"-e", "CKSUM_2K"}, 0},
+		{[]string{"-e", "SHUTDOWN_STATE"}, 0},
+		{[]string{"-e", "SINGLEHDR"}, 1},
+		{[]string{"-d", "CHECK_BAD_BLOCKS"}, 0},
+		{[]string{"-e", "CHECK_BAD_BLOCKS"}, 0},
+	}
+	for _, s := range steps {
+		code, _, stderr := runCmd(t, "", false, append(append([]string{"feature"}, s.args...), p)...)
+		assert.Equal(t, s.code, code, "%v: %s", s.args, stderr)
+		for _, f := range []string{"SINGLEHDR", "CKSUM_2K", "SHUTDOWN_STATE", "CHECK_BAD_BLOCKS"} {
+			_, want := cRun(t, "", "feature", "-q", f, p)
+			_, got, _ := runCmd(t, "", false, "feature", "-q", f, p)
+			assert.Equal(t, want, got, "after %v, query %s", s.args, f)
+		}
+		c, out := cRun(t, "", "check", p)
+		assert.Equal(t, 0, c, "after %v: %s", s.args, out)
+	}
+}
+
+// TestCheckProgress: the bar is drawn only when stdout is a terminal.
+func TestCheckProgress(t *testing.T) {
+	p := pmemtest.Path(t, "p.blk")
+	b, err := blk.Create(p, 512, 64<<20, 0o644)
+	require.NoError(t, err)
+	require.NoError(t, b.Write(make([]byte, 512), 0))
+	require.NoError(t, b.Close())
+	code, out, _ := runCmd(t, "", false, "check", "-v", p)
+	require.Equal(t, 0, code)
+	assert.NotContains(t, out, "\r", "progress drawn on a non-terminal")
+	assert.NotContains(t, out, "#")
+	code, out, _ = runCmd(t, "", true, "check", "-v", p)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "] 100%")
+	assert.Contains(t, out, ": consistent\n")
+}
+
+func TestUsageAndRm(t *testing.T) {
+	code, _, _ := runCmd(t, "", false)
+	assert.Equal(t, 1, code)
+	code, out, _ := runCmd(t, "", false, "--help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "check")
+	code, _, _ = runCmd(t, "", false, "frobnicate")
+	assert.Equal(t, 1, code)
+	code, _, _ = runCmd(t, "", false, "check")
+	assert.Equal(t, 1, code)
+
+	p := pmemtest.Path(t, "rm.log")
+	l, err := pmemlog.Create(p, 2<<20, 0o644)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	code, _, _ = runCmd(t, "n\n", false, "rm", "-i", p)
+	assert.Equal(t, 0, code)
+	assert.FileExists(t, p)
+	code, _, _ = runCmd(t, "", false, "rm", p)
+	assert.Equal(t, 0, code)
+	assert.NoFileExists(t, p)
+	code, _, _ = runCmd(t, "", false, "rm", p)
+	assert.Equal(t, 1, code)
+	code, _, _ = runCmd(t, "", false, "rm", "-f", p)
+	assert.Equal(t, 0, code)
+}
