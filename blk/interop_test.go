@@ -1,6 +1,7 @@
 package blk
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gopmdk/pmdk/blk/internal/btt"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 
@@ -351,4 +353,50 @@ func TestInteropLazyLayout(t *testing.T) {
 	}
 	defer p.Close()
 	mustRead(t, p, 3, 4)
+}
+
+// TestInteropRecoverCInterruptedWrite: a C-made pool whose last write
+// reached the flog but not the map (made by hand here, as a crash would
+// leave it) is completed by Go's open, then reads right in Go and C.
+func TestInteropRecoverCInterruptedWrite(t *testing.T) {
+	bin := cpeer(t)
+	path := pmemtest.Path(t, "c.blk")
+	runC(t, bin, path, "c:512:33554432", "w:7:1")
+	img, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	in := btt.DecodeInfo(img[dataOff:])
+	arena := img[dataOff:]
+	// Lane 1's flog pair still holds its initial entry (C used lane 0).
+	pair := arena[in.FlogOff+64:]
+	if le.Uint32(pair[12:]) != 1 || le.Uint32(pair[28:]) != 0 {
+		t.Fatalf("flog pair 1 is not in its initial state: % x", pair[:32])
+	}
+	free := le.Uint32(pair[4:]) & btt.MapLBAMask
+	copy(arena[in.DataOff+uint64(free)*uint64(in.InternalLBASize):], pattern(7, 2, 512))
+	old := le.Uint32(arena[in.MapOff+7*4:])
+	if old == 0 {
+		t.Fatal("map entry 7 not written by C")
+	}
+	le.PutUint32(pair[16:], 7)
+	le.PutUint32(pair[20:], old)
+	le.PutUint32(pair[24:], free|btt.MapNormal)
+	le.PutUint32(pair[28:], 2)
+	if err := os.WriteFile(path, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := Open(path, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, p, 7, 2)
+	if probs := p.Check(); len(probs) != 0 {
+		t.Fatalf("check after recovery: %v", probs)
+	}
+	p.Close()
+	requireConsistent(t, path)
+	runC(t, bin, path, "o:512", "r:7:2", "w:7:3", "w:8:3", "r:7:3")
 }
