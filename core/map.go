@@ -42,22 +42,47 @@ func (m *Map) Granularity() Granularity { return m.granularity }
 func (m *Map) Persister() Persister { return m.persist }
 
 // Persist makes b, a part of the mapping, persistent (flush and drain).
-func (m *Map) Persist(b []byte) { m.persist.Persist(b) }
+func (m *Map) Persist(b []byte) {
+	if checkRanges {
+		m.mustContain(b)
+	}
+	m.persist.Persist(b)
+}
 
 // Flush starts writing back b, a part of the mapping; Drain waits for it.
-func (m *Map) Flush(b []byte) { m.persist.Flush(b) }
+func (m *Map) Flush(b []byte) {
+	if checkRanges {
+		m.mustContain(b)
+	}
+	m.persist.Flush(b)
+}
 
 // Drain waits for every earlier Flush and non-temporal store to complete.
 func (m *Map) Drain() { m.persist.Drain() }
 
 // Memmove copies src into dst (a part of the mapping) and persists it.
-func (m *Map) Memmove(dst, src []byte, flags MemFlags) { m.persist.Memmove(dst, src, flags) }
+func (m *Map) Memmove(dst, src []byte, flags MemFlags) {
+	if checkRanges {
+		m.mustContain(dst[:min(len(src), len(dst))])
+	}
+	m.persist.Memmove(dst, src, flags)
+}
 
 // Memcpy is Memmove for slices known not to overlap.
-func (m *Map) Memcpy(dst, src []byte, flags MemFlags) { m.persist.Memmove(dst, src, flags) }
+func (m *Map) Memcpy(dst, src []byte, flags MemFlags) {
+	if checkRanges {
+		m.mustContain(dst[:min(len(src), len(dst))])
+	}
+	m.persist.Memmove(dst, src, flags)
+}
 
 // Memset fills dst (a part of the mapping) with c and persists it.
-func (m *Map) Memset(dst []byte, c byte, flags MemFlags) { m.persist.Memset(dst, c, flags) }
+func (m *Map) Memset(dst []byte, c byte, flags MemFlags) {
+	if checkRanges {
+		m.mustContain(dst)
+	}
+	m.persist.Memset(dst, c, flags)
+}
 
 // Close releases the mapping. It is idempotent.
 func (m *Map) Close() error {
@@ -69,4 +94,12 @@ func (m *Map) Close() error {
 		return m.close()
 	}
 	return nil
+}
+
+// mustContain panics unless b lies in the mapping: persisting memory of
+// another mapping through this one is a caller bug ([checkRanges] builds).
+func (m *Map) mustContain(b []byte) {
+	if !m.contains(b) {
+		panic("core: slice outside the mapping passed to a Map persist method")
+	}
 }
