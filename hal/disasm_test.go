@@ -198,3 +198,62 @@ func regWidth(r x86asm.Reg) int {
 	}
 	return 0
 }
+
+// TestDispatchReachesAssembly follows the direct calls of the amd64
+// dispatch code, so a build whose Go side quietly went back to the generic
+// kernels fails even though the assembly is still linked in.
+func TestDispatchReachesAssembly(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fn   any
+		want []string
+	}{
+		{"flushRange", flushRange, []string{"flushCLWB", "flushCLFLUSHOPT", "flushCLFLUSH", "msyncRange"}},
+		{"Kernels.Fence", (*Kernels).Fence, []string{"sfence"}},
+		{"memmove", memmove, []string{"ntCopyFwd", "ntCopyBwd"}},
+		{"memset", memset, []string{"ntSet"}},
+		{"ntCopyFwd", ntCopyFwd, []string{"ntCopyFwdSSE2", "ntCopyFwdAVX", "ntCopyFwdAVX512"}},
+		{"ntCopyBwd", ntCopyBwd, []string{"ntCopyBwdSSE2", "ntCopyBwdAVX", "ntCopyBwdAVX512"}},
+		{"ntSet", ntSet, []string{"ntSetSSE2", "ntSetAVX", "ntSetAVX512"}},
+	} {
+		got := callees(t, reflect.ValueOf(tc.fn).Pointer())
+		for _, w := range tc.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%s does not call %s; it calls %v", tc.name, w, got)
+			}
+		}
+	}
+}
+
+// callees returns the hal functions that the Go function at entry calls
+// directly, without the package prefix.
+func callees(t *testing.T, entry uintptr) []string {
+	t.Helper()
+	mem, err := os.Open("/proc/self/mem")
+	if err != nil {
+		t.Skipf("cannot read own code: %v", err)
+	}
+	defer mem.Close()
+	code := make([]byte, funcLen(entry))
+	if _, err := mem.ReadAt(code, int64(entry)); err != nil {
+		t.Fatal(err)
+	}
+	const pkg = "github.com/gopmdk/pmdk/hal."
+	var out []string
+	for off := 0; off < len(code); {
+		inst, err := x86asm.Decode(code[off:], 64)
+		if err != nil {
+			off++ // data or padding between blocks
+			continue
+		}
+		off += inst.Len
+		if rel, ok := inst.Args[0].(x86asm.Rel); ok && inst.Op == x86asm.CALL {
+			if f := runtime.FuncForPC(entry + uintptr(int64(off)+int64(rel))); f != nil {
+				if name, ok := strings.CutPrefix(f.Name(), pkg); ok {
+					out = append(out, name)
+				}
+			}
+		}
+	}
+	return out
+}
