@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/gopmdk/pmdk/core"
 )
@@ -360,7 +359,7 @@ func (b *BTT) readFlogs(a *arena) error {
 			continue // initial entry, or nothing to recover
 		}
 		p := b.mapEntry(a, f.LBA)
-		e := atomic.LoadUint32(p)
+		e := b.loadMap(p)
 		if entryIsInitial(e) {
 			e = f.LBA | MapNormal
 		}
@@ -372,17 +371,19 @@ func (b *BTT) readFlogs(a *arena) error {
 	return nil
 }
 
-// mapEntry points at the map entry of premap block lba of arena a (checked
-// in range by the caller).
-func (b *BTT) mapEntry(a *arena, lba uint32) *uint32 {
-	off := a.mapOff + uint64(lba)*MapEntrySize
-	return (*uint32)(unsafe.Pointer(&b.ns[off]))
+// mapEntry returns the namespace offset of the map entry of premap block
+// lba of arena a (lba checked in range by the caller).
+func (b *BTT) mapEntry(a *arena, lba uint32) uint64 {
+	return a.mapOff + uint64(lba)*MapEntrySize
 }
 
-// storeMap sets a map entry with one 4-byte store and persists it.
-func (b *BTT) storeMap(p *uint32, v uint32) {
-	atomic.StoreUint32(p, v)
-	b.m.Persist(unsafe.Slice((*byte)(unsafe.Pointer(p)), MapEntrySize))
+// loadMap reads the map entry at off with one 4-byte load.
+func (b *BTT) loadMap(off uint64) uint32 { return atomic.LoadUint32(word32(b.ns, off)) }
+
+// storeMap sets the map entry at off with one 4-byte store and persists it.
+func (b *BTT) storeMap(off uint64, v uint32) {
+	atomic.StoreUint32(word32(b.ns, off), v)
+	b.m.Persist(b.ns[off : off+MapEntrySize])
 }
 
 // lookup finds the arena and premap block of external block lba.
@@ -414,7 +415,7 @@ func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
 		return err
 	}
 	p := b.mapEntry(a, pre)
-	e := atomic.LoadUint32(p)
+	e := b.loadMap(p)
 	for {
 		if entryIsError(e) {
 			return fmt.Errorf("%w: block %d", ErrBlockError, lba)
@@ -427,7 +428,7 @@ func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
 		// the map still points at it: a writer that freed it since may
 		// already have handed it out.
 		a.rtt[lane].v.Store(e)
-		latest := atomic.LoadUint32(p)
+		latest := b.loadMap(p)
 		if latest == e {
 			break
 		}
@@ -493,7 +494,7 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	mu := b.mapLock(a, pre)
 	mu.Lock()
 	p := b.mapEntry(a, pre)
-	old := atomic.LoadUint32(p)
+	old := b.loadMap(p)
 	if entryIsInitial(old) {
 		old = pre | MapNormal
 	}
@@ -525,8 +526,7 @@ func (a *arena) writable() error {
 func (b *BTT) flogUpdate(fr *flogRuntime, lba, oldMap, newMap uint32) {
 	seq := nextSeq(fr.cur.Seq)
 	off := fr.entries[fr.next]
-	p0 := (*uint64)(unsafe.Pointer(&b.ns[off]))
-	p1 := (*uint64)(unsafe.Pointer(&b.ns[off+8]))
+	p0, p1 := word64(b.ns, off), word64(b.ns, off+8)
 	atomic.StoreUint64(p0, uint64(lba)|uint64(oldMap)<<32)
 	b.m.Persist(b.ns[off : off+8])
 	atomic.StoreUint64(p1, uint64(newMap)|uint64(seq)<<32)
@@ -568,7 +568,7 @@ func (b *BTT) setFlag(_ int, lba uint64, flag uint32) error {
 	mu.Lock()
 	defer mu.Unlock()
 	p := b.mapEntry(a, pre)
-	old := atomic.LoadUint32(p)
+	old := b.loadMap(p)
 	if entryIsInitial(old) {
 		old = pre | MapNormal
 	}

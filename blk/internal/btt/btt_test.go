@@ -157,7 +157,7 @@ func TestFlogRecovery(t *testing.T) {
 	free := fr.cur.OldMap&MapLBAMask | MapNormal
 	off := a.dataOff + uint64(free&MapLBAMask)*uint64(a.internalLBA)
 	copy(b.ns[off:], pattern(7, 2, 512))
-	old := *b.mapEntry(a, 7)
+	old := b.loadMap(b.mapEntry(a, 7))
 	b.flogUpdate(fr, 7, old, free) // crash before the map update
 
 	b = open(t, m, 512)
