@@ -41,6 +41,8 @@
 // their own Persister through [NewMemoryMap]. The persist path costs one
 // interface call and no allocation over calling hal's kernels directly
 // (BenchmarkLayering measures it against hal and against C libpmem).
+// Built with -tags invariants, the Map methods panic when given a slice
+// outside the mapping.
 // [Map.DeepFlush] also writes back through the file system (msync) or, on
 // device DAX, asks the NVDIMM region to flush its queues (sysfs deep_flush).
 //
