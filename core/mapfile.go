@@ -31,8 +31,9 @@ const (
 //     unnamed file is created, gone when the mapping is closed.
 //
 // perm applies to a created file. A file created with FileCreate|FileExcl is
-// removed again when mapping fails. A device DAX is mapped whole, ignoring
-// flags; size must then be 0 or its exact size. Wrong arguments give an
+// removed again when mapping fails. A device DAX is mapped whole; only
+// FileCreate and FileSparse are accepted (and ignored) and size must be 0
+// or its exact size. Wrong arguments give an
 // error wrapping ErrInvalidArgument; the mapping itself is as [NewMap] with
 // a nil Config: [Map.IsPmem] is pmem_map_file's is_pmem.
 func MapFile(path string, size int64, flags FileFlags, perm os.FileMode) (*Map, error) {
@@ -40,6 +41,9 @@ func MapFile(path string, size int64, flags FileFlags, perm os.FileMode) (*Map, 
 		return nil, fmt.Errorf("core: map file %s: flags %#x: %w", path, uint32(flags), ErrInvalidArgument)
 	}
 	if isDevDAXPath(path) {
+		if flags&^(FileCreate|FileSparse) != 0 {
+			return nil, fmt.Errorf("core: map file %s: flags %#x not valid for device DAX: %w", path, uint32(flags), ErrInvalidArgument)
+		}
 		return mapDevDAXFile(path, size)
 	}
 	create := flags&FileCreate != 0

@@ -258,3 +258,13 @@ func TestFacadeDeepPersistAndAutoFlush(t *testing.T) {
 		t.Fatal("HasAutoFlush disagrees with hal.AutoFlush")
 	}
 }
+
+// A character device that is not device DAX is refused, whatever the flags.
+func TestMapFileCharacterDevice(t *testing.T) {
+	if _, err := core.MapFile(os.DevNull, 0, 0, 0); !errors.Is(err, core.ErrInvalidFileType) {
+		t.Fatalf("/dev/null: %v", err)
+	}
+	if _, err := core.MapFile(os.DevNull, 0, core.FileExcl, 0); !errors.Is(err, core.ErrInvalidArgument) {
+		t.Fatalf("/dev/null with FileExcl: %v", err)
+	}
+}
