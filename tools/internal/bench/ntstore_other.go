@@ -6,6 +6,9 @@ package bench
 // stays empty.
 const haveNT = false
 
+// No vector store loops either; the tests switch these where they exist.
+var useAVX512, useAVX2 bool
+
 func ntName() string { return "" }
 
 func ntCopy(dst, src []byte)    { panic("bench: no non-temporal stores in this build") }
