@@ -24,7 +24,8 @@ func Seed() int64 {
 // 200 crash points (50 with -short) with Pessimistic, Optimistic and one
 // Random strategy; with [Full], every point, three more Random seeds,
 // Exhaustive, and 20 crash points in the recovery of each image (for
-// workloads with Recover).
+// workloads with Recover). -short caps Exhaustive at 32 images and the
+// recovery at 5 crash points per image.
 func Budget(t testing.TB, c CrashCase, b Backend) crashsim.Options {
 	seed := Seed()
 	o := crashsim.Options{
@@ -49,6 +50,13 @@ func Budget(t testing.TB, c CrashCase, b Backend) crashsim.Options {
 	}
 	if c.RecoveryPoints != 0 {
 		o.RecoveryPoints = c.RecoveryPoints
+	}
+	if testing.Short() {
+		// -short (the race run): a sample of every enumeration.
+		o.ExhaustiveLimit = 32
+		if o.RecoveryPoints < 0 || o.RecoveryPoints > 5 {
+			o.RecoveryPoints = 5
+		}
 	}
 	return o
 }
