@@ -11,11 +11,17 @@ const maxProblems = 64
 // returns the problems found (each wraps core.ErrCorrupt); none means
 // consistent. A namespace without a layout is consistent. No other call
 // may run on b meanwhile.
-func (b *BTT) Check() []error {
+func (b *BTT) Check() (problems []error) {
 	if !b.laidout.Load() {
 		return nil
 	}
-	var problems []error
+	defer func() {
+		// Bounds are checked at open; should a case slip through, the
+		// checker reports it rather than taking the caller down.
+		if v := recover(); v != nil {
+			problems = append(problems, fmt.Errorf("btt: check stopped: %v", v))
+		}
+	}()
 	for i, a := range b.arenas {
 		problems = append(problems, b.checkArena(i, a)...)
 	}
