@@ -184,7 +184,7 @@ func TestInteropGeometry(t *testing.T) {
 	for _, tc := range []struct {
 		bsize int
 		size  int64
-	}{{512, MinPool}, {512, 100 << 20}, {4096, 64 << 20}, {1, 20 << 20}, {65536, 200 << 20}, {4000, 50<<20 + 12288}} {
+	}{{512, MinPool}, {512, 100 << 20}, {4096, 64 << 20}, {1, 20 << 20}, {65536, 200 << 20}, {4000, 50<<20 + 12288}, {768, 40<<20 + 1000}} {
 		t.Run(fmt.Sprintf("%d-%d", tc.bsize, tc.size), func(t *testing.T) {
 			dir := pmemtest.Dir(t)
 			cpath, gpath := filepath.Join(dir, "c"), filepath.Join(dir, "g")
