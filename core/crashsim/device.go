@@ -227,8 +227,9 @@ func (d *Device) CrashAt(n int) {
 func (d *Device) Crash() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.checkOpen()
 	if d.crash == nil {
-		d.crash = d.captureLocked()
+		d.crash = d.captureLocked(d.fences + 1)
 	}
 }
 
@@ -292,16 +293,21 @@ func (d *Device) flushLocked(off, n int) {
 // last flushed content. It is a crash point: at the armed fence the device
 // crashes instead and Drain panics with [ErrCrash].
 func (d *Device) Drain() {
-	d.mu.Lock()
-	d.checkAlive()
-	d.fences++
-	if d.fences == d.crashAt {
-		d.crash = d.captureLocked()
-		d.mu.Unlock()
+	crashed := func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.checkAlive()
+		d.fences++
+		if d.fences == d.crashAt {
+			d.crash = d.captureLocked(d.fences)
+			return true
+		}
+		d.pending.drainTo(d.durable)
+		return false
+	}()
+	if crashed {
 		panic(ErrCrash)
 	}
-	d.pending.drainTo(d.durable)
-	d.mu.Unlock()
 }
 
 // Persist flushes b and fences.
@@ -317,18 +323,13 @@ func (d *Device) Memmove(dst, src []byte, flags core.MemFlags) {
 		panic("crashsim: Memmove: dst shorter than src")
 	}
 	dst = dst[:len(src)]
-	d.mu.Lock()
-	d.checkAlive()
-	off := d.offset(dst)
-	if d.kernels != nil {
-		d.kernels.Memmove(dst, src, flags|core.MemNoDrain)
-	} else {
-		copy(dst, src)
-	}
-	if flags&core.MemNoFlush == 0 && len(dst) > 0 {
-		d.flushLocked(off, len(dst))
-	}
-	d.mu.Unlock()
+	d.store(dst, flags, func() {
+		if d.kernels != nil {
+			d.kernels.Memmove(dst, src, flags|core.MemNoDrain)
+		} else {
+			copy(dst, src)
+		}
+	})
 	if flags&core.MemNoDrain == 0 {
 		d.Drain()
 	}
@@ -337,21 +338,29 @@ func (d *Device) Memmove(dst, src []byte, flags core.MemFlags) {
 // Memset fills dst, a part of the device, with c, with the flush and fence
 // rules of [Device.Memmove].
 func (d *Device) Memset(dst []byte, c byte, flags core.MemFlags) {
-	d.mu.Lock()
-	d.checkAlive()
-	off := d.offset(dst)
-	if d.kernels != nil {
-		d.kernels.Memset(dst, c, flags|core.MemNoDrain)
-	} else {
-		for i := range dst {
-			dst[i] = c
+	d.store(dst, flags, func() {
+		if d.kernels != nil {
+			d.kernels.Memset(dst, c, flags|core.MemNoDrain)
+		} else {
+			for i := range dst {
+				dst[i] = c
+			}
 		}
-	}
-	if flags&core.MemNoFlush == 0 && len(dst) > 0 {
-		d.flushLocked(off, len(dst))
-	}
-	d.mu.Unlock()
+	})
 	if flags&core.MemNoDrain == 0 {
 		d.Drain()
+	}
+}
+
+// store runs write, which stores to dst, then records dst as flushed
+// unless flags has MemNoFlush.
+func (d *Device) store(dst []byte, flags core.MemFlags, write func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.checkAlive()
+	off := d.offset(dst)
+	write()
+	if flags&core.MemNoFlush == 0 && len(dst) > 0 {
+		d.flushLocked(off, len(dst))
 	}
 }

@@ -14,7 +14,7 @@ const DefaultExhaustiveLimit = 256
 // crashState is what a crash leaves in flux: the durable image and, for
 // every line written or flushed but not fenced, its newer versions.
 type crashState struct {
-	point   int    // fence count at the crash (the crashing fence included)
+	point   int    // crash point: the crashing fence, or fences+1 between fences
 	durable []byte // frozen: the device no longer fences once crashed
 	lines   []dirtyLine
 }
@@ -28,9 +28,10 @@ type dirtyLine struct {
 	versions [][lineSize]byte
 }
 
-// captureLocked records the crash state now. d.mu is held.
-func (d *Device) captureLocked() *crashState {
-	cs := &crashState{point: d.fences, durable: d.durable}
+// captureLocked records the state of a crash now, at crash point point.
+// d.mu is held.
+func (d *Device) captureLocked(point int) *crashState {
+	cs := &crashState{point: point, durable: d.durable}
 	memPages, okMem := touchedPages(d.mem, nil)
 	durPages, okDur := touchedPages(d.durable, nil)
 	for i, base := 0, 0; base < len(d.mem); i, base = i+1, base+pageSize {
@@ -193,7 +194,7 @@ func (d *Device) state() *crashState {
 	if d.crash != nil {
 		return d.crash
 	}
-	cs := d.captureLocked()
+	cs := d.captureLocked(d.fences + 1)
 	cs.durable = bytes.Clone(cs.durable)
 	return cs
 }
