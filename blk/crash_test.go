@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"strings"
@@ -39,9 +40,7 @@ func (o crashOp) apply(p *Pool) error {
 // prefixStates returns the block states after each prefix of ops (0..len).
 func prefixStates(initial map[int64]blockState, ops []crashOp) []map[int64]blockState {
 	cur := map[int64]blockState{}
-	for k, v := range initial {
-		cur[k] = v
-	}
+	maps.Copy(cur, initial)
 	out := []map[int64]blockState{clone(cur)}
 	for _, o := range ops {
 		switch o.kind {
@@ -59,9 +58,7 @@ func prefixStates(initial map[int64]blockState, ops []crashOp) []map[int64]block
 
 func clone(m map[int64]blockState) map[int64]blockState {
 	c := make(map[int64]blockState, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
+	maps.Copy(c, m)
 	return c
 }
 

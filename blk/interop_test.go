@@ -73,7 +73,7 @@ func infoFields(t *testing.T, path string) []map[string]string {
 	var arenas []map[string]string
 	for _, sec := range strings.Split(out, "[ARENA ")[1:] {
 		f := map[string]string{}
-		for _, line := range strings.Split(sec, "\n") {
+		for line := range strings.SplitSeq(sec, "\n") {
 			k, v, ok := strings.Cut(line, ":")
 			if ok {
 				f[strings.TrimSpace(k)] = strings.TrimSpace(v)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/gopmdk/pmdk/blk"
@@ -109,9 +110,7 @@ func blkCrashWorkload() crashsim.Workload {
 	states := []map[int64]int{initial}
 	for _, o := range ops {
 		s := map[int64]int{}
-		for k, v := range states[len(states)-1] {
-			s[k] = v
-		}
+		maps.Copy(s, states[len(states)-1])
 		s[o.lba] = map[byte]int{'w': o.gen, 'z': 0, 'e': -1}[o.kind]
 		states = append(states, s)
 	}
