@@ -114,7 +114,9 @@ func memmove(k *Kernels, dst, src []byte, flags MemFlags) {
 		}
 		copy(dst[head+body:n], src[head+body:])
 	}
-	flushEdges(k.flush, dst[:n], head, body, tail)
+	if head+tail > 0 || k.flush == FlushMsync {
+		flushEdges(k.flush, dst[:n], head, body, tail)
+	}
 }
 
 // flushEdges flushes what the temporal stores of a split copy left in the
@@ -202,12 +204,20 @@ func memset(k *Kernels, dst []byte, c byte, flags MemFlags) {
 	}
 	d := unsafe.Pointer(unsafe.SliceData(dst))
 	head, body, tail := split(d, n)
-	fill(dst[:head], c)
+	// The calls are guarded so that an aligned fill costs one call to the
+	// assembly (tiny fills run at a few ns per call).
+	if head > 0 {
+		fill(dst[:head], c)
+	}
 	if body > 0 {
 		ntSet(k.move, unsafe.Add(d, head), uintptr(body), uint64(c)*0x0101010101010101)
 	}
-	fill(dst[head+body:], c)
-	flushEdges(k.flush, dst, head, body, tail)
+	if tail > 0 {
+		fill(dst[head+body:], c)
+	}
+	if head+tail > 0 || k.flush == FlushMsync {
+		flushEdges(k.flush, dst, head, body, tail)
+	}
 }
 
 // fill sets every byte of b to c with temporal stores: 8-byte stores for
