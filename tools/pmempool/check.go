@@ -247,7 +247,18 @@ func (c *checker) run() error {
 			return err
 		}
 	}
-	if c.o.Repair && !c.o.DryRun && c.res == Repaired {
+	if c.o.Repair && !c.o.DryRun {
+		// As check_write, a repair run rewrites each arena's info block
+		// and its backup from the (checked) header.
+		for _, a := range c.blk.arenas {
+			if string(c.im.b[a.off+a.info.InfoOff:a.off+a.info.InfoOff+bttInfoSize]) != string(a.raw) ||
+				string(c.im.b[a.off:a.off+bttInfoSize]) != string(a.raw) {
+				c.im.write(a.off, a.raw)
+				c.im.write(a.off+a.info.InfoOff, a.raw)
+			}
+		}
+	}
+	if c.o.Repair && !c.o.DryRun && (c.res == Repaired || len(c.im.dirty) > 0) {
 		if err := c.im.flush(); err != nil {
 			c.res = CannotRepair
 			c.errorf("writing the repaired pool failed: %v", err)

@@ -9,7 +9,7 @@ import (
 )
 
 type hdrState struct {
-	h *pool.Header
+	typeFromBTT bool // the signature was unknown, a valid BTT made it blk
 }
 
 // headerValid is C's pool_hdr_valid: not all zeros and a correct checksum.
@@ -128,7 +128,7 @@ func (c *checker) checkHeader() error {
 	}
 	if c.typ == TypeUnknown {
 		if off, _, _ := c.im.firstValidBTT(blkBTTOff); off != 0 {
-			c.typ = TypeBlk
+			c.typ, c.hdr.typeFromBTT = TypeBlk, true
 		} else {
 			return c.stop(CannotRepair, "cannot determine pool type")
 		}
@@ -174,8 +174,9 @@ func (c *checker) checkHeader() error {
 		}
 	}
 
-	// UUIDs (check_pool_hdr_uuids). A blk pool's BTT names the poolset.
-	if off, in, _ := c.im.firstValidBTT(blkBTTOff); c.typ == TypeBlk && off != 0 && pool.UUID(in.ParentUUID) != h.PoolsetUUID {
+	// UUIDs (check_pool_hdr_uuids). A blk pool's BTT names the poolset;
+	// C consults it only when the BTT told the pool type.
+	if off, in, _ := c.im.firstValidBTT(blkBTTOff); c.hdr.typeFromBTT && off != 0 && pool.UUID(in.ParentUUID) != h.PoolsetUUID {
 		pu := pool.UUID(in.ParentUUID)
 		if err := c.applyFixes(h, []fix{{true, "invalid pool_hdr.poolset_uuid.|Do you want to set it to " + pu.String() + " from BTT Info?",
 			"setting pool_hdr.poolset_uuid to " + pu.String(), func() { h.PoolsetUUID = pu }, false}}); err != nil {
