@@ -392,3 +392,33 @@ func TestCrashWorkloadSwallowsPanic(t *testing.T) {
 		t.Errorf("fences %d, want 12", rep.Fences)
 	}
 }
+
+// Libraries close their Map on Close; the driver's devices stay usable.
+func TestCrashWorkloadClosesMap(t *testing.T) {
+	w := examples.Record(examples.Correct)
+	setup, run, check := w.Setup, w.Run, w.Check
+	w.Setup = func(m *core.Map) error {
+		if setup != nil {
+			if err := setup(m); err != nil {
+				return err
+			}
+		}
+		return m.Close()
+	}
+	w.Run = func(m *core.Map) error {
+		if err := run(m); err != nil {
+			return err
+		}
+		return m.Close()
+	}
+	w.Check = func(m *core.Map, c crashsim.Crash) error {
+		if err := check(m, c); err != nil {
+			return err
+		}
+		return m.Close()
+	}
+	rep := crashsim.Explore(t, w, crashsim.Options{})
+	if rep.Images == 0 {
+		t.Fatal("nothing checked")
+	}
+}

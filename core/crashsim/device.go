@@ -42,6 +42,8 @@ type DeviceConfig struct {
 	// simulation also runs the real non-temporal and flush kernels); the
 	// device still decides what is durable. nil: plain Go copies.
 	Kernels *hal.Kernels
+
+	driver bool // made by Run: the Map's Close does not unmap it
 }
 
 // Device is a simulated persistent memory device. Its working memory (what
@@ -71,6 +73,9 @@ type Device struct {
 	kernels *hal.Kernels
 	m       *core.Map
 	closed  bool
+	// driver: the device belongs to Run, which closes it; closing its Map
+	// (as a library's Close may) leaves it mapped.
+	driver bool
 }
 
 var _ core.Persister = (*Device)(nil)
@@ -114,17 +119,48 @@ func NewDeviceConfig(c DeviceConfig) (*Device, error) {
 		durable: durable,
 		kernels: c.Kernels,
 	}
+	d.driver = c.driver
 	if c.Image != nil {
 		copyChanged(mem, c.Image, false)
 		copyChanged(durable, mem, true)
 	}
-	d.m = core.NewMemoryMap(mem[:size:size], core.GranularityCacheLine, d, d.Close)
+	d.m = d.newMap()
 	return d, nil
 }
 
 // Map returns the device as a [core.Map] of cache-line granularity whose
-// persist path is the device. Closing the Map closes the device.
-func (d *Device) Map() *core.Map { return d.m }
+// persist path is the device. Closing the Map closes the device, except for
+// the devices [Run] makes, which it closes itself.
+func (d *Device) Map() *core.Map {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.m
+}
+
+// renewMap gives the device a fresh Map (the driver's devices only, whose
+// Map a workload function may have closed).
+func (d *Device) renewMap() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.m = d.newMap()
+}
+
+// newMap returns a new Map of the device: the driver gives each workload
+// function its own, as a library opening a pool maps it anew.
+func (d *Device) newMap() *core.Map {
+	return core.NewMemoryMap(d.mem[:d.size:d.size], core.GranularityCacheLine, d, d.closeFromMap)
+}
+
+// closeFromMap is the Map's Close.
+func (d *Device) closeFromMap() error {
+	d.mu.Lock()
+	driver := d.driver
+	d.mu.Unlock()
+	if driver {
+		return nil
+	}
+	return d.Close()
+}
 
 // Size returns the device size in bytes.
 func (d *Device) Size() int { return d.size }

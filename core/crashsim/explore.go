@@ -29,6 +29,9 @@ type Workload struct {
 	// Check gets a device holding one post-crash image: it reopens
 	// (recovers) what Run left and returns an error if an invariant does
 	// not hold. It may write to m; m is valid until Check returns.
+	//
+	// Setup, Run, Recover and Check may Close their m (a library's Close
+	// may do so): the memory stays mapped until Run is done with it.
 	Check func(m *core.Map, c Crash) error
 	// Recover, if not nil, runs on each post-crash image before Check: the
 	// library's open and repair, which may itself be cut off by a crash
@@ -79,7 +82,7 @@ type Options struct {
 	// has more, a sample seeded by Seed is taken (the last point, after Run
 	// returned, is always in it).
 	MaxPoints int
-	// Strategies applied at each crash point; nil means Pessimistic,
+	// Strategies applied at each crash point; empty means Pessimistic,
 	// Optimistic and Random(Seed).
 	Strategies []Strategy
 	// Seed of the point sample and of the default Random strategy; 0 means 1.
@@ -151,7 +154,7 @@ func Run(w Workload, o Options) (Report, error) {
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
-	if o.Strategies == nil {
+	if len(o.Strategies) == 0 {
 		o.Strategies = []Strategy{Pessimistic, Optimistic, Random(o.Seed)}
 	}
 	if o.KeepImages == 0 {
@@ -206,7 +209,7 @@ func Run(w Workload, o Options) (Report, error) {
 
 // prepare returns a fresh device after Setup, settled.
 func prepare(w Workload, o Options) (*Device, error) {
-	d, err := NewDeviceConfig(DeviceConfig{Size: w.Size, Kernels: o.Kernels})
+	d, err := NewDeviceConfig(DeviceConfig{Size: w.Size, Kernels: o.Kernels, driver: true})
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +220,7 @@ func prepare(w Workload, o Options) (*Device, error) {
 		}
 	}
 	d.Settle()
+	d.renewMap()
 	return d, nil
 }
 
@@ -270,7 +274,7 @@ func (ck *checker) load(i int, cs *crashState, s Strategy, variant int64) (*Devi
 		d.Close() // closed by a Check, or the wrong size
 		ck.scratch[i] = nil
 	}
-	d, err := NewDeviceConfig(DeviceConfig{Size: ck.size, Kernels: ck.o.Kernels})
+	d, err := NewDeviceConfig(DeviceConfig{Size: ck.size, Kernels: ck.o.Kernels, driver: true})
 	if err != nil {
 		return nil, err
 	}

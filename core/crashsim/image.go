@@ -253,6 +253,7 @@ func (d *Device) loadCrash(cs *crashState, s Strategy, variant int64, limit int)
 	copyChanged(d.durable, d.mem, true)
 	d.pending.reset()
 	d.fences, d.crashAt, d.crash = 0, 0, nil
+	d.m = d.newMap()
 	return true
 }
 
