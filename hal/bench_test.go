@@ -2,6 +2,7 @@ package hal_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -122,27 +123,27 @@ func BenchmarkMemmovePersistRatio(b *testing.B) {
 				if k.Flush() == hal.FlushMsync && testing.Short() {
 					b.Skip("msync is a system call per copy")
 				}
-				refs := map[string]func(){
-					"vs-copy": func() {
-						for range batch {
+				refs := map[string]func(n int){
+					"vs-copy": func(n int) {
+						for range n {
 							copy(dst, src)
 						}
 					},
 				}
 				if nt, ok := ntLoopFor(k.Move()); ok {
-					refs["vs-ntloop"] = func() {
-						for range batch {
+					refs["vs-ntloop"] = func(n int) {
+						for range n {
 							nt(dst, src)
 						}
 						k.Fence() // drain once per batch, not per copy
 					}
 				}
 				if cpeer.Available {
-					refs["vs-C"] = func() { cpeer.MemcpyPersistN(dst, src, batch) }
+					refs["vs-C"] = func(n int) { cpeer.MemcpyPersistN(dst, src, n) }
 				}
 				b.SetBytes(int64(size * batch))
-				pairedRatios(b, func() {
-					for range batch {
+				pairedRatios(b, batch, func(n int) {
+					for range n {
 						k.Memmove(dst, src, 0)
 					}
 				}, refs)
@@ -151,18 +152,25 @@ func BenchmarkMemmovePersistRatio(b *testing.B) {
 	}
 }
 
-// pairedRatios runs kernel and then each reference once per iteration and
-// reports, per reference, the median of reference time / kernel time.
-func pairedRatios(b *testing.B, kernel func(), refs map[string]func()) {
+// pairedRatios runs batch operations of kernel and then of each reference
+// (in a fixed order) per iteration and reports, per reference, the median
+// of reference time / kernel time. Each timed batch follows a short untimed
+// warm-up of the same operation, so that the cache state another phase left
+// behind is not charged to it.
+func pairedRatios(b *testing.B, batch int, kernel func(n int), refs map[string]func(n int)) {
+	names := slices.Sorted(maps.Keys(refs))
+	warm := max(1, batch/16)
+	timed := func(fn func(n int)) time.Duration {
+		fn(warm)
+		t0 := time.Now()
+		fn(batch)
+		return time.Since(t0)
+	}
 	ratios := map[string][]float64{}
 	for b.Loop() {
-		t0 := time.Now()
-		kernel()
-		tk := time.Since(t0)
-		for name, ref := range refs {
-			t0 := time.Now()
-			ref()
-			ratios[name] = append(ratios[name], float64(time.Since(t0))/float64(max(tk, 1)))
+		tk := timed(kernel)
+		for _, name := range names {
+			ratios[name] = append(ratios[name], float64(timed(refs[name]))/float64(max(tk, 1)))
 		}
 	}
 	for name, r := range ratios {
@@ -183,9 +191,9 @@ func BenchmarkMemsetPersistRatio(b *testing.B) {
 				if k.Flush() == hal.FlushMsync && testing.Short() {
 					b.Skip("msync is a system call per fill")
 				}
-				refs := map[string]func(){
-					"vs-fill": func() {
-						for range batch {
+				refs := map[string]func(n int){
+					"vs-fill": func(n int) {
+						for range n {
 							dst[0] = 0x5a
 							for i := 1; i < len(dst); i *= 2 {
 								copy(dst[i:], dst[:i])
@@ -194,11 +202,11 @@ func BenchmarkMemsetPersistRatio(b *testing.B) {
 					},
 				}
 				if cpeer.Available {
-					refs["vs-C"] = func() { cpeer.MemsetPersistN(dst, 0x5a, batch) }
+					refs["vs-C"] = func(n int) { cpeer.MemsetPersistN(dst, 0x5a, n) }
 				}
 				b.SetBytes(int64(size * batch))
-				pairedRatios(b, func() {
-					for range batch {
+				pairedRatios(b, batch, func(n int) {
+					for range n {
 						k.Memset(dst, 0x5a, 0)
 					}
 				}, refs)
