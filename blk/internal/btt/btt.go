@@ -65,10 +65,13 @@ type arena struct {
 	infoMu   sync.Mutex
 }
 
+// flogRuntime is a lane's view of its flog pair. Each write updates it,
+// so it fills a cache line to keep lanes from sharing one.
 type flogRuntime struct {
 	cur     Flog
 	entries [2]uint64 // namespace offsets of the pair
 	next    int       // entry the next update goes to
+	_       [24]byte
 }
 
 // rttSlot holds the post-map entry a lane is reading, or MapError when idle.
