@@ -90,7 +90,7 @@ func (c *Config) withDefaults() Config {
 // suffixes (powers of 1024): "64,256,4K,64K,2M".
 func ParseSizes(s string) ([]int, error) {
 	var sizes []int
-	for _, f := range strings.Split(s, ",") {
+	for f := range strings.SplitSeq(s, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
 			continue
@@ -119,7 +119,7 @@ func ParseSizes(s string) ([]int, error) {
 // ParseThreads parses a comma-separated list of positive thread counts.
 func ParseThreads(s string) ([]int, error) {
 	var ts []int
-	for _, f := range strings.Split(s, ",") {
+	for f := range strings.SplitSeq(s, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
 			continue

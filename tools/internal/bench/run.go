@@ -208,27 +208,27 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 	if rates[1] != nil {
 		cops, csp := median(rates[1]), spread(rates[1])
 		res.COps, res.CSpread = &cops, &csp
-		res.CNsPerOp = ptr(float64(threads) * 1e9 / cops)
-		res.CMBps = ptr(cops * mb)
-		res.Ratio = ptr(res.GoOps / cops)
-		res.BestRatio = ptr(slices.Max(rates[0]) / slices.Max(rates[1]))
+		res.CNsPerOp = new(float64(threads) * 1e9 / cops)
+		res.CMBps = new(cops * mb)
+		res.Ratio = new(res.GoOps / cops)
+		res.BestRatio = new(slices.Max(rates[0]) / slices.Max(rates[1]))
 		pairs := make([]float64, len(rates[1]))
 		for i := range pairs {
 			pairs[i] = rates[0][i] / rates[1][i]
 		}
-		res.PairRatio = ptr(median(pairs))
+		res.PairRatio = new(median(pairs))
 	}
 	if rates[2] != nil {
-		res.LimitMBps = ptr(median(rates[2]) * mb)
-		res.GoOfLimit = ptr(res.GoMBps / *res.LimitMBps)
+		res.LimitMBps = new(median(rates[2]) * mb)
+		res.GoOfLimit = new(res.GoMBps / *res.LimitMBps)
 	}
 	if rates[3] != nil {
-		res.CopyMBps = ptr(median(rates[3]) * mb)
+		res.CopyMBps = new(median(rates[3]) * mb)
 	}
 	return res, nil
 }
 
-func ptr(v float64) *float64 { return &v }
+//go:fix inline
 
 func pattern(n int) []byte {
 	b := make([]byte, n)
