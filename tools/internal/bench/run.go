@@ -228,8 +228,6 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 	return res, nil
 }
 
-//go:fix inline
-
 func pattern(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
