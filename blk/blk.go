@@ -63,6 +63,19 @@ func Create(path string, bsize int, poolsize int64, perm os.FileMode) (*Pool, er
 	if err := checkBSize(bsize); err != nil {
 		return nil, err
 	}
+	// Refuse a block size the pool cannot hold before touching the file.
+	size := poolsize
+	if size == 0 {
+		if st, err := os.Stat(path); err == nil {
+			size = st.Size()
+		}
+	}
+	if size >= MinPool {
+		mapped := uint64(size) &^ (4096 - 1) // core/pool maps whole pages
+		if _, _, ok := btt.Geometry(mapped-dataOff, uint32(bsize)); !ok {
+			return nil, fmt.Errorf("blk: create %s: %w: %d-byte blocks do not fit %d bytes", path, ErrBlockSize, bsize, size)
+		}
+	}
 	p, err := pool.Create(path, poolsize, perm, pool.Blk)
 	if err != nil {
 		return nil, fmt.Errorf("blk: create: %w", err)
@@ -71,7 +84,9 @@ func Create(path string, bsize int, poolsize int64, perm os.FileMode) (*Pool, er
 	bp, err := create(p, uint32(bsize), poolsize > 0)
 	if err != nil {
 		p.Close()
-		os.Remove(path)
+		if poolsize > 0 {
+			os.Remove(path) // only a file this call made
+		}
 		return nil, fmt.Errorf("blk: create %s: %w", path, err)
 	}
 	return bp, nil

@@ -187,3 +187,29 @@ func TestReadOnlyPool(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateExistingFile: poolsize 0 takes an existing (zero) file, as C
+// does; a failed create leaves a file it did not make in place.
+func TestCreateExistingFile(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	path := dir + "/existing"
+	if err := os.WriteFile(path, make([]byte, 20<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(path, 1<<31, 0, 0o600); err == nil {
+		t.Fatal("block size larger than the pool accepted")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("failed create removed the caller's file: %v", err)
+	}
+	p, err := Create(path, 512, 0, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Write(pattern(9, 3, 512), 9); err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, p, 9, 3)
+	mustRead(t, p, 10, 0)
+}
