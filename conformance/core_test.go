@@ -7,6 +7,7 @@ import (
 
 	"github.com/gopmdk/pmdk/conformance"
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/crashsim"
 )
 
 // core's own map and persist cases: what a library relies on from any Map.
@@ -158,4 +159,77 @@ func firstDiff(a, b []byte) int {
 		return min(len(a), len(b))
 	}
 	return -1
+}
+
+// core's crash cases: a payload stored with each MemFlags combination and
+// then published by a persisted flag. Flags that flush and drain keep the
+// payload; MemNoDrain needs the caller's Drain before the flag is stored
+// (else flag and payload share one fence and may land in either order),
+// MemNoFlush a flush of the caller: without them the simulator must flag
+// the case.
+func init() {
+	for _, fl := range []struct {
+		name   string
+		flags  core.MemFlags
+		drain  bool // the caller drains before storing the flag
+		broken bool
+	}{
+		{"default", 0, false, false},
+		{"nontemporal", core.MemNonTemporal, false, false},
+		{"temporal", core.MemTemporal, false, false},
+		{"nodrain-then-drain", core.MemNoDrain, true, false},
+		{"nodrain-nontemporal-then-drain", core.MemNoDrain | core.MemNonTemporal, true, false},
+		{"nodrain", core.MemNoDrain, false, true},
+		{"nodrain-nontemporal", core.MemNoDrain | core.MemNonTemporal, false, true},
+		{"noflush", core.MemNoFlush, false, true},
+		{"noflush-nodrain-then-drain", core.MemNoFlush | core.MemNoDrain, true, true},
+	} {
+		// A missing fence shows only in some orders: Exhaustive samples
+		// enough of them to make the verdict independent of the seed.
+		all := []crashsim.Strategy{crashsim.Pessimistic, crashsim.Optimistic, crashsim.Random(conformance.Seed()), crashsim.Exhaustive}
+		conformance.RegisterCrash("core",
+			conformance.CrashCase{Name: "memmove-" + fl.name + "-then-flag", Workload: publish(fl.flags, fl.drain, false), Broken: fl.broken, Strategies: all},
+			conformance.CrashCase{Name: "memset-" + fl.name + "-then-flag", Workload: publish(fl.flags, fl.drain, true), Broken: fl.broken, Strategies: all},
+		)
+	}
+}
+
+// publish stores a 1000-byte payload (past the non-temporal threshold) at
+// an unaligned offset with flags, drains if asked, then sets and persists a
+// flag; Check demands the whole payload wherever the flag is set.
+func publish(flags core.MemFlags, drain, memset bool) crashsim.Workload {
+	const off, n = 4096 + 17, 1000
+	payload := pattern(n, 77)
+	if memset {
+		payload = bytes.Repeat([]byte{0x5a}, n)
+	}
+	return crashsim.Workload{
+		Size: 16 << 10,
+		Run: func(m *core.Map) error {
+			b := m.Bytes()
+			for i := range 3 {
+				dst := b[off+i*2048 : off+i*2048+n]
+				if memset {
+					m.Memset(dst, 0x5a, flags)
+				} else {
+					m.Memmove(dst, payload, flags)
+				}
+				if drain {
+					m.Drain()
+				}
+				b[i*64] = 1
+				m.Persist(b[i*64 : i*64+1])
+			}
+			return nil
+		},
+		Check: func(m *core.Map, c crashsim.Crash) error {
+			b := m.Bytes()
+			for i := range 3 {
+				if b[i*64] == 1 && !bytes.Equal(b[off+i*2048:off+i*2048+n], payload) {
+					return fmt.Errorf("record %d flagged but its payload is not whole", i)
+				}
+			}
+			return nil
+		},
+	}
 }

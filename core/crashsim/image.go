@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"iter"
 	"math/rand/v2"
+	"slices"
 )
 
 // DefaultExhaustiveLimit is the number of images [Exhaustive] produces per
@@ -85,13 +86,7 @@ func (cs *crashState) wordChoices(l *dirtyLine, w int, buf []uint64) []uint64 {
 	buf = append(buf[:0], binary.LittleEndian.Uint64(cs.durable[at:]))
 	for i := range l.versions {
 		v := binary.LittleEndian.Uint64(l.versions[i][w*wordSize:])
-		dup := false
-		for _, x := range buf {
-			if x == v {
-				dup = true
-				break
-			}
-		}
+		dup := slices.Contains(buf, v)
 		if !dup {
 			buf = append(buf, v)
 		}
