@@ -224,11 +224,6 @@ func (c *checker) run() error {
 		c.errorf("pool type mismatch: %s pool, %s expected", c.typ, c.o.Type)
 		return errStop
 	}
-	if c.typ == TypeObj {
-		c.res = CheckError
-		c.errorf("checking consistency of obj pools is not supported")
-		return errStop
-	}
 	if c.typ != TypeUnknown {
 		if err := c.checkSDS(); err != nil {
 			return err

@@ -133,6 +133,11 @@ func (c *checker) checkHeader() error {
 			return c.stop(CannotRepair, "cannot determine pool type")
 		}
 	}
+	if c.typ == TypeObj {
+		// As C, only the shutdown state and the header of obj pools are
+		// checked, and nothing of them repaired.
+		return c.stop(CannotRepair, "the repair of pmemobj pools is not supported")
+	}
 	k := kindOf(c.typ)
 	h := c.header()
 

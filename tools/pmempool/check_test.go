@@ -9,13 +9,14 @@ import (
 
 	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/core/pool"
 	pmemlog "github.com/gopmdk/pmdk/log"
 )
 
 func newLog(t *testing.T) string {
 	t.Helper()
 	p := pmemtest.Path(t, "log")
-	l, err := pmemlog.Create(p, 8<<20, 0o644)
+	l, err := pmemlog.Create(p, pmemlog.MinPoolSize, 0o644)
 	require.NoError(t, err)
 	require.NoError(t, l.Append([]byte("hello pmempool")))
 	require.NoError(t, l.Close())
@@ -25,7 +26,7 @@ func newLog(t *testing.T) string {
 func newBlk(t *testing.T, write bool) string {
 	t.Helper()
 	p := pmemtest.Path(t, "blk")
-	b, err := blk.Create(p, 512, 32<<20, 0o644)
+	b, err := blk.Create(p, 512, blk.MinPool, 0o644)
 	require.NoError(t, err)
 	if write {
 		buf := make([]byte, 512)
@@ -85,4 +86,59 @@ func TestCheckRepairLogWriteOffset(t *testing.T) {
 	res, msgs, err = Check(p, nil)
 	require.NoError(t, err)
 	assert.Equal(t, Consistent, res, "%v", msgs)
+}
+
+// TestCheckObj: obj pools get the shutdown-state and header checks only,
+// and a bad header is not repaired (as C 1.12.1).
+func TestCheckObj(t *testing.T) {
+	p := pmemtest.Path(t, "obj")
+	pl, err := pool.Create(p, pool.Obj.MinSize, 0o644, pool.Obj)
+	require.NoError(t, err)
+	require.NoError(t, pl.Close())
+	res, msgs, err := Check(p, &CheckOptions{Verbose: true})
+	require.NoError(t, err)
+	assert.Equal(t, Consistent, res, "%v", msgs)
+	patch(t, p, 30, []byte("X"))
+	res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true})
+	require.NoError(t, err)
+	assert.Equal(t, CannotRepair, res)
+	assert.Equal(t, []Status{{StatusError, "the repair of pmemobj pools is not supported"}}, msgs)
+}
+
+// TestCheckQuestions: every question goes to Ask; a no stops the repair
+// with nothing written.
+func TestCheckQuestions(t *testing.T) {
+	p := newBlk(t, true)
+	patch(t, p, blkBTTOff+200, []byte{1}) // info checksum now wrong, backup intact
+	before, err := os.ReadFile(p)
+	require.NoError(t, err)
+	var asked []string
+	res, _, err := Check(p, &CheckOptions{Repair: true, Ask: func(q string) bool { asked = append(asked, q); return false }})
+	require.NoError(t, err)
+	assert.Equal(t, NotConsistent, res)
+	assert.Equal(t, []string{"arena 0: BTT Info header checksum incorrect. Restore BTT Info from backup?"}, asked)
+	after, _ := os.ReadFile(p)
+	assert.Equal(t, before, after)
+	res, _, err = Check(p, &CheckOptions{Repair: true, Ask: func(q string) bool { return true }})
+	require.NoError(t, err)
+	assert.Equal(t, Repaired, res)
+	res, _, err = Check(p, nil)
+	require.NoError(t, err)
+	assert.Equal(t, Consistent, res)
+}
+
+func TestCheckBackup(t *testing.T) {
+	p := newLog(t)
+	patch(t, p, logWriteAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
+	orig, err := os.ReadFile(p)
+	require.NoError(t, err)
+	bk := pmemtest.Path(t, "backup")
+	res, _, err := Check(p, &CheckOptions{Repair: true, Yes: true, Backup: bk})
+	require.NoError(t, err)
+	assert.Equal(t, Repaired, res)
+	got, err := os.ReadFile(bk)
+	require.NoError(t, err)
+	assert.Equal(t, orig, got, "backup is not the pool before the repair")
+	_, _, err = Check(p, &CheckOptions{Backup: bk})
+	assert.Error(t, err, "backup without repair")
 }

@@ -19,6 +19,7 @@
 // from the file is bounds-checked; a hostile file gives a verdict, never a
 // panic.
 //
-// Poolsets (parts, replicas, sync, transform) and obj pools are not
-// supported: Check reports them as errors.
+// For obj pools, as in C 1.12.1, only the shutdown state and the pool
+// header are checked, and a bad header is not repaired. Poolsets (parts,
+// replicas, sync, transform) are not supported.
 package pmempool
