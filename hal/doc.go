@@ -5,7 +5,8 @@
 //
 // hal imports no other module of gopmdk, so it can be used (and vendored)
 // alone. Its only dependencies are golang.org/x/sys (mmap, fstat) and
-// github.com/klauspost/cpuid/v2 (vector features with the OS check).
+// github.com/klauspost/cpuid/v2 (vector features with the OS check); its
+// tests also use golang.org/x/arch to disassemble the kernels.
 //
 // # CPU features
 //
