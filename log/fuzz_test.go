@@ -100,6 +100,11 @@ func FuzzOpen(f *testing.F) {
 		}
 		err = l.Append([]byte("fuzz"))
 		switch {
+		case l.ReadOnly():
+			// Unknown ro_compat features force a read-only open.
+			if !errors.Is(err, ErrReadOnly) {
+				t.Fatalf("append to a read-only log: %v", err)
+			}
 		case tell+4 <= n && err != nil:
 			t.Fatalf("append with room: %v", err)
 		case tell+4 > n && !errors.Is(err, ErrNoSpace):
