@@ -204,6 +204,7 @@ func CrashBackend(k *hal.Kernels) Backend {
 	}
 	newDev := func(t testing.TB, c crashsim.DeviceConfig) *core.Map {
 		c.Kernels = k
+		c.KeepOnClose = true // Reopen reads the durable image after a Close
 		d, err := crashsim.NewDeviceConfig(c)
 		if err != nil {
 			t.Fatal(err)
@@ -237,16 +238,19 @@ func CrashBackend(k *hal.Kernels) Backend {
 // errUncut is a CrashCase's Check failing after an uncut run.
 var errUncut = errors.New("conformance: check after an uncut run")
 
-// RunUncut runs w without crashing on b: Setup, Run, Reopen, then Recover
-// (if any) and Check on the final state.
+// RunUncut runs w without crashing on b: Setup, Reopen, Run, Reopen, then
+// Recover (if any) and Check on the final state, with Crash.Point one past
+// the fences Run issued (counted on the way).
 func RunUncut(t testing.TB, b Backend, w crashsim.Workload) error {
 	m := b.NewMap(t, w.Size)
 	if w.Setup != nil {
 		if err := w.Setup(m); err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
+		m = b.Reopen(t, m)
 	}
-	if err := w.Run(m); err != nil {
+	counter := &fenceCounter{Persister: m.Persister()}
+	if err := w.Run(core.NewMemoryMap(m.Bytes(), m.Granularity(), counter, m.Close)); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	m = b.Reopen(t, m)
@@ -255,8 +259,33 @@ func RunUncut(t testing.TB, b Backend, w crashsim.Workload) error {
 			return fmt.Errorf("recover: %w", err)
 		}
 	}
-	if err := w.Check(m, crashsim.Crash{Point: 1, Fences: 0, Strategy: "uncut"}); err != nil {
+	c := crashsim.Crash{Point: counter.fences + 1, Fences: counter.fences, Strategy: "uncut"}
+	if err := w.Check(m, c); err != nil {
 		return fmt.Errorf("%w: %w", errUncut, err)
 	}
 	return nil
+}
+
+// fenceCounter counts the fences of a persist path as the crash simulator
+// does: Drain, Persist, and Memmove/Memset without MemNoDrain.
+type fenceCounter struct {
+	core.Persister
+	fences int
+}
+
+func (c *fenceCounter) Drain()           { c.fences++; c.Persister.Drain() }
+func (c *fenceCounter) Persist(b []byte) { c.fences++; c.Persister.Persist(b) }
+
+func (c *fenceCounter) Memmove(dst, src []byte, flags core.MemFlags) {
+	if flags&core.MemNoDrain == 0 {
+		c.fences++
+	}
+	c.Persister.Memmove(dst, src, flags)
+}
+
+func (c *fenceCounter) Memset(dst []byte, v byte, flags core.MemFlags) {
+	if flags&core.MemNoDrain == 0 {
+		c.fences++
+	}
+	c.Persister.Memset(dst, v, flags)
 }

@@ -1,8 +1,13 @@
 package conformance
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/crashsim"
 )
 
 // A case file's init is all a library needs: its cases are listed under
@@ -52,5 +57,40 @@ func TestBackendsCoverEveryKind(t *testing.T) {
 	}
 	if file == 0 || crash == 0 || newmap < 2 {
 		t.Errorf("%d file, %d crash simulator, %d core.NewMap backends", file, crash, newmap)
+	}
+}
+
+// On a real backend a crash case runs uncut and Check sees Point = fences+1,
+// as after the last crash point on the simulator.
+func TestRunUncutCountsFences(t *testing.T) {
+	w := crashsim.Workload{
+		Size:  4096,
+		Setup: func(m *core.Map) error { m.Bytes()[0] = 7; m.Persist(m.Bytes()[:1]); return m.Close() },
+		Run: func(m *core.Map) error {
+			if m.Bytes()[0] != 7 {
+				return errors.New("setup's store lost")
+			}
+			m.Persist(m.Bytes()[64:65])
+			m.Memset(m.Bytes()[128:256], 1, core.MemNoDrain)
+			m.Drain()
+			m.Memmove(m.Bytes()[256:300], m.Bytes()[128:172], 0)
+			return m.Close()
+		},
+		Check: func(m *core.Map, c crashsim.Crash) error {
+			if c.Fences != 3 || c.Point != 4 {
+				return fmt.Errorf("crash %+v: want 3 fences, point 4", c)
+			}
+			if m.Bytes()[299] != 1 {
+				return errors.New("run's stores lost")
+			}
+			return nil
+		},
+	}
+	for _, b := range Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			if err := RunUncut(t, b, w); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

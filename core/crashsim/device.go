@@ -43,7 +43,10 @@ type DeviceConfig struct {
 	// device still decides what is durable. nil: plain Go copies.
 	Kernels *hal.Kernels
 
-	driver bool // made by Run: the Map's Close does not unmap it
+	// KeepOnClose: closing the device's Map leaves the device open (a
+	// library's Close may close the Map it was given); call
+	// [Device.Close] when done. Run's devices are made so.
+	KeepOnClose bool
 }
 
 // Device is a simulated persistent memory device. Its working memory (what
@@ -73,9 +76,8 @@ type Device struct {
 	kernels *hal.Kernels
 	m       *core.Map
 	closed  bool
-	// driver: the device belongs to Run, which closes it; closing its Map
-	// (as a library's Close may) leaves it mapped.
-	driver bool
+	// keep: closing the Map leaves the device open (DeviceConfig.KeepOnClose).
+	keep bool
 }
 
 var _ core.Persister = (*Device)(nil)
@@ -119,7 +121,7 @@ func NewDeviceConfig(c DeviceConfig) (*Device, error) {
 		durable: durable,
 		kernels: c.Kernels,
 	}
-	d.driver = c.driver
+	d.keep = c.KeepOnClose
 	if c.Image != nil {
 		copyChanged(mem, c.Image, false)
 		copyChanged(durable, mem, true)
@@ -129,8 +131,8 @@ func NewDeviceConfig(c DeviceConfig) (*Device, error) {
 }
 
 // Map returns the device as a [core.Map] of cache-line granularity whose
-// persist path is the device. Closing the Map closes the device, except for
-// the devices [Run] makes, which it closes itself.
+// persist path is the device. Closing the Map closes the device unless it
+// was made with DeviceConfig.KeepOnClose (as [Run] makes its devices).
 func (d *Device) Map() *core.Map {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -154,9 +156,9 @@ func (d *Device) newMap() *core.Map {
 // closeFromMap is the Map's Close.
 func (d *Device) closeFromMap() error {
 	d.mu.Lock()
-	driver := d.driver
+	keep := d.keep
 	d.mu.Unlock()
-	if driver {
+	if keep {
 		return nil
 	}
 	return d.Close()

@@ -209,7 +209,7 @@ func Run(w Workload, o Options) (Report, error) {
 
 // prepare returns a fresh device after Setup, settled.
 func prepare(w Workload, o Options) (*Device, error) {
-	d, err := NewDeviceConfig(DeviceConfig{Size: w.Size, Kernels: o.Kernels, driver: true})
+	d, err := NewDeviceConfig(DeviceConfig{Size: w.Size, Kernels: o.Kernels, KeepOnClose: true})
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func (ck *checker) load(i int, cs *crashState, s Strategy, variant int64) (*Devi
 		d.Close() // closed by a Check, or the wrong size
 		ck.scratch[i] = nil
 	}
-	d, err := NewDeviceConfig(DeviceConfig{Size: ck.size, Kernels: ck.o.Kernels, driver: true})
+	d, err := NewDeviceConfig(DeviceConfig{Size: ck.size, Kernels: ck.o.Kernels, KeepOnClose: true})
 	if err != nil {
 		return nil, err
 	}
