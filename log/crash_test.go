@@ -3,7 +3,9 @@ package log
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,7 +23,7 @@ func view(m *core.Map) *core.Map {
 
 // logOp is one step of a crash workload.
 type logOp struct {
-	kind string // "append", "appendv" or "rewind"
+	kind string // "append", "appendv", "rewind" or "nospace" (an append that must fail)
 	bufs [][]byte
 }
 
@@ -33,6 +35,11 @@ func applyOp(l *Log, o logOp) error {
 		return l.Appendv(o.bufs...)
 	case "rewind":
 		return l.Rewind()
+	case "nospace":
+		if err := l.Appendv(o.bufs...); !errors.Is(err, ErrNoSpace) {
+			return fmt.Errorf("append past the end: %v, want ErrNoSpace", err)
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown op %q", o.kind)
 }
@@ -67,9 +74,11 @@ func contents(ops []logOp) [][]byte {
 	states := [][]byte{nil}
 	var cur []byte
 	for _, o := range ops {
-		if o.kind == "rewind" {
+		switch o.kind {
+		case "nospace":
+		case "rewind":
 			cur = nil
-		} else {
+		default:
 			cur = append(bytes.Clone(cur), bytes.Join(o.bufs, nil)...)
 		}
 		states = append(states, cur)
@@ -132,7 +141,14 @@ func logWorkload(ops []logOp, apply func(*Log, logOp) error) crashsim.Workload {
 				return fmt.Errorf("after %d acknowledged ops the log holds %d bytes (tell %d), want the %d bytes of op %d or the %d of op %d",
 					done, len(got), l.Tell(), len(states[done]), done, len(states[min(done+1, len(ops))]), done+1)
 			}
-			if err := l.Append([]byte("after the crash")); err != nil {
+			err = l.Append([]byte("after the crash"))
+			if l.NBytes()-int64(len(got)) < int64(len("after the crash")) {
+				if !errors.Is(err, ErrNoSpace) {
+					return fmt.Errorf("append to a full log after recovery: %v", err)
+				}
+				return nil
+			}
+			if err != nil {
 				return fmt.Errorf("append after recovery: %w", err)
 			}
 			return nil
@@ -156,6 +172,54 @@ func TestCrashAppendSequence(t *testing.T) {
 	}
 	rep := crashsim.Explore(t, w, o)
 	require.Greater(t, rep.Fences, len(crashOps()), "every op fences")
+}
+
+// randomOps returns a seeded sequence of appends and appendv's of 0 to
+// 6000 bytes (with empty parts), rewinds, and a stretch that fills the log
+// to its last byte and then fails an append (write_offset == end_offset
+// must survive crashes too).
+func randomOps(seed uint64, n int) []logOp {
+	r := rand.New(rand.NewPCG(seed, 7))
+	buf := func() []byte {
+		b := make([]byte, r.IntN(6001))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		return b
+	}
+	var ops []logOp
+	for range n {
+		switch k := r.IntN(10); {
+		case k == 0:
+			ops = append(ops, logOp{kind: "rewind"})
+		case k < 4:
+			ops = append(ops, logOp{"appendv", [][]byte{buf()[:r.IntN(100)], nil, buf()}})
+		default:
+			ops = append(ops, logOp{"append", [][]byte{buf()}})
+		}
+	}
+	used := len(contents(ops)[len(ops)])
+	room := MinPoolSize - layout.DataStart - used
+	return append(ops,
+		logOp{"appendv", [][]byte{make([]byte, room-1), {0xee}}},
+		logOp{"nospace", [][]byte{{1}}},
+		logOp{kind: "rewind"},
+		logOp{"append", [][]byte{[]byte("after the full log")}},
+	)
+}
+
+// TestCrashRandomOps explores seeded random sequences ending with a full
+// log, with every strategy.
+func TestCrashRandomOps(t *testing.T) {
+	for seed := range uint64(3) {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			o := crashsim.Options{Strategies: crashStrategies, ExhaustiveLimit: 16, Seed: int64(seed) + 1}
+			if testing.Short() {
+				o.MaxPoints = 10
+			}
+			crashsim.Explore(t, logWorkload(randomOps(seed, 12), applyOp), o)
+		})
+	}
 }
 
 // TestCrashCheckerCatchesBrokenAppend proves the crash check can fail: an
