@@ -24,17 +24,32 @@
 //
 // TestConformance runs every [Case] as <lib>/<backend>/<case>;
 // TestCrashConformance runs every [CrashCase]: explored over its crash
-// points on the crash simulator backends, run uncut then remapped and
-// checked on the others. A CrashCase marked Broken must be flagged by the
-// simulator.
+// points (and those of its Recover) on the crash simulator backends; on the
+// others run uncut with [RunUncut] (Setup, remap, Run, remap, Recover,
+// Check with Crash.Point one past Run's fences, as after the last crash
+// point). A CrashCase marked Broken must be flagged by the simulator and
+// pass uncut. A workload must not assume its Map's Persister is a
+// *crashsim.Device unless it is registered for the simulator only.
 //
 // # Budget
 //
 // By default a crash case explores at most 200 crash points (50 with
 // -short) with the pessimistic, optimistic and one random strategy;
 // CONFORMANCE_FULL=1 (make conformance-full) explores all of them with more
-// seeds and Exhaustive. CONFORMANCE_SEED sets the seed; failures print the
-// options that reproduce them.
+// seeds, Exhaustive and crashes during recovery, on every kernel set.
+// CONFORMANCE_SEED sets the seed; failures print the options that
+// reproduce them. A case can ask for more ([CrashCase] Strategies and
+// RecoveryPoints); [Budget] gives the options a case runs with.
+//
+// # Examples
+//
+// The crash simulator's example structures (package
+// github.com/gopmdk/pmdk/core/crashsim/examples: a flagged record, a
+// copy-on-write pair, a linked append, an undo log) run here on every
+// backend in their correct and broken versions, and so do core's memmove
+// and memset with each MemFlags kind followed by a persisted flag (the
+// NoDrain and NoFlush versions without the caller's drain or flush are
+// the broken ones).
 //
 // # Interop
 //

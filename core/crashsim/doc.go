@@ -31,8 +31,11 @@
 // and a Check that reopens a post-crash image and tests its invariants.
 // [Run] runs the workload once to count its F fences, then once per crash
 // point p in 1..F+1, cut off at fence p (point F+1: after Run returned with
-// its last stores unfenced), and calls Check on a fresh Device for every
-// post-crash image each strategy gives. A failure names the crash point,
+// its last stores unfenced), and calls Check on a device holding each
+// post-crash image each strategy gives. Check sees only the image: what it
+// needs to know of the run (how many operations were acknowledged before
+// the crash, say) it derives from [Crash.Point], since the fences of a
+// deterministic Run fall at the same counts every time. A failure names the crash point,
 // the strategy and the seed ([Crash.String] prints the Options that
 // reproduce it). [Explore] does the same inside a test, one t.Errorf per
 // failure, saving failing images under t.ArtifactDir.
