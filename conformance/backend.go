@@ -54,7 +54,16 @@ func Backends(t testing.TB) []Backend {
 	bs = append(bs, newMapBackend("pagecache", "", false))
 	bs = append(bs, newMapBackend("forced", "", true))
 	if dir := os.Getenv("PMEM_TEST_DIR"); dir != "" {
-		bs = append(bs, newMapBackend("pmem-test-dir", dir, false))
+		b := newMapBackend("pmem-test-dir", dir, false)
+		g, err := probeGranularity(dir)
+		if err != nil {
+			t.Fatalf("conformance: PMEM_TEST_DIR=%s: %v", dir, err)
+		}
+		b.Granularity = g
+		if g != core.GranularityPage {
+			b.Name = "newmap/dax"
+		}
+		bs = append(bs, b)
 	}
 	// In the simulator only a kernel set's stores matter (the device keeps
 	// its own account of flushes): one set per store kind is enough but
@@ -193,6 +202,30 @@ func newMapBackend(name, dir string, force bool) Backend {
 			return s
 		},
 	}
+}
+
+// probeGranularity maps a small file in dir and returns the granularity
+// core.NewMap gives it: cache line (or byte, with eADR) on DAX, page else.
+func probeGranularity(dir string) (core.Granularity, error) {
+	f, err := os.CreateTemp(dir, "probe-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := f.Truncate(2 << 20); err != nil {
+		return 0, err
+	}
+	src, err := core.FromFile(f)
+	if err != nil {
+		return 0, err
+	}
+	m, err := core.NewMap(src, &core.Config{RequiredGranularity: core.GranularityPage})
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	return m.Granularity(), nil
 }
 
 // CrashBackend is the crash simulator whose devices store with kernel set
