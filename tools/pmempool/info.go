@@ -148,15 +148,7 @@ func Info(path string) (*PoolInfo, error) {
 				break
 			}
 			in := decodeBTTInfo(b)
-			pi.Arenas = append(pi.Arenas, BTTInfoBlock{
-				Arena: id, Offset: off, Signature: strings.TrimRight(string(in.Sig[:]), "\x00"),
-				ParentUUID: pool.UUID(in.ParentUUID).String(), Flags: in.Flags, Major: in.Major, Minor: in.Minor,
-				ExternalLBASize: in.ExternalLBASize, ExternalNLBA: in.ExternalNLBA,
-				InternalLBASize: in.InternalLBASize, InternalNLBA: in.InternalNLBA,
-				NFree: in.NFree, InfoSize: in.InfoSize, NextOff: in.NextOff, DataOff: in.DataOff,
-				MapOff: in.MapOff, FlogOff: in.FlogOff, InfoOff: in.InfoOff,
-				Checksum: in.Checksum, ChecksumComputed: computeInfoChecksum(b),
-			})
+			pi.Arenas = append(pi.Arenas, blockInfo(id, off, b))
 			if in.NextOff == 0 || off+in.NextOff < off {
 				break
 			}
@@ -164,6 +156,19 @@ func Info(path string) (*PoolInfo, error) {
 		}
 	}
 	return pi, nil
+}
+
+func blockInfo(id int, off uint64, b []byte) BTTInfoBlock {
+	in := decodeBTTInfo(b)
+	return BTTInfoBlock{
+		Arena: id, Offset: off, Signature: strings.TrimRight(string(in.Sig[:]), "\x00"),
+		ParentUUID: pool.UUID(in.ParentUUID).String(), Flags: in.Flags, Major: in.Major, Minor: in.Minor,
+		ExternalLBASize: in.ExternalLBASize, ExternalNLBA: in.ExternalNLBA,
+		InternalLBASize: in.InternalLBASize, InternalNLBA: in.InternalNLBA,
+		NFree: in.NFree, InfoSize: in.InfoSize, NextOff: in.NextOff, DataOff: in.DataOff,
+		MapOff: in.MapOff, FlogOff: in.FlogOff, InfoOff: in.InfoOff,
+		Checksum: in.Checksum, ChecksumComputed: computeInfoChecksum(b),
+	}
 }
 
 func field(w io.Writer, name, format string, args ...any) {
@@ -179,6 +184,14 @@ func checksumStr(have, want uint64) string {
 
 // WriteText prints pi as C's pmempool info prints it by default.
 func (pi *PoolInfo) WriteText(w io.Writer) {
+	pi.writeHeader(w)
+	for _, a := range pi.Arenas {
+		a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena))
+	}
+}
+
+// writeHeader prints everything up to the BTT arenas.
+func (pi *PoolInfo) writeHeader(w io.Writer) {
 	fmt.Fprintf(w, "Part file:\n")
 	field(w, "path", "%s", pi.Path)
 	field(w, "type", "%s", pi.FileType)
@@ -228,27 +241,29 @@ func (pi *PoolInfo) WriteText(w io.Writer) {
 		if len(pi.Arenas) == 0 {
 			fmt.Fprintf(w, "\n<No BTT layout>\n")
 		}
-		for _, a := range pi.Arenas {
-			fmt.Fprintf(w, "\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena)
-			field(w, "Signature", "%s", a.Signature)
-			field(w, "UUID of container", "%s", a.ParentUUID)
-			field(w, "Flags", "0x%x", a.Flags)
-			field(w, "Major", "%d", a.Major)
-			field(w, "Minor", "%d", a.Minor)
-			field(w, "External LBA size", "%d", a.ExternalLBASize)
-			field(w, "External LBA count", "%d", a.ExternalNLBA)
-			field(w, "Internal LBA size", "%d", a.InternalLBASize)
-			field(w, "Internal LBA count", "%d", a.InternalNLBA)
-			field(w, "Free blocks", "%d", a.NFree)
-			field(w, "Info block size", "%d", a.InfoSize)
-			field(w, "Next arena offset", "0x%x", a.NextOff)
-			field(w, "Arena data offset", "0x%x", a.DataOff)
-			field(w, "Area map offset", "0x%x", a.MapOff)
-			field(w, "Area flog offset", "0x%x", a.FlogOff)
-			field(w, "Info block backup offset", "0x%x", a.InfoOff)
-			field(w, "Checksum", "%s", checksumStr(a.Checksum, a.ChecksumComputed))
-		}
 	}
+}
+
+// write prints an info block under title.
+func (a *BTTInfoBlock) write(w io.Writer, title string) {
+	fmt.Fprint(w, title)
+	field(w, "Signature", "%s", a.Signature)
+	field(w, "UUID of container", "%s", a.ParentUUID)
+	field(w, "Flags", "0x%x", a.Flags)
+	field(w, "Major", "%d", a.Major)
+	field(w, "Minor", "%d", a.Minor)
+	field(w, "External LBA size", "%d", a.ExternalLBASize)
+	field(w, "External LBA count", "%d", a.ExternalNLBA)
+	field(w, "Internal LBA size", "%d", a.InternalLBASize)
+	field(w, "Internal LBA count", "%d", a.InternalNLBA)
+	field(w, "Free blocks", "%d", a.NFree)
+	field(w, "Info block size", "%d", a.InfoSize)
+	field(w, "Next arena offset", "0x%x", a.NextOff)
+	field(w, "Arena data offset", "0x%x", a.DataOff)
+	field(w, "Area map offset", "0x%x", a.MapOff)
+	field(w, "Area flog offset", "0x%x", a.FlogOff)
+	field(w, "Info block backup offset", "0x%x", a.InfoOff)
+	field(w, "Checksum", "%s", checksumStr(a.Checksum, a.ChecksumComputed))
 }
 
 func machineClassStr(c uint8) string {

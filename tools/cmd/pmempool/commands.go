@@ -160,8 +160,26 @@ func runInfo(e *env, args []string) int {
 	force := fs.StringP("force", "f", "", "force parsing a pool of specified type (blk|log)")
 	fs.CountP("verbose", "v", "increase verbosity level")
 	fs.BoolP("human", "n", false, "print sizes in human readable format (accepted, sizes stay in bytes)")
+	var io pmempool.InfoOptions
+	fs.BoolVarP(&io.Data, "data", "d", false, "dump log data (blk block data: not supported)")
+	fs.StringVarP(&io.Range, "range", "r", "", "range of blocks/bytes/chunks")
+	walk := fs.StringP("walk", "w", "", "log: chunk size")
+	fs.BoolVarP(&io.Map, "map", "m", false, "blk: print BTT Map entries")
+	fs.BoolVarP(&io.Flog, "flog", "g", false, "blk: print BTT FLOG entries")
+	fs.BoolVarP(&io.Backup, "backup", "B", false, "blk: print BTT Info header backup")
+	fs.BoolVarP(&io.SkipZeros, "skip-zeros", "z", false, "blk: skip blocks marked with zero flag")
+	fs.BoolVarP(&io.SkipErrors, "skip-error", "e", false, "blk: skip blocks marked with error flag")
+	fs.BoolVarP(&io.SkipNoFlag, "skip-no-flag", "u", false, "blk: skip blocks not marked with any flag")
 	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
 		return code
+	}
+	if *walk != "" {
+		n, err := pmempool.ParseSize(*walk)
+		if err != nil || n == 0 {
+			fmt.Fprintf(e.err, "error: invalid walk size -- '%s'\n", *walk)
+			return 1
+		}
+		io.Walk = n
 	}
 	pi, err := pmempool.Info(fs.Arg(0))
 	if err != nil {
@@ -173,7 +191,7 @@ func runInfo(e *env, args []string) int {
 		return 1
 	}
 	if pi.Type == "unknown" {
-		fmt.Fprintf(e.err, "%s: unknown pool type -- '%s'\n", fs.Arg(0), pi.Header.Signature)
+		fmt.Fprintf(e.err, "error: %s: unknown pool type -- '%s'\n", fs.Arg(0), pi.Header.Signature)
 		return 1
 	}
 	if *asJSON {
@@ -185,7 +203,10 @@ func runInfo(e *env, args []string) int {
 		}
 		return 0
 	}
-	pi.WriteText(e.out)
+	if err := pmempool.WriteInfo(e.out, fs.Arg(0), &io); err != nil {
+		fmt.Fprintf(e.err, "error: %v\n", err)
+		return 1
+	}
 	return 0
 }
 

@@ -101,11 +101,23 @@ int main(int argc, char **argv) {
 // TestInteropInfo: our info prints what C's prints for C-made pools.
 func TestInteropInfo(t *testing.T) {
 	lp, bp := cPools(t)
-	for _, p := range []string{lp, bp} {
-		_, want := cRun(t, "", "info", p)
-		code, got, stderr := runCmd(t, "", false, "info", p)
-		require.Equal(t, 0, code, stderr)
-		assert.Equal(t, want, got)
+	for _, c := range []struct {
+		pool string
+		args []string
+	}{
+		{lp, nil}, {bp, nil}, {lp, []string{"-d"}}, {lp, []string{"-d", "-r", "10-300,2000-"}},
+		{lp, []string{"-d", "-w", "100"}}, {lp, []string{"-d", "-w", "64", "-r", "3-5,90-"}},
+		{bp, []string{"-m"}}, {bp, []string{"-m", "-r", "0-20,100-120"}}, {bp, []string{"-m", "-z"}},
+		{bp, []string{"-m", "-u"}}, {bp, []string{"-m", "-e", "-z"}}, {bp, []string{"-g"}}, {bp, []string{"-B"}},
+		{bp, []string{"-mgB", "-r", "5-9"}},
+	} {
+		t.Run(filepath.Ext(c.pool)+strings.Join(c.args, ""), func(t *testing.T) {
+			args := append(append([]string{"info"}, c.args...), c.pool)
+			_, want := cRun(t, "", args...)
+			code, got, stderr := runCmd(t, "", false, args...)
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, want, got)
+		})
 	}
 	code, got, _ := runCmd(t, "", false, "info", "--json", bp)
 	require.Equal(t, 0, code)

@@ -1,0 +1,182 @@
+package pmempool
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// InfoOptions select what WriteInfo prints beyond the default view, with
+// the meaning of pmempool info's options.
+type InfoOptions struct {
+	Data       bool   // -d: log data (blk block data is not supported)
+	Map        bool   // -m: BTT map entries
+	Flog       bool   // -g: BTT flog entries
+	Backup     bool   // -B: BTT info backup
+	Range      string // -r: bytes (log data), chunks (log with Walk) or blocks (map)
+	Walk       uint64 // -w: log chunk size
+	SkipZeros  bool   // -z
+	SkipErrors bool   // -e
+	SkipNoFlag bool   // -u
+}
+
+// WriteInfo prints the pool at path as pmempool info does with options o
+// (nil: the default view).
+func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
+	if o == nil {
+		o = &InfoOptions{}
+	}
+	pi, err := Info(path)
+	if err != nil {
+		return err
+	}
+	ranges, err := ParseRanges(o.Range, math.MaxUint64)
+	if err != nil {
+		return err
+	}
+	im, err := openImage(path, false)
+	if err != nil {
+		return err
+	}
+	defer im.close()
+	pi.writeHeader(w)
+	if pi.Log != nil && o.Data {
+		writeLogData(w, im, pi.Log, ranges, o.Walk)
+	}
+	if pi.Blk != nil {
+		var curLBA uint64
+		for _, a := range pi.Arenas {
+			a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena))
+			in := decodeBTTInfo(im.b[a.Offset:])
+			if o.Map {
+				if err := writeMap(w, im, a.Offset, &in, curLBA, ranges, o); err != nil {
+					return err
+				}
+			}
+			if o.Flog {
+				if err := writeFlog(w, im, a.Offset, &in); err != nil {
+					return err
+				}
+			}
+			curLBA += uint64(in.ExternalNLBA)
+			if o.Backup {
+				bo := a.Offset + in.InfoOff
+				if bo < a.Offset || !im.has(bo, bttInfoSize) {
+					return fmt.Errorf("wrong BTT Info Backup size or offset")
+				}
+				b := im.b[bo : bo+bttInfoSize]
+				bk := blockInfo(a.Arena, bo, b)
+				bk.write(w, "\nPMEM BLK BTT Info Header Backup:\n")
+			}
+		}
+	}
+	return nil
+}
+
+func hexdumpSep(w io.Writer, b []byte, off uint64) {
+	var sb strings.Builder
+	Hexdump(&sb, b, off)
+	s := sb.String()
+	io.WriteString(w, s)
+	if s == "" {
+		return
+	}
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	last := lines[len(lines)-1]
+	fmt.Fprintf(w, "%s\n", strings.Repeat("-", len(last)))
+}
+
+func writeLogData(w io.Writer, im *image, l *LogInfo, ranges []Range, walk uint64) {
+	if l.WriteOffset <= l.StartOffset || !im.has(l.StartOffset, l.WriteOffset-l.StartOffset) {
+		return
+	}
+	used := l.WriteOffset - l.StartOffset
+	data := im.b[l.StartOffset:l.WriteOffset]
+	if walk == 0 {
+		fmt.Fprintf(w, "\nPMEMLOG data:\n")
+		for _, r := range ranges {
+			if r.First >= uint64(len(data)) {
+				continue
+			}
+			last := min(r.Last, used-1, uint64(len(data))-1)
+			if last < r.First {
+				continue
+			}
+			hexdumpSep(w, data[r.First:last+1], r.First+l.StartOffset)
+			used -= last - r.First + 1
+			if used == 0 {
+				break
+			}
+		}
+		return
+	}
+	n := uint64(len(data)) / walk
+	fmt.Fprintf(w, "\nPMEMLOG data [chunks: total = %d size = %d]:\n", n, walk)
+	for _, r := range ranges {
+		for i := r.First; i <= r.Last && i < n; i++ {
+			fmt.Fprintf(w, "Chunk %10d:\n", i)
+			hexdumpSep(w, data[i*walk:(i+1)*walk], l.StartOffset+i*walk)
+		}
+	}
+}
+
+func mapEntryStr(e uint32) string {
+	state := map[uint32]string{0: "init", bttMapZero: "zero", bttMapError: "error", bttMapFlagMask: "normal"}[e&bttMapFlagMask]
+	return fmt.Sprintf("0x%08x state: %s", e&bttMapLBAMask, state)
+}
+
+func writeMap(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, ranges []Range, o *InfoOptions) error {
+	mo := arenaOff + in.MapOff
+	size := uint64(in.ExternalNLBA) * bttMapEntry
+	if mo < arenaOff || !im.has(mo, size) {
+		return fmt.Errorf("wrong BTT Map size or offset")
+	}
+	if in.ExternalNLBA == 0 {
+		return nil
+	}
+	count := 0
+	for _, r := range ranges {
+		// The range is of pool-wide block numbers; this arena holds
+		// [cur, cur+nlba).
+		first, last := max(r.First, cur), min(r.Last, cur+uint64(in.ExternalNLBA)-1)
+		if first > last || last < cur {
+			continue
+		}
+		for i := first - cur; i <= last-cur; i++ {
+			e := im.u32(mo + i*bttMapEntry)
+			f := e & bttMapFlagMask
+			zero, isErr := f == bttMapZero || f == 0, f == bttMapError
+			if (o.SkipNoFlag && !zero && !isErr) || (zero && o.SkipZeros) || (isErr && o.SkipErrors) {
+				continue
+			}
+			if count == 0 {
+				fmt.Fprintf(w, "\nPMEM BLK BTT Map:\n")
+			}
+			count++
+			fmt.Fprintf(w, "%010d: %s\n", cur+i, mapEntryStr(e))
+		}
+	}
+	return nil
+}
+
+func writeFlog(w io.Writer, im *image, arenaOff uint64, in *bttInfo) error {
+	fo := arenaOff + in.FlogOff
+	if fo < arenaOff || !im.has(fo, flogAreaSize(in.NFree)) {
+		return fmt.Errorf("cannot read BTT FLOG")
+	}
+	fmt.Fprintf(w, "\nPMEM BLK BTT FLOG:\n")
+	for i := range uint64(in.NFree) {
+		p := fo + i*bttFlogPair
+		fmt.Fprintf(w, "%010d:\n", i)
+		for j, suf := range []string{"", "'"} {
+			e := p + uint64(j)*bttFlogSize
+			lba, old, nw, seq := im.u32(e), im.u32(e+4), im.u32(e+8), im.u32(e+12)
+			field(w, "LBA"+suf, "0x%08x", lba)
+			field(w, "Old map"+suf, "0x%08x: %s", old, mapEntryStr(old))
+			field(w, "New map"+suf, "0x%08x: %s", nw, mapEntryStr(nw))
+			field(w, "Seq"+suf, "0x%x", seq)
+		}
+	}
+	return nil
+}
