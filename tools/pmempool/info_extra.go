@@ -10,7 +10,7 @@ import (
 // InfoOptions select what WriteInfo prints beyond the default view, with
 // the meaning of pmempool info's options.
 type InfoOptions struct {
-	Data       bool   // -d: log data (blk block data is not supported)
+	Data       bool   // -d: log data, blk blocks
 	Map        bool   // -m: BTT map entries
 	Flog       bool   // -g: BTT flog entries
 	Backup     bool   // -B: BTT info backup
@@ -46,9 +46,15 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 	}
 	if pi.Blk != nil {
 		var curLBA uint64
+		dataTitle := false
 		for _, a := range pi.Arenas {
 			a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena))
 			in := decodeBTTInfo(im.b[a.Offset:])
+			if o.Data {
+				if err := writeBlkData(w, im, a.Offset, &in, curLBA, ranges, o, &dataTitle); err != nil {
+					return err
+				}
+			}
 			if o.Map {
 				if err := writeMap(w, im, a.Offset, &in, curLBA, ranges, o); err != nil {
 					return err
@@ -176,6 +182,46 @@ func writeFlog(w io.Writer, im *image, arenaOff uint64, in *bttInfo) error {
 			field(w, "Old map"+suf, "0x%08x: %s", old, mapEntryStr(old))
 			field(w, "New map"+suf, "0x%08x: %s", nw, mapEntryStr(nw))
 			field(w, "Seq"+suf, "0x%x", seq)
+		}
+	}
+	return nil
+}
+
+func writeBlkData(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, ranges []Range, o *InfoOptions, title *bool) error {
+	mo := arenaOff + in.MapOff
+	if mo < arenaOff || !im.has(mo, uint64(in.ExternalNLBA)*bttMapEntry) {
+		return fmt.Errorf("wrong BTT Map size or offset")
+	}
+	if in.ExternalNLBA == 0 {
+		return nil
+	}
+	for _, r := range ranges {
+		first, last := max(r.First, cur), min(r.Last, cur+uint64(in.ExternalNLBA)-1)
+		if first > last {
+			continue
+		}
+		for i := first - cur; i <= last-cur; i++ {
+			e := im.u32(mo + i*bttMapEntry)
+			f := e & bttMapFlagMask
+			initial := f == 0
+			zero, isErr := f == bttMapZero || initial, f == bttMapError
+			if (o.SkipNoFlag && !zero && !isErr) || (zero && o.SkipZeros) || (isErr && o.SkipErrors) {
+				continue
+			}
+			blk := uint64(e & bttMapLBAMask)
+			if initial {
+				blk = i
+			}
+			off := arenaOff + in.DataOff + blk*uint64(in.InternalLBASize)
+			if off < arenaOff || !im.has(off, uint64(in.ExternalLBASize)) {
+				return fmt.Errorf("cannot read %d block", i)
+			}
+			if !*title {
+				fmt.Fprintf(w, "\nPMEM BLK blocks data:\n")
+				*title = true
+			}
+			fmt.Fprintf(w, "Block %10d: offset: %s\n", cur+i, mapEntryStr(e))
+			hexdumpSep(w, im.b[off:off+uint64(in.ExternalLBASize)], off)
 		}
 	}
 	return nil

@@ -161,7 +161,7 @@ func runInfo(e *env, args []string) int {
 	fs.CountP("verbose", "v", "increase verbosity level")
 	fs.BoolP("human", "n", false, "print sizes in human readable format (accepted, sizes stay in bytes)")
 	var io pmempool.InfoOptions
-	fs.BoolVarP(&io.Data, "data", "d", false, "dump log data (blk block data: not supported)")
+	fs.BoolVarP(&io.Data, "data", "d", false, "dump log data and blk blocks")
 	fs.StringVarP(&io.Range, "range", "r", "", "range of blocks/bytes/chunks")
 	walk := fs.StringP("walk", "w", "", "log: chunk size")
 	fs.BoolVarP(&io.Map, "map", "m", false, "blk: print BTT Map entries")

@@ -109,7 +109,8 @@ func TestInteropInfo(t *testing.T) {
 		{lp, []string{"-d", "-w", "100"}}, {lp, []string{"-d", "-w", "64", "-r", "3-5,90-"}},
 		{bp, []string{"-m"}}, {bp, []string{"-m", "-r", "0-20,100-120"}}, {bp, []string{"-m", "-z"}},
 		{bp, []string{"-m", "-u"}}, {bp, []string{"-m", "-e", "-z"}}, {bp, []string{"-g"}}, {bp, []string{"-B"}},
-		{bp, []string{"-mgB", "-r", "5-9"}},
+		{bp, []string{"-mgB", "-r", "5-9"}}, {bp, []string{"-d", "-r", "0-12"}}, {bp, []string{"-d", "-u", "-r", "0-200"}},
+		{bp, []string{"-dm", "-z", "-r", "0-50,3000-3010"}},
 	} {
 		t.Run(filepath.Ext(c.pool)+strings.Join(c.args, ""), func(t *testing.T) {
 			args := append(append([]string{"info"}, c.args...), c.pool)
