@@ -232,13 +232,13 @@ func TestCrashCheckerCatchesBrokenAppend(t *testing.T) {
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		w := l.write
+		w := l.write.Load()
 		n := uint64(len(o.bufs[0]))
 		copy(l.data[w:w+n], o.bufs[0]) // stored, never flushed
 		field := l.data[layout.WriteOffsetAt : layout.WriteOffsetAt+8]
 		binary.LittleEndian.PutUint64(field, w+n)
 		l.m.Persist(field)
-		l.write = w + n
+		l.write.Store(w + n)
 		return nil
 	}
 	rep, err := crashsim.Run(logWorkload(crashOps()[:2], broken),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/log/internal/layout"
@@ -18,16 +19,17 @@ const MinPoolSize = layout.MinPoolSize
 // atomic, as a PMEMlogpool of libpmemlog.
 //
 // Its methods may be called from several goroutines. Appends and Rewind are
-// serialized; Walk, the iterator of Chunks, Tell and NBytes share a read
-// lock, so they wait for a running append and an append waits for them, as
-// with C's rwlock.
+// serialized; Walk and the iterator of Chunks share a read lock, so they
+// wait for a running append and an append waits for them, as with C's
+// rwlock. Tell and NBytes take no lock (C's take the read lock): they never
+// wait, and may be called from a Walk callback.
 type Log struct {
 	mu       sync.RWMutex
 	m        *core.Map
-	data     []byte // the mapping; valid until close
-	start    uint64 // start_offset
-	end      uint64 // end_offset
-	write    uint64 // write_offset, mirrored from the mapping
+	data     []byte        // the mapping; valid until close
+	start    uint64        // start_offset
+	end      uint64        // end_offset
+	write    atomic.Uint64 // write_offset, mirrored from the mapping; stored under mu
 	readOnly bool
 	msync    bool // page-cache mapping: persist data with one msync, as C does
 	closed   bool
@@ -61,16 +63,17 @@ func attach(m *core.Map, readOnly bool, close func() error) (*Log, error) {
 	if probs := d.Problems(layout.UsableSize(len(b))); len(probs) > 0 {
 		return nil, errors.Join(probs...)
 	}
-	return &Log{
+	l := &Log{
 		m:        m,
 		data:     b,
 		start:    d.StartOffset,
 		end:      d.EndOffset,
-		write:    d.WriteOffset,
 		readOnly: readOnly,
 		msync:    m.Granularity() == core.GranularityPage,
 		close:    close,
-	}, nil
+	}
+	l.write.Store(d.WriteOffset)
+	return l, nil
 }
 
 // Close releases the pool. Slices handed to Walk callbacks must not be used
@@ -92,17 +95,13 @@ func (l *Log) Close() error {
 // NBytes returns the usable size of the log in bytes: the pool size less
 // the header and descriptor (pmemlog_nbyte).
 func (l *Log) NBytes() int64 {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
 	return int64(l.end - l.start)
 }
 
 // Tell returns the current write point: the number of bytes in the log
-// (pmemlog_tell).
+// (pmemlog_tell). During an append it returns the size before or after it.
 func (l *Log) Tell() int64 {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return int64(l.write - l.start)
+	return int64(l.write.Load() - l.start)
 }
 
 // ReadOnly reports whether the pool was opened read-only.
@@ -121,7 +120,7 @@ func (l *Log) Append(buf []byte) error {
 	if l.closed {
 		return ErrClosed
 	}
-	w := l.write
+	w := l.write.Load()
 	n := uint64(len(buf))
 	if w >= l.end || n > l.end-w {
 		return ErrNoSpace
@@ -142,7 +141,7 @@ func (l *Log) Appendv(bufs ...[]byte) error {
 	if l.closed {
 		return ErrClosed
 	}
-	w := l.write
+	w := l.write.Load()
 	if w >= l.end {
 		return ErrNoSpace
 	}
@@ -195,7 +194,7 @@ func (l *Log) setWrite(off uint64) {
 	field := l.data[layout.WriteOffsetAt : layout.WriteOffsetAt+8]
 	binary.LittleEndian.PutUint64(field, off)
 	l.m.Persist(field)
-	l.write = off
+	l.write.Store(off)
 }
 
 // Rewind empties the log: the next append goes to its beginning
@@ -229,7 +228,8 @@ func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
 	if l.closed {
 		return ErrClosed
 	}
-	data := l.data[l.start:l.write:l.write]
+	w := l.write.Load()
+	data := l.data[l.start:w:w]
 	if chunksize == 0 {
 		fn(data)
 		return nil
@@ -259,7 +259,8 @@ func (l *Log) Chunks(chunksize int) iter.Seq[[]byte] {
 		if l.closed {
 			return
 		}
-		data := l.data[l.start:l.write:l.write]
+		w := l.write.Load()
+		data := l.data[l.start:w:w]
 		step := chunksize
 		if step == 0 {
 			step = len(data)
@@ -281,5 +282,5 @@ func (l *Log) Bytes() ([]byte, error) {
 	if l.closed {
 		return nil, ErrClosed
 	}
-	return append([]byte(nil), l.data[l.start:l.write]...), nil
+	return append([]byte(nil), l.data[l.start:l.write.Load()]...), nil
 }
