@@ -179,12 +179,23 @@ func TestInteropCWritesGoReads(t *testing.T) {
 	require.NoError(t, l.Close())
 }
 
-// TestInteropGoWritesCReads: a pool created and filled in Go is walked by
-// C (whole and in chunks), passes pmemlog_check, pmempool check and info.
+// TestInteropGoWritesCReads: a pool created and filled in Go, on the
+// page cache (msync) and as forced pmem (CPU flushes), is walked by C
+// (whole and in chunks), passes pmemlog_check, pmempool check and info.
 func TestInteropGoWritesCReads(t *testing.T) {
+	for _, force := range []string{"0", "1"} {
+		t.Run("PMEM_IS_PMEM_FORCE="+force, func(t *testing.T) {
+			t.Setenv("PMEM_IS_PMEM_FORCE", force)
+			goWritesCReads(t, force == "1")
+		})
+	}
+}
+
+func goWritesCReads(t *testing.T, forced bool) {
 	path := pmemtest.Path(t, "go.log")
 	l, err := Create(path, 16<<20, 0o600)
 	require.NoError(t, err)
+	require.Equal(t, !forced, l.msync, "persist path")
 	var want []byte
 	for i, r := range records(3, 50, 1000) {
 		if i%3 == 0 {
@@ -274,6 +285,10 @@ func TestInteropExistingFile(t *testing.T) {
 		goImg[layout.DescOffset:layout.DescOffset+layout.DescSize])
 	cw := cWalk(t, goPath, 0)
 	assert.Equal(t, int64(fileSize&^4095-layout.DataStart), cw.nbyte)
+	l, err = Open(cPath, nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(fileSize&^4095-layout.DataStart), l.NBytes())
+	require.NoError(t, l.Close())
 
 	// A file with a non-zero header is not an empty pool: Create refuses.
 	_, err = Create(cPath, 0, 0o600)
