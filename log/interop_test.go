@@ -231,6 +231,11 @@ func goWritesCReads(t *testing.T, forced bool) {
 	assert.Contains(t, string(out), "consistent")
 	assert.NotContains(t, string(out), "not consistent")
 
+	// pmempool dump -b prints the log data as C reads it.
+	dump, err := exec.Command("pmempool", "dump", "-b", path).Output()
+	require.NoError(t, err)
+	assert.Equal(t, want, dump, "pmempool dump")
+
 	out, err = exec.Command("pmempool", "info", path).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	info := string(out)
