@@ -3,6 +3,7 @@ package crashsim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -177,6 +178,7 @@ func Run(w Workload, o Options) (Report, error) {
 	if ck.limit <= 0 {
 		ck.limit = DefaultExhaustiveLimit
 	}
+	ck.limit = min(ck.limit, math.MaxInt-1)
 	defer ck.close()
 	for _, p := range rep.Points {
 		d := last

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -95,17 +96,17 @@ func (cs *crashState) wordChoices(l *dirtyLine, w int, buf []uint64) []uint64 {
 }
 
 // combinations returns how many distinct images the state allows, capped
-// at limit+1.
+// at limit+1 (limit < math.MaxInt).
 func (cs *crashState) combinations(limit int) int {
 	n := 1
 	var buf []uint64
 	for i := range cs.lines {
 		for w := range lineSize / wordSize {
 			buf = cs.wordChoices(&cs.lines[i], w, buf)
-			n *= len(buf)
-			if n > limit {
+			if n > limit/len(buf) { // n*len(buf) > limit, without overflow
 				return limit + 1
 			}
+			n *= len(buf)
 		}
 	}
 	return n
@@ -220,6 +221,7 @@ func (d *Device) CrashImages(s Strategy, limit int) iter.Seq2[int64, []byte] {
 	if limit <= 0 {
 		limit = DefaultExhaustiveLimit
 	}
+	limit = min(limit, math.MaxInt-1)
 	cs := d.state()
 	return func(yield func(int64, []byte) bool) {
 		n := 1
