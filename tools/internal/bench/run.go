@@ -161,15 +161,7 @@ func defaultDir() string {
 
 // runRow sets up one row, runs its repetitions and closes it.
 func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (res Result, err error) {
-	stride := (size + 63) &^ 63
-	region := max(c.Region, 4*stride)
-	region = (region + stride - 1) / stride * stride
-	e := &env{
-		dir: dir, mode: c.Mode, size: size, threads: threads, region: region,
-		slots: cpeer.Slots{Stride: stride, Count: region / stride},
-		src:   pattern(size), peer: peer,
-		name: fmt.Sprintf("%s-%d-%d", sc.name, size, threads),
-	}
+	e := newEnv(sc, c, dir, size, threads, peer)
 	var r row
 	defer func() { err = errors.Join(err, r.close()) }()
 	if err := sc.setup(e, &r); err != nil {
@@ -226,6 +218,20 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 		res.CopyMBps = new(median(rates[3]) * mb)
 	}
 	return res, nil
+}
+
+// newEnv lays out a row: each thread owns region bytes (a multiple of the
+// 64-byte aligned stride, at least 4 operations) of the pool.
+func newEnv(sc scenario, c Config, dir string, size, threads int, peer bool) *env {
+	stride := (size + 63) &^ 63
+	region := max(c.Region, 4*stride)
+	region = (region + stride - 1) / stride * stride
+	return &env{
+		dir: dir, mode: c.Mode, size: size, threads: threads, region: region,
+		slots: cpeer.Slots{Stride: stride, Count: region / stride},
+		src:   pattern(size), peer: peer,
+		name: fmt.Sprintf("%s-%d-%d", sc.name, size, threads),
+	}
 }
 
 func pattern(n int) []byte {
