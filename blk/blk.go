@@ -190,7 +190,7 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	h := p.Header()
 	t, err := btt.Open(btt.Config{
 		Map: m, Off: dataOff, Size: int64(m.Size()) - dataOff, LBASize: bsize,
-		ParentUUID: h.PoolsetUUID, MaxLane: 2 * runtime.NumCPU(), Zeroed: zeroed,
+		ParentUUID: h.PoolsetUUID, MaxLane: 2 * runtime.NumCPU(), Zeroed: zeroed, ReadOnly: p.ReadOnly(),
 	})
 	if err != nil {
 		if errors.Is(err, btt.ErrBlockSize) {

@@ -209,14 +209,28 @@ func TestCrashFirstWrite(t *testing.T) {
 
 // TestCrashInteropRecovered: post-crash images recovered by Go are
 // consistent for pmempool check, and C libpmemblk reads every block as Go
-// does (a sample of crash points: each costs two C runs).
+// does (a sample of crash points: each costs two C runs), for a laid-out
+// pool and for the first write, which lays the BTT out.
 func TestCrashInteropRecovered(t *testing.T) {
 	bin := cpeer(t)
 	if _, err := exec.LookPath("pmempool"); err != nil {
 		t.Skip("interop: pmempool (pmdk-tools) not installed")
 	}
-	initial := map[int64]blockState{0: 1, 1: 1, 2: 1, 3: 1}
-	ops := []crashOp{{'w', 0, 2}, {'z', 1, 0}, {'e', 2, 0}, {'w', 1, 3}, {'w', 4, 5}}
+	for _, tc := range []struct {
+		name    string
+		initial map[int64]blockState
+		ops     []crashOp
+	}{
+		{"laid-out", map[int64]blockState{0: 1, 1: 1, 2: 1, 3: 1}, []crashOp{{'w', 0, 2}, {'z', 1, 0}, {'e', 2, 0}, {'w', 1, 3}, {'w', 4, 5}}},
+		{"first-write", nil, []crashOp{{'w', 3, 1}, {'e', 2, 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			crashInteropRecovered(t, bin, tc.initial, tc.ops)
+		})
+	}
+}
+
+func crashInteropRecovered(t *testing.T, bin string, initial map[int64]blockState, ops []crashOp) {
 	w := crashWorkload(512, initial, ops)
 	dir := t.TempDir()
 	images := 0
@@ -249,7 +263,7 @@ func TestCrashInteropRecovered(t *testing.T) {
 		}
 		return nil
 	}
-	o := crashsim.Options{MaxPoints: 8, Strategies: []crashsim.Strategy{crashsim.Pessimistic, crashsim.Random(3)}}
+	o := crashsim.Options{MaxPoints: 12, Strategies: []crashsim.Strategy{crashsim.Pessimistic, crashsim.Random(3)}}
 	if testing.Short() {
 		o.MaxPoints = 3
 	}

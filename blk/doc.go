@@ -38,6 +38,13 @@
 // at every fence. A layout write cut short (first info block bad, its
 // backup not yet written) counts as no layout, as in C.
 //
+// Beyond C, a writable open also tidies what a crash can leave and what
+// pmempool check would call inconsistent: it erases a torn first layout
+// (so C tools see none), zeroes a half-written flog entry beside an
+// initial one, and restores a missing or torn backup info block from the
+// primary. A read-only open ([Check]) changes nothing and reports the
+// backup mismatch.
+//
 // # Concurrency
 //
 // Read, Write, SetZero and SetError may run from many goroutines. Each call

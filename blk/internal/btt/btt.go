@@ -5,6 +5,7 @@
 package btt
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -38,6 +39,7 @@ type BTT struct {
 	rawSize uint64
 	lbasize uint32
 	zeroed  bool // the namespace was zero when the pool was created
+	rdonly  bool // opened for checking: repair nothing
 	parent  [16]byte
 
 	nfree  uint32
@@ -94,6 +96,7 @@ type Config struct {
 	ParentUUID [16]byte // the pool's poolset UUID, stored in every info block
 	MaxLane    int      // upper bound on lanes, 0 = nfree
 	Zeroed     bool     // namespace known to be zero (map need not be cleared)
+	ReadOnly   bool     // a check: do not restore a damaged backup info block
 }
 
 // Open loads the BTT of a namespace, running flog recovery, or notes that no
@@ -111,7 +114,7 @@ func Open(c Config) (*BTT, error) {
 	}
 	b := &BTT{
 		m: c.Map, ns: c.Map.Bytes()[c.Off : c.Off+c.Size], nsOff: c.Off, rawSize: uint64(c.Size),
-		lbasize: c.LBASize, zeroed: c.Zeroed, parent: c.ParentUUID,
+		lbasize: c.LBASize, zeroed: c.Zeroed, rdonly: c.ReadOnly, parent: c.ParentUUID,
 	}
 	if err := b.readLayout(); err != nil {
 		return nil, err
@@ -171,6 +174,12 @@ func (b *BTT) readLayout() error {
 			backRaw := b.ns[backOff : backOff+InfoSize]
 			back := DecodeInfo(backRaw)
 			if b.checkInfo(backRaw, &back, backOff, true) != nil {
+				if !b.rdonly && allZero(backRaw) {
+					b.clearTornLayout(infos, offs, off)
+				}
+				// Whatever the old layout left in the map must not
+				// survive the next one.
+				b.zeroed = false
 				return b.noLayout()
 			}
 			return fmt.Errorf("%w (the backup info block at %#x is intact: pmempool check -r restores it)", err, b.nsOff+int64(backOff))
@@ -234,6 +243,20 @@ func (b *BTT) checkInfo(raw []byte, in *Info, off uint64, later bool) error {
 		return b.corrupt(off+52, "info major version", ">= 1", 0)
 	}
 	return nil
+}
+
+// clearTornLayout erases the info blocks of a layout write that a crash
+// cut short (arenas at offs complete, the one at torn not), so that C tools
+// see no layout rather than a damaged one; the next write lays it out
+// again. Arena 0's first info block goes first: once it is blank, the rest
+// no longer counts.
+func (b *BTT) clearTornLayout(infos []Info, offs []uint64, torn uint64) {
+	clearAt := func(o uint64) { b.m.Memset(b.ns[o:o+InfoSize], 0, 0) }
+	for i, o := range offs {
+		clearAt(o)
+		clearAt(o + infos[i].InfoOff)
+	}
+	clearAt(torn)
 }
 
 // checkGeometry makes sure every area the info block names lies inside its
@@ -314,6 +337,15 @@ func (b *BTT) loadArenas(infos []Info, offs []uint64) error {
 		if err := b.readFlogs(a); err != nil {
 			return err
 		}
+		// A crash between the two info block writes of the layout leaves
+		// the backup unwritten or torn (C leaves it so, and pmempool
+		// check then calls the pool inconsistent): restore it from the
+		// validated primary.
+		primary := b.ns[a.startOff : a.startOff+InfoSize]
+		backup := b.ns[a.infoOff : a.infoOff+InfoSize]
+		if !b.rdonly && !bytes.Equal(primary, backup) {
+			b.m.Memcpy(backup, primary, 0)
+		}
 		a.rtt = make([]rttSlot, b.nfree)
 		for j := range a.rtt {
 			a.rtt[j].v.Store(MapError)
@@ -349,6 +381,16 @@ func (b *BTT) readFlogs(a *arena) error {
 		f := pair[cur]
 		fr.cur, fr.next = f, 1-cur
 		eoff := fr.entries[cur]
+		if other := pair[1-cur]; !b.rdonly && f.OldMap == f.NewMap && other.Seq == 0 && other != (Flog{}) {
+			// A first update of this pair cut short after its first
+			// half: never current, but pmempool check wants the entry
+			// beside an initial one zero. Clear it (8-byte stores; a
+			// crash midway leaves seq 0, still never current).
+			o := fr.entries[1-cur]
+			atomic.StoreUint64(word64(b.ns, o), 0)
+			atomic.StoreUint64(word64(b.ns, o+8), 0)
+			b.m.Persist(b.ns[o : o+FlogSize])
+		}
 		if f.LBA >= a.externalNLBA {
 			return b.corrupt(eoff, fmt.Sprintf("flog %d lba", i), fmt.Sprintf("< %d", a.externalNLBA), f.LBA)
 		}

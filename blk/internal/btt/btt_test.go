@@ -305,3 +305,68 @@ func TestConcurrentReadWrite(t *testing.T) {
 		t.Fatalf("check: %v", p)
 	}
 }
+
+// TestTornLayoutCleared: a layout write cut short after part of the first
+// info block (backup never written) counts as no layout; a writable open
+// erases the torn block so C tools agree, a read-only one leaves it.
+func TestTornLayoutCleared(t *testing.T) {
+	m := anonMap(t, 17<<20)
+	b := open(t, m, 512)
+	if err := b.Write(0, 1, pattern(1, 1, 512)); err != nil {
+		t.Fatal(err)
+	}
+	a := b.arenas[0]
+	clear(b.ns[a.infoOff : a.infoOff+InfoSize]) // backup never written
+	b.ns[200] ^= 0xff                           // primary torn
+	torn := append([]byte(nil), b.ns[:InfoSize]...)
+
+	ro := cfg(m, 512)
+	ro.ReadOnly = true
+	rb, err := Open(ro)
+	if err != nil || rb.LaidOut() {
+		t.Fatalf("read-only open: %v, laid out %v", err, rb.LaidOut())
+	}
+	if !bytes.Equal(b.ns[:InfoSize], torn) {
+		t.Fatal("read-only open changed the info block")
+	}
+	nb := open(t, m, 512)
+	if nb.LaidOut() || !allZero(b.ns[:InfoSize]) {
+		t.Fatalf("writable open: laid out %v, info block cleared %v", nb.LaidOut(), allZero(b.ns[:InfoSize]))
+	}
+	if err := nb.Write(0, 2, pattern(2, 1, 512)); err != nil {
+		t.Fatal(err)
+	}
+	if p := nb.Check(); len(p) != 0 {
+		t.Fatalf("check after the new layout: %v", p)
+	}
+}
+
+// TestHalfWrittenFlogEntryCleared: the first half of a flog update beside
+// an initial entry is zeroed by a writable open (pmempool check demands
+// it) and left alone by a read-only one.
+func TestHalfWrittenFlogEntryCleared(t *testing.T) {
+	m := anonMap(t, 17<<20)
+	b := open(t, m, 512)
+	if err := b.Write(0, 1, pattern(1, 1, 512)); err != nil {
+		t.Fatal(err)
+	}
+	a := b.arenas[0]
+	pair1 := a.flogOff + 64 // lane 1: still initial
+	le32(b.ns[pair1+16:], 5)
+	le32(b.ns[pair1+20:], MapNormal|5)
+	ro := cfg(m, 512)
+	ro.ReadOnly = true
+	if _, err := Open(ro); err != nil {
+		t.Fatal(err)
+	}
+	if allZero(b.ns[pair1+16 : pair1+32]) {
+		t.Fatal("read-only open cleared the flog entry")
+	}
+	nb := open(t, m, 512)
+	if !allZero(b.ns[pair1+16 : pair1+32]) {
+		t.Fatalf("writable open left % x", b.ns[pair1+16:pair1+32])
+	}
+	if p := nb.Check(); len(p) != 0 {
+		t.Fatalf("check: %v", p)
+	}
+}

@@ -1,6 +1,9 @@
 package btt
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // maxProblems caps the problems Check lists per arena, so a wrecked map of
 // a billion entries yields a readable report.
@@ -41,6 +44,9 @@ func (b *BTT) checkArena(idx int, a *arena) []error {
 		add(fmt.Errorf("arena %d: %w", idx, a.flogErr))
 	} else if a.flags.Load()&InfoFlagError != 0 {
 		add(b.corrupt(a.startOff+48, fmt.Sprintf("arena %d info flags", idx), "no error flag", a.flags.Load()))
+	}
+	if !bytes.Equal(b.ns[a.startOff:a.startOff+InfoSize], b.ns[a.infoOff:a.infoOff+InfoSize]) {
+		add(b.corrupt(a.infoOff, fmt.Sprintf("arena %d backup info block differs from the primary", idx), nil, nil))
 	}
 	seen := make([]uint64, (uint64(a.internalNLBA)+63)/64)
 	mark := func(blk uint32) bool {
