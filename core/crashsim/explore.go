@@ -414,8 +414,10 @@ func choosePoints(n int, o Options) []int {
 }
 
 // Explore runs [Run] as part of test t: one t.Errorf per failure (the
-// first ten; the images of the first few are saved under t.ArtifactDir),
-// and a summary with t.Logf.
+// first ten; the images of the first few are saved under t.ArtifactDir,
+// run go test with -artifacts to keep them, and load one back with
+// [NewDeviceFromImage]), and a summary with t.Logf. It returns the
+// report.
 func Explore(t testing.TB, w Workload, o Options) Report {
 	t.Helper()
 	rep, err := Run(w, o)
