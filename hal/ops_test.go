@@ -338,3 +338,28 @@ func TestInteropCPeer(t *testing.T) {
 		}
 	}
 }
+
+// TestMemmoveHeapToMapping copies from ordinary heap memory into a file
+// mapping, the common direction of a persistent write, at every pair of
+// alignments.
+func TestMemmoveHeapToMapping(t *testing.T) {
+	haltest.ForEachKernel(t, func(t *testing.T, k *hal.Kernels) {
+		m := haltest.MapFile(t, 16<<10)
+		want := make([]byte, len(m))
+		src := make([]byte, 10<<10)
+		r := rand.New(rand.NewPCG(6, 6))
+		for i := range src {
+			src[i] = byte(r.Uint32())
+		}
+		for da := 0; da < 64; da += alignStep() {
+			for sa := 0; sa < 64; sa += alignStep() {
+				n := r.IntN(maxLen + 1)
+				k.Memmove(m[4096+da:], src[sa:sa+n], 0)
+				copy(want[4096+da:], src[sa:sa+n])
+				if i := firstDiff(m, want); i >= 0 {
+					t.Fatalf("dst align %d, src align %d, n %d: byte %d is %#x, want %#x", da, sa, n, i, m[i], want[i])
+				}
+			}
+		}
+	})
+}
