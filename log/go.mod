@@ -4,6 +4,8 @@ go 1.26.0
 
 require github.com/gopmdk/pmdk/core v0.0.0
 
+require github.com/klauspost/cpuid/v2 v2.4.2 // indirect
+
 require (
 	github.com/gopmdk/pmdk/hal v0.0.0 // indirect
 	github.com/stretchr/testify v1.12.1
