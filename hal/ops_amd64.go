@@ -77,10 +77,7 @@ func fence() { sfence() }
 // line), the non-temporal body (whole lines) and the temporal tail of an
 // n-byte store at dst.
 func split(dst unsafe.Pointer, n int) (head, body, tail int) {
-	head = int(-uintptr(dst) & (cacheLine - 1))
-	if head > n {
-		head = n
-	}
+	head = min(int(-uintptr(dst)&(cacheLine-1)), n)
 	body = (n - head) &^ (cacheLine - 1)
 	return head, body, n - head - body
 }
