@@ -111,6 +111,11 @@ type Report struct {
 	Points   []int // crash points explored, ascending
 	Images   int   // post-crash images checked
 	Failures []Failure
+	// MaxUncertain is the most cache lines a crash left uncertain.
+	MaxUncertain int
+	// Sampled counts the crash points where Exhaustive had more
+	// combinations than its limit and checked a seeded sample.
+	Sampled int
 }
 
 // Failure is one post-crash image whose Check failed, or one crash point at
@@ -136,8 +141,12 @@ func (r Report) Err() error {
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("%d fences, %d crash points explored, %d post-crash images checked, %d failures",
+	s := fmt.Sprintf("%d fences, %d crash points explored, %d post-crash images checked, %d failures",
 		r.Fences, len(r.Points), r.Images, len(r.Failures))
+	if r.Sampled > 0 {
+		s += fmt.Sprintf(" (exhaustive sampled at %d points, up to %d uncertain lines)", r.Sampled, r.MaxUncertain)
+	}
+	return s
 }
 
 // Run explores w: it runs it once uncut to count its fences F, then for each
@@ -299,10 +308,15 @@ func (ck *checker) fail(c Crash, err error, image func() []byte) {
 // point checks every image the strategies give for the crashed d.
 func (ck *checker) point(d *Device, p int) {
 	cs := d.state()
+	ck.rep.MaxUncertain = max(ck.rep.MaxUncertain, len(cs.lines))
 	for _, s := range ck.o.Strategies {
 		n := 1
 		if s.kind == kindExhaustive {
-			n = min(cs.combinations(ck.limit), ck.limit)
+			n = cs.combinations(ck.limit)
+			if n > ck.limit {
+				n = ck.limit
+				ck.rep.Sampled++
+			}
 		}
 		for k := range int64(n) {
 			c := Crash{Point: p, Fences: ck.rep.Fences, Strategy: s.Name(), Seed: s.Seed()}
