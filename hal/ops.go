@@ -43,6 +43,11 @@ func (k *Kernels) useNonTemporal(n int, flags MemFlags) bool {
 	if k.move == MoveGeneric || flags&MemNoFlush != 0 {
 		return false
 	}
+	if k.flush == FlushNone {
+		// eADR (or PMEM_NO_FLUSH=1): the caches are persistent, so ordinary
+		// stores win; as libpmem, only an explicit MemNonTemporal asks for NT.
+		return flags&MemNonTemporal != 0
+	}
 	switch {
 	case flags&(MemNonTemporal|MemWC) != 0:
 		return true
