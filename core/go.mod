@@ -7,4 +7,6 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
+require github.com/klauspost/cpuid/v2 v2.4.2 // indirect
+
 replace github.com/gopmdk/pmdk/hal => ../hal
