@@ -101,6 +101,8 @@ type checker struct {
 	msgs []Status
 	hdr  hdrState
 	blk  blkState
+	// isPart: the header says the file is a poolset part (C's is_part).
+	isPart bool
 }
 
 // Check checks the pool file at path as pmempool_check does for log and
@@ -224,6 +226,10 @@ func (c *checker) run() error {
 		c.errorf("pool type mismatch: %s pool, %s expected", c.typ, c.o.Type)
 		return errStop
 	}
+	// A header whose part links do not name the file itself is taken for
+	// a part of a poolset, whose layout C does not check (is_part).
+	h0 := c.header()
+	c.isPart = h0.UUID != h0.NextPartUUID || h0.UUID != h0.PrevPartUUID
 	if c.typ != TypeUnknown {
 		if err := c.checkSDS(); err != nil {
 			return err
@@ -232,12 +238,13 @@ func (c *checker) run() error {
 	if err := c.checkHeader(); err != nil {
 		return err
 	}
-	switch c.typ {
-	case TypeLog:
+	switch {
+	case c.isPart:
+	case c.typ == TypeLog:
 		if err := c.checkLog(); err != nil {
 			return err
 		}
-	case TypeBlk:
+	case c.typ == TypeBlk:
 		if err := c.checkBlk(); err != nil {
 			return err
 		}

@@ -61,6 +61,7 @@ func (c *checker) checkBlkHeader() error {
 			c.infof("setting pmemblk.b_size to 0x%x", in.ExternalLBASize)
 			c.im.putU32(blkBSizeAt, in.ExternalLBASize)
 			c.fixed()
+			return nil // C says "correct" only when it asked nothing
 		}
 	case !zeroed:
 		if bsize < bttMinLBA || bsize >= blkMaxBSize(c.im.size) {

@@ -102,8 +102,20 @@ func (c *checker) checkSDS() error {
 }
 
 // checkHeader is check_pool_hdr and check_pool_hdr_uuids for a single-file
-// pool.
+// pool. As C, when it changed the header it takes the pool type and
+// whether the file is a poolset part from the new header.
 func (c *checker) checkHeader() error {
+	n := len(c.im.dirty)
+	err := c.checkHeaderFields()
+	if len(c.im.dirty) > n {
+		h := c.header()
+		c.isPart = h.UUID != h.NextPartUUID || h.UUID != h.PrevPartUUID
+		c.typ = typeOfSignature(h.SignatureString())
+	}
+	return err
+}
+
+func (c *checker) checkHeaderFields() error {
 	c.infof("checking pool header")
 	b := c.im.b[:pool.HeaderSize]
 	valid := headerValid(b)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -256,6 +257,15 @@ func TestInteropCheckVerdicts(t *testing.T) {
 			} else {
 				assert.Equal(t, wantR, gotR, "C:\n%s\nours: %v %v", outR, msgsR, err)
 			}
+			if wantR != CheckError {
+				want, got := cMessages(outR, theirs), joinMsgs(msgsR)
+				if strings.Contains(outR, "setting pool_hdr.uuid to") {
+					// Regenerated: random UUIDs and so checksums.
+					want, got = uuidRE.ReplaceAllString(want, "<uuid>"), uuidRE.ReplaceAllString(got, "<uuid>")
+					want, got = sumRE.ReplaceAllString(want, "<sum>"), sumRE.ReplaceAllString(got, "<sum>")
+				}
+				assert.Equal(t, want, got, "messages of -v -r -y -a")
+			}
 			if gotR == Repaired {
 				var random [][2]int
 				if strings.Contains(outR, "setting pool_hdr.uuid to") {
@@ -318,4 +328,26 @@ func sameBytes(t *testing.T, a, b string, skip [][2]int) {
 			return
 		}
 	}
+}
+
+var (
+	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	sumRE  = regexp.MustCompile(`checksum to 0x[0-9a-f]+`)
+)
+
+// cMessages strips the final verdict line of C's check output.
+func cMessages(out, path string) string {
+	i := strings.LastIndex(out, path+": ")
+	if i < 0 {
+		return out
+	}
+	return out[:i]
+}
+
+func joinMsgs(ms []Status) string {
+	var b strings.Builder
+	for _, m := range ms {
+		b.WriteString(m.Msg + "\n")
+	}
+	return b.String()
 }
