@@ -13,10 +13,13 @@ import (
 // PoolInfo is what pmempool info shows of a log or blk pool file. Its JSON
 // form (the command's --json, which C's pmempool lacks) uses these names.
 type PoolInfo struct {
-	Path     string         `json:"path"`
-	FileType string         `json:"file_type"`
-	Size     uint64         `json:"size"`
-	Type     string         `json:"type"`
+	Path     string `json:"path"`
+	FileType string `json:"file_type"`
+	Size     uint64 `json:"size"`
+	Type     string `json:"type"`
+	// PartFile: the header's links name other files, so the file is taken
+	// for a poolset part and only its header is shown.
+	PartFile bool           `json:"part_file"`
 	Header   HeaderInfo     `json:"pool_header"`
 	Log      *LogInfo       `json:"log,omitempty"`
 	Blk      *BlkInfo       `json:"blk,omitempty"`
@@ -38,6 +41,7 @@ type HeaderInfo struct {
 	PrevReplUUID      string    `json:"prev_repl_uuid"`
 	NextReplUUID      string    `json:"next_repl_uuid"`
 	CreationTime      time.Time `json:"creation_time"`
+	CrTimeRaw         uint64    `json:"crtime"`
 	AlignmentDesc     uint64    `json:"alignment_desc"`
 	AlignmentDescOK   bool      `json:"alignment_desc_ok"`
 	MachineClass      uint8     `json:"machine_class"`
@@ -116,7 +120,7 @@ func Info(path string) (*PoolInfo, error) {
 		PoolsetUUID: h.PoolsetUUID.String(), UUID: h.UUID.String(),
 		PrevPartUUID: h.PrevPartUUID.String(), NextPartUUID: h.NextPartUUID.String(),
 		PrevReplUUID: h.PrevReplUUID.String(), NextReplUUID: h.NextReplUUID.String(),
-		CreationTime:  time.Unix(int64(h.CrTime), 0),
+		CreationTime: time.Unix(int64(h.CrTime), 0), CrTimeRaw: h.CrTime,
 		AlignmentDesc: h.Arch.AlignmentDesc, AlignmentDescOK: h.Arch.AlignmentDesc == local.AlignmentDesc,
 		MachineClass: h.Arch.MachineClass, Data: h.Arch.Data, Machine: h.Arch.Machine,
 		Dirty: h.SDS.Dirty != 0, Checksum: h.Checksum, ChecksumComputed: h.ComputeChecksum(),
@@ -128,6 +132,10 @@ func Info(path string) (*PoolInfo, error) {
 		}
 	}
 	pi.Header = hi
+	pi.PartFile = h.UUID != h.NextPartUUID || h.UUID != h.PrevPartUUID || h.UUID != h.NextReplUUID || h.UUID != h.PrevReplUUID
+	if pi.PartFile {
+		return pi, nil
+	}
 	switch t {
 	case TypeLog:
 		if !im.has(logDescOff, 24) {
@@ -198,8 +206,12 @@ func (pi *PoolInfo) writeHeader(w io.Writer) {
 	field(w, "size", "%d", pi.Size)
 	h := &pi.Header
 	fmt.Fprintf(w, "\nPOOL Header:\n")
-	field(w, "Signature", "%s", h.Signature)
-	field(w, "Major", "%d", h.Major)
+	part := ""
+	if pi.PartFile {
+		part = " [part file]"
+	}
+	field(w, "Signature", "%s%s", h.Signature, part)
+	field(w, "Major", "%d", int32(h.Major)) // C prints it with %d
 	inc := "0x0"
 	if h.Incompat != 0 {
 		names := h.IncompatNames
@@ -217,7 +229,7 @@ func (pi *PoolInfo) writeHeader(w io.Writer) {
 	field(w, "Next part UUID", "%s", h.NextPartUUID)
 	field(w, "Previous replica UUID", "%s", h.PrevReplUUID)
 	field(w, "Next replica UUID", "%s", h.NextReplUUID)
-	field(w, "Creation Time", "%s", h.CreationTime.Local().Format("Mon Jan 02 2006 15:04:05"))
+	field(w, "Creation Time", "%s", timeStr(h.CrTimeRaw))
 	if h.AlignmentDescOK {
 		field(w, "Alignment Descriptor", "0x%016x[OK]", h.AlignmentDesc)
 	} else {
@@ -273,7 +285,7 @@ func machineClassStr(c uint8) string {
 	case 2:
 		return "64"
 	}
-	return fmt.Sprintf("unknown %d", c)
+	return "unknown"
 }
 
 func dataStr(d uint8) string {
@@ -283,7 +295,7 @@ func dataStr(d uint8) string {
 	case 2:
 		return "2's complement, big endian"
 	}
-	return fmt.Sprintf("unknown %d", d)
+	return "unknown"
 }
 
 func machineStr(m uint16) string {
@@ -304,4 +316,15 @@ func machineStr(m uint16) string {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// timeStr formats a creation time as C's pmempool does (local time), or
+// "unknown" when localtime cannot represent it (a year beyond int).
+func timeStr(crtime uint64) string {
+	secs := int64(crtime)
+	const secsPerYear = 31556952
+	if y := secs / secsPerYear; y > 1<<31-1-1900-70 || y < -(1<<31)+1900+70 {
+		return "unknown"
+	}
+	return time.Unix(secs, 0).Local().Format("Mon Jan 02 2006 15:04:05")
 }

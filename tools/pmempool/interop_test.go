@@ -351,3 +351,31 @@ func joinMsgs(ms []Status) string {
 	}
 	return b.String()
 }
+
+// TestInteropInfoDamaged: on every damaged pool C's pmempool info can
+// read, ours prints the same text.
+func TestInteropInfoDamaged(t *testing.T) {
+	tool := cPmempool(t)
+	tpl := templates(t)
+	dir := t.TempDir()
+	for _, c := range corruptions() {
+		t.Run(c.pool+"/"+c.name, func(t *testing.T) {
+			img := append([]byte(nil), tpl[c.pool]...)
+			c.edit(img)
+			p := filepath.Join(dir, "pool")
+			require.NoError(t, os.WriteFile(p, img, 0o644))
+			args, o := []string{"info", p}, &InfoOptions{}
+			if c.pool != "log" {
+				args, o = []string{"info", "-B", p}, &InfoOptions{Backup: true}
+			}
+			out, err := exec.Command(tool, args...).Output()
+			if err != nil {
+				t.Skipf("C's info refuses this pool: %v", err)
+			}
+			var ours strings.Builder
+			err = WriteInfo(&ours, p, o)
+			require.NoError(t, err)
+			assert.Equal(t, string(out), ours.String())
+		})
+	}
+}
