@@ -2,6 +2,7 @@ package pmempool
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -100,4 +101,46 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzInfo prints damaged pools with every option of pmempool info: an
+// error or text, never a panic.
+func FuzzInfo(f *testing.F) {
+	f.Add(uint8(1), uint32(8192+96), []byte{0xff, 0xff, 0xff, 0x7f}, "0-10")
+	f.Add(uint8(1), uint32(8192+60), []byte{0xff, 0xff, 0xff, 0xff}, "")
+	f.Add(uint8(0), uint32(4112), []byte{0xff, 0xff, 0xff, 0xff, 0xff}, "3-")
+	f.Add(uint8(1), uint32(8192+88), []byte{0, 0, 0, 0, 0, 0, 0, 0x40}, "-5")
+	f.Add(uint8(2), uint32(8192), []byte("BTT_ARENA_INFO"), "1,2,3")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, kind uint8, off uint32, p []byte, rng string) {
+		if err := fuzzTemplates(dir); err != nil {
+			t.Skip(err)
+		}
+		img := append([]byte(nil), fuzzTpl[int(kind)%3]...)
+		copy(img[uint64(off)%uint64(len(img)):], p)
+		path := filepath.Join(t.TempDir(), "pool")
+		if err := os.WriteFile(path, img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, walk := range []uint64{0, 7} {
+			o := &InfoOptions{Data: true, Map: true, Flog: true, Backup: true, Range: rng, Walk: walk}
+			_ = WriteInfo(&limitWriter{n: 1 << 18}, path, o)
+		}
+		if _, err := Info(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			_ = err // a refusal is fine; a panic is not
+		}
+	})
+}
+
+// limitWriter takes n bytes, then fails: listings of a huge damaged map
+// stop there.
+type limitWriter struct{ n int }
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if len(p) > l.n {
+		l.n = 0
+		return 0, io.ErrShortWrite
+	}
+	l.n -= len(p)
+	return len(p), nil
 }

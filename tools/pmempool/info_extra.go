@@ -40,6 +40,8 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 		return err
 	}
 	defer im.close()
+	ew := &errWriter{w: w}
+	w = ew
 	pi.writeHeader(w)
 	if pi.Log != nil && o.Data {
 		writeLogData(w, im, pi.Log, ranges, o.Walk)
@@ -75,9 +77,34 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 				bk := blockInfo(a.Arena, bo, b)
 				bk.write(w, "\nPMEM BLK BTT Info Header Backup:\n")
 			}
+			if ew.err != nil {
+				return ew.err
+			}
 		}
 	}
-	return nil
+	return ew.err
+}
+
+// errWriter remembers the first write error and drops what follows, so
+// that long listings stop early when the reader has gone (a closed pipe).
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// failed reports whether w is an errWriter that has failed.
+func failed(w io.Writer) bool {
+	e, ok := w.(*errWriter)
+	return ok && e.err != nil
 }
 
 func hexdumpSep(w io.Writer, b []byte, off uint64) {
@@ -123,6 +150,9 @@ func writeLogData(w io.Writer, im *image, l *LogInfo, ranges []Range, walk uint6
 		for i := r.First; i <= r.Last && i < n; i++ {
 			fmt.Fprintf(w, "Chunk %10d:\n", i)
 			hexdumpSep(w, data[i*walk:(i+1)*walk], l.StartOffset+i*walk)
+			if failed(w) {
+				return
+			}
 		}
 	}
 }
@@ -161,6 +191,9 @@ func writeMap(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, 
 			}
 			count++
 			fmt.Fprintf(w, "%010d: %s\n", cur+i, mapEntryStr(e))
+			if failed(w) {
+				return nil
+			}
 		}
 	}
 	return nil
@@ -173,6 +206,9 @@ func writeFlog(w io.Writer, im *image, arenaOff uint64, in *bttInfo) error {
 	}
 	fmt.Fprintf(w, "\nPMEM BLK BTT FLOG:\n")
 	for i := range uint64(in.NFree) {
+		if failed(w) {
+			return nil
+		}
 		p := fo + i*bttFlogPair
 		fmt.Fprintf(w, "%010d:\n", i)
 		for j, suf := range []string{"", "'"} {
@@ -222,6 +258,9 @@ func writeBlkData(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint
 			}
 			fmt.Fprintf(w, "Block %10d: offset: %s\n", cur+i, mapEntryStr(e))
 			hexdumpSep(w, im.b[off:off+uint64(in.ExternalLBASize)], off)
+			if failed(w) {
+				return nil
+			}
 		}
 	}
 	return nil
