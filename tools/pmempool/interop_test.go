@@ -232,6 +232,7 @@ func TestInteropCheckVerdicts(t *testing.T) {
 				assert.NotEqual(t, Consistent, got, "C: %s\nours: %v %v", out, msgs, err)
 			} else {
 				assert.Equal(t, want, got, "C:\n%s\nours: %v %v", out, msgs, err)
+				assert.Equal(t, cMessages(out, theirs), joinMsgs(msgs), "messages of -v")
 			}
 
 			// Repair without advanced steps first, on copies.
@@ -241,6 +242,7 @@ func TestInteropCheckVerdicts(t *testing.T) {
 			gotB, msgsB, err := Check(ours, &CheckOptions{Repair: true, Yes: true, Verbose: true})
 			if wantB != CheckError {
 				assert.Equal(t, wantB, gotB, "basic repair: C:\n%s\nours: %v %v", outB, msgsB, err)
+				assert.Equal(t, cMessages(outB, theirs), joinMsgs(msgsB), "messages of -v -r -y")
 			}
 			if gotB == Repaired {
 				// C writes some fixes before it gives up; we write
