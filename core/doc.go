@@ -1,8 +1,9 @@
 // Package core maps persistent memory and makes stores to it persistent: the
 // Go counterpart of libpmem2 and libpmem (PMDK 1.12.1). It also holds what
-// every pool type shares (the pool header, the shutdown state, poolsets) in
-// subpackages, and the crash simulator (package crashsim) that proves crash
-// consistency.
+// every pool type shares (the pool header and the shutdown state, package
+// pool) in subpackages, and the crash simulator (package crashsim) that
+// proves crash consistency. Poolsets (multi-file pools, replicas) are not
+// implemented.
 //
 // core imports only hal from gopmdk. It runs on Linux.
 //

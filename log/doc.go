@@ -44,7 +44,7 @@
 // write lock; Walk and Chunks a read lock, like C's rwlock: walks run in
 // parallel and wait for an append in progress. Tell and NBytes take no lock
 // (C's take the read lock). Walk callbacks and Chunks loop bodies must not
-// append to or rewind the same log (deadlock, as in C). Slices they
+// append to, rewind or close the same log (deadlock, as in C). Slices they
 // receive point into the mapping and are valid only during the call.
 //
 // # Differences from C

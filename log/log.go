@@ -217,8 +217,8 @@ func (l *Log) Rewind() error {
 // the write point, until fn returns false (pmemlog_walk). The last chunk may
 // be shorter. chunksize 0 calls fn once with the whole log (even when it is
 // empty), ignoring its result. buf points into the pool: it is valid only
-// during the call, and fn must not modify it nor call Append, Appendv or
-// Rewind on l (they would deadlock, as in C).
+// during the call, and fn must not modify it nor call Append, Appendv,
+// Rewind or Close on l (they would deadlock, as in C).
 func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
 	if chunksize < 0 {
 		return ErrInvalidArgument
@@ -247,8 +247,8 @@ func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
 // Chunks returns an iterator over the log in chunks of chunksize bytes, as
 // Walk visits them; chunksize 0 yields the whole log as one chunk. An empty
 // log (or a closed one, or a negative chunksize) yields nothing. The read
-// lock is held while the loop runs, so its body must not append to l; each
-// chunk is valid only until the next iteration.
+// lock is held while the loop runs, so its body must not append to, rewind
+// or close l; each chunk is valid only until the next iteration.
 func (l *Log) Chunks(chunksize int) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
 		if chunksize < 0 {

@@ -33,8 +33,10 @@
 // [OpenOnMap] do the same on a caller's core.Map (crash simulator,
 // replicas), without file or lock; the pool then owns the Map.
 //
-// Poolset files (several parts, replicas) are not handled here: the
-// poolset package builds on [Header.ValidateFormat] and [Header.Encode].
+// Poolset files (several parts, replicas) are not supported: Create and
+// Open refuse a poolset file with [ErrPoolsetFile], and no package of
+// gopmdk opens poolsets yet. [Header.ValidateFormat] checks the header of
+// one part without its links, for such a reader.
 //
 // # Shutdown state
 //
