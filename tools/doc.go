@@ -13,7 +13,10 @@
 //     with -tags cpeer, with the Go/C ratio, and for copies the memory write
 //     bandwidth limit.
 //
-// Both commands take Go-style flags (-dir, -json) and use the standard flag
-// package; the pmempool-compatible tools, whose getopt syntax needs pflag,
-// will use cobra + pflag (see STYLE.md).
+//   - cmd/pmempool: PMDK's pmempool for log and blk pools (create, info,
+//     check with repair, dump, rm, feature, convert) with C's getopt flags,
+//     messages and exit codes, on the libpmempool-like package pmempool.
+//
+// gopmdk-demo and pmembench take Go-style flags (-dir, -json) and use the
+// standard flag package; pmempool parses getopt syntax with pflag.
 package tools
