@@ -7,6 +7,7 @@
 //     pool appended and walked after reopening, a blk block written and
 //     read after reopening, and pmempool check of both pools when C PMDK is
 //     installed. No persistent memory is needed. `make demo` runs it.
+//
 //   - cmd/pmembench: PMDK's pmembench scenarios (memcpy/memset persist,
 //     persist latency, log append/walk, blk random read/write) side by side
 //     with C PMDK (libpmem, libpmemlog, libpmemblk through cgo) when built
