@@ -34,8 +34,8 @@ const (
 )
 
 // Pool is an open block pool. Read, Write, SetZero and SetError may be
-// called from many goroutines at once; Close must not run concurrently with
-// them.
+// called from many goroutines at once; Check and Close wait for the calls
+// in progress.
 type Pool struct {
 	p        *pool.Pool
 	bsize    uint32
@@ -203,12 +203,29 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	return bp, nil
 }
 
-// Close closes the pool. It is idempotent.
+// Close closes the pool. It is idempotent. Calls running meanwhile finish
+// before the pool is unmapped; later ones fail with ErrClosed.
 func (p *Pool) Close() error {
 	if p.closed.Swap(true) {
 		return nil
 	}
+	// Every call holds a lane while it touches the mapping and looks at
+	// closed once it has it: with all lanes held, none is inside.
+	p.lockAll()
+	defer p.unlockAll()
 	return p.p.Close()
+}
+
+func (p *Pool) lockAll() {
+	for i := range p.lanes {
+		p.lanes[i].Lock()
+	}
+}
+
+func (p *Pool) unlockAll() {
+	for i := range p.lanes {
+		p.lanes[i].Unlock()
+	}
 }
 
 // BSize returns the block size in bytes.
@@ -218,11 +235,17 @@ func (p *Pool) BSize() int { return int(p.bsize) }
 // 0..NBlock-1.
 func (p *Pool) NBlock() int64 { return int64(p.t.NLBA()) }
 
-// enter takes a lane (round robin) and its lock.
-func (p *Pool) enter() int {
-	l := int(p.next.Add(1)-1) % len(p.lanes)
+// enter takes a lane (round robin) and its lock; it fails once the pool is
+// closed (checked under the lock, so Close cannot unmap underneath).
+func (p *Pool) enter() (int, error) {
+	// Modulo in uint32: int of a uint32 is negative on 32-bit platforms.
+	l := int((p.next.Add(1) - 1) % uint32(len(p.lanes)))
 	p.lanes[l].Lock()
-	return l
+	if p.closed.Load() {
+		p.lanes[l].Unlock()
+		return 0, ErrClosed
+	}
+	return l, nil
 }
 
 func (p *Pool) exit(l int) { p.lanes[l].Unlock() }
@@ -250,8 +273,11 @@ func (p *Pool) Read(buf []byte, blockno int64) error {
 	if len(buf) < int(p.bsize) {
 		return fmt.Errorf("blk: read: buffer of %d bytes for %d-byte blocks", len(buf), p.bsize)
 	}
-	l := p.enter()
-	err := p.t.Read(l, uint64(blockno), buf)
+	l, err := p.enter()
+	if err != nil {
+		return err
+	}
+	err = p.t.Read(l, uint64(blockno), buf)
 	p.exit(l)
 	return err
 }
@@ -266,8 +292,11 @@ func (p *Pool) Write(buf []byte, blockno int64) error {
 	if len(buf) < int(p.bsize) {
 		return fmt.Errorf("blk: write: buffer of %d bytes for %d-byte blocks", len(buf), p.bsize)
 	}
-	l := p.enter()
-	err := p.t.Write(l, uint64(blockno), buf)
+	l, err := p.enter()
+	if err != nil {
+		return err
+	}
+	err = p.t.Write(l, uint64(blockno), buf)
 	p.exit(l)
 	return err
 }
@@ -277,8 +306,11 @@ func (p *Pool) SetZero(blockno int64) error {
 	if err := p.checkBlock(blockno, true); err != nil {
 		return err
 	}
-	l := p.enter()
-	err := p.t.SetZero(l, uint64(blockno))
+	l, err := p.enter()
+	if err != nil {
+		return err
+	}
+	err = p.t.SetZero(l, uint64(blockno))
 	p.exit(l)
 	return err
 }
@@ -289,8 +321,11 @@ func (p *Pool) SetError(blockno int64) error {
 	if err := p.checkBlock(blockno, true); err != nil {
 		return err
 	}
-	l := p.enter()
-	err := p.t.SetError(l, uint64(blockno))
+	l, err := p.enter()
+	if err != nil {
+		return err
+	}
+	err = p.t.SetError(l, uint64(blockno))
 	p.exit(l)
 	return err
 }
@@ -298,9 +333,11 @@ func (p *Pool) SetError(blockno int64) error {
 // Check verifies the BTT of the open pool: every data block is used by
 // exactly one block number or is one arena's free block, and no flog pair
 // is broken. It returns the problems found, each a *core.CorruptError
-// naming the offset; none means consistent. No other call may run on p
-// meanwhile.
+// naming the offset; none means consistent. It holds every lane, so other
+// calls wait until it is done.
 func (p *Pool) Check() []error {
+	p.lockAll()
+	defer p.unlockAll()
 	if p.closed.Load() {
 		return []error{ErrClosed}
 	}

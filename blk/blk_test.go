@@ -196,7 +196,7 @@ func TestCreateExistingFile(t *testing.T) {
 	if err := os.WriteFile(path, make([]byte, 20<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(path, 1<<31, 0, 0o600); err == nil {
+	if _, err := Create(path, 1<<30, 0, 0o600); err == nil {
 		t.Fatal("block size larger than the pool accepted")
 	}
 	if _, err := os.Stat(path); err != nil {

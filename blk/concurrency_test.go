@@ -2,10 +2,12 @@ package blk
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
 )
@@ -69,5 +71,74 @@ func TestConcurrentPool(t *testing.T) {
 	}
 	if probs := p.Check(); len(probs) != 0 {
 		t.Fatalf("check: %v", probs)
+	}
+}
+
+// TestCloseDuringUse: Close while goroutines read and write waits for the
+// calls in progress; every call returns nil or ErrClosed, none touches the
+// unmapped pool (which would fault).
+func TestCloseDuringUse(t *testing.T) {
+	for round := range 20 {
+		p, err := Create(pmemtest.Path(t, fmt.Sprintf("close%d.blk", round)), 4096, 32<<20, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make(chan error, 8)
+		for w := range 8 {
+			wg.Go(func() {
+				buf := make([]byte, 4096)
+				<-start
+				for i := 0; ; i++ {
+					lba := int64(w*16 + i%16)
+					var err error
+					if w%2 == 0 {
+						err = p.Write(pattern(lba, i%250+1, 4096), lba)
+					} else {
+						err = p.Read(buf, lba)
+					}
+					if err == nil && i%7 == 0 && w == 1 {
+						_ = p.Check()
+					}
+					if err != nil {
+						if !errors.Is(err, ErrClosed) {
+							errs <- err
+						}
+						return
+					}
+				}
+			})
+		}
+		close(start)
+		time.Sleep(time.Duration(round%4) * time.Millisecond)
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: %v", round, err)
+		}
+	}
+}
+
+// TestLaneIndexWraps: the round-robin lane counter wrapping past 2^31 and
+// 2^32 keeps picking valid lanes (int of a uint32 is negative on 32-bit
+// platforms: GOARCH=386 go test shows it).
+func TestLaneIndexWraps(t *testing.T) {
+	p, err := Create(pmemtest.Path(t, "wrap.blk"), 512, 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	buf := make([]byte, 512)
+	for _, start := range []uint32{1<<31 - 2, 1<<32 - 2} {
+		p.next.Store(start)
+		for range 4 {
+			if err := p.Read(buf, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

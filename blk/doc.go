@@ -50,8 +50,9 @@
 // Read, Write, SetZero and SetError may run from many goroutines. Each call
 // takes a lane (min(256, 2×CPUs) lanes, round robin, a mutex each); map
 // entries are guarded by striped locks, and a read tracking table keeps a
-// writer from reusing a block that a reader is still copying. Close and
-// Check must not run concurrently with other calls.
+// writer from reusing a block that a reader is still copying. Check and
+// Close take every lane, so they wait for the calls in progress; calls
+// after Close fail with ErrClosed.
 //
 // # Corruption
 //
