@@ -23,13 +23,15 @@ import (
 )
 
 var peer struct {
-	once sync.Once
-	path string // the compiled testdata/logpeer.c
-	why  string // why it is not available
+	once   sync.Once
+	path   string // the compiled testdata/logpeer.c
+	why    string // why it is not available
+	broken bool   // gcc and C PMDK are installed, yet the peer does not build
 }
 
 // logPeer returns the path of testdata/logpeer.c compiled against C
-// libpmemlog, or skips the test saying why it cannot be built.
+// libpmemlog. It skips the test without gcc or the libpmemlog header, and
+// fails it when they are there but the peer does not build.
 func logPeer(t *testing.T) string {
 	t.Helper()
 	peer.once.Do(func() {
@@ -51,10 +53,14 @@ func logPeer(t *testing.T) string {
 		out, err := exec.Command(gcc, "-O2", "-Wall", "-o", bin, filepath.Join("testdata", "logpeer.c"), "-lpmemlog").CombinedOutput()
 		if err != nil {
 			peer.why = fmt.Sprintf("cannot build the C peer: %v\n%s", err, out)
+			peer.broken = true
 			return
 		}
 		peer.path = bin
 	})
+	if peer.broken {
+		t.Fatal(peer.why)
+	}
 	if peer.path == "" {
 		t.Skip("C libpmemlog peer unavailable: " + peer.why)
 	}
