@@ -184,3 +184,14 @@ func SetFeature(path string, f Feature, on bool) error {
 	im.write(0, buf)
 	return im.flush()
 }
+
+// MinPoolSize is the smallest pool file of type t the libraries accept.
+func MinPoolSize(t PoolType) int64 {
+	switch t {
+	case TypeLog:
+		return pmemlog.MinPoolSize
+	case TypeBlk:
+		return blk.MinPool
+	}
+	return pool.Obj.MinSize
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
+	"github.com/gopmdk/pmdk/core/pool"
 	"github.com/gopmdk/pmdk/tools/pmempool"
 )
 
@@ -285,7 +286,7 @@ func runCreate(e *env, args []string) int {
 			fmt.Fprintf(e.err, "error: obj pools are not supported yet by gopmdk's pmempool\n")
 			return 1
 		default:
-			fmt.Fprintf(e.err, "error: invalid pool type -- '%s'\n", pos[0])
+			fmt.Fprintf(e.err, "error: '%s' -- unknown pool type\n", pos[0])
 			return 1
 		}
 		want := 2
@@ -298,8 +299,12 @@ func runCreate(e *env, args []string) int {
 		}
 		if o.Type == pmempool.TypeBlk {
 			bs, err := pmempool.ParseSize(pos[1])
-			if err != nil || bs == 0 || bs > 1<<32-1 {
+			if err != nil || bs > 1<<32-1 {
 				fmt.Fprintf(e.err, "error: invalid block size -- '%s'\n", pos[1])
+				return 1
+			}
+			if bs == 0 {
+				fmt.Fprintf(e.err, "error: '%s' -- Invalid block size 0\nerror: creating pool file failed\n", pos[2])
 				return 1
 			}
 			o.BSize = uint32(bs)
@@ -336,7 +341,15 @@ func runCreate(e *env, args []string) int {
 	if *force {
 		_ = pmempool.Remove(path, true)
 	}
+	if min := pmempool.MinPoolSize(o.Type); o.Size != 0 && o.Size < min {
+		fmt.Fprintf(e.err, "error: size must be >= %d bytes\n", min)
+		return 1
+	}
 	if err := pmempool.Create(path, o); err != nil {
+		if errors.Is(err, pool.ErrNotEmpty) {
+			fmt.Fprintf(e.err, "error: '%s' -- Non-empty file detected\nerror: creating pool file failed\n", path)
+			return 1
+		}
 		fmt.Fprintf(e.err, "error: creating pool file failed: %v\n", unwrapPath(err))
 		return 1
 	}

@@ -179,6 +179,26 @@ func TestInteropCreate(t *testing.T) {
 			assert.Equal(t, 0, c, out)
 		})
 	}
+	// Refusals: the same message and exit code as C's.
+	for _, args := range [][]string{
+		{"log", "x", "-s", "1M"}, {"blk", "0", "x"}, {"blk", "512", "x", "-s", "1M"}, {"foo", "x"}, {"log", "l1"},
+	} {
+		p := filepath.Join(dir, args[len(args)-1])
+		if args[len(args)-1] != "l1" {
+			p = filepath.Join(dir, "x")
+			for i, a := range args {
+				if a == "x" {
+					args[i] = p
+				}
+			}
+		} else {
+			args[len(args)-1] = p
+		}
+		wantCode, want := cRun(t, "", append([]string{"create"}, args...)...)
+		code, out, stderr := runCmd(t, "", false, append([]string{"create"}, args...)...)
+		assert.Equal(t, wantCode, code, "%v", args)
+		assert.Equal(t, want, out+stderr, "%v", args)
+	}
 	code, _, stderr := runCmd(t, "", false, "create", "obj", filepath.Join(dir, "o"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "not supported")
