@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/log/internal/layout"
 )
 
@@ -264,4 +267,63 @@ func checkRecords(t testing.TB, b []byte, recLen int) {
 			return
 		}
 	}
+}
+
+// TestCloseDuringUse closes a file pool while appends, walks and Tell run:
+// each call completes before the unmap or returns ErrClosed, never touches
+// the unmapped pool (which would fault), and what was acknowledged is in
+// the pool when it is opened again.
+func TestCloseDuringUse(t *testing.T) {
+	path := pmemtest.Path(t, "close-during-use.log")
+	l, err := Create(path, MinPoolSize, 0o600)
+	require.NoError(t, err)
+	rec := bytes.Repeat([]byte{'r'}, 64)
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 4)
+	for range 2 {
+		wg.Go(func() {
+			started <- struct{}{}
+			for {
+				err := l.Append(rec)
+				if errors.Is(err, ErrClosed) || errors.Is(err, ErrNoSpace) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				acked.Add(1)
+			}
+		})
+		wg.Go(func() {
+			started <- struct{}{}
+			for {
+				var n int
+				err := l.Walk(0, func(b []byte) bool { n = len(b); return true })
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil || n%len(rec) != 0 || l.Tell() < int64(n) {
+					t.Errorf("walk saw %d bytes, tell %d: %v", n, l.Tell(), err)
+					return
+				}
+			}
+		})
+	}
+	for range 4 {
+		<-started
+	}
+	for acked.Load() < 10 {
+		runtime.Gosched()
+	}
+	require.NoError(t, l.Close())
+	wg.Wait()
+
+	l, err = Open(path, nil)
+	require.NoError(t, err)
+	defer l.Close()
+	got := content(t, l)
+	require.Len(t, got, int(acked.Load())*len(rec), "every acknowledged append, nothing else")
+	checkRecords(t, got, len(rec))
 }
