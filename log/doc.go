@@ -37,6 +37,10 @@
 // msync'ed and then write_offset, as C does. A crash therefore leaves
 // every append wholly in the log or wholly out of it; the crash tests
 // (TestCrash*) check this at every fence with package core/crashsim.
+// Create is not atomic, in C neither: it persists the pool header, then the
+// log descriptor, so a crash between them leaves a file that Open refuses
+// (core.ErrCorrupt: start_offset) and Create will not reuse; remove it and
+// create again.
 //
 // # Concurrency
 //
