@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
@@ -138,7 +139,7 @@ func runCheck(e *env, args []string) int {
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintf(e.err, "error: %v\n", unwrapPath(err))
+		fmt.Fprintf(e.err, "error: %s\n", strerror(err))
 	}
 	if *repair {
 		fmt.Fprintf(e.err, "error: repairing failed\n")
@@ -183,6 +184,10 @@ func runInfo(e *env, args []string) int {
 		io.Walk = n
 	}
 	pi, err := pmempool.Info(fs.Arg(0))
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.EACCES) {
+		fmt.Fprintf(e.err, "%s: %s\n", fs.Arg(0), strerror(err))
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(e.err, "error: %v\n", unwrapPath(err))
 		return 1
@@ -370,19 +375,26 @@ func runRm(e *env, args []string) int {
 	code := 0
 	for _, p := range fs.Args() {
 		if *interactive && !*force {
-			fmt.Fprintf(e.out, "remove '%s' ? [y/N] ", p)
+			fmt.Fprintf(e.out, "remove file '%s' ? [Y/n] ", p)
 			line, _ := e.in.ReadString('\n')
-			if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "y") {
+			ans := strings.ToLower(strings.TrimSpace(line))
+			if ans == "" {
+				ans = "y"
+			}
+			if !e.inTTY {
+				fmt.Fprintln(e.out, ans[:1])
+			}
+			if ans[0] != 'y' {
 				continue
 			}
 		}
 		if err := pmempool.Remove(p, *force); err != nil {
-			fmt.Fprintf(e.err, "error: cannot remove '%s': %v\n", p, unwrapPath(err))
+			fmt.Fprintf(e.err, "error: cannot remove '%s': %s\n", p, strerror(err))
 			code = 1
 			continue
 		}
 		if *verbose > 0 {
-			fmt.Fprintf(e.out, "removing '%s'\n", p)
+			fmt.Fprintf(e.out, "removed '%s'\n", p)
 		}
 	}
 	return code
@@ -451,3 +463,13 @@ func runConvert(e *env, args []string) int {
 }
 
 var _ io.Writer = (*os.File)(nil)
+
+// strerror words err as C's strerror does: the errno text, capitalised.
+func strerror(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		t := en.Error()
+		return strings.ToUpper(t[:1]) + t[1:]
+	}
+	return err.Error()
+}

@@ -325,9 +325,20 @@ func TestUsageAndRm(t *testing.T) {
 	l, err := pmemlog.Create(p, 2<<20, 0o644)
 	require.NoError(t, err)
 	require.NoError(t, l.Close())
-	code, _, _ = runCmd(t, "n\n", false, "rm", "-i", p)
+	code, out, _ = runCmd(t, "n\n", false, "rm", "-i", p)
 	assert.Equal(t, 0, code)
 	assert.FileExists(t, p)
+	assert.Equal(t, "remove file '"+p+"' ? [Y/n] n\n", out)
+	if tool, err := exec.LookPath("pmempool"); err == nil {
+		cmd := exec.Command(tool, "rm", "-i", p)
+		cmd.Stdin = strings.NewReader("n\n")
+		cout, _ := cmd.CombinedOutput()
+		assert.Equal(t, string(cout), out, "C's prompt")
+		cmd = exec.Command(tool, "rm", p+".none")
+		cout, _ = cmd.CombinedOutput()
+		_, _, stderr := runCmd(t, "", false, "rm", p+".none")
+		assert.Equal(t, string(cout), stderr, "C's error")
+	}
 	code, _, _ = runCmd(t, "", false, "rm", p)
 	assert.Equal(t, 0, code)
 	assert.NoFileExists(t, p)
@@ -335,4 +346,17 @@ func TestUsageAndRm(t *testing.T) {
 	assert.Equal(t, 1, code)
 	code, _, _ = runCmd(t, "", false, "rm", "-f", p)
 	assert.Equal(t, 0, code)
+}
+
+// TestInteropMissingFile: the errors and exit codes of each command on a
+// file that does not exist are C's.
+func TestInteropMissingFile(t *testing.T) {
+	cTool(t)
+	p := filepath.Join(t.TempDir(), "nope")
+	for _, args := range [][]string{{"check", p}, {"check", "-r", p}, {"info", p}, {"rm", p}} {
+		wantCode, want := cRun(t, "", args...)
+		code, out, stderr := runCmd(t, "", false, args...)
+		assert.Equal(t, wantCode, code, "%v", args)
+		assert.Equal(t, want, out+stderr, "%v", args)
+	}
 }
