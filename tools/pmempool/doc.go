@@ -19,6 +19,19 @@
 // from the file is bounds-checked; a hostile file gives a verdict, never a
 // panic.
 //
+// A file whose header links name other files is taken for a poolset part,
+// as C does: only its shutdown state and header are checked. Pool files
+// must be regular files (no device DAX).
+//
+// # Info and Dump
+//
+// Info and WriteInfo print what pmempool info prints (pool header, log
+// descriptor and data, blk header, BTT arenas with blocks, map, flog and
+// backup info), also for damaged pools, reading the file directly; Dump
+// reads through the gopmdk log and blk libraries, as C's dump goes through
+// libpmemlog and libpmemblk. Hexdump and ParseRanges reproduce C's output
+// format and range rules.
+//
 // For obj pools, as in C 1.12.1, only the shutdown state and the pool
 // header are checked, and a bad header is not repaired. Poolsets (parts,
 // replicas, sync, transform) are not supported.
