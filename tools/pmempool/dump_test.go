@@ -1,0 +1,50 @@
+package pmempool
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseRanges(t *testing.T) {
+	for _, c := range []struct {
+		spec string
+		want []Range
+	}{
+		{"", []Range{{0, 99}}},
+		{"5", []Range{{5, 5}}},
+		{"7-3", []Range{{3, 7}}},
+		{"-4", []Range{{0, 4}}},
+		{"90-", []Range{{90, 99}}},
+		{"50-500", []Range{{50, 99}}},
+		{"1-2,5-6", []Range{{1, 2}, {5, 6}}},
+		{"5-6,1-2", []Range{{1, 2}, {5, 6}}},
+		// C inserts after the first range starting below the new one.
+		{"1-2,5-6,8-9", []Range{{1, 2}, {8, 9}, {5, 6}}},
+		{"1-5,3-8", []Range{{1, 8}}},
+		// Beyond max: an empty range (first > last), as C leaves it.
+		{"1K-1K", []Range{{1024, 99}}},
+	} {
+		got, err := ParseRanges(c.spec, 99)
+		require.NoError(t, err, c.spec)
+		assert.Equal(t, c.want, got, c.spec)
+	}
+	for _, bad := range []string{"x", "1-y", ",", "1-2,"} {
+		_, err := ParseRanges(bad, 99)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for s, want := range map[string]uint64{"0": 0, "512": 512, "4K": 4096, "2M": 2 << 20, "1G": 1 << 30,
+		"1KiB": 1024, "1KB": 1000, "3MB": 3000000, "7B": 7, "1T": 1 << 40} {
+		got, err := ParseSize(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, want, got, s)
+	}
+	for _, bad := range []string{"", "K", "1Q", "1KX", "99999999999999999999", "16E"} {
+		_, err := ParseSize(bad)
+		assert.Error(t, err, bad)
+	}
+}
