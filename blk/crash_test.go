@@ -81,8 +81,9 @@ func readState(p *Pool, lba int64) (blockState, error) {
 
 // crashWorkload runs ops on a pool whose setup wrote the blocks in
 // initial (generations > 0); Check demands that after recovery the blocks
-// are exactly as after some prefix of ops, that the BTT check passes, and
-// that every block can be written again.
+// are exactly as after some prefix of ops (all of them once Run has
+// returned), that the BTT check passes, and that every block can be
+// written again.
 func crashWorkload(bsize int, initial map[int64]blockState, ops []crashOp) crashsim.Workload {
 	want := prefixStates(initial, ops)
 	blocks := map[int64]bool{}
@@ -146,6 +147,11 @@ func crashWorkload(bsize int, initial map[int64]blockState, ops []crashOp) crash
 			}
 			if match < 0 {
 				return fmt.Errorf("blocks %v match no prefix of the operations", got)
+			}
+			// Every operation persists before it returns: once Run has
+			// returned, all of them must have survived.
+			if c.Point > c.Fences && match != len(want)-1 {
+				return fmt.Errorf("crash after every operation returned, but blocks %v are as after %d of %d", got, match, len(ops))
 			}
 			if probs := p.Check(); len(probs) != 0 {
 				return fmt.Errorf("check after recovery: %v", errors.Join(probs...))
