@@ -100,7 +100,8 @@ type blkOp struct {
 
 // blkCrashWorkload writes, zeroes and fails blocks of a laid-out pool;
 // after any crash the blocks must be as after some prefix of the
-// operations, the BTT check must pass and every block must be writable.
+// operations (all of them once Run has returned), the BTT check must pass
+// and every block must be writable.
 func blkCrashWorkload() crashsim.Workload {
 	const bsize = 512
 	// Few operations: the case runs on every crash backend, and blk's own
@@ -160,16 +161,23 @@ func blkCrashWorkload() crashsim.Workload {
 					return err
 				}
 			}
-			matched := false
-			for _, s := range states {
+			match := -1
+			for i, s := range states {
 				same := true
 				for _, lba := range blocks {
 					same = same && s[lba] == got[lba]
 				}
-				matched = matched || same
+				if same {
+					match = i
+				}
 			}
-			if !matched {
+			if match < 0 {
 				return fmt.Errorf("blocks %v match no prefix of the operations", got)
+			}
+			// Each operation persists before returning: after Run, all
+			// of them must have survived.
+			if c.Point > c.Fences && match != len(states)-1 {
+				return fmt.Errorf("crash after every operation returned, but blocks %v are as after %d of %d", got, match, len(ops))
 			}
 			if probs := p.Check(); len(probs) != 0 {
 				return errors.Join(probs...)
