@@ -29,7 +29,7 @@ func ParseRanges(spec string, max uint64) ([]Range, error) {
 	for part := range strings.SplitSeq(spec, ",") {
 		r, err := parseRange(part, entire)
 		if err != nil {
-			return nil, fmt.Errorf("invalid range value specified -- '%s'", spec)
+			return nil, fmt.Errorf("%w -- '%s'", ErrInvalidRange, spec)
 		}
 		rs = addRange(rs, r)
 	}
@@ -44,6 +44,10 @@ func parseRange(s string, entire Range) (Range, error) {
 	case !dash:
 		r.First, err = ParseSize(a)
 		r.Last = r.First
+		if err == nil && (r.First > entire.Last || r.Last < entire.First) {
+			// C refuses a single number out of range, but clips a-b.
+			err = fmt.Errorf("pmempool: %d out of range", r.First)
+		}
 	case a == "":
 		r.First = entire.First
 		r.Last, err = ParseSize(b)
@@ -71,7 +75,7 @@ func parseRange(s string, entire Range) (Range, error) {
 func addRange(rs []Range, r Range) []Range {
 	out := rs[:0:0]
 	for _, c := range rs {
-		if c.First <= r.Last && r.First <= c.Last {
+		if !(c.Last+1 < r.First || r.Last+1 < c.First) { // adjacent ranges merge too (C's util_ranges_overlap)
 			r.First, r.Last = min(r.First, c.First), max(r.Last, c.Last)
 			continue
 		}
@@ -171,6 +175,10 @@ type DumpOptions struct {
 	ChunkSize uint64 // pmempool -c: log chunk size; 0 means ranges of bytes
 	Binary    bool   // pmempool -b: raw bytes instead of a hex dump
 }
+
+// ErrInvalidRange is the error of a range specification ParseRanges
+// refuses; its text is C's message.
+var ErrInvalidRange = errors.New("invalid range value specified")
 
 // ErrNotSupported is returned for pool types an operation does not handle.
 var ErrNotSupported = errors.New("pmempool: operation not supported for this pool type")

@@ -23,6 +23,7 @@ func TestParseRanges(t *testing.T) {
 		// C inserts after the first range starting below the new one.
 		{"1-2,5-6,8-9", []Range{{1, 2}, {8, 9}, {5, 6}}},
 		{"1-5,3-8", []Range{{1, 8}}},
+		{"1-2,3-4", []Range{{1, 4}}},
 		// Beyond max: an empty range (first > last), as C leaves it.
 		{"1K-1K", []Range{{1024, 99}}},
 	} {
@@ -30,7 +31,7 @@ func TestParseRanges(t *testing.T) {
 		require.NoError(t, err, c.spec)
 		assert.Equal(t, c.want, got, c.spec)
 	}
-	for _, bad := range []string{"x", "1-y", ",", "1-2,"} {
+	for _, bad := range []string{"x", "1-y", ",", "1-2,", "100", "1-2,200"} {
 		_, err := ParseRanges(bad, 99)
 		assert.Error(t, err, bad)
 	}

@@ -245,7 +245,12 @@ func runDump(e *env, args []string) int {
 		w = f
 	}
 	if err := pmempool.Dump(w, fs.Arg(0), o); err != nil {
-		fmt.Fprintf(e.err, "error: %s: %v\n", fs.Arg(0), err)
+		if errors.Is(err, pmempool.ErrInvalidRange) {
+			fmt.Fprintf(e.err, "error: %v\n", err)
+		} else {
+			fmt.Fprintf(e.err, "error: %s: %v\n", fs.Arg(0), err)
+		}
+		fmt.Fprintf(e.err, "error: %s: dumping pool file failed\n", fs.Arg(0))
 		return 1
 	}
 	return 0
