@@ -154,6 +154,7 @@ func logCrashWorkload() crashsim.Workload {
 				if err != nil {
 					return err
 				}
+				acked[i] = 0 // not a stale count of an earlier backend's run
 				if dev != nil {
 					acked[i] = dev.Fences()
 				}
