@@ -19,6 +19,7 @@ type InfoOptions struct {
 	SkipZeros  bool   // -z
 	SkipErrors bool   // -e
 	SkipNoFlag bool   // -u
+	Stats      bool   // -s: log space, blk block flag counts
 }
 
 // WriteInfo prints the pool at path as pmempool info does with options o
@@ -43,12 +44,24 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 	ew := &errWriter{w: w}
 	w = ew
 	pi.writeHeader(w)
-	if pi.Log != nil && o.Data {
-		writeLogData(w, im, pi.Log, ranges, o.Walk)
+	if l := pi.Log; l != nil && l.WriteOffsetOK {
+		// As C, statistics and data only for a sane descriptor.
+		if o.Stats && l.EndOffset > l.StartOffset {
+			total, used := l.EndOffset-l.StartOffset, l.WriteOffset-l.StartOffset
+			pu := float64(used) / float64(total) * 100
+			fmt.Fprintf(w, "\nPMEM LOG Statistics:\n")
+			field(w, "Total", "%d", total)
+			field(w, "Available", "%d [%s]", total-used, percentage(100-pu))
+			field(w, "Used", "%d [%s]", used, percentage(pu))
+		}
+		if o.Data {
+			writeLogData(w, im, pi.Log, ranges, o.Walk)
+		}
 	}
 	if pi.Blk != nil {
 		var curLBA uint64
 		dataTitle := false
+		var st blkStats
 		for _, a := range pi.Arenas {
 			a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena))
 			in := decodeBTTInfo(im.b[a.Offset:])
@@ -57,8 +70,12 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 					return err
 				}
 			}
-			if o.Map {
-				if err := writeMap(w, im, a.Offset, &in, curLBA, ranges, o); err != nil {
+			if o.Map || o.Stats {
+				mw := w
+				if !o.Map {
+					mw = io.Discard
+				}
+				if err := writeMap(mw, im, a.Offset, &in, curLBA, ranges, o, &st); err != nil {
 					return err
 				}
 			}
@@ -81,8 +98,30 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 				return ew.err
 			}
 		}
+		if o.Stats && st.total > 0 {
+			pct := func(n uint64) string { return percentage(float64(n) / float64(st.total) * 100) }
+			fmt.Fprintf(w, "\nPMEM BLK Statistics:\n")
+			field(w, "Total blocks", "%d", st.total)
+			field(w, "Zeroed blocks", "%d [%s]", st.zeros, pct(st.zeros))
+			field(w, "Error blocks", "%d [%s]", st.errors, pct(st.errors))
+			field(w, "Blocks without flag", "%d [%s]", st.noflag, pct(st.noflag))
+		}
 	}
 	return ew.err
+}
+
+// blkStats counts map entries by flag for -s.
+type blkStats struct{ total, zeros, errors, noflag uint64 }
+
+// percentage formats as C's out_get_percentage.
+func percentage(p float64) string {
+	switch {
+	case p > 0 && p < 0.0001:
+		return fmt.Sprintf("%e %%", p)
+	case p >= 100 || p < 2.220446049250313e-16:
+		return fmt.Sprintf("%.0f %%", p)
+	}
+	return fmt.Sprintf("%.6f %%", p)
 }
 
 // errWriter remembers the first write error and drops what follows, so
@@ -162,7 +201,7 @@ func mapEntryStr(e uint32) string {
 	return fmt.Sprintf("0x%08x state: %s", e&bttMapLBAMask, state)
 }
 
-func writeMap(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, ranges []Range, o *InfoOptions) error {
+func writeMap(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, ranges []Range, o *InfoOptions, st *blkStats) error {
 	mo := arenaOff + in.MapOff
 	size := uint64(in.ExternalNLBA) * bttMapEntry
 	if mo < arenaOff || !im.has(mo, size) {
@@ -190,6 +229,15 @@ func writeMap(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, 
 				fmt.Fprintf(w, "\nPMEM BLK BTT Map:\n")
 			}
 			count++
+			st.total++
+			switch {
+			case zero:
+				st.zeros++
+			case isErr:
+				st.errors++
+			default:
+				st.noflag++
+			}
 			fmt.Fprintf(w, "%010d: %s\n", cur+i, mapEntryStr(e))
 			if failed(w) {
 				return nil

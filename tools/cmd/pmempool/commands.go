@@ -172,6 +172,7 @@ func runInfo(e *env, args []string) int {
 	fs.BoolVarP(&io.SkipZeros, "skip-zeros", "z", false, "blk: skip blocks marked with zero flag")
 	fs.BoolVarP(&io.SkipErrors, "skip-error", "e", false, "blk: skip blocks marked with error flag")
 	fs.BoolVarP(&io.SkipNoFlag, "skip-no-flag", "u", false, "blk: skip blocks not marked with any flag")
+	fs.BoolVarP(&io.Stats, "stats", "s", false, "print statistics")
 	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
 		return code
 	}
@@ -199,6 +200,22 @@ func runInfo(e *env, args []string) int {
 	if pi.Type == "unknown" {
 		fmt.Fprintf(e.err, "error: %s: unknown pool type -- '%s'\n", fs.Arg(0), pi.Header.Signature)
 		return 1
+	}
+	// C's option requirements (info.c option_requirements).
+	req := map[string]string{"log": "[-d|--data]", "blk": "[-d|--data|-m|--map]"}[pi.Type]
+	have := io.Data || (pi.Type == "blk" && io.Map)
+	for _, o := range []struct {
+		set   bool
+		name  string
+		types string
+	}{
+		{io.Range != "", "[-r|--range]", "log blk"}, {io.SkipZeros, "[-z|--skip-zeros]", "blk"},
+		{io.SkipErrors, "[-e|--skip-error]", "blk"}, {io.SkipNoFlag, "[-u|--skip-no-flag]", "blk"},
+	} {
+		if o.set && !have && strings.Contains(o.types, pi.Type) {
+			fmt.Fprintf(e.err, "error: option %s requires: %s\n", o.name, req)
+			return 1
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.out)

@@ -110,14 +110,15 @@ func TestInteropInfo(t *testing.T) {
 		{bp, []string{"-m"}}, {bp, []string{"-m", "-r", "0-20,100-120"}}, {bp, []string{"-m", "-z"}},
 		{bp, []string{"-m", "-u"}}, {bp, []string{"-m", "-e", "-z"}}, {bp, []string{"-g"}}, {bp, []string{"-B"}},
 		{bp, []string{"-mgB", "-r", "5-9"}}, {bp, []string{"-d", "-r", "0-12"}}, {bp, []string{"-d", "-u", "-r", "0-200"}},
-		{bp, []string{"-dm", "-z", "-r", "0-50,3000-3010"}},
+		{bp, []string{"-dm", "-z", "-r", "0-50,3000-3010"}}, {bp, []string{"-s"}}, {bp, []string{"-s", "-z"}}, {bp, []string{"-u"}}, {bp, []string{"-r", "1"}}, {lp, []string{"-r", "1"}},
+		{bp, []string{"-ms", "-r", "0-9"}}, {lp, []string{"-s"}}, {lp, []string{"-sd", "-r", "0-99"}},
 	} {
 		t.Run(filepath.Ext(c.pool)+strings.Join(c.args, ""), func(t *testing.T) {
 			args := append(append([]string{"info"}, c.args...), c.pool)
-			_, want := cRun(t, "", args...)
+			wantCode, want := cRun(t, "", args...)
 			code, got, stderr := runCmd(t, "", false, args...)
-			require.Equal(t, 0, code, stderr)
-			assert.Equal(t, want, got)
+			require.Equal(t, wantCode, code, stderr)
+			assert.Equal(t, want, got+stderr)
 		})
 	}
 	code, got, _ := runCmd(t, "", false, "info", "--json", bp)
