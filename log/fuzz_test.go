@@ -1,6 +1,7 @@
 package log
 
 import (
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,6 +69,11 @@ func FuzzOpen(f *testing.F) {
 	f.Add(goPool(), false)
 	f.Add(goPool("one record", "two"), false)
 	f.Add(goPool("x"), true)
+	// A log two bytes short of full: the append fails with ErrNoSpace,
+	// and the next input must still get a cleanly zeroed image.
+	nearlyFull := goPool()
+	binary.LittleEndian.PutUint64(nearlyFull[layout.WriteOffsetAt:], MinPoolSize-2)
+	f.Add(nearlyFull, false)
 	f.Add([]byte{}, true)
 
 	// One pool image serves every run: allocating and clearing 2 MiB per
@@ -116,7 +122,7 @@ func FuzzOpen(f *testing.F) {
 		case tell+4 > n && !errors.Is(err, ErrNoSpace):
 			t.Fatalf("append past the end: %v", err)
 		}
-		dirty = max(dirty, layout.DataStart+int(tell)+4)
+		dirty = min(max(dirty, layout.DataStart+int(tell)+4), len(img))
 	})
 }
 
