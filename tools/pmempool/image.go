@@ -15,30 +15,31 @@ import (
 // On-media facts of log and blk pools (PMDK 1.12.1 log.h, blk.h,
 // btt_layout.h) that the tools read directly.
 const (
-	logDescOff     = pool.HeaderSize // struct pmemlog after its pool_hdr
-	logStartAt     = logDescOff      // start_offset
-	logEndAt       = logDescOff + 8  // end_offset
-	logWriteAt     = logDescOff + 16 // write_offset
-	logDataStart   = 2 * 4096        // start_offset C writes: sizeof(struct pmemlog) page-rounded
-	blkBSizeAt     = pool.HeaderSize // bsize, u32
-	blkZeroedAt    = blkBSizeAt + 4  // is_zeroed, u32
-	blkStructSize  = 4200            // sizeof(struct pmemblk), release build on x86-64
-	blkBTTOff      = 2 * 4096        // the BTT starts on the next page after struct pmemblk
-	bttAlign       = 4096
-	bttInfoSize    = 4096
-	bttMaxArena    = 1 << 39
-	bttMinSize     = 16 << 20
-	bttMinLBA      = 512
-	bttLBAAlign    = 256
-	bttNFree       = 256
-	bttFlogSize    = 16
-	bttFlogPair    = 64
-	bttMapEntry    = 4
-	bttMapLBAMask  = 0x3fffffff
-	bttMapError    = 0x40000000
-	bttMapZero     = 0x80000000
-	bttMapFlagMask = 0xC0000000
-	bttSig         = "BTT_ARENA_INFO\x00\x00"
+	logDescOff      = pool.HeaderSize // struct pmemlog after its pool_hdr
+	logStartAt      = logDescOff      // start_offset
+	logEndAt        = logDescOff + 8  // end_offset
+	logWriteAt      = logDescOff + 16 // write_offset
+	logDataStart    = 2 * 4096        // start_offset C writes: sizeof(struct pmemlog) page-rounded
+	blkBSizeAt      = pool.HeaderSize // bsize, u32
+	blkZeroedAt     = blkBSizeAt + 4  // is_zeroed, u32
+	blkStructSize   = 4200            // sizeof(struct pmemblk), release build on x86-64
+	logDescDumpSize = 80              // struct pmemlog after its pool_hdr, as pmempool info -x dumps it
+	blkBTTOff       = 2 * 4096        // the BTT starts on the next page after struct pmemblk
+	bttAlign        = 4096
+	bttInfoSize     = 4096
+	bttMaxArena     = 1 << 39
+	bttMinSize      = 16 << 20
+	bttMinLBA       = 512
+	bttLBAAlign     = 256
+	bttNFree        = 256
+	bttFlogSize     = 16
+	bttFlogPair     = 64
+	bttMapEntry     = 4
+	bttMapLBAMask   = 0x3fffffff
+	bttMapError     = 0x40000000
+	bttMapZero      = 0x80000000
+	bttMapFlagMask  = 0xC0000000
+	bttSig          = "BTT_ARENA_INFO\x00\x00"
 )
 
 // PoolType is the kind of pool a file holds, from its signature.

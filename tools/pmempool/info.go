@@ -192,20 +192,27 @@ func checksumStr(have, want uint64) string {
 
 // WriteText prints pi as C's pmempool info prints it by default.
 func (pi *PoolInfo) WriteText(w io.Writer) {
-	pi.writeHeader(w)
+	pi.writeHeader(w, nil)
 	for _, a := range pi.Arenas {
-		a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena))
+		a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena), nil)
 	}
 }
 
-// writeHeader prints everything up to the BTT arenas.
-func (pi *PoolInfo) writeHeader(w io.Writer) {
+// writeHeader prints everything up to the BTT arenas; with img (the pool
+// file) it hex-dumps each header after its title, as pmempool info -x.
+func (pi *PoolInfo) writeHeader(w io.Writer, img []byte) {
+	hex := func(off, n uint64) {
+		if img != nil && off+n <= uint64(len(img)) {
+			hexdumpSep(w, img[off:off+n], off)
+		}
+	}
 	fmt.Fprintf(w, "Part file:\n")
 	field(w, "path", "%s", pi.Path)
 	field(w, "type", "%s", pi.FileType)
 	field(w, "size", "%d", pi.Size)
 	h := &pi.Header
 	fmt.Fprintf(w, "\nPOOL Header:\n")
+	hex(0, pool.HeaderSize)
 	part := ""
 	if pi.PartFile {
 		part = " [part file]"
@@ -242,12 +249,14 @@ func (pi *PoolInfo) writeHeader(w io.Writer) {
 	field(w, "Checksum", "%s", checksumStr(h.Checksum, h.ChecksumComputed))
 	if l := pi.Log; l != nil {
 		fmt.Fprintf(w, "\nPMEM LOG Header:\n")
+		hex(logDescOff, logDescDumpSize)
 		field(w, "Start offset", "0x%x", l.StartOffset)
 		field(w, "Write offset", "0x%x [%s]", l.WriteOffset, map[bool]string{false: "ERROR", true: "OK"}[l.WriteOffsetOK])
 		field(w, "End offset", "0x%x", l.EndOffset)
 	}
 	if b := pi.Blk; b != nil {
 		fmt.Fprintf(w, "\nPMEM BLK Header:\n")
+		hex(blkBSizeAt, blkStructSize-pool.HeaderSize)
 		field(w, "Block size", "%d", b.BSize)
 		field(w, "Is zeroed", "%t", b.IsZeroed)
 		if len(pi.Arenas) == 0 {
@@ -257,8 +266,11 @@ func (pi *PoolInfo) writeHeader(w io.Writer) {
 }
 
 // write prints an info block under title.
-func (a *BTTInfoBlock) write(w io.Writer, title string) {
+func (a *BTTInfoBlock) write(w io.Writer, title string, raw []byte) {
 	fmt.Fprint(w, title)
+	if raw != nil {
+		hexdumpSep(w, raw, a.Offset)
+	}
 	field(w, "Signature", "%s", a.Signature)
 	field(w, "UUID of container", "%s", a.ParentUUID)
 	field(w, "Flags", "0x%x", a.Flags)

@@ -20,6 +20,7 @@ type InfoOptions struct {
 	SkipErrors bool   // -e
 	SkipNoFlag bool   // -u
 	Stats      bool   // -s: log space, blk block flag counts
+	HeadersHex bool   // -x: hex dump of every header
 }
 
 // WriteInfo prints the pool at path as pmempool info does with options o
@@ -43,7 +44,11 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 	defer im.close()
 	ew := &errWriter{w: w}
 	w = ew
-	pi.writeHeader(w)
+	var img []byte
+	if o.HeadersHex {
+		img = im.b
+	}
+	pi.writeHeader(w, img)
 	if l := pi.Log; l != nil && l.WriteOffsetOK {
 		// As C, statistics and data only for a sane descriptor.
 		if o.Stats && l.EndOffset > l.StartOffset {
@@ -63,7 +68,11 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 		dataTitle := false
 		var st blkStats
 		for _, a := range pi.Arenas {
-			a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena))
+			var raw []byte
+			if o.HeadersHex {
+				raw = im.b[a.Offset : a.Offset+bttInfoSize]
+			}
+			a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena), raw)
 			in := decodeBTTInfo(im.b[a.Offset:])
 			if o.Data {
 				if err := writeBlkData(w, im, a.Offset, &in, curLBA, ranges, o, &dataTitle); err != nil {
@@ -92,7 +101,11 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 				}
 				b := im.b[bo : bo+bttInfoSize]
 				bk := blockInfo(a.Arena, bo, b)
-				bk.write(w, "\nPMEM BLK BTT Info Header Backup:\n")
+				var braw []byte
+				if o.HeadersHex {
+					braw = b
+				}
+				bk.write(w, "\nPMEM BLK BTT Info Header Backup:\n", braw)
 			}
 			if ew.err != nil {
 				return ew.err

@@ -173,6 +173,7 @@ func runInfo(e *env, args []string) int {
 	fs.BoolVarP(&io.SkipErrors, "skip-error", "e", false, "blk: skip blocks marked with error flag")
 	fs.BoolVarP(&io.SkipNoFlag, "skip-no-flag", "u", false, "blk: skip blocks not marked with any flag")
 	fs.BoolVarP(&io.Stats, "stats", "s", false, "print statistics")
+	fs.BoolVarP(&io.HeadersHex, "headers-hex", "x", false, "hexdump all headers")
 	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
 		return code
 	}
