@@ -248,15 +248,30 @@ func (b *BTT) checkInfo(raw []byte, in *Info, off uint64, later bool) error {
 // clearTornLayout erases the info blocks of a layout write that a crash
 // cut short (arenas at offs complete, the one at torn not), so that C tools
 // see no layout rather than a damaged one; the next write lays it out
-// again. Arena 0's first info block goes first: once it is blank, the rest
-// no longer counts.
+// again. See tornClearOrder for the order.
 func (b *BTT) clearTornLayout(infos []Info, offs []uint64, torn uint64) {
-	clearAt := func(o uint64) { b.m.Memset(b.ns[o:o+InfoSize], 0, 0) }
-	for i, o := range offs {
-		clearAt(o)
-		clearAt(o + infos[i].InfoOff)
+	for _, o := range tornClearOrder(infos, offs, torn) {
+		b.m.Memset(b.ns[o:o+InfoSize], 0, 0)
 	}
-	clearAt(torn)
+}
+
+// tornClearOrder lists the info blocks clearTornLayout erases, in an order
+// that a crash at any point (one block half erased) leaves a torn layout
+// again: the backups first (a complete arena's primary restores its
+// backup), then the primaries from the torn arena back to arena 0, so the
+// block being erased is always the first bad primary and its backup is
+// already blank. Erasing a primary while its backup is intact would leave
+// a damaged primary with a good backup, which open reports as corruption.
+func tornClearOrder(infos []Info, offs []uint64, torn uint64) []uint64 {
+	order := make([]uint64, 0, 2*len(offs)+1)
+	for i, o := range offs {
+		order = append(order, o+infos[i].InfoOff)
+	}
+	order = append(order, torn)
+	for i := len(offs) - 1; i >= 0; i-- {
+		order = append(order, offs[i])
+	}
+	return order
 }
 
 // checkGeometry makes sure every area the info block names lies inside its
