@@ -123,7 +123,7 @@ func FuzzInfo(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, walk := range []uint64{0, 7} {
-			o := &InfoOptions{Data: true, Map: true, Flog: true, Backup: true, Range: rng, Walk: walk}
+			o := &InfoOptions{Data: true, Map: true, Flog: true, Backup: true, Range: rng, Walk: walk, Stats: true, HeadersHex: true}
 			_ = WriteInfo(&limitWriter{n: 1 << 18}, path, o)
 		}
 		if _, err := Info(path); err != nil && !errors.Is(err, os.ErrNotExist) {
