@@ -192,15 +192,15 @@ func checksumStr(have, want uint64) string {
 
 // WriteText prints pi as C's pmempool info prints it by default.
 func (pi *PoolInfo) WriteText(w io.Writer) {
-	pi.writeHeader(w, nil)
+	pi.writeHeader(w, nil, false)
 	for _, a := range pi.Arenas {
-		a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena), nil)
+		a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena), nil, false)
 	}
 }
 
 // writeHeader prints everything up to the BTT arenas; with img (the pool
 // file) it hex-dumps each header after its title, as pmempool info -x.
-func (pi *PoolInfo) writeHeader(w io.Writer, img []byte) {
+func (pi *PoolInfo) writeHeader(w io.Writer, img []byte, human bool) {
 	hex := func(off, n uint64) {
 		if img != nil && off+n <= uint64(len(img)) {
 			hexdumpSep(w, img[off:off+n], off)
@@ -209,7 +209,7 @@ func (pi *PoolInfo) writeHeader(w io.Writer, img []byte) {
 	fmt.Fprintf(w, "Part file:\n")
 	field(w, "path", "%s", pi.Path)
 	field(w, "type", "%s", pi.FileType)
-	field(w, "size", "%d", pi.Size)
+	field(w, "size", "%s", sizeStr(pi.Size, human))
 	h := &pi.Header
 	fmt.Fprintf(w, "\nPOOL Header:\n")
 	hex(0, pool.HeaderSize)
@@ -257,7 +257,7 @@ func (pi *PoolInfo) writeHeader(w io.Writer, img []byte) {
 	if b := pi.Blk; b != nil {
 		fmt.Fprintf(w, "\nPMEM BLK Header:\n")
 		hex(blkBSizeAt, blkStructSize-pool.HeaderSize)
-		field(w, "Block size", "%d", b.BSize)
+		field(w, "Block size", "%s", sizeStr(uint64(b.BSize), human))
 		field(w, "Is zeroed", "%t", b.IsZeroed)
 		if len(pi.Arenas) == 0 {
 			fmt.Fprintf(w, "\n<No BTT layout>\n")
@@ -266,7 +266,7 @@ func (pi *PoolInfo) writeHeader(w io.Writer, img []byte) {
 }
 
 // write prints an info block under title.
-func (a *BTTInfoBlock) write(w io.Writer, title string, raw []byte) {
+func (a *BTTInfoBlock) write(w io.Writer, title string, raw []byte, human bool) {
 	fmt.Fprint(w, title)
 	if raw != nil {
 		hexdumpSep(w, raw, a.Offset)
@@ -276,12 +276,12 @@ func (a *BTTInfoBlock) write(w io.Writer, title string, raw []byte) {
 	field(w, "Flags", "0x%x", a.Flags)
 	field(w, "Major", "%d", a.Major)
 	field(w, "Minor", "%d", a.Minor)
-	field(w, "External LBA size", "%d", a.ExternalLBASize)
+	field(w, "External LBA size", "%s", sizeStr(uint64(a.ExternalLBASize), human))
 	field(w, "External LBA count", "%d", a.ExternalNLBA)
-	field(w, "Internal LBA size", "%d", a.InternalLBASize)
+	field(w, "Internal LBA size", "%s", sizeStr(uint64(a.InternalLBASize), human))
 	field(w, "Internal LBA count", "%d", a.InternalNLBA)
 	field(w, "Free blocks", "%d", a.NFree)
-	field(w, "Info block size", "%d", a.InfoSize)
+	field(w, "Info block size", "%s", sizeStr(uint64(a.InfoSize), human))
 	field(w, "Next arena offset", "0x%x", a.NextOff)
 	field(w, "Arena data offset", "0x%x", a.DataOff)
 	field(w, "Area map offset", "0x%x", a.MapOff)
@@ -339,4 +339,21 @@ func timeStr(crtime uint64) string {
 		return "unknown"
 	}
 	return time.Unix(secs, 0).Local().Format("Mon Jan 02 2006 15:04:05")
+}
+
+// sizeStr formats a size as C's out_get_size_str: bytes, or with human
+// one decimal and a K/M/G/T unit.
+func sizeStr(n uint64, human bool) string {
+	if !human || n < 1024 {
+		return fmt.Sprintf("%d", n)
+	}
+	d, i := float64(n), -1
+	for c := n; c >= 1024 && i < 4; c /= 1024 {
+		d /= 1024
+		i++
+	}
+	if i == 4 {
+		return fmt.Sprintf("%.1f", d) // C's unit table ends in a NUL
+	}
+	return fmt.Sprintf("%.1f%c", d, "KMGT"[i])
 }

@@ -21,6 +21,7 @@ type InfoOptions struct {
 	SkipNoFlag bool   // -u
 	Stats      bool   // -s: log space, blk block flag counts
 	HeadersHex bool   // -x: hex dump of every header
+	Human      bool   // -n: sizes with K/M/G/T units
 }
 
 // WriteInfo prints the pool at path as pmempool info does with options o
@@ -48,16 +49,16 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 	if o.HeadersHex {
 		img = im.b
 	}
-	pi.writeHeader(w, img)
+	pi.writeHeader(w, img, o.Human)
 	if l := pi.Log; l != nil && l.WriteOffsetOK {
 		// As C, statistics and data only for a sane descriptor.
 		if o.Stats && l.EndOffset > l.StartOffset {
 			total, used := l.EndOffset-l.StartOffset, l.WriteOffset-l.StartOffset
 			pu := float64(used) / float64(total) * 100
 			fmt.Fprintf(w, "\nPMEM LOG Statistics:\n")
-			field(w, "Total", "%d", total)
-			field(w, "Available", "%d [%s]", total-used, percentage(100-pu))
-			field(w, "Used", "%d [%s]", used, percentage(pu))
+			field(w, "Total", "%s", sizeStr(total, o.Human))
+			field(w, "Available", "%s [%s]", sizeStr(total-used, o.Human), percentage(100-pu))
+			field(w, "Used", "%s [%s]", sizeStr(used, o.Human), percentage(pu))
 		}
 		if o.Data {
 			writeLogData(w, im, pi.Log, ranges, o.Walk)
@@ -72,7 +73,7 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 			if o.HeadersHex {
 				raw = im.b[a.Offset : a.Offset+bttInfoSize]
 			}
-			a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena), raw)
+			a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena), raw, o.Human)
 			in := decodeBTTInfo(im.b[a.Offset:])
 			if o.Data {
 				if err := writeBlkData(w, im, a.Offset, &in, curLBA, ranges, o, &dataTitle); err != nil {
@@ -105,7 +106,7 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 				if o.HeadersHex {
 					braw = b
 				}
-				bk.write(w, "\nPMEM BLK BTT Info Header Backup:\n", braw)
+				bk.write(w, "\nPMEM BLK BTT Info Header Backup:\n", braw, o.Human)
 			}
 			if ew.err != nil {
 				return ew.err

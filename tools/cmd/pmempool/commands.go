@@ -161,8 +161,8 @@ func runInfo(e *env, args []string) int {
 	asJSON := fs.Bool("json", false, "print the information as JSON (gopmdk addition; C's pmempool has no such option)")
 	force := fs.StringP("force", "f", "", "force parsing a pool of specified type (blk|log)")
 	fs.CountP("verbose", "v", "increase verbosity level")
-	fs.BoolP("human", "n", false, "print sizes in human readable format (accepted, sizes stay in bytes)")
 	var io pmempool.InfoOptions
+	fs.BoolVarP(&io.Human, "human", "n", false, "print sizes in human readable format")
 	fs.BoolVarP(&io.Data, "data", "d", false, "dump log data and blk blocks")
 	fs.StringVarP(&io.Range, "range", "r", "", "range of blocks/bytes/chunks")
 	walk := fs.StringP("walk", "w", "", "log: chunk size")

@@ -112,7 +112,7 @@ func TestInteropInfo(t *testing.T) {
 		{bp, []string{"-mgB", "-r", "5-9"}}, {bp, []string{"-d", "-r", "0-12"}}, {bp, []string{"-d", "-u", "-r", "0-200"}},
 		{bp, []string{"-dm", "-z", "-r", "0-50,3000-3010"}}, {bp, []string{"-s"}}, {bp, []string{"-s", "-z"}}, {bp, []string{"-u"}}, {bp, []string{"-r", "1"}}, {lp, []string{"-r", "1"}},
 		{bp, []string{"-ms", "-r", "0-9"}}, {lp, []string{"-s"}}, {lp, []string{"-sd", "-r", "0-99"}},
-		{lp, []string{"-x"}}, {bp, []string{"-x"}}, {bp, []string{"-xB"}},
+		{lp, []string{"-x"}}, {bp, []string{"-x"}}, {bp, []string{"-xB"}}, {lp, []string{"-ns"}}, {bp, []string{"-nB"}},
 	} {
 		t.Run(filepath.Ext(c.pool)+strings.Join(c.args, ""), func(t *testing.T) {
 			args := append(append([]string{"info"}, c.args...), c.pool)
