@@ -206,6 +206,9 @@ func (c *checker) arenaBounds(a *arena) error {
 	switch {
 	case in.InternalLBASize < bttMinLBA || in.InternalNLBA < in.NFree || in.ExternalNLBA > in.InternalNLBA || in.NFree == 0:
 		return c.stop(CheckError, "arena %d: invalid BTT Info geometry", a.id)
+	case !inArena(in.DataOff, uint64(in.InternalNLBA)*uint64(in.InternalLBASize)):
+		// Bounds the per-block bitmaps below by the file size too.
+		return c.stop(CheckError, "arena %d: cannot read BTT data area", a.id)
 	case !inArena(in.MapOff, uint64(in.ExternalNLBA)*bttMapEntry):
 		return c.stop(CheckError, "arena %d: cannot read BTT Map", a.id)
 	case !inArena(in.FlogOff, uint64(in.NFree)*bttFlogPair):
