@@ -19,5 +19,8 @@
 //     messages and exit codes, on the libpmempool-like package pmempool.
 //
 // gopmdk-demo and pmembench take Go-style flags (-dir, -json) and use the
-// standard flag package; pmempool parses getopt syntax with pflag.
+// standard flag package; pmempool parses getopt syntax with
+// github.com/spf13/pflag, the one third-party dependency of the commands:
+// scripts written for C's pmempool combine short flags (-vry) and mix long
+// options after the file name, which the standard flag package cannot parse.
 package tools

@@ -11,12 +11,12 @@ require (
 
 require (
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
-	github.com/spf13/pflag v1.1.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
 
 require (
 	github.com/gopmdk/pmdk/blk v0.0.0
+	github.com/spf13/pflag v1.1.0
 	golang.org/x/sys v0.50.0
 )
 
