@@ -81,8 +81,7 @@ func Backends(t testing.TB) []Backend {
 // FileBackend maps a file of [pmemtest.Dir] (/dev/shm) shared and persists
 // it with the CPU path of kernel set k, as core does for forced pmem.
 func FileBackend(k *hal.Kernels) Backend {
-	paths := &sync.Map{} // *core.Map -> file path
-	mapPath := func(t testing.TB, path string) *core.Map {
+	fm := &fileMaps{mapFile: func(t testing.TB, path string) *core.Map {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -96,53 +95,29 @@ func FileBackend(k *hal.Kernels) Backend {
 		if err != nil {
 			t.Fatalf("mmap %s: %v", path, err)
 		}
-		m := core.NewMemoryMap(data, core.GranularityCacheLine, core.NewPersister(core.GranularityCacheLine, k),
+		return core.NewMemoryMap(data, core.GranularityCacheLine, core.NewPersister(core.GranularityCacheLine, k),
 			func() error { return unix.Munmap(data) })
-		paths.Store(m, path)
-		t.Cleanup(func() { m.Close() })
-		return m
-	}
+	}}
 	return Backend{
 		Name:        "file/" + k.Name(),
 		Kernels:     k,
 		Granularity: core.GranularityCacheLine,
 		NewMap: func(t testing.TB, size int) *core.Map {
-			path := pmemtest.Path(t, "pool")
-			if err := os.WriteFile(path, nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Truncate(path, int64(size)); err != nil {
-				t.Fatal(err)
-			}
-			return mapPath(t, path)
+			return fm.create(t, pmemtest.Path(t, "pool"), size)
 		},
-		Reopen: func(t testing.TB, m *core.Map) *core.Map {
-			p, ok := paths.LoadAndDelete(m)
-			if !ok {
-				t.Fatal("conformance: Reopen of a map this backend did not make")
-			}
-			if err := m.Close(); err != nil {
-				t.Fatal(err)
-			}
-			return mapPath(t, p.(string))
-		},
-		Path: func(m *core.Map) string {
-			p, _ := paths.Load(m)
-			s, _ := p.(string)
-			return s
-		},
+		Reopen: fm.reopen,
+		Path:   fm.path,
 	}
 }
 
 // newMapBackend maps files with core.NewMap, the library's own path: the
 // page cache (msync), forced pmem, or whatever dir offers (DAX).
 func newMapBackend(name, dir string, force bool) Backend {
-	paths := &sync.Map{}
 	g := core.GranularityPage
 	if force {
 		g = core.GranularityCacheLine
 	}
-	mapPath := func(t testing.TB, path string) *core.Map {
+	fm := &fileMaps{mapFile: func(t testing.TB, path string) *core.Map {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -159,10 +134,8 @@ func newMapBackend(name, dir string, force bool) Backend {
 		if dir == "" && m.Granularity() != g {
 			t.Fatalf("conformance: %s map has granularity %v, want %v", name, m.Granularity(), g)
 		}
-		paths.Store(m, path)
-		t.Cleanup(func() { m.Close() })
 		return m
-	}
+	}}
 	return Backend{
 		Name:        "newmap/" + name,
 		Granularity: g,
@@ -178,30 +151,52 @@ func newMapBackend(name, dir string, force bool) Backend {
 				t.Cleanup(func() { os.RemoveAll(d) })
 			}
 			path := filepath.Join(d, "pool")
-			if err := os.WriteFile(path, nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Truncate(path, int64(size)); err != nil {
-				t.Fatal(err)
-			}
-			return mapPath(t, path)
+			return fm.create(t, path, size)
 		},
-		Reopen: func(t testing.TB, m *core.Map) *core.Map {
-			p, ok := paths.LoadAndDelete(m)
-			if !ok {
-				t.Fatal("conformance: Reopen of a map this backend did not make")
-			}
-			if err := m.Close(); err != nil {
-				t.Fatal(err)
-			}
-			return mapPath(t, p.(string))
-		},
-		Path: func(m *core.Map) string {
-			p, _ := paths.Load(m)
-			s, _ := p.(string)
-			return s
-		},
+		Reopen: fm.reopen,
+		Path:   fm.path,
 	}
+}
+
+// fileMaps is what the file backends share: creating a pool file, and the
+// file behind each map they made, so Reopen and Path find it again.
+type fileMaps struct {
+	paths   sync.Map // *core.Map -> file path
+	mapFile func(t testing.TB, path string) *core.Map
+}
+
+func (fm *fileMaps) open(t testing.TB, path string) *core.Map {
+	m := fm.mapFile(t, path)
+	fm.paths.Store(m, path)
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func (fm *fileMaps) create(t testing.TB, path string, size int) *core.Map {
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, int64(size)); err != nil {
+		t.Fatal(err)
+	}
+	return fm.open(t, path)
+}
+
+func (fm *fileMaps) reopen(t testing.TB, m *core.Map) *core.Map {
+	p, ok := fm.paths.LoadAndDelete(m)
+	if !ok {
+		t.Fatal("conformance: Reopen of a map this backend did not make")
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return fm.open(t, p.(string))
+}
+
+func (fm *fileMaps) path(m *core.Map) string {
+	p, _ := fm.paths.Load(m)
+	s, _ := p.(string)
+	return s
 }
 
 // probeGranularity maps a small file in dir and returns the granularity
