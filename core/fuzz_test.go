@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 
 // FuzzNewMapConfig feeds arbitrary configs to NewMap over a small file and
@@ -86,7 +87,7 @@ func FuzzNVDIMMSysfs(f *testing.F) {
 	if syscall.Fstat(int(null.Fd()), &st) != nil || core.DevString(st.Rdev) != "1:3" {
 		f.Skip("/dev/null is not 1:3 here")
 	}
-	root := copyTreeTB(f, "testdata/sysfs/devdax")
+	root := pmemtest.CopyTree(f, "testdata/sysfs/devdax")
 	src, err := core.FromFDAt(int(null.Fd()), root)
 	if err != nil {
 		f.Fatal(err)

@@ -2,53 +2,15 @@ package core_test
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pmemtest"
 	"golang.org/x/sys/unix"
 )
-
-// copyTree copies a fixture tree (files, directories, symlinks) to a fresh
-// directory so a test may change it.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	return copyTreeTB(t, src)
-}
-
-func copyTreeTB(t testing.TB, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, out)
-		case d.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
 
 func writeAttr(t *testing.T, root, rel, val string) {
 	t.Helper()
@@ -62,7 +24,7 @@ func writeAttr(t *testing.T, root, rel, val string) {
 // block device.
 func fsdaxFile(t *testing.T) (*os.File, string) {
 	t.Helper()
-	root := copyTree(t, "testdata/sysfs/fsdax")
+	root := pmemtest.CopyTree(t, "testdata/sysfs/fsdax")
 	path := filepath.Join(t.TempDir(), "pool")
 	if err := os.WriteFile(path, make([]byte, 1<<20), 0o600); err != nil {
 		t.Fatal(err)
@@ -176,7 +138,7 @@ func appendInt(b []byte, v int64) []byte {
 }
 
 func TestNVDIMMInfoDevDAXFixture(t *testing.T) {
-	root := copyTree(t, "testdata/sysfs/devdax")
+	root := pmemtest.CopyTree(t, "testdata/sysfs/devdax")
 	// /dev/null is a real character device; the fixture says 1:3 is dax.
 	f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
@@ -289,7 +251,7 @@ func TestNVDIMMBadBlocksWithoutExtents(t *testing.T) {
 	if _, err := core.FileExtents(int(f.Fd())); !errors.Is(err, core.ErrNotSupported) {
 		t.Skipf("this /dev/shm lists extents (%v)", err)
 	}
-	root := copyTree(t, "testdata/sysfs/fsdax")
+	root := pmemtest.CopyTree(t, "testdata/sysfs/fsdax")
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		t.Fatal(err)
