@@ -32,3 +32,19 @@ func Checksum(b []byte, csumOff, skipOff int) uint64 {
 	hi += lo * uint32((len(b)-i)/4)
 	return uint64(hi)<<32 | uint64(lo)
 }
+
+// ChecksumSeq continues the checksum csum (a Checksum result, or 0 to
+// start) over b, whose length must be a multiple of 4 bytes, as C's
+// util_checksum_seq: libpmemobj chains it over a log entry and its log's
+// generation number.
+func ChecksumSeq(b []byte, csum uint64) uint64 {
+	if len(b)%4 != 0 {
+		panic("pool: ChecksumSeq of a length not a multiple of 4")
+	}
+	lo, hi := uint32(csum), uint32(csum>>32)
+	for i := 0; i < len(b); i += 4 {
+		lo += binary.LittleEndian.Uint32(b[i:])
+		hi += lo
+	}
+	return uint64(hi)<<32 | uint64(lo)
+}

@@ -1,0 +1,339 @@
+package obj
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/obj/internal/heap"
+	"github.com/gopmdk/pmdk/obj/internal/pmem"
+	"github.com/gopmdk/pmdk/obj/internal/ulog"
+	"github.com/gopmdk/pmdk/obj/layout"
+)
+
+// Sizes of a pool.
+const (
+	// MinPoolSize is PMEMOBJ_MIN_POOL: the smallest pool, 8 MiB.
+	MinPoolSize = layout.MinPoolSize
+	// MaxLayout is PMEMOBJ_MAX_LAYOUT: a layout name has fewer bytes.
+	MaxLayout = layout.MaxLayout
+	// MaxAllocSize is PMEMOBJ_MAX_ALLOC_SIZE: the largest object.
+	MaxAllocSize = layout.MaxAllocSize
+)
+
+// Options tune Create and Open. nil means C's defaults.
+type Options struct {
+	// Layout is the pool's layout name: Create stores it (fewer than
+	// MaxLayout bytes), Open refuses a pool created with another one
+	// ([ErrLayout]). "" is C's NULL: Create stores an empty name, Open
+	// does not check.
+	Layout string
+	// The options every pool type shares: read-only, shutdown state,
+	// logger...
+	pool.Options
+}
+
+// Pool is an open obj pool (PMEMobjpool). Its methods may be called from
+// many goroutines at once; Close waits for the calls in progress.
+type Pool struct {
+	gate   sync.RWMutex // read-held by every call; Close holds it to close
+	closed bool
+
+	pp       *pool.Pool
+	m        *pmem.Mem
+	heap     *heap.Heap
+	uuidLo   uint64
+	layout   string
+	readOnly bool
+	lanes    lanes
+	rootMu   sync.Mutex
+}
+
+// Create creates an obj pool at path (pmemobj_create): a new file of
+// poolsize bytes with permissions perm or, with poolsize 0, the existing
+// file at path (whose header area must be zero). The pool must be at least
+// [MinPoolSize] bytes. It returns the empty pool, open. opts may be nil.
+func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool, error) {
+	o := options(opts)
+	if len(o.Layout) >= MaxLayout {
+		return nil, fmt.Errorf("obj: create %s: layout of %d bytes: %w", path, len(o.Layout), ErrLayout)
+	}
+	if poolsize < 0 {
+		return nil, fmt.Errorf("obj: create %s: pool size %d: %w", path, poolsize, core.ErrInvalidArgument)
+	}
+	pp, err := pool.CreateWith(path, poolsize, perm, pool.Obj, o.Options)
+	if err != nil {
+		return nil, fmt.Errorf("obj: %w", err)
+	}
+	p, err := format(pp, o)
+	if err != nil && poolsize > 0 {
+		os.Remove(path)
+	}
+	return p, err
+}
+
+// Open opens the obj pool at path (pmemobj_open): it validates the pool
+// header and descriptor, checks the layout name if opts names one, and
+// recovers what a crash interrupted: heap operations whose redo log was
+// committed are completed, transactions in progress rolled back. The pool
+// file is locked until Close.
+func Open(path string, opts *Options) (*Pool, error) {
+	o := options(opts)
+	pp, err := pool.Open(path, pool.Obj, o.Options)
+	if err != nil {
+		return nil, fmt.Errorf("obj: %w", err)
+	}
+	p, err := attach(pp, o)
+	if err != nil {
+		return nil, fmt.Errorf("obj: open %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// CreateOnMap creates an empty pool on m, whose first page must be zero:
+// for the crash simulator and callers with their own mapping. Close
+// closes m.
+func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
+	o := options(opts)
+	if len(o.Layout) >= MaxLayout {
+		return nil, fmt.Errorf("obj: create: layout of %d bytes: %w", len(o.Layout), ErrLayout)
+	}
+	pp, err := pool.CreateOnMap(m, pool.Obj)
+	if err != nil {
+		return nil, fmt.Errorf("obj: %w", err)
+	}
+	return format(pp, o)
+}
+
+// OpenOnMap opens the pool on m, as Open does a file. Close closes m.
+func OpenOnMap(m *core.Map, opts *Options) (*Pool, error) {
+	o := options(opts)
+	pp, err := pool.OpenOnMap(m, pool.Obj, o.Options)
+	if err != nil {
+		return nil, fmt.Errorf("obj: %w", err)
+	}
+	return attach(pp, o)
+}
+
+func options(opts *Options) Options {
+	if opts == nil {
+		return Options{}
+	}
+	return *opts
+}
+
+// format writes the descriptor, lanes and heap of a new pool after its
+// header (obj_descr_create) and attaches to it.
+func format(pp *pool.Pool, o Options) (*Pool, error) {
+	m := pmem.New(pp.Map())
+	size := m.Size() &^ (layout.PageSize - 1)
+	d := layout.NewDescriptor(o.Layout)
+	if d.HeapOffset+layout.HeapMinSize > size {
+		pp.Close()
+		return nil, fmt.Errorf("obj: create: %w", ErrPoolTooSmall)
+	}
+	clear(m.Slice(layout.DescOffset, layout.LanesOffset-layout.DescOffset))
+	for i := range uint64(d.NLanes) {
+		lo := d.LanesOffset + i*layout.LaneSize
+		ulog.Construct(m, lo+layout.LaneInternalAt, layout.LaneInternalCapacity, 0, 0, false)
+		ulog.Construct(m, lo+layout.LaneExternalAt, layout.LaneExternalCapacity, 0, 0, false)
+		ulog.Construct(m, lo+layout.LaneUndoAt, layout.LaneUndoCapacity, 0, 0, false)
+	}
+	m.Persist(d.LanesOffset, d.NLanes*layout.LaneSize)
+	heapSize := size - d.HeapOffset
+	if err := heap.Format(m, d.HeapOffset, heapSize); err != nil {
+		pp.Close()
+		return nil, err
+	}
+	m.Store(layout.HeapSizeAt, heapSize)
+	m.Persist(layout.HeapSizeAt, 8)
+	d.Encode(m.B)
+	m.Persist(layout.DescOffset, layout.DescSize)
+	// run_id, root_offset, root_size, conversion flags and the reserved
+	// bytes were zeroed above; persist them, with C's run-time area.
+	m.Persist(layout.RootOffsetAt, layout.LanesOffset-layout.RootOffsetAt)
+	return attach(pp, o)
+}
+
+// attach validates the descriptor, recovers the lanes, boots the heap and
+// returns the Pool (obj_descr_check, obj_runtime_init).
+func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
+	defer func() {
+		if err != nil {
+			pp.Close()
+		}
+	}()
+	m := pmem.New(pp.Map())
+	size := m.Size() &^ (layout.PageSize - 1)
+	d, err := layout.DecodeDescriptor(m.B)
+	if err != nil {
+		return nil, err
+	}
+	if probs := d.Problems(size); len(probs) > 0 {
+		return nil, errors.Join(probs...)
+	}
+	if o.Layout != "" && o.Layout != d.Layout {
+		return nil, fmt.Errorf("%w: %q, pool created with %q", ErrLayout, o.Layout, d.Layout)
+	}
+	p = &Pool{pp: pp, m: m, uuidLo: layout.UUIDLo(pp.Header().PoolsetUUID), layout: d.Layout, readOnly: pp.ReadOnly()}
+	heapSize := m.Load(layout.HeapSizeAt)
+	mapped := size - d.HeapOffset
+	if heapSize == 0 {
+		// Interrupted create, or a pool from before the field: C records
+		// the mapped heap size at boot.
+		heapSize = mapped
+		m.Store(layout.HeapSizeAt, heapSize)
+		m.Persist(layout.HeapSizeAt, 8)
+	}
+	if heapSize > mapped {
+		return nil, core.Corrupt(layout.HeapSizeAt, "obj: heap_size larger than the pool", fmt.Sprintf("<= %d", mapped), heapSize)
+	}
+	// run_id: C bumps it by 2 at every open (never 0) so that pmem-
+	// resident locks of an earlier run read as uninitialized.
+	runID := m.Load(layout.RunIDAt)
+	if runID%2 != 0 {
+		return nil, core.Corrupt(layout.RunIDAt, "obj descriptor: run_id is odd", nil, runID)
+	}
+	if runID += 2; runID == 0 {
+		runID = 2
+	}
+	m.Store(layout.RunIDAt, runID)
+	m.Persist(layout.RunIDAt, 8)
+	valid := p.logTarget(d, heapSize)
+	for i := range d.NLanes {
+		lo := d.LanesOffset + i*layout.LaneSize
+		if err := ulog.RecoverRedo(m, lo+layout.LaneInternalAt, layout.LaneInternalCapacity, valid); err != nil {
+			return nil, fmt.Errorf("lane %d internal redo log: %w", i, err)
+		}
+		if err := ulog.RecoverRedo(m, lo+layout.LaneExternalAt, layout.LaneExternalCapacity, valid); err != nil {
+			return nil, fmt.Errorf("lane %d external redo log: %w", i, err)
+		}
+	}
+	if p.heap, err = heap.Boot(m, d.HeapOffset, heapSize, layout.DefaultClasses()); err != nil {
+		return nil, err
+	}
+	for i := range d.NLanes {
+		lo := d.LanesOffset + i*layout.LaneSize
+		ext, err := ulog.RecoverUndo(m, lo+layout.LaneUndoAt, layout.LaneUndoCapacity, valid)
+		if err != nil {
+			return nil, fmt.Errorf("lane %d undo log: %w", i, err)
+		}
+		if err := p.freeLogExtensions(lo+layout.LaneUndoAt, ext); err != nil {
+			return nil, fmt.Errorf("lane %d undo log: %w", i, err)
+		}
+	}
+	// The conversion flags hold for the first recovery after a
+	// conversion only.
+	m.Store(layout.ConversionFlagsAt, 0)
+	m.Persist(layout.ConversionFlagsAt, 8)
+	p.lanes.init(p, d.LanesOffset, d.NLanes)
+	return p, nil
+}
+
+// logTarget returns what a lane log may update: the heap, the lanes, and
+// the root object fields (OBJ_OFF_IS_VALID).
+func (p *Pool) logTarget(d layout.Descriptor, heapSize uint64) ulog.Valid {
+	lanesEnd := d.LanesOffset + d.NLanes*layout.LaneSize
+	return func(off, n uint64) bool {
+		end := off + n
+		if end < off {
+			return false
+		}
+		switch {
+		case off >= d.HeapOffset && end <= d.HeapOffset+heapSize:
+			return true
+		case off >= d.LanesOffset && end <= lanesEnd:
+			return true
+		case off == layout.RootOffsetAt && n == 8, off == layout.RootSizeAt && n == 8:
+			return true
+		}
+		return false
+	}
+}
+
+// freeLogExtensions unlinks the extension logs chained after the lane log
+// at off and frees the ones the library allocated (C's
+// ULOG_FREE_AFTER_FIRST after recovery), last first.
+func (p *Pool) freeLogExtensions(off uint64, ext []ulog.Log) error {
+	if len(ext) == 0 {
+		return nil
+	}
+	prev := append([]uint64{off}, make([]uint64, 0, len(ext))...)
+	for _, l := range ext[:len(ext)-1] {
+		prev = append(prev, l.Off)
+	}
+	for i := len(ext) - 1; i >= 0; i-- {
+		link := prev[i] + layout.UlogNextAt
+		next := p.m.Load(link)
+		b, err := p.heap.BlockAt(next)
+		if ext[i].Header.Flags&layout.UlogUserOwned != 0 || err != nil {
+			// A user's buffer, or not a heap object: only unlink it.
+			p.m.Store(link, 0)
+			p.m.Persist(link, 8)
+			continue
+		}
+		acts := []heap.Action{{Kind: heap.ActFree, Block: b}, {Kind: heap.ActSet, Dst: link, Val: 0}}
+		var redo ulog.Redo
+		lane := off - layout.LaneUndoAt
+		if err := p.heap.Publish(acts, &redo, lane+layout.LaneInternalAt, layout.LaneInternalCapacity); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the pool (pmemobj_close): it waits for the calls in
+// progress, clears the shutdown state's dirty flag and unmaps the pool.
+// Slices and pointers into the pool must not be used afterwards. Close is
+// idempotent.
+func (p *Pool) Close() error {
+	p.gate.Lock()
+	defer p.gate.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	return p.pp.Close()
+}
+
+// enter starts a call: it read-holds the gate and fails on a closed pool.
+func (p *Pool) enter() error {
+	p.gate.RLock()
+	if p.closed {
+		p.gate.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (p *Pool) leave() { p.gate.RUnlock() }
+
+// enterWrite is enter for calls that change the pool.
+func (p *Pool) enterWrite() error {
+	if err := p.enter(); err != nil {
+		return err
+	}
+	if p.readOnly {
+		p.leave()
+		return ErrReadOnly
+	}
+	return nil
+}
+
+// Layout returns the pool's layout name.
+func (p *Pool) Layout() string { return p.layout }
+
+// UUIDLo returns the pool_uuid_lo the pool's OIDs carry.
+func (p *Pool) UUIDLo() uint64 { return p.uuidLo }
+
+// ReadOnly reports whether the pool was opened read-only.
+func (p *Pool) ReadOnly() bool { return p.readOnly }
+
+// Size returns the pool's size in bytes.
+func (p *Pool) Size() int64 { return int64(p.m.Size()) }
+
+// HeapSize returns the heap's size in bytes.
+func (p *Pool) HeapSize() int64 { return int64(p.heap.Size()) }
