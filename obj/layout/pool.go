@@ -30,21 +30,21 @@ const (
 // pool_hdr). The first DescSize bytes are covered by the descriptor
 // checksum; the fields after it are not.
 const (
-	DescOffset        = pool.HeaderSize      // layout name, 1024 bytes NUL-padded
-	DescSize          = 2048                 // OBJ_DSC_P_SIZE
-	LanesOffsetAt     = DescOffset + 1024    // lanes_offset
-	NLanesAt          = LanesOffsetAt + 8    // nlanes
-	HeapOffsetAt      = LanesOffsetAt + 16   // heap_offset
-	Unused3At         = LanesOffsetAt + 24   // unused3 (zero)
-	DescUnusedAt      = LanesOffsetAt + 32   // unused[984] (must be zero)
-	DescChecksumAt    = DescOffset + 2040    // checksum of the 2048 bytes
+	DescOffset        = pool.HeaderSize       // layout name, 1024 bytes NUL-padded
+	DescSize          = 2048                  // OBJ_DSC_P_SIZE
+	LanesOffsetAt     = DescOffset + 1024     // lanes_offset
+	NLanesAt          = LanesOffsetAt + 8     // nlanes
+	HeapOffsetAt      = LanesOffsetAt + 16    // heap_offset
+	Unused3At         = LanesOffsetAt + 24    // unused3 (zero)
+	DescUnusedAt      = LanesOffsetAt + 32    // unused[984] (must be zero)
+	DescChecksumAt    = DescOffset + 2040     // checksum of the 2048 bytes
 	RootOffsetAt      = DescOffset + DescSize // root_offset
-	RunIDAt           = RootOffsetAt + 8     // run_id (bumped by 2 per open)
-	RootSizeAt        = RootOffsetAt + 16    // root_size
-	ConversionFlagsAt = RootOffsetAt + 24    // conversion_flags
-	HeapSizeAt        = RootOffsetAt + 32    // heap_size (0 = not yet recorded)
-	StatsAllocatedAt  = RootOffsetAt + 40    // stats_persistent.heap_curr_allocated
-	ReservedAt        = RootOffsetAt + 48    // pmem_reserved[496] (must be zero)
+	RunIDAt           = RootOffsetAt + 8      // run_id (bumped by 2 per open)
+	RootSizeAt        = RootOffsetAt + 16     // root_size
+	ConversionFlagsAt = RootOffsetAt + 24     // conversion_flags
+	HeapSizeAt        = RootOffsetAt + 32     // heap_size (0 = not yet recorded)
+	StatsAllocatedAt  = RootOffsetAt + 40     // stats_persistent.heap_curr_allocated
+	ReservedAt        = RootOffsetAt + 48     // pmem_reserved[496] (must be zero)
 	ReservedSize      = 496
 	// RuntimeAt..RuntimeEnd is where C keeps its run-time state (mapping
 	// address, heap and lane descriptors, locks...) inside the pool. Not
