@@ -117,3 +117,24 @@ func (p *Pool) Cancel(acts ...Action) {
 	}
 	p.heap.Cancel(hacts)
 }
+
+// OID returns the object of a reservation (the null OID for other actions).
+func (a Action) OID() OID {
+	if a.a.Kind != heap.ActAlloc {
+		return OID{}
+	}
+	return OID{a.p.uuidLo, a.a.Block.Off}
+}
+
+// Bytes returns the usable bytes of a reserved object, to fill before the
+// action is published (nil for other actions). Stores to them should be
+// persisted before Publish (Publish orders them only with a drain: flush
+// them, [Pool.Flush] or [Pool.Persist]). The slice is valid until the
+// reservation is cancelled, or, once published, until the object is
+// freed or the pool closed.
+func (a Action) Bytes() []byte {
+	if a.a.Kind != heap.ActAlloc {
+		return nil
+	}
+	return a.p.m.Slice(a.a.Block.Off, a.a.Block.Size)
+}

@@ -34,6 +34,10 @@ type Options struct {
 	// The options every pool type shares: read-only, shutdown state,
 	// logger...
 	pool.Options
+
+	// arenas, if > 0, is the number of arenas (tests: 1 makes placement
+	// independent of which lane a goroutine gets).
+	arenas int
 }
 
 // Pool is an open obj pool (PMEMobjpool). Its methods may be called from
@@ -212,7 +216,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 			return nil, fmt.Errorf("lane %d external redo log: %w", i, err)
 		}
 	}
-	if p.heap, err = heap.Boot(m, d.HeapOffset, heapSize, layout.DefaultClasses()); err != nil {
+	if p.heap, err = heap.Boot(m, d.HeapOffset, heapSize, layout.DefaultClasses(), o.arenas); err != nil {
 		return nil, err
 	}
 	for i := range d.NLanes {

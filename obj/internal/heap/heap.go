@@ -111,7 +111,8 @@ func Format(m *pmem.Mem, base, size uint64) error {
 // heap_check does, and the run geometry C trusts), so that the allocator
 // can rely on it, and extends the last zone if the heap grew. Zones are
 // reclaimed later, as they are needed.
-func Boot(m *pmem.Mem, base, size uint64, classes *layout.Classes) (*Heap, error) {
+// narenas is the number of arenas; 0 means GOMAXPROCS.
+func Boot(m *pmem.Mem, base, size uint64, classes *layout.Classes, narenas int) (*Heap, error) {
 	if size < layout.HeapMinSize || base > m.Size() || size > m.Size()-base {
 		return nil, core.Corrupt(-1, "heap: size", nil, size)
 	}
@@ -136,8 +137,10 @@ func Boot(m *pmem.Mem, base, size uint64, classes *layout.Classes) (*Heap, error
 			h.growZone(z, zh.SizeIdx, want)
 		}
 	}
-	n := max(runtime.GOMAXPROCS(0), 1)
-	for range n {
+	if narenas <= 0 {
+		narenas = runtime.GOMAXPROCS(0)
+	}
+	for range max(narenas, 1) {
 		h.arenas = append(h.arenas, &Arena{})
 	}
 	return h, nil

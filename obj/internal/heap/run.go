@@ -270,3 +270,5 @@ func (h *Heap) runToChunks(r *run) {
 	h.writeFree(r.zone, r.chunk, r.sizeIdx)
 	h.insertFree(zz, extent{zone: r.zone, chunk: r.chunk, size: r.sizeIdx})
 }
+
+func popcount(w uint64) int { return bits.OnesCount64(w) }

@@ -1,0 +1,71 @@
+package obj
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/obj/layout"
+)
+
+// Check checks the obj pool at path without changing it (pmemobj_check,
+// and more): it opens the pool read-only (recovery runs on a private copy
+// of the mapping, as C's copy-on-write check does), then walks the heap as
+// Pool.Check does. It returns every problem found, each wrapping
+// core.ErrCorrupt (none: consistent), or an error when the pool cannot be
+// checked at all (missing file, locked, not an obj pool). A pool that Open
+// refuses as damaged is one problem. C's pmempool check looks only at the
+// pool header and descriptor of obj pools; this checks the heap too.
+func Check(path string, opts *Options) (problems []error, err error) {
+	o := options(opts)
+	o.ReadOnly = true
+	p, err := Open(path, &o)
+	if err != nil {
+		if errors.Is(err, core.ErrCorrupt) || errors.Is(err, ErrLayout) {
+			return []error{err}, nil
+		}
+		return nil, err
+	}
+	defer p.Close()
+	return p.Check(), nil
+}
+
+// Check walks the open pool and returns every inconsistency it finds, each
+// wrapping core.ErrCorrupt: the descriptor, the root object, every zone,
+// chunk and run, every object header against its bitmap bits, and the
+// allocator's run-time state against the media. It should run while no
+// other call changes the pool. A problem in the checker itself (a bug hit
+// by strange data) is reported as a problem, not a panic.
+func (p *Pool) Check() (problems []error) {
+	if err := p.enter(); err != nil {
+		return []error{err}
+	}
+	defer p.leave()
+	report := func(err error) { problems = append(problems, err) }
+	defer func() {
+		if r := recover(); r != nil {
+			report(fmt.Errorf("%w: checker stopped: %v", core.ErrCorrupt, r))
+		}
+	}()
+	d, _ := layout.DecodeDescriptor(p.m.B)
+	for _, e := range d.Problems(p.m.Size() &^ (layout.PageSize - 1)) {
+		report(e)
+	}
+	if !d.UnusedClean {
+		report(core.Corrupt(layout.DescUnusedAt, "obj descriptor: unused bytes not zero", nil, nil))
+	}
+	if off := p.m.Load(layout.RootOffsetAt); off != 0 {
+		b, err := p.heap.BlockAt(off)
+		switch {
+		case err != nil:
+			report(core.Corrupt(layout.RootOffsetAt, "obj: root_offset is not an object", nil, off))
+		case p.heap.Header(&b).Flags&layout.ObjInternal == 0:
+			report(core.Corrupt(int64(b.HdrOff), "obj: root object not flagged internal", nil, nil))
+		case b.Size < p.m.Load(layout.RootSizeAt):
+			report(core.Corrupt(layout.RootSizeAt, "obj: root_size above the root's usable size", b.Size, p.m.Load(layout.RootSizeAt)))
+		}
+	}
+	p.heap.Check(report)
+	p.heap.CheckFree(report)
+	return problems
+}
