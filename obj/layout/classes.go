@@ -1,6 +1,9 @@
 package layout
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Allocation classes (alloc_class.c). C builds the same table at every
 // heap boot from a few constants; a pool does not store it. Runs record
@@ -27,7 +30,6 @@ const (
 	runSizeIdxCap     = 16
 	minUnitSize       = 128
 	firstGenerated    = 128
-	unassignedClass   = MaxClasses
 )
 
 // ClassType tells runs from huge (chunk) allocations.
@@ -69,8 +71,9 @@ func (c *Class) Units(size uint64) uint64 {
 // class (struct alloc_class_collection).
 type Classes struct {
 	byID []*Class // MaxClasses entries
-	// bySize maps 1+(size-1)/16 to a class id for sizes below lastRunMax.
-	bySize     []uint8
+	// bySize maps 1+(size-1)/16 to 1 + the class id for sizes below
+	// lastRunMax; 0 is not computed yet (it is, on first use, as C does).
+	bySize     []atomic.Uint32
 	lastRunMax uint64
 	// byRun maps a run's (unit size, flags, size) to its class.
 	byRun map[runKey]*Class
@@ -84,9 +87,9 @@ type runKey struct {
 
 var defaultClasses = sync.OnceValue(buildDefault)
 
-// DefaultClasses returns the allocation classes C creates at heap boot,
-// with the size map fully computed. The result is shared and must not be
-// modified; Clone it to add classes.
+// DefaultClasses returns the allocation classes C creates at heap boot.
+// The result is shared (safe for concurrent use) and must not be
+// modified.
 func DefaultClasses() *Classes { return defaultClasses() }
 
 // ByID returns class id, or nil.
@@ -114,10 +117,12 @@ func (cs *Classes) All() []*Class {
 func (cs *Classes) ForSize(size uint64) *Class {
 	if size < cs.lastRunMax {
 		idx := 1 + (size-1)/classGranularity
-		if id := cs.bySize[idx]; id != unassignedClass {
-			return cs.byID[id]
+		if id := cs.bySize[idx].Load(); id != 0 {
+			return cs.byID[id-1]
 		}
-		return cs.minFrag(idx * classGranularity)
+		c := cs.minFrag(idx * classGranularity)
+		cs.bySize[idx].Store(uint32(c.ID) + 1)
+		return c
 	}
 	return cs.byID[DefaultClassID]
 }
@@ -132,18 +137,15 @@ func (cs *Classes) ByRun(unitSize uint64, flags uint16, sizeIdx uint32) *Class {
 func buildDefault() *Classes {
 	cs := &Classes{
 		byID:       make([]*Class, MaxClasses),
-		bySize:     make([]uint8, maxRunSize/classGranularity+1),
+		bySize:     make([]atomic.Uint32, maxRunSize/classGranularity+1),
 		lastRunMax: maxRunSize,
 		byRun:      make(map[runKey]*Class),
-	}
-	for i := range cs.bySize {
-		cs.bySize[i] = unassignedClass
 	}
 	cs.add(&Class{ID: DefaultClassID, Type: ClassHuge, UnitSize: ChunkSize, HeaderType: HeaderCompact,
 		Flags: FlagCompactHeader | FlagFlexBitmap, SizeIdx: 1})
 	first := cs.newRun(minUnitSize, 1)
 	for i := range firstGenerated / classGranularity {
-		cs.bySize[i] = first.ID
+		cs.bySize[i].Store(uint32(first.ID) + 1)
 	}
 	// Categories of sizes, each generated in steps of 5% rounded up to 64
 	// bytes, computed in single-precision float as C does.
@@ -174,11 +176,6 @@ func buildDefault() *Classes {
 	}
 	unitMax := min(uint64(largest.NAllocs()), RunUnitMaxAlloc)
 	cs.lastRunMax = min(maxRunSize, largest.UnitSize*unitMax)
-	for i := 1; uint64(i)*classGranularity <= cs.lastRunMax && i < len(cs.bySize); i++ {
-		if cs.bySize[i] == unassignedClass {
-			cs.bySize[i] = cs.minFrag(uint64(i) * classGranularity).ID
-		}
-	}
 	return cs
 }
 

@@ -28,8 +28,10 @@ const (
 	ZoneMaxSize = ZoneMetaSize + MaxChunk*ChunkSize
 	// ZoneMinSize is the smallest zone: its metadata and one chunk.
 	ZoneMinSize = ZoneMetaSize + ChunkSize
-	// HeapMinSize is HEAP_MIN_SIZE: the header and the smallest zone.
-	HeapMinSize = HeapHeaderSize + ZoneMinSize
+	// HeapMinSize is HEAP_MIN_SIZE: sizeof(struct heap_layout), which is
+	// the header and a zone's metadata, plus the smallest zone (so C counts
+	// the first zone's metadata twice).
+	HeapMinSize = HeapHeaderSize + ZoneMetaSize + ZoneMinSize
 	// ZoneMagic marks an initialized zone header.
 	ZoneMagic = 0xC3F0A2D2
 	// HeapSignature is the heap header's signature, NUL included.
