@@ -28,8 +28,8 @@ type Log struct {
 // offset up to a cache line) with its data, and the chain may not loop.
 func Chain(m *pmem.Mem, off, base uint64) ([]Log, error) {
 	h := layout.DecodeUlogHeader(m.Slice(off, layout.UlogHeaderSize))
-	if h.Capacity > base {
-		return nil, core.Corrupt(int64(off+layout.UlogCapacityAt), "ulog: capacity", fmt.Sprintf("<= %d", base), h.Capacity)
+	if h.Capacity > base || h.Capacity%8 != 0 {
+		return nil, core.Corrupt(int64(off+layout.UlogCapacityAt), "ulog: capacity", fmt.Sprintf("a multiple of 8 <= %d", base), h.Capacity)
 	}
 	chain := []Log{{Off: off, Header: h, Capacity: h.Capacity}}
 	seen := map[uint64]bool{off: true}
