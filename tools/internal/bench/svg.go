@@ -249,11 +249,13 @@ func (c *chart) axes(bottom float64) {
 }
 
 // ticks returns ratio ticks between lo and hi: the finest of a few
-// 1-2-5-like series that puts at most 10 ticks there.
+// 1-2-5-like series that puts at most 8 ticks there (more crowd the labels
+// where the axis spans a factor of ten or so).
 func ticks(lo, hi float64) []float64 {
 	series := [][]float64{
 		{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8},
 		{1, 1.5, 2, 3, 5, 7},
+		{1, 2, 3, 5},
 		{1, 2, 5},
 		{1, 3},
 		{1},
@@ -271,7 +273,7 @@ func ticks(lo, hi float64) []float64 {
 				}
 			}
 		}
-		if len(t) <= 10 {
+		if len(t) <= 8 {
 			break
 		}
 	}
