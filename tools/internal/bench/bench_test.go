@@ -82,6 +82,11 @@ func TestRunEveryScenarioJSON(t *testing.T) {
 				if b, ok := r["go_busy"].(float64); !ok || b <= 0 {
 					t.Errorf("%s: go_busy = %v, want a positive number", name, r["go_busy"])
 				}
+				for _, f := range []string{"go_parked", "c_parked"} {
+					if v, ok := r[f].(float64); ok && (v < 0 || v > 1) {
+						t.Errorf("%s: %s = %v, want a fraction", name, f, v)
+					}
+				}
 				if _, ok := r["c_busy"]; ok != cpeer.Available() {
 					t.Errorf("%s: c_busy present=%v, C peer built in=%v", name, ok, cpeer.Available())
 				}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -38,13 +39,46 @@ func TestMeasureContention(t *testing.T) {
 		t.Errorf("contended workers: cpu rate %.0f/s, wall rate %.0f/s, busy %.2f: "+
 			"the CPU clock should count far less time than the wall clock", s.cpuRate(), s.wallRate(), s.busy())
 	}
+	// Parked is what is left of the wall time without CPU time and
+	// runqueue time: nearly all of it here.
+	if !s.noRunq() && s.parked() < 0.5 {
+		t.Errorf("contended workers: parked %.2f of the time (busy %.2f, runqueue %.3fs of %.3fs), want most of it",
+			s.parked(), s.busy(), s.runq, s.wall)
+	}
+}
+
+var spinSink atomic.Uint64
+
+// TestMeasureSpinning: workers that never block are never parked, however
+// loaded the machine is: they are either on a CPU or waiting for one.
+func TestMeasureSpinning(t *testing.T) {
+	if _, ok := threadRunqueue(); !ok {
+		t.Skip("no runqueue time here")
+	}
+	w := func(first, n uint64) (uint64, error) {
+		x := first
+		for range n * 1000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		spinSink.Store(x)
+		return n, nil
+	}
+	s, err := measure([]worker{w, w}, make([]uint64, 2), 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.noRunq() || s.parked() > 0.5 {
+		t.Errorf("spinning workers: parked %.2f of the time (busy %.2f, runqueue %.3fs of %.3fs), want little",
+			s.parked(), s.busy(), s.runq, s.wall)
+	}
 }
 
 // TestResultFill checks the reduction of samples to a row on fixed input.
 func TestResultFill(t *testing.T) {
 	// Go: 100, 300, 200 ops per wall second; CPU time half the wall time
-	// (busy 0.5). C: 100, 100, 400 per wall second, never waiting.
-	goS := []sample{{ops: 100, wall: 1, cpu: 0.5}, {ops: 300, wall: 1, cpu: 0.5}, {ops: 200, wall: 1, cpu: 0.5}}
+	// (busy 0.5), a quarter waiting for a CPU (parked 0.25). C: 100, 100,
+	// 400 per wall second, never waiting.
+	goS := []sample{{ops: 100, wall: 1, cpu: 0.5, runq: 0.25}, {ops: 300, wall: 1, cpu: 0.5, runq: 0.25}, {ops: 200, wall: 1, cpu: 0.5, runq: 0.25}}
 	cS := []sample{{ops: 100, wall: 1, cpu: 1}, {ops: 100, wall: 1, cpu: 1}, {ops: 400, wall: 1, cpu: 1}}
 	r := Result{Size: 1000, Threads: 2}
 	r.fill(goS, cS, nil, nil)
@@ -70,6 +104,17 @@ func TestResultFill(t *testing.T) {
 	}
 	if r.GoBusy != 0.5 || *r.CBusy != 1 {
 		t.Errorf("busy: Go %v, C %v; want 0.5, 1", r.GoBusy, *r.CBusy)
+	}
+	if r.GoParked == nil || *r.GoParked != 0.25 || *r.CParked != 0 {
+		t.Errorf("parked: Go %v, C %v; want 0.25, 0", r.GoParked, r.CParked)
+	}
+
+	// A side without runqueue time: no parked figures.
+	cS[2].runq = -1
+	r = Result{Size: 1000, Threads: 1}
+	r.fill(goS, cS, nil, nil)
+	if r.GoParked != nil || r.CParked != nil || r.CBusy == nil {
+		t.Errorf("without runqueue time: parked %v, %v; busy %v", r.GoParked, r.CParked, r.CBusy)
 	}
 
 	// A side without a CPU clock: wall figures only.

@@ -24,17 +24,18 @@ func (t *table) Machine(m Machine) error {
 	fmt.Fprintf(t.w, "C peer:   %s\n", m.CPeer)
 	fmt.Fprintf(t.w, "limit:    %s; copy: runtime copy (memset rows: clear) into the mapping\n", m.Limit)
 	fmt.Fprintf(t.w, "clocks:   wall = elapsed time, counts waiting on locks; cpu = worker thread CPU time, does not;\n")
-	fmt.Fprintf(t.w, "          busy = cpu/wall of a worker thread (below 1: it waited, on a lock or for a CPU)\n")
+	fmt.Fprintf(t.w, "          busy = cpu/wall of a worker thread (below 1: it waited, on a lock or for a CPU);\n")
+	fmt.Fprintf(t.w, "          parked = share of wall time neither on a CPU nor waiting for one: on locks\n")
 	fmt.Fprintf(t.w, "Go/C is the median of the per-repetition ratios [min-max]; ops/s and MB/s are wall-clock\n")
 	fmt.Fprintf(t.w, "medians, ±%% is (max-min)/median, MB = 1e6 bytes, limit and copy in MB/s\n\n")
-	_, err := fmt.Fprintf(t.w, "%-15s %5s %3s %12s %4s %12s %4s  %-18s %-18s %4s %4s %9s %9s %9s %5s\n",
+	_, err := fmt.Fprintf(t.w, "%-15s %5s %3s %12s %4s %12s %4s  %-18s %-18s %-9s %-9s %9s %9s %9s %5s\n",
 		"scenario", "size", "thr", "Go ops/s", "±%", "C ops/s", "±%", "wall Go/C", "cpu Go/C",
-		"busy", "", "Go MB/s", "limit", "copy", "%lim")
+		"busy", "parked", "Go MB/s", "limit", "copy", "%lim")
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(t.w, "%-15s %5s %3s %12s %4s %12s %4s  %-18s %-18s %4s %4s\n",
-		"", "", "", "", "", "", "", "", "", "Go", "C")
+	_, err = fmt.Fprintf(t.w, "%-15s %5s %3s %12s %4s %12s %4s  %-18s %-18s %4s %4s %4s %4s\n",
+		"", "", "", "", "", "", "", "", "", "Go", "C", "Go", "C")
 	return err
 }
 
@@ -59,10 +60,10 @@ func (t *table) Row(r Result) error {
 	if w.GoOfLimit != nil {
 		pct = fmt.Sprintf("%.0f", *w.GoOfLimit*100)
 	}
-	_, err := fmt.Fprintf(t.w, "%-15s %5s %3d %12.0f %4.0f %12s %4s  %-18s %-18s %4s %4s %9.0f %9s %9s %5s\n",
+	_, err := fmt.Fprintf(t.w, "%-15s %5s %3d %12.0f %4.0f %12s %4s  %-18s %-18s %4s %4s %4s %4s %9.0f %9s %9s %5s\n",
 		r.Scenario, FormatSize(r.Size), r.Threads, w.GoOps, w.GoSpread,
 		opt(w.COps, "%.0f"), opt(w.CSpread, "%.0f"), ratio(&r.Wall), ratio(r.CPU),
-		goBusy, opt(r.CBusy, "%.2f"), w.GoMBps, opt(w.LimitMBps, "%.0f"), opt(w.CopyMBps, "%.0f"), pct)
+		goBusy, opt(r.CBusy, "%.2f"), opt(r.GoParked, "%.2f"), opt(r.CParked, "%.2f"), w.GoMBps, opt(w.LimitMBps, "%.0f"), opt(w.CopyMBps, "%.0f"), pct)
 	return err
 }
 

@@ -33,6 +33,14 @@ type Result struct {
 	// CPU. Zero or nil without a thread CPU clock.
 	GoBusy float64  `json:"go_busy"`
 	CBusy  *float64 `json:"c_busy,omitempty"`
+	// GoParked and CParked are the medians of the fraction of elapsed time
+	// a worker thread was neither on a CPU nor waiting for one: parked on
+	// a lock (or in a system call that sleeps, such as msync). Unlike
+	// busy, a loaded machine does not lower it: it is the contention. Nil
+	// where the kernel keeps no runqueue time (Linux without
+	// CONFIG_SCHED_INFO, other systems).
+	GoParked *float64 `json:"go_parked,omitempty"`
+	CParked  *float64 `json:"c_parked,omitempty"`
 }
 
 // Rates are the throughputs of one row by one clock. Throughputs are
@@ -95,6 +103,12 @@ func (r *Result) fill(goS, cS, limitS, copyS []sample) {
 		if cS != nil {
 			r.CBusy = new(median(mapped(cS, sample.busy)))
 		}
+		if !slices.ContainsFunc(goS, sample.noRunq) && !slices.ContainsFunc(cS, sample.noRunq) {
+			r.GoParked = new(median(mapped(goS, sample.parked)))
+			if cS != nil {
+				r.CParked = new(median(mapped(cS, sample.parked)))
+			}
+		}
 	}
 }
 
@@ -102,6 +116,11 @@ func (s sample) wallRate() float64 { return float64(s.ops) / s.wall }
 func (s sample) cpuRate() float64  { return float64(s.ops) / s.cpu }
 func (s sample) busy() float64     { return s.cpu / s.wall }
 func (s sample) noCPU() bool       { return s.cpu == 0 }
+func (s sample) noRunq() bool      { return s.runq < 0 }
+
+// parked is the fraction of the elapsed time the threads were neither
+// running nor runnable.
+func (s sample) parked() float64 { return max(0, 1-(s.cpu+s.runq)/s.wall) }
 
 // rates reduces the samples by one clock.
 func rates(size, threads int, goS, cS, limitS, copyS []sample, rate func(sample) float64) Rates {

@@ -178,6 +178,7 @@ type sample struct {
 	ops  uint64
 	wall float64 // seconds from the start to the end of the last worker
 	cpu  float64 // CPU seconds (user + system) of the worker threads, averaged over them; 0: no thread CPU clock
+	runq float64 // seconds the worker threads were runnable but off a CPU, averaged; -1: not kept here
 }
 
 // measure runs the workers, one per OS thread, for about d and returns
@@ -187,11 +188,12 @@ type sample struct {
 //
 // The elapsed time counts every moment a worker waits: parked on a lock
 // another worker holds, or runnable without a CPU. The CPU time counts
-// neither, so the two rates part exactly when the threads wait.
+// neither, so the two rates part exactly when the threads wait; the
+// runqueue time (Linux) tells the two waits apart.
 func measure(ws []worker, counters []uint64, d time.Duration) (sample, error) {
 	ops := make([]uint64, len(ws))
-	cpu := make([]int64, len(ws))
-	cpuOK := make([]bool, len(ws))
+	cpu, runq := make([]int64, len(ws)), make([]int64, len(ws))
+	cpuOK, runqOK := make([]bool, len(ws)), make([]bool, len(ws))
 	errs := make([]error, len(ws))
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -201,9 +203,12 @@ func measure(ws []worker, counters []uint64, d time.Duration) (sample, error) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			cpu0, ok := threadCPU()
+			runq0, rok := threadRunqueue()
 			defer func() {
+				runq1, rok1 := threadRunqueue()
 				cpu1, ok1 := threadCPU()
 				cpu[t], cpuOK[t] = cpu1-cpu0, ok && ok1
+				runq[t], runqOK[t] = runq1-runq0, rok && rok1
 			}()
 			n := uint64(1)
 			for {
@@ -226,18 +231,22 @@ func measure(ws []worker, counters []uint64, d time.Duration) (sample, error) {
 		})
 	}
 	wg.Wait()
-	s := sample{wall: time.Since(start).Seconds()}
+	s := sample{wall: time.Since(start).Seconds(), runq: -1}
 	if err := errors.Join(errs...); err != nil {
 		return s, err
 	}
-	var sum int64
+	var cpuSum, runqSum int64
 	for t := range ws {
 		s.ops += ops[t]
-		sum += cpu[t]
+		cpuSum += cpu[t]
+		runqSum += runq[t]
 	}
 	if !slices.Contains(cpuOK, false) {
 		// A thread that used no measurable CPU time cannot give a rate.
-		s.cpu = max(float64(sum)/float64(len(ws))/1e9, 1e-9)
+		s.cpu = max(float64(cpuSum)/float64(len(ws))/1e9, 1e-9)
+	}
+	if !slices.Contains(runqOK, false) {
+		s.runq = float64(runqSum) / float64(len(ws)) / 1e9
 	}
 	return s, nil
 }
