@@ -2,10 +2,25 @@
 // PMDK's pmembench: memcpy-persist and memset-persist at sizes from 64 B to
 // 2 MiB, persist latency of dirtied ranges, log appends and walks, and
 // random block reads and writes of a blk pool. With the build tag cpeer
-// (and Debian's libpmem, libpmemlog, libpmemblk installed) each scenario also runs against C PMDK
-// in the same process, alternating Go and C repetitions, and the table
-// shows the Go/C ratio; copy scenarios also show the memory write bandwidth
-// (a non-temporal store loop with no flush), the physical limit.
+// (and Debian's libpmem, libpmemlog, libpmemblk installed) each scenario
+// also runs against C PMDK in the same process, alternating Go and C
+// repetitions, and the table shows the Go/C ratios; copy scenarios also
+// show the memory write bandwidth (hal's non-temporal stores with no
+// flush), the physical limit.
+//
+// Every repetition is timed by two clocks, and both ratios are shown side
+// by side: the wall clock (elapsed time: what a user waits, including time
+// threads spend parked on each other's locks) and the CPU clock (the worker
+// threads' CPU time: steady on a busy machine, blind to that waiting). With
+// -threads above 1 the gap between the two shows the contention, and the
+// parked columns measure it: the share of elapsed time a worker thread was
+// neither on a CPU nor waiting for one (Linux's per-thread runqueue time),
+// that is, parked on a lock, whatever else loads the machine.
+//
+// -svg FILE also draws the Go/C ratios of the run as an SVG chart: per
+// scenario, size and thread count the median of the per-repetition ratios
+// of each clock with a whisker from their smallest to their largest, parity
+// and the goals.
 //
 // Usage:
 //
