@@ -49,7 +49,7 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -tags "$(CPEER)" $(PKGS)
-	$(GO) run -tags "$(CPEER)" $(ROOT)/tools/cmd/pmembench -reps 5 -duration $(BENCHTIME) -clock cpu
+	$(GO) run -tags "$(CPEER)" $(ROOT)/tools/cmd/pmembench -reps 5 -duration $(BENCHTIME)
 
 conformance-full:
 	CONFORMANCE_FULL=1 $(GO) test -count=1 -timeout 60m $(ROOT)/conformance/...

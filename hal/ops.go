@@ -19,6 +19,13 @@ func (k *Kernels) Fence() { fence() }
 // [Kernels.MovntThreshold] bytes on (or as flags ask), temporal stores and a
 // flush below it. MemNoFlush skips the flush, MemNoDrain the final fence.
 // It panics if dst is shorter than src.
+//
+// A set with [FlushNone] and non-temporal stores (not [MoveGeneric]), asked
+// for MemNonTemporal|MemNoDrain, stores the cache lines dst covers whole
+// with non-temporal stores alone and the partial lines at its ends with
+// ordinary stores, and neither flushes nor fences: the bare store bandwidth
+// of the kernels, which benchmarks (such as pmembench's limit) compare a
+// persisting copy against. [Kernels.Memset] does the same.
 func (k *Kernels) Memmove(dst, src []byte, flags MemFlags) {
 	if len(dst) < len(src) {
 		panic("hal: Memmove: dst shorter than src")

@@ -14,6 +14,7 @@ func TestUseNonTemporalEADR(t *testing.T) {
 		{1 << 20, 0, false},
 		{1 << 20, MemWC, false},
 		{64, MemNonTemporal, true},
+		{64, MemNonTemporal | MemNoDrain, true}, // the bare store loop Memmove documents
 		{1 << 20, MemNonTemporal | MemNoFlush, false},
 	} {
 		if got := k.useNonTemporal(c.n, c.flags); got != c.want {

@@ -2,18 +2,33 @@
 // PMDK's pmembench: memcpy-persist and memset-persist at sizes from 64 B to
 // 2 MiB, persist latency of dirtied ranges, log appends and walks, and
 // random block reads and writes of a blk pool. With the build tag cpeer
-// (and Debian's libpmem, libpmemlog, libpmemblk installed) each scenario also runs against C PMDK
-// in the same process, alternating Go and C repetitions, and the table
-// shows the Go/C ratio; copy scenarios also show the memory write bandwidth
-// (a non-temporal store loop with no flush), the physical limit.
+// (and Debian's libpmem, libpmemlog, libpmemblk installed) each scenario
+// also runs against C PMDK in the same process, alternating Go and C
+// repetitions, and the table shows the Go/C ratios; copy scenarios also
+// show the memory write bandwidth (hal's non-temporal stores with no
+// flush), the physical limit.
+//
+// Every repetition is timed by two clocks, and both ratios are shown side
+// by side: the wall clock (elapsed time: what a user waits, including time
+// threads spend parked on each other's locks) and the CPU clock (the worker
+// threads' CPU time: steady on a busy machine, blind to that waiting). With
+// -threads above 1 the gap between the two shows the contention, and the
+// parked columns measure it: the share of elapsed time a worker thread was
+// neither on a CPU nor waiting for one (Linux's per-thread runqueue time),
+// that is, parked on a lock, whatever else loads the machine.
+//
+// -svg FILE also draws the Go/C ratios of the run as an SVG chart: per
+// scenario, size and thread count the median of the per-repetition ratios
+// of each clock with a whisker from their smallest to their largest, parity
+// and the goals.
 //
 // Usage:
 //
 //	pmembench [-run REGEXP] [-sizes 64,4K,2M] [-threads 1,2] [-reps N]
 //	          [-duration D] [-dir DIR] [-mode forced-pmem|page-cache] [-json] [-list]
-//	          [-clock wall|cpu] [-no-c] [-cpuprofile FILE]
+//	          [-no-c] [-svg FILE] [-cpuprofile FILE]
 //
-// For example: go run -tags cpeer ./tools/cmd/pmembench -duration 200ms
+// For example: go run -tags cpeer ./tools/cmd/pmembench -threads 1,2 -svg docs/pmembench.svg
 package main
 
 import (
@@ -27,6 +42,7 @@ import (
 	"time"
 
 	"github.com/gopmdk/pmdk/tools/internal/bench"
+	"github.com/gopmdk/pmdk/tools/internal/cpeer"
 )
 
 func main() {
@@ -52,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		asJSON   = fs.Bool("json", false, "one JSON object per row on stdout; the machine description on stderr")
 		list     = fs.Bool("list", false, "list the scenarios and exit")
 		noPeer   = fs.Bool("no-c", false, "skip the C peer even when it is built in")
-		clock    = fs.String("clock", string(bench.ClockWall), "wall: ops per elapsed second; cpu: per second of worker thread CPU time (steady on a busy machine)")
+		svg      = fs.String("svg", "", "also write an SVG chart of the Go/C ratios to this file (needs the C peer)")
 		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -89,11 +105,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if cfg.Mode, err = bench.ParseMode(*mode); err != nil {
 		return err
 	}
-	if cfg.Clock, err = bench.ParseClock(*clock); err != nil {
-		return err
-	}
 	if *reps <= 0 || *duration <= 0 {
 		return fmt.Errorf("-reps and -duration must be positive")
+	}
+	if *svg != "" && (*noPeer || !cpeer.Available()) {
+		return fmt.Errorf("-svg charts Go/C ratios: it needs the C peer (build with -tags cpeer, without -no-c)")
 	}
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
@@ -110,5 +126,42 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		rep = bench.NewJSON(stdout, stderr)
 	}
-	return bench.Run(cfg, rep)
+	if *svg == "" {
+		return bench.Run(cfg, rep)
+	}
+	rec := &recorder{Reporter: rep}
+	if err := bench.Run(cfg, rec); err != nil {
+		return err
+	}
+	return writeSVG(*svg, rec.machine, rec.rows)
+}
+
+// recorder passes the report on and keeps it for the chart.
+type recorder struct {
+	bench.Reporter
+	machine bench.Machine
+	rows    []bench.Result
+}
+
+func (r *recorder) Machine(m bench.Machine) error {
+	r.machine = m
+	return r.Reporter.Machine(m)
+}
+
+func (r *recorder) Row(res bench.Result) error {
+	r.rows = append(r.rows, res)
+	return r.Reporter.Row(res)
+}
+
+func writeSVG(path string, m bench.Machine, rows []bench.Result) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return bench.WriteSVG(f, m, rows)
 }

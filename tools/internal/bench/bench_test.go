@@ -64,28 +64,31 @@ func TestRunEveryScenarioJSON(t *testing.T) {
 				if r["mode"] != string(mode) {
 					t.Errorf("%s: mode %v", name, r["mode"])
 				}
-				for _, f := range []string{"size", "threads", "go_ops_per_sec", "go_mb_per_sec"} {
+				for _, f := range []string{"size", "threads"} {
 					if v, ok := r[f].(float64); !ok || v <= 0 {
 						t.Errorf("%s: field %s = %v, want a positive number", name, f, r[f])
 					}
 				}
-				for _, f := range []string{"c_ops_per_sec", "ratio", "pair_ratio", "best_ratio"} {
-					_, ok := r[f]
-					if ok != cpeer.Available() {
-						t.Errorf("%s: field %s present=%v, C peer built in=%v", name, f, ok, cpeer.Available())
+				// Both clocks, every row (the CI machines are unix: they have a
+				// thread CPU clock).
+				for _, clock := range []string{"wall", "cpu"} {
+					rs, ok := r[clock].(map[string]any)
+					if !ok {
+						t.Errorf("%s: no %s figures: %v", name, clock, r)
+						continue
+					}
+					checkRates(t, name+" "+clock, rs)
+				}
+				if b, ok := r["go_busy"].(float64); !ok || b <= 0 {
+					t.Errorf("%s: go_busy = %v, want a positive number", name, r["go_busy"])
+				}
+				for _, f := range []string{"go_parked", "c_parked"} {
+					if v, ok := r[f].(float64); ok && (v < 0 || v > 1) {
+						t.Errorf("%s: %s = %v, want a fraction", name, f, v)
 					}
 				}
-				if ratio, ok := r["ratio"].(float64); ok {
-					want := r["go_ops_per_sec"].(float64) / r["c_ops_per_sec"].(float64)
-					if d := ratio/want - 1; d > 1e-9 || d < -1e-9 {
-						t.Errorf("%s: ratio %v, Go/C gives %v", name, ratio, want)
-					}
-				}
-				_, hasLimit := r["limit_mb_per_sec"]
-				if copyRow := strings.HasSuffix(name, "set-persist") || strings.HasSuffix(name, "cpy-persist"); copyRow && !hasLimit && bench.LimitBuilt {
-					t.Errorf("%s: no limit_mb_per_sec", name)
-				} else if !copyRow && hasLimit {
-					t.Errorf("%s: limit reported for a non-copy scenario", name)
+				if _, ok := r["c_busy"]; ok != cpeer.Available() {
+					t.Errorf("%s: c_busy present=%v, C peer built in=%v", name, ok, cpeer.Available())
 				}
 			}
 			// Each size the scenario takes, at each thread count.
@@ -104,6 +107,41 @@ func TestRunEveryScenarioJSON(t *testing.T) {
 	}
 }
 
+// checkRates checks the figures of one clock of one row.
+func checkRates(t *testing.T, what string, rs map[string]any) {
+	t.Helper()
+	for _, f := range []string{"go_ops_per_sec", "go_mb_per_sec", "go_ns_per_op"} {
+		if v, ok := rs[f].(float64); !ok || v <= 0 {
+			t.Errorf("%s: field %s = %v, want a positive number", what, f, rs[f])
+		}
+	}
+	for _, f := range []string{"c_ops_per_sec", "ratio", "pair_ratio", "ratio_min", "ratio_max", "best_ratio", "ratios"} {
+		if _, ok := rs[f]; ok != cpeer.Available() {
+			t.Errorf("%s: field %s present=%v, C peer built in=%v", what, f, ok, cpeer.Available())
+		}
+	}
+	if ratio, ok := rs["ratio"].(float64); ok {
+		want := rs["go_ops_per_sec"].(float64) / rs["c_ops_per_sec"].(float64)
+		if d := ratio/want - 1; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s: ratio %v, Go/C gives %v", what, ratio, want)
+		}
+		lo, mid, hi := rs["ratio_min"].(float64), rs["pair_ratio"].(float64), rs["ratio_max"].(float64)
+		if !(lo > 0 && lo <= mid && mid <= hi) {
+			t.Errorf("%s: ratio_min %v, pair_ratio %v, ratio_max %v out of order", what, lo, mid, hi)
+		}
+		if n := len(rs["ratios"].([]any)); n != 2 {
+			t.Errorf("%s: %d per-repetition ratios, want one per repetition (2)", what, n)
+		}
+	}
+	_, hasLimit := rs["limit_mb_per_sec"]
+	name, _, _ := strings.Cut(what, " ")
+	if copyRow := strings.HasSuffix(name, "set-persist") || strings.HasSuffix(name, "cpy-persist"); copyRow && !hasLimit && bench.LimitBuilt {
+		t.Errorf("%s: no limit_mb_per_sec", what)
+	} else if !copyRow && hasLimit {
+		t.Errorf("%s: limit reported for a non-copy scenario", what)
+	}
+}
+
 func TestRunFilterAndTable(t *testing.T) {
 	cfg := tinyConfig(t, bench.ModeForcedPmem)
 	cfg.Run = regexp.MustCompile("^persist$")
@@ -113,7 +151,7 @@ func TestRunFilterAndTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"kernels:", "mode:     forced-pmem", "persist", "Go/C"} {
+	for _, want := range []string{"kernels:", "mode:     forced-pmem", "persist", "wall Go/C", "cpu Go/C", "busy"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)
 		}
@@ -123,22 +161,26 @@ func TestRunFilterAndTable(t *testing.T) {
 	}
 }
 
-func TestRunCPUClock(t *testing.T) {
+// TestRunGoal: the scenarios with a goal carry it into their rows, the
+// others have none.
+func TestRunGoal(t *testing.T) {
 	cfg := tinyConfig(t, bench.ModeForcedPmem)
-	cfg.Run = regexp.MustCompile("memcpy")
-	cfg.Sizes, cfg.Threads, cfg.Clock = []int{4096}, []int{1, 2}, bench.ClockCPU
+	cfg.Run = regexp.MustCompile("^(blk-read|persist)$")
+	cfg.Sizes, cfg.Threads = []int{4096}, []int{1}
+	goals := map[string]float64{}
+	for _, s := range bench.Scenarios() {
+		goals[s.Name] = s.Goal
+	}
 	rows := runJSON(t, cfg)
 	if len(rows) != 2 {
 		t.Fatalf("%d rows, want 2", len(rows))
 	}
 	for _, r := range rows {
-		if r["clock"] != "cpu" || r["go_ops_per_sec"].(float64) <= 0 {
-			t.Errorf("row %v", r)
+		name := r["scenario"].(string)
+		g, ok := r["goal"].(float64)
+		if want := goals[name]; ok != (want > 0) || g != want {
+			t.Errorf("%s: goal %v (present %v), want %v", name, r["goal"], ok, want)
 		}
-	}
-	cfg.Clock = "tsc"
-	if err := bench.Run(cfg, bench.NewTable(new(bytes.Buffer))); err == nil {
-		t.Error("Run with an unknown clock succeeded")
 	}
 }
 

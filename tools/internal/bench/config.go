@@ -26,29 +26,6 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("bench: mode %q: want %s or %s", s, ModeForcedPmem, ModePageCache)
 }
 
-// Clock is what a repetition's rate divides by.
-type Clock string
-
-const (
-	// ClockWall divides by elapsed time: what a user sees.
-	ClockWall Clock = "wall"
-	// ClockCPU divides by the CPU time of the worker threads (user +
-	// system, averaged over the threads): time the thread was preempted
-	// by other processes does not count, so figures from a busy machine
-	// stay comparable. It suits single-threaded, non-blocking scenarios;
-	// time threads spend parked on a lock is not counted either.
-	ClockCPU Clock = "cpu"
-)
-
-// ParseClock accepts the names of the clocks.
-func ParseClock(s string) (Clock, error) {
-	switch c := Clock(s); c {
-	case ClockWall, ClockCPU:
-		return c, nil
-	}
-	return "", fmt.Errorf("bench: clock %q: want %s or %s", s, ClockWall, ClockCPU)
-}
-
 // Config says what to run. The zero value of a field means its default.
 type Config struct {
 	Run      *regexp.Regexp // scenarios to run; nil: all
@@ -60,7 +37,6 @@ type Config struct {
 	Mode     Mode           // "": ModeForcedPmem
 	Region   int            // bytes of pool per thread; 0: 16 MiB (at least 4 operations)
 	NoPeer   bool           // skip the C peer even when it is built in
-	Clock    Clock          // "": ClockWall
 }
 
 func (c *Config) withDefaults() Config {
@@ -76,9 +52,6 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.Mode == "" {
 		d.Mode = ModeForcedPmem
-	}
-	if d.Clock == "" {
-		d.Clock = ClockWall
 	}
 	if d.Region <= 0 {
 		d.Region = 16 << 20

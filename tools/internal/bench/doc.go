@@ -2,7 +2,17 @@
 // pmembench, run for a duration per repetition on pool files of a
 // directory, Go and the C peer (package cpeer) alternating repetition by
 // repetition so drift of the machine hits both alike, with the medians,
-// spreads and ratios reported as a table or as JSON lines.
+// spreads and ratios reported as a table, as JSON lines or as an SVG chart
+// ([WriteSVG]).
+//
+// # Clocks
+//
+// Every repetition is timed by two clocks at once, and every figure comes
+// in both (Result.Wall, Result.CPU): elapsed time, which counts the time
+// worker threads spend parked on each other's locks, and the worker
+// threads' CPU time, which does not but stays steady when other processes
+// take the CPUs. With several threads the two Go/C ratios part where one
+// side waits more than the other; Result.GoBusy and CBusy say how much.
 //
 // # Modes
 //
@@ -14,9 +24,16 @@
 // # References
 //
 // Copy scenarios also measure, on the Go pool file and with the same
-// offsets, a non-temporal store loop with no flush and no fence per
+// offsets, hal's non-temporal stores with no flush and no fence per
 // operation (the memory write bandwidth: the physical limit of a persisting
 // copy, column limit) and a plain copy into the mapping (column copy).
+//
+// # Adding a scenario
+//
+// Append to the scenarios table (scenario.go) a name, default sizes, a goal
+// ratio if there is one, and a setup that gives the row one Go worker per
+// thread and, with the C peer, one C worker per thread doing the same
+// operations; runs, reports and the chart pick it up.
 //
 // MB means 10^6 bytes.
 package bench

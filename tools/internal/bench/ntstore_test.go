@@ -4,17 +4,27 @@ import (
 	"bytes"
 	"testing"
 	"unsafe"
+
+	"github.com/gopmdk/pmdk/hal"
 )
 
+// TestNTStoresCopyAndFill runs the limit loop's stores on every
+// non-temporal store set this CPU has, and checks they store what they
+// should and nothing past it.
 func TestNTStoresCopyAndFill(t *testing.T) {
 	if !haveNT {
-		t.Skip("no non-temporal store loop in this build")
+		t.Skip("no non-temporal stores in this build")
 	}
-	// Every store loop this CPU runs, widest first.
-	defer func(a, b bool) { useAVX512, useAVX2 = a, b }(useAVX512, useAVX2)
-	for _, set := range [][2]bool{{useAVX512, useAVX2}, {false, useAVX2}, {false, false}} {
-		useAVX512, useAVX2 = set[0], set[1]
-		checkNTStores(t)
+	defer func(k *hal.Kernels) { ntKernels = k }(ntKernels)
+	for _, m := range []hal.MoveKind{hal.MoveAVX512F, hal.MoveAVX, hal.MoveSSE2} {
+		t.Run(m.String(), func(t *testing.T) {
+			k, err := hal.NewKernels(hal.FlushNone, m, 0)
+			if err != nil {
+				t.Skipf("%s: %v", m, err)
+			}
+			ntKernels = k
+			checkNTStores(t)
+		})
 	}
 }
 

@@ -3,7 +3,6 @@ package bench
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -15,51 +14,6 @@ import (
 	"github.com/gopmdk/pmdk/hal"
 	"github.com/gopmdk/pmdk/tools/internal/cpeer"
 )
-
-// Result is one row of the report: one scenario at one size and thread
-// count. Throughputs are medians over the repetitions; spreads are
-// (max-min)/median in percent. Fields for the C peer and the references are
-// nil where they were not measured.
-type Result struct {
-	Scenario  string   `json:"scenario"`
-	Size      int      `json:"size"`
-	Threads   int      `json:"threads"`
-	Mode      Mode     `json:"mode"`
-	Kernels   string   `json:"kernels"`
-	Reps      int      `json:"reps"`
-	Clock     Clock    `json:"clock"`
-	GoOps     float64  `json:"go_ops_per_sec"`
-	GoSpread  float64  `json:"go_spread_pct"`
-	GoNsPerOp float64  `json:"go_ns_per_op"`
-	COps      *float64 `json:"c_ops_per_sec,omitempty"`
-	CSpread   *float64 `json:"c_spread_pct,omitempty"`
-	CNsPerOp  *float64 `json:"c_ns_per_op,omitempty"`
-	Ratio     *float64 `json:"ratio,omitempty"`      // Go/C ops per second: above 1, Go is faster
-	PairRatio *float64 `json:"pair_ratio,omitempty"` // median of Go/C within each repetition
-	BestRatio *float64 `json:"best_ratio,omitempty"` // best Go / best C: robust on a busy machine
-	GoMBps    float64  `json:"go_mb_per_sec"`
-	CMBps     *float64 `json:"c_mb_per_sec,omitempty"`
-	LimitMBps *float64 `json:"limit_mb_per_sec,omitempty"` // non-temporal stores, no flush
-	CopyMBps  *float64 `json:"copy_mb_per_sec,omitempty"`  // plain copy into the mapping
-	GoOfLimit *float64 `json:"go_of_limit,omitempty"`      // GoMBps / LimitMBps
-}
-
-// Machine describes where and how the figures were taken.
-type Machine struct {
-	CPU          string `json:"cpu"`
-	Cores        int    `json:"cores"`
-	OS           string `json:"os"`
-	GoVersion    string `json:"go_version"`
-	Kernels      string `json:"kernels"`
-	KernelReason string `json:"kernel_reason"`
-	Mode         Mode   `json:"mode"`
-	Clock        Clock  `json:"clock"`
-	Granularity  string `json:"go_granularity"`
-	CIsPmem      *bool  `json:"c_is_pmem,omitempty"`
-	CPeer        string `json:"c_peer"`
-	Limit        string `json:"limit"`
-	Dir          string `json:"dir"`
-}
 
 // Reporter receives the machine description once, then each row as soon as
 // it is measured.
@@ -73,9 +27,6 @@ type Reporter interface {
 // it, and restores it after.
 func Run(cfg Config, rep Reporter) error {
 	c := cfg.withDefaults()
-	if _, err := ParseClock(string(c.Clock)); err != nil {
-		return err
-	}
 	restore, err := setForce(c.Mode)
 	if err != nil {
 		return err
@@ -93,10 +44,10 @@ func Run(cfg Config, rep Reporter) error {
 
 	peer := cpeer.Available() && !c.NoPeer
 	mach, err := describe(dir, c.Mode, peer)
-	mach.Clock = c.Clock
 	if err != nil {
 		return err
 	}
+	mach.Reps, mach.Duration = c.Reps, c.Duration.String()
 	if err := rep.Machine(mach); err != nil {
 		return err
 	}
@@ -169,7 +120,7 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 	}
 
 	sides := [][]worker{r.goW, r.cW, r.limitW, r.cpyW}
-	rates := make([][]float64, len(sides))
+	samples := make([][]sample, len(sides))
 	counters := make([][]uint64, len(sides))
 	for i := range sides {
 		counters[i] = make([]uint64, threads)
@@ -181,42 +132,21 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 			if sides[i] == nil {
 				continue
 			}
-			ops, err := measure(sides[i], counters[i], c.Duration, c.Clock)
+			s, err := measure(sides[i], counters[i], c.Duration)
 			if err != nil {
 				return res, err
 			}
-			rates[i] = append(rates[i], ops)
+			samples[i] = append(samples[i], s)
 		}
 	}
-
 	res = Result{
 		Scenario: sc.name, Size: size, Threads: threads, Mode: c.Mode,
-		Kernels: hal.Selected().Name(), Reps: c.Reps, Clock: c.Clock,
+		Kernels: hal.Selected().Name(), Reps: c.Reps,
 	}
-	mb := float64(size) / 1e6
-	res.GoOps, res.GoSpread = median(rates[0]), spread(rates[0])
-	res.GoNsPerOp = float64(threads) * 1e9 / res.GoOps
-	res.GoMBps = res.GoOps * mb
-	if rates[1] != nil {
-		cops, csp := median(rates[1]), spread(rates[1])
-		res.COps, res.CSpread = &cops, &csp
-		res.CNsPerOp = new(float64(threads) * 1e9 / cops)
-		res.CMBps = new(cops * mb)
-		res.Ratio = new(res.GoOps / cops)
-		res.BestRatio = new(slices.Max(rates[0]) / slices.Max(rates[1]))
-		pairs := make([]float64, len(rates[1]))
-		for i := range pairs {
-			pairs[i] = rates[0][i] / rates[1][i]
-		}
-		res.PairRatio = new(median(pairs))
+	if sc.goal > 0 {
+		res.Goal = new(sc.goal)
 	}
-	if rates[2] != nil {
-		res.LimitMBps = new(median(rates[2]) * mb)
-		res.GoOfLimit = new(res.GoMBps / *res.LimitMBps)
-	}
-	if rates[3] != nil {
-		res.CopyMBps = new(median(rates[3]) * mb)
-	}
+	res.fill(samples[0], samples[1], samples[2], samples[3])
 	return res, nil
 }
 
@@ -242,14 +172,28 @@ func pattern(n int) []byte {
 	return b
 }
 
-// measure runs the workers, one per OS thread, for about d and returns the
-// operations per second of all of them together, per wall or per thread CPU
-// second (see Clock). Each worker runs batches, doubling the batch while it
-// takes under d/100, so the clock is read rarely; counters carry each
-// worker's operation number across calls.
-func measure(ws []worker, counters []uint64, d time.Duration, clock Clock) (float64, error) {
+// sample is one repetition of one side: how many operations its workers
+// did, in how much elapsed time and in how much CPU time.
+type sample struct {
+	ops  uint64
+	wall float64 // seconds from the start to the end of the last worker
+	cpu  float64 // CPU seconds (user + system) of the worker threads, averaged over them; 0: no thread CPU clock
+	runq float64 // seconds the worker threads were runnable but off a CPU, averaged; -1: not kept here
+}
+
+// measure runs the workers, one per OS thread, for about d and returns
+// what they did, timed by both clocks. Each worker runs batches, doubling
+// the batch while it takes under d/100, so the clocks are read rarely;
+// counters carry each worker's operation number across calls.
+//
+// The elapsed time counts every moment a worker waits: parked on a lock
+// another worker holds, or runnable without a CPU. The CPU time counts
+// neither, so the two rates part exactly when the threads wait; the
+// runqueue time (Linux) tells the two waits apart.
+func measure(ws []worker, counters []uint64, d time.Duration) (sample, error) {
 	ops := make([]uint64, len(ws))
-	cpu := make([]int64, len(ws))
+	cpu, runq := make([]int64, len(ws)), make([]int64, len(ws))
+	cpuOK, runqOK := make([]bool, len(ws)), make([]bool, len(ws))
 	errs := make([]error, len(ws))
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -259,13 +203,12 @@ func measure(ws []worker, counters []uint64, d time.Duration, clock Clock) (floa
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			cpu0, ok := threadCPU()
-			if !ok && clock == ClockCPU {
-				errs[t] = errors.New("bench: no thread CPU clock here")
-				return
-			}
+			runq0, rok := threadRunqueue()
 			defer func() {
-				cpu1, _ := threadCPU()
-				cpu[t] = cpu1 - cpu0
+				runq1, rok1 := threadRunqueue()
+				cpu1, ok1 := threadCPU()
+				cpu[t], cpuOK[t] = cpu1-cpu0, ok && ok1
+				runq[t], runqOK[t] = runq1-runq0, rok && rok1
 			}()
 			n := uint64(1)
 			for {
@@ -288,44 +231,24 @@ func measure(ws []worker, counters []uint64, d time.Duration, clock Clock) (floa
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	s := sample{wall: time.Since(start).Seconds(), runq: -1}
 	if err := errors.Join(errs...); err != nil {
-		return 0, err
+		return s, err
 	}
-	var total uint64
-	for _, o := range ops {
-		total += o
+	var cpuSum, runqSum int64
+	for t := range ws {
+		s.ops += ops[t]
+		cpuSum += cpu[t]
+		runqSum += runq[t]
 	}
-	secs := elapsed.Seconds()
-	if clock == ClockCPU {
-		var sum int64
-		for _, c := range cpu {
-			sum += c
-		}
+	if !slices.Contains(cpuOK, false) {
 		// A thread that used no measurable CPU time cannot give a rate.
-		secs = max(float64(sum)/float64(len(ws))/1e9, 1e-9)
+		s.cpu = max(float64(cpuSum)/float64(len(ws))/1e9, 1e-9)
 	}
-	return float64(total) / secs, nil
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
+	if !slices.Contains(runqOK, false) {
+		s.runq = float64(runqSum) / float64(len(ws)) / 1e9
 	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// spread is (max-min)/median in percent.
-func spread(v []float64) float64 {
-	if len(v) < 2 {
-		return 0
-	}
-	return (slices.Max(v) - slices.Min(v)) / median(v) * 100
+	return s, nil
 }
 
 // describe takes the machine's description, probing how a pool file in dir

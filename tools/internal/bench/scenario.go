@@ -45,41 +45,56 @@ type env struct {
 	name    string
 }
 
-// scenario is one benchmark of the pmembench family.
+// scenario is one benchmark of the pmembench family. To add one, append
+// to scenarios: a setup that fills row.goW (and row.cW with the C peer) with
+// one worker per thread, and the default sizes.
 type scenario struct {
 	name    string
-	sizes   []int // default sizes
-	what    string
+	what    string  // one line for -list
+	sizes   []int   // default sizes
+	minSize int     // sizes below it are skipped (blk: its smallest block)
+	goal    float64 // the Go/C ratio aimed at; 0: none (parity is always drawn)
 	setup   func(e *env, r *row) error
-	minSize int // sizes below it are skipped (blk: 512)
 }
 
 var copySizes = []int{64, 256, 4 << 10, 64 << 10, 2 << 20}
 
+// blkGoal is issue 11's aim for blk: 1.2x C for reads and writes at 512 B
+// and 4 KiB, with one goroutine and with two.
+const blkGoal = 1.2
+
 // scenarios lists every scenario in the order they run.
 var scenarios = []scenario{
-	{"memcpy-persist", copySizes, "pmem_memcpy_persist vs Map.Memcpy", memScenario(cpeer.OpMemcpyPersist), 1},
-	{"memset-persist", copySizes, "pmem_memset_persist vs Map.Memset", memScenario(cpeer.OpMemsetPersist), 1},
-	{"persist", []int{64, 4 << 10}, "dirty size bytes with memcpy, then pmem_persist vs Map.Persist", memScenario(cpeer.OpPersist), 1},
-	{"log-append", logSizes, "appends of size bytes, rewinding when full: pmemlog_append vs log.Log.Append", logAppend, 1},
-	{"log-walk", logSizes, "chunks of size bytes of a full log: pmemlog_walk vs log.Log.Walk", logWalk, 1},
-	{"blk-write", blkSizes, "random block writes: pmemblk_write vs blk.Pool.Write", blkScenario(true), blk.MinBlock},
-	{"blk-read", blkSizes, "random block reads of a filled pool: pmemblk_read vs blk.Pool.Read", blkScenario(false), blk.MinBlock},
+	{name: "memcpy-persist", what: "pmem_memcpy_persist vs Map.Memcpy",
+		sizes: copySizes, minSize: 1, setup: memScenario(cpeer.OpMemcpyPersist)},
+	{name: "memset-persist", what: "pmem_memset_persist vs Map.Memset",
+		sizes: copySizes, minSize: 1, setup: memScenario(cpeer.OpMemsetPersist)},
+	{name: "persist", what: "dirty size bytes with memcpy, then pmem_persist vs Map.Persist",
+		sizes: []int{64, 4 << 10}, minSize: 1, setup: memScenario(cpeer.OpPersist)},
+	{name: "log-append", what: "appends of size bytes, rewinding when full: pmemlog_append vs log.Log.Append",
+		sizes: logSizes, minSize: 1, setup: logAppend},
+	{name: "log-walk", what: "chunks of size bytes of a full log: pmemlog_walk vs log.Log.Walk",
+		sizes: logSizes, minSize: 1, setup: logWalk},
+	{name: "blk-write", what: "random block writes: pmemblk_write vs blk.Pool.Write",
+		sizes: blkSizes, minSize: blk.MinBlock, goal: blkGoal, setup: blkScenario(true)},
+	{name: "blk-read", what: "random block reads of a filled pool: pmemblk_read vs blk.Pool.Read",
+		sizes: blkSizes, minSize: blk.MinBlock, goal: blkGoal, setup: blkScenario(false)},
 }
 
 // ScenarioInfo describes one scenario.
 type ScenarioInfo struct {
 	Name    string
-	What    string // one line on what it measures
-	Sizes   []int  // default sizes in bytes
-	MinSize int    // smaller sizes given with Config.Sizes are skipped
+	What    string  // one line on what it measures
+	Sizes   []int   // default sizes in bytes
+	MinSize int     // smaller sizes given with Config.Sizes are skipped
+	Goal    float64 // the Go/C ratio aimed at; 0: none
 }
 
 // Scenarios lists the scenarios in the order they run.
 func Scenarios() []ScenarioInfo {
 	var s []ScenarioInfo
 	for _, sc := range scenarios {
-		s = append(s, ScenarioInfo{sc.name, sc.what, sc.sizes, sc.minSize})
+		s = append(s, ScenarioInfo{sc.name, sc.what, sc.sizes, sc.minSize, sc.goal})
 	}
 	return s
 }
