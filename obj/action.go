@@ -96,10 +96,7 @@ func (p *Pool) Publish(acts ...Action) error {
 		hacts = append(hacts, a.a)
 	}
 	l.acts = hacts[:0]
-	if len(hacts)*layout.ValEntrySize > layout.LaneExternalCapacity {
-		return fmt.Errorf("%w: %d", ErrTooManyActions, len(hacts))
-	}
-	return p.heap.Publish(hacts, &l.redo, l.externalLog(), layout.LaneExternalCapacity)
+	return p.heap.Publish(hacts, &l.redo, l.externalLog(), layout.LaneExternalCapacity, l)
 }
 
 // Cancel drops the actions (pmemobj_cancel): reserved objects return to

@@ -265,7 +265,7 @@ func (p *Pool) operate(old OID, size int, typeNum uint64, objFlags uint16, flags
 		// resize (the pool stays the same).
 		acts = p.setOID(acts, dst, newOID, kind == opAlloc || kind == opFree)
 	}
-	if err := p.heap.Publish(acts, &l.redo, l.externalLog(), layout.LaneExternalCapacity); err != nil {
+	if err := p.heap.Publish(acts, &l.redo, l.externalLog(), layout.LaneExternalCapacity, l); err != nil {
 		p.heap.Cancel(acts)
 		return OID{}, err
 	}
@@ -373,7 +373,7 @@ func (p *Pool) rootOperate(old OID, size int) (OID, error) {
 	acts = append(acts, act,
 		heap.Action{Kind: heap.ActSet, Dst: layout.RootOffsetAt, Val: act.Block.Off},
 		heap.Action{Kind: heap.ActSet, Dst: layout.RootSizeAt, Val: uint64(size)})
-	if err := p.heap.Publish(acts, &l.redo, l.externalLog(), layout.LaneExternalCapacity); err != nil {
+	if err := p.heap.Publish(acts, &l.redo, l.externalLog(), layout.LaneExternalCapacity, l); err != nil {
 		p.heap.Cancel(acts)
 		return OID{}, err
 	}

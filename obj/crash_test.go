@@ -9,6 +9,8 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/crashsim"
+	"github.com/gopmdk/pmdk/obj/internal/heap"
+	"github.com/gopmdk/pmdk/obj/layout"
 )
 
 // view returns a Map over m's memory and persist path whose Close leaves m
@@ -309,5 +311,112 @@ func TestCrashCheckerCatchesUnloggedPublish(t *testing.T) {
 	}
 	if len(rep.Failures) == 0 {
 		t.Fatalf("an allocation durable before its link went unnoticed: %v", rep)
+	}
+}
+
+// extRoot is the root of the extended-publication workload.
+type extRoot struct {
+	Obj  OID
+	Vals [60]uint64
+}
+
+// internalObjects counts the library's objects (root included), to find
+// leaked log extensions.
+func internalObjects(p *Pool) int {
+	n := 0
+	first := true
+	var pos heap.Pos
+	for {
+		b, np, ok := p.heap.Next(pos, first)
+		if !ok {
+			return n
+		}
+		if p.heap.Header(&b).Flags&layout.ObjInternal != 0 {
+			n++
+		}
+		pos, first = np, false
+	}
+}
+
+// TestCrashPublishExtended publishes more updates than the lane's log
+// holds (a reservation and 61 values), so the redo log continues in an
+// extension allocated from the heap and freed after: at every crash point
+// the values and the object are all there or none, and no extension is
+// left allocated after recovery.
+func TestCrashPublishExtended(t *testing.T) {
+	size := int(unsafe.Sizeof(extRoot{}))
+	acked := 0
+	w := crashsim.Workload{
+		Size: crashPoolSize,
+		Setup: func(m *core.Map) error {
+			p, err := CreateOnMap(view(m), crashOpts)
+			if err != nil {
+				return err
+			}
+			if _, err := p.Root(size); err != nil {
+				return err
+			}
+			return p.Close()
+		},
+		Run: func(m *core.Map) error {
+			p, err := OpenOnMap(view(m), crashOpts)
+			if err != nil {
+				return err
+			}
+			oid, _ := p.Root(size)
+			r, _ := PtrTo[extRoot](oid).Get(p)
+			o, a, err := p.Reserve(100, 1)
+			if err != nil {
+				return err
+			}
+			acts := []Action{a, p.SetValue(&r.Obj.PoolUUIDLo, o.PoolUUIDLo), p.SetValue(&r.Obj.Off, o.Off)}
+			for i := range r.Vals {
+				acts = append(acts, p.SetValue(&r.Vals[i], uint64(i+1)))
+			}
+			if err := p.Publish(acts...); err != nil {
+				return err
+			}
+			acked = m.Persister().(*crashsim.Device).Fences()
+			return p.Close()
+		},
+		Check: func(m *core.Map, c crashsim.Crash) error {
+			p, err := OpenOnMap(view(m), crashOpts)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			if probs := p.Check(); len(probs) > 0 {
+				return errors.Join(probs...)
+			}
+			oid, _ := p.Root(0)
+			r, _ := PtrTo[extRoot](oid).Get(p)
+			set := 0
+			for i, v := range r.Vals {
+				if v == uint64(i+1) {
+					set++
+				} else if v != 0 {
+					return fmt.Errorf("value %d is %d", i, v)
+				}
+			}
+			objs := slices.Collect(p.Objects())
+			switch {
+			case set == 0 && r.Obj.IsNull() && len(objs) == 0 && c.Point <= acked:
+			case set == len(r.Vals) && len(objs) == 1 && objs[0] == r.Obj:
+			default:
+				return fmt.Errorf("%d of %d values set, object %v, objects %v (acked at %d)", set, len(r.Vals), r.Obj, objs, acked)
+			}
+			if n := internalObjects(p); n != 1 {
+				return fmt.Errorf("%d internal objects, want the root only", n)
+			}
+			return nil
+		},
+	}
+	o := crashsim.Options{Strategies: crashStrategies, ExhaustiveLimit: 16, RecoveryPoints: 2}
+	if testing.Short() {
+		o.MaxPoints = 10
+	}
+	rep := crashsim.Explore(t, w, o)
+	if rep.Fences < 6 {
+		t.Fatalf("only %d fences: the extension path was not taken", rep.Fences)
 	}
 }

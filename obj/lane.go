@@ -2,6 +2,7 @@ package obj
 
 import (
 	"runtime"
+	"unsafe"
 	"sync"
 	"sync/atomic"
 
@@ -14,10 +15,12 @@ import (
 // offset of its logs, scratch space for building a redo log, and the arena
 // its allocations go through.
 type lane struct {
+	p     *Pool
 	idx   uint64
 	off   uint64 // pool offset of the lane
 	arena *heap.Arena
-	redo  ulog.Redo
+	redo  ulog.Redo   // the external log's
+	ired  ulog.Redo   // the internal log's: extensions of the others
 	acts  []heap.Action
 }
 
@@ -93,7 +96,7 @@ func (ls *lanes) getSlow() *lane {
 // newLane makes the lane value of index idx. ls.mu is held.
 func (ls *lanes) newLane(idx uint64) *lane {
 	h := ls.p.heap
-	l := &lane{idx: idx, off: ls.off + idx*layout.LaneSize, arena: h.Arena(ls.next % h.NArenas())}
+	l := &lane{p: ls.p, idx: idx, off: ls.off + idx*layout.LaneSize, arena: h.Arena(ls.next % h.NArenas())}
 	ls.next++
 	runtime.AddCleanup(l, ls.release, idx)
 	return l
@@ -117,4 +120,68 @@ func (ls *lanes) put(l *lane) {
 		return
 	}
 	ls.cache.Put(l)
+}
+
+// extRequest is the size C asks for a log extension: a log of the
+// external log's capacity, cache-line aligned wherever the object lands
+// (SIZEOF_ALIGNED_ULOG).
+const extRequest = (layout.UlogHeaderSize + layout.LaneExternalCapacity + 2*layout.CacheLine + layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+
+// Extend allocates a log extension and links it after the log at prev,
+// through the lane's internal log (lane_redo_extend): an internal object
+// whose constructor builds an empty ulog at its first cache line.
+func (l *lane) Extend(prev uint64) (off, capacity uint64, err error) {
+	p := l.p
+	req := heap.Request{Size: extRequest, Flags: layout.ObjInternal, Ctor: func(b []byte) error {
+		start, _ := p.m.Offset(unsafe.Pointer(unsafe.SliceData(b)))
+		off = layout.AlignedUlogOffset(start)
+		capacity = (uint64(len(b)) - layout.UlogHeaderSize) &^ (layout.CacheLine - 1)
+		if d := off - start; d > 0 {
+			capacity = (capacity - d) &^ (layout.CacheLine - 1)
+		}
+		ulog.Construct(p.m, off, capacity, 0, 0, true)
+		return nil
+	}}
+	act, err := p.heap.Reserve(l.arena, req)
+	if err != nil {
+		return 0, 0, err
+	}
+	acts := []heap.Action{act, {Kind: heap.ActSet, Dst: prev + layout.UlogNextAt, Val: act.Block.Off}}
+	if err := p.heap.Publish(acts, &l.ired, l.internalLog(), layout.LaneInternalCapacity, nil); err != nil {
+		p.heap.Cancel(acts)
+		return 0, 0, err
+	}
+	return off, capacity, nil
+}
+
+// FreeNext frees the logs chained after the log at off, last first, each
+// unlinked with its free (ulog_free_next). A link to something that is
+// not one of the library's objects (a user's buffer) is only cut.
+func (l *lane) FreeNext(off uint64) error {
+	p := l.p
+	links := []uint64{off + layout.UlogNextAt}
+	for next := p.m.Load(links[0]); next != 0 && len(links) <= 1<<20; {
+		lo := layout.AlignedUlogOffset(next)
+		if lo > p.m.Size()-layout.UlogHeaderSize {
+			break
+		}
+		links = append(links, lo+layout.UlogNextAt)
+		next = p.m.Load(lo + layout.UlogNextAt)
+	}
+	for i := len(links) - 2; i >= 0; i-- {
+		link := links[i]
+		next := p.m.Load(link)
+		b, err := p.heap.BlockAt(next)
+		flags := p.m.Load(layout.AlignedUlogOffset(next) + layout.UlogFlagsAt)
+		if err != nil || flags&layout.UlogUserOwned != 0 || p.heap.Header(&b).Flags&layout.ObjInternal == 0 {
+			p.m.Store(link, 0)
+			p.m.Persist(link, 8)
+			continue
+		}
+		acts := []heap.Action{{Kind: heap.ActFree, Block: b}, {Kind: heap.ActSet, Dst: link, Val: 0}}
+		if err := p.heap.Publish(acts, &l.ired, l.internalLog(), layout.LaneInternalCapacity, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -220,13 +220,22 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 		return nil, err
 	}
 	for i := range d.NLanes {
-		lo := d.LanesOffset + i*layout.LaneSize
-		ext, err := ulog.RecoverUndo(m, lo+layout.LaneUndoAt, layout.LaneUndoCapacity, valid)
+		l := &lane{p: p, idx: i, off: d.LanesOffset + i*layout.LaneSize, arena: p.heap.Arena(0)}
+		ext, err := ulog.RecoverUndo(m, l.off+layout.LaneUndoAt, layout.LaneUndoCapacity, valid)
 		if err != nil {
 			return nil, fmt.Errorf("lane %d undo log: %w", i, err)
 		}
-		if err := p.freeLogExtensions(lo+layout.LaneUndoAt, ext); err != nil {
-			return nil, fmt.Errorf("lane %d undo log: %w", i, err)
+		// What recovery leaves linked is freed now, as C frees the undo
+		// log's extensions at recovery and a redo log's at its next use.
+		if len(ext) > 0 {
+			if err := l.FreeNext(l.off + layout.LaneUndoAt); err != nil {
+				return nil, fmt.Errorf("lane %d undo log: %w", i, err)
+			}
+		}
+		if m.Load(l.externalLog()+layout.UlogNextAt) != 0 {
+			if err := l.FreeNext(l.externalLog()); err != nil {
+				return nil, fmt.Errorf("lane %d external redo log: %w", i, err)
+			}
 		}
 	}
 	// The conversion flags hold for the first recovery after a
@@ -256,37 +265,6 @@ func (p *Pool) logTarget(d layout.Descriptor, heapSize uint64) ulog.Valid {
 		}
 		return false
 	}
-}
-
-// freeLogExtensions unlinks the extension logs chained after the lane log
-// at off and frees the ones the library allocated (C's
-// ULOG_FREE_AFTER_FIRST after recovery), last first.
-func (p *Pool) freeLogExtensions(off uint64, ext []ulog.Log) error {
-	if len(ext) == 0 {
-		return nil
-	}
-	prev := append([]uint64{off}, make([]uint64, 0, len(ext))...)
-	for _, l := range ext[:len(ext)-1] {
-		prev = append(prev, l.Off)
-	}
-	for i := len(ext) - 1; i >= 0; i-- {
-		link := prev[i] + layout.UlogNextAt
-		next := p.m.Load(link)
-		b, err := p.heap.BlockAt(next)
-		if ext[i].Header.Flags&layout.UlogUserOwned != 0 || err != nil {
-			// A user's buffer, or not a heap object: only unlink it.
-			p.m.Store(link, 0)
-			p.m.Persist(link, 8)
-			continue
-		}
-		acts := []heap.Action{{Kind: heap.ActFree, Block: b}, {Kind: heap.ActSet, Dst: link, Val: 0}}
-		var redo ulog.Redo
-		lane := off - layout.LaneUndoAt
-		if err := p.heap.Publish(acts, &redo, lane+layout.LaneInternalAt, layout.LaneInternalCapacity); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Close closes the pool (pmemobj_close): it waits for the calls in

@@ -204,9 +204,10 @@ func (h *Heap) releaseBlock(b *Block) {
 // reserved blocks allocated, the freed blocks free, the words set. It
 // waits for the object headers and constructors' stores, then processes
 // the updates through redo, whose log is the ulog at logOff with logCap
-// data bytes; afterwards the freed blocks return to the volatile state.
-// On error nothing has changed and the reservations are still held.
-func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64) error {
+// data bytes, extended through ext (nil: not extensible); afterwards the
+// freed blocks return to the volatile state. On error nothing has changed
+// and the reservations are still held.
+func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64, ext ulog.Extender) error {
 	redo.Reset()
 	for i := range acts {
 		a := &acts[i]
@@ -224,7 +225,7 @@ func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64) er
 		}
 	}
 	h.m.Drain()
-	if err := redo.Process(h.m, logOff, logCap); err != nil {
+	if err := redo.Process(h.m, logOff, logCap, ext); err != nil {
 		return err
 	}
 	for i := range acts {

@@ -190,8 +190,11 @@ func (h *Heap) createRun(c *layout.Class) (*run, error) {
 		h.m.Store(h.chunkHeaderOff(z, ch+i), layout.ChunkHeader{Type: layout.ChunkRunData, SizeIdx: i}.Word())
 	}
 	if c.SizeIdx > 1 {
-		h.m.Persist(h.chunkHeaderOff(z, ch+1), uint64(c.SizeIdx-1)*layout.ChunkHeaderSize)
+		h.m.Flush(h.chunkHeaderOff(z, ch+1), uint64(c.SizeIdx-1)*layout.ChunkHeaderSize)
 	}
+	// The run header, bitmap and run-data headers must be durable before
+	// the chunk header says RUN.
+	h.m.Drain()
 	h.writeChunkHeader(z, ch, layout.ChunkHeader{Type: layout.ChunkRun, Flags: c.Flags, SizeIdx: c.SizeIdx})
 	g, err := h.runGeometry(z, ch, h.loadChunkHeader(z, ch))
 	if err != nil {

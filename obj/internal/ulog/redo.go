@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/obj/internal/pmem"
 	"github.com/gopmdk/pmdk/obj/layout"
 )
@@ -94,23 +95,36 @@ func apply(w *uint64, op, val uint64) {
 	}
 }
 
+// Extender gives a redo log more room: logs of its own allocated from
+// the heap and chained after it (lane_redo_extend), freed after use.
+type Extender interface {
+	// Extend allocates a log and links it after the log at prev (sets
+	// prev's next, durably). It returns the new log's pool offset and data
+	// capacity.
+	Extend(prev uint64) (off, capacity uint64, err error)
+	// FreeNext unlinks and frees every log chained after the log at off.
+	FreeNext(off uint64) error
+}
+
 // Process makes the updates durable and visible, atomically with respect
 // to a crash: a single update is applied and persisted in place (an 8-byte
 // store is power-fail atomic); several are first stored in the ulog at
-// logOff (whose data capacity is capacity bytes) with their checksum,
-// then applied and persisted, then the log is cleared. Updates of words
-// outside the pool follow. Bitmap updates are atomic read-modify-writes,
-// so concurrent operations on disjoint bits of one word need no lock.
-// Process returns ErrFull, having changed nothing, when the entries do not
-// fit the log.
-func (r *Redo) Process(m *pmem.Mem, logOff, capacity uint64) error {
+// logOff (whose data capacity is capacity bytes, continued in logs ext
+// allocates if they do not fit; ext may be nil) with their checksum, then
+// applied and persisted, then the log is cleared and its extensions freed.
+// Updates of words outside the pool follow. Bitmap updates are atomic
+// read-modify-writes, so concurrent operations on disjoint bits of one
+// word need no lock. On error nothing has changed (but extensions may be
+// left linked, which the next Process or open frees).
+func (r *Redo) Process(m *pmem.Mem, logOff, capacity uint64, ext Extender) error {
 	switch n := len(r.entries); {
 	case n == 1:
 		e := r.entries[0]
 		apply(m.Word(e.off), e.op, e.val)
 		m.Persist(e.off, 8)
 	case n > 1:
-		if err := r.store(m, logOff, capacity); err != nil {
+		extended, err := r.store(m, logOff, capacity, ext)
+		if err != nil {
 			return err
 		}
 		for _, e := range r.entries {
@@ -119,6 +133,11 @@ func (r *Redo) Process(m *pmem.Mem, logOff, capacity uint64) error {
 		}
 		m.Drain()
 		Clobber(m, logOff)
+		if extended {
+			if err := ext.FreeNext(logOff); err != nil {
+				return err
+			}
+		}
 	}
 	for _, e := range r.transient {
 		apply(e.ptr, e.op, e.val)
@@ -126,36 +145,81 @@ func (r *Redo) Process(m *pmem.Mem, logOff, capacity uint64) error {
 	return nil
 }
 
-// store writes the entries into the log at logOff with the header C's
-// ulog_store writes: capacity = the stored bytes (entries and the zeroed
-// entry after them, rounded up to a cache line), next kept, checksum over
-// the header and the entries. One persisted copy; the checksum makes a
-// torn copy invalid.
-func (r *Redo) store(m *pmem.Mem, logOff, capacity uint64) error {
+// store writes the entries into the log at logOff as C's ulog_store does:
+// entries past the first log's capacity go to its extensions first
+// (copied and drained), then the first log with the header C writes:
+// capacity = the bytes stored in it (entries and the zeroed entry after
+// them, rounded up to a cache line), next = the first extension, checksum
+// over the header and the entries in it. One persisted copy; the checksum
+// makes a torn copy invalid. It reports whether extensions were used.
+func (r *Redo) store(m *pmem.Mem, logOff, capacity uint64, ext Extender) (bool, error) {
 	nbytes := uint64(len(r.entries)) * layout.ValEntrySize
-	if nbytes > capacity {
-		return ErrFull
+	logs, err := r.reserve(m, logOff, capacity, nbytes, ext)
+	if err != nil {
+		return false, err
 	}
-	stored := capacity
-	if nbytes != capacity {
+	total := capacity
+	for _, l := range logs {
+		total += l[1]
+	}
+	stored := nbytes
+	if nbytes != total {
 		stored = (nbytes + 8 + layout.CacheLine - 1) &^ (layout.CacheLine - 1)
 	}
-	total := layout.UlogHeaderSize + stored
-	if uint64(cap(r.buf)) < total {
-		r.buf = make([]byte, total, max(total, layout.UlogHeaderSize+layout.LaneExternalCapacity))
+	if uint64(cap(r.buf)) < layout.UlogHeaderSize+stored {
+		r.buf = make([]byte, layout.UlogHeaderSize+stored, max(layout.UlogHeaderSize+stored, layout.UlogHeaderSize+layout.LaneExternalCapacity))
 	}
-	b := r.buf[:total]
+	b := r.buf[:layout.UlogHeaderSize+stored]
 	clear(b)
-	layout.UlogHeader{Next: m.Load(logOff + layout.UlogNextAt), Capacity: stored}.Encode(b)
 	d := b[layout.UlogHeaderSize:]
 	for i, e := range r.entries {
 		w := d[i*layout.ValEntrySize:]
 		putLE(w, e.off|e.op)
 		putLE(w[8:], e.val)
 	}
-	putLE(b[layout.UlogChecksumAt:], layout.UlogChecksum(b[:layout.UlogHeaderSize+nbytes]))
-	m.Copy(logOff, b, 0)
-	return nil
+	base := min(capacity, stored)
+	if rest := d[base:]; len(rest) > 0 {
+		for _, l := range logs {
+			n := min(uint64(len(rest)), l[1])
+			m.Copy(l[0]+layout.UlogHeaderSize, rest[:n], core.MemNoDrain)
+			if rest = rest[n:]; len(rest) == 0 {
+				break
+			}
+		}
+		m.Drain()
+	}
+	layout.UlogHeader{Next: m.Load(logOff + layout.UlogNextAt), Capacity: base}.Encode(b)
+	putLE(b[layout.UlogChecksumAt:], layout.UlogChecksum(b[:layout.UlogHeaderSize+min(capacity, nbytes)]))
+	m.Copy(logOff, b[:layout.UlogHeaderSize+base], 0)
+	return len(logs) > 0, nil
+}
+
+// reserve returns the logs chained after the log at logOff (offset and
+// data capacity each), extended through ext until the chain holds nbytes.
+func (r *Redo) reserve(m *pmem.Mem, logOff, capacity, nbytes uint64, ext Extender) ([][2]uint64, error) {
+	var logs [][2]uint64
+	have := capacity
+	prev := logOff
+	for next := m.Load(logOff + layout.UlogNextAt); next != 0 && have < nbytes; {
+		off := layout.AlignedUlogOffset(next)
+		c := m.Load(off + layout.UlogCapacityAt)
+		logs = append(logs, [2]uint64{off, c})
+		have += c
+		prev, next = off, m.Load(off+layout.UlogNextAt)
+	}
+	for have < nbytes {
+		if ext == nil {
+			return nil, ErrFull
+		}
+		off, c, err := ext.Extend(prev)
+		if err != nil {
+			return nil, err
+		}
+		logs = append(logs, [2]uint64{off, c})
+		have += c
+		prev = off
+	}
+	return logs, nil
 }
 
 // Clobber clears the header of the log at logOff but for its next link,
