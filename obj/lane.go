@@ -2,9 +2,9 @@ package obj
 
 import (
 	"runtime"
-	"unsafe"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gopmdk/pmdk/obj/internal/heap"
 	"github.com/gopmdk/pmdk/obj/internal/ulog"
@@ -19,8 +19,8 @@ type lane struct {
 	idx   uint64
 	off   uint64 // pool offset of the lane
 	arena *heap.Arena
-	redo  ulog.Redo   // the external log's
-	ired  ulog.Redo   // the internal log's: extensions of the others
+	redo  ulog.Redo // the external log's
+	ired  ulog.Redo // the internal log's: extensions of the others
 	acts  []heap.Action
 }
 
