@@ -11,6 +11,7 @@ require (
 require (
 	github.com/gopmdk/pmdk/blk v0.0.0
 	github.com/gopmdk/pmdk/log v0.0.0
+	github.com/gopmdk/pmdk/obj v0.0.0
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 )
 
@@ -22,3 +23,5 @@ replace (
 replace github.com/gopmdk/pmdk/blk => ../blk
 
 replace github.com/gopmdk/pmdk/log => ../log
+
+replace github.com/gopmdk/pmdk/obj => ../obj

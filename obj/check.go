@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/obj/internal/heap"
 	"github.com/gopmdk/pmdk/obj/layout"
 )
 
@@ -67,5 +68,38 @@ func (p *Pool) Check() (problems []error) {
 	}
 	p.heap.Check(report)
 	p.heap.CheckFree(report)
+	p.checkInternal(report)
 	return problems
+}
+
+// checkInternal reports the library's own objects that nothing uses: an
+// internal object must be the root or a log extension linked from a lane
+// (a leaked extension is space lost for good).
+func (p *Pool) checkInternal(report func(error)) {
+	used := map[uint64]bool{p.m.Load(layout.RootOffsetAt): true}
+	for i := range p.lanes.n {
+		lo := p.lanes.off + i*layout.LaneSize
+		for _, at := range []uint64{layout.LaneInternalAt, layout.LaneExternalAt, layout.LaneUndoAt} {
+			next := p.m.Load(lo + at + layout.UlogNextAt)
+			for n := 0; next != 0 && n < 1<<16; n++ {
+				used[next] = true
+				lo2 := layout.AlignedUlogOffset(next)
+				if lo2 > p.m.Size()-layout.UlogHeaderSize {
+					break
+				}
+				next = p.m.Load(lo2 + layout.UlogNextAt)
+			}
+		}
+	}
+	var pos heap.Pos
+	for first := true; ; first = false {
+		b, np, ok := p.heap.Next(pos, first)
+		if !ok {
+			return
+		}
+		pos = np
+		if p.heap.Header(&b).Flags&layout.ObjInternal != 0 && !used[b.Off] {
+			report(core.Corrupt(int64(b.HdrOff), "obj: internal object neither the root nor a linked log (leaked)", nil, b.Off))
+		}
+	}
 }

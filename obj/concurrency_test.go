@@ -41,7 +41,14 @@ func TestConcurrentAllocFree(t *testing.T) {
 			for i := range n {
 				size := []int{8, 64, 200, 1000, 5000, 70000, 2_100_000}[r.IntN(7)]
 				tag := byte(w*31 + i)
-				fill := mark(tag)
+				fill := func(b []byte) error {
+					// First and last 64 bytes: enough to see another
+					// goroutine's object in ours.
+					for j := range min(64, len(b)) {
+						b[j], b[len(b)-1-j] = tag, tag
+					}
+					return nil
+				}
 				var oid OID
 				if i%5 == 0 {
 					if err := p.FreeOID(dst); err != nil {

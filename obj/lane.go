@@ -34,7 +34,8 @@ func (l *lane) internalLog() uint64 { return l.off + layout.LaneInternalAt }
 // collector frees it. When all lanes are out, callers wait for one.
 type lanes struct {
 	p       *Pool
-	off     uint64
+	off     uint64 // pool offset of lane 0
+	n       uint64 // lanes in the pool
 	cache   sync.Pool
 	waiting atomic.Int32
 
@@ -46,7 +47,7 @@ type lanes struct {
 }
 
 func (ls *lanes) init(p *Pool, off, n uint64) {
-	ls.p, ls.off = p, off
+	ls.p, ls.off, ls.n = p, off, n
 	ls.cond.L = &ls.mu
 	ls.free = make([]uint64, n)
 	for i := range ls.free {

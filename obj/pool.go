@@ -31,13 +31,14 @@ type Options struct {
 	// ([ErrLayout]). "" is C's NULL: Create stores an empty name, Open
 	// does not check.
 	Layout string
+	// Arenas is the number of arenas allocations spread over, each with
+	// its own active runs (C's heap.narenas); 0 means GOMAXPROCS. One
+	// arena makes object placement independent of which goroutine
+	// allocates (deterministic tests).
+	Arenas int
 	// The options every pool type shares: read-only, shutdown state,
 	// logger...
 	pool.Options
-
-	// arenas, if > 0, is the number of arenas (tests: 1 makes placement
-	// independent of which lane a goroutine gets).
-	arenas int
 }
 
 // Pool is an open obj pool (PMEMobjpool). Its methods may be called from
@@ -140,13 +141,16 @@ func format(pp *pool.Pool, o Options) (*Pool, error) {
 		return nil, fmt.Errorf("obj: create: %w", ErrPoolTooSmall)
 	}
 	clear(m.Slice(layout.DescOffset, layout.LanesOffset-layout.DescOffset))
+	// The lanes' logs: what C writes (each header and its first entry's
+	// cache line), flushed, one drain. C flushes the whole 3 MiB lane area;
+	// the rest is never read, so flushing what was written is enough.
 	for i := range uint64(d.NLanes) {
 		lo := d.LanesOffset + i*layout.LaneSize
-		ulog.Construct(m, lo+layout.LaneInternalAt, layout.LaneInternalCapacity, 0, 0, false)
-		ulog.Construct(m, lo+layout.LaneExternalAt, layout.LaneExternalCapacity, 0, 0, false)
-		ulog.Construct(m, lo+layout.LaneUndoAt, layout.LaneUndoCapacity, 0, 0, false)
+		ulog.Construct(m, lo+layout.LaneInternalAt, layout.LaneInternalCapacity, 0, 0, true)
+		ulog.Construct(m, lo+layout.LaneExternalAt, layout.LaneExternalCapacity, 0, 0, true)
+		ulog.Construct(m, lo+layout.LaneUndoAt, layout.LaneUndoCapacity, 0, 0, true)
 	}
-	m.Persist(d.LanesOffset, d.NLanes*layout.LaneSize)
+	m.Drain()
 	heapSize := size - d.HeapOffset
 	if err := heap.Format(m, d.HeapOffset, heapSize); err != nil {
 		pp.Close()
@@ -216,7 +220,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 			return nil, fmt.Errorf("lane %d external redo log: %w", i, err)
 		}
 	}
-	if p.heap, err = heap.Boot(m, d.HeapOffset, heapSize, layout.DefaultClasses(), o.arenas); err != nil {
+	if p.heap, err = heap.Boot(m, d.HeapOffset, heapSize, layout.DefaultClasses(), o.Arenas); err != nil {
 		return nil, err
 	}
 	for i := range d.NLanes {
