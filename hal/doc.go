@@ -59,8 +59,10 @@
 // device directory, whose ancestor regionN has a persistence_domain file:
 // "cpu_cache" is eADR, "memory_controller" ADR. Files on devices outside an
 // nd region (virtio, loop, device mapper, tmpfs) have no region.
-// [DetectFileIn] and [DetectFDIn] read sysfs from any [io/fs.FS] root, so
-// tests can use fixture trees; [Platform.Region] and [Platform.Device] are
-// paths in that root for callers reading bad blocks or unsafe-shutdown
-// counts. Detection is Linux only; elsewhere every file is page cache.
+// [DetectFileIn] and [DetectFDIn] read sysfs from any [io/fs.FS] rooted at
+// /sys (package [github.com/gopmdk/pmdk/hal/sysfs], which core's NVDIMM
+// code reads through too), so tests can use fixture trees;
+// [Platform.Region] and [Platform.Device] are paths in that tree for
+// callers reading bad blocks or unsafe-shutdown counts. Detection is Linux
+// only; elsewhere every file is page cache.
 package hal
