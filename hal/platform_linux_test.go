@@ -32,13 +32,13 @@ func TestDetectFDInFakeSysfs(t *testing.T) {
 	}
 	blk := fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))
 	sys := fstest.MapFS{
-		"devices/ndbus0/region0/persistence_domain":          {Data: []byte("cpu_cache\n")},
-		"devices/ndbus0/region0/namespace0.0/block/pmem0":    {Mode: fs.ModeDir},
+		"devices/ndbus0/region0/persistence_domain":       {Data: []byte("cpu_cache\n")},
+		"devices/ndbus0/region0/namespace0.0/block/pmem0": {Mode: fs.ModeDir},
 		"dev/block/" + blk:                                   {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region0/namespace0.0/block/pmem0")},
 		"devices/ndbus0/region1/persistence_domain":          {Data: []byte("memory_controller\n")},
 		"devices/ndbus0/region1/dax1.0/dax/dax1.0/dev":       {Data: []byte("1:5\n")},
 		"devices/ndbus0/region1/dax1.0/dax/dax1.0/subsystem": {Mode: fs.ModeSymlink, Data: []byte("../../../../../../bus/dax")},
-		"dev/char/1:5":                                       {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region1/dax1.0/dax/dax1.0")},
+		"dev/char/1:5": {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region1/dax1.0/dax/dax1.0")},
 	}
 	p, err := DetectFileIn(f, sys)
 	if err != nil {

@@ -122,7 +122,7 @@ func TestRegionOf(t *testing.T) {
 		"devices/platform/region0/block/x":                                           "", // a region outside an nd bus
 		"devices/ndbus0":                                                             "",
 		"devices/virtual/block/dm-0":                                                 "",
-		"region0":                                                                        "",
+		"region0":                                                                    "",
 	} {
 		if got := regionOf(dev); got != want {
 			t.Errorf("regionOf(%q) = %q, want %q", dev, got, want)
