@@ -12,9 +12,9 @@ SHELL   := /bin/bash
 FUZZTIME ?= 10s
 BENCHTIME ?= 200ms
 
-.PHONY: test lint vet unit race purego halalone deps fuzz bench demo conformance-full
+.PHONY: test lint vet unit race purego invariants halalone modules release-dry-run deps fuzz bench demo conformance-full
 
-test: lint vet deps unit race purego halalone
+test: lint vet deps unit race purego invariants halalone modules release-dry-run
 
 lint:
 	@bad=$$(git ls-files '*.go' | xargs -r gofmt -l); \
@@ -39,9 +39,24 @@ race:
 purego:
 	$(GO) test -count=1 -short -tags purego $(PKGS)
 
+# The self-checks built with -tags invariants (core/invariants_*.go) on.
+invariants:
+	$(GO) test -count=1 -short -tags invariants $(PKGS)
+
 # hal stands alone: it must build and pass outside the workspace.
 halalone:
 	GOWORK=off $(GO) -C hal test -count=1 -short ./...
+
+# The released shape, offline: a file module proxy of the tree at the set's
+# version, a module requiring only log and one vendoring only hal, built
+# outside the workspace (scripts/check-modules says how).
+modules:
+	scripts/check-modules
+
+# The release steps (scripts/release, RELEASING.md) rehearsed in a scratch
+# copy at the next minor version: bump, offline tidy, tag order.
+release-dry-run:
+	set -o pipefail; scripts/release --dry-run next | grep '^release:'
 
 # Short fuzz runs of every Fuzz target, one at a time (go test allows one -fuzz per package).
 fuzz:

@@ -3,25 +3,14 @@ module github.com/gopmdk/pmdk/conformance
 go 1.26.0
 
 require (
-	github.com/gopmdk/pmdk/core v0.0.0
-	github.com/gopmdk/pmdk/hal v0.0.0
+	github.com/gopmdk/pmdk/core v0.1.0
+	github.com/gopmdk/pmdk/hal v0.1.0
 	golang.org/x/sys v0.50.0
 )
 
 require (
-	github.com/gopmdk/pmdk/blk v0.0.0
-	github.com/gopmdk/pmdk/log v0.0.0
-	github.com/gopmdk/pmdk/obj v0.0.0
+	github.com/gopmdk/pmdk/blk v0.1.0
+	github.com/gopmdk/pmdk/log v0.1.0
+	github.com/gopmdk/pmdk/obj v0.1.0
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 )
-
-replace (
-	github.com/gopmdk/pmdk/core => ../core
-	github.com/gopmdk/pmdk/hal => ../hal
-)
-
-replace github.com/gopmdk/pmdk/blk => ../blk
-
-replace github.com/gopmdk/pmdk/log => ../log
-
-replace github.com/gopmdk/pmdk/obj => ../obj

@@ -53,10 +53,12 @@
 // (and the same on Map) read the nd bus in sysfs the way libndctl does:
 // the region and namespace holding the file, its DIMMs' dirty-shutdown
 // counters and ids, and the namespace's or region's bad blocks, mapped to
-// file offsets through the file's extents (FIEMAP). [Source.SetSysfsRoot]
-// and [FromFDAt] point them at another tree (tests use the fixtures in
-// testdata/sysfs). Where the information does not exist (a file on no
-// NVDIMM, anonymous memory, no nd bus) they return an error wrapping
+// file offsets through the file's extents (FIEMAP). They read sysfs through
+// an [io/fs.FS] rooted at /sys (package github.com/gopmdk/pmdk/hal/sysfs,
+// which hal's platform detection shares): the machine's by default,
+// another tree through [FromFDIn] or [Source.SetSysfs] (tests load the
+// txtar fixtures in testdata/sysfs). Where the information does not exist
+// (a file on no NVDIMM, anonymous memory, no nd bus) they return an error wrapping
 // [ErrNotSupported]; bad blocks of a file on no NVDIMM are an empty list,
 // as libpmem2 built with ndctl reports. Devices DAX are recognised and
 // sized through sysfs, but the bad-block clearing calls of libpmem2 are not

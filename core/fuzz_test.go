@@ -3,14 +3,12 @@ package core_test
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/gopmdk/pmdk/core"
-	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 
 // FuzzNewMapConfig feeds arbitrary configs to NewMap over a small file and
@@ -87,8 +85,8 @@ func FuzzNVDIMMSysfs(f *testing.F) {
 	if syscall.Fstat(int(null.Fd()), &st) != nil || core.DevString(st.Rdev) != "1:3" {
 		f.Skip("/dev/null is not 1:3 here")
 	}
-	root := pmemtest.CopyTree(f, "testdata/sysfs/devdax")
-	src, err := core.FromFDAt(int(null.Fd()), root)
+	root := sysfsFixture(f, "devdax")
+	src, err := core.FromFDIn(int(null.Fd()), root)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -103,9 +101,7 @@ func FuzzNVDIMMSysfs(f *testing.F) {
 			nmem + "id": id, region + "resource": regionRes, dax + "resource": daxRes, dax + "size": daxSize,
 			region + "badblocks": badblocks,
 		} {
-			if err := os.WriteFile(filepath.Join(root, p), []byte(v), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeAttr(t, root, p, v)
 		}
 		_, _ = src.UnsafeShutdownCount()
 		_, _ = src.DeviceID()

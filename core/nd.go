@@ -6,16 +6,16 @@ import (
 	"fmt"
 	"io/fs"
 	"math/bits"
-	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 
-	"github.com/gopmdk/pmdk/hal"
+	"github.com/gopmdk/pmdk/hal/sysfs"
 )
 
 // The NVDIMM ("nd") bus as Linux shows it in sysfs, read the way libndctl
-// reads it for libpmem2. Paths are relative to a sysfs root:
+// reads it for libpmem2, through the source's sysfs tree (package
+// hal/sysfs). Paths are relative to /sys:
 //
 //	bus/nd/devices/regionN/         persistence_domain, deep_flush, badblocks,
 //	                                resource, mappings, mapping0..: "nmemM,..."
@@ -31,27 +31,17 @@ import (
 
 const sectorSize = 512 // unit of sysfs badblocks records
 
-// ndDevicesDir returns the nd bus device directory under root, or an error
-// wrapping ErrNotSupported when the platform has no nd bus at all.
-func ndDevicesDir(root string) (string, error) {
-	dir := filepath.Join(root, "bus", "nd", "devices")
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return "", fmt.Errorf("core: no NVDIMM bus in %s: %w", root, ErrNotSupported)
-	}
-	return dir, nil
-}
-
 // ndLocation is the NVDIMM region and namespace-level device a source lives on.
 type ndLocation struct {
-	devices  string // bus/nd/devices under the sysfs root
+	sysfs    fs.FS // the tree it was found in
 	regionID int
 	device   string // matched entry: namespaceN.K, pfnN.K, bttN.K or daxN.K
 	blockDev string // block device of a file's filesystem, "" for devdax
 }
 
+// regionDir is the region's directory on the nd bus.
 func (l *ndLocation) regionDir() string {
-	return filepath.Join(l.devices, "region"+strconv.Itoa(l.regionID))
+	return path.Join(sysfs.NDDevices, "region"+strconv.Itoa(l.regionID))
 }
 
 // ndRegionOf parses the region id out of a device name such as "pfn1.0".
@@ -82,12 +72,12 @@ func locateND(src *Source) (*ndLocation, error) {
 	if src.kind != sourceFD {
 		return nil, fmt.Errorf("core: anonymous memory has no NVDIMM: %w", ErrNotSupported)
 	}
-	devices, err := ndDevicesDir(src.sysfs)
+	fsys := src.sysfs
+	entries, err := fs.ReadDir(fsys, sysfs.NDDevices)
 	if err != nil {
-		return nil, err
-	}
-	entries, err := os.ReadDir(devices)
-	if err != nil {
+		if st, serr := fs.Stat(fsys, sysfs.NDDevices); serr != nil || !st.IsDir() {
+			return nil, fmt.Errorf("core: no NVDIMM bus in sysfs: %w", ErrNotSupported)
+		}
 		return nil, fmt.Errorf("core: %w", err)
 	}
 	for _, e := range entries {
@@ -95,18 +85,18 @@ func locateND(src *Source) (*ndLocation, error) {
 		if !ok {
 			continue
 		}
-		dir := filepath.Join(devices, e.Name())
+		dir := path.Join(sysfs.NDDevices, e.Name())
 		if prefix == "dax" {
 			if src.ftype != fileDevDAX {
 				continue
 			}
-			subs, _ := os.ReadDir(dir)
+			subs, _ := fs.ReadDir(fsys, dir)
 			for _, s := range subs {
 				if !strings.HasPrefix(s.Name(), "dax") {
 					continue
 				}
-				if dev, err := readSysfsAttr(dir, s.Name(), "dev"); err == nil && dev == devString(src.rdev) {
-					return &ndLocation{devices: devices, regionID: region, device: e.Name()}, nil
+				if dev, err := readSysfsAttr(fsys, dir, s.Name(), "dev"); err == nil && dev == devString(src.rdev) {
+					return &ndLocation{sysfs: fsys, regionID: region, device: e.Name()}, nil
 				}
 			}
 			continue
@@ -114,39 +104,15 @@ func locateND(src *Source) (*ndLocation, error) {
 		if src.ftype != fileRegular {
 			continue
 		}
-		blocks, _ := os.ReadDir(filepath.Join(dir, "block"))
+		blocks, _ := fs.ReadDir(fsys, path.Join(dir, "block"))
 		for _, b := range blocks {
-			dev, err := readSysfsAttr(src.sysfs, "block", b.Name(), "dev")
+			dev, err := readSysfsAttr(fsys, "block", b.Name(), "dev")
 			if err == nil && dev == devString(src.dev) {
-				return &ndLocation{devices: devices, regionID: region, device: e.Name(), blockDev: b.Name()}, nil
+				return &ndLocation{sysfs: fsys, regionID: region, device: e.Name(), blockDev: b.Name()}, nil
 			}
 		}
 	}
 	return nil, nil
-}
-
-// eADR reports whether the platform keeps the CPU caches in the persistence
-// domain, asking hal (pmem2_auto_flush's rule) about the sysfs tree at root.
-func eADR(root string) bool {
-	if root == DefaultSysfsRoot {
-		return hal.AutoFlush(nil)
-	}
-	return hal.AutoFlush(sysfsFS{root})
-}
-
-// sysfsFS shows a sysfs tree at dir as the root file system hal reads
-// ("sys/bus/nd/..." is dir/bus/nd/...).
-type sysfsFS struct{ dir string }
-
-func (s sysfsFS) Open(name string) (fs.File, error) {
-	rest, ok := strings.CutPrefix(name, "sys/")
-	if name == "sys" {
-		rest, ok = ".", true
-	}
-	if !ok {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-	}
-	return os.DirFS(s.dir).Open(rest)
 }
 
 // maxDIMMsPerRegion caps the mappings count read from sysfs.
@@ -155,7 +121,7 @@ const maxDIMMsPerRegion = 1024
 // regionDIMMs lists the nmem devices backing a region, from its mappings
 // and mappingK attributes ("nmem0,offset,length,position").
 func regionDIMMs(l *ndLocation) ([]string, error) {
-	n, err := readSysfsUint(l.regionDir(), "mappings")
+	n, err := readSysfsUint(l.sysfs, l.regionDir(), "mappings")
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +130,7 @@ func regionDIMMs(l *ndLocation) ([]string, error) {
 	}
 	dimms := make([]string, 0, n)
 	for i := range n {
-		m, err := readSysfsAttr(l.regionDir(), "mapping"+strconv.FormatInt(i, 10))
+		m, err := readSysfsAttr(l.sysfs, l.regionDir(), "mapping"+strconv.FormatInt(i, 10))
 		if err != nil {
 			return nil, fmt.Errorf("core: region%d: %w", l.regionID, err)
 		}
@@ -196,7 +162,7 @@ func (s *Source) UnsafeShutdownCount() (uint64, error) {
 	}
 	var sum uint64
 	for _, d := range dimms {
-		v, err := readDIMMAttr(l.devices, d, "dirty_shutdown")
+		v, err := readDIMMAttr(l.sysfs, d, "dirty_shutdown")
 		if err != nil {
 			return 0, fmt.Errorf("core: unsafe shutdown count of %s: %w", d, ErrNotSupported)
 		}
@@ -230,7 +196,7 @@ func (s *Source) DeviceID() (string, error) {
 	}
 	var id strings.Builder
 	for _, d := range dimms {
-		v, err := readDIMMAttr(l.devices, d, "id")
+		v, err := readDIMMAttr(l.sysfs, d, "id")
 		if err != nil || v == "" {
 			return "", fmt.Errorf("core: device id of %s: %w", d, ErrNotSupported)
 		}
@@ -242,11 +208,11 @@ func (s *Source) DeviceID() (string, error) {
 // readDIMMAttr reads a DIMM attribute the way libndctl does: under the
 // DIMM's bus-family directory (nfit for ACPI NFIT DIMMs, papr for PowerPC
 // ones), falling back to the DIMM directory itself.
-func readDIMMAttr(devices, dimm, attr string) (string, error) {
+func readDIMMAttr(fsys fs.FS, dimm, attr string) (string, error) {
 	var err error
 	for _, family := range []string{"nfit", "papr", ""} {
 		var v string
-		if v, err = readSysfsAttr(devices, dimm, family, attr); err == nil {
+		if v, err = readSysfsAttr(fsys, sysfs.NDDevices, dimm, family, attr); err == nil {
 			return strings.TrimSpace(v), nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -317,16 +283,16 @@ func (s *Source) BadBlocks() ([]BadBlock, error) {
 			return nil, err
 		}
 	}
-	return badBlocksAt(s.sysfs, l, exts)
+	return badBlocksAt(l, exts)
 }
 
 // badBlocksAt lists the bad blocks at location l, mapped through the file
 // extents exts (nil for device DAX).
-func badBlocksAt(root string, l *ndLocation, exts []extent) ([]BadBlock, error) {
+func badBlocksAt(l *ndLocation, exts []extent) ([]BadBlock, error) {
 	var nsBlocks []BadBlock
 	if strings.HasPrefix(l.device, "pfn") {
 		// fsdax: the block device's list is relative to the namespace data.
-		text, err := readSysfsAttr(root, "block", l.blockDev, "badblocks")
+		text, err := readSysfsAttr(l.sysfs, "block", l.blockDev, "badblocks")
 		if err != nil {
 			return nil, fmt.Errorf("core: badblocks of %s: %w", l.blockDev, err)
 		}
@@ -348,23 +314,23 @@ func badBlocksAt(root string, l *ndLocation, exts []extent) ([]BadBlock, error) 
 // regionBadBlocksInNamespace reads the region's bad blocks and keeps the
 // parts inside the namespace, relative to its start.
 func regionBadBlocksInNamespace(l *ndLocation) ([]BadBlock, error) {
-	devDir := filepath.Join(l.devices, l.device)
-	nsRes, err := readSysfsUint(devDir, "resource")
+	devDir := path.Join(sysfs.NDDevices, l.device)
+	nsRes, err := readSysfsUint(l.sysfs, devDir, "resource")
 	if err != nil {
 		return nil, err
 	}
-	nsSize, err := readSysfsUint(devDir, "size")
+	nsSize, err := readSysfsUint(l.sysfs, devDir, "size")
 	if err != nil {
 		return nil, err
 	}
-	regRes, err := readSysfsUint(l.regionDir(), "resource")
+	regRes, err := readSysfsUint(l.sysfs, l.regionDir(), "resource")
 	if err != nil {
 		return nil, err
 	}
 	if nsRes < regRes || nsSize <= 0 || nsRes-regRes > 1<<62 || nsSize > 1<<62 {
 		return nil, fmt.Errorf("core: %s bounds %#x+%#x outside region %#x: %w", l.device, nsRes, nsSize, regRes, ErrInvalidArgument)
 	}
-	text, err := readSysfsAttr(l.regionDir(), "badblocks")
+	text, err := readSysfsAttr(l.sysfs, l.regionDir(), "badblocks")
 	if err != nil {
 		return nil, fmt.Errorf("core: badblocks of region%d: %w", l.regionID, err)
 	}

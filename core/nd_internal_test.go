@@ -2,31 +2,36 @@ package core
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gopmdk/pmdk/hal"
+	"github.com/gopmdk/pmdk/hal/sysfs"
+	"github.com/gopmdk/pmdk/hal/sysfs/sysfstest"
 )
 
+// The fixtures' regions, through hal's rule (pmem2_auto_flush), which
+// mappings of their sources follow.
 func TestEADRFromPersistenceDomain(t *testing.T) {
-	if !eADR("testdata/sysfs/devdax") {
+	load := func(name string) fs.FS { return sysfstest.Load(t, filepath.Join("testdata", "sysfs", name+".txtar")) }
+	if !hal.AutoFlush(load("devdax")) {
 		t.Error("devdax fixture: every region says cpu_cache")
 	}
-	if eADR("testdata/sysfs/fsdax") {
+	if hal.AutoFlush(load("fsdax")) {
 		t.Error("fsdax fixture: memory_controller is not eADR")
 	}
-	if eADR("testdata/sysfs/nobus") || eADR(t.TempDir()) {
+	if hal.AutoFlush(load("nobus")) || hal.AutoFlush(fstest.MapFS{}) {
 		t.Error("no nd bus, no eADR")
 	}
 	// A bus with no region at all is not eADR either.
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "bus/nd/devices"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if eADR(root) {
+	if hal.AutoFlush(fstest.MapFS{sysfs.NDDevices: {Mode: fs.ModeDir | 0o555}}) {
 		t.Error("empty nd bus reported eADR")
 	}
 }
@@ -37,7 +42,7 @@ func TestDeepFlushRegionWritesOne(t *testing.T) {
 	if err := os.MkdirAll(region, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l := &ndLocation{devices: filepath.Join(dir, "bus/nd/devices"), regionID: 3}
+	l := &ndLocation{sysfs: sysfs.Dir(dir), regionID: 3}
 	// No attribute: nothing to do, no error.
 	if err := deepFlushRegion(l); err != nil {
 		t.Fatal(err)
@@ -63,6 +68,12 @@ func TestDeepFlushRegionWritesOne(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(attr); string(b) != "1\n" {
 		t.Fatalf("deep_flush got %q, want a 1 written", b)
+	}
+	// A tree that cannot be written is skipped, as an attribute that
+	// cannot be opened for writing is.
+	ro := fstest.MapFS{"bus/nd/devices/region3/deep_flush": {Data: []byte("1\n")}}
+	if err := deepFlushRegion(&ndLocation{sysfs: ro, regionID: 3}); err != nil {
+		t.Fatalf("read-only tree: %v", err)
 	}
 }
 
@@ -152,7 +163,7 @@ func TestDeepFlushDevDAXWritesRegion(t *testing.T) {
 	}
 	data := make([]byte, 4096)
 	m := NewMemoryMap(data, GranularityCacheLine, NewPersister(GranularityCacheLine, nil), nil)
-	m.info = &mapInfo{src: Source{kind: sourceFD, fd: -1, ftype: fileDevDAX, rdev: st.Rdev, sysfs: root}, isPmem: true}
+	m.info = &mapInfo{src: Source{kind: sourceFD, fd: -1, ftype: fileDevDAX, rdev: st.Rdev, sysfs: sysfs.Dir(root)}, isPmem: true}
 	if err := os.WriteFile(filepath.Join(devices, "region4/deep_flush"), []byte("2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

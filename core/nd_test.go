@@ -6,25 +6,33 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"testing/fstest"
 
 	"github.com/gopmdk/pmdk/core"
-	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/hal/sysfs/sysfstest"
 	"golang.org/x/sys/unix"
 )
 
-func writeAttr(t *testing.T, root, rel, val string) {
+// sysfsFixture loads the sysfs tree testdata/sysfs/NAME.txtar (its README
+// describes them); each call gives a fresh tree the test may change.
+func sysfsFixture(t testing.TB, name string) fstest.MapFS {
+	return sysfstest.Load(t, filepath.Join("testdata", "sysfs", name+".txtar"))
+}
+
+// writeAttr sets the content of a sysfs attribute in a fixture tree.
+func writeAttr(t testing.TB, fsys fstest.MapFS, name, val string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(root, rel), []byte(val), 0o644); err != nil {
+	if err := sysfstest.Set(fsys, name, []byte(val)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // fsdaxFile makes a file on disk (ext4 or whatever t.TempDir is: it needs
-// FIEMAP) and a copy of the fsdax fixture in which pmem0 is that file's
-// block device.
-func fsdaxFile(t *testing.T) (*os.File, string) {
+// FIEMAP) and an fsdax fixture tree in which pmem0 is that file's block
+// device.
+func fsdaxFile(t *testing.T) (*os.File, fstest.MapFS) {
 	t.Helper()
-	root := pmemtest.CopyTree(t, "testdata/sysfs/fsdax")
+	root := sysfsFixture(t, "fsdax")
 	path := filepath.Join(t.TempDir(), "pool")
 	if err := os.WriteFile(path, make([]byte, 1<<20), 0o600); err != nil {
 		t.Fatal(err)
@@ -47,7 +55,7 @@ func fsdaxFile(t *testing.T) (*os.File, string) {
 
 func TestNVDIMMInfoFsdaxFixture(t *testing.T) {
 	f, root := fsdaxFile(t)
-	src, err := core.FromFDAt(int(f.Fd()), root)
+	src, err := core.FromFDIn(int(f.Fd()), root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,9 +114,7 @@ func TestNVDIMMInfoFsdaxFixture(t *testing.T) {
 	}
 
 	// A DIMM without the counter makes the whole count unsupported.
-	if err := os.Remove(filepath.Join(root, "bus/nd/devices/nmem1/nfit/dirty_shutdown")); err != nil {
-		t.Fatal(err)
-	}
+	delete(root, "bus/nd/devices/nmem1/nfit/dirty_shutdown")
 	if _, err := src.UnsafeShutdownCount(); !errors.Is(err, core.ErrNotSupported) {
 		t.Fatalf("usc with a silent DIMM: %v", err)
 	}
@@ -138,7 +144,7 @@ func appendInt(b []byte, v int64) []byte {
 }
 
 func TestNVDIMMInfoDevDAXFixture(t *testing.T) {
-	root := pmemtest.CopyTree(t, "testdata/sysfs/devdax")
+	root := sysfsFixture(t, "devdax")
 	// /dev/null is a real character device; the fixture says 1:3 is dax.
 	f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
@@ -149,7 +155,7 @@ func TestNVDIMMInfoDevDAXFixture(t *testing.T) {
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil || core.DevString(st.Rdev) != "1:3" {
 		t.Skipf("/dev/null is not 1:3 here (%v)", err)
 	}
-	src, err := core.FromFDAt(int(f.Fd()), root)
+	src, err := core.FromFDIn(int(f.Fd()), root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +189,7 @@ func TestNVDIMMInfoDevDAXFixture(t *testing.T) {
 	if _, err := src.Alignment(); !errors.Is(err, core.ErrInvalidArgument) {
 		t.Fatalf("alignment not a power of two: %v", err)
 	}
-	if _, err := core.FromFDAt(int(f.Fd()), "testdata/sysfs/fsdax"); !errors.Is(err, core.ErrInvalidFileType) {
+	if _, err := core.FromFDIn(int(f.Fd()), sysfsFixture(t, "fsdax")); !errors.Is(err, core.ErrInvalidFileType) {
 		t.Fatalf("character device that is not dax: %v", err)
 	}
 }
@@ -192,7 +198,7 @@ func TestNVDIMMInfoNotSupported(t *testing.T) {
 	f := newFile(t, "nosupp", 1<<16, 0)
 	skipIfDAX(t, f.Name())
 	// A tree without an nd bus: nothing is supported, as libpmem2 without ndctl.
-	src, err := core.FromFDAt(int(f.Fd()), "testdata/sysfs/nobus")
+	src, err := core.FromFDIn(int(f.Fd()), sysfsFixture(t, "nobus"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +213,7 @@ func TestNVDIMMInfoNotSupported(t *testing.T) {
 	}
 	// A bus whose devices do not hold the file: no USC, no id, no bad
 	// blocks (libpmem2 with ndctl says "no bad block found", not an error).
-	src.SetSysfsRoot("testdata/sysfs/fsdax")
+	src.SetSysfs(sysfsFixture(t, "fsdax"))
 	if _, err := src.UnsafeShutdownCount(); !errors.Is(err, core.ErrNotSupported) {
 		t.Errorf("usc of a file on no namespace: %v", err)
 	}
@@ -215,7 +221,7 @@ func TestNVDIMMInfoNotSupported(t *testing.T) {
 		t.Errorf("bad blocks of a file on no namespace: %v %v", bbs, err)
 	}
 	// This machine, through the real /sys.
-	src.SetSysfsRoot(core.DefaultSysfsRoot)
+	src.SetSysfs(nil)
 	m := mustMap(t, src, nil)
 	if _, err := m.UnsafeShutdownCount(); !errors.Is(err, core.ErrNotSupported) {
 		t.Errorf("usc here: %v", err)
@@ -251,13 +257,13 @@ func TestNVDIMMBadBlocksWithoutExtents(t *testing.T) {
 	if _, err := core.FileExtents(int(f.Fd())); !errors.Is(err, core.ErrNotSupported) {
 		t.Skipf("this /dev/shm lists extents (%v)", err)
 	}
-	root := pmemtest.CopyTree(t, "testdata/sysfs/fsdax")
+	root := sysfsFixture(t, "fsdax")
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		t.Fatal(err)
 	}
 	writeAttr(t, root, "block/pmem0/dev", core.DevString(st.Dev)+"\n")
-	src, err := core.FromFDAt(int(f.Fd()), root)
+	src, err := core.FromFDIn(int(f.Fd()), root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gopmdk/pmdk/hal"
 )
 
 const (
@@ -130,7 +132,7 @@ func granularityOf(src *Source, cfg *Config, mapSync bool) (Granularity, bool) {
 		return g, g != GranularityPage
 	}
 	if mapSync || src.IsDevDAX() {
-		if eADR(src.sysfs) {
+		if hal.AutoFlush(src.sysfs) {
 			return GranularityByte, !forceSet || forceEnv
 		}
 		return GranularityCacheLine, !forceSet || forceEnv

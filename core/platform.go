@@ -1,11 +1,14 @@
 package core
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
+	"path"
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/hal"
+	"github.com/gopmdk/pmdk/hal/sysfs"
 )
 
 // Offset returns the offset in bytes of the mapping in its source (0 for
@@ -79,21 +82,21 @@ func (m *Map) DeepFlush(b []byte) error {
 // deepFlushRegion writes "1" to a region's deep_flush attribute when the
 // attribute exists and does not read "0" (the region has no flush hint
 // addresses then), as libpmem2 does. A missing attribute is not an error.
+//
+// The write goes through the source's sysfs tree ([sysfs.AttrWriter]: the
+// machine's /sys, or a [sysfs.Dir]); a tree that cannot be written, like
+// an attribute that cannot be opened, is skipped as libpmem2 skips it.
 func deepFlushRegion(l *ndLocation) error {
-	path := l.regionDir() + "/deep_flush"
-	v, err := readSysfsAttr(l.regionDir(), "deep_flush")
+	name := path.Join(l.regionDir(), "deep_flush")
+	v, err := readSysfsAttr(l.sysfs, name)
 	if err != nil || v == "0" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
+	err = sysfs.WriteAttr(l.sysfs, name, []byte("1"))
+	if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, errors.ErrUnsupported) {
 		return nil
 	}
-	defer f.Close()
-	if _, err := f.Write([]byte("1")); err != nil {
-		return fmt.Errorf("core: deep flush region%d: %w", l.regionID, err)
-	}
-	return nil
+	return fmt.Errorf("core: deep flush region%d: %w", l.regionID, err)
 }
 
 // msyncPages msyncs the pages covering b (hal.Msync aligns to pages).
@@ -140,7 +143,7 @@ func (m *Map) BadBlocks() ([]BadBlock, error) {
 			return nil, nil
 		}
 	}
-	return badBlocksAt(src.sysfs, l, exts)
+	return badBlocksAt(l, exts)
 }
 
 func (m *Map) source() (*Source, error) {

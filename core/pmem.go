@@ -158,7 +158,7 @@ func MemsetNoDrain(dst []byte, c byte) { Memset(dst, c, MemNoDrain) }
 
 // HasAutoFlush reports whether the platform flushes the CPU caches on
 // power loss (eADR) for all its persistent memory (pmem_has_auto_flush).
-func HasAutoFlush() bool { return eADR(DefaultSysfsRoot) }
+func HasAutoFlush() bool { return hal.AutoFlush(nil) }
 
 // DeepPersist makes b durable even across a failure of the platform's
 // power-fail protection (pmem_deep_persist): for a slice in a [MapFile]

@@ -3,18 +3,14 @@ package core
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
+	"path"
 
 	"golang.org/x/sys/unix"
-)
 
-// DefaultSysfsRoot is where a [Source] reads the platform's NVDIMM
-// information (bad blocks, unsafe shutdown counts, eADR, deep flush) unless
-// [Source.SetSysfsRoot] points it at another tree.
-const DefaultSysfsRoot = "/sys"
+	"github.com/gopmdk/pmdk/hal/sysfs"
+)
 
 type sourceKind uint8
 
@@ -39,10 +35,10 @@ type Source struct {
 	kind  sourceKind
 	fd    int
 	ftype fileType
-	dev   uint64 // st_dev: the block device a regular file lives on
-	rdev  uint64 // st_rdev: the device DAX character device
-	size  int64  // anonymous sources only
-	sysfs string
+	dev   uint64   // st_dev: the block device a regular file lives on
+	rdev  uint64   // st_rdev: the device DAX character device
+	size  int64    // anonymous sources only
+	sysfs fs.FS    // rooted at /sys: NVDIMM information, device DAX, eADR
 	file  *os.File // keeps FromFile's file (and so fd) from being finalized
 }
 
@@ -62,18 +58,13 @@ func FromFile(f *os.File) (*Source, error) {
 }
 
 // FromFD is FromFile for a raw file descriptor.
-func FromFD(fd int) (*Source, error) {
-	return FromFDAt(fd, DefaultSysfsRoot)
-}
+func FromFD(fd int) (*Source, error) { return FromFDIn(fd, nil) }
 
-// FromFDAt is FromFD reading the platform's sysfs tree at sysfsRoot (to
-// tell a device DAX and, later, for NVDIMM information): tests point it at
+// FromFDIn is FromFD reading the platform's sysfs from the tree fsys,
+// rooted at /sys (package [sysfs]; nil means the machine's): to tell a
+// device DAX, and later for eADR and the NVDIMM information. Tests pass
 // fixture trees.
-func FromFDAt(fd int, sysfsRoot string) (*Source, error) {
-	return fromFD(fd, sysfsRoot)
-}
-
-func fromFD(fd int, sysfs string) (*Source, error) {
+func FromFDIn(fd int, fsys fs.FS) (*Source, error) {
 	if fd < 0 {
 		return nil, fmt.Errorf("core: source from fd %d: %w", fd, ErrInvalidFileHandle)
 	}
@@ -91,8 +82,8 @@ func fromFD(fd int, sysfs string) (*Source, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("core: source from fd %d: %w", fd, err)
 	}
-	s := &Source{kind: sourceFD, fd: fd, dev: st.Dev, rdev: st.Rdev, sysfs: sysfs}
-	if s.ftype, err = fileTypeOf(&st, sysfs); err != nil {
+	s := &Source{kind: sourceFD, fd: fd, dev: st.Dev, rdev: st.Rdev, sysfs: sysfs.Or(fsys)}
+	if s.ftype, err = fileTypeOf(&st, s.sysfs); err != nil {
 		return nil, fmt.Errorf("core: source from fd %d: %w", fd, err)
 	}
 	return s, nil
@@ -105,15 +96,16 @@ func Anonymous(size int64) (*Source, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("core: anonymous source of %d bytes: %w", size, ErrInvalidArgument)
 	}
-	return &Source{kind: sourceAnon, fd: -1, size: size, sysfs: DefaultSysfsRoot}, nil
+	return &Source{kind: sourceAnon, fd: -1, size: size, sysfs: sysfs.Root()}, nil
 }
 
-// SetSysfsRoot makes s read the NVDIMM information from the sysfs tree at
-// root instead of [DefaultSysfsRoot]: tests point it at fixture trees.
-func (s *Source) SetSysfsRoot(root string) { s.sysfs = root }
+// SetSysfs makes s read the NVDIMM information from the sysfs tree fsys,
+// rooted at /sys, instead of the one it was made with; nil means the
+// machine's. Tests point it at fixture trees.
+func (s *Source) SetSysfs(fsys fs.FS) { s.sysfs = sysfs.Or(fsys) }
 
-// SysfsRoot returns the sysfs tree s reads.
-func (s *Source) SysfsRoot() string { return s.sysfs }
+// Sysfs returns the sysfs tree s reads.
+func (s *Source) Sysfs() fs.FS { return s.sysfs }
 
 // IsDevDAX reports whether s is a device DAX character device.
 func (s *Source) IsDevDAX() bool { return s.kind == sourceFD && s.ftype == fileDevDAX }
@@ -165,20 +157,20 @@ func (s *Source) devDAXAttr(attr string) (int64, error) {
 	if l == nil {
 		return 0, fmt.Errorf("core: device DAX %s: no nd dax device: %w", devString(s.rdev), ErrNotSupported)
 	}
-	return readSysfsUint(l.devices, l.device, attr)
+	return readSysfsUint(s.sysfs, sysfs.NDDevices, l.device, attr)
 }
 
 // fileTypeOf tells a regular file from a device DAX, refusing anything else
 // (pmem2_get_type_from_stat).
-func fileTypeOf(st *unix.Stat_t, sysfs string) (fileType, error) {
+func fileTypeOf(st *unix.Stat_t, fsys fs.FS) (fileType, error) {
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		return fileRegular, nil
 	case unix.S_IFDIR:
 		return 0, fmt.Errorf("directory: %w", ErrInvalidFileType)
 	case unix.S_IFCHR:
-		sub, err := filepath.EvalSymlinks(filepath.Join(sysfs, charDevDir(st.Rdev), "subsystem"))
-		if err != nil || filepath.Base(sub) != "dax" {
+		sub, err := sysfs.Subsystem(fsys, sysfs.DevLink(sysfs.Char, unix.Major(st.Rdev), unix.Minor(st.Rdev)))
+		if err != nil || sub != "dax" {
 			return 0, fmt.Errorf("character device %s is not device DAX: %w", devString(st.Rdev), ErrInvalidFileType)
 		}
 		return fileDevDAX, nil
@@ -187,50 +179,20 @@ func fileTypeOf(st *unix.Stat_t, sysfs string) (fileType, error) {
 }
 
 // devString formats a device number as sysfs does in its "dev" files.
-func devString(dev uint64) string {
-	return strconv.FormatUint(uint64(unix.Major(dev)), 10) + ":" + strconv.FormatUint(uint64(unix.Minor(dev)), 10)
-}
+func devString(dev uint64) string { return sysfs.DevNumber(unix.Major(dev), unix.Minor(dev)) }
 
-func charDevDir(rdev uint64) string { return filepath.Join("dev", "char", devString(rdev)) }
-
-// maxSysfsAttr caps what is read of one sysfs attribute: they are single
-// values or short lists; a huge file is not one.
-const maxSysfsAttr = 1 << 20
-
-// readSysfsAttr reads one attribute file under root, trimmed of the final
-// newline.
-func readSysfsAttr(root string, elem ...string) (string, error) {
-	p := filepath.Join(append([]string{root}, elem...)...)
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	var out []byte
-	for len(out) < maxSysfsAttr {
-		n, err := f.Read(buf)
-		out = append(out, buf[:n]...)
-		if n == 0 || err != nil {
-			break
-		}
-	}
-	if len(out) >= maxSysfsAttr {
-		return "", fmt.Errorf("core: sysfs %s: larger than %d bytes: %w", p, maxSysfsAttr, ErrInvalidArgument)
-	}
-	return strings.TrimRight(string(out), "\n"), nil
+// readSysfsAttr reads one attribute of the sysfs tree fsys (the path
+// elements joined), trimmed of the final newline.
+func readSysfsAttr(fsys fs.FS, elem ...string) (string, error) {
+	return sysfs.ReadString(fsys, path.Join(elem...))
 }
 
 // readSysfsUint reads an attribute holding one unsigned number, decimal or
 // 0x-prefixed hexadecimal, that must fit an int64.
-func readSysfsUint(root string, elem ...string) (int64, error) {
-	s, err := readSysfsAttr(root, elem...)
+func readSysfsUint(fsys fs.FS, elem ...string) (int64, error) {
+	v, err := sysfs.ReadUint(fsys, path.Join(elem...))
 	if err != nil {
 		return 0, fmt.Errorf("core: sysfs: %w", err)
 	}
-	v, err := strconv.ParseUint(strings.TrimSpace(s), 0, 63)
-	if err != nil {
-		return 0, fmt.Errorf("core: sysfs %s: %w", filepath.Join(elem...), err)
-	}
-	return int64(v), nil
+	return v, nil
 }

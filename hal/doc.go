@@ -10,18 +10,19 @@
 //
 // # CPU features
 //
-// [CPU] returns the [Features] detected once at init: CLFLUSH, CLFLUSHOPT
+// [CPU] returns the [Features] detected once, on first use: CLFLUSH, CLFLUSHOPT
 // and CLWB from CPUID leaves 1 and 7, SSE2, AVX, AVX2 and AVX-512F from
 // klauspost/cpuid (AVX and AVX-512F only when the OS saves their registers),
 // and the cache-line size. A build without assembly (purego, another
 // GOARCH) reads the flush flags from /proc/cpuinfo instead; its kernels
-// never use them.
+// never use them. Importing hal does no I/O: sysfs and /proc are read on
+// first use.
 //
 // # Kernels
 //
 // A [Kernels] value is one choice of flush instruction ([FlushKind]) and
 // store instruction set for large copies ([MoveKind]). [Selected] returns the
-// set chosen once at init by [Choose], which follows libpmem 1.12.1
+// set chosen once, on first use, by [Choose], which follows libpmem 1.12.1
 // (pmem_init, pmem2_arch_init) on the CPU features, on whether the
 // platform is eADR ([AutoFlush]) and on the environment variables PMDK
 // honours (man 7 libpmem):
@@ -58,8 +59,10 @@
 // device directory, whose ancestor regionN has a persistence_domain file:
 // "cpu_cache" is eADR, "memory_controller" ADR. Files on devices outside an
 // nd region (virtio, loop, device mapper, tmpfs) have no region.
-// [DetectFileIn] and [DetectFDIn] read sysfs from any [io/fs.FS] root, so
-// tests can use fixture trees; [Platform.Region] and [Platform.Device] are
-// paths in that root for callers reading bad blocks or unsafe-shutdown
-// counts. Detection is Linux only; elsewhere every file is page cache.
+// [DetectFileIn] and [DetectFDIn] read sysfs from any [io/fs.FS] rooted at
+// /sys (package [github.com/gopmdk/pmdk/hal/sysfs], which core's NVDIMM
+// code reads through too), so tests can use fixture trees;
+// [Platform.Region] and [Platform.Device] are paths in that tree for
+// callers reading bad blocks or unsafe-shutdown counts. Detection is Linux
+// only; elsewhere every file is page cache.
 package hal

@@ -3,6 +3,7 @@ package hal
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Features are the CPU capabilities the kernels depend on. The flags are
@@ -23,11 +24,13 @@ type Features struct {
 // one; it is the size of every x86 CPU with persistent-memory support.
 const defaultCacheLine = 64
 
-var cpu = detectCPU()
+// cpu detects the features on first use: CPUID where the build has
+// assembly, /proc/cpuinfo where it has not, so importing hal reads no file.
+var cpu = sync.OnceValue(detectCPU)
 
-// CPU returns the features of the CPU this process runs on, detected once at
-// init.
-func CPU() Features { return cpu }
+// CPU returns the features of the CPU this process runs on, detected once,
+// on first use.
+func CPU() Features { return cpu() }
 
 // String lists the flags that are set and the cache-line size, e.g.
 // "clflush clflushopt clwb sse2 avx avx2 avx512f, cache line 64 B".

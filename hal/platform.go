@@ -2,28 +2,12 @@ package hal
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
-	"strconv"
 	"strings"
+
+	"github.com/gopmdk/pmdk/hal/sysfs"
 )
-
-// sysfsRoot returns the file system sysfs paths are read from: fsys, or
-// the real root when fsys is nil. Paths inside it have no leading slash
-// ("sys/bus/nd/devices").
-func sysfsRoot(fsys fs.FS) fs.FS {
-	if fsys == nil {
-		return os.DirFS("/")
-	}
-	return fsys
-}
-
-// ndDevices is the directory of the NVDIMM bus devices (regions,
-// namespaces, DIMMs).
-const ndDevices = "sys/bus/nd/devices"
 
 // maxDomainLen is how much of a persistence_domain file libpmem reads; a
 // longer value is not one the kernel writes.
@@ -35,45 +19,34 @@ const (
 	DomainMemoryController = "memory_controller" // ADR: persistent once in the memory controller (after a flush)
 )
 
-// readDomain reads an nd region's persistence_domain file under sysfs
-// (region is its path inside sysfs). It returns "" with no error when the
-// region has no such file (older kernels, regions without a domain).
-func readDomain(sysfs fs.FS, region string) (string, error) {
-	f, err := sysfs.Open(path.Join(region, "persistence_domain"))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", nil
-		}
+// readDomain reads an nd region's persistence_domain file (region is the
+// region's directory in sysfs). It returns "" with no error when the region
+// has no such file (older kernels, regions without a domain).
+func readDomain(fsys fs.FS, region string) (string, error) {
+	name := path.Join(region, "persistence_domain")
+	b, err := sysfs.ReadAttr(fsys, name, maxDomainLen)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	case err != nil:
 		return "", err
-	}
-	defer f.Close()
-	// One read, as sysfs hands out an attribute whole; data after a
-	// short read is not looked at.
-	buf := make([]byte, maxDomainLen)
-	n, err := f.Read(buf)
-	if n == 0 {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = fs.ErrInvalid // empty
-		}
-		return "", &fs.PathError{Op: "read", Path: region + "/persistence_domain", Err: err}
-	}
-	v := string(buf[:n])
-	if !strings.HasSuffix(v, "\n") {
+	case len(b) == 0 || b[len(b)-1] != '\n':
 		// The kernel always ends the value with a newline; a value
 		// without one was cut short or is not a domain.
-		return "", &fs.PathError{Op: "read", Path: region + "/persistence_domain", Err: fs.ErrInvalid}
+		return "", &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
-	return strings.TrimSuffix(v, "\n"), nil
+	return string(b[:len(b)-1]), nil
 }
 
 // AutoFlush reports whether the platform flushes the CPU caches on power
 // loss (eADR) for all its persistent memory, as pmem_has_auto_flush(3)
 // decides: there is at least one nd region and the persistence_domain of
-// every region is "cpu_cache". Any read error counts as no. sysfs is the
-// root file system to read /sys from; nil means the real one.
-func AutoFlush(sysfs fs.FS) bool {
-	sysfs = sysfsRoot(sysfs)
-	ents, err := fs.ReadDir(sysfs, ndDevices)
+// every region is "cpu_cache". Any read error counts as no. fsys is the
+// sysfs tree to read, rooted at /sys (see package [sysfs]); nil means the
+// machine's.
+func AutoFlush(fsys fs.FS) bool {
+	fsys = sysfs.Or(fsys)
+	ents, err := fs.ReadDir(fsys, sysfs.NDDevices)
 	if err != nil {
 		return false
 	}
@@ -84,7 +57,7 @@ func AutoFlush(sysfs fs.FS) bool {
 			continue
 		}
 		regions++
-		d, err := readDomain(sysfs, path.Join(ndDevices, e.Name()))
+		d, err := readDomain(fsys, path.Join(sysfs.NDDevices, e.Name()))
 		if err != nil || d != DomainCPUCache {
 			return false
 		}
@@ -110,12 +83,12 @@ type Platform struct {
 	// does not say.
 	Domain string
 	// Region is the sysfs path of the nd region backing the file, relative
-	// to the sysfs root (e.g. "sys/devices/.../ndbus0/region0"), or "" when
+	// to /sys (e.g. "devices/.../ndbus0/region0"), or "" when
 	// the file is not on NVDIMM-backed storage. Its files (badblocks,
 	// mappingN/...) serve bad-block and unsafe-shutdown checks.
 	Region string
 	// Device is the sysfs path of the block or character device holding
-	// the file, relative to the sysfs root, or "" when there is none
+	// the file, relative to /sys, or "" when there is none
 	// (tmpfs and other virtual file systems).
 	Device string
 }
@@ -146,36 +119,6 @@ func (p Platform) String() string {
 		b.WriteString(" (no nd region)")
 	}
 	return b.String()
-}
-
-// Kinds of device number a file's sysfs entry is looked up by.
-const (
-	devBlock = "block"
-	devChar  = "char"
-)
-
-// resolveDevice follows sys/dev/<kind>/MAJ:MIN to the device's directory
-// under sys/devices. It returns "" with no error when sysfs has no entry
-// for the device (virtual file systems such as tmpfs have none).
-func resolveDevice(sysfs fs.FS, kind string, major, minor uint32) (string, error) {
-	link := path.Join("sys/dev", kind, strconv.FormatUint(uint64(major), 10)+":"+strconv.FormatUint(uint64(minor), 10))
-	target, err := fs.ReadLink(sysfs, link)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", nil
-		}
-		return "", err
-	}
-	var dev string
-	if path.IsAbs(target) {
-		dev = strings.TrimPrefix(path.Clean(target), "/")
-	} else {
-		dev = path.Join(path.Dir(link), target)
-	}
-	if dev == "" || dev == "." || !fs.ValidPath(dev) {
-		return "", &fs.PathError{Op: "readlink", Path: link, Err: fmt.Errorf("%w: target %q leaves the sysfs root", fs.ErrInvalid, target)}
-	}
-	return dev, nil
 }
 
 // regionOf returns the nd region directory among the ancestors of a
@@ -210,44 +153,33 @@ func isNumbered(name, prefix string) bool {
 	return true
 }
 
-// isDeviceDAX reports whether the character device at dev belongs to the
-// dax subsystem.
-func isDeviceDAX(sysfs fs.FS, dev string) (bool, error) {
-	target, err := fs.ReadLink(sysfs, path.Join(dev, "subsystem"))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
-	}
-	return path.Base(target) == "dax", nil
-}
-
 // fileIdentity is what platform detection needs from fstat(2).
 type fileIdentity struct {
-	kind         string // devBlock for files on a block-device file system and block devices, devChar for char devices
+	kind         string // sysfs.Block for files on a block-device file system and block devices, sysfs.Char for char devices
 	major, minor uint32 // the device holding the file, or the device itself
 }
 
 // describe fills the sysfs part of a Platform for a file identified by id.
-func describe(sysfs fs.FS, id fileIdentity) (Platform, error) {
+func describe(fsys fs.FS, id fileIdentity) (Platform, error) {
 	var p Platform
-	dev, err := resolveDevice(sysfs, id.kind, id.major, id.minor)
+	dev, err := sysfs.ResolveDevice(fsys, id.kind, id.major, id.minor)
 	if err != nil || dev == "" {
 		return p, err
 	}
 	p.Device = dev
-	if id.kind == devChar {
-		if p.DeviceDAX, err = isDeviceDAX(sysfs, dev); err != nil {
+	if id.kind == sysfs.Char {
+		sub, err := sysfs.Subsystem(fsys, dev)
+		if err != nil {
 			return p, err
 		}
+		p.DeviceDAX = sub == "dax"
 		p.DAX = p.DeviceDAX
 	}
 	p.Region = regionOf(dev)
 	if p.Region == "" {
 		return p, nil
 	}
-	if p.Domain, err = readDomain(sysfs, p.Region); err != nil {
+	if p.Domain, err = readDomain(fsys, p.Region); err != nil {
 		return p, err
 	}
 	p.EADR = p.Domain == DomainCPUCache

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gopmdk/pmdk/hal/sysfs"
 )
 
 // DetectFile reports how stores to a mapping of f reach persistence: DAX
@@ -14,16 +16,16 @@ import (
 // read from the real /sys. f must be open for reading.
 func DetectFile(f *os.File) (Platform, error) { return DetectFileIn(f, nil) }
 
-// DetectFileIn is [DetectFile] with sysfs read from the root file system
-// sysfs (paths "sys/..." inside it); nil means the real root.
-func DetectFileIn(f *os.File, sysfs fs.FS) (Platform, error) {
+// DetectFileIn is [DetectFile] with sysfs read from the tree fsys, rooted
+// at /sys (see package [sysfs]); nil means the machine's.
+func DetectFileIn(f *os.File, fsys fs.FS) (Platform, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return Platform{}, fmt.Errorf("hal: detect %s: %w", f.Name(), err)
 	}
 	var p Platform
 	var derr error
-	if err := rc.Control(func(fd uintptr) { p, derr = DetectFDIn(int(fd), sysfs) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { p, derr = DetectFDIn(int(fd), fsys) }); err != nil {
 		return Platform{}, fmt.Errorf("hal: detect %s: %w", f.Name(), err)
 	}
 	if derr != nil {
@@ -36,8 +38,8 @@ func DetectFileIn(f *os.File, sysfs fs.FS) (Platform, error) {
 // for the duration of the call.
 func DetectFD(fd int) (Platform, error) { return DetectFDIn(fd, nil) }
 
-// DetectFDIn is [DetectFD] with sysfs read from the root file system
-// sysfs; nil means the real root.
+// DetectFDIn is [DetectFD] with sysfs read from the tree fsys, rooted at
+// /sys; nil means the machine's.
 //
 // DAX is decided by the kernel itself: a shared mapping with MAP_SYNC is
 // accepted only where no page cache sits between the mapping and the
@@ -45,7 +47,7 @@ func DetectFD(fd int) (Platform, error) { return DetectFDIn(fd, nil) }
 // subsystem instead, since its mappings must be aligned to the device's
 // alignment. When sysfs cannot be read as expected, the error comes with
 // the Platform detected so far (DAX is always valid).
-func DetectFDIn(fd int, sysfs fs.FS) (Platform, error) {
+func DetectFDIn(fd int, fsys fs.FS) (Platform, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return Platform{}, &fs.PathError{Op: "fstat", Path: fmt.Sprintf("fd %d", fd), Err: err}
@@ -53,14 +55,14 @@ func DetectFDIn(fd int, sysfs fs.FS) (Platform, error) {
 	var id fileIdentity
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFCHR:
-		id = fileIdentity{devChar, unix.Major(st.Rdev), unix.Minor(st.Rdev)}
+		id = fileIdentity{sysfs.Char, unix.Major(st.Rdev), unix.Minor(st.Rdev)}
 	case unix.S_IFBLK:
-		id = fileIdentity{devBlock, unix.Major(st.Rdev), unix.Minor(st.Rdev)}
+		id = fileIdentity{sysfs.Block, unix.Major(st.Rdev), unix.Minor(st.Rdev)}
 	default:
-		id = fileIdentity{devBlock, unix.Major(st.Dev), unix.Minor(st.Dev)}
+		id = fileIdentity{sysfs.Block, unix.Major(st.Dev), unix.Minor(st.Dev)}
 	}
-	p, serr := describe(sysfsRoot(sysfs), id)
-	if id.kind != devChar {
+	p, serr := describe(sysfs.Or(fsys), id)
+	if id.kind != sysfs.Char {
 		dax, err := probeMapSync(fd)
 		if err != nil {
 			return Platform{}, err

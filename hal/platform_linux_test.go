@@ -32,20 +32,20 @@ func TestDetectFDInFakeSysfs(t *testing.T) {
 	}
 	blk := fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))
 	sys := fstest.MapFS{
-		"sys/devices/ndbus0/region0/persistence_domain":          {Data: []byte("cpu_cache\n")},
-		"sys/devices/ndbus0/region0/namespace0.0/block/pmem0":    {Mode: fs.ModeDir},
-		"sys/dev/block/" + blk:                                   {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region0/namespace0.0/block/pmem0")},
-		"sys/devices/ndbus0/region1/persistence_domain":          {Data: []byte("memory_controller\n")},
-		"sys/devices/ndbus0/region1/dax1.0/dax/dax1.0/dev":       {Data: []byte("1:5\n")},
-		"sys/devices/ndbus0/region1/dax1.0/dax/dax1.0/subsystem": {Mode: fs.ModeSymlink, Data: []byte("../../../../../../bus/dax")},
-		"sys/dev/char/1:5":                                       {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region1/dax1.0/dax/dax1.0")},
+		"devices/ndbus0/region0/persistence_domain":       {Data: []byte("cpu_cache\n")},
+		"devices/ndbus0/region0/namespace0.0/block/pmem0": {Mode: fs.ModeDir},
+		"dev/block/" + blk:                                   {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region0/namespace0.0/block/pmem0")},
+		"devices/ndbus0/region1/persistence_domain":          {Data: []byte("memory_controller\n")},
+		"devices/ndbus0/region1/dax1.0/dax/dax1.0/dev":       {Data: []byte("1:5\n")},
+		"devices/ndbus0/region1/dax1.0/dax/dax1.0/subsystem": {Mode: fs.ModeSymlink, Data: []byte("../../../../../../bus/dax")},
+		"dev/char/1:5": {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region1/dax1.0/dax/dax1.0")},
 	}
 	p, err := DetectFileIn(f, sys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Platform{DAX: p.DAX, EADR: true, Domain: DomainCPUCache, Region: "sys/devices/ndbus0/region0",
-		Device: "sys/devices/ndbus0/region0/namespace0.0/block/pmem0"}
+	want := Platform{DAX: p.DAX, EADR: true, Domain: DomainCPUCache, Region: "devices/ndbus0/region0",
+		Device: "devices/ndbus0/region0/namespace0.0/block/pmem0"}
 	if p != want {
 		t.Errorf("file on %s:\n got %+v\nwant %+v", blk, p, want)
 	}
@@ -69,8 +69,8 @@ func TestDetectFDInFakeSysfs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = Platform{DAX: true, DeviceDAX: true, Domain: DomainMemoryController, Region: "sys/devices/ndbus0/region1",
-		Device: "sys/devices/ndbus0/region1/dax1.0/dax/dax1.0"}
+	want = Platform{DAX: true, DeviceDAX: true, Domain: DomainMemoryController, Region: "devices/ndbus0/region1",
+		Device: "devices/ndbus0/region1/dax1.0/dax/dax1.0"}
 	if p != want {
 		t.Errorf("char device 1:5:\n got %+v\nwant %+v", p, want)
 	}

@@ -12,10 +12,10 @@ import (
 func DetectFile(f *os.File) (Platform, error) { return Platform{}, nil }
 
 // DetectFileIn is [DetectFile]; sysfs is not used off Linux.
-func DetectFileIn(f *os.File, sysfs fs.FS) (Platform, error) { return Platform{}, nil }
+func DetectFileIn(f *os.File, fsys fs.FS) (Platform, error) { return Platform{}, nil }
 
 // DetectFD is [DetectFile] for a file descriptor.
 func DetectFD(fd int) (Platform, error) { return Platform{}, nil }
 
 // DetectFDIn is [DetectFD]; sysfs is not used off Linux.
-func DetectFDIn(fd int, sysfs fs.FS) (Platform, error) { return Platform{}, nil }
+func DetectFDIn(fd int, fsys fs.FS) (Platform, error) { return Platform{}, nil }

@@ -10,11 +10,17 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/gopmdk/pmdk/hal/sysfs"
+	"github.com/gopmdk/pmdk/hal/sysfs/sysfstest"
 )
 
-const fixtureBus = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00/ndbus0"
+const fixtureBus = "devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00/ndbus0"
 
-func fixture(name string) fs.FS { return os.DirFS(filepath.Join("testdata", "sysfs", name)) }
+// fixture loads the sysfs tree testdata/sysfs/NAME.txtar.
+func fixture(t *testing.T, name string) fs.FS {
+	return sysfstest.Load(t, filepath.Join("testdata", "sysfs", name+".txtar"))
+}
 
 func TestDescribeFixtures(t *testing.T) {
 	cases := []struct {
@@ -22,27 +28,27 @@ func TestDescribeFixtures(t *testing.T) {
 		id   fileIdentity
 		want Platform
 	}{
-		{"eadr", fileIdentity{devBlock, 259, 0}, Platform{EADR: true, Domain: DomainCPUCache,
+		{"eadr", fileIdentity{sysfs.Block, 259, 0}, Platform{EADR: true, Domain: DomainCPUCache,
 			Region: fixtureBus + "/region0", Device: fixtureBus + "/region0/namespace0.0/block/pmem0"}},
-		{"eadr", fileIdentity{devBlock, 259, 1}, Platform{EADR: true, Domain: DomainCPUCache,
+		{"eadr", fileIdentity{sysfs.Block, 259, 1}, Platform{EADR: true, Domain: DomainCPUCache,
 			Region: fixtureBus + "/region0", Device: fixtureBus + "/region0/namespace0.0/block/pmem0/pmem0p1"}},
-		{"eadr", fileIdentity{devChar, 251, 0}, Platform{DAX: true, DeviceDAX: true, EADR: true, Domain: DomainCPUCache,
+		{"eadr", fileIdentity{sysfs.Char, 251, 0}, Platform{DAX: true, DeviceDAX: true, EADR: true, Domain: DomainCPUCache,
 			Region: fixtureBus + "/region1", Device: fixtureBus + "/region1/dax1.0/dax/dax1.0"}},
-		{"adr", fileIdentity{devBlock, 259, 0}, Platform{Domain: DomainMemoryController,
+		{"adr", fileIdentity{sysfs.Block, 259, 0}, Platform{Domain: DomainMemoryController,
 			Region: fixtureBus + "/region0", Device: fixtureBus + "/region0/namespace0.0/block/pmem0"}},
-		{"adr", fileIdentity{devChar, 251, 0}, Platform{DAX: true, DeviceDAX: true, Domain: DomainMemoryController,
+		{"adr", fileIdentity{sysfs.Char, 251, 0}, Platform{DAX: true, DeviceDAX: true, Domain: DomainMemoryController,
 			Region: fixtureBus + "/region1", Device: fixtureBus + "/region1/dax1.0/dax/dax1.0"}},
-		{"mixed", fileIdentity{devBlock, 259, 0}, Platform{EADR: true, Domain: DomainCPUCache,
+		{"mixed", fileIdentity{sysfs.Block, 259, 0}, Platform{EADR: true, Domain: DomainCPUCache,
 			Region: fixtureBus + "/region0", Device: fixtureBus + "/region0/namespace0.0/block/pmem0"}},
-		{"nodomain", fileIdentity{devBlock, 259, 0}, Platform{
+		{"nodomain", fileIdentity{sysfs.Block, 259, 0}, Platform{
 			Region: fixtureBus + "/region0", Device: fixtureBus + "/region0/namespace0.0/block/pmem0"}},
-		{"noregion", fileIdentity{devBlock, 254, 0}, Platform{Device: "sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda"}},
-		{"noregion", fileIdentity{devChar, 1, 5}, Platform{Device: "sys/devices/virtual/misc/zero"}},
-		{"noregion", fileIdentity{devBlock, 0, 26}, Platform{}}, // tmpfs: no sysfs entry
-		{"eadr", fileIdentity{devBlock, 254, 0}, Platform{Device: "sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda"}},
+		{"noregion", fileIdentity{sysfs.Block, 254, 0}, Platform{Device: "devices/pci0000:00/0000:00:02.0/virtio1/block/vda"}},
+		{"noregion", fileIdentity{sysfs.Char, 1, 5}, Platform{Device: "devices/virtual/misc/zero"}},
+		{"noregion", fileIdentity{sysfs.Block, 0, 26}, Platform{}}, // tmpfs: no sysfs entry
+		{"eadr", fileIdentity{sysfs.Block, 254, 0}, Platform{Device: "devices/pci0000:00/0000:00:02.0/virtio1/block/vda"}},
 	}
 	for _, c := range cases {
-		got, err := describe(fixture(c.tree), c.id)
+		got, err := describe(fixture(t, c.tree), c.id)
 		if err != nil {
 			t.Errorf("%s %s %d:%d: %v", c.tree, c.id.kind, c.id.major, c.id.minor, err)
 			continue
@@ -55,7 +61,7 @@ func TestDescribeFixtures(t *testing.T) {
 
 func TestAutoFlushFixtures(t *testing.T) {
 	for tree, want := range map[string]bool{"eadr": true, "adr": false, "mixed": false, "nodomain": false, "noregion": false} {
-		if got := AutoFlush(fixture(tree)); got != want {
+		if got := AutoFlush(fixture(t, tree)); got != want {
 			t.Errorf("AutoFlush(%s) = %v, want %v", tree, got, want)
 		}
 	}
@@ -68,18 +74,18 @@ func TestAutoFlushFixtures(t *testing.T) {
 // content and a block device 259:0 in it.
 func mapRegion(domain string) fstest.MapFS {
 	m := fstest.MapFS{
-		"sys/devices/ndbus0/region0/namespace0.0/block/pmem0/dev": {Data: []byte("259:0\n")},
-		"sys/dev/block/259:0":        {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region0/namespace0.0/block/pmem0")},
-		"sys/bus/nd/devices/region0": {Mode: fs.ModeSymlink, Data: []byte("../../../devices/ndbus0/region0")},
+		"devices/ndbus0/region0/namespace0.0/block/pmem0/dev": {Data: []byte("259:0\n")},
+		"dev/block/259:0":        {Mode: fs.ModeSymlink, Data: []byte("../../devices/ndbus0/region0/namespace0.0/block/pmem0")},
+		"bus/nd/devices/region0": {Mode: fs.ModeSymlink, Data: []byte("../../../devices/ndbus0/region0")},
 	}
-	m["sys/devices/ndbus0/region0/persistence_domain"] = &fstest.MapFile{Data: []byte(domain)}
+	m["devices/ndbus0/region0/persistence_domain"] = &fstest.MapFile{Data: []byte(domain)}
 	return m
 }
 
 func TestDescribeBadDomain(t *testing.T) {
 	for _, d := range []string{"", "cpu_cache", "cpu_cache_and_a_very_long_tail_beyond_32\n"} {
 		sys := mapRegion(d)
-		p, err := describe(sys, fileIdentity{devBlock, 259, 0})
+		p, err := describe(sys, fileIdentity{sysfs.Block, 259, 0})
 		if !errors.Is(err, fs.ErrInvalid) {
 			t.Errorf("domain %q: err = %v, want fs.ErrInvalid", d, err)
 		}
@@ -90,8 +96,8 @@ func TestDescribeBadDomain(t *testing.T) {
 			t.Errorf("domain %q: AutoFlush true", d)
 		}
 	}
-	p, err := describe(mapRegion("cpu_cache\n"), fileIdentity{devBlock, 259, 0})
-	if err != nil || !p.EADR || p.Region != "sys/devices/ndbus0/region0" {
+	p, err := describe(mapRegion("cpu_cache\n"), fileIdentity{sysfs.Block, 259, 0})
+	if err != nil || !p.EADR || p.Region != "devices/ndbus0/region0" {
 		t.Errorf("valid domain: %+v, %v", p, err)
 	}
 	if !AutoFlush(mapRegion("cpu_cache\n")) {
@@ -100,16 +106,9 @@ func TestDescribeBadDomain(t *testing.T) {
 }
 
 func TestDescribeLinkEscapesRoot(t *testing.T) {
-	for _, target := range []string{"../../../../etc", "../../..", "/", "/../../x/region0"} {
-		sys := fstest.MapFS{"sys/dev/block/8:0": {Mode: fs.ModeSymlink, Data: []byte(target)}}
-		_, err := describe(sys, fileIdentity{devBlock, 8, 0})
-		if target == "/../../x/region0" {
-			// An absolute target is taken from the sysfs root; it stays inside.
-			if err != nil {
-				t.Errorf("target %q: %v", target, err)
-			}
-			continue
-		}
+	for _, target := range []string{"../../../../etc", "../../..", "/", "/../../x/region0", "/sys/../x"} {
+		sys := fstest.MapFS{"dev/block/8:0": {Mode: fs.ModeSymlink, Data: []byte(target)}}
+		_, err := describe(sys, fileIdentity{sysfs.Block, 8, 0})
 		if !errors.Is(err, fs.ErrInvalid) {
 			t.Errorf("target %q: err = %v, want fs.ErrInvalid", target, err)
 		}
@@ -118,12 +117,12 @@ func TestDescribeLinkEscapesRoot(t *testing.T) {
 
 func TestRegionOf(t *testing.T) {
 	for dev, want := range map[string]string{
-		"sys/devices/LNXSYSTM:00/ndbus0/region3/pfn3.0/block/pmem3":                      "sys/devices/LNXSYSTM:00/ndbus0/region3",
-		"sys/devices/platform/e820_pmem/ndbus1/region1/namespace1.0/block/pmem1/pmem1p2": "sys/devices/platform/e820_pmem/ndbus1/region1",
-		"sys/devices/platform/region0/block/x":                                           "", // a region outside an nd bus
-		"sys/devices/ndbus0":                                                             "",
-		"sys/devices/virtual/block/dm-0":                                                 "",
-		"region0":                                                                        "",
+		"devices/LNXSYSTM:00/ndbus0/region3/pfn3.0/block/pmem3":                      "devices/LNXSYSTM:00/ndbus0/region3",
+		"devices/platform/e820_pmem/ndbus1/region1/namespace1.0/block/pmem1/pmem1p2": "devices/platform/e820_pmem/ndbus1/region1",
+		"devices/platform/region0/block/x":                                           "", // a region outside an nd bus
+		"devices/ndbus0":                                                             "",
+		"devices/virtual/block/dm-0":                                                 "",
+		"region0":                                                                    "",
 	} {
 		if got := regionOf(dev); got != want {
 			t.Errorf("regionOf(%q) = %q, want %q", dev, got, want)
@@ -146,9 +145,9 @@ func TestPlatformString(t *testing.T) {
 		want string
 	}{
 		{Platform{}, "page cache, no eADR (no nd region)"},
-		{Platform{DAX: true, EADR: true, Domain: DomainCPUCache, Region: "sys/x/region0"}, "DAX, eADR (cpu_cache, region0)"},
-		{Platform{DAX: true, DeviceDAX: true, Domain: DomainMemoryController, Region: "sys/x/region1"}, "device DAX, no eADR (memory_controller, region1)"},
-		{Platform{Region: "sys/x/region2"}, "page cache, no eADR (region2, domain unknown)"},
+		{Platform{DAX: true, EADR: true, Domain: DomainCPUCache, Region: "x/region0"}, "DAX, eADR (cpu_cache, region0)"},
+		{Platform{DAX: true, DeviceDAX: true, Domain: DomainMemoryController, Region: "x/region1"}, "device DAX, no eADR (memory_controller, region1)"},
+		{Platform{Region: "x/region2"}, "page cache, no eADR (region2, domain unknown)"},
 	} {
 		if got := c.p.String(); got != c.want {
 			t.Errorf("%+v.String() = %q, want %q", c.p, got, c.want)
@@ -283,15 +282,15 @@ func FuzzDescribe(f *testing.F) {
 	f.Add([]byte("cpu_cache"), "/devices/region7")
 	f.Fuzz(func(t *testing.T, domain []byte, target string) {
 		sys := mapRegion(string(domain))
-		sys["sys/dev/block/259:0"] = &fstest.MapFile{Mode: fs.ModeSymlink, Data: []byte(target)}
-		p, err := describe(sys, fileIdentity{devBlock, 259, 0})
+		sys["dev/block/259:0"] = &fstest.MapFile{Mode: fs.ModeSymlink, Data: []byte(target)}
+		p, err := describe(sys, fileIdentity{sysfs.Block, 259, 0})
 		if p.Region != "" && (!fs.ValidPath(p.Region) || !isRegionName(path.Base(p.Region))) {
 			t.Fatalf("region %q for target %q", p.Region, target)
 		}
 		if p.EADR && (p.Domain != DomainCPUCache || err != nil) {
 			t.Fatalf("EADR with domain %q, err %v", p.Domain, err)
 		}
-		if err == nil && p.Region == "sys/devices/ndbus0/region0" && string(domain) == "cpu_cache\n" && !p.EADR {
+		if err == nil && p.Region == "devices/ndbus0/region0" && string(domain) == "cpu_cache\n" && !p.EADR {
 			t.Fatalf("cpu_cache region not eADR: %+v", p)
 		}
 		if AutoFlush(sys) != (string(domain) == "cpu_cache\n") {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 )
 
 // ErrUnsupported is returned for a kernel set this CPU or build cannot run.
@@ -26,7 +27,8 @@ func NewKernels(flush FlushKind, move MoveKind, threshold int) (*Kernels, error)
 
 // Supported reports whether this CPU and build can run the given kernels.
 func Supported(flush FlushKind, move MoveKind) bool {
-	return flushSupported(flush, cpu) && moveSupported(move, cpu)
+	c := cpu()
+	return flushSupported(flush, c) && moveSupported(move, c)
 }
 
 // Choice is the outcome of kernel selection: the kernel set and the reasons
@@ -60,18 +62,23 @@ func (c Choice) String() string {
 	return fmt.Sprintf("%s+%s (movnt threshold %d): %s", c.Flush, c.Move, c.MovntThreshold, c.Reason())
 }
 
-var selectedChoice = Choose(cpu, AutoFlush(nil), os.LookupEnv)
+// selectedChoice makes the choice once, on first use rather than at init:
+// it reads sysfs (eADR), and importing hal does no I/O.
+var selectedChoice = sync.OnceValue(func() Choice { return Choose(cpu(), AutoFlush(nil), os.LookupEnv) })
 
-// Choose used the features of this CPU, so the set is supported.
-var selected = selectedChoice.kernels()
+// selected is the set of selectedChoice; Choose used the features of this
+// CPU, so the set is supported.
+var selected = sync.OnceValue(func() *Kernels { return selectedChoice().kernels() })
 
-// Selected returns the kernel set chosen at init: the best the CPU offers,
-// as narrowed by the PMEM_* environment variables.
-func Selected() *Kernels { return selected }
+// Selected returns the kernel set chosen for this process: the best the
+// CPU offers, as narrowed by the PMEM_* environment variables and eADR. It
+// is chosen once, at the first call of Selected or [SelectedChoice]; the
+// environment is read then.
+func Selected() *Kernels { return selected() }
 
 // SelectedChoice returns the choice behind [Selected], with its reasons.
 func SelectedChoice() Choice {
-	c := selectedChoice
+	c := selectedChoice()
 	c.Reasons = append([]string(nil), c.Reasons...)
 	return c
 }

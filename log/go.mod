@@ -2,17 +2,13 @@ module github.com/gopmdk/pmdk/log
 
 go 1.26.0
 
-require github.com/gopmdk/pmdk/core v0.0.0
+require github.com/gopmdk/pmdk/core v0.1.0
 
 require github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 
 require (
-	github.com/gopmdk/pmdk/hal v0.0.0 // indirect
+	github.com/gopmdk/pmdk/hal v0.1.0 // indirect
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
-
-replace github.com/gopmdk/pmdk/core => ../core
-
-replace github.com/gopmdk/pmdk/hal => ../hal

@@ -3,9 +3,9 @@ module github.com/gopmdk/pmdk/tools
 go 1.26.0
 
 require (
-	github.com/gopmdk/pmdk/core v0.0.0
-	github.com/gopmdk/pmdk/hal v0.0.0
-	github.com/gopmdk/pmdk/log v0.0.0
+	github.com/gopmdk/pmdk/core v0.1.0
+	github.com/gopmdk/pmdk/hal v0.1.0
+	github.com/gopmdk/pmdk/log v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -15,15 +15,7 @@ require (
 )
 
 require (
-	github.com/gopmdk/pmdk/blk v0.0.0
+	github.com/gopmdk/pmdk/blk v0.1.0
 	github.com/spf13/pflag v1.1.0
 	golang.org/x/sys v0.50.0
 )
-
-replace github.com/gopmdk/pmdk/core => ../core
-
-replace github.com/gopmdk/pmdk/hal => ../hal
-
-replace github.com/gopmdk/pmdk/blk => ../blk
-
-replace github.com/gopmdk/pmdk/log => ../log

@@ -3,7 +3,6 @@
 package pmemtest
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,38 +30,4 @@ func Dir(t testing.TB) string {
 func Path(t testing.TB, name string) string {
 	t.Helper()
 	return filepath.Join(Dir(t), name)
-}
-
-// CopyTree copies a fixture tree (files, directories, symlinks as they are)
-// into a fresh t.TempDir() and returns it, so a test may change the copy:
-// how sysfs fixtures are given to code that writes to them.
-func CopyTree(t testing.TB, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, out)
-		case d.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }

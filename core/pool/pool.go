@@ -24,7 +24,7 @@ type Options struct {
 	IgnoreSDS bool
 	// Device returns the device under the pool file f (nil for a pool on a
 	// bare Map) whose unsafe shutdown count and ids the SDS records. nil
-	// means sysfs through core.FromFDAt(SysfsRoot) for files (on machines without
+	// means sysfs through core.FromFDIn(Sysfs) for files (on machines without
 	// NVDIMMs: not supported, the SDS records zeros exactly as C does
 	// there) and no device for bare Maps. Tests plug in fakes here.
 	Device func(f *os.File) (Device, error)
@@ -33,10 +33,11 @@ type Options struct {
 	// POOL_OPEN_IGNORE_BAD_BLOCKS); by default such an open fails with
 	// ErrBadBlocks.
 	IgnoreBadBlocks bool
-	// SysfsRoot is where the NVDIMM information (unsafe shutdown counts,
-	// device ids, bad blocks) is read; "" means core.DefaultSysfsRoot.
-	// Tests point it at fixture trees.
-	SysfsRoot string
+	// Sysfs is the sysfs tree, rooted at /sys, that the NVDIMM information
+	// (unsafe shutdown counts, device ids, bad blocks) and eADR are read
+	// from (see package github.com/gopmdk/pmdk/hal/sysfs); nil means the
+	// machine's. Tests pass fixture trees.
+	Sysfs fs.FS
 	// Logger, if not nil, receives diagnostics (SDS reinitialised, forced
 	// read-only).
 	Logger *slog.Logger
@@ -169,7 +170,7 @@ func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*
 	var p *Pool
 	if err == nil {
 		var m *core.Map
-		if m, err = mapFile(f, minSize, false, o.SysfsRoot); err == nil {
+		if m, err = mapFile(f, minSize, false, o.Sysfs); err == nil {
 			if firstNonZero(m.Bytes()[:HeaderSize]) >= 0 {
 				err = fmt.Errorf("pool: create %s: %w: %w", path, ErrNotEmpty, fs.ErrExist)
 			} else {
@@ -257,7 +258,7 @@ func Open(path string, k Kind, o Options) (*Pool, error) {
 		f.Close()
 		return nil, err
 	}
-	m, err := mapFile(f, max(k.MinSize, HeaderSize), o.ReadOnly, o.SysfsRoot)
+	m, err := mapFile(f, max(k.MinSize, HeaderSize), o.ReadOnly, o.Sysfs)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -351,8 +352,8 @@ func lock(f *os.File) error {
 // its size rounded down to the source's alignment (C's repsize), shared, or
 // private when readOnly, with the granularity the platform gives (DAX,
 // eADR, page cache, PMEM_IS_PMEM_FORCE).
-func mapFile(f *os.File, minSize int64, readOnly bool, sysfs string) (*core.Map, error) {
-	src, err := core.FromFDAt(int(f.Fd()), sysfsRoot(sysfs))
+func mapFile(f *os.File, minSize int64, readOnly bool, sysfs fs.FS) (*core.Map, error) {
+	src, err := core.FromFDIn(int(f.Fd()), sysfs)
 	if err != nil {
 		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
 	}
@@ -378,13 +379,6 @@ func mapFile(f *os.File, minSize int64, readOnly bool, sysfs string) (*core.Map,
 		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
 	}
 	return m, nil
-}
-
-func sysfsRoot(root string) string {
-	if root == "" {
-		return core.DefaultSysfsRoot
-	}
-	return root
 }
 
 // checkBadBlocks refuses a pool with the CHECK_BAD_BLOCKS feature whose

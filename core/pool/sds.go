@@ -100,7 +100,7 @@ func currentSDS(o Options, f *os.File) (ShutdownState, error) {
 	case o.Device != nil:
 		dev, err = o.Device(f)
 	case f != nil:
-		dev, err = core.FromFDAt(int(f.Fd()), sysfsRoot(o.SysfsRoot))
+		dev, err = core.FromFDIn(int(f.Fd()), o.Sysfs)
 	}
 	if err != nil && !isUnsupported(err) {
 		return s, err

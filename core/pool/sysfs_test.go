@@ -5,36 +5,33 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
+	"testing/fstest"
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/hal/sysfs"
+	"github.com/gopmdk/pmdk/hal/sysfs/sysfstest"
 	"golang.org/x/sys/unix"
 )
 
-// fsdaxRoot copies core's fsdax sysfs fixture (two NFIT DIMMs with dirty
+// fsdaxRoot loads core's fsdax sysfs fixture (two NFIT DIMMs with dirty
 // shutdown counts 3 and 4, block device pmem0) and makes pmem0 the device
 // of the file system under dir, so pool files there count as living on
 // NVDIMMs.
-func fsdaxRoot(t *testing.T, dir string) string {
+func fsdaxRoot(t *testing.T, dir string) fstest.MapFS {
 	t.Helper()
-	src := filepath.Join("..", "testdata", "sysfs", "fsdax")
-	if _, err := os.Stat(src); err != nil {
-		t.Skipf("core's sysfs fixture %s missing: %v", src, err)
-	}
-	dst := pmemtest.CopyTree(t, src)
+	fsys := sysfstest.Load(t, filepath.Join("..", "testdata", "sysfs", "fsdax.txtar"))
 	var st unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {
 		t.Fatal(err)
 	}
-	dev := strconv.FormatUint(uint64(unix.Major(st.Dev)), 10) + ":" + strconv.FormatUint(uint64(unix.Minor(st.Dev)), 10)
-	setAttr(t, dst, "block/pmem0/dev", dev)
-	return dst
+	setAttr(t, fsys, "block/pmem0/dev", sysfs.DevNumber(unix.Major(st.Dev), unix.Minor(st.Dev)))
+	return fsys
 }
 
-func setAttr(t *testing.T, root, rel, val string) {
+func setAttr(t *testing.T, fsys fstest.MapFS, name, val string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(root, rel), []byte(val+"\n"), 0o644); err != nil {
+	if err := sysfstest.Set(fsys, name, []byte(val+"\n")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -46,7 +43,7 @@ func TestSDSThroughSysfs(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	root := fsdaxRoot(t, dir)
 	path := filepath.Join(dir, "pool")
-	o := Options{SysfsRoot: root}
+	o := Options{Sysfs: root}
 	p, err := CreateWith(path, testSize, 0o600, Log, o)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +92,7 @@ func TestBadBlocksThroughSysfs(t *testing.T) {
 	dir := t.TempDir()
 	root := fsdaxRoot(t, dir)
 	path := filepath.Join(dir, "pool")
-	o := Options{SysfsRoot: root}
+	o := Options{Sysfs: root}
 	p, err := CreateWith(path, testSize, 0o600, Log, o)
 	if err != nil {
 		t.Fatal(err)
