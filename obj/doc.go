@@ -1,0 +1,119 @@
+// Package obj implements libpmemobj of PMDK 1.12.1 in Go: a persistent
+// object store on a pool file, whose objects are allocated and freed
+// atomically (after a crash an object is either absent or allocated and
+// constructed, never half of either), byte-compatible with the pools C
+// libpmemobj writes (pool layout major 6). A pool Go creates opens in C,
+// which keeps allocating in it, and the reverse; an OID stored in a pool is
+// a PMEMoid to C.
+//
+// This package is the pool, its heap and the atomic (non-transactional)
+// API; transactions follow in the same package.
+//
+// # Pools
+//
+// [Create] makes a pool file (at least [MinPoolSize]) with a layout name,
+// [Open] opens one, checking the layout name when [Options] give one, and
+// locks the file until [Pool.Close]. [CreateOnMap] and [OpenOnMap] do the
+// same on a caller's core.Map (the crash simulator). [Check] and
+// [Pool.Check] verify a pool: the descriptor, every zone, chunk, run
+// bitmap and object header, and that no object is allocated that nothing
+// could find. C's pmempool check looks only at the pool header of obj
+// pools.
+//
+// # Objects
+//
+// An object is named by an [OID] (pool uuid_lo and offset, 16 bytes, C's
+// PMEMoid). [Pool.Alloc], [Pool.Zalloc], [Pool.Xalloc], [Pool.Realloc],
+// [Pool.Strdup] and [Pool.Free] return or take OIDs; their *To variants
+// ([Pool.AllocTo], [Pool.FreeOID], [Pool.ReallocTo]...) also store the
+// result into an OID, atomically with the operation when that OID lies in
+// the pool, as C's functions taking a PMEMoid pointer do. Every object has
+// a type number and a usable size at least the size asked for (the
+// allocation classes are C's, so the usable sizes are C's too).
+// [Pool.Bytes] is an object's memory, [Pool.Root] the pool's root object,
+// [Pool.Objects] walks every object in C's order.
+//
+// The typed layer: a [Ptr] is an OID that names a T ([New] allocates one,
+// [Ptr.Get] maps it to a *T). T must be pointer-free (numbers, arrays,
+// structs of them, Ptr and OID fields): a Go pointer stored in persistent
+// memory is invisible to the garbage collector and dangles after a restart,
+// so such types are refused with [ErrNotPointerFree].
+//
+// Reservations ([Pool.Reserve], [Pool.DeferFree], [Pool.SetValue],
+// [Pool.Publish], [Pool.Cancel]) prepare several changes and make them
+// durable at once, as pmemobj_reserve and pmemobj_publish do.
+//
+// Slices and pointers into the pool are valid until the object is freed or
+// the pool closed. Stores through them are durable once persisted
+// ([Pool.Persist], [Pool.MemcpyPersist]...).
+//
+// # Format
+//
+// The on-media format is in package obj/layout, with its offsets and the
+// rules C follows (../shared/reference names the PMDK sources). In short:
+// after the pool header, a checksummed descriptor (layout name, lanes and
+// heap offsets), the root object's offset and size, 1024 lanes of three
+// unified logs each (internal redo, external redo, undo), then the heap:
+// a header and zones of 256 KiB chunks. A chunk is free, used (a huge
+// object of whole chunks) or part of a run of equal units with a bitmap.
+// Every object starts with a 16-byte header (real size, flags, type
+// number). The allocation classes and the bitmap geometry are computed
+// exactly as C computes them.
+//
+// # Atomicity and recovery
+//
+// An allocation reserves a block in memory (the run-time state, rebuilt
+// from the media at open), writes the object header and runs the
+// constructor, then publishes: the bitmap word OR or chunk header store
+// that makes the object allocated, together with the stores of its OID
+// into the destination. A single 8-byte update is made in place; several
+// go through a redo log in the caller's lane: stored with a checksum,
+// applied, then cleared; logs too large for the lane continue in
+// extensions allocated from the heap. Open recovers every lane: a redo log
+// whose checksum holds is applied again (the updates are idempotent), one
+// that does not is ignored (the operation never happened), and the undo
+// log of an interrupted transaction is rolled back. C recovers the images
+// Go leaves, and Go the ones C leaves: the crash tests open post-crash
+// images of every operation in both.
+//
+// # Concurrency
+//
+// A Pool is safe for concurrent use. Each call takes a lane (cached per P,
+// as C gives each thread a primary lane) and allocates through the lane's
+// arena, whose active runs other arenas do not touch ([Options.Arenas],
+// default GOMAXPROCS). Bitmap words are updated with atomic
+// read-modify-writes, so frees and publications contend only on the words
+// they change. Close waits for calls in progress.
+//
+// # C equivalents
+//
+//	pmemobj_create(path, layout, size, mode)   Create(path, size, mode, &Options{Layout: layout})
+//	pmemobj_open(path, layout)                 Open(path, &Options{Layout: layout})
+//	pmemobj_close, pmemobj_check               Pool.Close, Check
+//	pmemobj_root, pmemobj_root_size            Pool.Root, Pool.RootSize
+//	pmemobj_alloc(pop, NULL, ...)              Pool.Alloc (returns the OID)
+//	pmemobj_alloc(pop, &oid, ...)              Pool.AllocTo(&oid, ...)
+//	pmemobj_zalloc, pmemobj_xalloc             Pool.Zalloc/ZallocTo, Pool.Xalloc (FlagZero, ClassID, ArenaID)
+//	pmemobj_realloc, pmemobj_zrealloc          Pool.Realloc/ReallocTo, Pool.Zrealloc/ZreallocTo
+//	pmemobj_strdup                             Pool.Strdup, Pool.StrdupTo
+//	pmemobj_free(&oid)                         Pool.FreeOID(&oid); Pool.Free(oid)
+//	pmemobj_direct + alloc_usable_size         Pool.Bytes; Ptr.Get for a typed object
+//	pmemobj_alloc_usable_size, pmemobj_type_num Pool.UsableSize, Pool.TypeNum
+//	pmemobj_first, pmemobj_next, POBJ_FOREACH  Pool.First, Pool.Next, Pool.Objects
+//	pmemobj_reserve, pmemobj_xreserve          Pool.Reserve, Pool.Xreserve (Action.Bytes to fill)
+//	pmemobj_defer_free, pmemobj_set_value      Pool.DeferFree, Pool.SetValue
+//	pmemobj_publish, pmemobj_cancel            Pool.Publish, Pool.Cancel
+//	pmemobj_persist, _flush, _drain            Pool.Persist, Pool.Flush, Pool.Drain
+//	pmemobj_memcpy_persist, _memset_persist    Pool.MemcpyPersist, Pool.MemsetPersist
+//	pmemobj_memcpy, pmemobj_memset (flags)     Pool.Memcpy, Pool.Memset
+//	TOID(T), POBJ_NEW, D_RW                    Ptr[T], New[T], Ptr.Get
+//
+// # Differences from C
+//
+// An OID that is not an allocated object of the pool (freed, foreign,
+// garbage) is refused with [ErrInvalidOID] where C would corrupt its heap
+// or crash; a damaged pool gives an error wrapping core.ErrCorrupt where C
+// may hang, fault or abort (zero chunk sizes, zero run block sizes, log
+// capacities C trusts). Objects are placed by Go's own policy: C reads
+// any placement, as it rebuilds its run-time state from the media.
+package obj
