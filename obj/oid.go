@@ -123,3 +123,22 @@ func firstPointer(t reflect.Type, path string) string {
 	}
 	return fmt.Sprintf("%s is a %s", path, t.Kind())
 }
+
+// NewTo is New that stores the new object's pointer into *dst, atomically
+// with the allocation when dst lies in the pool (POBJ_NEW with a
+// destination): after a crash, *dst names the initialized object or the
+// object does not exist.
+func NewTo[T any](p *Pool, dst *Ptr[T], typeNum uint64, init func(*T)) error {
+	if err := checkPointerFree(reflect.TypeFor[T]()); err != nil {
+		return err
+	}
+	var zero T
+	size := max(int(unsafe.Sizeof(zero)), 1)
+	_, err := p.operate(OID{}, size, typeNum, 0, FlagZero, func(b []byte) error {
+		if init != nil {
+			init((*T)(unsafe.Pointer(unsafe.SliceData(b))))
+		}
+		return nil
+	}, &dst.oid, opAlloc)
+	return err
+}

@@ -16,6 +16,7 @@ require (
 
 require (
 	github.com/gopmdk/pmdk/blk v0.1.0
+	github.com/gopmdk/pmdk/obj v0.1.0
 	github.com/spf13/pflag v1.1.0
 	golang.org/x/sys v0.50.0
 )

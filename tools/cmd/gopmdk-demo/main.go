@@ -4,8 +4,8 @@
 // copies a message into it with a persisting memcpy, unmaps it and reads the
 // file back to show the message survived. No persistent memory is needed:
 // on a page-cache file the persist path is msync. Then it appends records to
-// a log pool and writes a block of a blk pool, and reads both back after
-// reopening the pools.
+// a log pool, writes a block of a blk pool and allocates objects in an obj
+// pool, and reads them back after reopening the pools.
 //
 // Usage:
 //
@@ -70,5 +70,6 @@ var steps = []struct {
 	{"persisted copy (core.MapFile + Memcpy)", persistedCopy},
 	{"log pool (append, reopen, walk)", logPool},
 	{"blk pool (write a block, reopen, read it)", blkPool},
+	{"obj pool (allocate objects, reopen, walk them)", objPool},
 	{"C PMDK's verdict (pmempool check)", pmempoolCheck},
 }

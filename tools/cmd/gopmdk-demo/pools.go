@@ -96,7 +96,7 @@ func pmempoolCheck(w io.Writer, dir string) error {
 		fmt.Fprintln(w, "pmempool (C PMDK) not installed: skipped")
 		return nil
 	}
-	for _, name := range []string{"demo.log", "demo.blk"} {
+	for _, name := range []string{"demo.log", "demo.blk", "demo.obj"} {
 		out, err := exec.Command(tool, "check", "-v", filepath.Join(dir, name)).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("pmempool check %s: %w\n%s", name, err, out)
