@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/blk/internal/btt"
+	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
 )
@@ -18,19 +19,14 @@ import (
 // Sizes of libpmemblk 1.12.1 (libpmemblk.h, blk.h).
 const (
 	// MinPool is the smallest pool size in bytes (PMEMBLK_MIN_POOL).
-	MinPool = 16<<20 + 8<<10
+	MinPool = layout.MinPoolSize
 	// MinBlock is the smallest internal block; smaller block sizes are
 	// stored in blocks of this size (PMEMBLK_MIN_BLK).
-	MinBlock = 512
+	MinBlock = layout.MinBlockSize
 	// descOff is where the pmemblk descriptor (bsize, is_zeroed) follows
-	// the pool header; dataOff is where the BTT starts (the descriptor
-	// and C's run-time fields rounded up to a page).
-	descOff = pool.HeaderSize
-	dataOff = 2 * pool.HeaderSize
-	// rtDataOff is where, relative to descOff, C's run-time struct keeps
-	// its data pointer (struct pmemblk: bsize, is_zeroed, addr, size,
-	// is_pmem, rdonly, data).
-	rtDataOff = 32
+	// the pool header; dataOff is where the BTT starts.
+	descOff = layout.DescOffset
+	dataOff = layout.BTTOffset
 )
 
 // Pool is an open block pool. Read, Write, SetZero and SetError may be
@@ -72,7 +68,7 @@ func Create(path string, bsize int, poolsize int64, perm os.FileMode) (*Pool, er
 	}
 	if size >= MinPool {
 		mapped := uint64(size) &^ (4096 - 1) // core/pool maps whole pages
-		if _, _, ok := btt.Geometry(mapped-dataOff, uint32(bsize)); !ok {
+		if _, _, ok := layout.Geometry(mapped-dataOff, uint32(bsize)); !ok {
 			return nil, fmt.Errorf("blk: create %s: %w: %d-byte blocks do not fit %d bytes", path, ErrBlockSize, bsize, size)
 		}
 	}
@@ -132,7 +128,7 @@ func create(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	// themselves (addr 0, data dataOff) so that difference is right.
 	var rt [8]byte
 	binary.LittleEndian.PutUint64(rt[:], dataOff)
-	m.Memcpy(d[rtDataOff:rtDataOff+8], rt[:], 0)
+	m.Memcpy(d[layout.RuntimeDataAt-descOff:][:8], rt[:], 0)
 	return start(p, bsize, zeroed)
 }
 

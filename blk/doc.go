@@ -60,10 +60,18 @@
 // info block, a flog entry naming blocks outside its arena, or a map entry
 // out of range yields an error wrapping core.ErrCorrupt (a
 // *core.CorruptError with the offset), never a panic. A flog pair with no
-// valid current entry puts its arena in the error state, as C does: reads
-// work, writes fail with [ErrArenaError], and Check reports the pair.
-// Differences from C: a bad first info block whose backup is intact is
-// reported instead of being taken as "no layout" (which would let the next
-// write destroy the pool), and open never writes the arena error flag to
-// the media.
+// current entry (equal sequence numbers) puts its arena in the error
+// state, as C does: reads work, writes fail with [ErrArenaError], and
+// Check reports the pair. The current entry of a pair is picked exactly as
+// C picks it (package blk/layout, CurrentFlog), sequence numbers above 3
+// included, which C does not reject either. Differences from C: a bad
+// first info block whose backup is intact is reported instead of being
+// taken as "no layout" (which would let the next write destroy the pool);
+// a pair whose current entry's free block is mapped (a damaged sequence
+// number made the stale entry current) puts the arena in the error state,
+// where C would overwrite that live block on the next write; and open
+// never writes the arena error flag to the media.
+//
+// The on-media structures and their validation live in the public package
+// blk/layout, which pmempool (tools/) uses too.
 package blk

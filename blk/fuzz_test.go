@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/gopmdk/pmdk/blk/internal/btt"
+	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"golang.org/x/sys/unix"
 )
@@ -30,14 +30,14 @@ func newFuzzBase(t testing.TB) *fuzzBase {
 	p.SetZero(5)
 	p.SetError(6)
 	img := append([]byte(nil), m.Bytes()...)
-	in := btt.DecodeInfo(img[dataOff:])
+	in := layout.DecodeInfo(img[dataOff:])
 	return &fuzzBase{img: img, regions: [][2]int{
-		{0, dataOff},                                    // pool header and pmemblk descriptor
-		{dataOff, btt.InfoSize},                         // BTT info
-		{dataOff + int(in.FlogOff), 16384},              // flog
-		{dataOff + int(in.MapOff), 4096},                // map (first entries)
-		{dataOff + int(in.InfoOff), btt.InfoSize},       // backup info
-		{dataOff + int(in.DataOff), 8 * btt.MinLBASize}, // first data blocks
+		{0, dataOff},                                       // pool header and pmemblk descriptor
+		{dataOff, layout.InfoSize},                         // BTT info
+		{dataOff + int(in.FlogOff), 16384},                 // flog
+		{dataOff + int(in.MapOff), 4096},                   // map (first entries)
+		{dataOff + int(in.InfoOff), layout.InfoSize},       // backup info
+		{dataOff + int(in.DataOff), 8 * layout.MinLBASize}, // first data blocks
 	}}
 }
 
@@ -64,8 +64,8 @@ func (fb *fuzzBase) patch(img, data []byte) {
 		// Keep the BTT info checksum right half of the time, so the
 		// fuzzer gets past it.
 		if r[0] == dataOff && len(data) > 0 && data[0]&1 == 1 {
-			in := btt.DecodeInfo(img[dataOff:])
-			in.Encode(img[dataOff : dataOff+btt.InfoSize])
+			in := layout.DecodeInfo(img[dataOff:])
+			in.Encode(img[dataOff : dataOff+layout.InfoSize])
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package blk
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopmdk/pmdk/blk/internal/btt"
+	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 
@@ -367,14 +369,14 @@ func TestInteropRecoverCInterruptedWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	le := binary.LittleEndian
-	in := btt.DecodeInfo(img[dataOff:])
+	in := layout.DecodeInfo(img[dataOff:])
 	arena := img[dataOff:]
 	// Lane 1's flog pair still holds its initial entry (C used lane 0).
 	pair := arena[in.FlogOff+64:]
 	if le.Uint32(pair[12:]) != 1 || le.Uint32(pair[28:]) != 0 {
 		t.Fatalf("flog pair 1 is not in its initial state: % x", pair[:32])
 	}
-	free := le.Uint32(pair[4:]) & btt.MapLBAMask
+	free := le.Uint32(pair[4:]) & layout.MapLBAMask
 	copy(arena[in.DataOff+uint64(free)*uint64(in.InternalLBASize):], pattern(7, 2, 512))
 	old := le.Uint32(arena[in.MapOff+7*4:])
 	if old == 0 {
@@ -382,7 +384,7 @@ func TestInteropRecoverCInterruptedWrite(t *testing.T) {
 	}
 	le.PutUint32(pair[16:], 7)
 	le.PutUint32(pair[20:], old)
-	le.PutUint32(pair[24:], free|btt.MapNormal)
+	le.PutUint32(pair[24:], free|layout.MapNormal)
 	le.PutUint32(pair[28:], 2)
 	if err := os.WriteFile(path, img, 0o600); err != nil {
 		t.Fatal(err)
@@ -413,7 +415,7 @@ func TestInteropBackupInfoRestored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteAt(make([]byte, btt.InfoSize), dataOff+0x1ffd000)
+	f.WriteAt(make([]byte, layout.InfoSize), dataOff+0x1ffd000)
 	f.Close()
 	if out, _ := exec.Command("pmempool", "check", path).CombinedOutput(); !strings.Contains(string(out), "not consistent") {
 		t.Fatalf("pmempool check of a pool without backup info:\n%s", out)
@@ -433,4 +435,131 @@ func TestInteropBackupInfoRestored(t *testing.T) {
 	if probs, err := Check(path, 0); err != nil || len(probs) != 0 {
 		t.Fatalf("Go check after the repair: %v %v", probs, err)
 	}
+}
+
+// TestInteropFlogSeq7 settles what a flog entry with sequence number 7 (a
+// value no writer produces) means, by what C libpmemblk does at run time:
+// C compares sequence numbers as they are and steps from one to the next
+// with their low two bits (btt_flog_get_valid, NSEQ). A stale entry that
+// still sorts before the current one changes nothing: C opens the pool,
+// writes and reads through the pair and pmemblk_check and pmempool check
+// call it consistent. Go must then do exactly what C does, byte for byte.
+// A stale entry that sorts first is taken for the current one: C hands
+// out its free block, which is live, and the next write through the lane
+// overwrites another block's data. Go refuses writes to that arena
+// instead (reads work) and its Check reports the pair, as pmemblk_check
+// and pmempool check report the damage.
+func TestInteropFlogSeq7(t *testing.T) {
+	bin := cpeer(t)
+	for _, tc := range []struct {
+		name   string
+		writes []string // one C process each, so each write goes through lane 0
+		entry  int      // entry of flog pair 0 whose seq becomes 7
+		broken bool
+	}{
+		{"stale seq 3 before current 1", []string{"w:5:1", "w:6:2", "w:7:3"}, 0, false},
+		{"stale seq 2 after current 3", []string{"w:5:1", "w:6:2"}, 1, false},
+		{"stale seq 1 before current 2", []string{"w:5:1"}, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := pmemtest.Dir(t)
+			cpath, gpath := filepath.Join(dir, "c"), filepath.Join(dir, "g")
+			runC(t, bin, cpath, "c:512:33554432")
+			for _, w := range tc.writes {
+				runC(t, bin, cpath, "o:0", w)
+			}
+			img, err := os.ReadFile(cpath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := layout.DecodeInfo(img[dataOff:])
+			seqAt := dataOff + in.FlogOff + uint64(tc.entry)*layout.FlogSize + 12
+			pair := layout.DecodeFlogPair(img[dataOff+in.FlogOff:])
+			if pair[tc.entry].Seq == 0 || pair[1-tc.entry].Seq == 0 {
+				t.Fatalf("flog pair 0 is %+v: C used another lane", pair)
+			}
+			binary.LittleEndian.PutUint32(img[seqAt:], 7)
+			for _, p := range []string{cpath, gpath} {
+				if err := os.WriteFile(p, img, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			// The same operations through C and through Go.
+			ops := []string{"w:9:4", "r:9:4", "w:9:5", "r:9:5"}
+			for _, w := range tc.writes {
+				ops = append(ops, "r"+w[1:]) // read back what C wrote
+			}
+			cmd := exec.Command(bin, append([]string{cpath, "o:0"}, ops...)...)
+			cmd.Env = append(os.Environ(), "PMEM_IS_PMEM_FORCE=1")
+			cout, cerr := cmd.CombinedOutput()
+			p, err := Open(gpath, 0)
+			if err != nil {
+				t.Fatalf("Go open: %v", err)
+			}
+			gerr := goOps(p, ops)
+			probs := p.Check()
+			p.Close()
+			if !tc.broken {
+				if cerr != nil || gerr != nil || len(probs) != 0 {
+					t.Fatalf("C: %v %s; Go: %v, check %v", cerr, cout, gerr, probs)
+				}
+				requireConsistent(t, cpath)
+				requireConsistent(t, gpath)
+				if out := runC(t, bin, gpath, "k"); !strings.Contains(out, "check 1") {
+					t.Fatalf("pmemblk_check of the Go pool: %s", out)
+				}
+				c, _ := os.ReadFile(cpath)
+				g, _ := os.ReadFile(gpath)
+				if !bytes.Equal(c[dataOff:], g[dataOff:]) {
+					t.Fatal("after the same operations the BTTs of C and Go differ")
+				}
+				return
+			}
+			// C reads back another block's data where block 5 was.
+			if cerr == nil || !strings.Contains(string(cout), "r:5:1: content differs") {
+				t.Fatalf("C: %v %s; want block 5 overwritten", cerr, cout)
+			}
+			if !errors.Is(gerr, ErrArenaError) || len(probs) == 0 {
+				t.Fatalf("Go: %v, check %v; want ErrArenaError and problems", gerr, probs)
+			}
+			t.Log(probs[0])
+			if out, _ := exec.Command("pmempool", "check", gpath).CombinedOutput(); !strings.Contains(string(out), "not consistent") {
+				t.Fatalf("pmempool check of the damaged pool:\n%s", out)
+			}
+			p, err = Open(gpath, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			mustRead(t, p, 5, 1) // nothing was overwritten
+		})
+	}
+}
+
+// goOps runs the C peer's w:LBA:GEN and r:LBA:GEN operations on p and
+// returns the first failure.
+func goOps(p *Pool, ops []string) error {
+	buf := make([]byte, p.BSize())
+	for _, op := range ops {
+		var lba int64
+		var gen int
+		if _, err := fmt.Sscanf(op[2:], "%d:%d", &lba, &gen); err != nil {
+			return fmt.Errorf("%s: %v", op, err)
+		}
+		switch op[0] {
+		case 'w':
+			if err := p.Write(pattern(lba, gen, p.BSize()), lba); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+		case 'r':
+			if err := p.Read(buf, lba); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			if !bytes.Equal(buf, pattern(lba, gen, p.BSize())) {
+				return fmt.Errorf("%s: content differs", op)
+			}
+		}
+	}
+	return nil
 }

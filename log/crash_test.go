@@ -13,7 +13,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/crashsim"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 // view returns a Map over m's memory and persist path whose Close leaves m

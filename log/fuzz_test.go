@@ -14,7 +14,7 @@ import (
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/core/pool"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 var updateSeeds = flag.Bool("update", false, "rewrite testdata/fuzz/FuzzOpen seeds from pools made by C libpmemlog")

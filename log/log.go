@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/core"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 // MinPoolSize is the smallest log pool in bytes (PMEMLOG_MIN_POOL, 2 MiB).

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 // memLog formats a log in size bytes of ordinary memory persisted with CPU

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 // Options tune Open: read-only, shutdown-state handling, a logger. nil

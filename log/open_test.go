@@ -12,7 +12,7 @@ import (
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/core/pool"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 func TestCreateReopen(t *testing.T) {

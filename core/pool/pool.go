@@ -170,7 +170,7 @@ func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*
 	if err == nil {
 		var m *core.Map
 		if m, err = mapFile(f, minSize, false, o.SysfsRoot); err == nil {
-			if firstNonZero(m.Bytes()[:HeaderSize]) >= 0 {
+			if !IsZero(m.Bytes()[:HeaderSize]) {
 				err = fmt.Errorf("pool: create %s: %w: %w", path, ErrNotEmpty, fs.ErrExist)
 			} else {
 				var st unix.Stat_t
@@ -202,7 +202,7 @@ func CreateOnMap(m *core.Map, k Kind) (*Pool, error) {
 	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
 		return nil, fmt.Errorf("pool: create on map: size %d: %w", m.Size(), ErrTooSmall)
 	}
-	if firstNonZero(m.Bytes()[:HeaderSize]) >= 0 {
+	if !IsZero(m.Bytes()[:HeaderSize]) {
 		return nil, fmt.Errorf("pool: create on map: %w: %w", ErrNotEmpty, fs.ErrExist)
 	}
 	h := NewHeader(k)

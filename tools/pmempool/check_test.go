@@ -4,13 +4,14 @@ import (
 	"os"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/gopmdk/pmdk/blk"
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/core/pool"
 	pmemlog "github.com/gopmdk/pmdk/log"
+	loglayout "github.com/gopmdk/pmdk/log/layout"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func newLog(t *testing.T) string {
@@ -60,7 +61,7 @@ func TestCheckConsistent(t *testing.T) {
 
 func TestCheckRepairLogWriteOffset(t *testing.T) {
 	p := newLog(t)
-	patch(t, p, logWriteAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
+	patch(t, p, loglayout.WriteOffsetAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
 	before, err := os.ReadFile(p)
 	require.NoError(t, err)
 	res, msgs, err := Check(p, nil)
@@ -109,7 +110,7 @@ func TestCheckObj(t *testing.T) {
 // with nothing written.
 func TestCheckQuestions(t *testing.T) {
 	p := newBlk(t, true)
-	patch(t, p, blkBTTOff+200, []byte{1}) // info checksum now wrong, backup intact
+	patch(t, p, blklayout.BTTOffset+200, []byte{1}) // info checksum now wrong, backup intact
 	before, err := os.ReadFile(p)
 	require.NoError(t, err)
 	var asked []string
@@ -129,7 +130,7 @@ func TestCheckQuestions(t *testing.T) {
 
 func TestCheckBackup(t *testing.T) {
 	p := newLog(t)
-	patch(t, p, logWriteAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
+	patch(t, p, loglayout.WriteOffsetAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
 	orig, err := os.ReadFile(p)
 	require.NoError(t, err)
 	bk := pmemtest.Path(t, "backup")

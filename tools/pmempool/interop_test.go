@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pool"
+	loglayout "github.com/gopmdk/pmdk/log/layout"
 )
 
 // cPmempool returns the path of C's pmempool or skips the test.
@@ -76,17 +78,19 @@ func hdrField(off, n int, resum bool) func([]byte) {
 }
 
 // arena0 returns the offset of the first arena's info block and its info.
-func arena0(b []byte) (uint64, bttInfo) { return blkBTTOff, decodeBTTInfo(b[blkBTTOff:]) }
+func arena0(b []byte) (uint64, blklayout.Info) {
+	return blklayout.BTTOffset, blklayout.DecodeInfo(b[blklayout.BTTOffset:])
+}
 
 func infoField(off, n int, resum bool) func([]byte) {
 	return func(b []byte) {
 		a, _ := arena0(b)
-		ib := b[a : a+bttInfoSize]
+		ib := b[a : a+blklayout.InfoSize]
 		for i := range n {
 			ib[off+i] ^= 0x5A
 		}
 		if resum {
-			binary.LittleEndian.PutUint64(ib[bttInfoSize-8:], computeInfoChecksum(ib))
+			binary.LittleEndian.PutUint64(ib[blklayout.InfoSize-8:], blklayout.InfoChecksum(ib))
 		}
 	}
 }
@@ -98,18 +102,40 @@ func backupField(off int) func([]byte) {
 	}
 }
 
-func mapEntry(i uint32, v func(in bttInfo) uint32) func([]byte) {
+func mapEntry(i uint32, v func(in blklayout.Info) uint32) func([]byte) {
 	return func(b []byte) {
 		a, in := arena0(b)
 		binary.LittleEndian.PutUint32(b[a+in.MapOff+uint64(i)*4:], v(in))
 	}
 }
 
-func flogWord(pair, entry, word int, v func(in bttInfo) uint32) func([]byte) {
+func flogWord(pair, entry, word int, v func(in blklayout.Info) uint32) func([]byte) {
 	return func(b []byte) {
 		a, in := arena0(b)
-		off := a + in.FlogOff + uint64(pair)*bttFlogPair + uint64(entry)*bttFlogSize + uint64(word)*4
+		off := a + in.FlogOff + uint64(pair)*blklayout.FlogPairSize + uint64(entry)*blklayout.FlogSize + uint64(word)*4
 		binary.LittleEndian.PutUint32(b[off:], v(in))
+	}
+}
+
+// flogSeq7 sets the sequence number of the current (or the stale) entry of
+// the first flog pair with both entries written to 7.
+func flogSeq7(current bool) func([]byte) {
+	return func(b []byte) {
+		a, in := arena0(b)
+		for i := range uint64(in.NFree) {
+			off := a + in.FlogOff + i*blklayout.FlogPairSize
+			pair := blklayout.DecodeFlogPair(b[off:])
+			cur, ok := blklayout.CurrentFlog(pair)
+			if !ok || pair[0].Seq == 0 || pair[1].Seq == 0 {
+				continue
+			}
+			if !current {
+				cur = 1 - cur
+			}
+			binary.LittleEndian.PutUint32(b[off+uint64(cur)*blklayout.FlogSize+12:], 7)
+			return
+		}
+		panic("no flog pair with two entries in the template")
 	}
 }
 
@@ -149,17 +175,17 @@ func corruptions() []corruption {
 		)
 	}
 	cs = append(cs,
-		corruption{"log.start_offset", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[logStartAt:], 0x1000) }},
-		corruption{"log.end_offset", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[logEndAt:], 0x10000) }},
-		corruption{"log.end_offset-huge", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[logEndAt:], 1<<62) }},
-		corruption{"log.write_offset-low", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[logWriteAt:], 0x100) }},
-		corruption{"log.write_offset-high", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[logWriteAt:], 1<<40) }},
-		corruption{"blk.bsize", "blk", put32(blkBSizeAt)(4096)},
-		corruption{"blk.bsize-nolayout-small", "blk0", put32(blkBSizeAt)(100)},
-		corruption{"blk.bsize-nolayout-ok", "blk0", put32(blkBSizeAt)(4096)},
-		corruption{"blk.bsize-nolayout-huge", "blk0", put32(blkBSizeAt)(1 << 30)},
-		corruption{"blk.is_zeroed", "blk", put32(blkZeroedAt)(7)},
-		corruption{"btt.backup-nolayout", "blk0", func(b []byte) { copy(b[len(b)-bttInfoSize:], bttSig) }},
+		corruption{"log.start_offset", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[loglayout.StartOffsetAt:], 0x1000) }},
+		corruption{"log.end_offset", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[loglayout.EndOffsetAt:], 0x10000) }},
+		corruption{"log.end_offset-huge", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[loglayout.EndOffsetAt:], 1<<62) }},
+		corruption{"log.write_offset-low", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[loglayout.WriteOffsetAt:], 0x100) }},
+		corruption{"log.write_offset-high", "log", func(b []byte) { binary.LittleEndian.PutUint64(b[loglayout.WriteOffsetAt:], 1<<40) }},
+		corruption{"blk.bsize", "blk", put32(blklayout.BSizeAt)(4096)},
+		corruption{"blk.bsize-nolayout-small", "blk0", put32(blklayout.BSizeAt)(100)},
+		corruption{"blk.bsize-nolayout-ok", "blk0", put32(blklayout.BSizeAt)(4096)},
+		corruption{"blk.bsize-nolayout-huge", "blk0", put32(blklayout.BSizeAt)(1 << 30)},
+		corruption{"blk.is_zeroed", "blk", put32(blklayout.IsZeroedAt)(7)},
+		corruption{"btt.backup-nolayout", "blk0", func(b []byte) { copy(b[len(b)-blklayout.InfoSize:], blklayout.Signature) }},
 	)
 	info := []struct {
 		name   string
@@ -183,17 +209,22 @@ func corruptions() []corruption {
 	}
 	cs = append(cs,
 		corruption{"btt.info+backup", "blk", func(b []byte) { infoField(0, 1, false)(b); backupField(0)(b) }},
-		corruption{"btt.map.out-of-range", "blk", mapEntry(3, func(in bttInfo) uint32 { return 0xC0000000 | (in.InternalNLBA + 5) })},
-		corruption{"btt.map.duplicate", "blk", mapEntry(3, func(in bttInfo) uint32 { return 0xC0000000 | 1 })},
-		corruption{"btt.map.zero-flag", "blk", mapEntry(4, func(in bttInfo) uint32 { return 0x80000000 | 4 })},
-		corruption{"btt.map.error-flag", "blk", mapEntry(5, func(in bttInfo) uint32 { return 0x40000000 | 5 })},
-		corruption{"btt.map.swap-to-free", "blk", mapEntry(6, func(in bttInfo) uint32 { return 0xC0000000 | (in.InternalNLBA - 1) })},
-		corruption{"btt.flog.seq-equal", "blk", flogWord(0, 1, 3, func(bttInfo) uint32 { return 1 })},
-		corruption{"btt.flog.seq-zero", "blk", flogWord(1, 0, 3, func(bttInfo) uint32 { return 0 })},
-		corruption{"btt.flog.lba", "blk", flogWord(2, 0, 0, func(in bttInfo) uint32 { return in.ExternalNLBA + 1 })},
-		corruption{"btt.flog.old_map", "blk", flogWord(3, 0, 1, func(in bttInfo) uint32 { return in.InternalNLBA + 1 })},
-		corruption{"btt.flog.new_map", "blk", flogWord(4, 0, 2, func(in bttInfo) uint32 { return in.InternalNLBA + 1 })},
-		corruption{"btt.flog.old_map-used", "blk", flogWord(5, 0, 1, func(bttInfo) uint32 { return 0 })},
+		corruption{"btt.map.out-of-range", "blk", mapEntry(3, func(in blklayout.Info) uint32 { return 0xC0000000 | (in.InternalNLBA + 5) })},
+		corruption{"btt.map.duplicate", "blk", mapEntry(3, func(in blklayout.Info) uint32 { return 0xC0000000 | 1 })},
+		corruption{"btt.map.zero-flag", "blk", mapEntry(4, func(in blklayout.Info) uint32 { return 0x80000000 | 4 })},
+		corruption{"btt.map.error-flag", "blk", mapEntry(5, func(in blklayout.Info) uint32 { return 0x40000000 | 5 })},
+		corruption{"btt.map.swap-to-free", "blk", mapEntry(6, func(in blklayout.Info) uint32 { return 0xC0000000 | (in.InternalNLBA - 1) })},
+		corruption{"btt.flog.seq-equal", "blk", flogWord(0, 1, 3, func(blklayout.Info) uint32 { return 1 })},
+		corruption{"btt.flog.seq-zero", "blk", flogWord(1, 0, 3, func(blklayout.Info) uint32 { return 0 })},
+		corruption{"btt.flog.lba", "blk", flogWord(2, 0, 0, func(in blklayout.Info) uint32 { return in.ExternalNLBA + 1 })},
+		corruption{"btt.flog.old_map", "blk", flogWord(3, 0, 1, func(in blklayout.Info) uint32 { return in.InternalNLBA + 1 })},
+		corruption{"btt.flog.new_map", "blk", flogWord(4, 0, 2, func(in blklayout.Info) uint32 { return in.InternalNLBA + 1 })},
+		corruption{"btt.flog.old_map-used", "blk", flogWord(5, 0, 1, func(blklayout.Info) uint32 { return 0 })},
+		// Sequence number 7 (which no writer stores) in a stale entry, in a
+		// current one, and beside an initial entry: C compares it as it is.
+		corruption{"btt.flog.seq7-stale", "blk", flogSeq7(false)},
+		corruption{"btt.flog.seq7-current", "blk", flogSeq7(true)},
+		corruption{"btt.flog.seq7-initial", "blk", flogWord(blklayout.DefaultNFree-1, 1, 3, func(blklayout.Info) uint32 { return 7 })},
 	)
 	return cs
 }
