@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopmdk/pmdk/blk/internal/cblk"
+	"github.com/gopmdk/pmdk/blk/cblk"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
-	"github.com/gopmdk/pmdk/log/internal/clog"
+	"github.com/gopmdk/pmdk/log/clog"
 )
 
-// TestInteropCPeerInProcess drives C libpmemlog through cgo (internal/clog)
+// TestInteropCPeerInProcess drives C libpmemlog through cgo (package clog)
 // in this process and Go on the same pool files in turn: the same
 // operations give the same tell, nbyte, content and walk chunks.
 func TestInteropCPeerInProcess(t *testing.T) {
