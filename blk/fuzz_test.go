@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fuzzBase is a laid-out pool image (MinPool bytes, bsize 512, a few
+// fuzzBase is a laid-out pool image (MinPoolSize bytes, bsize 512, a few
 // blocks written) and where its BTT areas are.
 type fuzzBase struct {
 	img     []byte
@@ -17,13 +17,13 @@ type fuzzBase struct {
 }
 
 func newFuzzBase(t testing.TB) *fuzzBase {
-	m := anonMap(t, MinPool)
-	p, err := CreateOnMap(m, 512, true)
+	m := anonMap(t, MinPoolSize)
+	p, err := CreateOnMap(m, &Options{BlockSize: 512, Zeroed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for lba := range int64(8) {
-		if err := p.Write(pattern(lba, 1+int(lba), 512), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, 1+int(lba), 512), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -86,22 +86,22 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte{3, 4, 0, 4, 1, 0, 0, 0xc0})              // duplicate map entry
 	f.Add([]byte{0, 0, 16, 4, 0, 0, 0, 0})                // bsize 0
 	f.Add([]byte{0, 0, 0, 1, 'X'})                        // pool signature
-	m := anonMap(f, MinPool)
+	m := anonMap(f, MinPoolSize)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img := m.Bytes()
 		copy(img, fb.img)
 		fb.patch(img, data)
-		p, err := OpenOnMap(m, 0)
+		p, err := OpenOnMap(m, nil)
 		if err != nil {
 			return
 		}
 		buf := make([]byte, p.BSize())
 		for _, lba := range []int64{0, 1, 2, 5, 6, 7, 100, p.NBlock() - 1} {
-			_ = p.Read(buf, lba)
+			_ = p.ReadBlock(buf, lba)
 		}
 		_ = p.Check()
 		for _, lba := range []int64{0, 1, 2, 3, 100} {
-			_ = p.Write(buf, lba)
+			_ = p.WriteBlock(buf, lba)
 			_ = p.SetZero(lba + 1)
 			_ = p.SetError(lba + 2)
 		}

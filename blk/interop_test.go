@@ -97,7 +97,7 @@ func TestInteropCWritesGoReads(t *testing.T) {
 				"w:0:1", "w:1:2", "w:9000:3", "w:1:4", "w:2:5", "z:2", "w:3:6", "e:3", "w:64:7")
 			var nb, bs int64
 			fmt.Sscanf(out, "nblock %d bsize %d", &nb, &bs)
-			p, err := Open(path, 0)
+			p, err := Open(path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestInteropCWritesGoReads(t *testing.T) {
 			mustRead(t, p, 9000, 3)
 			mustRead(t, p, 64, 7)
 			mustRead(t, p, 5, 0)
-			if err := p.Read(make([]byte, bsize), 3); err == nil {
+			if err := p.ReadBlock(make([]byte, bsize), 3); err == nil {
 				t.Fatal("block set to error by C reads fine in Go")
 			}
 			if probs := p.Check(); len(probs) != 0 {
@@ -126,13 +126,13 @@ func TestInteropCWritesGoReads(t *testing.T) {
 func TestInteropGoWritesCReads(t *testing.T) {
 	bin := cpeer(t)
 	path := pmemtest.Path(t, "go.blk")
-	p, err := Create(path, 512, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
 	writes := [][2]int{{0, 1}, {1, 2}, {64699, 3}, {1, 4}, {2, 5}, {3, 6}, {100, 8}}
 	for _, w := range writes {
-		if err := p.Write(pattern(int64(w[0]), w[1], 512), int64(w[0])); err != nil {
+		if err := p.WriteBlock(pattern(int64(w[0]), w[1], 512), int64(w[0])); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,7 +145,7 @@ func TestInteropGoWritesCReads(t *testing.T) {
 	// Use every lane's free block at least once.
 	for i := range 600 {
 		lba := int64(1000 + i%50)
-		if err := p.Write(pattern(lba, i%200+1, 512), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, i%200+1, 512), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -170,7 +170,7 @@ func TestInteropGoWritesCReads(t *testing.T) {
 		}
 	}
 	// Go reads what C wrote into the Go pool.
-	p, err = Open(path, 512)
+	p, err = Open(path, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,12 +186,12 @@ func TestInteropGeometry(t *testing.T) {
 	for _, tc := range []struct {
 		bsize int
 		size  int64
-	}{{512, MinPool}, {512, 100 << 20}, {4096, 64 << 20}, {1, 20 << 20}, {65536, 200 << 20}, {4000, 50<<20 + 12288}, {768, 40<<20 + 1000}} {
+	}{{512, MinPoolSize}, {512, 100 << 20}, {4096, 64 << 20}, {1, 20 << 20}, {65536, 200 << 20}, {4000, 50<<20 + 12288}, {768, 40<<20 + 1000}} {
 		t.Run(fmt.Sprintf("%d-%d", tc.bsize, tc.size), func(t *testing.T) {
 			dir := pmemtest.Dir(t)
 			cpath, gpath := filepath.Join(dir, "c"), filepath.Join(dir, "g")
 			out := runC(t, bin, cpath, fmt.Sprintf("c:%d:%d", tc.bsize, tc.size), "n", "w:0:1")
-			p, err := Create(gpath, tc.bsize, tc.size, 0o600)
+			p, err := Create(gpath, tc.size, 0o600, &Options{BlockSize: tc.bsize})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func TestInteropGeometry(t *testing.T) {
 			if out != want {
 				t.Fatalf("C: %q, Go: %q", out, want)
 			}
-			if err := p.Write(pattern(0, 1, tc.bsize), 0); err != nil {
+			if err := p.WriteBlock(pattern(0, 1, tc.bsize), 0); err != nil {
 				t.Fatal(err)
 			}
 			p.Close()
@@ -241,7 +241,7 @@ func TestInteropMultiArena(t *testing.T) {
 	}
 	f.Close()
 	const bsize = 65536 // keeps the maps (what check walks) small
-	p, err := Create(path, bsize, 0, 0o600)
+	p, err := Create(path, 0, 0o600, &Options{BlockSize: bsize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestInteropMultiArena(t *testing.T) {
 	last := n - 1
 	first1 := int64(0) // first block of arena 1, from pmempool info below
 	for _, lba := range []int64{0, 1, last - 1, last} {
-		if err := p.Write(pattern(lba, 1+int(lba%100), bsize), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, 1+int(lba%100), bsize), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -275,7 +275,7 @@ func TestInteropMultiArena(t *testing.T) {
 	if !regexp.MustCompile(fmt.Sprintf(`nblock %d bsize %d`, n, bsize)).MatchString(out) {
 		t.Fatalf("C peer: %s", out)
 	}
-	p, err = Open(path, bsize)
+	p, err = Open(path, &Options{BlockSize: bsize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,12 +292,12 @@ func TestInteropMultiArena(t *testing.T) {
 func TestInteropCheckAgreesOnDamage(t *testing.T) {
 	bin := cpeer(t)
 	path := pmemtest.Path(t, "dmg.blk")
-	p, err := Create(path, 512, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for lba := range int64(4) {
-		if err := p.Write(pattern(lba, 1, 512), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, 1, 512), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -314,7 +314,7 @@ func TestInteropCheckAgreesOnDamage(t *testing.T) {
 	f.WriteAt(e, mapOff+3*4)
 	f.Close()
 
-	probs, err := Check(path, 0)
+	probs, err := Check(path, nil)
 	if err != nil || len(probs) == 0 {
 		t.Fatalf("Go check: %v %v", probs, err)
 	}
@@ -334,7 +334,7 @@ func TestInteropCheckAgreesOnDamage(t *testing.T) {
 func TestInteropLazyLayout(t *testing.T) {
 	bin := cpeer(t)
 	path := pmemtest.Path(t, "lazy.blk")
-	p, err := Create(path, 512, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func TestInteropLazyLayout(t *testing.T) {
 	}
 	runC(t, bin, path, "o:0", "r:3:0", "w:3:4")
 	requireConsistent(t, path)
-	p, err = Open(path, 0)
+	p, err = Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +390,7 @@ func TestInteropRecoverCInterruptedWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p, err := Open(path, 512)
+	p, err := Open(path, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,19 +420,19 @@ func TestInteropBackupInfoRestored(t *testing.T) {
 	if out, _ := exec.Command("pmempool", "check", path).CombinedOutput(); !strings.Contains(string(out), "not consistent") {
 		t.Fatalf("pmempool check of a pool without backup info:\n%s", out)
 	}
-	probs, err := Check(path, 0)
+	probs, err := Check(path, nil)
 	if err != nil || len(probs) != 1 {
 		t.Fatalf("Go check: %v %v", probs, err)
 	}
 	t.Log(probs[0])
-	p, err := Open(path, 0)
+	p, err := Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustRead(t, p, 1, 1)
 	p.Close()
 	requireConsistent(t, path)
-	if probs, err := Check(path, 0); err != nil || len(probs) != 0 {
+	if probs, err := Check(path, nil); err != nil || len(probs) != 0 {
 		t.Fatalf("Go check after the repair: %v %v", probs, err)
 	}
 }
@@ -493,7 +493,7 @@ func TestInteropFlogSeq7(t *testing.T) {
 			cmd := exec.Command(bin, append([]string{cpath, "o:0"}, ops...)...)
 			cmd.Env = append(os.Environ(), "PMEM_IS_PMEM_FORCE=1")
 			cout, cerr := cmd.CombinedOutput()
-			p, err := Open(gpath, 0)
+			p, err := Open(gpath, nil)
 			if err != nil {
 				t.Fatalf("Go open: %v", err)
 			}
@@ -527,7 +527,7 @@ func TestInteropFlogSeq7(t *testing.T) {
 			if out, _ := exec.Command("pmempool", "check", gpath).CombinedOutput(); !strings.Contains(string(out), "not consistent") {
 				t.Fatalf("pmempool check of the damaged pool:\n%s", out)
 			}
-			p, err = Open(gpath, 0)
+			p, err = Open(gpath, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -549,11 +549,11 @@ func goOps(p *Pool, ops []string) error {
 		}
 		switch op[0] {
 		case 'w':
-			if err := p.Write(pattern(lba, gen, p.BSize()), lba); err != nil {
+			if err := p.WriteBlock(pattern(lba, gen, p.BSize()), lba); err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
 		case 'r':
-			if err := p.Read(buf, lba); err != nil {
+			if err := p.ReadBlock(buf, lba); err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
 			if !bytes.Equal(buf, pattern(lba, gen, p.BSize())) {

@@ -78,7 +78,7 @@ func benchCreate(b *testing.B, impl string, size int64) benchLog {
 		}
 		return cBench{l}
 	}
-	l, err := Create(path, size, 0o600)
+	l, err := Create(path, size, 0o600, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func BenchmarkWalk(b *testing.B) {
 // metric go/c is Go's time over C's (below 1, Go is faster).
 func BenchmarkOpenClose(b *testing.B) {
 	path := pmemtest.Path(b, "open.log")
-	l, err := Create(path, 8<<20, 0o600)
+	l, err := Create(path, 8<<20, 0o600, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func logWorkload(ops []logOp, apply func(*Log, logOp) error) crashsim.Workload {
 	return crashsim.Workload{
 		Size: MinPoolSize,
 		Setup: func(m *core.Map) error {
-			l, err := CreateOnMap(view(m))
+			l, err := CreateOnMap(view(m), nil)
 			if err != nil {
 				return err
 			}
@@ -258,7 +258,7 @@ func TestCrashCreate(t *testing.T) {
 	w := crashsim.Workload{
 		Size: MinPoolSize,
 		Run: func(m *core.Map) error {
-			l, err := CreateOnMap(view(m))
+			l, err := CreateOnMap(view(m), nil)
 			if err != nil {
 				return err
 			}
@@ -268,7 +268,7 @@ func TestCrashCreate(t *testing.T) {
 		Check: func(m *core.Map, c crashsim.Crash) error {
 			blank := !slices.ContainsFunc(m.Bytes()[:layout.DataStart], func(b byte) bool { return b != 0 })
 			if blank && c.Point <= created {
-				l, err := CreateOnMap(view(m))
+				l, err := CreateOnMap(view(m), nil)
 				if err != nil {
 					return fmt.Errorf("create on a blank image: %w", err)
 				}

@@ -48,7 +48,7 @@ func placePrefix(img, prefix []byte, fixChecksum bool) {
 func FuzzOpen(f *testing.F) {
 	goPool := func(appends ...string) []byte {
 		path := filepath.Join(f.TempDir(), strconv.Itoa(len(appends))+".log")
-		l, err := Create(path, MinPoolSize, 0o600)
+		l, err := Create(path, MinPoolSize, 0o600, nil)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -68,7 +68,7 @@ func TestInteropCPeerInProcess(t *testing.T) {
 			defer c.Close()
 			appendFn, nbytes = c.Append, c.NBytes()
 		} else {
-			l, err := Create(path, MinPoolSize, 0o600)
+			l, err := Create(path, MinPoolSize, 0o600, nil)
 			require.NoError(t, err)
 			defer l.Close()
 			appendFn, nbytes = l.Append, l.NBytes()

@@ -199,7 +199,7 @@ func TestInteropGoWritesCReads(t *testing.T) {
 
 func goWritesCReads(t *testing.T, forced bool) {
 	path := pmemtest.Path(t, "go.log")
-	l, err := Create(path, 16<<20, 0o600)
+	l, err := Create(path, 16<<20, 0o600, nil)
 	require.NoError(t, err)
 	require.Equal(t, !forced, l.msync, "persist path")
 	var want []byte
@@ -224,7 +224,7 @@ func goWritesCReads(t *testing.T, forced bool) {
 	}
 	assert.Equal(t, "check 1\n", runPeer(t, "check", path))
 
-	problems, err := Check(path)
+	problems, err := Check(path, nil)
 	require.NoError(t, err)
 	assert.Empty(t, problems)
 
@@ -282,7 +282,7 @@ func TestInteropExistingFile(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, nil, 0o600))
 		require.NoError(t, os.Truncate(p, fileSize))
 	}
-	l, err := Create(goPath, 0, 0o600)
+	l, err := Create(goPath, 0, 0o600, nil)
 	require.NoError(t, err)
 	assert.Equal(t, int64(fileSize&^4095-layout.DataStart), l.NBytes())
 	require.NoError(t, l.Close())
@@ -302,7 +302,7 @@ func TestInteropExistingFile(t *testing.T) {
 	require.NoError(t, l.Close())
 
 	// A file with a non-zero header is not an empty pool: Create refuses.
-	_, err = Create(cPath, 0, 0o600)
+	_, err = Create(cPath, 0, 0o600, nil)
 	require.Error(t, err)
 }
 
@@ -324,7 +324,7 @@ func TestInteropCorruptDescriptor(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := pmemtest.Path(t, "bad.log")
-			l, err := Create(path, 4<<20, 0o600)
+			l, err := Create(path, 4<<20, 0o600, nil)
 			require.NoError(t, err)
 			require.NoError(t, l.Append([]byte("some data")))
 			require.NoError(t, l.Close())
@@ -339,7 +339,7 @@ func TestInteropCorruptDescriptor(t *testing.T) {
 
 			_, err = Open(path, nil)
 			require.ErrorIs(t, err, core.ErrCorrupt)
-			problems, err := Check(path)
+			problems, err := Check(path, nil)
 			require.NoError(t, err)
 			require.NotEmpty(t, problems)
 			for _, p := range problems {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -78,10 +77,14 @@ func TestAppendTellWalk(t *testing.T) {
 			assert.Equal(t, wantCalls, calls)
 
 			got = got[:0]
-			for b := range l.Chunks(cs) {
+			calls = 0
+			for b, err := range l.Chunks(cs) {
+				require.NoError(t, err)
+				calls++
 				got = append(got, b...)
 			}
 			assert.Equal(t, want, got)
+			assert.Equal(t, wantCalls, calls, "Chunks yields what Walk visits")
 		})
 	}
 }
@@ -110,7 +113,16 @@ func TestWalkEmpty(t *testing.T) {
 	assert.Equal(t, 1, calls, "chunksize 0 calls back once, as C does")
 	require.NoError(t, l.Walk(16, func([]byte) bool { calls++; return true }))
 	assert.Equal(t, 1, calls)
-	assert.Empty(t, slices.Collect(l.Chunks(0)))
+	calls = 0
+	for b, err := range l.Chunks(0) {
+		require.NoError(t, err)
+		assert.Empty(t, b)
+		calls++
+	}
+	assert.Equal(t, 1, calls, "Chunks(0) yields the empty log once, as Walk calls back once")
+	for range l.Chunks(16) {
+		t.Fatal("Chunks(16) of an empty log yields a chunk")
+	}
 }
 
 func TestAppendFull(t *testing.T) {
@@ -144,7 +156,16 @@ func TestClosed(t *testing.T) {
 	assert.ErrorIs(t, l.Walk(0, func([]byte) bool { return true }), ErrClosed)
 	_, err := l.Bytes()
 	assert.ErrorIs(t, err, ErrClosed)
-	assert.Empty(t, slices.Collect(l.Chunks(0)))
+	var errs []error
+	for b, err := range l.Chunks(0) {
+		assert.Nil(t, b)
+		errs = append(errs, err)
+	}
+	assert.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], ErrClosed, "Chunks yields ErrClosed")
+	for _, err := range l.Chunks(-1) {
+		assert.ErrorIs(t, err, ErrInvalidArgument)
+	}
 }
 
 func TestReadOnly(t *testing.T) {
@@ -275,7 +296,7 @@ func checkRecords(t testing.TB, b []byte, recLen int) {
 // the pool when it is opened again.
 func TestCloseDuringUse(t *testing.T) {
 	path := pmemtest.Path(t, "close-during-use.log")
-	l, err := Create(path, MinPoolSize, 0o600)
+	l, err := Create(path, MinPoolSize, 0o600, nil)
 	require.NoError(t, err)
 	rec := bytes.Repeat([]byte{'r'}, 64)
 	var acked atomic.Int64

@@ -17,7 +17,7 @@ import (
 
 func TestCreateReopen(t *testing.T) {
 	path := pmemtest.Path(t, "a.log")
-	l, err := Create(path, 4<<20, 0o640)
+	l, err := Create(path, 4<<20, 0o640, nil)
 	require.NoError(t, err)
 	st, err := os.Stat(path)
 	require.NoError(t, err)
@@ -36,36 +36,36 @@ func TestCreateReopen(t *testing.T) {
 
 func TestCreateErrors(t *testing.T) {
 	dir := pmemtest.Dir(t)
-	_, err := Create(dir+"/small.log", MinPoolSize-1, 0o600)
+	_, err := Create(dir+"/small.log", MinPoolSize-1, 0o600, nil)
 	assert.ErrorIs(t, err, ErrPoolTooSmall)
 	_, err = os.Stat(dir + "/small.log")
 	assert.ErrorIs(t, err, fs.ErrNotExist, "a failed create leaves no file")
 
-	_, err = Create(dir+"/neg.log", -1, 0o600)
+	_, err = Create(dir+"/neg.log", -1, 0o600, nil)
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 
 	// poolsize 0 takes an existing file, which must be big enough.
 	require.NoError(t, os.WriteFile(dir+"/tiny.log", make([]byte, 4096), 0o600))
-	_, err = Create(dir+"/tiny.log", 0, 0o600)
+	_, err = Create(dir+"/tiny.log", 0, 0o600, nil)
 	assert.ErrorIs(t, err, ErrPoolTooSmall)
-	_, err = Create(dir+"/missing.log", 0, 0o600)
+	_, err = Create(dir+"/missing.log", 0, 0o600, nil)
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 
-	l, err := Create(dir+"/a.log", MinPoolSize, 0o600)
+	l, err := Create(dir+"/a.log", MinPoolSize, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, l.Close())
-	_, err = Create(dir+"/a.log", MinPoolSize, 0o600)
+	_, err = Create(dir+"/a.log", MinPoolSize, 0o600, nil)
 	assert.ErrorIs(t, err, fs.ErrExist)
 
 	_, err = Open(dir+"/missing.log", nil)
 	assert.ErrorIs(t, err, fs.ErrNotExist)
-	_, err = Check(dir + "/missing.log")
+	_, err = Check(dir+"/missing.log", nil)
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 }
 
 func TestOpenLocked(t *testing.T) {
 	path := pmemtest.Path(t, "a.log")
-	l, err := Create(path, MinPoolSize, 0o600)
+	l, err := Create(path, MinPoolSize, 0o600, nil)
 	require.NoError(t, err)
 	_, err = Open(path, nil)
 	assert.ErrorIs(t, err, pool.ErrLocked)
@@ -77,14 +77,14 @@ func TestOpenLocked(t *testing.T) {
 
 func TestOpenReadOnly(t *testing.T) {
 	path := pmemtest.Path(t, "a.log")
-	l, err := Create(path, MinPoolSize, 0o600)
+	l, err := Create(path, MinPoolSize, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, l.Append([]byte("kept")))
 	require.NoError(t, l.Close())
 	before, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	l, err = Open(path, &Options{ReadOnly: true})
+	l, err = Open(path, &Options{Options: pool.Options{ReadOnly: true}})
 	require.NoError(t, err)
 	assert.True(t, l.ReadOnly())
 	assert.ErrorIs(t, l.Append([]byte("x")), ErrReadOnly)
@@ -100,7 +100,7 @@ func TestOpenReadOnly(t *testing.T) {
 // library does not know opens read-only, as C does.
 func TestOpenUnknownROCompat(t *testing.T) {
 	path := pmemtest.Path(t, "a.log")
-	l, err := Create(path, MinPoolSize, 0o600)
+	l, err := Create(path, MinPoolSize, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, l.Close())
 
@@ -121,12 +121,12 @@ func TestOpenUnknownROCompat(t *testing.T) {
 
 func TestOpenWrongKind(t *testing.T) {
 	path := pmemtest.Path(t, "blk")
-	p, err := pool.Create(path, 32<<20, 0o600, pool.Blk)
+	p, err := pool.Create(path, 32<<20, 0o600, pool.Blk, nil)
 	require.NoError(t, err)
 	require.NoError(t, p.Close())
 	_, err = Open(path, nil)
 	require.Error(t, err)
-	_, err = Check(path)
+	_, err = Check(path, nil)
 	require.Error(t, err)
 }
 
@@ -134,12 +134,12 @@ func TestOpenWrongKind(t *testing.T) {
 // its offset, and leaves the pool file byte-identical.
 func TestCheckListsEveryProblem(t *testing.T) {
 	path := pmemtest.Path(t, "a.log")
-	l, err := Create(path, MinPoolSize, 0o600)
+	l, err := Create(path, MinPoolSize, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, l.Append([]byte("data")))
 	require.NoError(t, l.Close())
 
-	problems, err := Check(path)
+	problems, err := Check(path, nil)
 	require.NoError(t, err)
 	assert.Empty(t, problems)
 
@@ -149,7 +149,7 @@ func TestCheckListsEveryProblem(t *testing.T) {
 	layout.Descriptor{StartOffset: MinPoolSize + 4096, EndOffset: MinPoolSize, WriteOffset: 8192 + 4}.Encode(img)
 	require.NoError(t, os.WriteFile(path, img, 0o600))
 
-	problems, err = Check(path)
+	problems, err = Check(path, nil)
 	require.NoError(t, err)
 	type where struct {
 		off   int64

@@ -76,8 +76,8 @@ func (p *Pool) BSize() int { return p.bsize }
 // NBlock calls pmemblk_nblock.
 func (p *Pool) NBlock() int64 { return int64(C.pmemblk_nblock(p.p)) }
 
-// Read calls pmemblk_read into buf (at least BSize bytes).
-func (p *Pool) Read(buf []byte, lba int64) error {
+// ReadBlock calls pmemblk_read into buf (at least BSize bytes).
+func (p *Pool) ReadBlock(buf []byte, lba int64) error {
 	if len(buf) < p.bsize {
 		return fmt.Errorf("cblk: read: short buffer")
 	}
@@ -87,8 +87,8 @@ func (p *Pool) Read(buf []byte, lba int64) error {
 	return nil
 }
 
-// Write calls pmemblk_write from buf (at least BSize bytes).
-func (p *Pool) Write(buf []byte, lba int64) error {
+// WriteBlock calls pmemblk_write from buf (at least BSize bytes).
+func (p *Pool) WriteBlock(buf []byte, lba int64) error {
 	if len(buf) < p.bsize {
 		return fmt.Errorf("cblk: write: short buffer")
 	}

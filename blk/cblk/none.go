@@ -25,11 +25,11 @@ func (*Pool) BSize() int { return 0 }
 // NBlock is 0.
 func (*Pool) NBlock() int64 { return 0 }
 
-// Read fails.
-func (*Pool) Read([]byte, int64) error { return ErrUnavailable }
+// ReadBlock fails.
+func (*Pool) ReadBlock([]byte, int64) error { return ErrUnavailable }
 
-// Write fails.
-func (*Pool) Write([]byte, int64) error { return ErrUnavailable }
+// WriteBlock fails.
+func (*Pool) WriteBlock([]byte, int64) error { return ErrUnavailable }
 
 // SetZero fails.
 func (*Pool) SetZero(int64) error { return ErrUnavailable }

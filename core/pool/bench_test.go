@@ -11,14 +11,14 @@ import (
 // open with C libpmemlog's.
 func BenchmarkOpenClose(b *testing.B) {
 	path := pmemtest.Path(b, "log")
-	p, err := Create(path, 8<<20, 0o600, Log)
+	p, err := Create(path, 8<<20, 0o600, Log, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	writeEmptyLog(p)
 	p.Close()
 	for b.Loop() {
-		p, err := Open(path, Log, Options{})
+		p, err := Open(path, Log, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

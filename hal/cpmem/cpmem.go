@@ -85,7 +85,6 @@ func Run(base []byte, l Loop, first, n uint64) error {
 // HasAutoFlush reports pmem_has_auto_flush(): 1 eADR, 0 not, -1 error.
 func HasAutoFlush() int { return int(C.pmem_has_auto_flush()) }
 
-
 // Map is a file mapped by pmem_map_file.
 type Map struct {
 	addr   unsafe.Pointer

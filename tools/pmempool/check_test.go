@@ -17,7 +17,7 @@ import (
 func newLog(t *testing.T) string {
 	t.Helper()
 	p := pmemtest.Path(t, "log")
-	l, err := pmemlog.Create(p, pmemlog.MinPoolSize, 0o644)
+	l, err := pmemlog.Create(p, pmemlog.MinPoolSize, 0o644, nil)
 	require.NoError(t, err)
 	require.NoError(t, l.Append([]byte("hello pmempool")))
 	require.NoError(t, l.Close())
@@ -27,13 +27,13 @@ func newLog(t *testing.T) string {
 func newBlk(t *testing.T, write bool) string {
 	t.Helper()
 	p := pmemtest.Path(t, "blk")
-	b, err := blk.Create(p, 512, blk.MinPool, 0o644)
+	b, err := blk.Create(p, blk.MinPoolSize, 0o644, &blk.Options{BlockSize: 512})
 	require.NoError(t, err)
 	if write {
 		buf := make([]byte, 512)
 		for i := range int64(10) {
 			buf[0] = byte(i)
-			require.NoError(t, b.Write(buf, i))
+			require.NoError(t, b.WriteBlock(buf, i))
 		}
 	}
 	require.NoError(t, b.Close())
@@ -93,7 +93,7 @@ func TestCheckRepairLogWriteOffset(t *testing.T) {
 // and a bad header is not repaired (as C 1.12.1).
 func TestCheckObj(t *testing.T) {
 	p := pmemtest.Path(t, "obj")
-	pl, err := pool.Create(p, pool.Obj.MinSize, 0o644, pool.Obj)
+	pl, err := pool.Create(p, pool.Obj.MinSize, 0o644, pool.Obj, nil)
 	require.NoError(t, err)
 	require.NoError(t, pl.Close())
 	res, msgs, err := Check(p, &CheckOptions{Verbose: true})

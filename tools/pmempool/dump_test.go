@@ -1,7 +1,12 @@
 package pmempool
 
 import (
+	"bytes"
+	"os"
 	"testing"
+
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
+	"github.com/gopmdk/pmdk/core/pool"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,5 +52,46 @@ func TestParseSize(t *testing.T) {
 	for _, bad := range []string{"", "K", "1Q", "1KX", "99999999999999999999", "16E"} {
 		_, err := ParseSize(bad)
 		assert.Error(t, err, bad)
+	}
+}
+
+// TestDumpLeavesPoolUnchanged: dump is a read-only verb; the pool file is
+// byte-identical afterwards, even where a writable open would change it (a
+// shutdown state left dirty, which an open reinitialises; a missing backup
+// info block, which blk's open restores).
+func TestDumpLeavesPoolUnchanged(t *testing.T) {
+	dirtySDS := func(b []byte) {
+		h, err := pool.DecodeHeader(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.SDS.Dirty = 1
+		h.SDS.UpdateChecksum()
+		h.Encode(b)
+	}
+	noBackup := func(b []byte) {
+		_, in := arena0(b)
+		clear(b[blklayout.BTTOffset+in.InfoOff:][:blklayout.InfoSize])
+	}
+	for _, c := range []struct {
+		name   string
+		path   string
+		damage func([]byte)
+	}{{"log", newLog(t), dirtySDS}, {"blk", newBlk(t, true), noBackup}} {
+		before, err := os.ReadFile(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.damage(before)
+		if err := os.WriteFile(c.path, before, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := Dump(&out, c.path, nil); err != nil || out.Len() == 0 {
+			t.Fatalf("%s: dump: %v, %d bytes", c.name, err, out.Len())
+		}
+		if after, _ := os.ReadFile(c.path); !bytes.Equal(before, after) {
+			t.Errorf("%s: dump changed the pool file", c.name)
+		}
 	}
 }

@@ -223,7 +223,7 @@ func TestInteropCheckCommand(t *testing.T) {
 	cTool(t)
 	dir := pmemtest.Dir(t)
 	tpl := filepath.Join(dir, "tpl")
-	l, err := pmemlog.Create(tpl, 8<<20, 0o644)
+	l, err := pmemlog.Create(tpl, 8<<20, 0o644, nil)
 	require.NoError(t, err)
 	require.NoError(t, l.Append([]byte("data")))
 	require.NoError(t, l.Close())
@@ -303,9 +303,9 @@ func TestInteropFeature(t *testing.T) {
 // TestCheckProgress: the bar is drawn only when stdout is a terminal.
 func TestCheckProgress(t *testing.T) {
 	p := pmemtest.Path(t, "p.blk")
-	b, err := blk.Create(p, 512, 64<<20, 0o644)
+	b, err := blk.Create(p, 64<<20, 0o644, &blk.Options{BlockSize: 512})
 	require.NoError(t, err)
-	require.NoError(t, b.Write(make([]byte, 512), 0))
+	require.NoError(t, b.WriteBlock(make([]byte, 512), 0))
 	require.NoError(t, b.Close())
 	code, out, _ := runCmd(t, "", false, "check", "-v", p)
 	require.Equal(t, 0, code)
@@ -329,7 +329,7 @@ func TestUsageAndRm(t *testing.T) {
 	assert.Equal(t, 1, code)
 
 	p := pmemtest.Path(t, "rm.log")
-	l, err := pmemlog.Create(p, 2<<20, 0o644)
+	l, err := pmemlog.Create(p, 2<<20, 0o644, nil)
 	require.NoError(t, err)
 	require.NoError(t, l.Close())
 	code, out, _ = runCmd(t, "n\n", false, "rm", "-i", p)

@@ -63,8 +63,8 @@ var scenarios = []scenario{
 	{"persist", []int{64, 4 << 10}, "dirty size bytes with memcpy, then pmem_persist vs Map.Persist", memScenario(cpeer.OpPersist), 1},
 	{"log-append", logSizes, "appends of size bytes, rewinding when full: pmemlog_append vs log.Log.Append", logAppend, 1},
 	{"log-walk", logSizes, "chunks of size bytes of a full log: pmemlog_walk vs log.Log.Walk", logWalk, 1},
-	{"blk-write", blkSizes, "random block writes: pmemblk_write vs blk.Pool.Write", blkScenario(true), blk.MinBlock},
-	{"blk-read", blkSizes, "random block reads of a filled pool: pmemblk_read vs blk.Pool.Read", blkScenario(false), blk.MinBlock},
+	{"blk-write", blkSizes, "random block writes: pmemblk_write vs blk.Pool.WriteBlock", blkScenario(true), blk.MinBlockSize},
+	{"blk-read", blkSizes, "random block reads of a filled pool: pmemblk_read vs blk.Pool.ReadBlock", blkScenario(false), blk.MinBlockSize},
 }
 
 // ScenarioInfo describes one scenario.
