@@ -3,13 +3,11 @@ package pmempool
 import (
 	"bytes"
 	"os"
+	"reflect"
 	"testing"
 
 	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pool"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestParseRanges(t *testing.T) {
@@ -33,12 +31,18 @@ func TestParseRanges(t *testing.T) {
 		{"1K-1K", []Range{{1024, 99}}},
 	} {
 		got, err := ParseRanges(c.spec, 99)
-		require.NoError(t, err, c.spec)
-		assert.Equal(t, c.want, got, c.spec)
+		if err != nil {
+			t.Fatalf("%v: %v", c.spec, err)
+		}
+		if got, want := got, c.want; !reflect.DeepEqual(got, want) {
+			t.Errorf("%v: got = %v, want %v", c.spec, got, want)
+		}
 	}
 	for _, bad := range []string{"x", "1-y", ",", "1-2,", "100", "1-2,200"} {
 		_, err := ParseRanges(bad, 99)
-		assert.Error(t, err, bad)
+		if err == nil {
+			t.Errorf("%v: no error", bad)
+		}
 	}
 }
 
@@ -46,12 +50,18 @@ func TestParseSize(t *testing.T) {
 	for s, want := range map[string]uint64{"0": 0, "512": 512, "4K": 4096, "2M": 2 << 20, "1G": 1 << 30,
 		"1KiB": 1024, "1KB": 1000, "3MB": 3000000, "7B": 7, "1T": 1 << 40} {
 		got, err := ParseSize(s)
-		require.NoError(t, err, s)
-		assert.Equal(t, want, got, s)
+		if err != nil {
+			t.Fatalf("%v: %v", s, err)
+		}
+		if got != want {
+			t.Errorf("%v: got = %v, want %v", s, got, want)
+		}
 	}
 	for _, bad := range []string{"", "K", "1Q", "1KX", "99999999999999999999", "16E"} {
 		_, err := ParseSize(bad)
-		assert.Error(t, err, bad)
+		if err == nil {
+			t.Errorf("%v: no error", bad)
+		}
 	}
 }
 

@@ -10,9 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pool"
 	loglayout "github.com/gopmdk/pmdk/log/layout"
@@ -235,7 +232,9 @@ func templates(t *testing.T) map[string][]byte {
 	m := map[string][]byte{}
 	for name, p := range map[string]string{"log": newLog(t), "blk": newBlk(t, true), "blk0": newBlk(t, false)} {
 		b, err := os.ReadFile(p)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatal(err)
+		}
 		m[name] = b
 	}
 	return m
@@ -254,26 +253,44 @@ func TestInteropCheckVerdicts(t *testing.T) {
 			c.edit(img)
 			ours := filepath.Join(dir, "ours")
 			theirs := filepath.Join(dir, "theirs")
-			require.NoError(t, os.WriteFile(ours, img, 0o644))
-			require.NoError(t, os.WriteFile(theirs, img, 0o644))
+			if err := os.WriteFile(ours, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(theirs, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
 
 			want, out := cCheck(t, tool, theirs, "-v")
 			got, msgs, err := Check(ours, &CheckOptions{Verbose: true})
 			if want == CheckError {
-				assert.NotEqual(t, Consistent, got, "C: %s\nours: %v %v", out, msgs, err)
+				if got, want := got, Consistent; got == want {
+					t.Errorf("C: %s\nours: %v %v: got = %v, want anything else", out, msgs, err, got)
+				}
 			} else {
-				assert.Equal(t, want, got, "C:\n%s\nours: %v %v", out, msgs, err)
-				assert.Equal(t, cMessages(out, theirs), joinMsgs(msgs), "messages of -v")
+				if got != want {
+					t.Errorf("C:\n%s\nours: %v %v: got = %v, want %v", out, msgs, err, got, want)
+				}
+				if got, want := joinMsgs(msgs), cMessages(out, theirs); got != want {
+					t.Errorf("messages of -v: joinMsgs(msgs) = %v, want %v", got, want)
+				}
 			}
 
 			// Repair without advanced steps first, on copies.
-			require.NoError(t, os.WriteFile(ours, img, 0o644))
-			require.NoError(t, os.WriteFile(theirs, img, 0o644))
+			if err := os.WriteFile(ours, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(theirs, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			wantB, outB := cCheck(t, tool, theirs, "-v", "-r", "-y")
 			gotB, msgsB, err := Check(ours, &CheckOptions{Repair: true, Yes: true, Verbose: true})
 			if wantB != CheckError {
-				assert.Equal(t, wantB, gotB, "basic repair: C:\n%s\nours: %v %v", outB, msgsB, err)
-				assert.Equal(t, cMessages(outB, theirs), joinMsgs(msgsB), "messages of -v -r -y")
+				if got, want := gotB, wantB; got != want {
+					t.Errorf("basic repair: C:\n%s\nours: %v %v: gotB = %v, want %v", outB, msgsB, err, got, want)
+				}
+				if got, want := joinMsgs(msgsB), cMessages(outB, theirs); got != want {
+					t.Errorf("messages of -v -r -y: joinMsgs(msgsB) = %v, want %v", got, want)
+				}
 			}
 			if gotB == Repaired {
 				// C writes some fixes before it gives up; we write
@@ -281,14 +298,22 @@ func TestInteropCheckVerdicts(t *testing.T) {
 				sameBytes(t, ours, theirs, nil)
 			}
 
-			require.NoError(t, os.WriteFile(ours, img, 0o644))
-			require.NoError(t, os.WriteFile(theirs, img, 0o644))
+			if err := os.WriteFile(ours, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(theirs, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			wantR, outR := cCheck(t, tool, theirs, "-v", "-r", "-y", "-a")
 			gotR, msgsR, err := Check(ours, &CheckOptions{Repair: true, Yes: true, Advanced: true, Verbose: true})
 			if wantR == CheckError {
-				assert.NotEqual(t, Consistent, gotR)
+				if got, want := gotR, Consistent; got == want {
+					t.Errorf("gotR = %v, want anything else", got)
+				}
 			} else {
-				assert.Equal(t, wantR, gotR, "C:\n%s\nours: %v %v", outR, msgsR, err)
+				if got, want := gotR, wantR; got != want {
+					t.Errorf("C:\n%s\nours: %v %v: gotR = %v, want %v", outR, msgsR, err, got, want)
+				}
 			}
 			if wantR != CheckError {
 				want, got := cMessages(outR, theirs), joinMsgs(msgsR)
@@ -297,7 +322,9 @@ func TestInteropCheckVerdicts(t *testing.T) {
 					want, got = uuidRE.ReplaceAllString(want, "<uuid>"), uuidRE.ReplaceAllString(got, "<uuid>")
 					want, got = sumRE.ReplaceAllString(want, "<sum>"), sumRE.ReplaceAllString(got, "<sum>")
 				}
-				assert.Equal(t, want, got, "messages of -v -r -y -a")
+				if got != want {
+					t.Errorf("messages of -v -r -y -a: got = %v, want %v", got, want)
+				}
 			}
 			if gotR == Repaired {
 				var random [][2]int
@@ -308,7 +335,9 @@ func TestInteropCheckVerdicts(t *testing.T) {
 			}
 			if gotR == Repaired {
 				after, out := cCheck(t, tool, ours, "-v")
-				assert.Equal(t, Consistent, after, "C on our repaired pool:\n%s\nour repair: %v", out, msgsR)
+				if got, want := after, Consistent; got != want {
+					t.Errorf("C on our repaired pool:\n%s\nour repair: %v: after = %v, want %v", out, msgsR, got, want)
+				}
 			}
 		})
 	}
@@ -330,15 +359,21 @@ func TestInteropCheckMessages(t *testing.T) {
 			img := append([]byte(nil), tpl[c.pool]...)
 			c.edit(img)
 			p := filepath.Join(dir, "pool")
-			require.NoError(t, os.WriteFile(p, img, 0o644))
+			if err := os.WriteFile(p, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			_, out := cCheck(t, tool, p, "-v")
 			_, msgs, err := Check(p, &CheckOptions{Verbose: true})
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var ours strings.Builder
 			for _, m := range msgs {
 				fmt.Fprintln(&ours, m.Msg)
 			}
-			assert.Equal(t, strings.TrimSuffix(out, p+": not consistent\n"), ours.String())
+			if got, want := ours.String(), strings.TrimSuffix(out, p+": not consistent\n"); got != want {
+				t.Errorf("ours.String() = %v, want %v", got, want)
+			}
 		})
 	}
 }
@@ -348,10 +383,16 @@ func TestInteropCheckMessages(t *testing.T) {
 func sameBytes(t *testing.T, a, b string, skip [][2]int) {
 	t.Helper()
 	x, err := os.ReadFile(a)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	y, err := os.ReadFile(b)
-	require.NoError(t, err)
-	require.Equal(t, len(y), len(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(x), len(y); got != want {
+		t.Fatalf("len(x) = %v, want %v", got, want)
+	}
 	for _, r := range skip {
 		copy(x[r[0]:r[1]], y[r[0]:r[1]])
 	}
@@ -396,7 +437,9 @@ func TestInteropInfoDamaged(t *testing.T) {
 			img := append([]byte(nil), tpl[c.pool]...)
 			c.edit(img)
 			p := filepath.Join(dir, "pool")
-			require.NoError(t, os.WriteFile(p, img, 0o644))
+			if err := os.WriteFile(p, img, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			args, o := []string{"info", p}, &InfoOptions{}
 			if c.pool != "log" {
 				args, o = []string{"info", "-B", p}, &InfoOptions{Backup: true}
@@ -407,8 +450,12 @@ func TestInteropInfoDamaged(t *testing.T) {
 			}
 			var ours strings.Builder
 			err = WriteInfo(&ours, p, o)
-			require.NoError(t, err)
-			assert.Equal(t, string(out), ours.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := ours.String(), string(out); got != want {
+				t.Errorf("ours.String() = %v, want %v", got, want)
+			}
 		})
 	}
 }
