@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopmdk/pmdk/blk/internal/cblk"
+	"github.com/gopmdk/pmdk/blk/cblk"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 
 // blockDev is what the benchmarks drive: a Go pool or the C peer's.
 type blockDev interface {
-	Read(buf []byte, lba int64) error
-	Write(buf []byte, lba int64) error
+	ReadBlock(buf []byte, lba int64) error
+	WriteBlock(buf []byte, lba int64) error
 	NBlock() int64
 	Close() error
 }
@@ -32,7 +32,7 @@ func benchDevs(b *testing.B, bsize int) map[string]blockDev {
 	os.Setenv("PMEM_IS_PMEM_FORCE", "1")
 	dir := pmemtest.Dir(b)
 	devs := map[string]blockDev{}
-	gp, err := Create(filepath.Join(dir, "go.blk"), bsize, benchPoolSize, 0o600)
+	gp, err := Create(filepath.Join(dir, "go.blk"), benchPoolSize, 0o600, &Options{BlockSize: bsize})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func benchDevs(b *testing.B, bsize int) map[string]blockDev {
 	for name, d := range devs {
 		for lba := range d.NBlock() {
 			buf[0] = byte(lba)
-			if err := d.Write(buf, lba); err != nil {
+			if err := d.WriteBlock(buf, lba); err != nil {
 				b.Fatalf("%s: prefill: %v", name, err)
 			}
 		}
@@ -131,9 +131,9 @@ func timeBatch(b *testing.B, d blockDev, op string, g, bsize, n int, seed uint64
 				var err error
 				if op == "write" {
 					buf[0] = byte(i)
-					err = d.Write(buf, lba)
+					err = d.WriteBlock(buf, lba)
 				} else {
-					err = d.Read(buf, lba)
+					err = d.ReadBlock(buf, lba)
 				}
 				if err != nil {
 					b.Error(err)
@@ -162,9 +162,9 @@ func runBench(b *testing.B, d blockDev, op string, g, bsize int) float64 {
 				var err error
 				if op == "write" {
 					buf[0] = byte(i)
-					err = d.Write(buf, lba)
+					err = d.WriteBlock(buf, lba)
 				} else {
-					err = d.Read(buf, lba)
+					err = d.ReadBlock(buf, lba)
 				}
 				if err != nil {
 					b.Error(err)

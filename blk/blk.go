@@ -11,31 +11,77 @@ import (
 	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/blk/internal/btt"
+	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
 )
 
 // Sizes of libpmemblk 1.12.1 (libpmemblk.h, blk.h).
 const (
-	// MinPool is the smallest pool size in bytes (PMEMBLK_MIN_POOL).
-	MinPool = 16<<20 + 8<<10
-	// MinBlock is the smallest internal block; smaller block sizes are
-	// stored in blocks of this size (PMEMBLK_MIN_BLK).
-	MinBlock = 512
+	// MinPoolSize is the smallest pool size in bytes (PMEMBLK_MIN_POOL).
+	MinPoolSize = layout.MinPoolSize
+	// MinBlockSize is the smallest internal block; smaller block sizes
+	// are stored in blocks of this size (PMEMBLK_MIN_BLK).
+	MinBlockSize = layout.MinBlockSize
+	// DefaultBlockSize is the block size Create uses when
+	// Options.BlockSize is 0.
+	DefaultBlockSize = 512
 	// descOff is where the pmemblk descriptor (bsize, is_zeroed) follows
-	// the pool header; dataOff is where the BTT starts (the descriptor
-	// and C's run-time fields rounded up to a page).
-	descOff = pool.HeaderSize
-	dataOff = 2 * pool.HeaderSize
-	// rtDataOff is where, relative to descOff, C's run-time struct keeps
-	// its data pointer (struct pmemblk: bsize, is_zeroed, addr, size,
-	// is_pmem, rdonly, data).
-	rtDataOff = 32
+	// the pool header; dataOff is where the BTT starts.
+	descOff = layout.DescOffset
+	dataOff = layout.BTTOffset
 )
 
-// Pool is an open block pool. Read, Write, SetZero and SetError may be
-// called from many goroutines at once; Check and Close wait for the calls
-// in progress.
+// Options tune Create, Open, CreateOnMap, OpenOnMap and Check; nil means
+// C's defaults. The common options (ReadOnly, IgnoreSDS, Logger, Device,
+// ...) are pool.Options', promoted.
+type Options struct {
+	// BlockSize is the block size in bytes (C's bsize). Create and
+	// CreateOnMap: the size of every block of the new pool, 0 meaning
+	// DefaultBlockSize. Open, OpenOnMap and Check: 0 accepts the pool's
+	// block size; any other value must equal it, or they fail with
+	// ErrBlockSize, as pmemblk_open fails with EINVAL (and Check reports
+	// a problem, as pmemblk_check returns 0).
+	BlockSize int
+	// Zeroed, for CreateOnMap: the caller states that m is zero past its
+	// first page, so the first write need not clear the BTT map (C's
+	// is_zeroed, which pmemblk_create sets for a file it made). Create
+	// knows it by itself; Open ignores it.
+	Zeroed bool
+	pool.Options
+}
+
+// value returns the options o points to, or the zero value for nil.
+func (o *Options) value() Options {
+	if o == nil {
+		return Options{}
+	}
+	return *o
+}
+
+// createBSize is the block size a create asks for.
+func (o *Options) createBSize() (uint32, error) {
+	bsize := o.BlockSize
+	if bsize == 0 {
+		bsize = DefaultBlockSize
+	}
+	if bsize < 0 || uint64(bsize) > math.MaxUint32 {
+		return 0, fmt.Errorf("%w: %d", ErrBlockSize, bsize)
+	}
+	return uint32(bsize), nil
+}
+
+// openBSize is the block size an open expects, 0 for any.
+func (o *Options) openBSize() (uint32, error) {
+	if o.BlockSize < 0 || uint64(o.BlockSize) > math.MaxUint32 {
+		return 0, fmt.Errorf("%w: %d", ErrBlockSize, o.BlockSize)
+	}
+	return uint32(o.BlockSize), nil
+}
+
+// Pool is an open block pool. ReadBlock, WriteBlock, SetZero, SetError,
+// ReadAt and WriteAt may be called from many goroutines at once; Check and
+// Close wait for the calls in progress.
 type Pool struct {
 	p        *pool.Pool
 	bsize    uint32
@@ -55,12 +101,15 @@ type lane struct {
 	_ [56]byte
 }
 
-// Create creates a block pool at path of poolsize bytes with blocks of
-// bsize bytes, as pmemblk_create: poolsize 0 takes the existing file at
-// path (whose header area must be zero) as the pool. The BTT layout is
-// written by the first Write or SetError, as C does.
-func Create(path string, bsize int, poolsize int64, perm os.FileMode) (*Pool, error) {
-	if err := checkBSize(bsize); err != nil {
+// Create creates a block pool at path of poolsize bytes, as
+// pmemblk_create: poolsize 0 takes the existing file at path (whose header
+// area must be zero) as the pool. opts.BlockSize is the block size (0:
+// DefaultBlockSize); opts may be nil. The BTT layout is written by the
+// first WriteBlock or SetError, as C does.
+func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool, error) {
+	o := opts.value()
+	bsize, err := o.createBSize()
+	if err != nil {
 		return nil, err
 	}
 	// Refuse a block size the pool cannot hold before touching the file.
@@ -70,18 +119,18 @@ func Create(path string, bsize int, poolsize int64, perm os.FileMode) (*Pool, er
 			size = st.Size()
 		}
 	}
-	if size >= MinPool {
+	if size >= MinPoolSize {
 		mapped := uint64(size) &^ (4096 - 1) // core/pool maps whole pages
-		if _, _, ok := btt.Geometry(mapped-dataOff, uint32(bsize)); !ok {
+		if _, _, ok := layout.Geometry(mapped-dataOff, bsize); !ok {
 			return nil, fmt.Errorf("blk: create %s: %w: %d-byte blocks do not fit %d bytes", path, ErrBlockSize, bsize, size)
 		}
 	}
-	p, err := pool.Create(path, poolsize, perm, pool.Blk)
+	p, err := pool.Create(path, poolsize, perm, pool.Blk, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("blk: create: %w", err)
 	}
 	// C counts a pool as zeroed only when it created the file.
-	bp, err := create(p, uint32(bsize), poolsize > 0)
+	bp, err := create(p, bsize, poolsize > 0)
 	if err != nil {
 		p.Close()
 		if poolsize > 0 {
@@ -92,25 +141,20 @@ func Create(path string, bsize int, poolsize int64, perm os.FileMode) (*Pool, er
 	return bp, nil
 }
 
-// CreateOnMap creates a block pool on m, whose first page must be zero and
-// whose other bytes the caller states to be zero or not: for the crash
-// simulator.
-func CreateOnMap(m *core.Map, bsize int, zeroed bool) (*Pool, error) {
-	if err := checkBSize(bsize); err != nil {
+// CreateOnMap creates a block pool on m, whose first page must be zero: for
+// the crash simulator and other callers that bring their own mapping.
+// opts.Zeroed states whether the rest of m is zero. Close closes m.
+func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
+	o := opts.value()
+	bsize, err := o.createBSize()
+	if err != nil {
 		return nil, err
 	}
-	p, err := pool.CreateOnMap(m, pool.Blk)
+	p, err := pool.CreateOnMap(m, pool.Blk, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("blk: create: %w", err)
 	}
-	return create(p, uint32(bsize), zeroed)
-}
-
-func checkBSize(bsize int) error {
-	if bsize <= 0 || uint64(bsize) > math.MaxUint32 {
-		return fmt.Errorf("%w: %d", ErrBlockSize, bsize)
-	}
-	return nil
+	return create(p, bsize, o.Zeroed)
 }
 
 // create writes the pmemblk descriptor after the header, bsize first, then
@@ -132,26 +176,26 @@ func create(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	// themselves (addr 0, data dataOff) so that difference is right.
 	var rt [8]byte
 	binary.LittleEndian.PutUint64(rt[:], dataOff)
-	m.Memcpy(d[rtDataOff:rtDataOff+8], rt[:], 0)
+	m.Memcpy(d[layout.RuntimeDataAt-descOff:][:8], rt[:], 0)
 	return start(p, bsize, zeroed)
 }
 
-// Open opens the block pool at path. bsize 0 takes the pool's block size;
-// any other value must match it. Interrupted writes are completed from the
-// flog.
-func Open(path string, bsize int) (*Pool, error) {
-	return openPath(path, bsize, pool.Options{})
-}
-
-func openPath(path string, bsize int, o pool.Options) (*Pool, error) {
-	if bsize < 0 || uint64(bsize) > math.MaxUint32 {
-		return nil, fmt.Errorf("%w: %d", ErrBlockSize, bsize)
+// Open opens the block pool at path, as pmemblk_open: opts.BlockSize 0
+// accepts the pool's block size, any other value must match it
+// (ErrBlockSize); opts may be nil. Interrupted writes are completed from
+// the flog. With opts.ReadOnly the file is mapped privately and nothing is
+// written to it: reads work, writes fail with ErrReadOnly.
+func Open(path string, opts *Options) (*Pool, error) {
+	o := opts.value()
+	bsize, err := o.openBSize()
+	if err != nil {
+		return nil, err
 	}
-	p, err := pool.Open(path, pool.Blk, o)
+	p, err := pool.Open(path, pool.Blk, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("blk: open: %w", err)
 	}
-	bp, err := open(p, uint32(bsize))
+	bp, err := open(p, bsize)
 	if err != nil {
 		p.Close()
 		return nil, fmt.Errorf("blk: open %s: %w", path, err)
@@ -159,16 +203,23 @@ func openPath(path string, bsize int, o pool.Options) (*Pool, error) {
 	return bp, nil
 }
 
-// OpenOnMap opens the block pool on m, as Open.
-func OpenOnMap(m *core.Map, bsize int) (*Pool, error) {
-	if bsize < 0 || uint64(bsize) > math.MaxUint32 {
-		return nil, fmt.Errorf("%w: %d", ErrBlockSize, bsize)
+// OpenOnMap opens the block pool on m, as Open. Close closes m.
+func OpenOnMap(m *core.Map, opts *Options) (*Pool, error) {
+	o := opts.value()
+	bsize, err := o.openBSize()
+	if err != nil {
+		return nil, err
 	}
-	p, err := pool.OpenOnMap(m, pool.Blk, pool.Options{})
+	p, err := pool.OpenOnMap(m, pool.Blk, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("blk: open: %w", err)
 	}
-	return open(p, uint32(bsize))
+	bp, err := open(p, bsize)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return bp, nil
 }
 
 func open(p *pool.Pool, bsize uint32) (*Pool, error) {
@@ -203,8 +254,9 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	return bp, nil
 }
 
-// Close closes the pool. It is idempotent. Calls running meanwhile finish
-// before the pool is unmapped; later ones fail with ErrClosed.
+// Close closes the pool (pmemblk_close). It is idempotent. Calls running
+// meanwhile finish before the pool is unmapped; later ones fail with
+// ErrClosed.
 func (p *Pool) Close() error {
 	if p.closed.Swap(true) {
 		return nil
@@ -228,11 +280,11 @@ func (p *Pool) unlockAll() {
 	}
 }
 
-// BSize returns the block size in bytes.
+// BSize returns the block size in bytes (pmemblk_bsize).
 func (p *Pool) BSize() int { return int(p.bsize) }
 
 // NBlock returns the number of usable blocks: valid block numbers are
-// 0..NBlock-1.
+// 0..NBlock-1 (pmemblk_nblock).
 func (p *Pool) NBlock() int64 { return int64(p.t.NLBA()) }
 
 // enter takes a lane (round robin) and its lock; it fails once the pool is
@@ -263,10 +315,10 @@ func (p *Pool) checkBlock(blockno int64, write bool) error {
 	return nil
 }
 
-// Read copies block blockno into buf, which must hold BSize bytes. A block
-// never written, or set to zero, reads as zeros; one set to the error
-// state fails with ErrBlockError.
-func (p *Pool) Read(buf []byte, blockno int64) error {
+// ReadBlock copies block blockno into buf, which must hold BSize bytes
+// (pmemblk_read). A block never written, or set to zero, reads as zeros;
+// one set to the error state fails with ErrBlockError.
+func (p *Pool) ReadBlock(buf []byte, blockno int64) error {
 	if err := p.checkBlock(blockno, false); err != nil {
 		return err
 	}
@@ -282,10 +334,10 @@ func (p *Pool) Read(buf []byte, blockno int64) error {
 	return err
 }
 
-// Write stores buf (BSize bytes) as block blockno, atomically: after a
-// crash the block holds either its old or its new content. It persists
-// before returning.
-func (p *Pool) Write(buf []byte, blockno int64) error {
+// WriteBlock stores buf (BSize bytes) as block blockno, atomically: after
+// a crash the block holds either its old or its new content
+// (pmemblk_write). It persists before returning.
+func (p *Pool) WriteBlock(buf []byte, blockno int64) error {
 	if err := p.checkBlock(blockno, true); err != nil {
 		return err
 	}
@@ -301,7 +353,7 @@ func (p *Pool) Write(buf []byte, blockno int64) error {
 	return err
 }
 
-// SetZero makes block blockno read as zeros, atomically.
+// SetZero makes block blockno read as zeros, atomically (pmemblk_set_zero).
 func (p *Pool) SetZero(blockno int64) error {
 	if err := p.checkBlock(blockno, true); err != nil {
 		return err
@@ -316,7 +368,7 @@ func (p *Pool) SetZero(blockno int64) error {
 }
 
 // SetError puts block blockno in the error state: reads fail with
-// ErrBlockError until the block is written again.
+// ErrBlockError until the block is written again (pmemblk_set_error).
 func (p *Pool) SetError(blockno int64) error {
 	if err := p.checkBlock(blockno, true); err != nil {
 		return err
@@ -344,13 +396,17 @@ func (p *Pool) Check() []error {
 	return p.t.Check()
 }
 
-// Check opens the pool at path read-only (nothing is written to the file,
-// not even flog recovery) and checks it, as pmemblk_check. bsize 0 takes
-// the pool's block size. problems is empty for a consistent pool;
-// corruption that keeps the pool from opening is reported as a problem
-// too. err is set when the check could not run at all.
-func Check(path string, bsize int) (problems []error, err error) {
-	p, err := openPath(path, bsize, pool.Options{ReadOnly: true})
+// Check opens the pool at path read-only, whatever opts says (nothing is
+// written to the file, not even flog recovery), and checks it, as
+// pmemblk_check: opts.BlockSize 0 takes the pool's block size, another
+// value must match it. problems is empty for a consistent pool; corruption
+// that keeps the pool from opening, and a block size mismatch, are
+// reported as problems too. err is set when the check could not run at
+// all.
+func Check(path string, opts *Options) (problems []error, err error) {
+	o := opts.value()
+	o.ReadOnly = true
+	p, err := Open(path, &o)
 	if err != nil {
 		if errors.Is(err, core.ErrCorrupt) || errors.Is(err, ErrBlockSize) {
 			return []error{err}, nil

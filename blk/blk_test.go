@@ -29,7 +29,7 @@ func pattern(lba int64, gen int, n int) []byte {
 func mustRead(t testing.TB, p *Pool, lba int64, gen int) {
 	t.Helper()
 	buf := make([]byte, p.BSize())
-	if err := p.Read(buf, lba); err != nil {
+	if err := p.ReadBlock(buf, lba); err != nil {
 		t.Fatalf("read %d: %v", lba, err)
 	}
 	if !bytes.Equal(buf, pattern(lba, gen, p.BSize())) {
@@ -39,7 +39,7 @@ func mustRead(t testing.TB, p *Pool, lba int64, gen int) {
 
 func TestCreateWriteReopen(t *testing.T) {
 	path := pmemtest.Path(t, "p.blk")
-	p, err := Create(path, 512, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestCreateWriteReopen(t *testing.T) {
 	}
 	mustRead(t, p, 10, 0)
 	for lba := range int64(8) {
-		if err := p.Write(pattern(lba, 1, 512), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, 1, 512), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,23 +58,23 @@ func TestCreateWriteReopen(t *testing.T) {
 	if err := p.SetError(3); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Write(pattern(0, 1, 512), p.NBlock()); !errors.Is(err, ErrRange) {
+	if err := p.WriteBlock(pattern(0, 1, 512), p.NBlock()); !errors.Is(err, ErrRange) {
 		t.Fatalf("write past the end: %v", err)
 	}
-	if err := p.Write(pattern(0, 1, 512), -1); !errors.Is(err, ErrRange) {
+	if err := p.WriteBlock(pattern(0, 1, 512), -1); !errors.Is(err, ErrRange) {
 		t.Fatalf("write at -1: %v", err)
 	}
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Read(make([]byte, 512), 0); !errors.Is(err, ErrClosed) {
+	if err := p.ReadBlock(make([]byte, 512), 0); !errors.Is(err, ErrClosed) {
 		t.Fatalf("read after close: %v", err)
 	}
 
-	if _, err := Open(path, 4096); !errors.Is(err, ErrBlockSize) {
+	if _, err := Open(path, &Options{BlockSize: 4096}); !errors.Is(err, ErrBlockSize) {
 		t.Fatalf("open with bsize 4096: %v", err)
 	}
-	p, err = Open(path, 0)
+	p, err = Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestCreateWriteReopen(t *testing.T) {
 	mustRead(t, p, 1, 1)
 	mustRead(t, p, 2, 0)
 	mustRead(t, p, 7, 1)
-	if err := p.Read(make([]byte, 512), 3); !errors.Is(err, ErrBlockError) {
+	if err := p.ReadBlock(make([]byte, 512), 3); !errors.Is(err, ErrBlockError) {
 		t.Fatalf("read of error block: %v", err)
 	}
 	if probs := p.Check(); len(probs) != 0 {
@@ -92,13 +92,23 @@ func TestCreateWriteReopen(t *testing.T) {
 
 func TestCreateArguments(t *testing.T) {
 	dir := pmemtest.Dir(t)
-	if _, err := Create(dir+"/a", 0, 32<<20, 0o600); !errors.Is(err, ErrBlockSize) {
-		t.Fatalf("bsize 0: %v", err)
+	if _, err := Create(dir+"/n", 32<<20, 0o600, &Options{BlockSize: -1}); !errors.Is(err, ErrBlockSize) {
+		t.Fatalf("bsize -1: %v", err)
 	}
-	if _, err := Create(dir+"/b", 512, MinPool-4096, 0o600); err == nil {
-		t.Fatal("pool below MinPool created")
+	for name, o := range map[string]*Options{"a": {BlockSize: 0}, "nil": nil} {
+		p, err := Create(dir+"/"+name, 32<<20, 0o600, o)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if p.BSize() != DefaultBlockSize {
+			t.Fatalf("%s: block size %d, want DefaultBlockSize", name, p.BSize())
+		}
+		p.Close()
 	}
-	p, err := Create(dir+"/c", 100, MinPool, 0o600)
+	if _, err := Create(dir+"/b", MinPoolSize-4096, 0o600, &Options{BlockSize: 512}); err == nil {
+		t.Fatal("pool below MinPoolSize created")
+	}
+	p, err := Create(dir+"/c", MinPoolSize, 0o600, &Options{BlockSize: 100})
 	if err != nil {
 		t.Fatalf("minimum pool with small blocks: %v", err)
 	}
@@ -106,7 +116,7 @@ func TestCreateArguments(t *testing.T) {
 	if p.BSize() != 100 {
 		t.Fatalf("BSize %d", p.BSize())
 	}
-	if err := p.Write(pattern(5, 3, 100), 5); err != nil {
+	if err := p.WriteBlock(pattern(5, 3, 100), 5); err != nil {
 		t.Fatal(err)
 	}
 	mustRead(t, p, 5, 3)
@@ -114,11 +124,11 @@ func TestCreateArguments(t *testing.T) {
 
 func TestCheckReadOnly(t *testing.T) {
 	path := pmemtest.Path(t, "p.blk")
-	p, err := Create(path, 4096, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Write(pattern(1, 1, 4096), 1); err != nil {
+	if err := p.WriteBlock(pattern(1, 1, 4096), 1); err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
@@ -126,11 +136,11 @@ func TestCheckReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	probs, err := Check(path, 0)
+	probs, err := Check(path, nil)
 	if err != nil || len(probs) != 0 {
 		t.Fatalf("check: %v %v", probs, err)
 	}
-	probs, err = Check(path, 512)
+	probs, err = Check(path, &Options{BlockSize: 512})
 	if err != nil || len(probs) != 1 || !errors.Is(probs[0], ErrBlockSize) {
 		t.Fatalf("check with the wrong bsize: %v %v", probs, err)
 	}
@@ -143,7 +153,7 @@ func TestCheckReadOnly(t *testing.T) {
 	f, _ := os.OpenFile(path, os.O_RDWR, 0)
 	f.WriteAt([]byte{0xff}, dataOff+200)
 	f.Close()
-	probs, err = Check(path, 0)
+	probs, err = Check(path, nil)
 	if err != nil || len(probs) == 0 || !errors.Is(probs[0], core.ErrCorrupt) {
 		t.Fatalf("check of a bad info block: %v %v", probs, err)
 	}
@@ -154,15 +164,15 @@ func TestCheckReadOnly(t *testing.T) {
 // read-only (core/pool decides): reads work, every change is refused.
 func TestReadOnlyPool(t *testing.T) {
 	path := pmemtest.Path(t, "ro.blk")
-	p, err := Create(path, 512, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Write(pattern(1, 1, 512), 1); err != nil {
+	if err := p.WriteBlock(pattern(1, 1, 512), 1); err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
-	pp, err := pool.Open(path, pool.Blk, pool.Options{})
+	pp, err := pool.Open(path, pool.Blk, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,14 +183,14 @@ func TestReadOnlyPool(t *testing.T) {
 	}
 	pp.Close()
 
-	p, err = Open(path, 512)
+	p, err = Open(path, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
 	mustRead(t, p, 1, 1)
 	for name, err := range map[string]error{
-		"write": p.Write(pattern(2, 1, 512), 2), "set zero": p.SetZero(1), "set error": p.SetError(1),
+		"write": p.WriteBlock(pattern(2, 1, 512), 2), "set zero": p.SetZero(1), "set error": p.SetError(1),
 	} {
 		if !errors.Is(err, ErrReadOnly) {
 			t.Errorf("%s on a read-only pool: %v", name, err)
@@ -196,18 +206,18 @@ func TestCreateExistingFile(t *testing.T) {
 	if err := os.WriteFile(path, make([]byte, 20<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(path, 1<<30, 0, 0o600); err == nil {
+	if _, err := Create(path, 0, 0o600, &Options{BlockSize: 1 << 30}); err == nil {
 		t.Fatal("block size larger than the pool accepted")
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("failed create removed the caller's file: %v", err)
 	}
-	p, err := Create(path, 512, 0, 0o600)
+	p, err := Create(path, 0, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if err := p.Write(pattern(9, 3, 512), 9); err != nil {
+	if err := p.WriteBlock(pattern(9, 3, 512), 9); err != nil {
 		t.Fatal(err)
 	}
 	mustRead(t, p, 9, 3)

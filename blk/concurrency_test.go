@@ -16,7 +16,7 @@ import (
 // blocks of a file pool at once (more goroutines than lanes); no read ever
 // returns a mix of two versions, and the BTT is consistent afterwards.
 func TestConcurrentPool(t *testing.T) {
-	p, err := Create(pmemtest.Path(t, "c.blk"), 512, 32<<20, 0o600)
+	p, err := Create(pmemtest.Path(t, "c.blk"), 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,18 +42,18 @@ func TestConcurrentPool(t *testing.T) {
 					if r.IntN(10) == 0 {
 						err = p.SetZero(lba)
 					} else {
-						err = p.Write(pattern(lba, i%250+1, 512), lba)
+						err = p.WriteBlock(pattern(lba, i%250+1, 512), lba)
 					}
 				case w%3 == 1: // reader of shared blocks
-					err = p.Read(buf, lba)
+					err = p.ReadBlock(buf, lba)
 					if g := int(buf[0]); err == nil && !bytes.Equal(buf, pattern(lba, g, 512)) {
 						err = fmt.Errorf("torn read of block %d", lba)
 					}
 				default: // owner of a private block: sees its own last write
 					if i%2 == 0 {
 						last = i%250 + 1
-						err = p.Write(pattern(private, last, 512), private)
-					} else if err = p.Read(buf, private); err == nil && !bytes.Equal(buf, pattern(private, last, 512)) {
+						err = p.WriteBlock(pattern(private, last, 512), private)
+					} else if err = p.ReadBlock(buf, private); err == nil && !bytes.Equal(buf, pattern(private, last, 512)) {
 						err = fmt.Errorf("block %d: got generation %d, wrote %d", private, buf[0], last)
 					}
 				}
@@ -79,7 +79,7 @@ func TestConcurrentPool(t *testing.T) {
 // unmapped pool (which would fault).
 func TestCloseDuringUse(t *testing.T) {
 	for round := range 20 {
-		p, err := Create(pmemtest.Path(t, fmt.Sprintf("close%d.blk", round)), 4096, 32<<20, 0o600)
+		p, err := Create(pmemtest.Path(t, fmt.Sprintf("close%d.blk", round)), 32<<20, 0o600, &Options{BlockSize: 4096})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,9 +94,9 @@ func TestCloseDuringUse(t *testing.T) {
 					lba := int64(w*16 + i%16)
 					var err error
 					if w%2 == 0 {
-						err = p.Write(pattern(lba, i%250+1, 4096), lba)
+						err = p.WriteBlock(pattern(lba, i%250+1, 4096), lba)
 					} else {
-						err = p.Read(buf, lba)
+						err = p.ReadBlock(buf, lba)
 					}
 					if err == nil && i%7 == 0 && w == 1 {
 						_ = p.Check()
@@ -127,7 +127,7 @@ func TestCloseDuringUse(t *testing.T) {
 // 2^32 keeps picking valid lanes (int of a uint32 is negative on 32-bit
 // platforms: GOARCH=386 go test shows it).
 func TestLaneIndexWraps(t *testing.T) {
-	p, err := Create(pmemtest.Path(t, "wrap.blk"), 512, 32<<20, 0o600)
+	p, err := Create(pmemtest.Path(t, "wrap.blk"), 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestLaneIndexWraps(t *testing.T) {
 	for _, start := range []uint32{1<<31 - 2, 1<<32 - 2} {
 		p.next.Store(start)
 		for range 4 {
-			if err := p.Read(buf, 0); err != nil {
+			if err := p.ReadBlock(buf, 0); err != nil {
 				t.Fatal(err)
 			}
 		}

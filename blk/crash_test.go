@@ -30,7 +30,7 @@ type crashOp struct {
 func (o crashOp) apply(p *Pool) error {
 	switch o.kind {
 	case 'w':
-		return p.Write(pattern(o.lba, o.gen, p.BSize()), o.lba)
+		return p.WriteBlock(pattern(o.lba, o.gen, p.BSize()), o.lba)
 	case 'z':
 		return p.SetZero(o.lba)
 	}
@@ -66,7 +66,7 @@ func clone(m map[int64]blockState) map[int64]blockState {
 // zeros nor a whole pattern is an error (a torn block).
 func readState(p *Pool, lba int64) (blockState, error) {
 	buf := make([]byte, p.BSize())
-	if err := p.Read(buf, lba); err != nil {
+	if err := p.ReadBlock(buf, lba); err != nil {
 		if errors.Is(err, ErrBlockError) {
 			return stateError, nil
 		}
@@ -98,21 +98,21 @@ func crashWorkload(bsize int, initial map[int64]blockState, ops []crashOp) crash
 	// with doneAt < p complete.
 	doneAt := make([]int, len(ops))
 	return crashsim.Workload{
-		Size: MinPool,
+		Size: MinPoolSize,
 		Setup: func(m *core.Map) error {
-			p, err := CreateOnMap(m, bsize, true)
+			p, err := CreateOnMap(m, &Options{BlockSize: bsize, Zeroed: true})
 			if err != nil {
 				return err
 			}
 			for lba, gen := range initial {
-				if err := p.Write(pattern(lba, int(gen), bsize), lba); err != nil {
+				if err := p.WriteBlock(pattern(lba, int(gen), bsize), lba); err != nil {
 					return err
 				}
 			}
 			return nil // not closed: closing would unmap the device
 		},
 		Run: func(m *core.Map) error {
-			p, err := OpenOnMap(m, bsize)
+			p, err := OpenOnMap(m, &Options{BlockSize: bsize})
 			if err != nil {
 				return err
 			}
@@ -128,7 +128,7 @@ func crashWorkload(bsize int, initial map[int64]blockState, ops []crashOp) crash
 			return nil
 		},
 		Check: func(m *core.Map, c crashsim.Crash) error {
-			p, err := OpenOnMap(m, bsize)
+			p, err := OpenOnMap(m, &Options{BlockSize: bsize})
 			if err != nil {
 				return fmt.Errorf("reopen: %w", err)
 			}
@@ -171,7 +171,7 @@ func crashWorkload(bsize int, initial map[int64]blockState, ops []crashOp) crash
 			}
 			// The recovered free blocks must be usable: rewrite everything.
 			for lba := range blocks {
-				if err := p.Write(pattern(lba, 200, bsize), lba); err != nil {
+				if err := p.WriteBlock(pattern(lba, 200, bsize), lba); err != nil {
 					return fmt.Errorf("write after recovery: %w", err)
 				}
 			}
@@ -254,7 +254,7 @@ func crashInteropRecovered(t *testing.T, bin string, initial map[int64]blockStat
 	dir := t.TempDir()
 	images := 0
 	w.Check = func(m *core.Map, c crashsim.Crash) error {
-		p, err := OpenOnMap(m, 512) // recovers, as C would
+		p, err := OpenOnMap(m, &Options{BlockSize: 512}) // recovers, as C would
 		if err != nil {
 			return err
 		}

@@ -5,11 +5,31 @@
 //
 // # Use
 //
-// [Create] makes a pool file (size 0: take an existing file), [Open] opens
-// one, [Pool.Read], [Pool.Write], [Pool.SetZero] and [Pool.SetError] work on
-// block numbers 0..[Pool.NBlock]-1, [Check] verifies a pool without
-// changing its file. [CreateOnMap] and [OpenOnMap] put a pool on any
-// core.Map, which is how the crash simulator (core/crashsim) runs it.
+// [Create] makes a pool file (poolsize 0: take an existing file), [Open]
+// opens one, [Pool.ReadBlock], [Pool.WriteBlock], [Pool.SetZero] and
+// [Pool.SetError] work on block numbers 0..[Pool.NBlock]-1, [Check]
+// verifies a pool without changing its file. [CreateOnMap] and
+// [OpenOnMap] put a pool on any core.Map, which is how the crash simulator
+// (core/crashsim) runs it. Every one of them takes an *[Options] (nil: C's
+// defaults), holding the block size and, promoted from pool.Options, the
+// options every pool type shares (ReadOnly, IgnoreSDS, Logger, ...). A
+// [Pool] is also an io.ReaderAt of any byte range and an io.WriterAt of
+// whole blocks ([Pool.ReadAt], [Pool.WriteAt]).
+//
+// C's API and its equivalent here:
+//
+//	pmemblk_create(path, bsize, poolsize, mode)  Create(path, poolsize, mode, &Options{BlockSize: bsize})
+//	pmemblk_open(path, bsize)                    Open(path, &Options{BlockSize: bsize}); bsize 0: Open(path, nil)
+//	(read-only open, which C lacks)              Open(path, o) with o.ReadOnly = true
+//	pmemblk_close(pbp)                           p.Close()
+//	pmemblk_check(path, bsize)                   Check(path, &Options{BlockSize: bsize}): problems, err
+//	pmemblk_bsize(pbp), pmemblk_nblock(pbp)      p.BSize(), p.NBlock()
+//	pmemblk_read(pbp, buf, blockno)              p.ReadBlock(buf, blockno)
+//	pmemblk_write(pbp, buf, blockno)             p.WriteBlock(buf, blockno)
+//	pmemblk_set_zero(pbp, blockno)               p.SetZero(blockno)
+//	pmemblk_set_error(pbp, blockno)              p.SetError(blockno)
+//	PMEMBLK_MIN_POOL, PMEMBLK_MIN_BLK            MinPoolSize, MinBlockSize
+//	errno EINVAL (wrong bsize), EIO, EROFS       ErrBlockSize, ErrBlockError / ErrArenaError, ErrReadOnly
 //
 // # Format
 //
@@ -24,8 +44,8 @@
 // bytes, at least 512), the map (one u32 per block: post-map block number,
 // zero and error flags in the top bits), the flog (one pair of 16-byte
 // entries per free block, sequence numbers 1, 2, 3, 1, ...) and a backup of
-// the info block. As in C the layout is written by the first Write or
-// SetError; until then every block reads as zeros.
+// the info block. As in C the layout is written by the first WriteBlock
+// or SetError; until then every block reads as zeros.
 //
 // # Atomicity and recovery
 //
@@ -47,7 +67,8 @@
 //
 // # Concurrency
 //
-// Read, Write, SetZero and SetError may run from many goroutines. Each call
+// ReadBlock, WriteBlock, SetZero and SetError (and ReadAt and WriteAt,
+// which call them) may run from many goroutines. Each call
 // takes a lane (min(256, 2×CPUs) lanes, round robin, a mutex each); map
 // entries are guarded by striped locks, and a read tracking table keeps a
 // writer from reusing a block that a reader is still copying. Check and
@@ -60,10 +81,18 @@
 // info block, a flog entry naming blocks outside its arena, or a map entry
 // out of range yields an error wrapping core.ErrCorrupt (a
 // *core.CorruptError with the offset), never a panic. A flog pair with no
-// valid current entry puts its arena in the error state, as C does: reads
-// work, writes fail with [ErrArenaError], and Check reports the pair.
-// Differences from C: a bad first info block whose backup is intact is
-// reported instead of being taken as "no layout" (which would let the next
-// write destroy the pool), and open never writes the arena error flag to
-// the media.
+// current entry (equal sequence numbers) puts its arena in the error
+// state, as C does: reads work, writes fail with [ErrArenaError], and
+// Check reports the pair. The current entry of a pair is picked exactly as
+// C picks it (package blk/layout, CurrentFlog), sequence numbers above 3
+// included, which C does not reject either. Differences from C: a bad
+// first info block whose backup is intact is reported instead of being
+// taken as "no layout" (which would let the next write destroy the pool);
+// a pair whose current entry's free block is mapped (a damaged sequence
+// number made the stale entry current) puts the arena in the error state,
+// where C would overwrite that live block on the next write; and open
+// never writes the arena error flag to the media.
+//
+// The on-media structures and their validation live in the public package
+// blk/layout, which pmempool (tools/) uses too.
 package blk

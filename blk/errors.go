@@ -20,6 +20,9 @@ var (
 	ErrBlockError = btt.ErrBlockError
 	// ErrArenaError: a write to an arena in the error state (C: EIO).
 	ErrArenaError = btt.ErrArenaError
+	// ErrUnaligned: a WriteAt whose offset or length is not a multiple of
+	// the block size.
+	ErrUnaligned = errors.New("blk: offset or length not a multiple of the block size")
 	// ErrClosed: the pool was closed.
 	ErrClosed = errors.New("blk: pool closed")
 )

@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/gopmdk/pmdk/blk/internal/btt"
+	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"golang.org/x/sys/unix"
 )
 
-// fuzzBase is a laid-out pool image (MinPool bytes, bsize 512, a few
+// fuzzBase is a laid-out pool image (MinPoolSize bytes, bsize 512, a few
 // blocks written) and where its BTT areas are.
 type fuzzBase struct {
 	img     []byte
@@ -17,27 +17,27 @@ type fuzzBase struct {
 }
 
 func newFuzzBase(t testing.TB) *fuzzBase {
-	m := anonMap(t, MinPool)
-	p, err := CreateOnMap(m, 512, true)
+	m := anonMap(t, MinPoolSize)
+	p, err := CreateOnMap(m, &Options{BlockSize: 512, Zeroed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for lba := range int64(8) {
-		if err := p.Write(pattern(lba, 1+int(lba), 512), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, 1+int(lba), 512), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p.SetZero(5)
 	p.SetError(6)
 	img := append([]byte(nil), m.Bytes()...)
-	in := btt.DecodeInfo(img[dataOff:])
+	in := layout.DecodeInfo(img[dataOff:])
 	return &fuzzBase{img: img, regions: [][2]int{
-		{0, dataOff},                                    // pool header and pmemblk descriptor
-		{dataOff, btt.InfoSize},                         // BTT info
-		{dataOff + int(in.FlogOff), 16384},              // flog
-		{dataOff + int(in.MapOff), 4096},                // map (first entries)
-		{dataOff + int(in.InfoOff), btt.InfoSize},       // backup info
-		{dataOff + int(in.DataOff), 8 * btt.MinLBASize}, // first data blocks
+		{0, dataOff},                                       // pool header and pmemblk descriptor
+		{dataOff, layout.InfoSize},                         // BTT info
+		{dataOff + int(in.FlogOff), 16384},                 // flog
+		{dataOff + int(in.MapOff), 4096},                   // map (first entries)
+		{dataOff + int(in.InfoOff), layout.InfoSize},       // backup info
+		{dataOff + int(in.DataOff), 8 * layout.MinLBASize}, // first data blocks
 	}}
 }
 
@@ -64,8 +64,8 @@ func (fb *fuzzBase) patch(img, data []byte) {
 		// Keep the BTT info checksum right half of the time, so the
 		// fuzzer gets past it.
 		if r[0] == dataOff && len(data) > 0 && data[0]&1 == 1 {
-			in := btt.DecodeInfo(img[dataOff:])
-			in.Encode(img[dataOff : dataOff+btt.InfoSize])
+			in := layout.DecodeInfo(img[dataOff:])
+			in.Encode(img[dataOff : dataOff+layout.InfoSize])
 		}
 	}
 }
@@ -86,22 +86,22 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte{3, 4, 0, 4, 1, 0, 0, 0xc0})              // duplicate map entry
 	f.Add([]byte{0, 0, 16, 4, 0, 0, 0, 0})                // bsize 0
 	f.Add([]byte{0, 0, 0, 1, 'X'})                        // pool signature
-	m := anonMap(f, MinPool)
+	m := anonMap(f, MinPoolSize)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img := m.Bytes()
 		copy(img, fb.img)
 		fb.patch(img, data)
-		p, err := OpenOnMap(m, 0)
+		p, err := OpenOnMap(m, nil)
 		if err != nil {
 			return
 		}
 		buf := make([]byte, p.BSize())
 		for _, lba := range []int64{0, 1, 2, 5, 6, 7, 100, p.NBlock() - 1} {
-			_ = p.Read(buf, lba)
+			_ = p.ReadBlock(buf, lba)
 		}
 		_ = p.Check()
 		for _, lba := range []int64{0, 1, 2, 3, 100} {
-			_ = p.Write(buf, lba)
+			_ = p.WriteBlock(buf, lba)
 			_ = p.SetZero(lba + 1)
 			_ = p.SetError(lba + 2)
 		}

@@ -1,7 +1,9 @@
 package blk
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopmdk/pmdk/blk/internal/btt"
+	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 
@@ -95,7 +97,7 @@ func TestInteropCWritesGoReads(t *testing.T) {
 				"w:0:1", "w:1:2", "w:9000:3", "w:1:4", "w:2:5", "z:2", "w:3:6", "e:3", "w:64:7")
 			var nb, bs int64
 			fmt.Sscanf(out, "nblock %d bsize %d", &nb, &bs)
-			p, err := Open(path, 0)
+			p, err := Open(path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +111,7 @@ func TestInteropCWritesGoReads(t *testing.T) {
 			mustRead(t, p, 9000, 3)
 			mustRead(t, p, 64, 7)
 			mustRead(t, p, 5, 0)
-			if err := p.Read(make([]byte, bsize), 3); err == nil {
+			if err := p.ReadBlock(make([]byte, bsize), 3); err == nil {
 				t.Fatal("block set to error by C reads fine in Go")
 			}
 			if probs := p.Check(); len(probs) != 0 {
@@ -124,13 +126,13 @@ func TestInteropCWritesGoReads(t *testing.T) {
 func TestInteropGoWritesCReads(t *testing.T) {
 	bin := cpeer(t)
 	path := pmemtest.Path(t, "go.blk")
-	p, err := Create(path, 512, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
 	writes := [][2]int{{0, 1}, {1, 2}, {64699, 3}, {1, 4}, {2, 5}, {3, 6}, {100, 8}}
 	for _, w := range writes {
-		if err := p.Write(pattern(int64(w[0]), w[1], 512), int64(w[0])); err != nil {
+		if err := p.WriteBlock(pattern(int64(w[0]), w[1], 512), int64(w[0])); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,7 +145,7 @@ func TestInteropGoWritesCReads(t *testing.T) {
 	// Use every lane's free block at least once.
 	for i := range 600 {
 		lba := int64(1000 + i%50)
-		if err := p.Write(pattern(lba, i%200+1, 512), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, i%200+1, 512), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -168,7 +170,7 @@ func TestInteropGoWritesCReads(t *testing.T) {
 		}
 	}
 	// Go reads what C wrote into the Go pool.
-	p, err = Open(path, 512)
+	p, err = Open(path, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,12 +186,12 @@ func TestInteropGeometry(t *testing.T) {
 	for _, tc := range []struct {
 		bsize int
 		size  int64
-	}{{512, MinPool}, {512, 100 << 20}, {4096, 64 << 20}, {1, 20 << 20}, {65536, 200 << 20}, {4000, 50<<20 + 12288}, {768, 40<<20 + 1000}} {
+	}{{512, MinPoolSize}, {512, 100 << 20}, {4096, 64 << 20}, {1, 20 << 20}, {65536, 200 << 20}, {4000, 50<<20 + 12288}, {768, 40<<20 + 1000}} {
 		t.Run(fmt.Sprintf("%d-%d", tc.bsize, tc.size), func(t *testing.T) {
 			dir := pmemtest.Dir(t)
 			cpath, gpath := filepath.Join(dir, "c"), filepath.Join(dir, "g")
 			out := runC(t, bin, cpath, fmt.Sprintf("c:%d:%d", tc.bsize, tc.size), "n", "w:0:1")
-			p, err := Create(gpath, tc.bsize, tc.size, 0o600)
+			p, err := Create(gpath, tc.size, 0o600, &Options{BlockSize: tc.bsize})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,7 +199,7 @@ func TestInteropGeometry(t *testing.T) {
 			if out != want {
 				t.Fatalf("C: %q, Go: %q", out, want)
 			}
-			if err := p.Write(pattern(0, 1, tc.bsize), 0); err != nil {
+			if err := p.WriteBlock(pattern(0, 1, tc.bsize), 0); err != nil {
 				t.Fatal(err)
 			}
 			p.Close()
@@ -239,7 +241,7 @@ func TestInteropMultiArena(t *testing.T) {
 	}
 	f.Close()
 	const bsize = 65536 // keeps the maps (what check walks) small
-	p, err := Create(path, bsize, 0, 0o600)
+	p, err := Create(path, 0, 0o600, &Options{BlockSize: bsize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +249,7 @@ func TestInteropMultiArena(t *testing.T) {
 	last := n - 1
 	first1 := int64(0) // first block of arena 1, from pmempool info below
 	for _, lba := range []int64{0, 1, last - 1, last} {
-		if err := p.Write(pattern(lba, 1+int(lba%100), bsize), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, 1+int(lba%100), bsize), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -273,7 +275,7 @@ func TestInteropMultiArena(t *testing.T) {
 	if !regexp.MustCompile(fmt.Sprintf(`nblock %d bsize %d`, n, bsize)).MatchString(out) {
 		t.Fatalf("C peer: %s", out)
 	}
-	p, err = Open(path, bsize)
+	p, err = Open(path, &Options{BlockSize: bsize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,12 +292,12 @@ func TestInteropMultiArena(t *testing.T) {
 func TestInteropCheckAgreesOnDamage(t *testing.T) {
 	bin := cpeer(t)
 	path := pmemtest.Path(t, "dmg.blk")
-	p, err := Create(path, 512, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for lba := range int64(4) {
-		if err := p.Write(pattern(lba, 1, 512), lba); err != nil {
+		if err := p.WriteBlock(pattern(lba, 1, 512), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -312,7 +314,7 @@ func TestInteropCheckAgreesOnDamage(t *testing.T) {
 	f.WriteAt(e, mapOff+3*4)
 	f.Close()
 
-	probs, err := Check(path, 0)
+	probs, err := Check(path, nil)
 	if err != nil || len(probs) == 0 {
 		t.Fatalf("Go check: %v %v", probs, err)
 	}
@@ -332,7 +334,7 @@ func TestInteropCheckAgreesOnDamage(t *testing.T) {
 func TestInteropLazyLayout(t *testing.T) {
 	bin := cpeer(t)
 	path := pmemtest.Path(t, "lazy.blk")
-	p, err := Create(path, 512, 32<<20, 0o600)
+	p, err := Create(path, 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func TestInteropLazyLayout(t *testing.T) {
 	}
 	runC(t, bin, path, "o:0", "r:3:0", "w:3:4")
 	requireConsistent(t, path)
-	p, err = Open(path, 0)
+	p, err = Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,14 +369,14 @@ func TestInteropRecoverCInterruptedWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	le := binary.LittleEndian
-	in := btt.DecodeInfo(img[dataOff:])
+	in := layout.DecodeInfo(img[dataOff:])
 	arena := img[dataOff:]
 	// Lane 1's flog pair still holds its initial entry (C used lane 0).
 	pair := arena[in.FlogOff+64:]
 	if le.Uint32(pair[12:]) != 1 || le.Uint32(pair[28:]) != 0 {
 		t.Fatalf("flog pair 1 is not in its initial state: % x", pair[:32])
 	}
-	free := le.Uint32(pair[4:]) & btt.MapLBAMask
+	free := le.Uint32(pair[4:]) & layout.MapLBAMask
 	copy(arena[in.DataOff+uint64(free)*uint64(in.InternalLBASize):], pattern(7, 2, 512))
 	old := le.Uint32(arena[in.MapOff+7*4:])
 	if old == 0 {
@@ -382,13 +384,13 @@ func TestInteropRecoverCInterruptedWrite(t *testing.T) {
 	}
 	le.PutUint32(pair[16:], 7)
 	le.PutUint32(pair[20:], old)
-	le.PutUint32(pair[24:], free|btt.MapNormal)
+	le.PutUint32(pair[24:], free|layout.MapNormal)
 	le.PutUint32(pair[28:], 2)
 	if err := os.WriteFile(path, img, 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	p, err := Open(path, 512)
+	p, err := Open(path, &Options{BlockSize: 512})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,24 +415,151 @@ func TestInteropBackupInfoRestored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteAt(make([]byte, btt.InfoSize), dataOff+0x1ffd000)
+	f.WriteAt(make([]byte, layout.InfoSize), dataOff+0x1ffd000)
 	f.Close()
 	if out, _ := exec.Command("pmempool", "check", path).CombinedOutput(); !strings.Contains(string(out), "not consistent") {
 		t.Fatalf("pmempool check of a pool without backup info:\n%s", out)
 	}
-	probs, err := Check(path, 0)
+	probs, err := Check(path, nil)
 	if err != nil || len(probs) != 1 {
 		t.Fatalf("Go check: %v %v", probs, err)
 	}
 	t.Log(probs[0])
-	p, err := Open(path, 0)
+	p, err := Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustRead(t, p, 1, 1)
 	p.Close()
 	requireConsistent(t, path)
-	if probs, err := Check(path, 0); err != nil || len(probs) != 0 {
+	if probs, err := Check(path, nil); err != nil || len(probs) != 0 {
 		t.Fatalf("Go check after the repair: %v %v", probs, err)
 	}
+}
+
+// TestInteropFlogSeq7 settles what a flog entry with sequence number 7 (a
+// value no writer produces) means, by what C libpmemblk does at run time:
+// C compares sequence numbers as they are and steps from one to the next
+// with their low two bits (btt_flog_get_valid, NSEQ). A stale entry that
+// still sorts before the current one changes nothing: C opens the pool,
+// writes and reads through the pair and pmemblk_check and pmempool check
+// call it consistent. Go must then do exactly what C does, byte for byte.
+// A stale entry that sorts first is taken for the current one: C hands
+// out its free block, which is live, and the next write through the lane
+// overwrites another block's data. Go refuses writes to that arena
+// instead (reads work) and its Check reports the pair, as pmemblk_check
+// and pmempool check report the damage.
+func TestInteropFlogSeq7(t *testing.T) {
+	bin := cpeer(t)
+	for _, tc := range []struct {
+		name   string
+		writes []string // one C process each, so each write goes through lane 0
+		entry  int      // entry of flog pair 0 whose seq becomes 7
+		broken bool
+	}{
+		{"stale seq 3 before current 1", []string{"w:5:1", "w:6:2", "w:7:3"}, 0, false},
+		{"stale seq 2 after current 3", []string{"w:5:1", "w:6:2"}, 1, false},
+		{"stale seq 1 before current 2", []string{"w:5:1"}, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := pmemtest.Dir(t)
+			cpath, gpath := filepath.Join(dir, "c"), filepath.Join(dir, "g")
+			runC(t, bin, cpath, "c:512:33554432")
+			for _, w := range tc.writes {
+				runC(t, bin, cpath, "o:0", w)
+			}
+			img, err := os.ReadFile(cpath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := layout.DecodeInfo(img[dataOff:])
+			seqAt := dataOff + in.FlogOff + uint64(tc.entry)*layout.FlogSize + 12
+			pair := layout.DecodeFlogPair(img[dataOff+in.FlogOff:])
+			if pair[tc.entry].Seq == 0 || pair[1-tc.entry].Seq == 0 {
+				t.Fatalf("flog pair 0 is %+v: C used another lane", pair)
+			}
+			binary.LittleEndian.PutUint32(img[seqAt:], 7)
+			for _, p := range []string{cpath, gpath} {
+				if err := os.WriteFile(p, img, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			// The same operations through C and through Go.
+			ops := []string{"w:9:4", "r:9:4", "w:9:5", "r:9:5"}
+			for _, w := range tc.writes {
+				ops = append(ops, "r"+w[1:]) // read back what C wrote
+			}
+			cmd := exec.Command(bin, append([]string{cpath, "o:0"}, ops...)...)
+			cmd.Env = append(os.Environ(), "PMEM_IS_PMEM_FORCE=1")
+			cout, cerr := cmd.CombinedOutput()
+			p, err := Open(gpath, nil)
+			if err != nil {
+				t.Fatalf("Go open: %v", err)
+			}
+			gerr := goOps(p, ops)
+			probs := p.Check()
+			p.Close()
+			if !tc.broken {
+				if cerr != nil || gerr != nil || len(probs) != 0 {
+					t.Fatalf("C: %v %s; Go: %v, check %v", cerr, cout, gerr, probs)
+				}
+				requireConsistent(t, cpath)
+				requireConsistent(t, gpath)
+				if out := runC(t, bin, gpath, "k"); !strings.Contains(out, "check 1") {
+					t.Fatalf("pmemblk_check of the Go pool: %s", out)
+				}
+				c, _ := os.ReadFile(cpath)
+				g, _ := os.ReadFile(gpath)
+				if !bytes.Equal(c[dataOff:], g[dataOff:]) {
+					t.Fatal("after the same operations the BTTs of C and Go differ")
+				}
+				return
+			}
+			// C reads back another block's data where block 5 was.
+			if cerr == nil || !strings.Contains(string(cout), "r:5:1: content differs") {
+				t.Fatalf("C: %v %s; want block 5 overwritten", cerr, cout)
+			}
+			if !errors.Is(gerr, ErrArenaError) || len(probs) == 0 {
+				t.Fatalf("Go: %v, check %v; want ErrArenaError and problems", gerr, probs)
+			}
+			t.Log(probs[0])
+			if out, _ := exec.Command("pmempool", "check", gpath).CombinedOutput(); !strings.Contains(string(out), "not consistent") {
+				t.Fatalf("pmempool check of the damaged pool:\n%s", out)
+			}
+			p, err = Open(gpath, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			mustRead(t, p, 5, 1) // nothing was overwritten
+		})
+	}
+}
+
+// goOps runs the C peer's w:LBA:GEN and r:LBA:GEN operations on p and
+// returns the first failure.
+func goOps(p *Pool, ops []string) error {
+	buf := make([]byte, p.BSize())
+	for _, op := range ops {
+		var lba int64
+		var gen int
+		if _, err := fmt.Sscanf(op[2:], "%d:%d", &lba, &gen); err != nil {
+			return fmt.Errorf("%s: %v", op, err)
+		}
+		switch op[0] {
+		case 'w':
+			if err := p.WriteBlock(pattern(lba, gen, p.BSize()), lba); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+		case 'r':
+			if err := p.ReadBlock(buf, lba); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			if !bytes.Equal(buf, pattern(lba, gen, p.BSize())) {
+				return fmt.Errorf("%s: content differs", op)
+			}
+		}
+	}
+	return nil
 }

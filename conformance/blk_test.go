@@ -41,7 +41,7 @@ func blkPattern(lba int64, gen, n int) []byte {
 // error for a torn block.
 func blkState(p *blk.Pool, lba int64) (int, error) {
 	buf := make([]byte, p.BSize())
-	if err := p.Read(buf, lba); err != nil {
+	if err := p.ReadBlock(buf, lba); err != nil {
 		if errors.Is(err, blk.ErrBlockError) {
 			return -1, nil
 		}
@@ -54,18 +54,18 @@ func blkState(p *blk.Pool, lba int64) (int, error) {
 }
 
 func blkReopen(t *testing.T, b conformance.Backend) {
-	m := b.NewMap(t, blk.MinPool)
-	p, err := blk.CreateOnMap(m, 512, true)
+	m := b.NewMap(t, blk.MinPoolSize)
+	p, err := blk.CreateOnMap(m, &blk.Options{BlockSize: 512, Zeroed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := p.NBlock()
 	for _, lba := range []int64{0, 1, 2, n - 1} {
-		if err := p.Write(blkPattern(lba, 1, 512), lba); err != nil {
+		if err := p.WriteBlock(blkPattern(lba, 1, 512), lba); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := p.Write(blkPattern(1, 2, 512), 1); err != nil {
+	if err := p.WriteBlock(blkPattern(1, 2, 512), 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.SetZero(2); err != nil {
@@ -75,7 +75,7 @@ func blkReopen(t *testing.T, b conformance.Backend) {
 		t.Fatal(err)
 	}
 	m = b.Reopen(t, m)
-	p, err = blk.OpenOnMap(m, 0)
+	p, err = blk.OpenOnMap(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,21 +120,21 @@ func blkCrashWorkload() crashsim.Workload {
 	// simulator; Run is deterministic, so every run records the same).
 	doneAt := make([]int, len(ops))
 	return crashsim.Workload{
-		Size: blk.MinPool,
+		Size: blk.MinPoolSize,
 		Setup: func(m *core.Map) error {
-			p, err := blk.CreateOnMap(m, bsize, true)
+			p, err := blk.CreateOnMap(m, &blk.Options{BlockSize: bsize, Zeroed: true})
 			if err != nil {
 				return err
 			}
 			for lba, g := range initial {
-				if err := p.Write(blkPattern(lba, g, bsize), lba); err != nil {
+				if err := p.WriteBlock(blkPattern(lba, g, bsize), lba); err != nil {
 					return err
 				}
 			}
 			return nil
 		},
 		Run: func(m *core.Map) error {
-			p, err := blk.OpenOnMap(m, bsize)
+			p, err := blk.OpenOnMap(m, &blk.Options{BlockSize: bsize})
 			if err != nil {
 				return err
 			}
@@ -142,7 +142,7 @@ func blkCrashWorkload() crashsim.Workload {
 			for i, o := range ops {
 				switch o.kind {
 				case 'w':
-					err = p.Write(blkPattern(o.lba, o.gen, bsize), o.lba)
+					err = p.WriteBlock(blkPattern(o.lba, o.gen, bsize), o.lba)
 				case 'z':
 					err = p.SetZero(o.lba)
 				default:
@@ -158,7 +158,7 @@ func blkCrashWorkload() crashsim.Workload {
 			return nil
 		},
 		Check: func(m *core.Map, c crashsim.Crash) error {
-			p, err := blk.OpenOnMap(m, bsize)
+			p, err := blk.OpenOnMap(m, &blk.Options{BlockSize: bsize})
 			if err != nil {
 				return err
 			}
@@ -194,7 +194,7 @@ func blkCrashWorkload() crashsim.Workload {
 				return errors.Join(probs...)
 			}
 			for _, lba := range blocks {
-				if err := p.Write(blkPattern(lba, 9, bsize), lba); err != nil {
+				if err := p.WriteBlock(blkPattern(lba, 9, bsize), lba); err != nil {
 					return fmt.Errorf("write after recovery: %w", err)
 				}
 			}

@@ -38,7 +38,7 @@ func logContent(l *pmemlog.Log) ([]byte, error) {
 
 func logReopen(t *testing.T, b conformance.Backend) {
 	m := b.NewMap(t, pmemlog.MinPoolSize)
-	l, err := pmemlog.CreateOnMap(logView(m))
+	l, err := pmemlog.CreateOnMap(logView(m), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func logCrashWorkload() crashsim.Workload {
 	return crashsim.Workload{
 		Size: pmemlog.MinPoolSize,
 		Setup: func(m *core.Map) error {
-			l, err := pmemlog.CreateOnMap(logView(m))
+			l, err := pmemlog.CreateOnMap(logView(m), nil)
 			if err != nil {
 				return err
 			}

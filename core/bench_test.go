@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/gopmdk/pmdk/core"
-	"github.com/gopmdk/pmdk/core/internal/cpeer"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/hal"
+	"github.com/gopmdk/pmdk/hal/cpmem"
 )
 
 // benchPoolSize is the forced-pmem file the persist benchmarks write into;
@@ -88,11 +88,11 @@ func BenchmarkPersist(b *testing.B) {
 					i++
 				}
 			})
-			if cpeer.Available() {
+			if cpmem.Available {
 				b.Run("c", func(b *testing.B) {
 					b.SetBytes(int64(size))
 					// One cgo call for the whole run: the loop is in C.
-					cpeer.PersistLoop(m.Bytes(), stride, benchPoolSize/stride, size, 0, uint64(b.N))
+					cLoop(b, m.Bytes(), cpmem.Loop{Op: cpmem.DirtyPersist, Stride: stride, Count: benchPoolSize / stride, Size: size}, 0, uint64(b.N))
 				})
 			}
 		})
@@ -135,10 +135,10 @@ func BenchmarkMemcpyPersist(b *testing.B) {
 					i++
 				}
 			})
-			if cpeer.Available() {
+			if cpmem.Available {
 				b.Run("c", func(b *testing.B) {
 					b.SetBytes(int64(size))
-					cpeer.MemcpyLoop(m.Bytes(), stride, benchPoolSize/stride, src, 0, uint64(b.N))
+					cLoop(b, m.Bytes(), cpmem.Loop{Op: cpmem.MemcpyPersist, Stride: stride, Count: benchPoolSize / stride, Size: len(src), Src: src}, 0, uint64(b.N))
 				})
 			}
 		})
@@ -219,15 +219,15 @@ func BenchmarkLayering(b *testing.B) {
 			// how much of a difference this run can resolve.
 			paths = append(paths, paths[0])
 			paths[2].name = "control"
-			if cpeer.Available() {
+			if cpmem.Available {
 				paths = append(paths, struct {
 					name string
 					run  func(first int)
 				}{"c", func(first int) {
 					if o.persist {
-						cpeer.PersistLoop(m.Bytes(), stride, count, o.size, uint64(first), uint64(o.blockSize))
+						cLoop(b, m.Bytes(), cpmem.Loop{Op: cpmem.DirtyPersist, Stride: stride, Count: count, Size: o.size}, uint64(first), uint64(o.blockSize))
 					} else {
-						cpeer.MemcpyLoop(m.Bytes(), stride, count, src, uint64(first), uint64(o.blockSize))
+						cLoop(b, m.Bytes(), cpmem.Loop{Op: cpmem.MemcpyPersist, Stride: stride, Count: count, Size: len(src), Src: src}, uint64(first), uint64(o.blockSize))
 					}
 				}})
 			}
@@ -265,5 +265,12 @@ func BenchmarkLayering(b *testing.B) {
 				b.ReportMetric(stat(1, true)/stat(3, true), "core/c-median")
 			}
 		})
+	}
+}
+
+// cLoop runs a loop of C libpmem operations on base (one cgo call).
+func cLoop(b *testing.B, base []byte, l cpmem.Loop, first, n uint64) {
+	if err := cpmem.Run(base, l, first, n); err != nil {
+		b.Fatal(err)
 	}
 }

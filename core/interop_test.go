@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/gopmdk/pmdk/core"
-	"github.com/gopmdk/pmdk/core/internal/cpeer"
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/hal/cpmem"
 )
 
 // cPeer builds testdata/interop/peer.c against C libpmem and libpmem2 and
@@ -242,10 +242,10 @@ func TestInteropNVDIMMInfoMatchesLibpmem2(t *testing.T) {
 }
 
 func TestInteropHasAutoFlushMatchesLibpmem(t *testing.T) {
-	if !cpeer.Available() {
+	if !cpmem.Available {
 		t.Skip("built without the cpeer tag (C PMDK headers missing): pmem_has_auto_flush not compared")
 	}
-	c := cpeer.HasAutoFlush()
+	c := cpmem.HasAutoFlush()
 	if c < 0 {
 		t.Fatalf("pmem_has_auto_flush failed")
 	}

@@ -31,7 +31,7 @@ func (p msyncPersister) Memmove(dst, src []byte, flags MemFlags) {
 	}
 }
 func (p msyncPersister) Memset(dst []byte, c byte, flags MemFlags) {
-	fill(dst, c)
+	p.k.Memset(dst, c, MemNoFlush|MemNoDrain) // hal's plain fill
 	if flags&MemNoFlush == 0 {
 		_ = hal.Msync(dst)
 	}
@@ -55,16 +55,4 @@ func NewPersister(g Granularity, k *hal.Kernels) Persister {
 		return cpuPersister{k}
 	}
 	return msyncPersister{k}
-}
-
-// fill sets every byte of b to c, doubling the filled prefix with copy (a
-// byte loop is several times slower for page-sized ranges).
-func fill(b []byte, c byte) {
-	if len(b) == 0 {
-		return
-	}
-	b[0] = c
-	for n := 1; n < len(b); n *= 2 {
-		copy(b[n:], b[:n])
-	}
 }

@@ -55,10 +55,13 @@ func TestFacadePersisterChoice(t *testing.T) {
 	}
 }
 
-func TestFill(t *testing.T) {
+// TestMsyncMemsetFills: the page-cache persister's Memset stores c in
+// exactly dst (the write-back is left out: MemNoFlush).
+func TestMsyncMemsetFills(t *testing.T) {
+	p := NewPersister(GranularityPage, nil)
 	for _, n := range []int{0, 1, 2, 3, 63, 64, 65, 4095, 4096, 100001} {
 		b := make([]byte, n+2)
-		fill(b[1:n+1], 0xc3)
+		p.Memset(b[1:n+1], 0xc3, MemNoFlush)
 		for i, v := range b {
 			want := byte(0xc3)
 			if i == 0 || i == n+1 {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/gopmdk/pmdk/hal"
+	"github.com/gopmdk/pmdk/hal/cpmem"
 	"github.com/gopmdk/pmdk/hal/haltest"
-	"github.com/gopmdk/pmdk/hal/internal/cpeer"
 )
 
 // benchSizes are the copy lengths of the memmove-persist benchmarks.
@@ -59,10 +59,10 @@ func BenchmarkMemmovePersist(b *testing.B) {
 					}
 				})
 			}
-			if cpeer.Available {
+			if cpmem.Available {
 				b.Run("c-pmem_memcpy_persist", func(b *testing.B) {
 					b.SetBytes(int64(size))
-					cpeer.MemcpyPersistN(dst, src, b.N)
+					memcpyPersistN(b, dst, src, b.N)
 				})
 			}
 			haltest.ForEachKernelB(b, func(b *testing.B, k *hal.Kernels) {
@@ -83,10 +83,10 @@ func BenchmarkMemsetPersist(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(sizeName(size), func(b *testing.B) {
 			dst := haltest.MapFile(b, size)
-			if cpeer.Available {
+			if cpmem.Available {
 				b.Run("c-pmem_memset_persist", func(b *testing.B) {
 					b.SetBytes(int64(size))
-					cpeer.MemsetPersistN(dst, 0x5a, b.N)
+					memsetPersistN(b, dst, 0x5a, b.N)
 				})
 			}
 			haltest.ForEachKernelB(b, func(b *testing.B, k *hal.Kernels) {
@@ -138,8 +138,8 @@ func BenchmarkMemmovePersistRatio(b *testing.B) {
 						k.Fence() // drain once per batch, not per copy
 					}
 				}
-				if cpeer.Available {
-					refs["vs-C"] = func(n int) { cpeer.MemcpyPersistN(dst, src, n) }
+				if cpmem.Available {
+					refs["vs-C"] = func(n int) { memcpyPersistN(b, dst, src, n) }
 				}
 				b.SetBytes(int64(size * batch))
 				pairedRatios(b, batch, func(n int) {
@@ -201,8 +201,8 @@ func BenchmarkMemsetPersistRatio(b *testing.B) {
 						}
 					},
 				}
-				if cpeer.Available {
-					refs["vs-C"] = func(n int) { cpeer.MemsetPersistN(dst, 0x5a, n) }
+				if cpmem.Available {
+					refs["vs-C"] = func(n int) { memsetPersistN(b, dst, 0x5a, n) }
 				}
 				b.SetBytes(int64(size * batch))
 				pairedRatios(b, batch, func(n int) {
@@ -228,4 +228,22 @@ func ntLoopFor(m hal.MoveKind) (func(dst, src []byte), bool) {
 		}
 	}
 	return last, last != nil && m == hal.MoveGeneric
+}
+
+// memcpyPersistN calls C's pmem_memcpy_persist(dst, src, len(src)) n times
+// in one cgo call.
+func memcpyPersistN(tb testing.TB, dst, src []byte, n int) {
+	l := cpmem.Loop{Op: cpmem.MemcpyPersist, Stride: len(src), Count: 1, Size: len(src), Src: src}
+	if err := cpmem.Run(dst, l, 0, uint64(n)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// memsetPersistN calls C's pmem_memset_persist on dst n times in one cgo
+// call, filling with byte(first), byte(first+1), ...
+func memsetPersistN(tb testing.TB, dst []byte, first byte, n int) {
+	l := cpmem.Loop{Op: cpmem.MemsetPersist, Stride: len(dst), Count: 1, Size: len(dst)}
+	if err := cpmem.Run(dst, l, uint64(first), uint64(n)); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopmdk/pmdk/hal/internal/cpeer"
+	"github.com/gopmdk/pmdk/hal/cpmem"
 )
 
 // initOnlyEnv makes the test binary exit in TestMain, before any test: run
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // kernel set are chosen on first use). The Go runtime's own reads (the
 // transparent huge page size, the cgroup CPU limit) are not hal's.
 func TestImportDoesNoIO(t *testing.T) {
-	if cpeer.Available {
+	if cpmem.Available {
 		t.Skip("this build links C libpmem, whose constructor reads sysfs: run without -tags cpeer")
 	}
 	strace, err := exec.LookPath("strace")

@@ -9,8 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/hal"
+	"github.com/gopmdk/pmdk/hal/cpmem"
 	"github.com/gopmdk/pmdk/hal/haltest"
-	"github.com/gopmdk/pmdk/hal/internal/cpeer"
 )
 
 // boundaryLengths sit on and around the widths the kernels switch at: the
@@ -316,7 +316,7 @@ func TestMemmoveLarge(t *testing.T) {
 // pmem_memcpy_persist and pmem_memset_persist leave the same bytes as the
 // kernels, so the benchmarks compare equal work.
 func TestInteropCPeer(t *testing.T) {
-	if !cpeer.Available {
+	if !cpmem.Available {
 		t.Skip("C peer not built: needs -tags cpeer and libpmem (Debian libpmem-dev)")
 	}
 	m := haltest.MapFile(t, 64<<10)
@@ -326,12 +326,12 @@ func TestInteropCPeer(t *testing.T) {
 	}
 	want := make([]byte, len(m))
 	for _, off := range []int{0, 1, 63, 4096 + 17} {
-		cpeer.MemcpyPersistN(m[off:], src, 1)
+		memcpyPersistN(t, m[off:], src, 1)
 		copy(want[off:], src)
 		if i := firstDiff(m, want); i >= 0 {
 			t.Fatalf("pmem_memcpy_persist at %d: byte %d is %#x, want %#x", off, i, m[i], want[i])
 		}
-		cpeer.MemsetPersistN(m[off+30000:off+30000+len(src)], byte(off), 1)
+		memsetPersistN(t, m[off+30000:off+30000+len(src)], byte(off), 1)
 		copy(want[off+30000:], bytes.Repeat([]byte{byte(off)}, len(src)))
 		if i := firstDiff(m, want); i >= 0 {
 			t.Fatalf("pmem_memset_persist at %d: byte %d is %#x, want %#x", off+30000, i, m[i], want[i])

@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/log/clog"
 )
 
 // benchLog is what the benchmarks need from a log implementation: this
-// package, or C libpmemlog through internal/clog (build tag cpeer).
+// package, or C libpmemlog through package clog (build tag cpeer).
 type benchLog interface {
 	// appendN appends buf n times, rewinding whenever the next append
 	// would not fit.
@@ -48,12 +49,21 @@ func (g goBench) walkBytes(chunksize, times int) int64 {
 
 func (g goBench) close() { g.l.Close() }
 
+type cBench struct{ l *clog.Log }
+
+func (c cBench) appendN(buf []byte, n int) error { return c.l.AppendN(buf, n) }
+func (c cBench) walkBytes(chunksize, times int) int64 {
+	_, n := c.l.WalkN(chunksize, times)
+	return n
+}
+func (c cBench) close() { c.l.Close() }
+
 // benchPeers returns the implementations to compare: "go" always, "c" when
 // built with the cpeer tag. Both run on forced-pmem pool files (CPU
 // flushes on a tmpfs file), set before C libpmem first looks at it.
 func benchPeers(b *testing.B) []string {
 	b.Setenv("PMEM_IS_PMEM_FORCE", "1")
-	if cPeerCreate == nil {
+	if !clog.Available {
 		return []string{"go"}
 	}
 	return []string{"go", "c"}
@@ -62,13 +72,13 @@ func benchPeers(b *testing.B) []string {
 func benchCreate(b *testing.B, impl string, size int64) benchLog {
 	path := pmemtest.Path(b, impl+".log")
 	if impl == "c" {
-		l, err := cPeerCreate(path, size)
+		l, err := clog.Create(path, size, 0o600)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return l
+		return cBench{l}
 	}
-	l, err := Create(path, size, 0o600)
+	l, err := Create(path, size, 0o600, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -179,5 +189,39 @@ func BenchmarkWalk(b *testing.B) {
 				return nil
 			})
 		})
+	}
+}
+
+// BenchmarkOpenClose opens and closes a log pool (lock, map, header and
+// descriptor validation, SDS dirty and clean, unmap) and, with the cpeer
+// tag, times libpmemlog doing the same on the same file in the same run:
+// metric go/c is Go's time over C's (below 1, Go is faster).
+func BenchmarkOpenClose(b *testing.B) {
+	path := pmemtest.Path(b, "open.log")
+	l, err := Create(path, 8<<20, 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l.Close()
+	var cNs float64
+	if clog.Available {
+		const n = 200
+		start := time.Now()
+		if err := clog.OpenCloseN(path, n); err != nil {
+			b.Fatal(err)
+		}
+		cNs = float64(time.Since(start).Nanoseconds()) / n
+	}
+	for b.Loop() {
+		l, err := Open(path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.Close()
+	}
+	if cNs > 0 {
+		goNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+		b.ReportMetric(cNs, "c-ns/op")
+		b.ReportMetric(goNs/cNs, "go/c")
 	}
 }

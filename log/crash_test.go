@@ -9,11 +9,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/crashsim"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 // view returns a Map over m's memory and persist path whose Close leaves m
@@ -100,7 +98,7 @@ func logWorkload(ops []logOp, apply func(*Log, logOp) error) crashsim.Workload {
 	return crashsim.Workload{
 		Size: MinPoolSize,
 		Setup: func(m *core.Map) error {
-			l, err := CreateOnMap(view(m))
+			l, err := CreateOnMap(view(m), nil)
 			if err != nil {
 				return err
 			}
@@ -172,7 +170,9 @@ func TestCrashAppendSequence(t *testing.T) {
 		o.MaxPoints = 8
 	}
 	rep := crashsim.Explore(t, w, o)
-	require.Greater(t, rep.Fences, len(crashOps()), "every op fences")
+	if rep.Fences <= len(crashOps()) {
+		t.Fatalf("%d fences for %d ops: every op fences", rep.Fences, len(crashOps()))
+	}
 }
 
 // randomOps returns a seeded sequence of appends and appendv's of 0 to
@@ -244,8 +244,12 @@ func TestCrashCheckerCatchesBrokenAppend(t *testing.T) {
 	}
 	rep, err := crashsim.Run(logWorkload(crashOps()[:2], broken),
 		crashsim.Options{Strategies: []crashsim.Strategy{crashsim.Pessimistic}})
-	require.NoError(t, err)
-	require.NotEmpty(t, rep.Failures, "a torn append went unnoticed: %v", rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) == 0 {
+		t.Fatalf("a torn append went unnoticed: %v: empty", rep)
+	}
 }
 
 // TestCrashCreate: a crash during create leaves an image that is either
@@ -258,7 +262,7 @@ func TestCrashCreate(t *testing.T) {
 	w := crashsim.Workload{
 		Size: MinPoolSize,
 		Run: func(m *core.Map) error {
-			l, err := CreateOnMap(view(m))
+			l, err := CreateOnMap(view(m), nil)
 			if err != nil {
 				return err
 			}
@@ -268,7 +272,7 @@ func TestCrashCreate(t *testing.T) {
 		Check: func(m *core.Map, c crashsim.Crash) error {
 			blank := !slices.ContainsFunc(m.Bytes()[:layout.DataStart], func(b byte) bool { return b != 0 })
 			if blank && c.Point <= created {
-				l, err := CreateOnMap(view(m))
+				l, err := CreateOnMap(view(m), nil)
 				if err != nil {
 					return fmt.Errorf("create on a blank image: %w", err)
 				}
@@ -292,5 +296,7 @@ func TestCrashCreate(t *testing.T) {
 		},
 	}
 	crashsim.Explore(t, w, crashsim.Options{Strategies: crashStrategies, ExhaustiveLimit: 16})
-	require.Positive(t, created, "create fences")
+	if created <= 0 {
+		t.Fatalf("create fences: %d", created)
+	}
 }

@@ -10,9 +10,31 @@
 // (pmemlog_append/appendv), [Log.Tell] and [Log.NBytes] report the used and
 // the usable size, [Log.Rewind] empties the log, [Log.Walk] visits it in
 // chunks as pmemlog_walk does (chunk size 0: the whole log in one call) and
-// [Log.Chunks] is the same walk as an iterator. [Check] checks a pool file
-// without changing it (pmemlog_check). [CreateOnMap] and [OpenOnMap] work
-// on a caller's core.Map, such as the crash simulator's device.
+// [Log.Chunks] is the same walk as an iterator that yields the walk's
+// error, if any. [Check] checks a pool file without changing it
+// (pmemlog_check). [CreateOnMap] and [OpenOnMap] work on a caller's
+// core.Map, such as the crash simulator's device. Every one of them takes
+// an *[Options] (nil: C's defaults) whose fields, promoted from
+// pool.Options, are the ones every pool type shares (ReadOnly, IgnoreSDS,
+// Logger, ...).
+//
+// C's API and its equivalent here:
+//
+//	pmemlog_create(path, poolsize, mode)       Create(path, poolsize, mode, nil)
+//	pmemlog_open(path)                         Open(path, nil)
+//	(read-only open, which C lacks)            Open(path, o) with o.ReadOnly = true
+//	pmemlog_close(plp)                         l.Close()
+//	pmemlog_check(path)                        Check(path, nil): problems, err
+//	pmemlog_nbyte(plp), pmemlog_tell(plp)      l.NBytes(), l.Tell()
+//	pmemlog_append(plp, buf, count)            l.Append(buf)
+//	pmemlog_appendv(plp, iov, iovcnt)          l.Appendv(bufs...)
+//	pmemlog_rewind(plp)                        l.Rewind()
+//	pmemlog_walk(plp, chunksize, cb, arg)      l.Walk(chunksize, fn), or range over l.Chunks(chunksize)
+//	PMEMLOG_MIN_POOL                           MinPoolSize
+//	errno ENOSPC, EROFS, EINVAL                ErrNoSpace, ErrReadOnly, ErrInvalidArgument
+//
+// The on-media format is package log/layout's, which pmempool (tools/)
+// uses too.
 //
 // # Format
 //

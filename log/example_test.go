@@ -15,7 +15,7 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 
-	l, err := pmemlog.Create(filepath.Join(dir, "my.log"), pmemlog.MinPoolSize, 0o600)
+	l, err := pmemlog.Create(filepath.Join(dir, "my.log"), pmemlog.MinPoolSize, 0o600, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -27,7 +27,10 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println("bytes used:", l.Tell())
-	for chunk := range l.Chunks(8) {
+	for chunk, err := range l.Chunks(8) {
+		if err != nil {
+			panic(err)
+		}
 		fmt.Printf("%q\n", chunk)
 	}
 	// Output:

@@ -14,7 +14,7 @@ import (
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/core/pool"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 var updateSeeds = flag.Bool("update", false, "rewrite testdata/fuzz/FuzzOpen seeds from pools made by C libpmemlog")
@@ -48,7 +48,7 @@ func placePrefix(img, prefix []byte, fixChecksum bool) {
 func FuzzOpen(f *testing.F) {
 	goPool := func(appends ...string) []byte {
 		path := filepath.Join(f.TempDir(), strconv.Itoa(len(appends))+".log")
-		l, err := Create(path, MinPoolSize, 0o600)
+		l, err := Create(path, MinPoolSize, 0o600, nil)
 		if err != nil {
 			f.Fatal(err)
 		}

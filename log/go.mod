@@ -8,7 +8,5 @@ require github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 
 require (
 	github.com/gopmdk/pmdk/hal v0.1.0 // indirect
-	github.com/stretchr/testify v1.12.1
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )

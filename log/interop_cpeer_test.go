@@ -7,54 +7,85 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/gopmdk/pmdk/core/pmemtest"
-	"github.com/gopmdk/pmdk/log/internal/clog"
+	"github.com/gopmdk/pmdk/log/clog"
 )
 
-// TestInteropCPeerInProcess drives C libpmemlog through cgo (internal/clog)
+// TestInteropCPeerInProcess drives C libpmemlog through cgo (package clog)
 // in this process and Go on the same pool files in turn: the same
 // operations give the same tell, nbyte, content and walk chunks.
 func TestInteropCPeerInProcess(t *testing.T) {
-	assert.Equal(t, int64(MinPoolSize), clog.MinPoolSize)
+	if got, want := clog.MinPoolSize, int64(MinPoolSize); got != want {
+		t.Errorf("clog.MinPoolSize = %v, want %v", got, want)
+	}
 	dir := pmemtest.Dir(t)
 	recs := records(7, 30, 700)
 
 	c, err := clog.Create(dir+"/c.log", 8<<20, 0o600)
-	require.NoError(t, err)
-	require.NoError(t, c.Append([]byte("discarded")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Append([]byte("discarded")); err != nil {
+		t.Fatal(err)
+	}
 	c.Rewind()
 	var want []byte
 	for i, r := range recs {
 		if i%2 == 0 {
-			require.NoError(t, c.Appendv(r[:len(r)/2], nil, r[len(r)/2:]))
+			if err := c.Appendv(r[:len(r)/2], nil, r[len(r)/2:]); err != nil {
+				t.Fatal(err)
+			}
 		} else {
-			require.NoError(t, c.Append(r))
+			if err := c.Append(r); err != nil {
+				t.Fatal(err)
+			}
 		}
 		want = append(want, r...)
 	}
-	require.NoError(t, c.Appendv())
+	if err := c.Appendv(); err != nil {
+		t.Fatal(err)
+	}
 	cContent, calls := c.Content(100)
-	assert.Equal(t, want, cContent)
-	assert.Equal(t, (len(want)+99)/100, calls)
-	assert.Equal(t, int64(len(want)), c.Tell())
+	if got, want := cContent, want; !bytes.Equal(got, want) {
+		t.Errorf("cContent = %q, want %q", got, want)
+	}
+	if got, want := calls, (len(want)+99)/100; got != want {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	if got, want := c.Tell(), int64(len(want)); got != want {
+		t.Errorf("c.Tell() = %v, want %v", got, want)
+	}
 	cNBytes := c.NBytes()
 	c.Close()
-	assert.Equal(t, 1, clog.Check(dir+"/c.log"))
+	if got, want := clog.Check(dir+"/c.log"), 1; got != want {
+		t.Errorf("got = %v, want %v", got, want)
+	}
 
 	l, err := Open(dir+"/c.log", nil)
-	require.NoError(t, err)
-	assert.Equal(t, want, goContent(t, l))
-	assert.Equal(t, cNBytes, l.NBytes())
-	require.NoError(t, l.Appendv([]byte("go "), []byte("tail")))
-	require.NoError(t, l.Close())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := goContent(t, l), want; !bytes.Equal(got, want) {
+		t.Errorf("goContent(t, l) = %q, want %q", got, want)
+	}
+	if got, want := l.NBytes(), cNBytes; got != want {
+		t.Errorf("l.NBytes() = %v, want %v", got, want)
+	}
+	if err := l.Appendv([]byte("go "), []byte("tail")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	c, err = clog.Open(dir + "/c.log")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, _ := c.Content(0)
-	assert.Equal(t, append(bytes.Clone(want), "go tail"...), got)
+	if got, want := got, append(bytes.Clone(want), "go tail"...); !bytes.Equal(got, want) {
+		t.Errorf("got = %q, want %q", got, want)
+	}
 	c.Close()
 
 	// A full log refuses appends in both, the same way.
@@ -64,17 +95,27 @@ func TestInteropCPeerInProcess(t *testing.T) {
 		var nbytes int64
 		if impl == "c" {
 			c, err := clog.Create(path, MinPoolSize, 0o600)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer c.Close()
 			appendFn, nbytes = c.Append, c.NBytes()
 		} else {
-			l, err := Create(path, MinPoolSize, 0o600)
-			require.NoError(t, err)
+			l, err := Create(path, MinPoolSize, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer l.Close()
 			appendFn, nbytes = l.Append, l.NBytes()
 		}
-		assert.Error(t, appendFn(make([]byte, nbytes+1)), impl)
-		require.NoError(t, appendFn(make([]byte, nbytes)), impl)
-		assert.Error(t, appendFn(nil), impl+": empty append to a full log "+strconv.FormatInt(nbytes, 10))
+		if err := appendFn(make([]byte, nbytes+1)); err == nil {
+			t.Errorf("%v: no error", impl)
+		}
+		if err := appendFn(make([]byte, nbytes)); err != nil {
+			t.Fatalf("%v: %v", impl, err)
+		}
+		if err := appendFn(nil); err == nil {
+			t.Errorf("%v: no error", impl+": empty append to a full log "+strconv.FormatInt(nbytes, 10))
+		}
 	}
 }

@@ -4,22 +4,21 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 var peer struct {
@@ -72,7 +71,9 @@ func logPeer(t *testing.T) string {
 func runPeer(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(logPeer(t), args...).CombinedOutput()
-	require.NoError(t, err, "logpeer %s:\n%s", strings.Join(args, " "), out)
+	if err != nil {
+		t.Fatalf("logpeer %s:\n%s: %v", strings.Join(args, " "), out, err)
+	}
 	return string(out)
 }
 
@@ -99,10 +100,14 @@ func cWalk(t *testing.T, path string, chunksize int) peerWalk {
 			if len(f) > 2 {
 				var err error
 				b, err = hex.DecodeString(f[2])
-				require.NoError(t, err)
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 			n, _ := strconv.Atoi(f[1])
-			require.Len(t, b, n)
+			if got, want := len(b), n; got != want {
+				t.Fatalf("len(b) = %d, want %d", got, want)
+			}
 			w.chunks = append(w.chunks, b)
 		}
 	}
@@ -135,7 +140,9 @@ func appendvOp(bufs ...[]byte) string {
 func goContent(t *testing.T, l *Log) []byte {
 	t.Helper()
 	b, err := l.Bytes()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return b
 }
 
@@ -157,32 +164,60 @@ func TestInteropCWritesGoReads(t *testing.T) {
 	runPeer(t, args...)
 
 	l, err := Open(path, nil)
-	require.NoError(t, err)
-	assert.Equal(t, want, goContent(t, l))
-	assert.Equal(t, int64(len(want)), l.Tell())
-	assert.Equal(t, int64(8<<20-layout.DataStart), l.NBytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := goContent(t, l), want; !bytes.Equal(got, want) {
+		t.Errorf("goContent(t, l) = %q, want %q", got, want)
+	}
+	if got, want := l.Tell(), int64(len(want)); got != want {
+		t.Errorf("l.Tell() = %v, want %v", got, want)
+	}
+	if got, want := l.NBytes(), int64(8<<20-layout.DataStart); got != want {
+		t.Errorf("l.NBytes() = %v, want %v", got, want)
+	}
 	var walked []byte
-	require.NoError(t, l.Walk(100, func(b []byte) bool { walked = append(walked, b...); return true }))
-	assert.Equal(t, want, walked)
+	if err := l.Walk(100, func(b []byte) bool { walked = append(walked, b...); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := walked, want; !bytes.Equal(got, want) {
+		t.Errorf("walked = %q, want %q", got, want)
+	}
 
 	more := records(2, 10, 5000)
 	for _, r := range more {
-		require.NoError(t, l.Append(r))
+		if err := l.Append(r); err != nil {
+			t.Fatal(err)
+		}
 		want = append(want, r...)
 	}
-	require.NoError(t, l.Close())
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	cw := cWalk(t, path, 0)
-	assert.Equal(t, int64(len(want)), cw.tell)
-	assert.Equal(t, int64(8<<20-layout.DataStart), cw.nbyte)
-	assert.Equal(t, want, cw.content())
+	if got, want := cw.tell, int64(len(want)); got != want {
+		t.Errorf("cw.tell = %v, want %v", got, want)
+	}
+	if got, want := cw.nbyte, int64(8<<20-layout.DataStart); got != want {
+		t.Errorf("cw.nbyte = %v, want %v", got, want)
+	}
+	if got, want := cw.content(), want; !bytes.Equal(got, want) {
+		t.Errorf("cw.content() = %q, want %q", got, want)
+	}
 
 	// C appends after Go, then rewinds and appends again; Go sees the last.
 	runPeer(t, "open", path, appendOp([]byte("from C")), "r", appendvOp([]byte("after "), []byte("rewind")))
 	l, err = Open(path, nil)
-	require.NoError(t, err)
-	assert.Equal(t, []byte("after rewind"), goContent(t, l))
-	require.NoError(t, l.Close())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := goContent(t, l), []byte("after rewind"); !bytes.Equal(got, want) {
+		t.Errorf("goContent(t, l) = %q, want %q", got, want)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestInteropGoWritesCReads: a pool created and filled in Go, on the
@@ -199,57 +234,103 @@ func TestInteropGoWritesCReads(t *testing.T) {
 
 func goWritesCReads(t *testing.T, forced bool) {
 	path := pmemtest.Path(t, "go.log")
-	l, err := Create(path, 16<<20, 0o600)
-	require.NoError(t, err)
-	require.Equal(t, !forced, l.msync, "persist path")
+	l, err := Create(path, 16<<20, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.msync, !forced; got != want {
+		t.Fatalf("persist path: l.msync = %v, want %v", got, want)
+	}
 	var want []byte
 	for i, r := range records(3, 50, 1000) {
 		if i%3 == 0 {
-			require.NoError(t, l.Appendv(r[:len(r)/3], r[len(r)/3:]))
+			if err := l.Appendv(r[:len(r)/3], r[len(r)/3:]); err != nil {
+				t.Fatal(err)
+			}
 		} else {
-			require.NoError(t, l.Append(r))
+			if err := l.Append(r); err != nil {
+				t.Fatal(err)
+			}
 		}
 		want = append(want, r...)
 	}
-	require.NoError(t, l.Close())
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, cs := range []int{0, 1000, 4096} {
 		cw := cWalk(t, path, cs)
-		assert.Equal(t, int64(len(want)), cw.tell)
-		assert.Equal(t, int64(16<<20-layout.DataStart), cw.nbyte)
-		assert.Equal(t, want, cw.content(), "chunksize %d", cs)
+		if got, want := cw.tell, int64(len(want)); got != want {
+			t.Errorf("cw.tell = %v, want %v", got, want)
+		}
+		if got, want := cw.nbyte, int64(16<<20-layout.DataStart); got != want {
+			t.Errorf("cw.nbyte = %v, want %v", got, want)
+		}
+		if got, want := cw.content(), want; !bytes.Equal(got, want) {
+			t.Errorf("chunksize %d: cw.content() = %q, want %q", cs, got, want)
+		}
 		if cs > 0 {
-			assert.Len(t, cw.chunks, (len(want)+cs-1)/cs)
+			if got, want := len(cw.chunks), (len(want)+cs-1)/cs; got != want {
+				t.Errorf("len(cw.chunks) = %d, want %d", got, want)
+			}
 		}
 	}
-	assert.Equal(t, "check 1\n", runPeer(t, "check", path))
+	if got, want := runPeer(t, "check", path), "check 1\n"; got != want {
+		t.Errorf("got = %v, want %v", got, want)
+	}
 
-	problems, err := Check(path)
-	require.NoError(t, err)
-	assert.Empty(t, problems)
+	problems, err := Check(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 0 {
+		t.Errorf("not empty: %v", problems)
+	}
 
 	if _, err := exec.LookPath("pmempool"); err != nil {
 		t.Log("pmempool not found: skipping pmempool check/info")
 		return
 	}
 	out, err := exec.Command("pmempool", "check", "-v", path).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "consistent")
-	assert.NotContains(t, string(out), "not consistent")
+	if err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if !strings.Contains(string(out), "consistent") {
+		t.Errorf("%q does not contain %q", string(out), "consistent")
+	}
+	if strings.Contains(string(out), "not consistent") {
+		t.Errorf("%q contains %q", string(out), "not consistent")
+	}
 
 	// pmempool dump -b prints the log data as C reads it.
 	dump, err := exec.Command("pmempool", "dump", "-b", path).Output()
-	require.NoError(t, err)
-	assert.Equal(t, want, dump, "pmempool dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := dump, want; !bytes.Equal(got, want) {
+		t.Errorf("pmempool dump: dump = %q, want %q", got, want)
+	}
 
 	out, err = exec.Command("pmempool", "info", path).CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	if err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
 	info := string(out)
-	assert.Regexp(t, `Signature\s+: PMEMLOG`, info)
-	assert.Regexp(t, `Checksum\s+: 0x[0-9a-f]+ \[OK\]`, info)
-	assert.Regexp(t, `Start offset\s+: 0x2000\n`, info)
-	assert.Regexp(t, fmt.Sprintf(`Write offset\s+: 0x%x \[OK\]`, layout.DataStart+len(want)), info)
-	assert.Regexp(t, fmt.Sprintf(`End offset\s+: 0x%x\n`, 16<<20), info)
+	if !regexp.MustCompile(`Signature\s+: PMEMLOG`).MatchString(info) {
+		t.Errorf("%q does not match %s", info, `Signature\s+: PMEMLOG`)
+	}
+	if !regexp.MustCompile(`Checksum\s+: 0x[0-9a-f]+ \[OK\]`).MatchString(info) {
+		t.Errorf("%q does not match %s", info, `Checksum\s+: 0x[0-9a-f]+ \[OK\]`)
+	}
+	if !regexp.MustCompile(`Start offset\s+: 0x2000\n`).MatchString(info) {
+		t.Errorf("%q does not match %s", info, `Start offset\s+: 0x2000\n`)
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`Write offset\s+: 0x%x \[OK\]`, layout.DataStart+len(want))).MatchString(info) {
+		t.Errorf("%q does not match %s", info, fmt.Sprintf(`Write offset\s+: 0x%x \[OK\]`, layout.DataStart+len(want)))
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`End offset\s+: 0x%x\n`, 16<<20)).MatchString(info) {
+		t.Errorf("%q does not match %s", info, fmt.Sprintf(`End offset\s+: 0x%x\n`, 16<<20))
+	}
 }
 
 // TestInteropPmempoolCreate: a pool made by `pmempool create log` opens in
@@ -261,14 +342,28 @@ func TestInteropPmempoolCreate(t *testing.T) {
 	}
 	path := pmemtest.Path(t, "pmempool.log")
 	out, err := exec.Command("pmempool", "create", "log", "--size", strconv.Itoa(4<<20), path).CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	if err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
 	l, err := Open(path, nil)
-	require.NoError(t, err)
-	assert.Equal(t, int64(0), l.Tell())
-	assert.Equal(t, int64(4<<20-layout.DataStart), l.NBytes())
-	require.NoError(t, l.Append([]byte("written by Go")))
-	require.NoError(t, l.Close())
-	assert.Equal(t, []byte("written by Go"), cWalk(t, path, 0).content())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.Tell(), int64(0); got != want {
+		t.Errorf("l.Tell() = %v, want %v", got, want)
+	}
+	if got, want := l.NBytes(), int64(4<<20-layout.DataStart); got != want {
+		t.Errorf("l.NBytes() = %v, want %v", got, want)
+	}
+	if err := l.Append([]byte("written by Go")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cWalk(t, path, 0).content(), []byte("written by Go"); !bytes.Equal(got, want) {
+		t.Errorf("cWalk(t, path, 0).content() = %q, want %q", got, want)
+	}
 }
 
 // TestInteropExistingFile: Create with size 0 on an existing file whose
@@ -279,31 +374,56 @@ func TestInteropExistingFile(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	goPath, cPath := filepath.Join(dir, "go.log"), filepath.Join(dir, "c.log")
 	for _, p := range []string{goPath, cPath} {
-		require.NoError(t, os.WriteFile(p, nil, 0o600))
-		require.NoError(t, os.Truncate(p, fileSize))
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(p, fileSize); err != nil {
+			t.Fatal(err)
+		}
 	}
-	l, err := Create(goPath, 0, 0o600)
-	require.NoError(t, err)
-	assert.Equal(t, int64(fileSize&^4095-layout.DataStart), l.NBytes())
-	require.NoError(t, l.Close())
+	l, err := Create(goPath, 0, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.NBytes(), int64(fileSize&^4095-layout.DataStart); got != want {
+		t.Errorf("l.NBytes() = %v, want %v", got, want)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	runPeer(t, "create", cPath, "0")
 
 	goImg, err := os.ReadFile(goPath)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cImg, err := os.ReadFile(cPath)
-	require.NoError(t, err)
-	assert.Equal(t, cImg[layout.DescOffset:layout.DescOffset+layout.DescSize],
-		goImg[layout.DescOffset:layout.DescOffset+layout.DescSize])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := goImg[layout.DescOffset:layout.DescOffset+layout.DescSize], cImg[layout.DescOffset:layout.DescOffset+layout.DescSize]; !bytes.Equal(got, want) {
+		t.Errorf("got = %q, want %q", got, want)
+	}
 	cw := cWalk(t, goPath, 0)
-	assert.Equal(t, int64(fileSize&^4095-layout.DataStart), cw.nbyte)
+	if got, want := cw.nbyte, int64(fileSize&^4095-layout.DataStart); got != want {
+		t.Errorf("cw.nbyte = %v, want %v", got, want)
+	}
 	l, err = Open(cPath, nil)
-	require.NoError(t, err)
-	assert.Equal(t, int64(fileSize&^4095-layout.DataStart), l.NBytes())
-	require.NoError(t, l.Close())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.NBytes(), int64(fileSize&^4095-layout.DataStart); got != want {
+		t.Errorf("l.NBytes() = %v, want %v", got, want)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	// A file with a non-zero header is not an empty pool: Create refuses.
-	_, err = Create(cPath, 0, 0o600)
-	require.Error(t, err)
+	_, err = Create(cPath, 0, 0o600, nil)
+	if err == nil {
+		t.Fatal("Create took a file with a non-zero header")
+	}
 }
 
 // TestInteropCorruptDescriptor: descriptors damaged on media are refused
@@ -324,34 +444,58 @@ func TestInteropCorruptDescriptor(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := pmemtest.Path(t, "bad.log")
-			l, err := Create(path, 4<<20, 0o600)
-			require.NoError(t, err)
-			require.NoError(t, l.Append([]byte("some data")))
-			require.NoError(t, l.Close())
+			l, err := Create(path, 4<<20, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Append([]byte("some data")); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
 
 			f, err := os.OpenFile(path, os.O_RDWR, 0)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var b [8]byte
 			binary.LittleEndian.PutUint64(b[:], c.value)
 			_, err = f.WriteAt(b[:], int64(c.at))
-			require.NoError(t, err)
-			require.NoError(t, f.Close())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
 
 			_, err = Open(path, nil)
-			require.ErrorIs(t, err, core.ErrCorrupt)
-			problems, err := Check(path)
-			require.NoError(t, err)
-			require.NotEmpty(t, problems)
+			if !errors.Is(err, core.ErrCorrupt) {
+				t.Fatalf("%v, want %v", err, core.ErrCorrupt)
+			}
+			problems, err := Check(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(problems) == 0 {
+				t.Fatalf("empty")
+			}
 			for _, p := range problems {
-				assert.ErrorIs(t, p, core.ErrCorrupt)
+				if err := p; !errors.Is(err, core.ErrCorrupt) {
+					t.Errorf("%v, want %v", err, core.ErrCorrupt)
+				}
 			}
 			// C refuses the pool too: its check opens it, and fails (-1)
 			// or reports it inconsistent (0).
 			out := runPeer(t, "check", path)
-			assert.NotEqual(t, "check 1\n", out)
+			if got, want := out, "check 1\n"; got == want {
+				t.Errorf("out = %v, want anything else", got)
+			}
 			if _, err := exec.LookPath("pmempool"); err == nil {
 				out, err := exec.Command("pmempool", "check", path).CombinedOutput()
-				assert.Error(t, err, "pmempool check accepted it:\n%s", out)
+				if err == nil {
+					t.Errorf("pmempool check accepted it:\n%s: no error", out)
+				}
 			}
 		})
 	}

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/core"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 // MinPoolSize is the smallest log pool in bytes (PMEMLOG_MIN_POOL, 2 MiB).
@@ -218,7 +218,9 @@ func (l *Log) Rewind() error {
 // be shorter. chunksize 0 calls fn once with the whole log (even when it is
 // empty), ignoring its result. buf points into the pool: it is valid only
 // during the call, and fn must not modify it nor call Append, Appendv,
-// Rewind or Close on l (they would deadlock, as in C).
+// Rewind or Close on l (they would deadlock, as in C). It fails with
+// [ErrInvalidArgument] for a negative chunksize and [ErrClosed] after
+// Close, without calling fn.
 func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
 	if chunksize < 0 {
 		return ErrInvalidArgument
@@ -244,33 +246,16 @@ func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
 	return nil
 }
 
-// Chunks returns an iterator over the log in chunks of chunksize bytes, as
-// Walk visits them; chunksize 0 yields the whole log as one chunk. An empty
-// log (or a closed one, or a negative chunksize) yields nothing. The read
-// lock is held while the loop runs, so its body must not append to, rewind
-// or close l; each chunk is valid only until the next iteration.
-func (l *Log) Chunks(chunksize int) iter.Seq[[]byte] {
-	return func(yield func([]byte) bool) {
-		if chunksize < 0 {
-			return
-		}
-		l.mu.RLock()
-		defer l.mu.RUnlock()
-		if l.closed {
-			return
-		}
-		w := l.write.Load()
-		data := l.data[l.start:w:w]
-		step := chunksize
-		if step == 0 {
-			step = len(data)
-		}
-		for len(data) > 0 {
-			n := min(step, len(data))
-			if !yield(data[:n:n]) {
-				return
-			}
-			data = data[n:]
+// Chunks returns an iterator over the chunks Walk visits, with the same
+// rules: chunksize 0 yields the whole log as one chunk, even an empty one.
+// When Walk would fail ([ErrInvalidArgument], [ErrClosed]) the iterator
+// yields that error once, with a nil chunk. The read lock is held while
+// the loop runs, so its body must not append to, rewind or close l; each
+// chunk is valid only until the next iteration.
+func (l *Log) Chunks(chunksize int) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		if err := l.Walk(chunksize, func(b []byte) bool { return yield(b, nil) }); err != nil {
+			yield(nil, err)
 		}
 	}
 }

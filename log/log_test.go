@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
 // memLog formats a log in size bytes of ordinary memory persisted with CPU
@@ -24,74 +21,118 @@ func memLog(t testing.TB, size int) *Log {
 	t.Helper()
 	m := core.NewMemoryMap(make([]byte, size), core.GranularityCacheLine,
 		core.NewPersister(core.GranularityCacheLine, nil), nil)
-	require.NoError(t, format(m))
+	if err := format(m); err != nil {
+		t.Fatal(err)
+	}
 	l, err := attach(m, false, nil)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 
 func content(t testing.TB, l *Log) []byte {
 	t.Helper()
 	b, err := l.Bytes()
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return b
 }
 
 func TestAppendTellWalk(t *testing.T) {
 	l := memLog(t, layout.MinPoolSize)
-	assert.Equal(t, int64(layout.MinPoolSize-layout.DataStart), l.NBytes())
-	assert.Equal(t, int64(0), l.Tell())
+	if got, want := l.NBytes(), int64(layout.MinPoolSize-layout.DataStart); got != want {
+		t.Errorf("l.NBytes() = %v, want %v", got, want)
+	}
+	if got, want := l.Tell(), int64(0); got != want {
+		t.Errorf("l.Tell() = %v, want %v", got, want)
+	}
 
 	var want []byte
 	for i := range 100 {
 		rec := bytes.Repeat([]byte{byte(i)}, i)
-		require.NoError(t, l.Append(rec))
+		if err := l.Append(rec); err != nil {
+			t.Fatal(err)
+		}
 		want = append(want, rec...)
-		require.Equal(t, int64(len(want)), l.Tell())
+		if got, want := l.Tell(), int64(len(want)); got != want {
+			t.Fatalf("l.Tell() = %v, want %v", got, want)
+		}
 	}
-	require.NoError(t, l.Appendv([]byte("abc"), nil, []byte("defg")))
+	if err := l.Appendv([]byte("abc"), nil, []byte("defg")); err != nil {
+		t.Fatal(err)
+	}
 	want = append(want, "abcdefg"...)
-	assert.Equal(t, want, content(t, l))
+	if got, want := content(t, l), want; !bytes.Equal(got, want) {
+		t.Errorf("content(t, l) = %q, want %q", got, want)
+	}
 
 	// The write offset on media follows every append.
 	d, err := layout.Decode(l.data)
-	require.NoError(t, err)
-	assert.Equal(t, uint64(layout.DataStart+len(want)), d.WriteOffset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.WriteOffset, uint64(layout.DataStart+len(want)); got != want {
+		t.Errorf("d.WriteOffset = %v, want %v", got, want)
+	}
 
 	for _, cs := range []int{0, 1, 7, 64, 4096, len(want), len(want) + 1} {
 		t.Run(fmt.Sprintf("chunk%d", cs), func(t *testing.T) {
 			var got []byte
 			calls := 0
-			require.NoError(t, l.Walk(cs, func(b []byte) bool {
+			if err := l.Walk(cs, func(b []byte) bool {
 				calls++
-				if cs > 0 {
-					assert.LessOrEqual(t, len(b), cs)
+				if cs > 0 && len(b) > cs {
+					t.Errorf("chunk of %d bytes for chunk size %d", len(b), cs)
 				}
 				got = append(got, b...)
 				return true
-			}))
-			assert.Equal(t, want, got)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("got = %q, want %q", got, want)
+			}
 			wantCalls := 1
 			if cs > 0 {
 				wantCalls = (len(want) + cs - 1) / cs
 			}
-			assert.Equal(t, wantCalls, calls)
+			if got, want := calls, wantCalls; got != want {
+				t.Errorf("calls = %v, want %v", got, want)
+			}
 
 			got = got[:0]
-			for b := range l.Chunks(cs) {
+			calls = 0
+			for b, err := range l.Chunks(cs) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				calls++
 				got = append(got, b...)
 			}
-			assert.Equal(t, want, got)
+			if !bytes.Equal(got, want) {
+				t.Errorf("got = %q, want %q", got, want)
+			}
+			if got, want := calls, wantCalls; got != want {
+				t.Errorf("Chunks yields what Walk visits: calls = %v, want %v", got, want)
+			}
 		})
 	}
 }
 
 func TestWalkStops(t *testing.T) {
 	l := memLog(t, layout.MinPoolSize)
-	require.NoError(t, l.Append(make([]byte, 100)))
+	if err := l.Append(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
 	calls := 0
-	require.NoError(t, l.Walk(10, func([]byte) bool { calls++; return calls < 3 }))
-	assert.Equal(t, 3, calls)
+	if err := l.Walk(10, func([]byte) bool { calls++; return calls < 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := calls, 3; got != want {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
 	calls = 0
 	for range l.Chunks(10) {
 		calls++
@@ -99,70 +140,176 @@ func TestWalkStops(t *testing.T) {
 			break
 		}
 	}
-	assert.Equal(t, 4, calls)
-	assert.ErrorIs(t, l.Walk(-1, func([]byte) bool { return true }), ErrInvalidArgument)
+	if got, want := calls, 4; got != want {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	if err := l.Walk(-1, func([]byte) bool { return true }); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("%v, want %v", err, ErrInvalidArgument)
+	}
 }
 
 func TestWalkEmpty(t *testing.T) {
 	l := memLog(t, layout.MinPoolSize)
 	calls := 0
-	require.NoError(t, l.Walk(0, func(b []byte) bool { calls++; assert.Empty(t, b); return true }))
-	assert.Equal(t, 1, calls, "chunksize 0 calls back once, as C does")
-	require.NoError(t, l.Walk(16, func([]byte) bool { calls++; return true }))
-	assert.Equal(t, 1, calls)
-	assert.Empty(t, slices.Collect(l.Chunks(0)))
+	if err := l.Walk(0, func(b []byte) bool {
+		calls++
+		if len(b) != 0 {
+			t.Errorf("empty log walked as %d bytes", len(b))
+		}
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := calls, 1; got != want {
+		t.Errorf("chunksize 0 calls back once, as C does: calls = %v, want %v", got, want)
+	}
+	if err := l.Walk(16, func([]byte) bool { calls++; return true }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := calls, 1; got != want {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	calls = 0
+	for b, err := range l.Chunks(0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) != 0 {
+			t.Errorf("not empty: %v", b)
+		}
+		calls++
+	}
+	if got, want := calls, 1; got != want {
+		t.Errorf("Chunks(0) yields the empty log once, as Walk calls back once: calls = %v, want %v", got, want)
+	}
+	for range l.Chunks(16) {
+		t.Fatal("Chunks(16) of an empty log yields a chunk")
+	}
 }
 
 func TestAppendFull(t *testing.T) {
 	l := memLog(t, layout.MinPoolSize)
 	room := int(l.NBytes())
-	require.ErrorIs(t, l.Append(make([]byte, room+1)), ErrNoSpace)
-	require.ErrorIs(t, l.Appendv(make([]byte, room), []byte{1}), ErrNoSpace)
-	assert.Equal(t, int64(0), l.Tell(), "a failed append leaves the log unchanged")
+	if err := l.Append(make([]byte, room+1)); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("%v, want %v", err, ErrNoSpace)
+	}
+	if err := l.Appendv(make([]byte, room), []byte{1}); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("%v, want %v", err, ErrNoSpace)
+	}
+	if got, want := l.Tell(), int64(0); got != want {
+		t.Errorf("a failed append leaves the log unchanged: l.Tell() = %v, want %v", got, want)
+	}
 
-	require.NoError(t, l.Append(make([]byte, room-10)))
-	require.ErrorIs(t, l.Append(make([]byte, 11)), ErrNoSpace)
-	require.NoError(t, l.Appendv(make([]byte, 4), make([]byte, 6)))
-	assert.Equal(t, int64(room), l.Tell())
+	if err := l.Append(make([]byte, room-10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(make([]byte, 11)); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("%v, want %v", err, ErrNoSpace)
+	}
+	if err := l.Appendv(make([]byte, 4), make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.Tell(), int64(room); got != want {
+		t.Errorf("l.Tell() = %v, want %v", got, want)
+	}
 	// A full log refuses even an empty append (write_offset >= end_offset).
-	require.ErrorIs(t, l.Append(nil), ErrNoSpace)
-	require.ErrorIs(t, l.Appendv(), ErrNoSpace)
+	if err := l.Append(nil); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("%v, want %v", err, ErrNoSpace)
+	}
+	if err := l.Appendv(); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("%v, want %v", err, ErrNoSpace)
+	}
 
-	require.NoError(t, l.Rewind())
-	assert.Equal(t, int64(0), l.Tell())
-	require.NoError(t, l.Append([]byte("again")))
-	assert.Equal(t, []byte("again"), content(t, l))
+	if err := l.Rewind(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.Tell(), int64(0); got != want {
+		t.Errorf("l.Tell() = %v, want %v", got, want)
+	}
+	if err := l.Append([]byte("again")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := content(t, l), []byte("again"); !bytes.Equal(got, want) {
+		t.Errorf("content(t, l) = %q, want %q", got, want)
+	}
 }
 
 func TestClosed(t *testing.T) {
 	l := memLog(t, layout.MinPoolSize)
-	require.NoError(t, l.Close())
-	require.NoError(t, l.Close())
-	assert.ErrorIs(t, l.Append([]byte("x")), ErrClosed)
-	assert.ErrorIs(t, l.Appendv([]byte("x")), ErrClosed)
-	assert.ErrorIs(t, l.Rewind(), ErrClosed)
-	assert.ErrorIs(t, l.Walk(0, func([]byte) bool { return true }), ErrClosed)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append([]byte("x")); !errors.Is(err, ErrClosed) {
+		t.Errorf("%v, want %v", err, ErrClosed)
+	}
+	if err := l.Appendv([]byte("x")); !errors.Is(err, ErrClosed) {
+		t.Errorf("%v, want %v", err, ErrClosed)
+	}
+	if err := l.Rewind(); !errors.Is(err, ErrClosed) {
+		t.Errorf("%v, want %v", err, ErrClosed)
+	}
+	if err := l.Walk(0, func([]byte) bool { return true }); !errors.Is(err, ErrClosed) {
+		t.Errorf("%v, want %v", err, ErrClosed)
+	}
 	_, err := l.Bytes()
-	assert.ErrorIs(t, err, ErrClosed)
-	assert.Empty(t, slices.Collect(l.Chunks(0)))
+	if !errors.Is(err, ErrClosed) {
+		t.Errorf("%v, want %v", err, ErrClosed)
+	}
+	var errs []error
+	for b, err := range l.Chunks(0) {
+		if b != nil {
+			t.Errorf("got %v, want nil", b)
+		}
+		errs = append(errs, err)
+	}
+	if got, want := len(errs), 1; got != want {
+		t.Errorf("len(errs) = %d, want %d", got, want)
+	}
+	if err := errs[0]; !errors.Is(err, ErrClosed) {
+		t.Errorf("Chunks yields ErrClosed: %v, want %v", err, ErrClosed)
+	}
+	for _, err := range l.Chunks(-1) {
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%v, want %v", err, ErrInvalidArgument)
+		}
+	}
 }
 
 func TestReadOnly(t *testing.T) {
 	l := memLog(t, layout.MinPoolSize)
-	require.NoError(t, l.Append([]byte("kept")))
+	if err := l.Append([]byte("kept")); err != nil {
+		t.Fatal(err)
+	}
 	ro, err := attach(l.m, true, nil)
-	require.NoError(t, err)
-	assert.True(t, ro.ReadOnly())
-	assert.ErrorIs(t, ro.Append([]byte("x")), ErrReadOnly)
-	assert.ErrorIs(t, ro.Appendv([]byte("x")), ErrReadOnly)
-	assert.ErrorIs(t, ro.Rewind(), ErrReadOnly)
-	assert.Equal(t, []byte("kept"), content(t, ro))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ro.ReadOnly() {
+		t.Error("ReadOnly() = false for a read-only log")
+	}
+	if err := ro.Append([]byte("x")); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("%v, want %v", err, ErrReadOnly)
+	}
+	if err := ro.Appendv([]byte("x")); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("%v, want %v", err, ErrReadOnly)
+	}
+	if err := ro.Rewind(); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("%v, want %v", err, ErrReadOnly)
+	}
+	if got, want := content(t, ro), []byte("kept"); !bytes.Equal(got, want) {
+		t.Errorf("content(t, ro) = %q, want %q", got, want)
+	}
 }
 
 func TestFormatTooSmall(t *testing.T) {
 	m := core.NewMemoryMap(make([]byte, layout.MinPoolSize-1), core.GranularityCacheLine,
 		core.NewPersister(core.GranularityCacheLine, nil), nil)
-	require.ErrorIs(t, format(m), ErrPoolTooSmall)
+	if err := format(m); !errors.Is(err, ErrPoolTooSmall) {
+		t.Fatalf("%v, want %v", err, ErrPoolTooSmall)
+	}
 }
 
 // TestAttachCorrupt covers every way a descriptor can be wrong.
@@ -190,10 +337,16 @@ func TestAttachCorrupt(t *testing.T) {
 			c.d.Encode(buf)
 			m := core.NewMemoryMap(buf, core.GranularityCacheLine, core.NewPersister(core.GranularityCacheLine, nil), nil)
 			_, err := attach(m, false, nil)
-			require.ErrorIs(t, err, core.ErrCorrupt)
+			if !errors.Is(err, core.ErrCorrupt) {
+				t.Fatalf("%v, want %v", err, core.ErrCorrupt)
+			}
 			var ce *core.CorruptError
-			require.True(t, errors.As(err, &ce))
-			assert.Contains(t, ce.Field, "log descriptor")
+			if !errors.As(err, &ce) {
+				t.Fatalf("%v is not a *core.CorruptError", err)
+			}
+			if !strings.Contains(ce.Field, "log descriptor") {
+				t.Errorf("%q does not contain %q", ce.Field, "log descriptor")
+			}
 		})
 	}
 	// A full log (write == end) is valid.
@@ -201,8 +354,12 @@ func TestAttachCorrupt(t *testing.T) {
 	layout.Descriptor{StartOffset: 8192, EndOffset: size, WriteOffset: size}.Encode(buf)
 	m := core.NewMemoryMap(buf, core.GranularityCacheLine, core.NewPersister(core.GranularityCacheLine, nil), nil)
 	l, err := attach(m, false, nil)
-	require.NoError(t, err)
-	assert.Equal(t, l.NBytes(), l.Tell())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.Tell(), l.NBytes(); got != want {
+		t.Errorf("l.Tell() = %v, want %v", got, want)
+	}
 }
 
 // TestConcurrent runs appenders, walkers and tellers together (run with
@@ -254,7 +411,9 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	all := content(t, l)
-	require.Len(t, all, writers*perWriter*recLen)
+	if got, want := len(all), writers*perWriter*recLen; got != want {
+		t.Fatalf("len(all) = %d, want %d", got, want)
+	}
 	checkRecords(t, all, recLen)
 }
 
@@ -275,8 +434,10 @@ func checkRecords(t testing.TB, b []byte, recLen int) {
 // the pool when it is opened again.
 func TestCloseDuringUse(t *testing.T) {
 	path := pmemtest.Path(t, "close-during-use.log")
-	l, err := Create(path, MinPoolSize, 0o600)
-	require.NoError(t, err)
+	l, err := Create(path, MinPoolSize, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := bytes.Repeat([]byte{'r'}, 64)
 	var acked atomic.Int64
 	var wg sync.WaitGroup
@@ -317,13 +478,19 @@ func TestCloseDuringUse(t *testing.T) {
 	for acked.Load() < 10 {
 		runtime.Gosched()
 	}
-	require.NoError(t, l.Close())
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	wg.Wait()
 
 	l, err = Open(path, nil)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer l.Close()
 	got := content(t, l)
-	require.Len(t, got, int(acked.Load())*len(rec), "every acknowledged append, nothing else")
+	if got, want := len(got), int(acked.Load())*len(rec); got != want {
+		t.Fatalf("every acknowledged append, nothing else: len(got) = %d, want %d", got, want)
+	}
 	checkRecords(t, got, len(rec))
 }

@@ -6,23 +6,34 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
-	"github.com/gopmdk/pmdk/log/internal/layout"
+	"github.com/gopmdk/pmdk/log/layout"
 )
 
-// Options tune Open: read-only, shutdown-state handling, a logger. nil
-// means C's defaults.
-type Options = pool.Options
+// Options tune Create, Open, CreateOnMap, OpenOnMap and Check; nil means
+// C's defaults. A log pool has no options of its own: the common ones
+// (ReadOnly, IgnoreSDS, Logger, Device, ...) are pool.Options', promoted.
+type Options struct {
+	pool.Options
+}
+
+// poolOptions returns the pool options of opts (nil for nil).
+func (opts *Options) poolOptions() *pool.Options {
+	if opts == nil {
+		return nil
+	}
+	return &opts.Options
+}
 
 // Create creates a log pool at path (pmemlog_create): a new file of
 // poolsize bytes with permissions perm or, with poolsize 0, the existing
 // file at path, whose header area must be zero. The pool must be at least
 // [MinPoolSize] bytes; its usable size is rounded down to whole pages. It
-// returns the empty log, open.
-func Create(path string, poolsize int64, perm os.FileMode) (*Log, error) {
+// returns the empty log, open. opts may be nil; ReadOnly is an error.
+func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Log, error) {
 	if poolsize < 0 {
 		return nil, fmt.Errorf("log: create %s: pool size %d: %w", path, poolsize, ErrInvalidArgument)
 	}
-	p, err := pool.Create(path, poolsize, perm, pool.Log)
+	p, err := pool.Create(path, poolsize, perm, pool.Log, opts.poolOptions())
 	if err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
@@ -39,11 +50,7 @@ func Create(path string, poolsize int64, perm os.FileMode) (*Log, error) {
 // wraps core.ErrCorrupt and names the field. opts may be nil. The pool file
 // is locked until Close.
 func Open(path string, opts *Options) (*Log, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	p, err := pool.Open(path, pool.Log, o)
+	p, err := pool.Open(path, pool.Log, opts.poolOptions())
 	if err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
@@ -57,8 +64,8 @@ func Open(path string, opts *Options) (*Log, error) {
 // CreateOnMap creates an empty log pool on m, whose first page must be
 // zero: for the crash simulator and other callers that bring their own
 // mapping. Close closes m.
-func CreateOnMap(m *core.Map) (*Log, error) {
-	p, err := pool.CreateOnMap(m, pool.Log)
+func CreateOnMap(m *core.Map, opts *Options) (*Log, error) {
+	p, err := pool.CreateOnMap(m, pool.Log, opts.poolOptions())
 	if err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
@@ -67,11 +74,7 @@ func CreateOnMap(m *core.Map) (*Log, error) {
 
 // OpenOnMap opens the log pool on m, as Open does a file. Close closes m.
 func OpenOnMap(m *core.Map, opts *Options) (*Log, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	p, err := pool.OpenOnMap(m, pool.Log, o)
+	p, err := pool.OpenOnMap(m, pool.Log, opts.poolOptions())
 	if err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
@@ -98,14 +101,19 @@ func attachPool(p *pool.Pool) (*Log, error) {
 }
 
 // Check checks the consistency of the log pool at path without changing it
-// (pmemlog_check): it opens the pool read-only and compares the log
-// descriptor with what C libpmemlog accepts. It returns every problem found
-// (each a *core.CorruptError; none means consistent, C's 1) or an error
-// when the pool cannot be checked at all (missing file, locked, bad pool
-// header: C's -1). C returns -1 for a bad descriptor too, as its check goes
-// through its open; Check lists those problems instead.
-func Check(path string) (problems []error, err error) {
-	p, err := pool.Open(path, pool.Log, pool.Options{ReadOnly: true})
+// (pmemlog_check): it opens the pool read-only (whatever opts says) and
+// compares the log descriptor with what C libpmemlog accepts. It returns
+// every problem found (each a *core.CorruptError; none means consistent,
+// C's 1) or an error when the pool cannot be checked at all (missing file,
+// locked, bad pool header: C's -1). C returns -1 for a bad descriptor too,
+// as its check goes through its open; Check lists those problems instead.
+func Check(path string, opts *Options) (problems []error, err error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.ReadOnly = true
+	p, err := pool.Open(path, pool.Log, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("log: check: %w", err)
 	}

@@ -69,7 +69,7 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool
 	if poolsize < 0 {
 		return nil, fmt.Errorf("obj: create %s: pool size %d: %w", path, poolsize, core.ErrInvalidArgument)
 	}
-	pp, err := pool.CreateWith(path, poolsize, perm, pool.Obj, o.Options)
+	pp, err := pool.Create(path, poolsize, perm, pool.Obj, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
@@ -87,7 +87,7 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool
 // file is locked until Close.
 func Open(path string, opts *Options) (*Pool, error) {
 	o := options(opts)
-	pp, err := pool.Open(path, pool.Obj, o.Options)
+	pp, err := pool.Open(path, pool.Obj, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
@@ -106,7 +106,7 @@ func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	if len(o.Layout) >= MaxLayout {
 		return nil, fmt.Errorf("obj: create: layout of %d bytes: %w", len(o.Layout), ErrLayout)
 	}
-	pp, err := pool.CreateOnMap(m, pool.Obj)
+	pp, err := pool.CreateOnMap(m, pool.Obj, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
@@ -116,7 +116,7 @@ func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
 // OpenOnMap opens the pool on m, as Open does a file. Close closes m.
 func OpenOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	o := options(opts)
-	pp, err := pool.OpenOnMap(m, pool.Obj, o.Options)
+	pp, err := pool.OpenOnMap(m, pool.Obj, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}

@@ -6,13 +6,9 @@ require (
 	github.com/gopmdk/pmdk/core v0.1.0
 	github.com/gopmdk/pmdk/hal v0.1.0
 	github.com/gopmdk/pmdk/log v0.1.0
-	github.com/stretchr/testify v1.12.1
 )
 
-require (
-	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-)
+require github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 
 require (
 	github.com/gopmdk/pmdk/blk v0.1.0

@@ -125,7 +125,7 @@ func TestCorruptHeaderFields(t *testing.T) {
 			if err := os.WriteFile(path, file, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Open(path, Log, Options{}); !errors.As(err, &ce) || !strings.Contains(ce.Field, c.field) {
+			if _, err := Open(path, Log, nil); !errors.As(err, &ce) || !strings.Contains(ce.Field, c.field) {
 				t.Fatalf("Open: %v", err)
 			}
 		})
@@ -191,7 +191,7 @@ func TestNoCksum2K(t *testing.T) {
 	k := Log
 	k.Incompat = FeatSDS
 	path := pmemtest.Path(t, "p")
-	p, err := Create(path, testSize, 0o600, k)
+	p, err := Create(path, testSize, 0o600, k, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,13 +267,13 @@ func FuzzOpen(f *testing.F) {
 				return core.NewMemoryMap(mem, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
 			}
 			var o Options
-			p, err := OpenOnMap(newMap(), k, o)
+			p, err := OpenOnMap(newMap(), k, &o)
 			if errors.Is(err, ErrUnsafeShutdown) {
 				// A dirty SDS recording another device than the
 				// map's (none): refused as C does, and only the SDS
 				// is at fault, so IgnoreSDS must open the pool.
 				o.IgnoreSDS = true
-				if p, err = OpenOnMap(newMap(), k, o); err != nil {
+				if p, err = OpenOnMap(newMap(), k, &o); err != nil {
 					t.Fatalf("open with IgnoreSDS after an unsafe shutdown: %v", err)
 				}
 			}
@@ -289,7 +289,7 @@ func FuzzOpen(f *testing.F) {
 			if err := p.Close(); err != nil {
 				t.Fatal(err)
 			}
-			p, err = OpenOnMap(newMap(), k, o)
+			p, err = OpenOnMap(newMap(), k, &o)
 			if err != nil {
 				t.Fatalf("reopen after close: %v", err)
 			}

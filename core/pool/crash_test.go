@@ -29,7 +29,7 @@ func TestCrashOpenClose(t *testing.T) {
 	w := crashsim.Workload{
 		Size: 2 * HeaderSize,
 		Setup: func(m *core.Map) error {
-			p, err := CreateOnMap(view(m), crashKind)
+			p, err := CreateOnMap(view(m), crashKind, nil)
 			if err != nil {
 				return err
 			}
@@ -39,7 +39,7 @@ func TestCrashOpenClose(t *testing.T) {
 		},
 		Run: func(m *core.Map) error {
 			for range 3 {
-				p, err := OpenOnMap(view(m), crashKind, Options{})
+				p, err := OpenOnMap(view(m), crashKind, nil)
 				if err != nil {
 					return err
 				}
@@ -50,7 +50,7 @@ func TestCrashOpenClose(t *testing.T) {
 			return nil
 		},
 		Check: func(m *core.Map, c crashsim.Crash) error {
-			p, err := OpenOnMap(view(m), crashKind, Options{})
+			p, err := OpenOnMap(view(m), crashKind, nil)
 			if err != nil {
 				return fmt.Errorf("open after crash: %w", err)
 			}
@@ -78,7 +78,7 @@ func TestCrashCreate(t *testing.T) {
 	w := crashsim.Workload{
 		Size: 2 * HeaderSize,
 		Run: func(m *core.Map) error {
-			p, err := CreateOnMap(view(m), crashKind)
+			p, err := CreateOnMap(view(m), crashKind, nil)
 			if err != nil {
 				return err
 			}
@@ -89,13 +89,13 @@ func TestCrashCreate(t *testing.T) {
 				if c.Point > 1 {
 					return errors.New("header lost after its fence")
 				}
-				p, err := CreateOnMap(view(m), crashKind)
+				p, err := CreateOnMap(view(m), crashKind, nil)
 				if err != nil {
 					return fmt.Errorf("create on an empty image: %w", err)
 				}
 				return p.Close()
 			}
-			p, err := OpenOnMap(view(m), crashKind, Options{})
+			p, err := OpenOnMap(view(m), crashKind, nil)
 			if err != nil {
 				if c.Point > 1 {
 					return fmt.Errorf("open after the header's fence: %w", err)
@@ -122,21 +122,21 @@ func TestCrashSDSWithoutCksum2K(t *testing.T) {
 	w := crashsim.Workload{
 		Size: 2 * HeaderSize,
 		Setup: func(m *core.Map) error {
-			p, err := CreateOnMap(view(m), k)
+			p, err := CreateOnMap(view(m), k, nil)
 			if err != nil {
 				return err
 			}
 			return p.Close()
 		},
 		Run: func(m *core.Map) error {
-			p, err := OpenOnMap(view(m), k, Options{})
+			p, err := OpenOnMap(view(m), k, nil)
 			if err != nil {
 				return err
 			}
 			return p.Close()
 		},
 		Check: func(m *core.Map, c crashsim.Crash) error {
-			p, err := OpenOnMap(view(m), k, Options{})
+			p, err := OpenOnMap(view(m), k, nil)
 			if err != nil {
 				return err
 			}

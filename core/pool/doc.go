@@ -57,4 +57,24 @@
 //
 // The pool's own libraries write their descriptors after the header; the
 // C run-time fields C leaves in the pool are not part of the format.
+//
+// # The shape of a pool type's API
+//
+// Every pool type (log, blk; obj, set and vmem to follow) offers the same
+// entry points, T being its pool type and Options its own options struct,
+// which embeds this package's [Options] so that the common fields are set
+// the same way everywhere (o.ReadOnly, o.IgnoreSDS, o.Logger, ...):
+//
+//	type Options struct { <fields of the type>; pool.Options }  // nil *Options = C's defaults
+//	func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*T, error) // poolsize 0: the existing file, as C
+//	func Open(path string, opts *Options) (*T, error)
+//	func CreateOnMap(m *core.Map, opts *Options) (*T, error)
+//	func OpenOnMap(m *core.Map, opts *Options) (*T, error)
+//	func Check(path string, opts *Options) (problems []error, err error) // err: could not check; problems: what is wrong
+//	func (*T) Close() error
+//
+// Each package's doc lists its C functions beside these. The C pool
+// options map to [Options] fields: POOL_OPEN_IGNORE_SDS to IgnoreSDS,
+// POOL_OPEN_IGNORE_BAD_BLOCKS to IgnoreBadBlocks; C has no read-only open
+// in its API (its check opens read-only), here ReadOnly is one.
 package pool

@@ -18,7 +18,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "log")
 
-	p, err := pool.Create(path, 8<<20, 0o600, pool.Log)
+	p, err := pool.Create(path, 8<<20, 0o600, pool.Log, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -28,12 +28,12 @@ func Example() {
 	p.Map().Persist(p.Data()[:18])
 	p.Close()
 
-	p, err = pool.Open(path, pool.Log, pool.Options{})
+	p, err = pool.Open(path, pool.Log, nil)
 	if err != nil {
 		panic(err)
 	}
 	defer p.Close()
-	_, err = pool.Open(path, pool.Log, pool.Options{})
+	_, err = pool.Open(path, pool.Log, nil)
 	fmt.Println("second open:", err != nil)
 	fmt.Println(string(p.Data()[:18]), p.Size())
 	// Output:

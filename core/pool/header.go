@@ -372,3 +372,7 @@ func firstNonZero(b []byte) int {
 	}
 	return -1
 }
+
+// IsZero reports whether every byte of b is zero: a header, descriptor or
+// layout block that was never written (or an unused area as it must be).
+func IsZero(b []byte) bool { return firstNonZero(b) < 0 }

@@ -91,7 +91,7 @@ func TestInteropCHeadersValidate(t *testing.T) {
 				t.Fatalf("pmempool info does not show UUID %s:\n%s", h.UUID, info)
 			}
 			// Go opens, marks dirty, closes: C still checks consistent.
-			p, err := Open(path, c.kind, Options{})
+			p, err := Open(path, c.kind, nil)
 			if err != nil {
 				t.Fatalf("Go open of C pool: %v", err)
 			}
@@ -119,7 +119,7 @@ func writeEmptyLog(p *Pool) {
 func TestInteropGoLogPoolAcceptedByC(t *testing.T) {
 	pmempool := needPmempool(t)
 	path := pmemtest.Path(t, "log")
-	p, err := Create(path, 16<<20, 0o600, Log)
+	p, err := Create(path, 16<<20, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestInteropCOpensGoLogPool(t *testing.T) {
 	needPmempool(t)
 	prog := buildC(t, logProg, "pmemlog")
 	path := pmemtest.Path(t, "log")
-	p, err := Create(path, 16<<20, 0o600, Log)
+	p, err := Create(path, 16<<20, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestInteropCOpensGoLogPool(t *testing.T) {
 		t.Fatalf("C open of a Go pool: %v\n%s", err, out)
 	}
 	// And back: Go opens the pool C has used.
-	p, err = Open(path, Log, Options{})
+	p, err = Open(path, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestInteropLockAndSDSWhileCHoldsPool(t *testing.T) {
 	if h.SDS.Dirty != 1 || !h.SDS.ChecksumOK() {
 		t.Fatalf("C pool while open: SDS %+v, want dirty with a valid checksum", h.SDS)
 	}
-	p, err := Open(crashed, Log, Options{})
+	p, err := Open(crashed, Log, nil)
 	if err != nil {
 		t.Fatalf("Go open of a C pool left dirty: %v", err)
 	}
@@ -302,7 +302,7 @@ func TestInteropCorruptionRefusedByC(t *testing.T) {
 			if err := os.WriteFile(path, b, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Open(path, Log, Options{}); err == nil {
+			if _, err := Open(path, Log, nil); err == nil {
 				t.Fatal("Go opened it")
 			}
 			out, err := exec.Command(prog, "open", path).CombinedOutput()
@@ -323,7 +323,7 @@ func TestInteropCorruptionRefusedByC(t *testing.T) {
 		if out, err := exec.Command(prog, "open", path).CombinedOutput(); err != nil {
 			t.Fatalf("libpmemlog refuses a non-zero unused area (Validate accepts it): %v\n%s", err, out)
 		}
-		p, err := Open(path, Log, Options{})
+		p, err := Open(path, Log, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +338,7 @@ func TestInteropGoHeadersOfEveryKind(t *testing.T) {
 	for _, k := range []Kind{Obj, Blk, Log} {
 		t.Run(k.Signature, func(t *testing.T) {
 			path := pmemtest.Path(t, "pool")
-			p, err := Create(path, max(k.MinSize, 16<<20), 0o600, k)
+			p, err := Create(path, max(k.MinSize, 16<<20), 0o600, k, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -365,7 +365,7 @@ func TestInteropGoHeadersOfEveryKind(t *testing.T) {
 func TestInteropROCompat(t *testing.T) {
 	prog := buildC(t, logProg, "pmemlog")
 	path := pmemtest.Path(t, "log")
-	p, err := Create(path, 16<<20, 0o600, Log)
+	p, err := Create(path, 16<<20, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +383,7 @@ func TestInteropROCompat(t *testing.T) {
 	if out, err := exec.Command(prog, "open", path, "data").CombinedOutput(); !errors.As(err, &ee) || ee.ExitCode() != 4 {
 		t.Fatalf("C append to a read-only pool: %v\n%s", err, out)
 	}
-	p, err = Open(path, Log, Options{})
+	p, err = Open(path, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

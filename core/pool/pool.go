@@ -11,7 +11,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Options tune Open (and CreateWith). The zero value means C's defaults.
+// Options tune Create, Open, CreateOnMap and OpenOnMap. nil (or the zero
+// value) means C's defaults. Each pool type's Options (log.Options,
+// blk.Options) embeds it, so these fields are set the same way for every
+// pool type.
 type Options struct {
 	// ReadOnly opens the file read-only and maps it privately: stores to
 	// the mapping never reach the file, the SDS is checked but not
@@ -129,14 +132,11 @@ func (p *Pool) storeSDS() {
 // Create creates a pool of kind k at path: a new file of size bytes with
 // permissions perm, or, with size 0, the existing file (all of it, whose
 // header area must be zero), as C's pool create with poolsize 0. It writes
-// and persists a fresh header and returns the pool open and locked.
-func Create(path string, size int64, perm os.FileMode, k Kind) (*Pool, error) {
-	return CreateWith(path, size, perm, k, Options{})
-}
-
-// CreateWith is Create with options (Device, IgnoreSDS, Logger; ReadOnly
-// is an error).
-func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*Pool, error) {
+// and persists a fresh header and returns the pool open and locked. Of the
+// options, Device, IgnoreSDS, IgnoreBadBlocks, Sysfs and Logger apply;
+// ReadOnly is an error (fs.ErrInvalid).
+func Create(path string, size int64, perm os.FileMode, k Kind, opts *Options) (*Pool, error) {
+	o := opts.value()
 	if o.ReadOnly {
 		return nil, fmt.Errorf("pool: create %s: read-only: %w", path, fs.ErrInvalid)
 	}
@@ -171,7 +171,7 @@ func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*
 	if err == nil {
 		var m *core.Map
 		if m, err = mapFile(f, minSize, false, o.Sysfs); err == nil {
-			if firstNonZero(m.Bytes()[:HeaderSize]) >= 0 {
+			if !IsZero(m.Bytes()[:HeaderSize]) {
 				err = fmt.Errorf("pool: create %s: %w: %w", path, ErrNotEmpty, fs.ErrExist)
 			} else {
 				var st unix.Stat_t
@@ -198,16 +198,30 @@ func CreateWith(path string, size int64, perm os.FileMode, k Kind, o Options) (*
 // first HeaderSize bytes must be zero) and returns the pool, with no file
 // and no lock: for the crash simulator and replicas. The pool owns m:
 // Close closes it (wrap a Map in core.NewMemoryMap with a nil close
-// function to keep it).
-func CreateOnMap(m *core.Map, k Kind) (*Pool, error) {
+// function to keep it). Options apply as in Create; Device, if set, is
+// called with a nil file.
+func CreateOnMap(m *core.Map, k Kind, opts *Options) (*Pool, error) {
+	o := opts.value()
+	if o.ReadOnly {
+		return nil, fmt.Errorf("pool: create on map: read-only: %w", fs.ErrInvalid)
+	}
 	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
 		return nil, fmt.Errorf("pool: create on map: size %d: %w", m.Size(), ErrTooSmall)
 	}
-	if firstNonZero(m.Bytes()[:HeaderSize]) >= 0 {
+	if !IsZero(m.Bytes()[:HeaderSize]) {
 		return nil, fmt.Errorf("pool: create on map: %w: %w", ErrNotEmpty, fs.ErrExist)
 	}
 	h := NewHeader(k)
-	return createOn(m, nil, k, Options{}, h.CrTime)
+	return createOn(m, nil, k, o, h.CrTime)
+}
+
+// value returns the options o points to, or the zero value (C's defaults)
+// for nil.
+func (o *Options) value() Options {
+	if o == nil {
+		return Options{}
+	}
+	return *o
 }
 
 // createOn writes the header as util_header_create does: fields, SDS
@@ -241,8 +255,9 @@ func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool,
 // another open holds it), maps it, validates the header (errors name the
 // field) and handles the shutdown state: refuses an unsafe shutdown
 // (ErrUnsafeShutdown) unless o.IgnoreSDS, and marks the pool dirty until
-// Close.
-func Open(path string, k Kind, o Options) (*Pool, error) {
+// Close. opts may be nil.
+func Open(path string, k Kind, opts *Options) (*Pool, error) {
+	o := opts.value()
 	flag := os.O_RDWR
 	if o.ReadOnly {
 		flag = os.O_RDONLY
@@ -274,7 +289,8 @@ func Open(path string, k Kind, o Options) (*Pool, error) {
 
 // OpenOnMap opens the pool of kind k on m, as Open without a file: no
 // lock; the pool owns m as with CreateOnMap; Options.Device, if set, is called with a nil file.
-func OpenOnMap(m *core.Map, k Kind, o Options) (*Pool, error) {
+func OpenOnMap(m *core.Map, k Kind, opts *Options) (*Pool, error) {
+	o := opts.value()
 	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
 		return nil, fmt.Errorf("pool: open on map: %w: %w", ErrTooSmall,
 			core.Corrupt(-1, "pool size", fmt.Sprintf(">= %d", max(k.MinSize, HeaderSize)), m.Size()))

@@ -30,7 +30,7 @@ func readHeader(t *testing.T, path string) *Header {
 
 func TestCreateOpenClose(t *testing.T) {
 	path := pmemtest.Path(t, "log")
-	p, err := Create(path, testSize, 0o600, Log)
+	p, err := Create(path, testSize, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,18 +54,18 @@ func TestCreateOpenClose(t *testing.T) {
 	if h := readHeader(t, path); !h.SDS.IsZero() {
 		t.Fatalf("closed pool: SDS %+v, want all zero as C leaves it", h.SDS)
 	}
-	p, err = Open(path, Log, Options{})
+	p, err = Open(path, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Header().UUID != h.UUID {
 		t.Fatal("reopen: different UUID")
 	}
-	if _, err := Open(path, Log, Options{}); !errors.Is(err, ErrLocked) {
+	if _, err := Open(path, Log, nil); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open in the same process: %v, want ErrLocked", err)
 	}
 	p.Close()
-	if _, err := Open(path, Blk, Options{}); !errors.Is(err, core.ErrCorrupt) {
+	if _, err := Open(path, Blk, nil); !errors.Is(err, core.ErrCorrupt) {
 		t.Fatalf("log pool opened as blk: %v", err)
 	}
 }
@@ -73,29 +73,29 @@ func TestCreateOpenClose(t *testing.T) {
 func TestCreateErrors(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	path := dir + "/p"
-	if _, err := Create(path, Log.MinSize-4096, 0o600, Log); !errors.Is(err, ErrTooSmall) {
+	if _, err := Create(path, Log.MinSize-4096, 0o600, Log, nil); !errors.Is(err, ErrTooSmall) {
 		t.Fatalf("small: %v", err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal("a failed create left a file")
 	}
-	p, err := Create(path, testSize, 0o600, Log)
+	p, err := Create(path, testSize, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
-	if _, err := Create(path, testSize, 0o600, Log); !errors.Is(err, fs.ErrExist) {
+	if _, err := Create(path, testSize, 0o600, Log, nil); !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("create over existing: %v", err)
 	}
 	// size 0: the existing file, which must be empty.
-	if _, err := Create(path, 0, 0o600, Log); !errors.Is(err, ErrNotEmpty) {
+	if _, err := Create(path, 0, 0o600, Log, nil); !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("size 0 on a pool: %v", err)
 	}
 	empty := dir + "/empty"
 	if err := os.WriteFile(empty, make([]byte, testSize+100), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p, err = Create(empty, 0, 0, Log)
+	p, err = Create(empty, 0, 0, Log, nil)
 	if err != nil {
 		t.Fatalf("size 0 on a zero file: %v", err)
 	}
@@ -108,7 +108,7 @@ func TestCreateErrors(t *testing.T) {
 func TestOpenTruncatedAndEmpty(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	path := dir + "/p"
-	p, err := Create(path, testSize, 0o600, Log)
+	p, err := Create(path, testSize, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,24 +117,24 @@ func TestOpenTruncatedAndEmpty(t *testing.T) {
 		if err := os.Truncate(path, n); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Open(path, Log, Options{}); !errors.Is(err, ErrTooSmall) || !errors.Is(err, core.ErrCorrupt) {
+		if _, err := Open(path, Log, nil); !errors.Is(err, ErrTooSmall) || !errors.Is(err, core.ErrCorrupt) {
 			t.Fatalf("size %d: %v", n, err)
 		}
 	}
-	if _, err := Open(dir+"/missing", Log, Options{}); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := Open(dir+"/missing", Log, nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing: %v", err)
 	}
 }
 
 func TestReadOnlyOpenLeavesFile(t *testing.T) {
 	path := pmemtest.Path(t, "p")
-	p, err := Create(path, testSize, 0o600, Log)
+	p, err := Create(path, testSize, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
 	before, _ := os.ReadFile(path)
-	p, err = Open(path, Log, Options{ReadOnly: true})
+	p, err = Open(path, Log, &Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestReadOnlyOpenLeavesFile(t *testing.T) {
 
 func TestUnknownFeatures(t *testing.T) {
 	path := pmemtest.Path(t, "p")
-	p, err := Create(path, testSize, 0o600, Log)
+	p, err := Create(path, testSize, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestUnknownFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Close()
-	p, err = Open(path, Log, Options{})
+	p, err = Open(path, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,9 +176,9 @@ func TestUnknownFeatures(t *testing.T) {
 		t.Fatal("forced read-only: SDS not marked dirty as C does")
 	}
 	p.Close()
-	p, _ = Open(path, Log, Options{ReadOnly: true})
+	p, _ = Open(path, Log, &Options{ReadOnly: true})
 	p.Close()
-	rw, err := Open(path, Log, Options{})
+	rw, err := Open(path, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestUnknownFeatures(t *testing.T) {
 	h.Encode(b)
 	f.WriteAt(b, 0)
 	f.Close()
-	if _, err := Open(path, Log, Options{}); !errors.Is(err, ErrIncompatible) {
+	if _, err := Open(path, Log, nil); !errors.Is(err, ErrIncompatible) {
 		t.Fatalf("unknown incompat: %v", err)
 	}
 }
@@ -216,7 +216,7 @@ func fakeDevice(usc uint64, id string) func(*os.File) (Device, error) {
 func TestSDSUnsafeShutdown(t *testing.T) {
 	path := pmemtest.Path(t, "p")
 	dev := fakeDevice(7, "dimm-1")
-	p, err := CreateWith(path, testSize, 0o600, Log, Options{Device: dev})
+	p, err := Create(path, testSize, 0o600, Log, &Options{Device: dev})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			restore()
 			c.opt.Device = c.dev
-			p, err := Open(path, Log, c.opt)
+			p, err := Open(path, Log, &c.opt)
 			if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
 				t.Fatalf("err %v, want %v", err, c.want)
 			}
@@ -268,12 +268,12 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 	}
 	// A clean close followed by a USC change reinitialises.
 	restore()
-	p, err = Open(path, Log, Options{Device: dev})
+	p, err = Open(path, Log, &Options{Device: dev})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
-	p, err = Open(path, Log, Options{Device: fakeDevice(9, "dimm-1")})
+	p, err = Open(path, Log, &Options{Device: fakeDevice(9, "dimm-1")})
 	if err != nil {
 		t.Fatalf("USC changed while closed: %v", err)
 	}
@@ -285,7 +285,7 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 	f, _ := os.OpenFile(path, os.O_RDWR, 0)
 	f.WriteAt([]byte{1, 0xee}, offSDS+16)
 	f.Close()
-	p, err = Open(path, Log, Options{Device: fakeDevice(10, "dimm-1")})
+	p, err = Open(path, Log, &Options{Device: fakeDevice(10, "dimm-1")})
 	if err != nil {
 		t.Fatalf("torn SDS: %v", err)
 	}
@@ -295,16 +295,16 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 func TestOnMap(t *testing.T) {
 	mem := make([]byte, testSize)
 	m := core.NewMemoryMap(mem, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
-	p, err := CreateOnMap(m, Obj)
+	p, err := CreateOnMap(m, Obj, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
-	if _, err := CreateOnMap(core.NewMemoryMap(mem, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil), Obj); !errors.Is(err, ErrNotEmpty) {
+	if _, err := CreateOnMap(core.NewMemoryMap(mem, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil), Obj, nil); !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("create over a pool: %v", err)
 	}
 	m = core.NewMemoryMap(mem, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
-	p, err = OpenOnMap(m, Obj, Options{})
+	p, err = OpenOnMap(m, Obj, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestOnMap(t *testing.T) {
 	}
 	p.Close()
 	small := core.NewMemoryMap(mem[:HeaderSize], core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
-	if _, err := OpenOnMap(small, Obj, Options{}); !errors.Is(err, ErrTooSmall) {
+	if _, err := OpenOnMap(small, Obj, nil); !errors.Is(err, ErrTooSmall) {
 		t.Fatalf("small map: %v", err)
 	}
 }
@@ -322,7 +322,7 @@ func TestOnMap(t *testing.T) {
 // to open a pool the parent holds open.
 func TestLockAcrossProcesses(t *testing.T) {
 	if path := os.Getenv("GOPMDK_POOL_LOCK_CHILD"); path != "" {
-		_, err := Open(path, Log, Options{})
+		_, err := Open(path, Log, nil)
 		fmt.Printf("child: %v\n", err)
 		if errors.Is(err, ErrLocked) {
 			os.Exit(3)
@@ -330,7 +330,7 @@ func TestLockAcrossProcesses(t *testing.T) {
 		os.Exit(0)
 	}
 	path := pmemtest.Path(t, "p")
-	p, err := Create(path, testSize, 0o600, Log)
+	p, err := Create(path, testSize, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,10 +361,10 @@ func TestPoolsetFileRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte("PMEMPOOLSET\n16M /dev/shm/part0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path, Log, Options{}); !errors.Is(err, ErrPoolsetFile) {
+	if _, err := Open(path, Log, nil); !errors.Is(err, ErrPoolsetFile) {
 		t.Fatalf("Open: %v", err)
 	}
-	if _, err := Create(path, 0, 0, Log); !errors.Is(err, ErrPoolsetFile) {
+	if _, err := Create(path, 0, 0, Log, nil); !errors.Is(err, ErrPoolsetFile) {
 		t.Fatalf("Create: %v", err)
 	}
 }
@@ -373,7 +373,7 @@ func TestPoolsetFileRefused(t *testing.T) {
 // one gets it, the others ErrLocked; after its Close the next one can.
 func TestConcurrentOpensOneWins(t *testing.T) {
 	path := pmemtest.Path(t, "p")
-	p, err := Create(path, testSize, 0o600, Log)
+	p, err := Create(path, testSize, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestConcurrentOpensOneWins(t *testing.T) {
 	for range n {
 		go func() {
 			<-start
-			p, err := Open(path, Log, Options{})
+			p, err := Open(path, Log, nil)
 			if err != nil {
 				errs <- err
 				return
@@ -409,7 +409,7 @@ func TestConcurrentOpensOneWins(t *testing.T) {
 		t.Fatalf("%d opens succeeded, want 1", len(winners))
 	}
 	winners[0].Close()
-	p, err = Open(path, Log, Options{})
+	p, err = Open(path, Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestSDSThroughSysfs(t *testing.T) {
 	root := fsdaxRoot(t, dir)
 	path := filepath.Join(dir, "pool")
 	o := Options{Sysfs: root}
-	p, err := CreateWith(path, testSize, 0o600, Log, o)
+	p, err := Create(path, testSize, 0o600, Log, &o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestSDSThroughSysfs(t *testing.T) {
 
 	setAttr(t, root, "bus/nd/devices/nmem0/nfit/dirty_shutdown", "4")
 	// Clean close, then an unsafe shutdown: reinitialised.
-	p, err = Open(path, Log, o)
+	p, err = Open(path, Log, &o)
 	if err != nil {
 		t.Fatalf("USC changed while closed: %v", err)
 	}
@@ -73,11 +73,11 @@ func TestSDSThroughSysfs(t *testing.T) {
 	if err := os.WriteFile(path, crashed, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path, Log, o); !errors.Is(err, ErrUnsafeShutdown) {
+	if _, err := Open(path, Log, &o); !errors.Is(err, ErrUnsafeShutdown) {
 		t.Fatalf("USC changed while open: %v, want ErrUnsafeShutdown", err)
 	}
 	o.IgnoreSDS = true
-	p, err = Open(path, Log, o)
+	p, err = Open(path, Log, &o)
 	if err != nil {
 		t.Fatalf("IgnoreSDS: %v", err)
 	}
@@ -93,14 +93,14 @@ func TestBadBlocksThroughSysfs(t *testing.T) {
 	root := fsdaxRoot(t, dir)
 	path := filepath.Join(dir, "pool")
 	o := Options{Sysfs: root}
-	p, err := CreateWith(path, testSize, 0o600, Log, o)
+	p, err := Create(path, testSize, 0o600, Log, &o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
 	// Every sector of the device is bad: whatever the file's extents.
 	setAttr(t, root, "block/pmem0/badblocks", "0 4294967295")
-	p, err = Open(path, Log, o)
+	p, err = Open(path, Log, &o)
 	if err == nil {
 		p.Close()
 		t.Skip("no bad blocks seen: the file system under t.TempDir() reports no extents (FIEMAP)")
@@ -108,14 +108,14 @@ func TestBadBlocksThroughSysfs(t *testing.T) {
 	if !errors.Is(err, ErrBadBlocks) {
 		t.Fatalf("open: %v, want ErrBadBlocks", err)
 	}
-	if _, err := CreateWith(filepath.Join(dir, "new"), testSize, 0o600, Log, o); !errors.Is(err, ErrBadBlocks) {
+	if _, err := Create(filepath.Join(dir, "new"), testSize, 0o600, Log, &o); !errors.Is(err, ErrBadBlocks) {
 		t.Fatalf("create: %v, want ErrBadBlocks", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal("failed create left its file")
 	}
 	o.IgnoreBadBlocks = true
-	p, err = Open(path, Log, o)
+	p, err = Open(path, Log, &o)
 	if err != nil {
 		t.Fatalf("IgnoreBadBlocks: %v", err)
 	}
@@ -124,7 +124,7 @@ func TestBadBlocksThroughSysfs(t *testing.T) {
 	k := Log
 	k.Compat = 0
 	o.IgnoreBadBlocks = false
-	p, err = CreateWith(filepath.Join(dir, "nocheck"), testSize, 0o600, k, o)
+	p, err = Create(filepath.Join(dir, "nocheck"), testSize, 0o600, k, &o)
 	if err != nil {
 		t.Fatalf("create without CHECK_BAD_BLOCKS: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
 )
 
 // Result is the verdict of Check (enum pmempool_check_result).
@@ -253,8 +255,8 @@ func (c *checker) run() error {
 		// As check_write, a repair run rewrites each arena's info block
 		// and its backup from the (checked) header.
 		for _, a := range c.blk.arenas {
-			if string(c.im.b[a.off+a.info.InfoOff:a.off+a.info.InfoOff+bttInfoSize]) != string(a.raw) ||
-				string(c.im.b[a.off:a.off+bttInfoSize]) != string(a.raw) {
+			if string(c.im.b[a.off+a.info.InfoOff:a.off+a.info.InfoOff+blklayout.InfoSize]) != string(a.raw) ||
+				string(c.im.b[a.off:a.off+blklayout.InfoSize]) != string(a.raw) {
 				c.im.write(a.off, a.raw)
 				c.im.write(a.off+a.info.InfoOff, a.raw)
 			}

@@ -3,12 +3,15 @@ package pmempool
 import (
 	"encoding/binary"
 	"slices"
+
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
+	"github.com/gopmdk/pmdk/core/pool"
 )
 
 type arena struct {
 	id        int
 	off       uint64 // of the info block, in the file
-	info      bttInfo
+	info      blklayout.Info
 	raw       []byte // the info block as it will be written (header and backup)
 	writeInfo bool   // header or backup info block to be written
 }
@@ -38,8 +41,8 @@ func (c *checker) checkBlk() error {
 
 func (c *checker) checkBlkHeader() error {
 	c.infof("checking pmemblk header")
-	bsize := c.im.u32(blkBSizeAt)
-	off, in, zeroed := c.im.firstValidBTT(blkBTTOff)
+	bsize := c.im.u32(blklayout.BSizeAt)
+	off, in, zeroed := c.im.firstValidBTT(blklayout.BTTOffset)
 	switch {
 	case off != 0:
 		if bsize != in.ExternalLBASize && !c.o.Repair {
@@ -59,12 +62,12 @@ func (c *checker) checkBlkHeader() error {
 				return errStop
 			}
 			c.infof("setting pmemblk.b_size to 0x%x", in.ExternalLBASize)
-			c.im.putU32(blkBSizeAt, in.ExternalLBASize)
+			c.im.putU32(blklayout.BSizeAt, in.ExternalLBASize)
 			c.fixed()
 			return nil // C says "correct" only when it asked nothing
 		}
 	case !zeroed:
-		if bsize < bttMinLBA || bsize >= blkMaxBSize(c.im.size) {
+		if bsize < blklayout.MinLBASize || bsize >= blklayout.MaxBSize(c.im.size) {
 			return c.stop(CannotRepair, "invalid pmemblk.bsize")
 		}
 	}
@@ -77,31 +80,31 @@ func (c *checker) checkBlkHeader() error {
 // checkBTTInfo is check_btt_info: each arena's info block and its backup.
 func (c *checker) checkBTTInfo() error {
 	c.infof("checking BTT Info headers")
-	validOff, validInfo, _ := c.im.firstValidBTT(blkBTTOff)
-	off := uint64(blkBTTOff)
+	validOff, validInfo, _ := c.im.firstValidBTT(blklayout.BTTOffset)
+	off := uint64(blklayout.BTTOffset)
 	for id := 0; ; id++ {
-		b, err := c.im.bytes(off, bttInfoSize, sprintf("arena %d: BTT Info header", id))
+		b, err := c.im.bytes(off, blklayout.InfoSize, sprintf("arena %d: BTT Info header", id))
 		if err != nil {
 			return c.stop(CheckError, "arena %d: cannot read BTT Info header", id)
 		}
-		if id == 0 && isZero(b) {
+		if id == 0 && pool.IsZero(b) {
 			c.infof("BTT Layout not written")
 			c.blk.noLayout = true
 			return nil
 		}
 		a := &arena{id: id, off: off, raw: slices.Clone(b)}
-		hdrOK := bttInfoValid(a.raw)
+		hdrOK := blklayout.InfoValid(a.raw)
 		if hdrOK {
 			c.infof("arena %d: BTT Info header checksum correct", id)
 		} else if !c.o.Repair {
 			return c.stop(NotConsistent, "arena %d: BTT Info header checksum incorrect", id)
 		}
 		next := c.im.nextArenaOffset(off)
-		if next < off+2*bttInfoSize {
+		if next < off+2*blklayout.InfoSize {
 			return c.stop(CheckError, "arena %d: cannot read BTT Info backup", id)
 		}
-		bk := c.im.b[next-bttInfoSize : next]
-		backupOK := bttInfoValid(bk)
+		bk := c.im.b[next-blklayout.InfoSize : next]
+		backupOK := blklayout.InfoValid(bk)
 		if backupOK && !hdrOK {
 			yes, err := c.ask(sprintf("arena %d: BTT Info header checksum incorrect.|Restore BTT Info from backup?", id), true)
 			if err != nil {
@@ -124,19 +127,21 @@ func (c *checker) checkBTTInfo() error {
 			}
 			if yes {
 				c.infof("arena %d: regenerating BTT Info header", id)
-				arenaSize := min(c.im.size-off, bttMaxArena)
-				in := decodeBTTInfo(a.raw)
-				in.Sig, in.UUID, in.ParentUUID = validInfo.Sig, validInfo.UUID, validInfo.ParentUUID
-				in.Flags, in.Major, in.Minor = validInfo.Flags, validInfo.Major, validInfo.Minor
-				if !in.setArenaGeometry(validInfo.ExternalLBASize, validInfo.NFree, arenaSize, c.im.size-off-arenaSize) {
+				arenaSize := min(c.im.size-off, blklayout.MaxArena)
+				in, ok := blklayout.ArenaInfo(validInfo.ExternalLBASize, validInfo.NFree, arenaSize, c.im.size-off-arenaSize)
+				if !ok {
 					return c.stop(CannotRepair, "can not restore BTT Info")
 				}
-				clear(a.raw[120 : bttInfoSize-8])
-				in.encode(a.raw)
+				// Identity from the valid block, geometry computed, the
+				// unused area cleared; the checksum stays as it was.
+				in.Sig, in.UUID, in.ParentUUID = validInfo.Sig, validInfo.UUID, validInfo.ParentUUID
+				in.Flags, in.Major, in.Minor = validInfo.Flags, validInfo.Major, validInfo.Minor
+				in.Checksum = blklayout.DecodeInfo(a.raw).Checksum
+				in.Encode(a.raw)
 				a.writeInfo = true
 				c.fixed()
 			}
-			if bttInfoValid(a.raw) {
+			if blklayout.InfoValid(a.raw) {
 				c.infof("arena %d: BTT Info header checksum correct", id)
 			} else {
 				if !c.o.Advanced {
@@ -148,7 +153,7 @@ func (c *checker) checkBTTInfo() error {
 					return err
 				}
 				if yes {
-					binary.LittleEndian.PutUint64(a.raw[bttInfoSize-8:], computeInfoChecksum(a.raw))
+					binary.LittleEndian.PutUint64(a.raw[blklayout.InfoChecksumAt:], blklayout.InfoChecksum(a.raw))
 					a.writeInfo = true
 					c.fixed()
 				}
@@ -168,7 +173,7 @@ func (c *checker) checkBTTInfo() error {
 				c.fixed()
 			}
 		}
-		a.info = decodeBTTInfo(a.raw)
+		a.info = blklayout.DecodeInfo(a.raw)
 		if err := c.arenaBounds(a); err != nil {
 			return err
 		}
@@ -188,68 +193,30 @@ func (c *checker) checkBTTInfo() error {
 	}
 }
 
-func computeInfoChecksum(b []byte) uint64 {
-	return checksumSkip(b[:bttInfoSize], bttInfoSize-8)
-}
-
 // arenaBounds checks that the map, flog and backup info of a lie inside
 // the arena, so that the scans below cannot leave the file. C would fail
 // to read them (CheckError) or crash.
 func (c *checker) arenaBounds(a *arena) error {
 	in := &a.info
-	arenaEnd := c.im.nextArenaOffset(a.off)
-	inArena := func(off, n uint64) bool {
-		s := a.off + off
-		e := s + n
-		return s >= a.off && e >= s && e <= arenaEnd
+	room := c.im.nextArenaOffset(a.off) - a.off // checkBTTInfo made sure of two info blocks
+	inArena := func(ar blklayout.Area) bool {
+		end, ok := ar.End()
+		return ok && end <= room
 	}
 	switch {
-	case in.InternalLBASize < bttMinLBA || in.InternalNLBA < in.NFree || in.ExternalNLBA > in.InternalNLBA || in.NFree == 0:
+	case in.InternalLBASize < blklayout.MinLBASize || in.InternalNLBA < in.NFree || in.ExternalNLBA > in.InternalNLBA || in.NFree == 0:
 		return c.stop(CheckError, "arena %d: invalid BTT Info geometry", a.id)
-	case !inArena(in.DataOff, uint64(in.InternalNLBA)*uint64(in.InternalLBASize)):
+	case !inArena(in.DataArea()):
 		// Bounds the per-block bitmaps below by the file size too.
 		return c.stop(CheckError, "arena %d: cannot read BTT data area", a.id)
-	case !inArena(in.MapOff, uint64(in.ExternalNLBA)*bttMapEntry):
+	case !inArena(in.MapArea()):
 		return c.stop(CheckError, "arena %d: cannot read BTT Map", a.id)
-	case !inArena(in.FlogOff, uint64(in.NFree)*bttFlogPair):
+	case !inArena(in.FlogArea()):
 		return c.stop(CheckError, "arena %d: cannot read BTT Flog", a.id)
-	case !inArena(in.InfoOff, bttInfoSize):
+	case !inArena(in.BackupArea()):
 		return c.stop(CheckError, "arena %d: cannot read BTT Info backup", a.id)
 	}
 	return nil
-}
-
-type flogEntry struct{ lba, oldMap, newMap, seq uint32 }
-
-func (c *checker) flogAt(off uint64) flogEntry {
-	return flogEntry{c.im.u32(off), c.im.u32(off + 4), c.im.u32(off + 8), c.im.u32(off + 12)}
-}
-
-func (c *checker) putFlog(off uint64, f flogEntry) {
-	var b [bttFlogSize]byte
-	le := binary.LittleEndian
-	le.PutUint32(b[0:], f.lba)
-	le.PutUint32(b[4:], f.oldMap)
-	le.PutUint32(b[8:], f.newMap)
-	le.PutUint32(b[12:], f.seq)
-	c.im.write(off, b[:])
-}
-
-// validFlog picks the current entry of a pair as btt_flog_get_valid does:
-// cur is its index, ok false when the pair has none.
-func validFlog(p [2]flogEntry) (cur int, ok bool) {
-	next := func(s uint32) uint32 { return [4]uint32{0, 2, 3, 1}[s&3] }
-	switch {
-	case p[0].seq == p[1].seq:
-		return 0, false
-	case p[0].seq == 0:
-		return 1, true
-	case p[1].seq == 0:
-		return 0, true
-	case next(p[0].seq) == p[1].seq:
-		return 1, true
-	}
-	return 0, true
 }
 
 // checkMapFlog is check_btt_map_flog for one arena: every internal block
@@ -264,11 +231,11 @@ func (c *checker) checkMapFlog(a *arena) error {
 	free := make([]bool, n)
 	var inval, flogInval, unmap []uint32
 	postmap := func(i uint32) uint32 {
-		e := c.im.u32(mapAt + uint64(i)*bttMapEntry)
-		if e&bttMapFlagMask == 0 {
+		e := c.im.u32(mapAt + uint64(i)*blklayout.MapEntrySize)
+		if e&blklayout.MapFlagMask == 0 {
 			return i
 		}
-		return e & bttMapLBAMask
+		return e & blklayout.MapLBAMask
 	}
 	total := uint64(in.ExternalNLBA) + uint64(in.NFree) + uint64(n)
 	progress := func(done uint64) {
@@ -292,18 +259,18 @@ func (c *checker) checkMapFlog(a *arena) error {
 		}
 	}
 	for i := range in.NFree {
-		p := flogAt + uint64(i)*bttFlogPair
-		pair := [2]flogEntry{c.flogAt(p), c.flogAt(p + bttFlogSize)}
-		cur, ok := validFlog(pair)
+		p := flogAt + uint64(i)*blklayout.FlogPairSize
+		pair := blklayout.DecodeFlogPair(c.im.b[p:])
+		cur, ok := blklayout.CurrentFlog(pair)
 		if !ok {
 			c.infof("arena %d: invalid BTT Flog entry at %d", a.id, i)
 			flogInval = append(flogInval, i)
 			continue
 		}
 		f := pair[cur]
-		old, nw := f.oldMap&bttMapLBAMask, f.newMap&bttMapLBAMask
+		old, nw := f.OldMap&blklayout.MapLBAMask, f.NewMap&blklayout.MapLBAMask
 		switch {
-		case f.lba >= in.ExternalNLBA || old >= n || nw >= n:
+		case f.LBA >= in.ExternalNLBA || old >= n || nw >= n:
 			c.infof("arena %d: invalid BTT Flog entry at %d", a.id, i)
 			flogInval = append(flogInval, i)
 		case free[old]:
@@ -320,7 +287,7 @@ func (c *checker) checkMapFlog(a *arena) error {
 		default:
 			valid := true
 			if old == nw {
-				valid = cur == 0 && f.seq == 1 && pair[1] == flogEntry{}
+				valid = cur == 0 && f.Seq == 1 && pair[1] == blklayout.Flog{}
 			}
 			if valid {
 				used[old], free[old] = true, true
@@ -385,26 +352,27 @@ func (c *checker) checkMapFlog(a *arena) error {
 			if lba >= n || !dup[lba] {
 				continue
 			}
-			e := bttMapError | lba
-			c.im.putU32(mapAt+uint64(i)*bttMapEntry, e)
+			e := blklayout.MapError | lba
+			c.im.putU32(mapAt+uint64(i)*blklayout.MapEntrySize, e)
 			dup[lba] = false
 			c.infof("arena %d: storing 0x%x at %d BTT Map entry", a.id, e, i)
 		}
 		for _, i := range inval {
-			e := unmap[0] | bttMapError
+			e := unmap[0] | blklayout.MapError
 			unmap = unmap[1:]
-			c.im.putU32(mapAt+uint64(i)*bttMapEntry, e)
+			c.im.putU32(mapAt+uint64(i)*blklayout.MapEntrySize, e)
 			c.infof("arena %d: storing 0x%x at %d BTT Map entry", a.id, e, i)
 		}
 		c.fixed()
 	}
 	if fixFlog {
 		for _, i := range flogInval {
-			e := unmap[0] | bttMapError
+			e := unmap[0] | blklayout.MapError
 			unmap = unmap[1:]
-			p := flogAt + uint64(i)*bttFlogPair
-			c.putFlog(p+bttFlogSize, flogEntry{})
-			c.putFlog(p, flogEntry{lba: i, oldMap: e, newMap: e, seq: 1})
+			p := flogAt + uint64(i)*blklayout.FlogPairSize
+			var b [2 * blklayout.FlogSize]byte
+			blklayout.Flog{LBA: i, OldMap: e, NewMap: e, Seq: 1}.Encode(b[:])
+			c.im.write(p, b[:])
 			c.infof("arena %d: repairing BTT Flog at %d with free block entry 0x%x", a.id, i, e)
 		}
 		c.fixed()

@@ -4,6 +4,7 @@ import (
 	"os"
 	"time"
 
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
 )
@@ -15,7 +16,7 @@ type hdrState struct {
 // headerValid is C's pool_hdr_valid: not all zeros and a correct checksum.
 func headerValid(b []byte) bool {
 	h, err := pool.DecodeHeader(b)
-	if err != nil || isZero(b[:pool.HeaderSize]) {
+	if err != nil || pool.IsZero(b[:pool.HeaderSize]) {
 		return false
 	}
 	return h.ComputeChecksum() == h.Checksum
@@ -120,7 +121,7 @@ func (c *checker) checkHeaderFields() error {
 	b := c.im.b[:pool.HeaderSize]
 	valid := headerValid(b)
 	switch {
-	case isZero(b):
+	case pool.IsZero(b):
 		if !c.o.Repair {
 			return c.stop(NotConsistent, "empty pool hdr")
 		}
@@ -139,7 +140,7 @@ func (c *checker) checkHeaderFields() error {
 		c.infof("incorrect pool header")
 	}
 	if c.typ == TypeUnknown {
-		if off, _, _ := c.im.firstValidBTT(blkBTTOff); off != 0 {
+		if off, _, _ := c.im.firstValidBTT(blklayout.BTTOffset); off != 0 {
 			c.typ, c.hdr.typeFromBTT = TypeBlk, true
 		} else {
 			return c.stop(CannotRepair, "cannot determine pool type")
@@ -167,7 +168,7 @@ func (c *checker) checkHeaderFields() error {
 			sprintf("setting pool_hdr.features.incompat to 0x%x", k.Incompat), func() { h.Incompat = k.Incompat }, false},
 		{h.ROCompat&^k.ROCompat != 0, sprintf("pool_hdr.features.ro_compat is not valid.|Do you want to set it to default value 0x%x?", k.ROCompat),
 			sprintf("setting pool_hdr.features.ro_compat to 0x%x", k.ROCompat), func() { h.ROCompat = k.ROCompat }, false},
-		{!isZero(h.Unused[:]), "unused area is not filled by zeros.|Do you want to fill it up?",
+		{!pool.IsZero(h.Unused[:]), "unused area is not filled by zeros.|Do you want to fill it up?",
 			"setting pool_hdr.unused to zeros", func() { h.Unused = [len(h.Unused)]byte{} }, false},
 	}
 	if err := c.applyFixes(h, def); err != nil {
@@ -193,7 +194,7 @@ func (c *checker) checkHeaderFields() error {
 
 	// UUIDs (check_pool_hdr_uuids). A blk pool's BTT names the poolset;
 	// C consults it only when the BTT told the pool type.
-	if off, in, _ := c.im.firstValidBTT(blkBTTOff); c.hdr.typeFromBTT && off != 0 && pool.UUID(in.ParentUUID) != h.PoolsetUUID {
+	if off, in, _ := c.im.firstValidBTT(blklayout.BTTOffset); c.hdr.typeFromBTT && off != 0 && pool.UUID(in.ParentUUID) != h.PoolsetUUID {
 		pu := pool.UUID(in.ParentUUID)
 		if err := c.applyFixes(h, []fix{{true, "invalid pool_hdr.poolset_uuid.|Do you want to set it to " + pu.String() + " from BTT Info?",
 			"setting pool_hdr.poolset_uuid to " + pu.String(), func() { h.PoolsetUUID = pu }, false}}); err != nil {

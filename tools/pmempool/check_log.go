@@ -1,9 +1,11 @@
 package pmempool
 
+import loglayout "github.com/gopmdk/pmdk/log/layout"
+
 // checkLog is check_log: the three offsets of the log descriptor.
 func (c *checker) checkLog() error {
 	c.infof("checking pmemlog header")
-	start, end, wr := c.im.u64(logStartAt), c.im.u64(logEndAt), c.im.u64(logWriteAt)
+	start, end, wr := c.im.u64(loglayout.StartOffsetAt), c.im.u64(loglayout.EndOffsetAt), c.im.u64(loglayout.WriteOffsetAt)
 	size := c.im.size
 	type q struct {
 		bad  bool
@@ -13,12 +15,12 @@ func (c *checker) checkLog() error {
 		val  uint64
 	}
 	qs := []q{
-		{start != logDataStart, sprintf("invalid pmemlog.start_offset: 0x%x.|Do you want to set pmemlog.start_offset to default 0x%x?", start, logDataStart),
-			sprintf("setting pmemlog.start_offset to 0x%x", logDataStart), logStartAt, logDataStart},
+		{start != loglayout.DataStart, sprintf("invalid pmemlog.start_offset: 0x%x.|Do you want to set pmemlog.start_offset to default 0x%x?", start, loglayout.DataStart),
+			sprintf("setting pmemlog.start_offset to 0x%x", loglayout.DataStart), loglayout.StartOffsetAt, loglayout.DataStart},
 		{end != size, sprintf("invalid pmemlog.end_offset: 0x%x.|Do you want to set pmemlog.end_offset to 0x%x?", end, size),
-			sprintf("setting pmemlog.end_offset to 0x%x", size), logEndAt, size},
-		{wr < logDataStart || wr > size, sprintf("invalid pmemlog.write_offset: 0x%x.|Do you want to set pmemlog.write_offset to pmemlog.end_offset?", wr),
-			"setting pmemlog.write_offset to pmemlog.end_offset", logWriteAt, size},
+			sprintf("setting pmemlog.end_offset to 0x%x", size), loglayout.EndOffsetAt, size},
+		{wr < loglayout.DataStart || wr > size, sprintf("invalid pmemlog.write_offset: 0x%x.|Do you want to set pmemlog.write_offset to pmemlog.end_offset?", wr),
+			"setting pmemlog.write_offset to pmemlog.end_offset", loglayout.WriteOffsetAt, size},
 	}
 	var todo []q
 	for _, x := range qs {

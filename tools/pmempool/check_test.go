@@ -1,144 +1,241 @@
 package pmempool
 
 import (
+	"bytes"
 	"os"
+	"reflect"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/gopmdk/pmdk/blk"
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/core/pool"
 	pmemlog "github.com/gopmdk/pmdk/log"
+	loglayout "github.com/gopmdk/pmdk/log/layout"
 )
 
 func newLog(t *testing.T) string {
 	t.Helper()
 	p := pmemtest.Path(t, "log")
-	l, err := pmemlog.Create(p, pmemlog.MinPoolSize, 0o644)
-	require.NoError(t, err)
-	require.NoError(t, l.Append([]byte("hello pmempool")))
-	require.NoError(t, l.Close())
+	l, err := pmemlog.Create(p, pmemlog.MinPoolSize, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append([]byte("hello pmempool")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
 func newBlk(t *testing.T, write bool) string {
 	t.Helper()
 	p := pmemtest.Path(t, "blk")
-	b, err := blk.Create(p, 512, blk.MinPool, 0o644)
-	require.NoError(t, err)
+	b, err := blk.Create(p, blk.MinPoolSize, 0o644, &blk.Options{BlockSize: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if write {
 		buf := make([]byte, 512)
 		for i := range int64(10) {
 			buf[0] = byte(i)
-			require.NoError(t, b.Write(buf, i))
+			if err := b.WriteBlock(buf, i); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	require.NoError(t, b.Close())
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
 func patch(t *testing.T, path string, off int64, b []byte) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = f.WriteAt(b, off)
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestCheckConsistent(t *testing.T) {
 	for name, p := range map[string]string{"log": newLog(t), "blk": newBlk(t, true), "blk-nolayout": newBlk(t, false)} {
 		t.Run(name, func(t *testing.T) {
 			res, msgs, err := Check(p, &CheckOptions{Verbose: true})
-			require.NoError(t, err)
-			assert.Equal(t, Consistent, res, "%v", msgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := res, Consistent; got != want {
+				t.Errorf("%v: res = %v, want %v", msgs, got, want)
+			}
 		})
 	}
 }
 
 func TestCheckRepairLogWriteOffset(t *testing.T) {
 	p := newLog(t)
-	patch(t, p, logWriteAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
+	patch(t, p, loglayout.WriteOffsetAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
 	before, err := os.ReadFile(p)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, msgs, err := Check(p, nil)
-	require.NoError(t, err)
-	assert.Equal(t, NotConsistent, res)
-	assert.Equal(t, []Status{{StatusError, "invalid pmemlog.write_offset: 0xffffffffff"}}, msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, NotConsistent; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
+	if got, want := msgs, []Status{{StatusError, "invalid pmemlog.write_offset: 0xffffffffff"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("msgs = %v, want %v", got, want)
+	}
 	after, err := os.ReadFile(p)
-	require.NoError(t, err)
-	assert.Equal(t, before, after, "check without repair changed the pool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := after, before; !bytes.Equal(got, want) {
+		t.Errorf("check without repair changed the pool: after = %q, want %q", got, want)
+	}
 
 	res, _, err = Check(p, &CheckOptions{Repair: true, Ask: func(string) bool { return false }})
-	require.NoError(t, err)
-	assert.Equal(t, NotConsistent, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, NotConsistent; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
 	res, _, err = Check(p, &CheckOptions{Repair: true, DryRun: true, Yes: true})
-	require.NoError(t, err)
-	assert.Equal(t, Repaired, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, Repaired; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
 	after, _ = os.ReadFile(p)
-	assert.Equal(t, before, after, "dry run changed the pool")
+	if got, want := after, before; !bytes.Equal(got, want) {
+		t.Errorf("dry run changed the pool: after = %q, want %q", got, want)
+	}
 
 	res, _, err = Check(p, &CheckOptions{Repair: true, Yes: true})
-	require.NoError(t, err)
-	assert.Equal(t, Repaired, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, Repaired; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
 	res, msgs, err = Check(p, nil)
-	require.NoError(t, err)
-	assert.Equal(t, Consistent, res, "%v", msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, Consistent; got != want {
+		t.Errorf("%v: res = %v, want %v", msgs, got, want)
+	}
 }
 
 // TestCheckObj: obj pools get the shutdown-state and header checks only,
 // and a bad header is not repaired (as C 1.12.1).
 func TestCheckObj(t *testing.T) {
 	p := pmemtest.Path(t, "obj")
-	pl, err := pool.Create(p, pool.Obj.MinSize, 0o644, pool.Obj)
-	require.NoError(t, err)
-	require.NoError(t, pl.Close())
+	pl, err := pool.Create(p, pool.Obj.MinSize, 0o644, pool.Obj, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pl.Close(); err != nil {
+		t.Fatal(err)
+	}
 	res, msgs, err := Check(p, &CheckOptions{Verbose: true})
-	require.NoError(t, err)
-	assert.Equal(t, Consistent, res, "%v", msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, Consistent; got != want {
+		t.Errorf("%v: res = %v, want %v", msgs, got, want)
+	}
 	patch(t, p, 30, []byte("X"))
 	res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true})
-	require.NoError(t, err)
-	assert.Equal(t, CannotRepair, res)
-	assert.Equal(t, []Status{{StatusError, "the repair of pmemobj pools is not supported"}}, msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, CannotRepair; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
+	if got, want := msgs, []Status{{StatusError, "the repair of pmemobj pools is not supported"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("msgs = %v, want %v", got, want)
+	}
 }
 
 // TestCheckQuestions: every question goes to Ask; a no stops the repair
 // with nothing written.
 func TestCheckQuestions(t *testing.T) {
 	p := newBlk(t, true)
-	patch(t, p, blkBTTOff+200, []byte{1}) // info checksum now wrong, backup intact
+	patch(t, p, blklayout.BTTOffset+200, []byte{1}) // info checksum now wrong, backup intact
 	before, err := os.ReadFile(p)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var asked []string
 	res, _, err := Check(p, &CheckOptions{Repair: true, Ask: func(q string) bool { asked = append(asked, q); return false }})
-	require.NoError(t, err)
-	assert.Equal(t, NotConsistent, res)
-	assert.Equal(t, []string{"arena 0: BTT Info header checksum incorrect. Restore BTT Info from backup?"}, asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, NotConsistent; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
+	if got, want := asked, []string{"arena 0: BTT Info header checksum incorrect. Restore BTT Info from backup?"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("asked = %v, want %v", got, want)
+	}
 	after, _ := os.ReadFile(p)
-	assert.Equal(t, before, after)
+	if got, want := after, before; !bytes.Equal(got, want) {
+		t.Errorf("after = %q, want %q", got, want)
+	}
 	res, _, err = Check(p, &CheckOptions{Repair: true, Ask: func(q string) bool { return true }})
-	require.NoError(t, err)
-	assert.Equal(t, Repaired, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, Repaired; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
 	res, _, err = Check(p, nil)
-	require.NoError(t, err)
-	assert.Equal(t, Consistent, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, Consistent; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
 }
 
 func TestCheckBackup(t *testing.T) {
 	p := newLog(t)
-	patch(t, p, logWriteAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
+	patch(t, p, loglayout.WriteOffsetAt, []byte{0xff, 0xff, 0xff, 0xff, 0xff})
 	orig, err := os.ReadFile(p)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bk := pmemtest.Path(t, "backup")
 	res, _, err := Check(p, &CheckOptions{Repair: true, Yes: true, Backup: bk})
-	require.NoError(t, err)
-	assert.Equal(t, Repaired, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, Repaired; got != want {
+		t.Errorf("res = %v, want %v", got, want)
+	}
 	got, err := os.ReadFile(bk)
-	require.NoError(t, err)
-	assert.Equal(t, orig, got, "backup is not the pool before the repair")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := got, orig; !bytes.Equal(got, want) {
+		t.Errorf("backup is not the pool before the repair: got = %q, want %q", got, want)
+	}
 	_, _, err = Check(p, &CheckOptions{Backup: bk})
-	assert.Error(t, err, "backup without repair")
+	if err == nil {
+		t.Errorf("backup without repair: no error")
+	}
 }

@@ -225,7 +225,7 @@ func emit(w io.Writer, o *DumpOptions, b []byte, off uint64) error {
 }
 
 func dumpLog(w io.Writer, path string, o *DumpOptions) error {
-	l, err := pmemlog.Open(path, &pmemlog.Options{ReadOnly: true})
+	l, err := pmemlog.Open(path, &pmemlog.Options{Options: pool.Options{ReadOnly: true}})
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,9 @@ func dumpLog(w io.Writer, path string, o *DumpOptions) error {
 }
 
 func dumpBlk(w io.Writer, path string, o *DumpOptions) error {
-	p, err := blk.Open(path, 0)
+	// Read-only, unlike C's dump: nothing, not even flog recovery or the
+	// shutdown state, reaches the file.
+	p, err := blk.Open(path, &blk.Options{Options: pool.Options{ReadOnly: true}})
 	if err != nil {
 		return err
 	}
@@ -291,7 +293,7 @@ func dumpBlk(w io.Writer, path string, o *DumpOptions) error {
 	buf := make([]byte, bs)
 	for _, r := range rs {
 		for i := r.First; i <= r.Last; i++ {
-			if err := p.Read(buf, int64(i)); err != nil {
+			if err := p.ReadBlock(buf, int64(i)); err != nil {
 				return fmt.Errorf("reading block number %d failed: %w", i, err)
 			}
 			if err := emit(w, o, buf, i*bs); err != nil {

@@ -22,7 +22,7 @@ var (
 func fuzzTemplates(dir string) error {
 	fuzzOnce.Do(func() {
 		lp := filepath.Join(dir, "tpl.log")
-		l, err := pmemlog.Create(lp, pmemlog.MinPoolSize, 0o644)
+		l, err := pmemlog.Create(lp, pmemlog.MinPoolSize, 0o644, nil)
 		if err == nil {
 			err = l.Append([]byte("fuzz"))
 			l.Close()
@@ -32,13 +32,13 @@ func fuzzTemplates(dir string) error {
 			return
 		}
 		bp := filepath.Join(dir, "tpl.blk")
-		b, err := blk.Create(bp, 512, blk.MinPool, 0o644)
+		b, err := blk.Create(bp, blk.MinPoolSize, 0o644, &blk.Options{BlockSize: 512})
 		if err != nil {
 			fuzzErr = err
 			return
 		}
 		b0, _ := os.ReadFile(bp)
-		if err = b.Write(make([]byte, 512), 1); err != nil {
+		if err = b.WriteBlock(make([]byte, 512), 1); err != nil {
 			fuzzErr = err
 			return
 		}

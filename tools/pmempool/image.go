@@ -8,38 +8,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
-)
-
-// On-media facts of log and blk pools (PMDK 1.12.1 log.h, blk.h,
-// btt_layout.h) that the tools read directly.
-const (
-	logDescOff      = pool.HeaderSize // struct pmemlog after its pool_hdr
-	logStartAt      = logDescOff      // start_offset
-	logEndAt        = logDescOff + 8  // end_offset
-	logWriteAt      = logDescOff + 16 // write_offset
-	logDataStart    = 2 * 4096        // start_offset C writes: sizeof(struct pmemlog) page-rounded
-	blkBSizeAt      = pool.HeaderSize // bsize, u32
-	blkZeroedAt     = blkBSizeAt + 4  // is_zeroed, u32
-	blkStructSize   = 4200            // sizeof(struct pmemblk), release build on x86-64
-	logDescDumpSize = 80              // struct pmemlog after its pool_hdr, as pmempool info -x dumps it
-	blkBTTOff       = 2 * 4096        // the BTT starts on the next page after struct pmemblk
-	bttAlign        = 4096
-	bttInfoSize     = 4096
-	bttMaxArena     = 1 << 39
-	bttMinSize      = 16 << 20
-	bttMinLBA       = 512
-	bttLBAAlign     = 256
-	bttNFree        = 256
-	bttFlogSize     = 16
-	bttFlogPair     = 64
-	bttMapEntry     = 4
-	bttMapLBAMask   = 0x3fffffff
-	bttMapError     = 0x40000000
-	bttMapZero      = 0x80000000
-	bttMapFlagMask  = 0xC0000000
-	bttSig          = "BTT_ARENA_INFO\x00\x00"
 )
 
 // PoolType is the kind of pool a file holds, from its signature.
@@ -190,181 +161,32 @@ func (im *image) flush() error {
 	return im.f.Sync()
 }
 
-func isZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// bttInfo is a decoded BTT info block (struct btt_info).
-type bttInfo struct {
-	Sig             [16]byte
-	UUID            [16]byte
-	ParentUUID      [16]byte
-	Flags           uint32
-	Major, Minor    uint16
-	ExternalLBASize uint32
-	ExternalNLBA    uint32
-	InternalLBASize uint32
-	InternalNLBA    uint32
-	NFree           uint32
-	InfoSize        uint32
-	NextOff         uint64
-	DataOff         uint64
-	MapOff          uint64
-	FlogOff         uint64
-	InfoOff         uint64
-	Checksum        uint64
-}
-
-func decodeBTTInfo(b []byte) bttInfo {
-	le := binary.LittleEndian
-	var in bttInfo
-	copy(in.Sig[:], b[0:16])
-	copy(in.UUID[:], b[16:32])
-	copy(in.ParentUUID[:], b[32:48])
-	in.Flags = le.Uint32(b[48:])
-	in.Major = le.Uint16(b[52:])
-	in.Minor = le.Uint16(b[54:])
-	in.ExternalLBASize = le.Uint32(b[56:])
-	in.ExternalNLBA = le.Uint32(b[60:])
-	in.InternalLBASize = le.Uint32(b[64:])
-	in.InternalNLBA = le.Uint32(b[68:])
-	in.NFree = le.Uint32(b[72:])
-	in.InfoSize = le.Uint32(b[76:])
-	in.NextOff = le.Uint64(b[80:])
-	in.DataOff = le.Uint64(b[88:])
-	in.MapOff = le.Uint64(b[96:])
-	in.FlogOff = le.Uint64(b[104:])
-	in.InfoOff = le.Uint64(b[112:])
-	in.Checksum = le.Uint64(b[bttInfoSize-8:])
-	return in
-}
-
-// encode writes the fields of in over b (bttInfoSize bytes), keeping the
-// unused area as it is in b; the checksum field is written as in.Checksum.
-func (in *bttInfo) encode(b []byte) {
-	le := binary.LittleEndian
-	copy(b[0:16], in.Sig[:])
-	copy(b[16:32], in.UUID[:])
-	copy(b[32:48], in.ParentUUID[:])
-	le.PutUint32(b[48:], in.Flags)
-	le.PutUint16(b[52:], in.Major)
-	le.PutUint16(b[54:], in.Minor)
-	le.PutUint32(b[56:], in.ExternalLBASize)
-	le.PutUint32(b[60:], in.ExternalNLBA)
-	le.PutUint32(b[64:], in.InternalLBASize)
-	le.PutUint32(b[68:], in.InternalNLBA)
-	le.PutUint32(b[72:], in.NFree)
-	le.PutUint32(b[76:], in.InfoSize)
-	le.PutUint64(b[80:], in.NextOff)
-	le.PutUint64(b[88:], in.DataOff)
-	le.PutUint64(b[96:], in.MapOff)
-	le.PutUint64(b[104:], in.FlogOff)
-	le.PutUint64(b[112:], in.InfoOff)
-	le.PutUint64(b[bttInfoSize-8:], in.Checksum)
-}
-
-// bttInfoValid reports whether b holds an info block with the BTT
-// signature and a correct checksum (pool_btt_info_valid).
-func bttInfoValid(b []byte) bool {
-	if string(b[:16]) != bttSig {
-		return false
-	}
-	return pool.Checksum(b[:bttInfoSize], bttInfoSize-8, 0) == binary.LittleEndian.Uint64(b[bttInfoSize-8:])
-}
-
 // nextArenaOffset is where the arena after the one at off would start: the
 // backup info block of the arena at off ends there.
 func (im *image) nextArenaOffset(off uint64) uint64 {
-	return min(off+bttMaxArena, im.size&^(bttAlign-1))
+	return min(off+blklayout.MaxArena, im.size&^(blklayout.Alignment-1))
 }
 
 // firstValidBTT finds the first valid info block (or backup) from off on,
 // as pool_get_first_valid_btt: its offset (0 if none), its content and
 // whether every info block read was all zeros.
-func (im *image) firstValidBTT(off uint64) (uint64, bttInfo, bool) {
+func (im *image) firstValidBTT(off uint64) (uint64, blklayout.Info, bool) {
 	zeroed := true
-	for ; off < im.size; off += bttMaxArena {
+	for ; off < im.size; off += blklayout.MaxArena {
 		next := im.nextArenaOffset(off)
-		if next < bttInfoSize {
+		if next < blklayout.InfoSize {
 			break
 		}
-		for _, o := range []uint64{off, next - bttInfoSize} {
-			if !im.has(o, bttInfoSize) {
+		for _, o := range []uint64{off, next - blklayout.InfoSize} {
+			if !im.has(o, blklayout.InfoSize) {
 				continue
 			}
-			b := im.b[o : o+bttInfoSize]
-			zeroed = zeroed && isZero(b)
-			if bttInfoValid(b) {
-				return o, decodeBTTInfo(b), zeroed
+			b := im.b[o : o+blklayout.InfoSize]
+			zeroed = zeroed && pool.IsZero(b)
+			if blklayout.InfoValid(b) {
+				return o, blklayout.DecodeInfo(b), zeroed
 			}
 		}
 	}
-	return 0, bttInfo{}, zeroed
-}
-
-func roundUp(v, a uint64) uint64 { return (v + a - 1) / a * a }
-
-func flogAreaSize(nfree uint32) uint64 {
-	return roundUp(uint64(nfree)*roundUp(2*bttFlogSize, bttFlogPair), bttAlign)
-}
-
-func mapAreaSize(nlba uint32) uint64 { return roundUp(uint64(nlba)*bttMapEntry, bttAlign) }
-
-func internalLBASize(ext uint32) uint32 {
-	r := roundUp(uint64(max(ext, bttMinLBA)), bttLBAAlign)
-	if r > 1<<32-1 {
-		return 0
-	}
-	return uint32(r)
-}
-
-// setArenaGeometry fills the size and offset fields of in for an arena of
-// arenaSize bytes with spaceLeft bytes after it (btt_info_set). ok is false
-// when the arena cannot hold the layout.
-func (in *bttInfo) setArenaGeometry(ext, nfree uint32, arenaSize, spaceLeft uint64) bool {
-	ilba := internalLBASize(ext)
-	overhead := 2*bttInfoSize + flogAreaSize(nfree) + bttAlign
-	if ilba == 0 || arenaSize < overhead {
-		return false
-	}
-	data := arenaSize - 2*bttInfoSize - flogAreaSize(nfree)
-	inlba := (data - bttAlign) / (uint64(ilba) + bttMapEntry)
-	if inlba < 2*uint64(nfree) || inlba > bttMapLBAMask {
-		return false
-	}
-	in.ExternalLBASize, in.InternalLBASize, in.NFree, in.InfoSize = ext, ilba, nfree, bttInfoSize
-	in.InternalNLBA = uint32(inlba)
-	in.ExternalNLBA = uint32(inlba) - nfree
-	in.DataOff = bttInfoSize
-	in.NextOff = 0
-	if spaceLeft >= bttMinSize {
-		in.NextOff = arenaSize
-	}
-	in.InfoOff = arenaSize - bttInfoSize
-	in.FlogOff = in.InfoOff - flogAreaSize(nfree)
-	in.MapOff = in.FlogOff - mapAreaSize(in.ExternalNLBA)
-	return true
-}
-
-// blkMaxBSize is the largest block size a blk pool of fsize bytes can
-// have, as check_blk computes it (blk_get_max_bsize).
-func blkMaxBSize(fsize uint64) uint32 {
-	if fsize <= blkStructSize {
-		return 0
-	}
-	arena := min(fsize-blkStructSize, bttMaxArena)
-	over := 2*bttInfoSize + flogAreaSize(bttNFree)
-	if arena < over+bttAlign {
-		return 0
-	}
-	data := arena - over
-	ilba := (data-bttAlign)/(2*bttNFree) - bttMapEntry
-	ilba = max(ilba, bttMinLBA)
-	ilba = roundUp(ilba, bttLBAAlign) - bttLBAAlign
-	return uint32(min(ilba, 1<<32-1))
+	return 0, blklayout.Info{}, zeroed
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pool"
+	loglayout "github.com/gopmdk/pmdk/log/layout"
 )
 
 // PoolInfo is what pmempool info shows of a log or blk pool file. Its JSON
@@ -138,24 +140,24 @@ func Info(path string) (*PoolInfo, error) {
 	}
 	switch t {
 	case TypeLog:
-		if !im.has(logDescOff, 24) {
+		if !im.has(loglayout.DescOffset, 24) {
 			return pi, nil
 		}
-		l := &LogInfo{StartOffset: im.u64(logStartAt), WriteOffset: im.u64(logWriteAt), EndOffset: im.u64(logEndAt)}
+		l := &LogInfo{StartOffset: im.u64(loglayout.StartOffsetAt), WriteOffset: im.u64(loglayout.WriteOffsetAt), EndOffset: im.u64(loglayout.EndOffsetAt)}
 		l.WriteOffsetOK = l.WriteOffset >= l.StartOffset && l.WriteOffset <= l.EndOffset
 		pi.Log = l
 	case TypeBlk:
-		if !im.has(blkBSizeAt, 8) {
+		if !im.has(blklayout.BSizeAt, 8) {
 			return pi, nil
 		}
-		pi.Blk = &BlkInfo{BSize: im.u32(blkBSizeAt), IsZeroed: im.u32(blkZeroedAt) != 0}
-		off := uint64(blkBTTOff)
-		for id := 0; im.has(off, bttInfoSize) && id < 1<<16; id++ {
-			b := im.b[off : off+bttInfoSize]
-			if isZero(b) {
+		pi.Blk = &BlkInfo{BSize: im.u32(blklayout.BSizeAt), IsZeroed: im.u32(blklayout.IsZeroedAt) != 0}
+		off := uint64(blklayout.BTTOffset)
+		for id := 0; im.has(off, blklayout.InfoSize) && id < 1<<16; id++ {
+			b := im.b[off : off+blklayout.InfoSize]
+			if pool.IsZero(b) {
 				break
 			}
-			in := decodeBTTInfo(b)
+			in := blklayout.DecodeInfo(b)
 			pi.Arenas = append(pi.Arenas, blockInfo(id, off, b))
 			if in.NextOff == 0 || off+in.NextOff < off {
 				break
@@ -167,7 +169,7 @@ func Info(path string) (*PoolInfo, error) {
 }
 
 func blockInfo(id int, off uint64, b []byte) BTTInfoBlock {
-	in := decodeBTTInfo(b)
+	in := blklayout.DecodeInfo(b)
 	return BTTInfoBlock{
 		Arena: id, Offset: off, Signature: strings.TrimRight(string(in.Sig[:]), "\x00"),
 		ParentUUID: pool.UUID(in.ParentUUID).String(), Flags: in.Flags, Major: in.Major, Minor: in.Minor,
@@ -175,7 +177,7 @@ func blockInfo(id int, off uint64, b []byte) BTTInfoBlock {
 		InternalLBASize: in.InternalLBASize, InternalNLBA: in.InternalNLBA,
 		NFree: in.NFree, InfoSize: in.InfoSize, NextOff: in.NextOff, DataOff: in.DataOff,
 		MapOff: in.MapOff, FlogOff: in.FlogOff, InfoOff: in.InfoOff,
-		Checksum: in.Checksum, ChecksumComputed: computeInfoChecksum(b),
+		Checksum: in.Checksum, ChecksumComputed: blklayout.InfoChecksum(b),
 	}
 }
 
@@ -249,14 +251,14 @@ func (pi *PoolInfo) writeHeader(w io.Writer, img []byte, human bool) {
 	field(w, "Checksum", "%s", checksumStr(h.Checksum, h.ChecksumComputed))
 	if l := pi.Log; l != nil {
 		fmt.Fprintf(w, "\nPMEM LOG Header:\n")
-		hex(logDescOff, logDescDumpSize)
+		hex(loglayout.DescOffset, loglayout.DumpSize)
 		field(w, "Start offset", "0x%x", l.StartOffset)
 		field(w, "Write offset", "0x%x [%s]", l.WriteOffset, map[bool]string{false: "ERROR", true: "OK"}[l.WriteOffsetOK])
 		field(w, "End offset", "0x%x", l.EndOffset)
 	}
 	if b := pi.Blk; b != nil {
 		fmt.Fprintf(w, "\nPMEM BLK Header:\n")
-		hex(blkBSizeAt, blkStructSize-pool.HeaderSize)
+		hex(blklayout.BSizeAt, blklayout.StructSize-pool.HeaderSize)
 		field(w, "Block size", "%s", sizeStr(uint64(b.BSize), human))
 		field(w, "Is zeroed", "%t", b.IsZeroed)
 		if len(pi.Arenas) == 0 {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	blklayout "github.com/gopmdk/pmdk/blk/layout"
 )
 
 // InfoOptions select what WriteInfo prints beyond the default view, with
@@ -71,10 +73,10 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 		for _, a := range pi.Arenas {
 			var raw []byte
 			if o.HeadersHex {
-				raw = im.b[a.Offset : a.Offset+bttInfoSize]
+				raw = im.b[a.Offset : a.Offset+blklayout.InfoSize]
 			}
 			a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena), raw, o.Human)
-			in := decodeBTTInfo(im.b[a.Offset:])
+			in := blklayout.DecodeInfo(im.b[a.Offset:])
 			if o.Data {
 				if err := writeBlkData(w, im, a.Offset, &in, curLBA, ranges, o, &dataTitle); err != nil {
 					return err
@@ -97,10 +99,10 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 			curLBA += uint64(in.ExternalNLBA)
 			if o.Backup {
 				bo := a.Offset + in.InfoOff
-				if bo < a.Offset || !im.has(bo, bttInfoSize) {
+				if bo < a.Offset || !im.has(bo, blklayout.InfoSize) {
 					return fmt.Errorf("wrong BTT Info Backup size or offset")
 				}
-				b := im.b[bo : bo+bttInfoSize]
+				b := im.b[bo : bo+blklayout.InfoSize]
 				bk := blockInfo(a.Arena, bo, b)
 				var braw []byte
 				if o.HeadersHex {
@@ -211,13 +213,13 @@ func writeLogData(w io.Writer, im *image, l *LogInfo, ranges []Range, walk uint6
 }
 
 func mapEntryStr(e uint32) string {
-	state := map[uint32]string{0: "init", bttMapZero: "zero", bttMapError: "error", bttMapFlagMask: "normal"}[e&bttMapFlagMask]
-	return fmt.Sprintf("0x%08x state: %s", e&bttMapLBAMask, state)
+	state := map[uint32]string{0: "init", blklayout.MapZero: "zero", blklayout.MapError: "error", blklayout.MapFlagMask: "normal"}[e&blklayout.MapFlagMask]
+	return fmt.Sprintf("0x%08x state: %s", e&blklayout.MapLBAMask, state)
 }
 
-func writeMap(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, ranges []Range, o *InfoOptions, st *blkStats) error {
+func writeMap(w io.Writer, im *image, arenaOff uint64, in *blklayout.Info, cur uint64, ranges []Range, o *InfoOptions, st *blkStats) error {
 	mo := arenaOff + in.MapOff
-	size := uint64(in.ExternalNLBA) * bttMapEntry
+	size := uint64(in.ExternalNLBA) * blklayout.MapEntrySize
 	if mo < arenaOff || !im.has(mo, size) {
 		return fmt.Errorf("wrong BTT Map size or offset")
 	}
@@ -233,9 +235,9 @@ func writeMap(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, 
 			continue
 		}
 		for i := first - cur; i <= last-cur; i++ {
-			e := im.u32(mo + i*bttMapEntry)
-			f := e & bttMapFlagMask
-			zero, isErr := f == bttMapZero || f == 0, f == bttMapError
+			e := im.u32(mo + i*blklayout.MapEntrySize)
+			f := e & blklayout.MapFlagMask
+			zero, isErr := f == blklayout.MapZero || f == 0, f == blklayout.MapError
 			if (o.SkipNoFlag && !zero && !isErr) || (zero && o.SkipZeros) || (isErr && o.SkipErrors) {
 				continue
 			}
@@ -261,9 +263,9 @@ func writeMap(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, 
 	return nil
 }
 
-func writeFlog(w io.Writer, im *image, arenaOff uint64, in *bttInfo) error {
+func writeFlog(w io.Writer, im *image, arenaOff uint64, in *blklayout.Info) error {
 	fo := arenaOff + in.FlogOff
-	if fo < arenaOff || !im.has(fo, flogAreaSize(in.NFree)) {
+	if fo < arenaOff || !im.has(fo, blklayout.FlogAreaSize(in.NFree)) {
 		return fmt.Errorf("cannot read BTT FLOG")
 	}
 	fmt.Fprintf(w, "\nPMEM BLK BTT FLOG:\n")
@@ -271,10 +273,10 @@ func writeFlog(w io.Writer, im *image, arenaOff uint64, in *bttInfo) error {
 		if failed(w) {
 			return nil
 		}
-		p := fo + i*bttFlogPair
+		p := fo + i*blklayout.FlogPairSize
 		fmt.Fprintf(w, "%010d:\n", i)
 		for j, suf := range []string{"", "'"} {
-			e := p + uint64(j)*bttFlogSize
+			e := p + uint64(j)*blklayout.FlogSize
 			lba, old, nw, seq := im.u32(e), im.u32(e+4), im.u32(e+8), im.u32(e+12)
 			field(w, "LBA"+suf, "0x%08x", lba)
 			field(w, "Old map"+suf, "0x%08x: %s", old, mapEntryStr(old))
@@ -285,9 +287,9 @@ func writeFlog(w io.Writer, im *image, arenaOff uint64, in *bttInfo) error {
 	return nil
 }
 
-func writeBlkData(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint64, ranges []Range, o *InfoOptions, title *bool) error {
+func writeBlkData(w io.Writer, im *image, arenaOff uint64, in *blklayout.Info, cur uint64, ranges []Range, o *InfoOptions, title *bool) error {
 	mo := arenaOff + in.MapOff
-	if mo < arenaOff || !im.has(mo, uint64(in.ExternalNLBA)*bttMapEntry) {
+	if mo < arenaOff || !im.has(mo, uint64(in.ExternalNLBA)*blklayout.MapEntrySize) {
 		return fmt.Errorf("wrong BTT Map size or offset")
 	}
 	if in.ExternalNLBA == 0 {
@@ -299,14 +301,14 @@ func writeBlkData(w io.Writer, im *image, arenaOff uint64, in *bttInfo, cur uint
 			continue
 		}
 		for i := first - cur; i <= last-cur; i++ {
-			e := im.u32(mo + i*bttMapEntry)
-			f := e & bttMapFlagMask
+			e := im.u32(mo + i*blklayout.MapEntrySize)
+			f := e & blklayout.MapFlagMask
 			initial := f == 0
-			zero, isErr := f == bttMapZero || initial, f == bttMapError
+			zero, isErr := f == blklayout.MapZero || initial, f == blklayout.MapError
 			if (o.SkipNoFlag && !zero && !isErr) || (zero && o.SkipZeros) || (isErr && o.SkipErrors) {
 				continue
 			}
-			blk := uint64(e & bttMapLBAMask)
+			blk := uint64(e & blklayout.MapLBAMask)
 			if initial {
 				blk = i
 			}

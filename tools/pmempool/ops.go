@@ -31,11 +31,11 @@ func Create(path string, o CreateOptions) error {
 	size := o.Size
 	if size == 0 && !fileExists(path) {
 		// A new file gets the library minimum; an existing one is taken whole.
-		size = map[PoolType]int64{TypeLog: pmemlog.MinPoolSize, TypeBlk: blk.MinPool}[o.Type]
+		size = map[PoolType]int64{TypeLog: pmemlog.MinPoolSize, TypeBlk: blk.MinPoolSize}[o.Type]
 	}
 	switch o.Type {
 	case TypeLog:
-		l, err := pmemlog.Create(path, size, mode)
+		l, err := pmemlog.Create(path, size, mode, nil)
 		if err != nil {
 			return err
 		}
@@ -44,12 +44,12 @@ func Create(path string, o CreateOptions) error {
 		if o.BSize == 0 {
 			return fmt.Errorf("pmempool: blk pool needs a block size: %w", blk.ErrBlockSize)
 		}
-		p, err := blk.Create(path, int(o.BSize), size, mode)
+		p, err := blk.Create(path, size, mode, &blk.Options{BlockSize: int(o.BSize)})
 		if err != nil {
 			return err
 		}
 		if o.WriteLayout {
-			if err := p.Write(make([]byte, o.BSize), 0); err != nil {
+			if err := p.WriteBlock(make([]byte, o.BSize), 0); err != nil {
 				p.Close()
 				return err
 			}
@@ -191,7 +191,7 @@ func MinPoolSize(t PoolType) int64 {
 	case TypeLog:
 		return pmemlog.MinPoolSize
 	case TypeBlk:
-		return blk.MinPool
+		return blk.MinPoolSize
 	}
 	return pool.Obj.MinSize
 }

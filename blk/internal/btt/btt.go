@@ -13,7 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pool"
 )
 
 // Errors of the BTT. Corruption found on media wraps core.ErrCorrupt.
@@ -29,6 +31,17 @@ var (
 	// ErrTooSmall: the namespace cannot hold a BTT.
 	ErrTooSmall = errors.New("blk: pool too small for a BTT")
 )
+
+// mapLockAlign is BTT_MAP_LOCK_ALIGN: map entries within one such span
+// share a map lock.
+const mapLockAlign = 64
+
+func entryIsError(e uint32) bool   { return e&layout.MapFlagMask == layout.MapError }
+func entryIsInitial(e uint32) bool { return e&layout.MapFlagMask == 0 }
+func entryIsZeroOrInitial(e uint32) bool {
+	f := e & layout.MapFlagMask
+	return f == 0 || f == layout.MapZero
+}
 
 // BTT is an open BTT namespace. Read, Write, SetZero and SetError may run
 // concurrently as long as each caller holds a distinct lane in [0, NLane).
@@ -70,13 +83,13 @@ type arena struct {
 // flogRuntime is a lane's view of its flog pair. Each write updates it,
 // so it fills a cache line to keep lanes from sharing one.
 type flogRuntime struct {
-	cur     Flog
+	cur     layout.Flog
 	entries [2]uint64 // namespace offsets of the pair
 	next    int       // entry the next update goes to
 	_       [24]byte
 }
 
-// rttSlot holds the post-map entry a lane is reading, or MapError when idle.
+// rttSlot holds the post-map entry a lane is reading, or layout.MapError when idle.
 // Padded so lanes do not share a cache line.
 type rttSlot struct {
 	v atomic.Uint32
@@ -103,8 +116,8 @@ type Config struct {
 // layout is written yet (reads then return zeros and the first write lays
 // it out).
 func Open(c Config) (*BTT, error) {
-	if c.Size < MinSize {
-		return nil, fmt.Errorf("%w: %d bytes, need %d", ErrTooSmall, c.Size, MinSize)
+	if c.Size < layout.MinSize {
+		return nil, fmt.Errorf("%w: %d bytes, need %d", ErrTooSmall, c.Size, layout.MinSize)
 	}
 	if c.Off < 0 || c.Off+c.Size > int64(c.Map.Size()) || c.Off+c.Size < c.Off {
 		return nil, fmt.Errorf("btt: namespace [%d, +%d) outside a %d-byte mapping", c.Off, c.Size, c.Map.Size())
@@ -151,15 +164,15 @@ func (b *BTT) corrupt(nsOff uint64, field string, want, got any) error {
 // readLayout finds the arenas' info blocks and loads them, or computes the
 // geometry the first write will lay out when there is none.
 func (b *BTT) readLayout() error {
-	b.nfree = DefaultNFree
-	var infos []Info
+	b.nfree = layout.DefaultNFree
+	var infos []layout.Info
 	var offs []uint64
 	left, off := b.rawSize, uint64(0)
-	smallest := uint32(DefaultNFree)
+	smallest := uint32(layout.DefaultNFree)
 	var total uint64
-	for left >= MinSize {
-		raw := b.ns[off : off+InfoSize]
-		in := DecodeInfo(raw)
+	for left >= layout.MinSize {
+		raw := b.ns[off : off+layout.InfoSize]
+		in := layout.DecodeInfo(raw)
 		if err := b.checkInfo(raw, &in, off, len(infos) > 0); err != nil {
 			if errors.Is(err, errNoLayout) {
 				return b.noLayout()
@@ -170,11 +183,11 @@ func (b *BTT) readLayout() error {
 			// never finished (no block was written through it): C sees
 			// no layout then, and so do we. With a valid backup the
 			// primary was damaged later: report it.
-			backOff := off + min(left, MaxArena) - InfoSize
-			backRaw := b.ns[backOff : backOff+InfoSize]
-			back := DecodeInfo(backRaw)
+			backOff := off + min(left, layout.MaxArena) - layout.InfoSize
+			backRaw := b.ns[backOff : backOff+layout.InfoSize]
+			back := layout.DecodeInfo(backRaw)
 			if b.checkInfo(backRaw, &back, backOff, true) != nil {
-				if !b.rdonly && allZero(backRaw) {
+				if !b.rdonly && pool.IsZero(backRaw) {
 					b.clearTornLayout(infos, offs, off)
 				}
 				// Whatever the old layout left in the map must not
@@ -187,14 +200,15 @@ func (b *BTT) readLayout() error {
 		if in.ExternalLBASize != b.lbasize {
 			return fmt.Errorf("%w: layout has %d, want %d", ErrBlockSize, in.ExternalLBASize, b.lbasize)
 		}
-		if in.NextOff != 0 && in.NextOff != MaxArena {
-			return b.corrupt(off+80, "info nextoff", fmt.Sprintf("0 or %#x", uint64(MaxArena)), in.NextOff)
+		if in.NextOff != 0 && in.NextOff != layout.MaxArena {
+			return b.corrupt(off+layout.NextOffAt, "info nextoff", fmt.Sprintf("0 or %#x", uint64(layout.MaxArena)), in.NextOff)
 		}
-		arenaSize := min(left, MaxArena)
+		arenaSize := min(left, layout.MaxArena)
 		if in.NextOff != 0 {
 			arenaSize = in.NextOff
 		}
-		if err := b.checkGeometry(&in, off, arenaSize); err != nil {
+		// Every area must lie inside the arena and the namespace.
+		if err := in.ValidateGeometry(min(arenaSize, b.rawSize-off), b.nsOff+int64(off)); err != nil {
 			return err
 		}
 		infos = append(infos, in)
@@ -204,8 +218,8 @@ func (b *BTT) readLayout() error {
 		if in.NextOff == 0 {
 			break
 		}
-		if in.NextOff > left || left-in.NextOff < MinSize {
-			return b.corrupt(off+80, "info nextoff past the namespace end", nil, in.NextOff)
+		if in.NextOff > left || left-in.NextOff < layout.MinSize {
+			return b.corrupt(off+layout.NextOffAt, "info nextoff past the namespace end", nil, in.NextOff)
 		}
 		left -= in.NextOff
 		off += in.NextOff
@@ -218,40 +232,23 @@ func (b *BTT) readLayout() error {
 
 var errNoLayout = errors.New("no layout")
 
-// maxNFree bounds the free blocks per arena read from media (C always
-// writes DefaultNFree): the run-time state allocated per free block stays
-// small whatever the info block says.
-const maxNFree = 1 << 16
-
 // checkInfo validates one info block as read_info does, with clear errors:
 // a blank first block means no layout yet; anything else that fails is
 // corruption.
-func (b *BTT) checkInfo(raw []byte, in *Info, off uint64, later bool) error {
-	if string(in.Sig[:]) != Signature {
-		if !later && allZero(in.Sig[:]) {
-			return errNoLayout
-		}
-		return b.corrupt(off, "info signature", Signature, fmt.Sprintf("%q", in.Sig[:]))
+func (b *BTT) checkInfo(raw []byte, in *layout.Info, off uint64, later bool) error {
+	if !later && in.Sig == [16]byte{} {
+		return errNoLayout
 	}
-	if in.ParentUUID != b.parent {
-		return b.corrupt(off+32, "info parent UUID", fmt.Sprintf("%x", b.parent), fmt.Sprintf("%x", in.ParentUUID))
-	}
-	if sum := Checksum(raw, infoChecksumOff); sum != in.Checksum {
-		return b.corrupt(off+infoChecksumOff, "info checksum", fmt.Sprintf("%#x", sum), fmt.Sprintf("%#x", in.Checksum))
-	}
-	if in.Major == 0 {
-		return b.corrupt(off+52, "info major version", ">= 1", 0)
-	}
-	return nil
+	return in.Validate(raw, b.parent, b.nsOff+int64(off))
 }
 
 // clearTornLayout erases the info blocks of a layout write that a crash
 // cut short (arenas at offs complete, the one at torn not), so that C tools
 // see no layout rather than a damaged one; the next write lays it out
 // again. See tornClearOrder for the order.
-func (b *BTT) clearTornLayout(infos []Info, offs []uint64, torn uint64) {
+func (b *BTT) clearTornLayout(infos []layout.Info, offs []uint64, torn uint64) {
 	for _, o := range tornClearOrder(infos, offs, torn) {
-		b.m.Memset(b.ns[o:o+InfoSize], 0, 0)
+		b.m.Memset(b.ns[o:o+layout.InfoSize], 0, 0)
 	}
 }
 
@@ -262,7 +259,7 @@ func (b *BTT) clearTornLayout(infos []Info, offs []uint64, torn uint64) {
 // block being erased is always the first bad primary and its backup is
 // already blank. Erasing a primary while its backup is intact would leave
 // a damaged primary with a good backup, which open reports as corruption.
-func tornClearOrder(infos []Info, offs []uint64, torn uint64) []uint64 {
+func tornClearOrder(infos []layout.Info, offs []uint64, torn uint64) []uint64 {
 	order := make([]uint64, 0, 2*len(offs)+1)
 	for i, o := range offs {
 		order = append(order, o+infos[i].InfoOff)
@@ -274,72 +271,20 @@ func tornClearOrder(infos []Info, offs []uint64, torn uint64) []uint64 {
 	return order
 }
 
-// checkGeometry makes sure every area the info block names lies inside its
-// arena and the namespace, so later accesses need no further checks.
-func (b *BTT) checkGeometry(in *Info, off, arenaSize uint64) error {
-	if in.NFree == 0 || in.NFree > maxNFree {
-		return b.corrupt(off+72, "info nfree", fmt.Sprintf("1..%d", maxNFree), in.NFree)
-	}
-	if in.ExternalNLBA == 0 {
-		return b.corrupt(off+60, "info external_nlba", "> 0", 0)
-	}
-	if in.InternalLBASize < in.ExternalLBASize || in.InternalLBASize%InternalLBAAlign != 0 {
-		return b.corrupt(off+64, "info internal_lbasize", fmt.Sprintf(">= %d, multiple of %d", in.ExternalLBASize, InternalLBAAlign), in.InternalLBASize)
-	}
-	if in.InternalNLBA > MapLBAMask+1 || uint64(in.ExternalNLBA)+uint64(in.NFree) > uint64(in.InternalNLBA) {
-		return b.corrupt(off+68, "info internal_nlba", fmt.Sprintf(">= external_nlba+nfree = %d", uint64(in.ExternalNLBA)+uint64(in.NFree)), in.InternalNLBA)
-	}
-	if in.InfoSize != InfoSize || in.DataOff < InfoSize {
-		return b.corrupt(off+76, "info infosize/dataoff", InfoSize, fmt.Sprintf("%d/%d", in.InfoSize, in.DataOff))
-	}
-	type area struct {
-		name       string
-		field      uint64
-		start, len uint64
-		lenOK      bool
-	}
-	dataLen, ok1 := mulOK(uint64(in.InternalNLBA), uint64(in.InternalLBASize))
-	flogLen, ok2 := mulOK(uint64(in.NFree), roundUp(2*FlogSize, FlogPairAlign))
-	for _, a := range []area{
-		{"info dataoff", 88, in.DataOff, dataLen, ok1},
-		{"info mapoff", 96, in.MapOff, uint64(in.ExternalNLBA) * MapEntrySize, true},
-		{"info flogoff", 104, in.FlogOff, flogLen, ok2},
-		{"info infooff", 112, in.InfoOff, InfoSize, true},
-	} {
-		end, ok := addOK(a.start, a.len)
-		if !a.lenOK || !ok || end > arenaSize || off+end > b.rawSize {
-			return b.corrupt(off+a.field, a.name+": area outside the arena", fmt.Sprintf("end <= %#x", arenaSize), a.start)
-		}
-	}
-	if in.MapOff%MapEntrySize != 0 || in.FlogOff%FlogSize != 0 {
-		return b.corrupt(off+96, "info mapoff/flogoff alignment", nil, fmt.Sprintf("%#x/%#x", in.MapOff, in.FlogOff))
-	}
-	return nil
-}
-
-func allZero(p []byte) bool {
-	for _, c := range p {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // noLayout records the geometry the first write will lay out.
 func (b *BTT) noLayout() error {
-	n, nlba, ok := Geometry(b.rawSize, b.lbasize)
+	n, nlba, ok := layout.Geometry(b.rawSize, b.lbasize)
 	if !ok {
 		return fmt.Errorf("%w: %d bytes for block size %d", ErrTooSmall, b.rawSize, b.lbasize)
 	}
-	b.narena, b.nlba, b.nfree = n, nlba, DefaultNFree
+	b.narena, b.nlba, b.nfree = n, nlba, layout.DefaultNFree
 	b.laidout.Store(false)
 	return nil
 }
 
 // loadArenas builds the run-time state of every arena and recovers
 // interrupted writes from the flog.
-func (b *BTT) loadArenas(infos []Info, offs []uint64) error {
+func (b *BTT) loadArenas(infos []layout.Info, offs []uint64) error {
 	arenas := make([]*arena, len(infos))
 	for i, in := range infos {
 		off := offs[i]
@@ -356,14 +301,14 @@ func (b *BTT) loadArenas(infos []Info, offs []uint64) error {
 		// the backup unwritten or torn (C leaves it so, and pmempool
 		// check then calls the pool inconsistent): restore it from the
 		// validated primary.
-		primary := b.ns[a.startOff : a.startOff+InfoSize]
-		backup := b.ns[a.infoOff : a.infoOff+InfoSize]
+		primary := b.ns[a.startOff : a.startOff+layout.InfoSize]
+		backup := b.ns[a.infoOff : a.infoOff+layout.InfoSize]
 		if !b.rdonly && !bytes.Equal(primary, backup) {
 			b.m.Memcpy(backup, primary, 0)
 		}
 		a.rtt = make([]rttSlot, b.nfree)
 		for j := range a.rtt {
-			a.rtt[j].v.Store(MapError)
+			a.rtt[j].v.Store(layout.MapError)
 		}
 		a.mapLocks = make([]paddedMutex, b.nfree)
 		arenas[i] = a
@@ -375,28 +320,25 @@ func (b *BTT) loadArenas(infos []Info, offs []uint64) error {
 
 // readFlogs loads the flog pairs of an arena (the first nfree of them) and
 // completes any write whose map update did not happen, as read_flog_pair
-// does. A pair with no valid current entry puts the arena in the error
-// state; an entry naming blocks outside the arena fails the open.
+// does. A pair with no current entry puts the arena in the error state, as
+// in C, and so does one whose free block is mapped (beyond C, see
+// freeInUse); an entry naming blocks outside the arena fails the open.
 func (b *BTT) readFlogs(a *arena) error {
 	a.flogs = make([]flogRuntime, b.nfree)
-	pairSize := roundUp(2*FlogSize, FlogPairAlign)
 	for i := range a.flogs {
-		off := a.flogOff + uint64(i)*pairSize
+		off := a.flogOff + uint64(i)*layout.FlogPairSize
 		fr := &a.flogs[i]
-		fr.entries = [2]uint64{off, off + FlogSize}
-		pair := [2]Flog{decodeFlog(b.ns[off:]), decodeFlog(b.ns[off+FlogSize:])}
-		cur, ok := validFlog(pair)
+		fr.entries = [2]uint64{off, off + layout.FlogSize}
+		pair := layout.DecodeFlogPair(b.ns[off:])
+		cur, ok := layout.CurrentFlog(pair)
 		if !ok {
-			if a.flogErr == nil {
-				a.flogErr = b.corrupt(off+12, fmt.Sprintf("flog pair %d sequence numbers", i), "one current entry", fmt.Sprintf("%d and %d", pair[0].Seq, pair[1].Seq))
-			}
-			a.flags.Or(InfoFlagError)
+			a.setFlogErr(b.corrupt(off+12, fmt.Sprintf("flog pair %d sequence numbers", i), "one current entry", fmt.Sprintf("%d and %d", pair[0].Seq, pair[1].Seq)))
 			continue
 		}
 		f := pair[cur]
 		fr.cur, fr.next = f, 1-cur
 		eoff := fr.entries[cur]
-		if other := pair[1-cur]; !b.rdonly && f.OldMap == f.NewMap && other.Seq == 0 && other != (Flog{}) {
+		if other := pair[1-cur]; !b.rdonly && f.OldMap == f.NewMap && other.Seq == 0 && other != (layout.Flog{}) {
 			// A first update of this pair cut short after its first
 			// half: never current, but pmempool check wants the entry
 			// beside an initial one zero. Clear it (8-byte stores; a
@@ -404,37 +346,69 @@ func (b *BTT) readFlogs(a *arena) error {
 			o := fr.entries[1-cur]
 			atomic.StoreUint64(word64(b.ns, o), 0)
 			atomic.StoreUint64(word64(b.ns, o+8), 0)
-			b.m.Persist(b.ns[o : o+FlogSize])
+			b.m.Persist(b.ns[o : o+layout.FlogSize])
 		}
 		if f.LBA >= a.externalNLBA {
 			return b.corrupt(eoff, fmt.Sprintf("flog %d lba", i), fmt.Sprintf("< %d", a.externalNLBA), f.LBA)
 		}
-		if f.OldMap&MapLBAMask >= a.internalNLBA {
-			return b.corrupt(eoff+4, fmt.Sprintf("flog %d old_map block", i), fmt.Sprintf("< %d", a.internalNLBA), f.OldMap&MapLBAMask)
+		if f.OldMap&layout.MapLBAMask >= a.internalNLBA {
+			return b.corrupt(eoff+4, fmt.Sprintf("flog %d old_map block", i), fmt.Sprintf("< %d", a.internalNLBA), f.OldMap&layout.MapLBAMask)
 		}
-		if f.NewMap&MapLBAMask >= a.internalNLBA {
-			return b.corrupt(eoff+8, fmt.Sprintf("flog %d new_map block", i), fmt.Sprintf("< %d", a.internalNLBA), f.NewMap&MapLBAMask)
+		if f.NewMap&layout.MapLBAMask >= a.internalNLBA {
+			return b.corrupt(eoff+8, fmt.Sprintf("flog %d new_map block", i), fmt.Sprintf("< %d", a.internalNLBA), f.NewMap&layout.MapLBAMask)
 		}
-		if f.OldMap == f.NewMap {
-			continue // initial entry, or nothing to recover
+		if f.OldMap != f.NewMap { // else an initial entry: nothing to recover
+			p := b.mapEntry(a, f.LBA)
+			e := b.loadMap(p)
+			if entryIsInitial(e) {
+				e = f.LBA | layout.MapNormal
+			}
+			if f.NewMap != e && f.OldMap == e {
+				// The write reached the flog but not the map: finish it.
+				b.storeMap(p, f.NewMap)
+			}
 		}
-		p := b.mapEntry(a, f.LBA)
-		e := b.loadMap(p)
-		if entryIsInitial(e) {
-			e = f.LBA | MapNormal
-		}
-		if f.NewMap != e && f.OldMap == e {
-			// The write reached the flog but not the map: finish it.
-			b.storeMap(p, f.NewMap)
+		if lba, ok := b.freeInUse(a, pair, cur); ok {
+			a.setFlogErr(b.corrupt(eoff+4, fmt.Sprintf("flog pair %d: free block %d is mapped by block %d", i, f.OldMap&layout.MapLBAMask, lba), nil, nil))
 		}
 	}
 	return nil
 }
 
+// freeInUse reports whether the free block of pair's current entry (its
+// old_map, where the next write through the lane goes) is mapped by the
+// block of either entry of the pair, and by which. In a pool C or we wrote
+// it never is: the entry before the current one handed that block out and
+// the current one took it back. It is when a damaged sequence number makes
+// CurrentFlog (as C's btt_flog_get_valid) take the stale entry for the
+// current one; C then writes over the live block, we put the arena in the
+// error state instead.
+func (b *BTT) freeInUse(a *arena, pair [2]layout.Flog, cur int) (uint32, bool) {
+	free := pair[cur].OldMap & layout.MapLBAMask
+	for j, e := range pair {
+		if (j != cur && e.Seq == 0) || e.LBA >= a.externalNLBA {
+			continue
+		}
+		if layout.PostMap(b.loadMap(b.mapEntry(a, e.LBA)), e.LBA) == free {
+			return e.LBA, true
+		}
+	}
+	return 0, false
+}
+
+// setFlogErr puts the arena in the error state for a bad flog pair; the
+// first such error is the one writes and Check report.
+func (a *arena) setFlogErr(err error) {
+	if a.flogErr == nil {
+		a.flogErr = err
+	}
+	a.flags.Or(layout.InfoFlagError)
+}
+
 // mapEntry returns the namespace offset of the map entry of premap block
 // lba of arena a (lba checked in range by the caller).
 func (b *BTT) mapEntry(a *arena, lba uint32) uint64 {
-	return a.mapOff + uint64(lba)*MapEntrySize
+	return a.mapOff + uint64(lba)*layout.MapEntrySize
 }
 
 // loadMap reads the map entry at off with one 4-byte load.
@@ -443,7 +417,7 @@ func (b *BTT) loadMap(off uint64) uint32 { return atomic.LoadUint32(word32(b.ns,
 // storeMap sets the map entry at off with one 4-byte store and persists it.
 func (b *BTT) storeMap(off uint64, v uint32) {
 	atomic.StoreUint32(word32(b.ns, off), v)
-	b.m.Persist(b.ns[off : off+MapEntrySize])
+	b.m.Persist(b.ns[off : off+layout.MapEntrySize])
 }
 
 // lookup finds the arena and premap block of external block lba.
@@ -494,14 +468,14 @@ func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
 		}
 		e = latest
 	}
-	blk := e & MapLBAMask
+	blk := e & layout.MapLBAMask
 	if blk >= a.internalNLBA {
-		a.rtt[lane].v.Store(MapError)
-		return b.corrupt(a.mapOff+uint64(pre)*MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
+		a.rtt[lane].v.Store(layout.MapError)
+		return b.corrupt(a.mapOff+uint64(pre)*layout.MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
 	}
 	off := a.dataOff + uint64(blk)*uint64(a.internalLBA)
 	copy(buf, b.ns[off:off+uint64(b.lbasize)])
-	a.rtt[lane].v.Store(MapError)
+	a.rtt[lane].v.Store(layout.MapError)
 	return nil
 }
 
@@ -519,7 +493,7 @@ func (b *BTT) ensureLayout() error {
 }
 
 func (b *BTT) mapLock(a *arena, pre uint32) *paddedMutex {
-	return &a.mapLocks[uint64(pre)*MapEntrySize/mapLockAlign%uint64(b.nfree)]
+	return &a.mapLocks[uint64(pre)*layout.MapEntrySize/mapLockAlign%uint64(b.nfree)]
 }
 
 // Write stores buf (LBASize bytes) as block lba, atomically, using lane:
@@ -540,14 +514,14 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 		return err
 	}
 	fr := &a.flogs[lane]
-	free := fr.cur.OldMap&MapLBAMask | MapNormal
+	free := fr.cur.OldMap&layout.MapLBAMask | layout.MapNormal
 	// Wait for readers still copying out of the free block.
 	for i := 0; i < b.nlane; i++ {
 		for a.rtt[i].v.Load() == free {
 			runtime.Gosched()
 		}
 	}
-	off := a.dataOff + uint64(free&MapLBAMask)*uint64(a.internalLBA)
+	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
 	b.m.Memcpy(b.ns[off:off+uint64(b.lbasize)], buf[:b.lbasize], core.MemNoDrain)
 	b.m.Drain()
 
@@ -556,13 +530,13 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	p := b.mapEntry(a, pre)
 	old := b.loadMap(p)
 	if entryIsInitial(old) {
-		old = pre | MapNormal
+		old = pre | layout.MapNormal
 	}
-	if blk := old & MapLBAMask; blk >= a.internalNLBA {
+	if blk := old & layout.MapLBAMask; blk >= a.internalNLBA {
 		// Handing this block to the lane as its next free block would
 		// send a later write outside the data area.
 		mu.Unlock()
-		return b.corrupt(a.mapOff+uint64(pre)*MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
+		return b.corrupt(a.mapOff+uint64(pre)*layout.MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
 	}
 	b.flogUpdate(fr, pre, old, free)
 	b.storeMap(p, free)
@@ -571,7 +545,7 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 }
 
 func (a *arena) writable() error {
-	if a.flags.Load()&InfoFlagError != 0 {
+	if a.flags.Load()&layout.InfoFlagError != 0 {
 		if a.flogErr != nil {
 			return fmt.Errorf("%w: %w", ErrArenaError, a.flogErr)
 		}
@@ -584,7 +558,7 @@ func (a *arena) writable() error {
 // first, then new_map and seq together, so the entry becomes current only
 // once it is complete. Each half is one 8-byte store.
 func (b *BTT) flogUpdate(fr *flogRuntime, lba, oldMap, newMap uint32) {
-	seq := nextSeq(fr.cur.Seq)
+	seq := layout.NextSeq(fr.cur.Seq)
 	off := fr.entries[fr.next]
 	p0, p1 := word64(b.ns, off), word64(b.ns, off+8)
 	atomic.StoreUint64(p0, uint64(lba)|uint64(oldMap)<<32)
@@ -592,17 +566,17 @@ func (b *BTT) flogUpdate(fr *flogRuntime, lba, oldMap, newMap uint32) {
 	atomic.StoreUint64(p1, uint64(newMap)|uint64(seq)<<32)
 	b.m.Persist(b.ns[off+8 : off+16])
 	fr.next = 1 - fr.next
-	fr.cur = Flog{LBA: lba, OldMap: oldMap, NewMap: newMap, Seq: seq}
+	fr.cur = layout.Flog{LBA: lba, OldMap: oldMap, NewMap: newMap, Seq: seq}
 }
 
 // SetZero makes block lba read as zeros (its map entry gets the zero flag).
 func (b *BTT) SetZero(lane int, lba uint64) error {
-	return b.setFlag(lane, lba, MapZero)
+	return b.setFlag(lane, lba, layout.MapZero)
 }
 
 // SetError makes reads of block lba fail until it is written again.
 func (b *BTT) SetError(lane int, lba uint64) error {
-	return b.setFlag(lane, lba, MapError)
+	return b.setFlag(lane, lba, layout.MapError)
 }
 
 func (b *BTT) setFlag(_ int, lba uint64, flag uint32) error {
@@ -610,7 +584,7 @@ func (b *BTT) setFlag(_ int, lba uint64, flag uint32) error {
 		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
 	}
 	if !b.laidout.Load() {
-		if flag == MapZero {
+		if flag == layout.MapZero {
 			return nil // every block reads as zero already
 		}
 		if err := b.ensureLayout(); err != nil {
@@ -630,12 +604,12 @@ func (b *BTT) setFlag(_ int, lba uint64, flag uint32) error {
 	p := b.mapEntry(a, pre)
 	old := b.loadMap(p)
 	if entryIsInitial(old) {
-		old = pre | MapNormal
+		old = pre | layout.MapNormal
 	}
-	if flag == MapZero && entryIsZeroOrInitial(old) {
+	if flag == layout.MapZero && entryIsZeroOrInitial(old) {
 		return nil
 	}
-	b.storeMap(p, old&MapLBAMask|flag)
+	b.storeMap(p, old&layout.MapLBAMask|flag)
 	return nil
 }
 
@@ -649,42 +623,37 @@ func (b *BTT) writeLayout() error {
 	}
 	uuid[6] = uuid[6]&0x0f | 0x40
 	uuid[8] = uuid[8]&0x3f | 0x80
-	var infos []Info
+	var infos []layout.Info
 	var offs []uint64
 	left, off := b.rawSize, uint64(0)
 	var total uint64
-	buf := make([]byte, InfoSize)
-	for left >= MinSize {
-		size := min(left, MaxArena)
+	buf := make([]byte, layout.InfoSize)
+	for left >= layout.MinSize {
+		size := min(left, layout.MaxArena)
 		left -= size
-		in, ok := ArenaInfo(b.lbasize, b.nfree, size, left)
+		in, ok := layout.ArenaInfo(b.lbasize, b.nfree, size, left)
 		if !ok {
 			return fmt.Errorf("%w: arena of %d bytes", ErrTooSmall, size)
 		}
 		if !b.zeroed {
-			m := b.ns[off+in.MapOff : off+in.MapOff+MapAreaSize(in.ExternalNLBA)]
+			m := b.ns[off+in.MapOff : off+in.MapOff+layout.MapAreaSize(in.ExternalNLBA)]
 			b.m.Memset(m, 0, 0)
 		}
-		flog := b.ns[off+in.FlogOff : off+in.FlogOff+FlogAreaSize(b.nfree)]
-		pairSize := uint64(roundUp(2*FlogSize, FlogPairAlign))
-		var pair [2 * FlogSize]byte
+		flog := b.ns[off+in.FlogOff : off+in.FlogOff+layout.FlogAreaSize(b.nfree)]
+		var pair [2 * layout.FlogSize]byte
 		for i := range b.nfree {
-			e := (in.ExternalNLBA + i) | MapZero
-			le32(pair[0:], i)
-			le32(pair[4:], e)
-			le32(pair[8:], e)
-			le32(pair[12:], 1)
-			o := uint64(i) * pairSize
-			b.m.Memcpy(flog[o:o+2*FlogSize], pair[:], core.MemNoDrain)
+			layout.InitialFlog(i, in.ExternalNLBA).Encode(pair[:])
+			o := uint64(i) * layout.FlogPairSize
+			b.m.Memcpy(flog[o:o+2*layout.FlogSize], pair[:], core.MemNoDrain)
 		}
 		b.m.Drain()
-		in.Sig = [16]byte([]byte(Signature))
+		in.Sig = [16]byte([]byte(layout.Signature))
 		in.UUID = uuid
 		in.ParentUUID = b.parent
-		in.Major, in.Minor = MajorVersion, MinorVersion
-		in.Encode(buf)
-		b.m.Memcpy(b.ns[off:off+InfoSize], buf, 0)
-		b.m.Memcpy(b.ns[off+in.InfoOff:off+in.InfoOff+InfoSize], buf, 0)
+		in.Major, in.Minor = layout.MajorVersion, layout.MinorVersion
+		in.Seal(buf)
+		b.m.Memcpy(b.ns[off:off+layout.InfoSize], buf, 0)
+		b.m.Memcpy(b.ns[off+in.InfoOff:off+in.InfoOff+layout.InfoSize], buf, 0)
 		infos = append(infos, in)
 		offs = append(offs, off)
 		total += uint64(in.ExternalNLBA)
@@ -696,8 +665,4 @@ func (b *BTT) writeLayout() error {
 		return fmt.Errorf("btt: layout of %d arenas, %d blocks differs from the expected %d, %d", len(infos), total, b.narena, b.nlba)
 	}
 	return b.loadArenas(infos, offs)
-}
-
-func le32(b []byte, v uint32) {
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }

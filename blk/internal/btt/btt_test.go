@@ -2,13 +2,16 @@ package btt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
 
+	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pool"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,6 +41,9 @@ func open(t testing.TB, m *core.Map, lbasize uint32) *BTT {
 	return b
 }
 
+// le32 stores v at b[0:4], little-endian: damage made by hand.
+func le32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
+
 func pattern(lba uint64, gen byte, n int) []byte {
 	p := make([]byte, n)
 	for i := range p {
@@ -45,42 +51,6 @@ func pattern(lba uint64, gen byte, n int) []byte {
 	}
 	p[0] = gen
 	return p
-}
-
-// TestGeometryMatchesC checks the numbers pmempool info shows for a 32 MiB
-// pool with 512-byte blocks (shared reference, "Facts checked here").
-func TestGeometryMatchesC(t *testing.T) {
-	in, ok := ArenaInfo(512, DefaultNFree, 32<<20-8192, 0)
-	if !ok {
-		t.Fatal("arena does not fit")
-	}
-	if in.ExternalNLBA != 64700 || in.InternalNLBA != 64956 || in.NFree != 256 || in.MapOff != 0x1fb9000 {
-		t.Fatalf("got %+v", in)
-	}
-	n, nlba, ok := Geometry(32<<20-8192, 512)
-	if !ok || n != 1 || nlba != 64700 {
-		t.Fatalf("Geometry = %d, %d, %v", n, nlba, ok)
-	}
-	n, _, _ = Geometry(MaxArena+MinSize, 4096)
-	if n != 2 {
-		t.Fatalf("two arenas expected, got %d", n)
-	}
-}
-
-func TestInfoRoundTrip(t *testing.T) {
-	in, _ := ArenaInfo(4096, DefaultNFree, 64<<20, 0)
-	in.Sig = [16]byte([]byte(Signature))
-	in.ParentUUID = parent
-	in.Major = 1
-	buf := make([]byte, InfoSize)
-	in.Encode(buf)
-	got := DecodeInfo(buf)
-	if got != in {
-		t.Fatalf("round trip: %+v != %+v", got, in)
-	}
-	if Checksum(buf, infoChecksumOff) != got.Checksum {
-		t.Fatal("checksum does not verify")
-	}
 }
 
 func TestLazyLayoutAndRoundTrip(t *testing.T) {
@@ -154,8 +124,8 @@ func TestFlogRecovery(t *testing.T) {
 	}
 	a := b.arenas[0]
 	fr := &a.flogs[1]
-	free := fr.cur.OldMap&MapLBAMask | MapNormal
-	off := a.dataOff + uint64(free&MapLBAMask)*uint64(a.internalLBA)
+	free := fr.cur.OldMap&layout.MapLBAMask | layout.MapNormal
+	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
 	copy(b.ns[off:], pattern(7, 2, 512))
 	old := b.loadMap(b.mapEntry(a, 7))
 	b.flogUpdate(fr, 7, old, free) // crash before the map update
@@ -179,10 +149,10 @@ func TestCorruptLayout(t *testing.T) {
 		}
 		return m, b
 	}
-	info := func(b *BTT) []byte { return b.ns[:InfoSize] }
+	info := func(b *BTT) []byte { return b.ns[:layout.InfoSize] }
 	reseal := func(raw []byte) {
-		in := DecodeInfo(raw)
-		in.Encode(raw)
+		in := layout.DecodeInfo(raw)
+		in.Seal(raw)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -204,21 +174,23 @@ func TestCorruptLayout(t *testing.T) {
 		}, true},
 		{"flog new_map out of range", func(b *BTT) {
 			a := b.arenas[0]
-			le32(b.ns[a.flogOff+64+8:], MapNormal|0x3ffffff)
+			le32(b.ns[a.flogOff+64+8:], layout.MapNormal|0x3ffffff)
 		}, true},
 		{"flog equal seq", func(b *BTT) {
 			a := b.arenas[0]
 			le32(b.ns[a.flogOff+64+16+12:], 1)
 		}, false},
-		{"flog bad seq", func(b *BTT) {
+		{"flog stale entry taken for current", func(b *BTT) {
+			// Lane 0 wrote block 1 through pair 0: its initial entry
+			// (sequence number 1) is stale. As 7, it comes first.
 			a := b.arenas[0]
-			le32(b.ns[a.flogOff+64+12:], 9)
+			le32(b.ns[a.flogOff+12:], 7)
 		}, false},
 		{"map duplicate", func(b *BTT) {
-			le32(b.ns[b.arenas[0].mapOff+8:], MapNormal|1)
+			le32(b.ns[b.arenas[0].mapOff+8:], layout.MapNormal|1)
 		}, false},
 		{"map out of range", func(b *BTT) {
-			le32(b.ns[b.arenas[0].mapOff+8:], MapNormal|0x3ffffff)
+			le32(b.ns[b.arenas[0].mapOff+8:], layout.MapNormal|0x3ffffff)
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,7 +212,7 @@ func TestCorruptLayout(t *testing.T) {
 				t.Fatalf("check found %v", p)
 			}
 			t.Log(p[0])
-			if nb.arenas[0].flags.Load()&InfoFlagError != 0 {
+			if nb.arenas[0].flags.Load()&layout.InfoFlagError != 0 {
 				if err := nb.Write(0, 9, pattern(9, 1, 512)); !errors.Is(err, ErrArenaError) {
 					t.Fatalf("write to an arena in the error state: %v", err)
 				}
@@ -316,9 +288,9 @@ func TestTornLayoutCleared(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := b.arenas[0]
-	clear(b.ns[a.infoOff : a.infoOff+InfoSize]) // backup never written
-	b.ns[200] ^= 0xff                           // primary torn
-	torn := append([]byte(nil), b.ns[:InfoSize]...)
+	clear(b.ns[a.infoOff : a.infoOff+layout.InfoSize]) // backup never written
+	b.ns[200] ^= 0xff                                  // primary torn
+	torn := append([]byte(nil), b.ns[:layout.InfoSize]...)
 
 	ro := cfg(m, 512)
 	ro.ReadOnly = true
@@ -326,12 +298,12 @@ func TestTornLayoutCleared(t *testing.T) {
 	if err != nil || rb.LaidOut() {
 		t.Fatalf("read-only open: %v, laid out %v", err, rb.LaidOut())
 	}
-	if !bytes.Equal(b.ns[:InfoSize], torn) {
+	if !bytes.Equal(b.ns[:layout.InfoSize], torn) {
 		t.Fatal("read-only open changed the info block")
 	}
 	nb := open(t, m, 512)
-	if nb.LaidOut() || !allZero(b.ns[:InfoSize]) {
-		t.Fatalf("writable open: laid out %v, info block cleared %v", nb.LaidOut(), allZero(b.ns[:InfoSize]))
+	if nb.LaidOut() || !pool.IsZero(b.ns[:layout.InfoSize]) {
+		t.Fatalf("writable open: laid out %v, info block cleared %v", nb.LaidOut(), pool.IsZero(b.ns[:layout.InfoSize]))
 	}
 	if err := nb.Write(0, 2, pattern(2, 1, 512)); err != nil {
 		t.Fatal(err)
@@ -353,17 +325,17 @@ func TestHalfWrittenFlogEntryCleared(t *testing.T) {
 	a := b.arenas[0]
 	pair1 := a.flogOff + 64 // lane 1: still initial
 	le32(b.ns[pair1+16:], 5)
-	le32(b.ns[pair1+20:], MapNormal|5)
+	le32(b.ns[pair1+20:], layout.MapNormal|5)
 	ro := cfg(m, 512)
 	ro.ReadOnly = true
 	if _, err := Open(ro); err != nil {
 		t.Fatal(err)
 	}
-	if allZero(b.ns[pair1+16 : pair1+32]) {
+	if pool.IsZero(b.ns[pair1+16 : pair1+32]) {
 		t.Fatal("read-only open cleared the flog entry")
 	}
 	nb := open(t, m, 512)
-	if !allZero(b.ns[pair1+16 : pair1+32]) {
+	if !pool.IsZero(b.ns[pair1+16 : pair1+32]) {
 		t.Fatalf("writable open left % x", b.ns[pair1+16:pair1+32])
 	}
 	if p := nb.Check(); len(p) != 0 {
@@ -379,7 +351,7 @@ func TestTornLayoutClearCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two arenas need a 512 GiB sparse mapping; skipped in -short")
 	}
-	size := 8192 + MaxArena + 64<<20
+	size := 8192 + layout.MaxArena + 64<<20
 	data, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		t.Skipf("cannot map %d bytes sparse: %v", size, err)
@@ -396,26 +368,26 @@ func TestTornLayoutClearCrash(t *testing.T) {
 	}
 	a0, a1 := b.arenas[0], b.arenas[1]
 	// Arena 1's layout write was cut short: backup never written, primary torn.
-	clear(b.ns[a1.infoOff : a1.infoOff+InfoSize])
+	clear(b.ns[a1.infoOff : a1.infoOff+layout.InfoSize])
 	b.ns[a1.startOff+200] ^= 0xff
 	blocks := []uint64{a0.startOff, a0.infoOff, a1.startOff, a1.infoOff}
 	saved := make([][]byte, len(blocks))
 	for i, o := range blocks {
-		saved[i] = bytes.Clone(b.ns[o : o+InfoSize])
+		saved[i] = bytes.Clone(b.ns[o : o+layout.InfoSize])
 	}
-	infos := []Info{DecodeInfo(saved[0])}
+	infos := []layout.Info{layout.DecodeInfo(saved[0])}
 	order := tornClearOrder(infos, []uint64{a0.startOff}, a1.startOff)
 	if len(order) != 3 {
 		t.Fatalf("erase order %x: want arena 0's two blocks and arena 1's primary", order)
 	}
 	for k := range order {
 		for i, o := range blocks {
-			copy(b.ns[o:o+InfoSize], saved[i])
+			copy(b.ns[o:o+layout.InfoSize], saved[i])
 		}
 		for _, o := range order[:k] {
-			clear(b.ns[o : o+InfoSize])
+			clear(b.ns[o : o+layout.InfoSize])
 		}
-		clear(b.ns[order[k]+InfoSize/2 : order[k]+InfoSize]) // crash halfway
+		clear(b.ns[order[k]+layout.InfoSize/2 : order[k]+layout.InfoSize]) // crash halfway
 		nb, err := Open(cfg(m, bsize))
 		if err != nil {
 			t.Fatalf("crash while erasing block %d (%#x) of %x: open: %v", k, order[k], order, err)
@@ -424,9 +396,65 @@ func TestTornLayoutClearCrash(t *testing.T) {
 			t.Fatalf("crash while erasing block %d: layout taken as valid", k)
 		}
 		for _, o := range blocks {
-			if !allZero(b.ns[o : o+InfoSize]) {
+			if !pool.IsZero(b.ns[o : o+layout.InfoSize]) {
 				t.Fatalf("crash while erasing block %d: info block at %#x not erased by the next open", k, o)
 			}
 		}
+	}
+}
+
+// TestFlogSeqAboveThree: sequence numbers are compared as C compares them
+// (layout.CurrentFlog): a stale entry damaged to 7 that still sorts before
+// the current one changes nothing, writes go on and Check is satisfied (C
+// behaves so, see blk's TestInteropFlogSeq7); one that sorts first would
+// hand out a live block as free, so the arena refuses writes and Check
+// reports it.
+func TestFlogSeqAboveThree(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		writes []uint64 // blocks written through lane 0, in order
+		entry  int      // entry of pair 0 whose seq becomes 7
+		broken bool
+	}{
+		{"stale seq 3 before current 1", []uint64{1, 2, 3}, 0, false},
+		{"stale seq 2 after current 3", []uint64{1, 2}, 1, false},
+		{"stale seq 1 before current 2", []uint64{1}, 0, true},
+		{"stale seq 1 before current 2, same block", []uint64{0}, 0, true},
+		{"stale seq 3 before current 1, same block", []uint64{5, 5, 5}, 0, false},
+		{"stale seq 2 after current 3, same block", []uint64{5, 5}, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := anonMap(t, 17<<20)
+			b := open(t, m, 512)
+			for i, lba := range tc.writes {
+				if err := b.Write(0, lba, pattern(lba, byte(i+1), 512)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := b.arenas[0]
+			le32(b.ns[a.flogOff+uint64(tc.entry)*layout.FlogSize+12:], 7)
+			nb := open(t, m, 512)
+			probs := nb.Check()
+			werr := nb.Write(0, 9, pattern(9, 1, 512))
+			if tc.broken {
+				if len(probs) == 0 || !errors.Is(werr, ErrArenaError) {
+					t.Fatalf("check %v, write %v: want problems and ErrArenaError", probs, werr)
+				}
+			} else if len(probs) != 0 || werr != nil {
+				t.Fatalf("check %v, write %v: want a consistent, writable arena", probs, werr)
+			}
+			buf := make([]byte, 512)
+			for i, lba := range tc.writes {
+				if i < len(tc.writes)-1 && tc.writes[i+1] == lba {
+					continue // overwritten
+				}
+				if err := nb.Read(1, lba, buf); err != nil || !bytes.Equal(buf, pattern(lba, byte(i+1), 512)) {
+					t.Fatalf("block %d: %v, gen %d", lba, err, buf[0])
+				}
+			}
+			if p := open(t, m, 512).Check(); tc.broken == (len(p) == 0) {
+				t.Fatalf("reopened: %v", p)
+			}
+		})
 	}
 }

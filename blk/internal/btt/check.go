@@ -2,7 +2,10 @@ package btt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+
+	"github.com/gopmdk/pmdk/blk/layout"
 )
 
 // maxProblems caps the problems Check lists per arena, so a wrecked map of
@@ -42,10 +45,10 @@ func (b *BTT) checkArena(idx int, a *arena) []error {
 	}
 	if a.flogErr != nil {
 		add(fmt.Errorf("arena %d: %w", idx, a.flogErr))
-	} else if a.flags.Load()&InfoFlagError != 0 {
+	} else if a.flags.Load()&layout.InfoFlagError != 0 {
 		add(b.corrupt(a.startOff+48, fmt.Sprintf("arena %d info flags", idx), "no error flag", a.flags.Load()))
 	}
-	if !bytes.Equal(b.ns[a.startOff:a.startOff+InfoSize], b.ns[a.infoOff:a.infoOff+InfoSize]) {
+	if !bytes.Equal(b.ns[a.startOff:a.startOff+layout.InfoSize], b.ns[a.infoOff:a.infoOff+layout.InfoSize]) {
 		add(b.corrupt(a.infoOff, fmt.Sprintf("arena %d backup info block differs from the primary", idx), nil, nil))
 	}
 	seen := make([]uint64, (uint64(a.internalNLBA)+63)/64)
@@ -55,14 +58,10 @@ func (b *BTT) checkArena(idx int, a *arena) []error {
 		seen[w] |= bit
 		return dup
 	}
-	m := b.ns[a.mapOff : a.mapOff+uint64(a.externalNLBA)*MapEntrySize]
+	m := b.ns[a.mapOff : a.mapOff+uint64(a.externalNLBA)*layout.MapEntrySize]
 	for i := range a.externalNLBA {
-		o := uint64(i) * MapEntrySize
-		e := uint32(m[o]) | uint32(m[o+1])<<8 | uint32(m[o+2])<<16 | uint32(m[o+3])<<24
-		blk := e & MapLBAMask
-		if entryIsInitial(e) {
-			blk = i
-		}
+		o := uint64(i) * layout.MapEntrySize
+		blk := layout.PostMap(binary.LittleEndian.Uint32(m[o:]), i)
 		if blk >= a.internalNLBA {
 			add(b.corrupt(a.mapOff+o, fmt.Sprintf("arena %d map entry %d block", idx, i), fmt.Sprintf("< %d", a.internalNLBA), blk))
 			continue
@@ -76,7 +75,7 @@ func (b *BTT) checkArena(idx int, a *arena) []error {
 		if f.cur.Seq == 0 {
 			continue // pair already reported as invalid
 		}
-		blk := f.cur.OldMap & MapLBAMask
+		blk := f.cur.OldMap & layout.MapLBAMask
 		if mark(blk) {
 			add(b.corrupt(f.entries[0], fmt.Sprintf("arena %d flog %d: free block %d also in use", idx, i, blk), nil, nil))
 		}

@@ -16,7 +16,7 @@ import (
 // walks the records back.
 func logPool(w io.Writer, dir string) error {
 	path := filepath.Join(dir, "demo.log")
-	l, err := pmemlog.Create(path, pmemlog.MinPoolSize, 0o600)
+	l, err := pmemlog.Create(path, pmemlog.MinPoolSize, 0o600, nil)
 	if err != nil {
 		return err
 	}
@@ -57,14 +57,14 @@ func logPool(w io.Writer, dir string) error {
 func blkPool(w io.Writer, dir string) error {
 	path := filepath.Join(dir, "demo.blk")
 	const bsize = 512
-	p, err := blk.Create(path, bsize, blk.MinPool, 0o600)
+	p, err := blk.Create(path, blk.MinPoolSize, 0o600, &blk.Options{BlockSize: bsize})
 	if err != nil {
 		return err
 	}
 	block := make([]byte, bsize)
 	copy(block, "block 42 of a gopmdk blk pool, written atomically through the BTT")
 	const blockno = 42
-	if err := p.Write(block, blockno); err != nil {
+	if err := p.WriteBlock(block, blockno); err != nil {
 		p.Close()
 		return err
 	}
@@ -72,12 +72,12 @@ func blkPool(w io.Writer, dir string) error {
 	if err := p.Close(); err != nil {
 		return err
 	}
-	if p, err = blk.Open(path, bsize); err != nil {
+	if p, err = blk.Open(path, &blk.Options{BlockSize: bsize}); err != nil {
 		return err
 	}
 	defer p.Close()
 	got := make([]byte, bsize)
-	if err := p.Read(got, blockno); err != nil {
+	if err := p.ReadBlock(got, blockno); err != nil {
 		return err
 	}
 	if !bytes.Equal(got, block) {

@@ -33,11 +33,11 @@ func BenchmarkCheckVsC(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := pmemtest.Path(b, "bench.blk")
-	pl, err := blk.Create(p, 512, 512<<20, 0o644)
+	pl, err := blk.Create(p, 512<<20, 0o644, &blk.Options{BlockSize: 512})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := pl.Write(make([]byte, 512), 0); err != nil {
+	if err := pl.WriteBlock(make([]byte, 512), 0); err != nil {
 		b.Fatal(err)
 	}
 	pl.Close()

@@ -3,14 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core/pmemtest"
@@ -45,7 +44,9 @@ func cRun(t *testing.T, stdin string, args ...string) (int, string) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode(), string(out)
 	}
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return 0, string(out)
 }
 
@@ -60,7 +61,7 @@ func cPools(t *testing.T) (logPath, blkPath string) {
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "mk.c")
-	require.NoError(t, os.WriteFile(src, []byte(`
+	if err := os.WriteFile(src, []byte(`
 #include <libpmemlog.h>
 #include <libpmemblk.h>
 #include <string.h>
@@ -86,7 +87,9 @@ int main(int argc, char **argv) {
 	pmemblk_close(p);
 	return 0;
 }
-`), 0o644))
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	bin := filepath.Join(dir, "mk")
 	out, err := exec.Command(gcc, "-o", bin, src, "-lpmemlog", "-lpmemblk").CombinedOutput()
 	if err != nil {
@@ -94,7 +97,9 @@ int main(int argc, char **argv) {
 	}
 	logPath, blkPath = pmemtest.Path(t, "c.log"), pmemtest.Path(t, "c.blk")
 	out, err = exec.Command(bin, logPath, blkPath).CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	if err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
 	return logPath, blkPath
 }
 
@@ -118,13 +123,21 @@ func TestInteropInfo(t *testing.T) {
 			args := append(append([]string{"info"}, c.args...), c.pool)
 			wantCode, want := cRun(t, "", args...)
 			code, got, stderr := runCmd(t, "", false, args...)
-			require.Equal(t, wantCode, code, stderr)
-			assert.Equal(t, want, got+stderr)
+			if got, want := code, wantCode; got != want {
+				t.Fatalf("%v: code = %v, want %v", stderr, got, want)
+			}
+			if got, want := got+stderr, want; got != want {
+				t.Errorf("got+stderr = %v, want %v", got, want)
+			}
 		})
 	}
 	code, got, _ := runCmd(t, "", false, "info", "--json", bp)
-	require.Equal(t, 0, code)
-	assert.Contains(t, got, `"external_lbasize": 512`)
+	if got, want := code, 0; got != want {
+		t.Fatalf("code = %v, want %v", got, want)
+	}
+	if !strings.Contains(got, `"external_lbasize": 512`) {
+		t.Errorf("%q does not contain %q", got, `"external_lbasize": 512`)
+	}
 }
 
 // TestInteropDump: the same bytes as C's dump, hex and binary, for several
@@ -147,22 +160,34 @@ func TestInteropDump(t *testing.T) {
 			args := append(append([]string{"dump"}, c.args...), c.pool)
 			wantCode, want := cRun(t, "", args...)
 			code, got, stderr := runCmd(t, "", false, args...)
-			assert.Equal(t, wantCode, code, stderr)
+			if got, want := code, wantCode; got != want {
+				t.Errorf("%v: code = %v, want %v", stderr, got, want)
+			}
 			if wantCode != 0 {
-				assert.Equal(t, want, got+stderr)
+				if got, want := got+stderr, want; got != want {
+					t.Errorf("got+stderr = %v, want %v", got, want)
+				}
 				return
 			}
-			assert.True(t, want == got, "dump %v differs from C's: %d vs %d bytes", c.args, len(got), len(want))
+			if want != got {
+				t.Errorf("dump %v differs from C's: %d vs %d bytes", c.args, len(got), len(want))
+			}
 		})
 	}
 	// -o writes the same bytes to a file.
 	out := filepath.Join(t.TempDir(), "out")
 	code, _, stderr := runCmd(t, "", false, "dump", "-b", "-o", out, lp)
-	require.Equal(t, 0, code, stderr)
+	if got, want := code, 0; got != want {
+		t.Fatalf("%v: code = %v, want %v", stderr, got, want)
+	}
 	_, want := cRun(t, "", "dump", "-b", lp)
 	got, err := os.ReadFile(out)
-	require.NoError(t, err)
-	assert.True(t, want == string(got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want != string(got) {
+		t.Errorf("got %q, want %q", got, want)
+	}
 }
 
 // TestInteropCreate: pools our create makes are consistent for C's check
@@ -178,12 +203,20 @@ func TestInteropCreate(t *testing.T) {
 			p := filepath.Join(dir, args[len(args)-1])
 			a := append(append([]string{"create"}, args[:len(args)-1]...), p)
 			code, _, stderr := runCmd(t, "", false, a...)
-			require.Equal(t, 0, code, stderr)
+			if got, want := code, 0; got != want {
+				t.Fatalf("%v: code = %v, want %v", stderr, got, want)
+			}
 			c, out := cRun(t, "", "check", "-v", p)
-			assert.Equal(t, 0, c, out)
-			assert.Contains(t, out, "consistent")
+			if got, want := c, 0; got != want {
+				t.Errorf("%v: c = %v, want %v", out, got, want)
+			}
+			if !strings.Contains(out, "consistent") {
+				t.Errorf("%q does not contain %q", out, "consistent")
+			}
 			c, out = cRun(t, "", "info", p)
-			assert.Equal(t, 0, c, out)
+			if got, want := c, 0; got != want {
+				t.Errorf("%v: c = %v, want %v", out, got, want)
+			}
 		})
 	}
 	// Refusals: the same message and exit code as C's.
@@ -203,18 +236,32 @@ func TestInteropCreate(t *testing.T) {
 		}
 		wantCode, want := cRun(t, "", append([]string{"create"}, args...)...)
 		code, out, stderr := runCmd(t, "", false, append([]string{"create"}, args...)...)
-		assert.Equal(t, wantCode, code, "%v", args)
-		assert.Equal(t, want, out+stderr, "%v", args)
+		if got, want := code, wantCode; got != want {
+			t.Errorf("%v: code = %v, want %v", args, got, want)
+		}
+		if got, want := out+stderr, want; got != want {
+			t.Errorf("%v: out+stderr = %v, want %v", args, got, want)
+		}
 	}
 	code, _, stderr := runCmd(t, "", false, "create", "obj", filepath.Join(dir, "o"))
-	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "not supported")
+	if got, want := code, 1; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
+	if !strings.Contains(stderr, "not supported") {
+		t.Errorf("%q does not contain %q", stderr, "not supported")
+	}
 	// --inherit copies type, size and block size.
 	code, _, stderr = runCmd(t, "", false, "create", "-i", filepath.Join(dir, "b2"), filepath.Join(dir, "b4"))
-	require.Equal(t, 0, code, stderr)
+	if got, want := code, 0; got != want {
+		t.Fatalf("%v: code = %v, want %v", stderr, got, want)
+	}
 	_, a := cRun(t, "", "info", filepath.Join(dir, "b4"))
-	assert.Contains(t, a, "Block size               : 4096")
-	assert.Contains(t, a, "size                     : 41943040")
+	if !strings.Contains(a, "Block size               : 4096") {
+		t.Errorf("%q does not contain %q", a, "Block size               : 4096")
+	}
+	if !strings.Contains(a, "size                     : 41943040") {
+		t.Errorf("%q does not contain %q", a, "size                     : 41943040")
+	}
 }
 
 // TestInteropCheckCommand: the command's output and exit code are C's on
@@ -223,12 +270,20 @@ func TestInteropCheckCommand(t *testing.T) {
 	cTool(t)
 	dir := pmemtest.Dir(t)
 	tpl := filepath.Join(dir, "tpl")
-	l, err := pmemlog.Create(tpl, 8<<20, 0o644)
-	require.NoError(t, err)
-	require.NoError(t, l.Append([]byte("data")))
-	require.NoError(t, l.Close())
+	l, err := pmemlog.Create(tpl, 8<<20, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append([]byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	img, err := os.ReadFile(tpl)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bad := append([]byte(nil), img...)
 	copy(bad[4096+16:], []byte{0xff, 0xff, 0xff, 0xff, 0xff}) // write_offset
 	for _, c := range []struct {
@@ -242,25 +297,41 @@ func TestInteropCheckCommand(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, "pool")
-			require.NoError(t, os.WriteFile(p, bad, 0o644))
+			if err := os.WriteFile(p, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			a := append(append([]string{"check"}, c.args...), p)
 			wantCode, want := cRun(t, c.stdin, a...)
 			after, err := os.ReadFile(p)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(p, bad, 0o644))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			code, got, stderr := runCmd(t, c.stdin, false, a...)
-			assert.Equal(t, wantCode, code)
+			if got, want := code, wantCode; got != want {
+				t.Errorf("code = %v, want %v", got, want)
+			}
 			// C writes stderr unbuffered, before its stdout: compare each.
 			const empty = "error: input is empty\n"
 			if strings.Contains(want, empty) {
 				want = strings.Replace(want, empty, "", 1)
-				assert.Equal(t, empty, stderr)
+				if got, want := stderr, empty; got != want {
+					t.Errorf("stderr = %v, want %v", got, want)
+				}
 				stderr = ""
 			}
-			assert.Equal(t, want, got+stderr)
+			if got, want := got+stderr, want; got != want {
+				t.Errorf("got+stderr = %v, want %v", got, want)
+			}
 			ours, err := os.ReadFile(p)
-			require.NoError(t, err)
-			assert.True(t, bytes.Equal(after, ours), "the pool differs from C's after %v", c.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(after, ours) {
+				t.Errorf("the pool differs from C's after %v", c.args)
+			}
 		})
 	}
 }
@@ -271,7 +342,9 @@ func TestInteropFeature(t *testing.T) {
 	cTool(t)
 	p := pmemtest.Path(t, "f.log")
 	code, _, _ := runCmd(t, "", false, "create", "log", p)
-	require.Equal(t, 0, code)
+	if got, want := code, 0; got != want {
+		t.Fatalf("code = %v, want %v", got, want)
+	}
 	steps := []struct {
 		args []string
 		code int
@@ -289,70 +362,126 @@ func TestInteropFeature(t *testing.T) {
 	}
 	for _, s := range steps {
 		code, _, stderr := runCmd(t, "", false, append(append([]string{"feature"}, s.args...), p)...)
-		assert.Equal(t, s.code, code, "%v: %s", s.args, stderr)
+		if got, want := code, s.code; got != want {
+			t.Errorf("%v: %s: code = %v, want %v", s.args, stderr, got, want)
+		}
 		for _, f := range []string{"SINGLEHDR", "CKSUM_2K", "SHUTDOWN_STATE", "CHECK_BAD_BLOCKS"} {
 			_, want := cRun(t, "", "feature", "-q", f, p)
 			_, got, _ := runCmd(t, "", false, "feature", "-q", f, p)
-			assert.Equal(t, want, got, "after %v, query %s", s.args, f)
+			if got != want {
+				t.Errorf("after %v, query %s: got = %v, want %v", s.args, f, got, want)
+			}
 		}
 		c, out := cRun(t, "", "check", p)
-		assert.Equal(t, 0, c, "after %v: %s", s.args, out)
+		if got, want := c, 0; got != want {
+			t.Errorf("after %v: %s: c = %v, want %v", s.args, out, got, want)
+		}
 	}
 }
 
 // TestCheckProgress: the bar is drawn only when stdout is a terminal.
 func TestCheckProgress(t *testing.T) {
 	p := pmemtest.Path(t, "p.blk")
-	b, err := blk.Create(p, 512, 64<<20, 0o644)
-	require.NoError(t, err)
-	require.NoError(t, b.Write(make([]byte, 512), 0))
-	require.NoError(t, b.Close())
+	b, err := blk.Create(p, 64<<20, 0o644, &blk.Options{BlockSize: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WriteBlock(make([]byte, 512), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
 	code, out, _ := runCmd(t, "", false, "check", "-v", p)
-	require.Equal(t, 0, code)
-	assert.NotContains(t, out, "\r", "progress drawn on a non-terminal")
-	assert.NotContains(t, out, "#")
+	if got, want := code, 0; got != want {
+		t.Fatalf("code = %v, want %v", got, want)
+	}
+	if strings.Contains(out, "\r") {
+		t.Errorf("progress drawn on a non-terminal: %q contains %q", out, "\r")
+	}
+	if strings.Contains(out, "#") {
+		t.Errorf("%q contains %q", out, "#")
+	}
 	code, out, _ = runCmd(t, "", true, "check", "-v", p)
-	require.Equal(t, 0, code)
-	assert.Contains(t, out, "] 100%")
-	assert.Contains(t, out, ": consistent\n")
+	if got, want := code, 0; got != want {
+		t.Fatalf("code = %v, want %v", got, want)
+	}
+	if !strings.Contains(out, "] 100%") {
+		t.Errorf("%q does not contain %q", out, "] 100%")
+	}
+	if !strings.Contains(out, ": consistent\n") {
+		t.Errorf("%q does not contain %q", out, ": consistent\n")
+	}
 }
 
 func TestUsageAndRm(t *testing.T) {
 	code, _, _ := runCmd(t, "", false)
-	assert.Equal(t, 1, code)
+	if got, want := code, 1; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
 	code, out, _ := runCmd(t, "", false, "--help")
-	assert.Equal(t, 0, code)
-	assert.Contains(t, out, "check")
+	if got, want := code, 0; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
+	if !strings.Contains(out, "check") {
+		t.Errorf("%q does not contain %q", out, "check")
+	}
 	code, _, _ = runCmd(t, "", false, "frobnicate")
-	assert.Equal(t, 1, code)
+	if got, want := code, 1; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
 	code, _, _ = runCmd(t, "", false, "check")
-	assert.Equal(t, 1, code)
+	if got, want := code, 1; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
 
 	p := pmemtest.Path(t, "rm.log")
-	l, err := pmemlog.Create(p, 2<<20, 0o644)
-	require.NoError(t, err)
-	require.NoError(t, l.Close())
+	l, err := pmemlog.Create(p, 2<<20, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	code, out, _ = runCmd(t, "n\n", false, "rm", "-i", p)
-	assert.Equal(t, 0, code)
-	assert.FileExists(t, p)
-	assert.Equal(t, "remove file '"+p+"' ? [Y/n] n\n", out)
+	if got, want := code, 0; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Errorf("answered no, yet: %v", err)
+	}
+	if got, want := out, "remove file '"+p+"' ? [Y/n] n\n"; got != want {
+		t.Errorf("out = %v, want %v", got, want)
+	}
 	if tool, err := exec.LookPath("pmempool"); err == nil {
 		cmd := exec.Command(tool, "rm", "-i", p)
 		cmd.Stdin = strings.NewReader("n\n")
 		cout, _ := cmd.CombinedOutput()
-		assert.Equal(t, string(cout), out, "C's prompt")
+		if got, want := out, string(cout); got != want {
+			t.Errorf("C's prompt: out = %v, want %v", got, want)
+		}
 		cmd = exec.Command(tool, "rm", p+".none")
 		cout, _ = cmd.CombinedOutput()
 		_, _, stderr := runCmd(t, "", false, "rm", p+".none")
-		assert.Equal(t, string(cout), stderr, "C's error")
+		if got, want := stderr, string(cout); got != want {
+			t.Errorf("C's error: stderr = %v, want %v", got, want)
+		}
 	}
 	code, _, _ = runCmd(t, "", false, "rm", p)
-	assert.Equal(t, 0, code)
-	assert.NoFileExists(t, p)
+	if got, want := code, 0; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("removed file: stat says %v", err)
+	}
 	code, _, _ = runCmd(t, "", false, "rm", p)
-	assert.Equal(t, 1, code)
+	if got, want := code, 1; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
 	code, _, _ = runCmd(t, "", false, "rm", "-f", p)
-	assert.Equal(t, 0, code)
+	if got, want := code, 0; got != want {
+		t.Errorf("code = %v, want %v", got, want)
+	}
 }
 
 // TestInteropMissingFile: the errors and exit codes of each command on a
@@ -363,7 +492,11 @@ func TestInteropMissingFile(t *testing.T) {
 	for _, args := range [][]string{{"check", p}, {"check", "-r", p}, {"info", p}, {"rm", p}} {
 		wantCode, want := cRun(t, "", args...)
 		code, out, stderr := runCmd(t, "", false, args...)
-		assert.Equal(t, wantCode, code, "%v", args)
-		assert.Equal(t, want, out+stderr, "%v", args)
+		if got, want := code, wantCode; got != want {
+			t.Errorf("%v: code = %v, want %v", args, got, want)
+		}
+		if got, want := out+stderr, want; got != want {
+			t.Errorf("%v: out+stderr = %v, want %v", args, got, want)
+		}
 	}
 }

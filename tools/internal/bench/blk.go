@@ -12,7 +12,7 @@ var blkSizes = []int{512, 4 << 10}
 // blkPoolSize is the size of the block pools: PMEMBLK_MIN_POOL, or
 // the memory scenarios' region per thread if larger.
 func blkPoolSize(e *env) int64 {
-	return max(int64(e.threads)*int64(e.region), blk.MinPool)
+	return max(int64(e.threads)*int64(e.region), blk.MinPoolSize)
 }
 
 // blkScenario writes every block once (so reads find data and no first
@@ -21,14 +21,14 @@ func blkPoolSize(e *env) int64 {
 func blkScenario(write bool) func(e *env, r *row) error {
 	return func(e *env, r *row) error {
 		size := blkPoolSize(e)
-		p, err := blk.Create(filepath.Join(e.dir, e.name+".go.pool"), e.size, size, 0o600)
+		p, err := blk.Create(filepath.Join(e.dir, e.name+".go.pool"), size, 0o600, &blk.Options{BlockSize: e.size})
 		if err != nil {
 			return err
 		}
 		r.closers = append(r.closers, p.Close)
 		fill := pattern(e.size)
 		for b := range p.NBlock() {
-			if err := p.Write(fill, b); err != nil {
+			if err := p.WriteBlock(fill, b); err != nil {
 				return err
 			}
 		}
@@ -41,9 +41,9 @@ func blkScenario(write bool) func(e *env, r *row) error {
 					b := cpeer.BlockFor(i, seed, nb)
 					var err error
 					if write {
-						err = p.Write(buf, b)
+						err = p.WriteBlock(buf, b)
 					} else {
-						err = p.Read(buf, b)
+						err = p.ReadBlock(buf, b)
 					}
 					if err != nil {
 						return 0, err

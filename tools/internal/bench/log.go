@@ -20,7 +20,7 @@ func logPoolSize(e *env) int64 {
 // append retried, on both sides, so rewinds are part of the cost.
 func logAppend(e *env, r *row) error {
 	size := logPoolSize(e)
-	l, err := pmemlog.Create(filepath.Join(e.dir, e.name+".go.pool"), size, 0o600)
+	l, err := pmemlog.Create(filepath.Join(e.dir, e.name+".go.pool"), size, 0o600, nil)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func logAppend(e *env, r *row) error {
 // chunk of size bytes handed to the callback by a walk of the whole log.
 func logWalk(e *env, r *row) error {
 	size := logPoolSize(e)
-	l, err := pmemlog.Create(filepath.Join(e.dir, e.name+".go.pool"), size, 0o600)
+	l, err := pmemlog.Create(filepath.Join(e.dir, e.name+".go.pool"), size, 0o600, nil)
 	if err != nil {
 		return err
 	}

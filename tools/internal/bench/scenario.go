@@ -75,10 +75,10 @@ var scenarios = []scenario{
 		sizes: logSizes, minSize: 1, setup: logAppend},
 	{name: "log-walk", what: "chunks of size bytes of a full log: pmemlog_walk vs log.Log.Walk",
 		sizes: logSizes, minSize: 1, setup: logWalk},
-	{name: "blk-write", what: "random block writes: pmemblk_write vs blk.Pool.Write",
-		sizes: blkSizes, minSize: blk.MinBlock, goal: blkGoal, setup: blkScenario(true)},
-	{name: "blk-read", what: "random block reads of a filled pool: pmemblk_read vs blk.Pool.Read",
-		sizes: blkSizes, minSize: blk.MinBlock, goal: blkGoal, setup: blkScenario(false)},
+	{name: "blk-write", what: "random block writes: pmemblk_write vs blk.Pool.WriteBlock",
+		sizes: blkSizes, minSize: blk.MinBlockSize, goal: blkGoal, setup: blkScenario(true)},
+	{name: "blk-read", what: "random block reads of a filled pool: pmemblk_read vs blk.Pool.ReadBlock",
+		sizes: blkSizes, minSize: blk.MinBlockSize, goal: blkGoal, setup: blkScenario(false)},
 }
 
 // ScenarioInfo describes one scenario.

@@ -1,13 +1,10 @@
-//go:build cpeer
+//go:build cpeer && cgo
 
-// Package clog is the C peer of package log: a thin cgo binding of C
-// libpmemlog (PMDK 1.12.1) used by interop tests and benchmarks to run the
-// same operations through the reference implementation in the same process.
-// It is built only with the cpeer tag, where the PMDK headers are installed.
 package clog
 
 /*
 #cgo LDFLAGS: -lpmemlog
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -46,16 +43,29 @@ static int gopmdk_append_n(PMEMlogpool *plp, const void *buf, size_t len, long n
 	return 0;
 }
 
+struct gopmdk_count { uint64_t chunks, bytes; };
+
 static int gopmdk_count_cb(const void *buf, size_t len, void *arg) {
-	*(size_t *)arg += len;
+	struct gopmdk_count *c = arg;
+	c->chunks++;
+	c->bytes += len;
 	return 1;
 }
 
-static size_t gopmdk_walk_count(PMEMlogpool *plp, size_t chunksize, long times) {
-	size_t total = 0;
+static void gopmdk_walk_count(PMEMlogpool *plp, size_t chunksize, long times, struct gopmdk_count *c) {
 	for (long i = 0; i < times; i++)
-		pmemlog_walk(plp, chunksize, gopmdk_count_cb, &total);
-	return total;
+		pmemlog_walk(plp, chunksize, gopmdk_count_cb, c);
+}
+
+// Opens and closes the pool at path n times; 0 on success.
+static int gopmdk_open_close(const char *path, long n) {
+	for (long i = 0; i < n; i++) {
+		PMEMlogpool *p = pmemlog_open(path);
+		if (p == NULL)
+			return -1;
+		pmemlog_close(p);
+	}
+	return 0;
 }
 */
 import "C"
@@ -67,6 +77,9 @@ import (
 	"runtime"
 	"unsafe"
 )
+
+// Available reports whether the C peer is built in.
+const Available = true
 
 // Log is a pool opened by C libpmemlog.
 type Log struct{ p *C.PMEMlogpool }
@@ -191,9 +204,22 @@ func (l *Log) Content(chunksize int) ([]byte, int) {
 	return C.GoBytes(unsafe.Pointer(buf), C.int(got)), int(calls)
 }
 
-// WalkBytes walks the whole log times times in chunks of chunksize, in
-// one cgo call, touching nothing, and returns how many bytes the callbacks
-// saw in all (for walk benchmarks).
-func (l *Log) WalkBytes(chunksize, times int) int64 {
-	return int64(C.gopmdk_walk_count(l.p, C.size_t(chunksize), C.long(times)))
+// WalkN walks the whole log times times in chunks of chunksize, in one
+// cgo call, touching nothing, and returns how many chunks and bytes the
+// callbacks saw in all (for walk benchmarks).
+func (l *Log) WalkN(chunksize, times int) (chunks, bytes int64) {
+	var c C.struct_gopmdk_count
+	C.gopmdk_walk_count(l.p, C.size_t(chunksize), C.long(times), &c)
+	return int64(c.chunks), int64(c.bytes)
+}
+
+// OpenCloseN opens and closes the pool at path n times (pmemlog_open,
+// pmemlog_close) in one cgo call.
+func OpenCloseN(path string, n int) error {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	if rc, err := C.gopmdk_open_close(cpath, C.long(n)); rc != 0 {
+		return lastError("open", err)
+	}
+	return nil
 }

@@ -1,21 +1,21 @@
-// Package layout describes the on-media format of a libpmemlog pool (PMDK
-// 1.12.1, src/libpmemlog/log.h): the 4096-byte pool header, then the log
-// descriptor of three little-endian uint64 offsets, then the log data from
-// the next page on.
+// Package layout is the on-media format of a libpmemlog pool of PMDK 1.12.1
+// (src/libpmemlog/log.h; man 7 libpmemlog): the 4096-byte pool header
+// (core/pool), then the log descriptor of three little-endian uint64
+// offsets, then the log data from the next page on. Package log and the
+// tools (pmempool check, info and repair) share it.
 package layout
 
 import (
 	"encoding/binary"
 
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pool"
 )
 
 const (
-	// HeaderSize is the size of the common pool header at offset 0.
-	HeaderSize = 4096
 	// DescOffset is where the log descriptor (struct pmemlog after its
 	// pool_hdr) starts.
-	DescOffset = HeaderSize
+	DescOffset = pool.HeaderSize
 	// StartOffsetAt, EndOffsetAt and WriteOffsetAt are the byte offsets of
 	// the descriptor fields start_offset, end_offset and write_offset.
 	StartOffsetAt = DescOffset
@@ -35,6 +35,10 @@ const (
 	DataStart = 2 * DataAlign
 	// MinPoolSize is PMEMLOG_MIN_POOL: the smallest pool C accepts.
 	MinPoolSize = 2 << 20
+	// DumpSize is sizeof(struct pmemlog) after its pool_hdr on x86-64:
+	// the descriptor and C's run-time fields, as pmempool info -x dumps
+	// them.
+	DumpSize = RuntimeEnd - DescOffset
 )
 
 // Descriptor is the persistent part of struct pmemlog, in host order.

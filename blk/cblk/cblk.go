@@ -1,18 +1,22 @@
-//go:build cpeer
+//go:build cpeer && cgo
 
-// Package cblk is the C peer of package blk: a thin cgo binding of C
-// libpmemblk (PMDK 1.12.1) for benchmarks and interop tests that run the
-// reference implementation in the same process. It is built only with the
-// cpeer tag, where the PMDK headers are installed.
-//
-// libpmem reads PMEM_IS_PMEM_FORCE once per process, at its first
-// pmem_is_pmem: set it before the first Create or Open.
 package cblk
 
 /*
 #cgo LDFLAGS: -lpmemblk
 #include <stdlib.h>
 #include <libpmemblk.h>
+
+// blocks reads (write 0) or writes buf at each of the n blocks, stopping
+// at the first failure; 0 on success.
+static int blocks(PMEMblkpool *p, int write, void *buf, const long long *lbas, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		int r = write ? pmemblk_write(p, buf, lbas[i]) : pmemblk_read(p, buf, lbas[i]);
+		if (r != 0)
+			return -1;
+	}
+	return 0;
+}
 */
 import "C"
 
@@ -72,8 +76,8 @@ func (p *Pool) BSize() int { return p.bsize }
 // NBlock calls pmemblk_nblock.
 func (p *Pool) NBlock() int64 { return int64(C.pmemblk_nblock(p.p)) }
 
-// Read calls pmemblk_read into buf (at least BSize bytes).
-func (p *Pool) Read(buf []byte, lba int64) error {
+// ReadBlock calls pmemblk_read into buf (at least BSize bytes).
+func (p *Pool) ReadBlock(buf []byte, lba int64) error {
 	if len(buf) < p.bsize {
 		return fmt.Errorf("cblk: read: short buffer")
 	}
@@ -83,8 +87,8 @@ func (p *Pool) Read(buf []byte, lba int64) error {
 	return nil
 }
 
-// Write calls pmemblk_write from buf (at least BSize bytes).
-func (p *Pool) Write(buf []byte, lba int64) error {
+// WriteBlock calls pmemblk_write from buf (at least BSize bytes).
+func (p *Pool) WriteBlock(buf []byte, lba int64) error {
 	if len(buf) < p.bsize {
 		return fmt.Errorf("cblk: write: short buffer")
 	}
@@ -106,6 +110,34 @@ func (p *Pool) SetZero(lba int64) error {
 func (p *Pool) SetError(lba int64) error {
 	if r, err := C.pmemblk_set_error(p.p, C.longlong(lba)); r != 0 {
 		return lastError("set_error", err)
+	}
+	return nil
+}
+
+// ReadBlocks reads each of blocks into buf (at least BSize bytes) in turn,
+// in one cgo call (for benchmarks: the loop runs in C).
+func (p *Pool) ReadBlocks(buf []byte, blocks []int64) error { return p.run(0, buf, blocks) }
+
+// WriteBlocks writes buf (at least BSize bytes) to each of blocks in turn,
+// in one cgo call.
+func (p *Pool) WriteBlocks(buf []byte, blocks []int64) error { return p.run(1, buf, blocks) }
+
+func (p *Pool) run(write C.int, buf []byte, blocks []int64) error {
+	if len(buf) < p.bsize {
+		return fmt.Errorf("cblk: short buffer")
+	}
+	if len(blocks) == 0 {
+		return nil
+	}
+	// buf and blocks are Go memory without Go pointers that C reads (or
+	// fills) during the call only, as cgo's rules allow.
+	lbas := (*C.longlong)(unsafe.Pointer(unsafe.SliceData(blocks)))
+	if r, err := C.blocks(p.p, write, unsafe.Pointer(&buf[0]), lbas, C.size_t(len(blocks))); r != 0 {
+		op := "read"
+		if write != 0 {
+			op = "write"
+		}
+		return lastError(op, err)
 	}
 	return nil
 }

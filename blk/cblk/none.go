@@ -1,18 +1,11 @@
-//go:build !cpeer
+//go:build !cpeer || !cgo
 
 package cblk
 
-import (
-	"errors"
-	"os"
-)
+import "os"
 
 // Available reports whether the C peer is compiled in.
 const Available = false
-
-// ErrUnavailable is returned by every constructor of a build without the
-// cpeer tag.
-var ErrUnavailable = errors.New("cblk: built without the cpeer tag (C libpmemblk peer absent)")
 
 // Pool is the C peer's pool; without the cpeer tag none can be made.
 type Pool struct{}
@@ -32,14 +25,20 @@ func (*Pool) BSize() int { return 0 }
 // NBlock is 0.
 func (*Pool) NBlock() int64 { return 0 }
 
-// Read fails.
-func (*Pool) Read([]byte, int64) error { return ErrUnavailable }
+// ReadBlock fails.
+func (*Pool) ReadBlock([]byte, int64) error { return ErrUnavailable }
 
-// Write fails.
-func (*Pool) Write([]byte, int64) error { return ErrUnavailable }
+// WriteBlock fails.
+func (*Pool) WriteBlock([]byte, int64) error { return ErrUnavailable }
 
 // SetZero fails.
 func (*Pool) SetZero(int64) error { return ErrUnavailable }
 
 // SetError fails.
 func (*Pool) SetError(int64) error { return ErrUnavailable }
+
+// ReadBlocks fails.
+func (*Pool) ReadBlocks([]byte, []int64) error { return ErrUnavailable }
+
+// WriteBlocks fails.
+func (*Pool) WriteBlocks([]byte, []int64) error { return ErrUnavailable }

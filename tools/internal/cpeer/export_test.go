@@ -1,4 +1,0 @@
-package cpeer
-
-// CBlockFor exposes the C side of BlockFor to the tests.
-var CBlockFor = cBlockFor
