@@ -133,6 +133,9 @@ func create(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	var rt [8]byte
 	binary.LittleEndian.PutUint64(rt[:], dataOff)
 	m.Memcpy(d[rtDataOff:rtDataOff+8], rt[:], 0)
+	if err := m.Err(); err != nil {
+		return nil, err
+	}
 	return start(p, bsize, zeroed)
 }
 
@@ -198,13 +201,17 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 		}
 		return nil, err
 	}
+	if err := m.Err(); err != nil { // flog recovery failed to persist
+		return nil, err
+	}
 	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly()}
 	bp.lanes = make([]lane, t.NLane())
 	return bp, nil
 }
 
 // Close closes the pool. It is idempotent. Calls running meanwhile finish
-// before the pool is unmapped; later ones fail with ErrClosed.
+// before the pool is unmapped; later ones fail with ErrClosed. It returns
+// the pool's persist failure (core.ErrPersist), if a write-back failed.
 func (p *Pool) Close() error {
 	if p.closed.Swap(true) {
 		return nil
@@ -257,6 +264,11 @@ func (p *Pool) checkBlock(blockno int64, write bool) error {
 	if write && p.readOnly {
 		return ErrReadOnly
 	}
+	if write {
+		if err := p.p.Map().Err(); err != nil {
+			return fmt.Errorf("blk: %w", err) // a write-back failed: trust no more writes
+		}
+	}
 	if blockno < 0 {
 		return fmt.Errorf("%w: %d", ErrRange, blockno)
 	}
@@ -284,7 +296,8 @@ func (p *Pool) Read(buf []byte, blockno int64) error {
 
 // Write stores buf (BSize bytes) as block blockno, atomically: after a
 // crash the block holds either its old or its new content. It persists
-// before returning.
+// before returning; a failed write-back is an error wrapping
+// core.ErrPersist (see the package doc).
 func (p *Pool) Write(buf []byte, blockno int64) error {
 	if err := p.checkBlock(blockno, true); err != nil {
 		return err
