@@ -201,7 +201,7 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 		}
 		return nil, err
 	}
-	if err := m.Err(); err != nil { // flog recovery failed to persist
+	if err := m.Err(); err != nil { // what recovery wrote did not persist
 		return nil, err
 	}
 	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly()}

@@ -49,11 +49,7 @@ func TestWriteBackFailure(t *testing.T) {
 	// The pages a write changes, found by comparing the mapping around
 	// one; page 0 (the header, whose SDS Close clears) comes first.
 	p, m, _ := open(t)
-	before := bytes.Clone(m.Bytes())
-	if err := p.Write(newData, lba); err != nil {
-		t.Fatal(err)
-	}
-	pages := append([]int{0}, pmemtest.ChangedPages(before, m.Bytes(), page)...)
+	pages := append([]int{0}, pmemtest.PagesWritten(t, m.Bytes(), func() error { return p.Write(newData, lba) })...)
 	if len(pages) != 4 {
 		t.Fatalf("a write changed pages %v, want the data block's, the flog's and the map's", pages[1:])
 	}

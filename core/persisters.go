@@ -13,6 +13,11 @@ import (
 // and its kernels' (always nil) results are not looked at.
 type cpuPersister struct{ k *hal.Kernels }
 
+var (
+	_ Persister = cpuPersister{}
+	_ Persister = (*msyncPersister)(nil)
+)
+
 func (p cpuPersister) Flush(b []byte)   { p.k.FlushRange(b) }
 func (p cpuPersister) Drain()           { p.k.Fence() }
 func (p cpuPersister) Persist(b []byte) { p.k.FlushRange(b); p.k.Fence() }
