@@ -177,6 +177,9 @@ func create(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	var rt [8]byte
 	binary.LittleEndian.PutUint64(rt[:], dataOff)
 	m.Memcpy(d[layout.RuntimeDataAt-descOff:][:8], rt[:], 0)
+	if err := m.Err(); err != nil {
+		return nil, err
+	}
 	return start(p, bsize, zeroed)
 }
 
@@ -249,6 +252,9 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 		}
 		return nil, err
 	}
+	if err := m.Err(); err != nil { // what recovery wrote did not persist
+		return nil, err
+	}
 	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly()}
 	bp.lanes = make([]lane, t.NLane())
 	return bp, nil
@@ -256,7 +262,8 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 
 // Close closes the pool (pmemblk_close). It is idempotent. Calls running
 // meanwhile finish before the pool is unmapped; later ones fail with
-// ErrClosed.
+// ErrClosed. It returns the pool's persist failure (core.ErrPersist), if a
+// write-back failed.
 func (p *Pool) Close() error {
 	if p.closed.Swap(true) {
 		return nil
@@ -309,6 +316,11 @@ func (p *Pool) checkBlock(blockno int64, write bool) error {
 	if write && p.readOnly {
 		return ErrReadOnly
 	}
+	if write {
+		if err := p.p.Map().Err(); err != nil {
+			return fmt.Errorf("blk: %w", err) // a write-back failed: trust no more writes
+		}
+	}
 	if blockno < 0 {
 		return fmt.Errorf("%w: %d", ErrRange, blockno)
 	}
@@ -336,7 +348,8 @@ func (p *Pool) ReadBlock(buf []byte, blockno int64) error {
 
 // WriteBlock stores buf (BSize bytes) as block blockno, atomically: after
 // a crash the block holds either its old or its new content
-// (pmemblk_write). It persists before returning.
+// (pmemblk_write). It persists before returning; a failed write-back is an
+// error wrapping core.ErrPersist (see the package doc).
 func (p *Pool) WriteBlock(buf []byte, blockno int64) error {
 	if err := p.checkBlock(blockno, true); err != nil {
 		return err

@@ -78,6 +78,10 @@
 // Errors are Go errors ([ErrNoSpace] for ENOSPC, [ErrReadOnly] for EROFS,
 // [ErrInvalidArgument] for EINVAL). [Check] lists every problem of a bad
 // log descriptor, where C's check fails (-1) as soon as its open does.
+// A write-back that fails on a page-cache pool (msync) is an error wrapping
+// core.ErrPersist from the append or rewind it belonged to, from every
+// later one (the log refuses to grow past data that may be lost) and from
+// Close; reopening the pool shows what reached the file.
 // Poolsets (multi-file pools) and replicas are not supported yet; C
 // refuses replicas for log pools anyway. The pool file is locked (flock)
 // while open, as in C, so a pool open in C cannot be opened in Go at the

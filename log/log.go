@@ -49,6 +49,9 @@ func format(m *core.Map) error {
 	layout.New(size).Encode(b)
 	clear(b[layout.RuntimeAt:layout.RuntimeEnd])
 	m.Persist(b[layout.DescOffset:layout.RuntimeEnd])
+	if err := m.Err(); err != nil {
+		return fmt.Errorf("log: create: %w", err)
+	}
 	return nil
 }
 
@@ -77,7 +80,8 @@ func attach(m *core.Map, readOnly bool, close func() error) (*Log, error) {
 }
 
 // Close releases the pool. Slices handed to Walk callbacks must not be used
-// afterwards. Close is idempotent.
+// afterwards. Close is idempotent. It returns the pool's persist failure
+// (core.ErrPersist) if a write-back failed while the log was open.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -110,7 +114,10 @@ func (l *Log) ReadOnly() bool { return l.readOnly }
 // Append adds buf to the end of the log atomically: after a crash the log
 // holds either all of buf or none of it (pmemlog_append). When Append
 // returns nil the data is persistent. It fails with [ErrNoSpace] when buf
-// does not fit, and [ErrReadOnly] on a read-only pool.
+// does not fit, and [ErrReadOnly] on a read-only pool. When a write-back
+// fails (msync, on a page-cache pool) it returns an error wrapping
+// core.ErrPersist, and so does every later append or rewind: the log is
+// not extended past data that may not have reached the file.
 func (l *Log) Append(buf []byte) error {
 	if l.readOnly {
 		return ErrReadOnly
@@ -120,14 +127,16 @@ func (l *Log) Append(buf []byte) error {
 	if l.closed {
 		return ErrClosed
 	}
+	if err := l.persistErr("append"); err != nil {
+		return err
+	}
 	w := l.write.Load()
 	n := uint64(len(buf))
 	if w >= l.end || n > l.end-w {
 		return ErrNoSpace
 	}
 	l.store(w, buf)
-	l.commit(w, w+n)
-	return nil
+	return l.commit(w, w+n)
 }
 
 // Appendv adds the concatenation of bufs to the end of the log atomically,
@@ -140,6 +149,9 @@ func (l *Log) Appendv(bufs ...[]byte) error {
 	defer l.mu.Unlock()
 	if l.closed {
 		return ErrClosed
+	}
+	if err := l.persistErr("append"); err != nil {
+		return err
 	}
 	w := l.write.Load()
 	if w >= l.end {
@@ -157,8 +169,7 @@ func (l *Log) Appendv(bufs ...[]byte) error {
 		l.store(at, b)
 		at += uint64(len(b))
 	}
-	l.commit(w, at)
-	return nil
+	return l.commit(w, at)
 }
 
 // store copies buf into the log space at off, flushing it on a pmem
@@ -177,8 +188,9 @@ func (l *Log) store(off uint64, buf []byte) {
 
 // commit makes the data in [from, to) persistent, then moves write_offset
 // to to and persists it: C's log_persist. Until the 8-byte write_offset is
-// durable, a crash leaves the log as it was.
-func (l *Log) commit(from, to uint64) {
+// durable, a crash leaves the log as it was. If the data failed to persist,
+// write_offset is left alone.
+func (l *Log) commit(from, to uint64) error {
 	if l.msync {
 		if to > from {
 			l.m.Persist(l.data[from:to])
@@ -186,20 +198,33 @@ func (l *Log) commit(from, to uint64) {
 	} else {
 		l.m.Drain()
 	}
-	l.setWrite(to)
+	if err := l.persistErr("append"); err != nil {
+		return err
+	}
+	return l.setWrite(to)
 }
 
 // setWrite stores and persists write_offset.
-func (l *Log) setWrite(off uint64) {
+func (l *Log) setWrite(off uint64) error {
 	field := l.data[layout.WriteOffsetAt : layout.WriteOffsetAt+8]
 	binary.LittleEndian.PutUint64(field, off)
 	l.m.Persist(field)
 	l.write.Store(off)
+	return l.persistErr("write offset")
+}
+
+// persistErr returns the failure of the pool's persist path, if any, for
+// operation op.
+func (l *Log) persistErr(op string) error {
+	if err := l.m.Err(); err != nil {
+		return fmt.Errorf("log: %s: %w", op, err)
+	}
+	return nil
 }
 
 // Rewind empties the log: the next append goes to its beginning
 // (pmemlog_rewind). Only write_offset changes; the old data stays in the
-// pool until overwritten.
+// pool until overwritten. Persist failures are reported as by Append.
 func (l *Log) Rewind() error {
 	if l.readOnly {
 		return ErrReadOnly
@@ -209,8 +234,10 @@ func (l *Log) Rewind() error {
 	if l.closed {
 		return ErrClosed
 	}
-	l.setWrite(l.start)
-	return nil
+	if err := l.persistErr("rewind"); err != nil {
+		return err
+	}
+	return l.setWrite(l.start)
 }
 
 // Walk calls fn for each chunksize bytes of the log, from its beginning to

@@ -271,7 +271,9 @@ func (p *Pool) logTarget(d layout.Descriptor, heapSize uint64) ulog.Valid {
 }
 
 // Close closes the pool (pmemobj_close): it waits for the calls in
-// progress, clears the shutdown state's dirty flag and unmaps the pool.
+// progress, clears the shutdown state's dirty flag and unmaps the pool. It
+// returns the pool's write-back failure (core.ErrPersist), if any: after
+// one, every change is refused with it.
 // Slices and pointers into the pool must not be used afterwards. Close is
 // idempotent.
 func (p *Pool) Close() error {
@@ -304,6 +306,12 @@ func (p *Pool) enterWrite() error {
 	if p.readOnly {
 		p.leave()
 		return ErrReadOnly
+	}
+	if err := p.m.Err(); err != nil {
+		// A write-back failed: what the pool holds on the media is not
+		// known, so nothing more is written.
+		p.leave()
+		return err
 	}
 	return nil
 }

@@ -55,6 +55,15 @@
 // enforces it); for a pool without it this package also rewrites the header
 // checksum, which C omits, in a second persist.
 //
+// # Persist failures
+//
+// On a page-cache pool a write-back can fail (msync: an I/O error, a full
+// file system); the pool's Map keeps the first failure (core.Map.Err,
+// wrapping core.ErrPersist). Create and Open fail with it when they cannot
+// persist the header, [Pool.WriteHeader] returns it and writes nothing
+// after it, and [Pool.Close] returns it and leaves the SDS dirty flag set.
+// The libraries check the Map after each write and refuse the next ones.
+//
 // The pool's own libraries write their descriptors after the header; the
 // C run-time fields C leaves in the pool are not part of the format.
 //

@@ -79,7 +79,8 @@ func (p *Pool) Data() []byte { return p.m.Bytes()[HeaderSize:] }
 // WriteHeader replaces the pool header with h (checksum recomputed) and
 // persists it, for tools that change features or links. Like C's tools it
 // writes the header in place: a crash during the call can leave a torn
-// header that fails validation.
+// header that fails validation. Once the pool's persist path has failed
+// (core.ErrPersist) it writes nothing and returns that failure.
 func (p *Pool) WriteHeader(h *Header) error {
 	if p.closed {
 		return ErrClosed
@@ -87,23 +88,31 @@ func (p *Pool) WriteHeader(h *Header) error {
 	if p.readOnly {
 		return fmt.Errorf("pool: write header: %w", fs.ErrPermission)
 	}
+	if err := p.m.Err(); err != nil {
+		return fmt.Errorf("pool: write header: %w", err)
+	}
 	var b [HeaderSize]byte
 	h.Encode(b[:])
-	persistCopy(p.m, p.m.Bytes()[:HeaderSize], b[:])
+	if err := persistCopy(p.m, p.m.Bytes()[:HeaderSize], b[:]); err != nil {
+		return fmt.Errorf("pool: write header: %w", err)
+	}
 	p.hdr = *h
 	return nil
 }
 
 // Close clears the SDS dirty flag this open set and persists that, then
-// unmaps the pool and releases the lock. It is idempotent.
+// unmaps the pool and releases the lock. It is idempotent. When the pool's
+// persist path has failed (core.ErrPersist), now or earlier, Close returns
+// that failure, and leaves the dirty flag set: the pool was not shut down
+// cleanly.
 func (p *Pool) Close() error {
 	if p.closed {
 		return nil
 	}
 	p.closed = true
-	if p.sdsSet {
+	if p.sdsSet && p.m.Err() == nil {
 		p.hdr.SDS.Dirty = 0
-		p.storeSDS()
+		_ = p.storeSDS() // a failure is the Map's, which Close returns
 	}
 	err := p.m.Close()
 	if p.f != nil {
@@ -116,17 +125,20 @@ func (p *Pool) Close() error {
 // storeSDS writes p.hdr.SDS (checksum updated) into the mapped header and
 // persists it. Without FeatCksum2K the header checksum covers the SDS:
 // update it too (C does not, but never creates such pools).
-func (p *Pool) storeSDS() {
+func (p *Pool) storeSDS() error {
 	p.hdr.SDS.UpdateChecksum()
 	hb := p.m.Bytes()[:HeaderSize]
 	var b [ShutdownStateSize]byte
 	p.hdr.SDS.encode(b[:])
-	persistCopy(p.m, hb[offSDS:offSDS+ShutdownStateSize], b[:])
+	if err := persistCopy(p.m, hb[offSDS:offSDS+ShutdownStateSize], b[:]); err != nil {
+		return err
+	}
 	if p.hdr.Incompat&FeatCksum2K == 0 {
 		var full [HeaderSize]byte
 		p.hdr.Encode(full[:])
-		persistCopy(p.m, hb[offChecksum:], full[offChecksum:])
+		return persistCopy(p.m, hb[offChecksum:], full[offChecksum:])
 	}
+	return nil
 }
 
 // Create creates a pool of kind k at path: a new file of size bytes with
@@ -246,7 +258,9 @@ func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool,
 	}
 	var b [HeaderSize]byte
 	h.Encode(b[:])
-	persistCopy(m, m.Bytes()[:HeaderSize], b[:])
+	if err := persistCopy(m, m.Bytes()[:HeaderSize], b[:]); err != nil {
+		return nil, fmt.Errorf("pool: create: header: %w", err)
+	}
 	p.hdr = *h
 	return p, nil
 }
@@ -338,10 +352,14 @@ func openOn(m *core.Map, f *os.File, k Kind, o Options) (*Pool, error) {
 			o.Logger.Info("pool: shutdown state reinitialised", "usc", next.USC)
 		}
 		p.hdr.SDS = *next
-		p.storeSDS()
+		if err := p.storeSDS(); err != nil {
+			return nil, fmt.Errorf("shutdown state: %w", err)
+		}
 	}
 	p.hdr.SDS.Dirty = 1
-	p.storeSDS()
+	if err := p.storeSDS(); err != nil {
+		return nil, fmt.Errorf("shutdown state: %w", err)
+	}
 	p.sdsSet = true
 	return p, nil
 }
@@ -418,10 +436,11 @@ func checkBadBlocks(m *core.Map, compat uint32, o Options) error {
 
 // persistCopy stores src into dst, a part of m, and persists it: plain
 // stores and one persist, as C writes its header in place and calls
-// util_persist_auto.
-func persistCopy(m *core.Map, dst, src []byte) {
+// util_persist_auto. The error is m's persist failure, if any.
+func persistCopy(m *core.Map, dst, src []byte) error {
 	copy(dst, src)
 	m.Persist(dst[:len(src)])
+	return m.Err()
 }
 
 // poolsetSignature starts every poolset file (POOLSET_HDR_SIG).

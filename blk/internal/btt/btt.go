@@ -414,6 +414,16 @@ func (b *BTT) mapEntry(a *arena, lba uint32) uint64 {
 // loadMap reads the map entry at off with one 4-byte load.
 func (b *BTT) loadMap(off uint64) uint32 { return atomic.LoadUint32(word32(b.ns, off)) }
 
+// persistErr returns the failure of the mapping's persist path (a failed
+// msync), if any: once a write-back has failed, no later step of a write
+// may make the lost one reachable.
+func (b *BTT) persistErr() error {
+	if err := b.m.Err(); err != nil {
+		return fmt.Errorf("blk: %w", err)
+	}
+	return nil
+}
+
 // storeMap sets the map entry at off with one 4-byte store and persists it.
 func (b *BTT) storeMap(off uint64, v uint32) {
 	atomic.StoreUint32(word32(b.ns, off), v)
@@ -498,7 +508,8 @@ func (b *BTT) mapLock(a *arena, pre uint32) *paddedMutex {
 
 // Write stores buf (LBASize bytes) as block lba, atomically, using lane:
 // the data goes to the lane's free block, then the flog records the swap,
-// then the map points at the new block.
+// then the map points at the new block. A failed persist stops it before
+// the next step and is returned (wrapping core.ErrPersist).
 func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	if lba >= b.nlba {
 		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
@@ -524,6 +535,9 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
 	b.m.Memcpy(b.ns[off:off+uint64(b.lbasize)], buf[:b.lbasize], core.MemNoDrain)
 	b.m.Drain()
+	if err := b.persistErr(); err != nil {
+		return err
+	}
 
 	mu := b.mapLock(a, pre)
 	mu.Lock()
@@ -539,9 +553,13 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 		return b.corrupt(a.mapOff+uint64(pre)*layout.MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
 	}
 	b.flogUpdate(fr, pre, old, free)
+	if err := b.persistErr(); err != nil {
+		mu.Unlock()
+		return err
+	}
 	b.storeMap(p, free)
 	mu.Unlock()
-	return nil
+	return b.persistErr()
 }
 
 func (a *arena) writable() error {
@@ -563,6 +581,9 @@ func (b *BTT) flogUpdate(fr *flogRuntime, lba, oldMap, newMap uint32) {
 	p0, p1 := word64(b.ns, off), word64(b.ns, off+8)
 	atomic.StoreUint64(p0, uint64(lba)|uint64(oldMap)<<32)
 	b.m.Persist(b.ns[off : off+8])
+	if b.m.Err() != nil {
+		return // the entry must not become current: the caller reports it
+	}
 	atomic.StoreUint64(p1, uint64(newMap)|uint64(seq)<<32)
 	b.m.Persist(b.ns[off+8 : off+16])
 	fr.next = 1 - fr.next
@@ -610,7 +631,7 @@ func (b *BTT) setFlag(_ int, lba uint64, flag uint32) error {
 		return nil
 	}
 	b.storeMap(p, old&layout.MapLBAMask|flag)
-	return nil
+	return b.persistErr()
 }
 
 // writeLayout lays out every arena: map cleared unless the namespace is
@@ -647,6 +668,9 @@ func (b *BTT) writeLayout() error {
 			b.m.Memcpy(flog[o:o+2*layout.FlogSize], pair[:], core.MemNoDrain)
 		}
 		b.m.Drain()
+		if err := b.persistErr(); err != nil {
+			return err // no info block over a map and flog that are not durable
+		}
 		in.Sig = [16]byte([]byte(layout.Signature))
 		in.UUID = uuid
 		in.ParentUUID = b.parent
@@ -661,6 +685,9 @@ func (b *BTT) writeLayout() error {
 	}
 	// narena and nlba were computed by the same rules when the namespace
 	// was opened; concurrent readers rely on them, so they are not stored.
+	if err := b.persistErr(); err != nil {
+		return err
+	}
 	if len(infos) != b.narena || total != b.nlba {
 		return fmt.Errorf("btt: layout of %d arenas, %d blocks differs from the expected %d, %d", len(infos), total, b.narena, b.nlba)
 	}

@@ -238,6 +238,11 @@ func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64, ex
 	if err := redo.Process(h.m, logOff, logCap, ext); err != nil {
 		return err
 	}
+	if err := h.m.Err(); err != nil {
+		// Not durable: the pool refuses every later change (obj checks
+		// Err first), so the run-time state need not follow.
+		return err
+	}
 	for i := range acts {
 		a := &acts[i]
 		b := &a.Block
