@@ -347,6 +347,9 @@ func (p *Pool) Root(size int) (OID, error) {
 // to root_offset and size to root_size with the heap updates, in one redo
 // log (obj_alloc_root). The caller has entered and holds rootMu.
 func (p *Pool) rootOperate(old OID, size int) (OID, error) {
+	if err := p.m.Err(); err != nil {
+		return OID{}, err
+	}
 	l := p.lanes.get()
 	defer p.lanes.put(l)
 	var acts []heap.Action

@@ -235,6 +235,10 @@ func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64, ex
 		}
 	}
 	h.m.Drain()
+	if err := h.m.Err(); err != nil {
+		// An object header or constructor's data may not be durable.
+		return err
+	}
 	if err := redo.Process(h.m, logOff, logCap, ext); err != nil {
 		return err
 	}

@@ -127,11 +127,21 @@ func (r *Redo) Process(m *pmem.Mem, logOff, capacity uint64, ext Extender) error
 		if err != nil {
 			return err
 		}
+		if err := m.Err(); err != nil {
+			// The log may not be durable: apply nothing (the media keeps
+			// the state before the operation).
+			return err
+		}
 		for _, e := range r.entries {
 			apply(m.Word(e.off), e.op, e.val)
 			m.Flush(e.off, 8)
 		}
 		m.Drain()
+		if err := m.Err(); err != nil {
+			// Some updates may not be durable: keep the log, whose
+			// recovery at the next open completes them.
+			return err
+		}
 		Clobber(m, logOff)
 		if extended {
 			if err := ext.FreeNext(logOff); err != nil {
