@@ -215,12 +215,11 @@ func opRealloc(zero bool) opKind {
 // and publish all of it at once.
 func (p *Pool) operate(old OID, size int, typeNum uint64, objFlags uint16, flags AllocFlags,
 	ctor func([]byte) error, dst *OID, kind opKind) (OID, error) {
-	if err := p.enterWrite(); err != nil {
+	l, err := p.enterWrite()
+	if err != nil {
 		return OID{}, err
 	}
-	defer p.leave()
-	l := p.lanes.get()
-	defer p.lanes.put(l)
+	defer p.leave(l)
 	acts := l.acts[:0]
 	defer func() { l.acts = acts[:0] }()
 
@@ -319,10 +318,11 @@ func (p *Pool) Root(size int) (OID, error) {
 	if size < 0 || uint64(size) > MaxAllocSize {
 		return OID{}, fmt.Errorf("%w: %d bytes", ErrSize, size)
 	}
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return OID{}, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	p.rootMu.Lock()
 	defer p.rootMu.Unlock()
 	off := p.m.Load(layout.RootOffsetAt)
@@ -340,18 +340,16 @@ func (p *Pool) Root(size int) (OID, error) {
 	if off != 0 {
 		old = OID{p.uuidLo, off}
 	}
-	return p.rootOperate(old, size)
+	return p.rootOperate(l, old, size)
 }
 
 // rootOperate allocates or resizes the root: the new object's offset goes
 // to root_offset and size to root_size with the heap updates, in one redo
 // log (obj_alloc_root). The caller has entered and holds rootMu.
-func (p *Pool) rootOperate(old OID, size int) (OID, error) {
+func (p *Pool) rootOperate(l *lane, old OID, size int) (OID, error) {
 	if err := p.m.Err(); err != nil {
 		return OID{}, err
 	}
-	l := p.lanes.get()
-	defer p.lanes.put(l)
 	var acts []heap.Action
 	var oldBlk heap.Block
 	if !old.IsNull() {
@@ -386,10 +384,11 @@ func (p *Pool) rootOperate(old OID, size int) (OID, error) {
 // RootSize returns the root object's size as requested (pmemobj_root_size),
 // 0 if there is none.
 func (p *Pool) RootSize() int {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return 0
 	}
-	defer p.leave()
+	defer p.leave(l)
 	if p.m.Load(layout.RootOffsetAt) == 0 {
 		return 0
 	}
@@ -403,10 +402,11 @@ func (p *Pool) UsableSize(oid OID) (int, error) {
 	if oid.IsNull() {
 		return 0, nil
 	}
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return 0, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	b, err := p.block(oid)
 	return int(b.Size), err
 }
@@ -414,10 +414,11 @@ func (p *Pool) UsableSize(oid OID) (int, error) {
 // TypeNum returns the type number of the object oid names
 // (pmemobj_type_num).
 func (p *Pool) TypeNum(oid OID) (uint64, error) {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return 0, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	b, err := p.block(oid)
 	if err != nil {
 		return 0, err
@@ -436,10 +437,11 @@ func (p *Pool) Bytes(oid OID) []byte {
 }
 
 func (p *Pool) object(oid OID) ([]byte, error) {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return nil, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	b, err := p.block(oid)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/obj/internal/heap"
@@ -39,6 +40,8 @@ type lanes struct {
 	cache   sync.Pool
 	waiting atomic.Int32
 
+	busy []busyFlag // per lane index: a call holds the lane
+
 	mu      sync.Mutex
 	cond    sync.Cond
 	free    []uint64 // lane indexes no lane value holds
@@ -48,6 +51,7 @@ type lanes struct {
 
 func (ls *lanes) init(p *Pool, off, n uint64) {
 	ls.p, ls.off, ls.n = p, off, n
+	ls.busy = make([]busyFlag, n)
 	ls.cond.L = &ls.mu
 	ls.free = make([]uint64, n)
 	for i := range ls.free {
@@ -55,8 +59,28 @@ func (ls *lanes) init(p *Pool, off, n uint64) {
 	}
 }
 
+// busyFlag is a lane's busy mark, alone on its cache line: only the
+// goroutine holding the lane writes it.
+type busyFlag struct {
+	v atomic.Bool
+	_ [63]byte
+}
+
+// waitIdle waits until no lane is busy: Close, after it has set closed,
+// waits so for the calls in progress.
+func (ls *lanes) waitIdle() {
+	for i := range ls.busy {
+		for ls.busy[i].v.Load() {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
+}
+
 // get returns a lane for the caller's exclusive use until put.
 func (ls *lanes) get() *lane {
+	if raceEnabled {
+		return ls.getSlow()
+	}
 	if l, _ := ls.cache.Get().(*lane); l != nil {
 		return l
 	}
@@ -113,7 +137,7 @@ func (ls *lanes) release(idx uint64) {
 
 // put gives the lane back.
 func (ls *lanes) put(l *lane) {
-	if ls.waiting.Load() > 0 {
+	if raceEnabled || ls.waiting.Load() > 0 {
 		ls.mu.Lock()
 		ls.handoff = append(ls.handoff, l)
 		ls.cond.Signal()

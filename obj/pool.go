@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
@@ -44,8 +45,9 @@ type Options struct {
 // Pool is an open obj pool (PMEMobjpool). Its methods may be called from
 // many goroutines at once; Close waits for the calls in progress.
 type Pool struct {
-	gate   sync.RWMutex // read-held by every call; Close holds it to close
-	closed bool
+	// closed is set by Close, which then waits until no lane is busy: every
+	// call holds a lane, marked busy, and checks closed after marking it.
+	closed atomic.Bool
 
 	pp       *pool.Pool
 	m        *pmem.Mem
@@ -277,43 +279,49 @@ func (p *Pool) logTarget(d layout.Descriptor, heapSize uint64) ulog.Valid {
 // Slices and pointers into the pool must not be used afterwards. Close is
 // idempotent.
 func (p *Pool) Close() error {
-	p.gate.Lock()
-	defer p.gate.Unlock()
-	if p.closed {
+	if !p.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	p.closed = true
+	p.lanes.waitIdle()
 	return p.pp.Close()
 }
 
-// enter starts a call: it read-holds the gate and fails on a closed pool.
-func (p *Pool) enter() error {
-	p.gate.RLock()
-	if p.closed {
-		p.gate.RUnlock()
-		return ErrClosed
+// enter starts a call: it takes a lane, marks it busy and fails on a
+// closed pool. No lock is shared between calls: Close finds them by the
+// busy marks.
+func (p *Pool) enter() (*lane, error) {
+	l := p.lanes.get()
+	p.lanes.busy[l.idx].v.Store(true)
+	if p.closed.Load() {
+		p.leave(l)
+		return nil, ErrClosed
 	}
-	return nil
+	return l, nil
 }
 
-func (p *Pool) leave() { p.gate.RUnlock() }
+// leave ends a call.
+func (p *Pool) leave(l *lane) {
+	p.lanes.busy[l.idx].v.Store(false)
+	p.lanes.put(l)
+}
 
 // enterWrite is enter for calls that change the pool.
-func (p *Pool) enterWrite() error {
-	if err := p.enter(); err != nil {
-		return err
+func (p *Pool) enterWrite() (*lane, error) {
+	l, err := p.enter()
+	if err != nil {
+		return nil, err
 	}
 	if p.readOnly {
-		p.leave()
-		return ErrReadOnly
+		p.leave(l)
+		return nil, ErrReadOnly
 	}
 	if err := p.m.Err(); err != nil {
 		// A write-back failed: what the pool holds on the media is not
 		// known, so nothing more is written.
-		p.leave()
-		return err
+		p.leave(l)
+		return nil, err
 	}
-	return nil
+	return l, nil
 }
 
 // Layout returns the pool's layout name.

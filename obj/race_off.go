@@ -1,0 +1,5 @@
+//go:build !race
+
+package obj
+
+const raceEnabled = false
