@@ -1328,3 +1328,126 @@ func crashSample(r *rand.Rand, n, max int) []int {
 	slices.Sort(points)
 	return points
 }
+
+// TestInteropCrashGoFullRedoAfterCExtension: after C's recovery of a
+// publication too large for one lane's redo log, the lane's external log
+// stays linked to the heap object C extended it with, whose data area
+// still holds the entries that did not fit. Go then publishes exactly as
+// many values as the lane's log holds (40) on that lane, and is cut off at
+// each fence: recovering what Go stored must not run on into C's stale
+// entries. The words those entries name were changed since, so replaying
+// them gives a state that is neither before nor after Go's publication.
+func TestInteropCrashGoFullRedoAfterCExtension(t *testing.T) {
+	requireCPeer(t)
+	tool := buildObjCrash(t)
+	dir := pmemtest.Dir(t)
+	work := dir + "/work.obj"
+	cCrashBase(t, work)
+	base, err := os.ReadFile(work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := runObjCrash(t, tool, work, "publish-many")
+	// An image where C's log is committed and linked, not yet cleared.
+	const extLog = layout.LanesOffset + layout.LaneExternalAt
+	points := []int{n / 3, n / 2, 2 * n / 3}
+	if err := writeImage(work, base); err != nil {
+		t.Fatal(err)
+	}
+	runObjCrash(t, tool, work, "publish-many", fmt.Sprintf("SNAPSHOT_AT=%d,%d,%d", points[0], points[1], points[2]))
+	var img []byte
+	for _, k := range points {
+		b, err := os.ReadFile(fmt.Sprintf("%s.%d", work, k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(fmt.Sprintf("%s.%d", work, k))
+		le := binary.LittleEndian
+		if img == nil && le.Uint64(b[extLog+layout.UlogChecksumAt:]) != 0 && le.Uint64(b[extLog+layout.UlogNextAt:]) != 0 {
+			img = b
+		}
+	}
+	if img == nil {
+		t.Fatalf("no image of C's publication (%d persists) at %v has lane 0's external log committed and extended", n, points)
+	}
+	tmpl := crashTemplate{img, nonZeroPages(img)}
+
+	// setup recovers C's image in Go and changes the words C's stale
+	// entries name (the first 4 KiB of the object in root field 1).
+	setup := func(m *core.Map) (*Pool, []uint64, error) {
+		p, err := openTemplate(m, tmpl)
+		if err != nil {
+			return nil, nil, err
+		}
+		if binary.LittleEndian.Uint64(m.Bytes()[extLog+layout.UlogNextAt:]) == 0 {
+			return nil, nil, errors.New("lane 0's external log is no longer extended after Go's recovery")
+		}
+		root, err := p.Root(0)
+		if err != nil {
+			return nil, nil, err
+		}
+		b := p.Bytes(goFields(p.Bytes(root))[1])
+		w := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), 60*8)
+		for i := range 60 {
+			w[i*8] = 7
+		}
+		p.Persist(b[:60*64])
+		return p, w, nil
+	}
+	publish := func(p *Pool, w []uint64) error {
+		acts := make([]Action, 40)
+		for i := range acts {
+			acts[i] = p.SetValue(&w[i*8], 5000+uint64(i))
+		}
+		return p.Publish(acts...)
+	}
+
+	d, err := crashsim.NewDeviceConfig(crashsim.DeviceConfig{Size: len(img), KeepOnClose: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, w, err := setup(d.Map())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := goState(p, sampledBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := publish(p, w); err != nil {
+		t.Fatal(err)
+	}
+	after, err := goState(p, sampledBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+
+	var pool *Pool
+	var words []uint64
+	cw := crashsim.Workload{
+		Size: len(img),
+		Setup: func(m *core.Map) (err error) {
+			pool, words, err = setup(m)
+			return err
+		},
+		Run: func(*core.Map) error { return publish(pool, words) },
+		Check: func(m *core.Map, _ crashsim.Crash) error {
+			if err := writeImage(work, m.Bytes()); err != nil {
+				return err
+			}
+			got, err := crossRecover(work, false)
+			if err != nil {
+				return err
+			}
+			if got.diff(before) != "" && got.diff(after) != "" {
+				return fmt.Errorf("recovered state is neither before nor after: vs before: %s; vs after: %s", got.diff(before), got.diff(after))
+			}
+			return nil
+		},
+	}
+	o := crashOptions()
+	o.MaxPoints = 0
+	crashsim.Explore(t, cw, o)
+}
