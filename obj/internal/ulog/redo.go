@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/obj/internal/pmem"
 	"github.com/gopmdk/pmdk/obj/layout"
 )
@@ -139,6 +140,8 @@ func (r *Redo) store(m *pmem.Mem, logOff, capacity uint64) error {
 	stored := capacity
 	if nbytes != capacity {
 		stored = (nbytes + 8 + layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+	} else if err := terminateNext(m, logOff); err != nil {
+		return err
 	}
 	total := layout.UlogHeaderSize + stored
 	if uint64(cap(r.buf)) < total {
@@ -155,6 +158,26 @@ func (r *Redo) store(m *pmem.Mem, logOff, capacity uint64) error {
 	}
 	putLE(b[layout.UlogChecksumAt:], layout.UlogChecksum(b[:layout.UlogHeaderSize+nbytes]))
 	m.Copy(logOff, b, 0)
+	return nil
+}
+
+// terminateNext ends, before a store fills the log at logOff to its
+// capacity, the walk a recovery would continue into the log linked after
+// it: C's recovery keeps a lane's extension linked, its data holding the
+// entries of an older operation, and a full log has no zeroed entry of
+// its own. C's ulog_store writes the zeroed entry at the start of the next
+// log, drained before the header; so does this.
+func terminateNext(m *pmem.Mem, logOff uint64) error {
+	next := m.Load(logOff + layout.UlogNextAt)
+	if next == 0 {
+		return nil
+	}
+	first := layout.AlignedUlogOffset(next) + layout.UlogHeaderSize
+	if first < next || first > m.Size()-layout.ValEntrySize {
+		return core.Corrupt(int64(logOff+layout.UlogNextAt), "ulog: next", nil, next)
+	}
+	m.Store(first, 0)
+	m.Persist(first, 8)
 	return nil
 }
 
