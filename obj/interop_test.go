@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -400,6 +401,78 @@ func TestInteropCPoolInGo(t *testing.T) {
 	}
 }
 
+// TestInteropCCustomClassesInGo: objects C allocated from allocation
+// classes it was given through ctl (legacy, none and compact headers,
+// aligned units, objects of several units) open in Go with C's type
+// numbers, usable sizes and contents; Go frees some of them, and C and
+// pmemobj_check agree with what Go left.
+func TestInteropCCustomClassesInGo(t *testing.T) {
+	requireCPeer(t)
+	path := pmemtest.Path(t, "custom.obj")
+	c, err := cobj.Create(path, "", 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	seed := 0
+	for i, d := range []cobj.ClassDesc{
+		{UnitSize: 128, UnitsPerBlock: 1000, HeaderType: cobj.HeaderLegacy},
+		{UnitSize: 64, UnitsPerBlock: 1000, HeaderType: cobj.HeaderNone},
+		{UnitSize: 256, Alignment: 256, UnitsPerBlock: 500, HeaderType: cobj.HeaderCompact},
+		{UnitSize: 100000, UnitsPerBlock: 20, HeaderType: cobj.HeaderCompact},
+		{UnitSize: 4096, Alignment: 4096, UnitsPerBlock: 100, HeaderType: cobj.HeaderLegacy},
+	} {
+		cl, err := c.NewAllocClass(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		for _, size := range []int{1, 50, 64, 100, 300, 5000, 150000} {
+			for range 3 {
+				o, err := c.Xalloc(size, uint64(10*i+n), uint64(cl.ClassID)<<48)
+				if err != nil {
+					break // too large for the class
+				}
+				cFill(c, o, seed)
+				seed++
+				n++
+			}
+		}
+		if n == 0 {
+			t.Fatalf("class %+v took no object", cl)
+		}
+	}
+	want := mustCState(t, c)
+	c.Close()
+
+	p, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	requireSame(t, "Go reads objects of C's custom classes", mustGoState(t, p), want)
+	var i int
+	for o := range p.Objects() {
+		if i++; i%3 != 0 {
+			if err := p.Free(o); err != nil {
+				t.Fatalf("Go frees %v of a custom class: %v", o, err)
+			}
+		}
+	}
+	want = mustGoState(t, p)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := cobj.Check(path, ""); r != 1 {
+		t.Fatalf("pmemobj_check after Go freed in C's custom classes: %d (%v)", r, err)
+	}
+	got, err := openCState(path, "", allBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireSame(t, "C reads what Go freed", got, want)
+}
+
 // cScenario fills an open C pool: every size of interopSizes, root
 // fields allocated through pmem oidps, frees, reallocs in place and moved,
 // a publication of reservations, set values and a deferred free, a
@@ -628,6 +701,87 @@ func TestInteropGoPoolInC(t *testing.T) {
 	requireSame(t, "C reads Go's changes to its changes", got, want)
 }
 
+// TestInteropGoConcurrentPoolInC: goroutines allocating, reallocating
+// and freeing at once in a Go pool (each through its own lane and arena)
+// leave a heap C opens, checks and goes on using as Go sees it.
+func TestInteropGoConcurrentPoolInC(t *testing.T) {
+	requireCPeer(t)
+	path := pmemtest.Path(t, "conc.obj")
+	p, err := Create(path, 32<<20, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 1))
+			var live []OID
+			for i := range 400 {
+				switch op := r.IntN(10); {
+				case op < 6 || len(live) == 0:
+					size := 1 + r.IntN(3000)
+					if r.IntN(200) == 0 {
+						size = 2621440 + r.IntN(1<<19) // huge
+					}
+					o, err := p.Alloc(size, uint64(g*1000+i), ctorPattern(g*1000+i))
+					if err != nil {
+						errs <- err
+						return
+					}
+					live = append(live, o)
+				case op < 8:
+					k := r.IntN(len(live))
+					o, err := p.Realloc(live[k], 1+r.IntN(5000), uint64(g*1000+i))
+					if err != nil {
+						errs <- err
+						return
+					}
+					live[k] = o
+				default:
+					k := r.IntN(len(live))
+					if err := p.Free(live[k]); err != nil {
+						errs <- err
+						return
+					}
+					live = slices.Delete(live, k, k+1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want := mustGoState(t, p)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := cobj.Check(path, ""); r != 1 {
+		t.Fatalf("pmemobj_check: %d (%v)", r, err)
+	}
+	c, err := cobj.Open(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	requireSame(t, "C reads what Go's goroutines left", mustCState(t, c), want)
+	for i := range 200 {
+		if _, err := c.Alloc(1+i*37, 9999); err != nil {
+			t.Fatalf("C alloc after Go's goroutines: %v", err)
+		}
+	}
+	want = mustCState(t, c)
+	c.Close()
+	got, err := openGoState(path, "", allBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireSame(t, "Go reads what C added", got, want)
+}
+
 // requireCChecks runs C's checkers on the closed pool at path and compares
 // pmempool info's object list with want: pmemobj_check returns 1, pmempool
 // check says consistent, pmempool info succeeds with every section this
@@ -720,7 +874,7 @@ func TestInteropAllocClasses(t *testing.T) {
 
 	sizes := classBoundarySizes(classes)
 	r := rand.New(rand.NewPCG(13, 0))
-	for range 600 {
+	for range 1200 {
 		sizes = append(sizes, 1+r.IntN(2621440+1024)) // runs and the smallest huge ones
 	}
 	for range 150 {
@@ -783,6 +937,42 @@ func TestInteropAllocClasses(t *testing.T) {
 		}
 	}
 	t.Logf("%d classes, %d sizes compared, %d differ; out of space %d times in C, %d in Go", len(classes.All()), len(sizes), bad, cReopens, goReopens)
+
+	// Allocations from a class named by its id (POBJ_CLASS_ID) take the
+	// same units, or fail alike when the class cannot hold the size.
+	c.Close()
+	p.Close()
+	if c, err = cobj.Create(dir+"/c2.obj", "", 32<<20, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = Create(dir+"/go2.obj", 32<<20, 0o600, nil); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, cl := range classes.All() {
+		u := int(cl.UnitSize)
+		for _, size := range []int{1, u - 16, u - 15, 2*u - 16, 8*u - 16, 8*u - 15, 64*u - 16, 64*u - 15} {
+			if size < 1 || size > 3<<20 {
+				continue
+			}
+			n++
+			co, cerr := c.Xalloc(size, 2, uint64(cl.ID)<<48)
+			cu := cobj.UsableSize(co)
+			cobj.Free(co)
+			gu := 0
+			g, gerr := p.Xalloc(size, 2, ClassID(cl.ID), nil)
+			if gerr == nil {
+				gu, _ = p.UsableSize(g)
+				if err := p.Free(g); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if (cerr == nil) != (gerr == nil) || cu != gu {
+				t.Errorf("class %d, %d bytes: C usable %d (%v), Go usable %d (%v)", cl.ID, size, cu, cerr, gu, gerr)
+			}
+		}
+	}
+	t.Logf("%d allocations with a class id compared", n)
 }
 
 // classBoundarySizes returns, for every run class and unit count up to

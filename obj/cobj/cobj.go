@@ -354,6 +354,22 @@ type ClassDesc struct {
 	ClassID       uint32
 }
 
+// NewAllocClass registers an allocation class through ctl
+// heap.alloc_class.new.desc (ClassID 0 lets C pick the id) and returns it
+// as C completed it.
+func (p *Pool) NewAllocClass(d ClassDesc) (ClassDesc, error) {
+	name := C.CString("heap.alloc_class.new.desc")
+	defer C.free(unsafe.Pointer(name))
+	c := C.struct_pobj_alloc_class_desc{unit_size: C.size_t(d.UnitSize), alignment: C.size_t(d.Alignment),
+		units_per_block: C.unsigned(d.UnitsPerBlock), header_type: C.enum_pobj_header_type(d.HeaderType),
+		class_id: C.unsigned(d.ClassID)}
+	if r, err := C.pmemobj_ctl_set(p.p, name, unsafe.Pointer(&c)); r != 0 {
+		return ClassDesc{}, lastError("ctl heap.alloc_class.new.desc", err)
+	}
+	return ClassDesc{uint64(c.unit_size), uint64(c.alignment), uint32(c.units_per_block),
+		HeaderType(c.header_type), uint32(c.class_id)}, nil
+}
+
 // AllocClass reads ctl heap.alloc_class.<id>.desc; ok is false when no
 // class has that id.
 func (p *Pool) AllocClass(id int) (d ClassDesc, ok bool) {

@@ -147,5 +147,8 @@ type ClassDesc struct {
 	ClassID       uint32
 }
 
+// NewAllocClass fails.
+func (*Pool) NewAllocClass(ClassDesc) (ClassDesc, error) { return ClassDesc{}, ErrUnavailable }
+
 // AllocClass finds no class.
 func (*Pool) AllocClass(int) (ClassDesc, bool) { return ClassDesc{}, false }
