@@ -76,6 +76,10 @@ const (
 	MaxAllocSize = uint64(C.PMEMOBJ_MAX_ALLOC_SIZE)
 )
 
+// FlagZero is POBJ_XALLOC_ZERO, for Xalloc and Xreserve. Class and arena
+// ids go in the high bits as obj.ClassID and obj.ArenaID put them.
+const FlagZero = uint64(C.POBJ_XALLOC_ZERO)
+
 // OID is C's PMEMoid: the pool's uuid_lo and the object's offset. It has
 // the layout of obj.OID, so the two convert into each other.
 type OID struct {
@@ -179,7 +183,7 @@ func (p *Pool) Alloc(size int, typeNum uint64) (OID, error) { return p.Xalloc(si
 
 // Zalloc is Alloc with POBJ_XALLOC_ZERO (pmemobj_zalloc).
 func (p *Pool) Zalloc(size int, typeNum uint64) (OID, error) {
-	return p.Xalloc(size, typeNum, C.POBJ_XALLOC_ZERO)
+	return p.Xalloc(size, typeNum, FlagZero)
 }
 
 // Xalloc calls pmemobj_xalloc with flags (POBJ_XALLOC_ZERO, class and
@@ -192,8 +196,8 @@ func (p *Pool) Xalloc(size int, typeNum, flags uint64) (OID, error) {
 	return oidOf(out), nil
 }
 
-// AllocTo calls pmemobj_alloc with oidp dst: a field in the pool (from
-// [Pool.Bytes]) makes the store part of the allocation's redo log.
+// AllocTo calls pmemobj_alloc with oidp dst: a field in the pool (in the
+// bytes of [Bytes]) makes the store part of the allocation's redo log.
 func (p *Pool) AllocTo(dst *OID, size int, typeNum uint64) error {
 	return p.XallocTo(dst, size, typeNum, 0)
 }

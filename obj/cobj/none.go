@@ -21,6 +21,9 @@ const (
 	MaxAllocSize = uint64(0)
 )
 
+// FlagZero is POBJ_XALLOC_ZERO.
+const FlagZero = uint64(1)
+
 // OID is C's PMEMoid.
 type OID struct {
 	PoolUUIDLo uint64
