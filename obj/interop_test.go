@@ -1256,70 +1256,122 @@ func runGoCrashOp(p *Pool, op goCrashOp) error {
 func TestInteropCrashGoOpRecoveredByC(t *testing.T) {
 	requireCPeer(t)
 	dir := pmemtest.Dir(t)
-	img := dir + "/image.obj"
-	template := goCrashTemplate(t)
-	for _, op := range goCrashOps {
-		t.Run(op.name, func(t *testing.T) {
-			before, after := goCrashStates(t, template, op)
-			if before.diff(after) == "" {
-				t.Fatal("the operation changes nothing")
-			}
-			var pool *Pool
-			w := crashsim.Workload{
-				Size: crashPoolSize,
-				Setup: func(m *core.Map) (err error) {
-					pool, err = openTemplate(m, template)
-					return err
-				},
-				Run: func(*core.Map) error { return runGoCrashOp(pool, op) },
-				Check: func(m *core.Map, _ crashsim.Crash) error {
-					if err := writeImage(img, m.Bytes()); err != nil {
-						return err
-					}
-					defer os.Remove(img)
-					cs, err := openCState(img, crashLayout, sampledBytes)
-					if err != nil {
-						return fmt.Errorf("C recovery: %w", err)
-					}
-					p, err := OpenOnMap(m, &Options{Layout: crashLayout})
-					if err != nil {
-						return fmt.Errorf("Go recovery: %w", err)
-					}
-					gs, err := goState(p, sampledBytes)
-					p.Close()
-					if err != nil {
-						return err
-					}
-					if d := gs.diff(cs); d != "" {
-						return fmt.Errorf("Go and C recover different states: Go vs C: %s", d)
-					}
-					if gs.diff(before) != "" && gs.diff(after) != "" {
-						return fmt.Errorf("recovered state is neither before nor after: vs before: %s; vs after: %s", gs.diff(before), gs.diff(after))
-					}
-					// Go reads the pool C recovered as it recovered its own.
-					gc, err := openGoState(img, crashLayout, sampledBytes)
-					if err != nil {
-						return fmt.Errorf("Go opening C's recovered pool: %w", err)
-					}
-					if d := gc.diff(gs); d != "" {
-						return fmt.Errorf("Go reads C's recovered pool differently: %s", d)
-					}
-					return nil
-				},
-			}
-			rep := crashsim.Explore(t, w, crashOptions())
-			if rep.Images == 0 {
-				t.Fatal("no crash image checked")
+	cCrashBase(t, dir+"/c-base.obj")
+	cBase, err := os.ReadFile(dir + "/c-base.obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(dir + "/c-base.obj")
+	// The operations run in a pool Go made and, with fewer crash points,
+	// in the same pool made by C (runs and free chunks where C put them).
+	cOpts := crashOptions()
+	if !crashFull() {
+		cOpts.MaxPoints = crashPoints() / 2
+	}
+	for _, base := range []struct {
+		name string
+		img  crashTemplate
+		o    crashsim.Options
+	}{{"go-made", goCrashTemplate(t), crashOptions()}, {"c-made", crashTemplate{cBase, nonZeroPages(cBase)}, cOpts}} {
+		t.Run(base.name, func(t *testing.T) {
+			for _, op := range goCrashOps {
+				t.Run(op.name, func(t *testing.T) { exploreGoCrashOp(t, base.img, op, dir+"/image.obj", base.o) })
 			}
 		})
 	}
+}
+
+// exploreGoCrashOp cuts op, run on the pool tmpl holds, at its fences.
+// Go recovers each image to the state before or after op; C recovers the
+// image too (from the file img), to the same state, and Go reads what C
+// recovered alike. Of the images of the Exhaustive strategy C recovers two
+// per crash point (all in full), as C's open of each costs more than Go's.
+func exploreGoCrashOp(t *testing.T, tmpl crashTemplate, op goCrashOp, img string, o crashsim.Options) {
+	before, after := goCrashStates(t, tmpl, op)
+	if before.diff(after) == "" {
+		t.Fatal("the operation changes nothing")
+	}
+	var pool *Pool
+	w := crashsim.Workload{
+		Size: len(tmpl.img),
+		Setup: func(m *core.Map) (err error) {
+			pool, err = openTemplate(m, tmpl)
+			return err
+		},
+		Run: func(*core.Map) error { return runGoCrashOp(pool, op) },
+		Check: func(m *core.Map, c crashsim.Crash) error {
+			withC := c.Strategy != "exhaustive" || c.Seed < 2 || crashFull()
+			if withC {
+				if err := writeImage(img, m.Bytes()); err != nil {
+					return err
+				}
+				defer os.Remove(img)
+			}
+			// Go first: an image that is not a pool may crash C.
+			p, err := OpenOnMap(m, &Options{Layout: crashLayout})
+			if err != nil {
+				return fmt.Errorf("Go recovery: %w", err)
+			}
+			gs, err := goState(p, sampledBytes)
+			p.Close()
+			if err != nil {
+				return err
+			}
+			if gs.diff(before) != "" && gs.diff(after) != "" {
+				return fmt.Errorf("recovered state is neither before nor after: vs before: %s; vs after: %s", gs.diff(before), gs.diff(after))
+			}
+			if !withC {
+				return nil
+			}
+			cs, err := openCState(img, crashLayout, sampledBytes)
+			if err != nil {
+				return fmt.Errorf("C recovery: %w", err)
+			}
+			if d := gs.diff(cs); d != "" {
+				return fmt.Errorf("Go and C recover different states: Go vs C: %s", d)
+			}
+			// Go reads the pool C recovered as it recovered its own.
+			gc, err := openGoState(img, crashLayout, sampledBytes)
+			if err != nil {
+				return fmt.Errorf("Go opening C's recovered pool: %w", err)
+			}
+			if d := gc.diff(gs); d != "" {
+				return fmt.Errorf("Go reads C's recovered pool differently: %s", d)
+			}
+			return nil
+		},
+	}
+	if rep := crashsim.Explore(t, w, o); rep.Images == 0 {
+		t.Fatal("no crash image checked")
+	}
+}
+
+// TestInteropCrashGoNewRunRecoveredByC cuts a Go allocation that makes a
+// new run of one chunk (the first 300-byte object of the pool C made, in a
+// free chunk holding C's stale bytes) at each fence, with every
+// combination of the words in flight (up to 16 per point): each image must
+// recover, in Go and in C, to the state before or after the allocation.
+func TestInteropCrashGoNewRunRecoveredByC(t *testing.T) {
+	requireCPeer(t)
+	dir := pmemtest.Dir(t)
+	cCrashBase(t, dir+"/c-base.obj")
+	cBase, err := os.ReadFile(dir + "/c-base.obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := layout.DefaultClasses().ForSize(300); cl.SizeIdx != 1 {
+		t.Fatalf("the class of 300 bytes has runs of %d chunks", cl.SizeIdx)
+	}
+	op := goCrashOp{"alloc-new-run", func(p *Pool, f *[4]OID) error { return p.AllocTo(&f[2], 300, 14, ctorPattern(14)) }}
+	exploreGoCrashOp(t, crashTemplate{cBase, nonZeroPages(cBase)}, op, dir+"/image.obj",
+		crashsim.Options{Strategies: []crashsim.Strategy{crashsim.Exhaustive}, ExhaustiveLimit: 16})
 }
 
 // goCrashStates runs op uncut on a simulated device and returns the pool
 // state before and after it.
 func goCrashStates(t *testing.T, template crashTemplate, op goCrashOp) (before, after poolState) {
 	t.Helper()
-	d, err := crashsim.NewDevice(crashPoolSize)
+	d, err := crashsim.NewDevice(len(template.img))
 	if err != nil {
 		t.Fatal(err)
 	}
