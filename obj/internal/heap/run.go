@@ -189,8 +189,13 @@ func (h *Heap) createRun(c *layout.Class) (*run, error) {
 	for i := uint32(1); i < c.SizeIdx; i++ {
 		h.m.Store(h.chunkHeaderOff(z, ch+i), layout.ChunkHeader{Type: layout.ChunkRunData, SizeIdx: i}.Word())
 	}
+	// The fence makes the run header and bitmap durable before the chunk
+	// header says RUN, also for a run of one chunk, which has no run-data
+	// headers to persist.
 	if c.SizeIdx > 1 {
 		h.m.Persist(h.chunkHeaderOff(z, ch+1), uint64(c.SizeIdx-1)*layout.ChunkHeaderSize)
+	} else {
+		h.m.Drain()
 	}
 	h.writeChunkHeader(z, ch, layout.ChunkHeader{Type: layout.ChunkRun, Flags: c.Flags, SizeIdx: c.SizeIdx})
 	g, err := h.runGeometry(z, ch, h.loadChunkHeader(z, ch))
