@@ -1286,8 +1286,9 @@ func TestInteropCrashGoOpRecoveredByC(t *testing.T) {
 // exploreGoCrashOp cuts op, run on the pool tmpl holds, at its fences.
 // Go recovers each image to the state before or after op; C recovers the
 // image too (from the file img), to the same state, and Go reads what C
-// recovered alike. Of the images of the Exhaustive strategy C recovers two
-// per crash point, as C's open of each costs more than Go's.
+// recovered alike (from the pessimistic images, or all in full). Of the
+// images of the Exhaustive strategy C recovers two per crash point, as
+// C's open of each costs more than Go's.
 func exploreGoCrashOp(t *testing.T, tmpl crashTemplate, op goCrashOp, img string, o crashsim.Options) {
 	before, after := goCrashStates(t, tmpl, op)
 	if before.diff(after) == "" {
@@ -1331,6 +1332,9 @@ func exploreGoCrashOp(t *testing.T, tmpl crashTemplate, op goCrashOp, img string
 			}
 			if d := gs.diff(cs); d != "" {
 				return fmt.Errorf("Go and C recover different states: Go vs C: %s", d)
+			}
+			if c.Strategy != "pessimistic" && !crashFull() {
+				return nil
 			}
 			// Go reads the pool C recovered as it recovered its own.
 			gc, err := openGoState(img, crashLayout, sampledBytes)
@@ -1547,10 +1551,13 @@ func TestInteropCrashCOpRecoveredByGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(17, 0))
+	// C's own pool, where its operations are best known, has a smaller
+	// sample.
 	for _, base := range []struct {
-		name string
-		img  crashTemplate
-	}{{"go-made", goCrashTemplate(t)}, {"c-made", crashTemplate{cBase, nonZeroPages(cBase)}}} {
+		name   string
+		img    crashTemplate
+		sample int
+	}{{"go-made", goCrashTemplate(t), crashPoints() - 2}, {"c-made", crashTemplate{cBase, nonZeroPages(cBase)}, crashPoints() / 2}} {
 		t.Run(base.name, func(t *testing.T) {
 			reset := func() {
 				t.Helper()
@@ -1574,7 +1581,7 @@ func TestInteropCrashCOpRecoveredByGo(t *testing.T) {
 					if before.diff(after) == "" {
 						t.Fatal("the operation changes nothing")
 					}
-					points := crashSample(r, n, crashPoints()-2)
+					points := crashSample(r, n, base.sample)
 					list := make([]string, len(points))
 					for i, k := range points {
 						list[i] = strconv.Itoa(k)
