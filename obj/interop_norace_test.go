@@ -2,5 +2,5 @@
 
 package obj
 
-// raceEnabled is 1 under the race detector.
-const raceEnabled = 0
+// underRace is 1 under the race detector, 0 otherwise.
+const underRace = 0

@@ -55,7 +55,7 @@ func requireCPeer(t *testing.T) {
 // a goroutine then takes new lanes and its allocations spread over every
 // arena, each with runs of its own (see
 // TestInteropOneGoroutineStaysInOneArena).
-const goPoolSize = 32<<20 + raceEnabled*(32<<20)
+const goPoolSize = 32<<20 + underRace*(32<<20)
 
 // pmempoolBin returns the path of C's pmempool, or skips the test.
 func pmempoolBin(t *testing.T) string {

@@ -1,18 +1,5 @@
-//go:build cpeer
+//go:build cpeer && cgo
 
-// Package cobj is the C peer of package obj: a thin cgo binding of C
-// libpmemobj (PMDK 1.12.1) for interop tests and benchmarks that run the
-// reference implementation in the same process. It is built only with the
-// cpeer tag, where the PMDK headers are installed; without it the package
-// compiles to a stub whose [Available] is false and whose constructors fail.
-//
-// The binding adds nothing to C's behaviour: each method calls the C
-// function it is named after. Like C, it does not check OIDs: an OID that
-// is not an allocated object of an open pool is undefined behaviour.
-//
-// libpmem reads PMEM_IS_PMEM_FORCE once per process, at the first pool
-// mapping: set it before the first Create or Open. Without it a pool on
-// tmpfs or a disk is persisted with msync.
 package cobj
 
 /*

@@ -1,18 +1,11 @@
-//go:build !cpeer
+//go:build !cpeer || !cgo
 
 package cobj
 
-import (
-	"errors"
-	"os"
-)
+import "os"
 
 // Available reports whether the C peer is compiled in.
 const Available = false
-
-// ErrUnavailable is returned by every constructor of a build without the
-// cpeer tag.
-var ErrUnavailable = errors.New("cobj: built without the cpeer tag (C libpmemobj peer absent)")
 
 // Sizes of C's header; zero without the C peer.
 const (
