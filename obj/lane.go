@@ -18,6 +18,7 @@ import (
 type lane struct {
 	p     *Pool
 	idx   uint64
+	hint  uint64 // idx, for the hint pool (which takes pointers)
 	off   uint64 // pool offset of the lane
 	arena *heap.Arena
 	redo  ulog.Redo // the external log's
@@ -28,123 +29,69 @@ type lane struct {
 func (l *lane) externalLog() uint64 { return l.off + layout.LaneExternalAt }
 func (l *lane) internalLog() uint64 { return l.off + layout.LaneInternalAt }
 
-// lanes hands out the pool's lanes. Lanes are cached per P in a
-// sync.Pool, so a goroutine usually gets the lane (and arena) the last
-// call on its P used, with no shared lock: C's per-thread primary lane.
-// A lane the sync.Pool drops is returned by a cleanup when the garbage
-// collector frees it. When all lanes are out, callers wait for one.
+// lanes hands out the pool's lanes. Each lane has a held flag on its own
+// cache line; a call takes a lane by setting it. A sync.Pool remembers per
+// P the lane the last call there used, so a goroutine usually takes the
+// lane (and arena) it had, touching no shared line: C's per-thread primary
+// lane. When the hint is missing (the sync.Pool dropped it at a garbage
+// collection) or taken, the lanes are tried from the first: a single
+// goroutine comes back to lane 0 and its arena, so its runs do not spread
+// over every arena. The held flags are also what Close waits on.
 type lanes struct {
-	p       *Pool
-	off     uint64 // pool offset of lane 0
-	n       uint64 // lanes in the pool
-	cache   sync.Pool
-	waiting atomic.Int32
+	p     *Pool
+	off   uint64 // pool offset of lane 0
+	n     uint64 // lanes in the pool
+	slots []laneSlot
+	hints sync.Pool // *uint64: a lane index
+}
 
-	busy []busyFlag // per lane index: a call holds the lane
-
-	mu      sync.Mutex
-	cond    sync.Cond
-	free    []uint64 // lane indexes no lane value holds
-	handoff []*lane  // lanes released while callers wait
-	next    int      // next arena to give a new lane
+// laneSlot is one lane's held flag and value, alone on a cache line.
+type laneSlot struct {
+	held atomic.Bool
+	l    *lane
+	_    [48]byte
 }
 
 func (ls *lanes) init(p *Pool, off, n uint64) {
 	ls.p, ls.off, ls.n = p, off, n
-	ls.busy = make([]busyFlag, n)
-	ls.cond.L = &ls.mu
-	ls.free = make([]uint64, n)
-	for i := range ls.free {
-		ls.free[i] = n - 1 - uint64(i)
-	}
-}
-
-// busyFlag is a lane's busy mark, alone on its cache line: only the
-// goroutine holding the lane writes it.
-type busyFlag struct {
-	v atomic.Bool
-	_ [63]byte
-}
-
-// waitIdle waits until no lane is busy: Close, after it has set closed,
-// waits so for the calls in progress.
-func (ls *lanes) waitIdle() {
-	for i := range ls.busy {
-		for ls.busy[i].v.Load() {
-			time.Sleep(10 * time.Microsecond)
-		}
+	ls.slots = make([]laneSlot, n)
+	h := p.heap
+	for i := range ls.slots {
+		idx := uint64(i)
+		ls.slots[i].l = &lane{p: p, idx: idx, hint: idx, off: off + idx*layout.LaneSize, arena: h.Arena(i % h.NArenas())}
 	}
 }
 
 // get returns a lane for the caller's exclusive use until put.
 func (ls *lanes) get() *lane {
-	if raceEnabled {
-		return ls.getSlow()
+	if h, _ := ls.hints.Get().(*uint64); h != nil && ls.slots[*h].held.CompareAndSwap(false, true) {
+		return ls.slots[*h].l
 	}
-	if l, _ := ls.cache.Get().(*lane); l != nil {
-		return l
-	}
-	return ls.getSlow()
-}
-
-func (ls *lanes) getSlow() *lane {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
 	for {
-		if n := len(ls.handoff); n > 0 {
-			l := ls.handoff[n-1]
-			ls.handoff = ls.handoff[:n-1]
-			return l
+		for i := range ls.slots {
+			if s := &ls.slots[i]; !s.held.Load() && s.held.CompareAndSwap(false, true) {
+				return s.l
+			}
 		}
-		if n := len(ls.free); n > 0 {
-			idx := ls.free[n-1]
-			ls.free = ls.free[:n-1]
-			return ls.newLane(idx)
-		}
-		// Every lane is held or cached: look in the cache again (a lane
-		// may have been put back before we registered), then wait.
-		ls.waiting.Add(1)
-		ls.mu.Unlock()
-		l, _ := ls.cache.Get().(*lane)
-		ls.mu.Lock()
-		if l != nil {
-			ls.waiting.Add(-1)
-			return l
-		}
-		if len(ls.handoff) == 0 && len(ls.free) == 0 {
-			ls.cond.Wait()
-		}
-		ls.waiting.Add(-1)
+		// Every lane is held (more calls in flight than lanes).
+		runtime.Gosched()
 	}
-}
-
-// newLane makes the lane value of index idx. ls.mu is held.
-func (ls *lanes) newLane(idx uint64) *lane {
-	h := ls.p.heap
-	l := &lane{p: ls.p, idx: idx, off: ls.off + idx*layout.LaneSize, arena: h.Arena(ls.next % h.NArenas())}
-	ls.next++
-	runtime.AddCleanup(l, ls.release, idx)
-	return l
-}
-
-// release makes a lane index free again once its lane value is gone.
-func (ls *lanes) release(idx uint64) {
-	ls.mu.Lock()
-	ls.free = append(ls.free, idx)
-	ls.cond.Signal()
-	ls.mu.Unlock()
 }
 
 // put gives the lane back.
 func (ls *lanes) put(l *lane) {
-	if raceEnabled || ls.waiting.Load() > 0 {
-		ls.mu.Lock()
-		ls.handoff = append(ls.handoff, l)
-		ls.cond.Signal()
-		ls.mu.Unlock()
-		return
+	ls.slots[l.idx].held.Store(false)
+	ls.hints.Put(&l.hint)
+}
+
+// waitIdle waits until no lane is held: Close, after it has set closed,
+// waits so for the calls in progress.
+func (ls *lanes) waitIdle() {
+	for i := range ls.slots {
+		for ls.slots[i].held.Load() {
+			time.Sleep(10 * time.Microsecond)
+		}
 	}
-	ls.cache.Put(l)
 }
 
 // extRequest is the size C asks for a log extension: a log of the

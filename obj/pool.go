@@ -291,7 +291,6 @@ func (p *Pool) Close() error {
 // busy marks.
 func (p *Pool) enter() (*lane, error) {
 	l := p.lanes.get()
-	p.lanes.busy[l.idx].v.Store(true)
 	if p.closed.Load() {
 		p.leave(l)
 		return nil, ErrClosed
@@ -300,10 +299,7 @@ func (p *Pool) enter() (*lane, error) {
 }
 
 // leave ends a call.
-func (p *Pool) leave(l *lane) {
-	p.lanes.busy[l.idx].v.Store(false)
-	p.lanes.put(l)
-}
+func (p *Pool) leave(l *lane) { p.lanes.put(l) }
 
 // enterWrite is enter for calls that change the pool.
 func (p *Pool) enterWrite() (*lane, error) {

@@ -1,5 +1,0 @@
-//go:build !race
-
-package obj
-
-const raceEnabled = false
