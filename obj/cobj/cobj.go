@@ -44,6 +44,15 @@ static int gopmdk_alloc_free_n(PMEMobjpool *pop, size_t size,
 	}
 	return 0;
 }
+
+// n root lookups (pmemobj_root of the existing size) in a C loop.
+static int gopmdk_root_n(PMEMobjpool *pop, size_t size, long n) {
+	for (long i = 0; i < n; i++) {
+		if (OID_IS_NULL(pmemobj_root(pop, size)))
+			return -1;
+	}
+	return 0;
+}
 */
 import "C"
 
@@ -323,6 +332,15 @@ func (p *Pool) Persist(b []byte) {
 func (p *Pool) AllocFreeN(size int, typeNum uint64, n int) error {
 	if r, err := C.gopmdk_alloc_free_n(p.p, C.size_t(size), C.uint64_t(typeNum), C.long(n)); r != 0 {
 		return lastError("alloc", err)
+	}
+	return nil
+}
+
+// RootN looks the root object of size bytes up n times in a C loop
+// (pmemobj_root): the benchmark peer of root access.
+func (p *Pool) RootN(size, n int) error {
+	if r, err := C.gopmdk_root_n(p.p, C.size_t(size), C.long(n)); r != 0 {
+		return lastError("root", err)
 	}
 	return nil
 }

@@ -124,6 +124,9 @@ func (*Pool) Persist([]byte) {}
 // AllocFreeN fails.
 func (*Pool) AllocFreeN(int, uint64, int) error { return ErrUnavailable }
 
+// RootN is the stub of C's root lookup loop.
+func (*Pool) RootN(int, int) error { return ErrUnavailable }
+
 // HeaderType is C's enum pobj_header_type.
 type HeaderType int
 

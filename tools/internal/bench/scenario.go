@@ -63,6 +63,9 @@ var copySizes = []int{64, 256, 4 << 10, 64 << 10, 2 << 20}
 // and 4 KiB, with one goroutine and with two.
 const blkGoal = 1.2
 
+// objGoal is issue 13's aim for obj's atomic allocation: 1.5x C.
+const objGoal = 1.5
+
 // scenarios lists every scenario in the order they run.
 var scenarios = []scenario{
 	{name: "memcpy-persist", what: "pmem_memcpy_persist vs Map.Memcpy",
@@ -79,6 +82,10 @@ var scenarios = []scenario{
 		sizes: blkSizes, minSize: blk.MinBlockSize, goal: blkGoal, setup: blkScenario(true)},
 	{name: "blk-read", what: "random block reads of a filled pool: pmemblk_read vs blk.Pool.ReadBlock",
 		sizes: blkSizes, minSize: blk.MinBlockSize, goal: blkGoal, setup: blkScenario(false)},
+	{name: "obj-alloc-free", what: "atomic alloc and free of size bytes: pmemobj_alloc+pmemobj_free vs obj.Pool.AllocTo+FreeOID",
+		sizes: objSizes, minSize: 1, goal: objGoal, setup: objAllocFree},
+	{name: "obj-root", what: "root object lookup: pmemobj_root vs obj.Pool.Root",
+		sizes: []int{64}, minSize: 1, setup: objRoot},
 }
 
 // ScenarioInfo describes one scenario.

@@ -1,0 +1,87 @@
+package bench
+
+import (
+	"path/filepath"
+
+	"github.com/gopmdk/pmdk/obj"
+	"github.com/gopmdk/pmdk/obj/cobj"
+)
+
+var objSizes = []int{64, 256, 4 << 10}
+
+// objPoolSize is the size of the obj pools: room for every thread's runs.
+const objPoolSize = 64 << 20
+
+// objAllocFree allocates size bytes and frees them, per operation, into an
+// OID outside the pool (C: on the stack), as pmemobj_alloc/pmemobj_free.
+func objAllocFree(e *env, r *row) error {
+	p, err := obj.Create(filepath.Join(e.dir, e.name+".go.pool"), objPoolSize, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, p.Close)
+	for range e.threads {
+		r.goW = append(r.goW, func(first, n uint64) (uint64, error) {
+			var oid obj.OID
+			for range n {
+				if err := p.AllocTo(&oid, e.size, 1, nil); err != nil {
+					return 0, err
+				}
+				if err := p.FreeOID(&oid); err != nil {
+					return 0, err
+				}
+			}
+			return n, nil
+		})
+	}
+	if !e.peer {
+		return nil
+	}
+	c, err := cobj.Create(filepath.Join(e.dir, e.name+".c.pool"), "", objPoolSize, 0o600)
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, c.Close)
+	for range e.threads {
+		r.cW = append(r.cW, func(first, n uint64) (uint64, error) { return n, c.AllocFreeN(e.size, 1, int(n)) })
+	}
+	return nil
+}
+
+// objRoot looks up the root object of size bytes (pmemobj_root of a root
+// that exists).
+func objRoot(e *env, r *row) error {
+	p, err := obj.Create(filepath.Join(e.dir, e.name+".go.pool"), objPoolSize, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, p.Close)
+	if _, err := p.Root(e.size); err != nil {
+		return err
+	}
+	for range e.threads {
+		r.goW = append(r.goW, func(first, n uint64) (uint64, error) {
+			for range n {
+				if _, err := p.Root(e.size); err != nil {
+					return 0, err
+				}
+			}
+			return n, nil
+		})
+	}
+	if !e.peer {
+		return nil
+	}
+	c, err := cobj.Create(filepath.Join(e.dir, e.name+".c.pool"), "", objPoolSize, 0o600)
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, c.Close)
+	if _, err := c.Root(e.size); err != nil {
+		return err
+	}
+	for range e.threads {
+		r.cW = append(r.cW, func(first, n uint64) (uint64, error) { return n, c.RootN(e.size, int(n)) })
+	}
+	return nil
+}
