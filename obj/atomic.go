@@ -318,6 +318,13 @@ func (p *Pool) Root(size int) (OID, error) {
 	if size < 0 || uint64(size) > MaxAllocSize {
 		return OID{}, fmt.Errorf("%w: %d bytes", ErrSize, size)
 	}
+	if r := p.root.Load(); r != nil && r[0] != 0 && uint64(size) <= r[1] {
+		// The common case, a lookup: no lane, no lock.
+		if p.closed.Load() {
+			return OID{}, ErrClosed
+		}
+		return OID{p.uuidLo, r[0]}, nil
+	}
 	l, err := p.enter()
 	if err != nil {
 		return OID{}, err
@@ -378,21 +385,17 @@ func (p *Pool) rootOperate(l *lane, old OID, size int) (OID, error) {
 		p.heap.Cancel(acts)
 		return OID{}, err
 	}
+	p.root.Store(&[2]uint64{act.Block.Off, uint64(size)})
 	return OID{p.uuidLo, act.Block.Off}, nil
 }
 
 // RootSize returns the root object's size as requested (pmemobj_root_size),
 // 0 if there is none.
 func (p *Pool) RootSize() int {
-	l, err := p.enter()
-	if err != nil {
-		return 0
+	if r := p.root.Load(); r != nil && r[0] != 0 && !p.closed.Load() {
+		return int(r[1])
 	}
-	defer p.leave(l)
-	if p.m.Load(layout.RootOffsetAt) == 0 {
-		return 0
-	}
-	return int(p.m.Load(layout.RootSizeAt))
+	return 0
 }
 
 // UsableSize returns the usable size of the object oid names

@@ -57,6 +57,9 @@ type Pool struct {
 	readOnly bool
 	lanes    lanes
 	rootMu   sync.Mutex
+	// root mirrors root_offset and root_size, which only Root changes
+	// (under rootMu): lookups need not touch the mapping.
+	root atomic.Pointer[[2]uint64]
 }
 
 // Create creates an obj pool at path (pmemobj_create): a new file of
@@ -247,6 +250,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	// conversion only.
 	m.Store(layout.ConversionFlagsAt, 0)
 	m.Persist(layout.ConversionFlagsAt, 8)
+	p.root.Store(&[2]uint64{m.Load(layout.RootOffsetAt), m.Load(layout.RootSizeAt)})
 	p.lanes.init(p, d.LanesOffset, d.NLanes)
 	return p, nil
 }
