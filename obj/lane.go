@@ -94,24 +94,42 @@ func (ls *lanes) waitIdle() {
 	}
 }
 
-// extRequest is the size C asks for a log extension: a log of the
-// external log's capacity, cache-line aligned wherever the object lands
-// (SIZEOF_ALIGNED_ULOG).
-const extRequest = (layout.UlogHeaderSize + layout.LaneExternalCapacity + 2*layout.CacheLine + layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+// Sizes C asks for log extensions: a log of the external log's capacity,
+// or of tx.cache.size (32 KiB) for the undo log, cache-line aligned
+// wherever the object lands (SIZEOF_ALIGNED_ULOG).
+const (
+	extRequest     = (layout.UlogHeaderSize + layout.LaneExternalCapacity + 3*layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+	undoExtRequest = (layout.UlogHeaderSize + 32<<10 + 3*layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+)
 
-// Extend allocates a log extension and links it after the log at prev,
-// through the lane's internal log (lane_redo_extend): an internal object
-// whose constructor builds an empty ulog at its first cache line.
+// Extend allocates a log extension for the external redo log and links
+// it after the log at prev (lane_redo_extend).
 func (l *lane) Extend(prev uint64) (off, capacity uint64, err error) {
+	return (&laneExt{l: l, size: extRequest}).Extend(prev)
+}
+
+// laneExt extends a lane's log with logs of size bytes whose generation is
+// gen, allocated through the lane's internal log.
+type laneExt struct {
+	l    *lane
+	size uint64
+	gen  uint64
+}
+
+// Extend allocates an internal object whose constructor builds an empty
+// ulog at its first cache line, and links it after the log at prev, in
+// one publication of the internal log.
+func (e *laneExt) Extend(prev uint64) (off, capacity uint64, err error) {
+	l := e.l
 	p := l.p
-	req := heap.Request{Size: extRequest, Flags: layout.ObjInternal, Ctor: func(b []byte) error {
+	req := heap.Request{Size: e.size, Flags: layout.ObjInternal, Ctor: func(b []byte) error {
 		start, _ := p.m.Offset(unsafe.Pointer(unsafe.SliceData(b)))
 		off = layout.AlignedUlogOffset(start)
 		capacity = (uint64(len(b)) - layout.UlogHeaderSize) &^ (layout.CacheLine - 1)
 		if d := off - start; d > 0 {
 			capacity = (capacity - d) &^ (layout.CacheLine - 1)
 		}
-		ulog.Construct(p.m, off, capacity, 0, 0, true)
+		ulog.Construct(p.m, off, capacity, e.gen, 0, true)
 		return nil
 	}}
 	act, err := p.heap.Reserve(l.arena, req)
@@ -124,6 +142,42 @@ func (l *lane) Extend(prev uint64) (off, capacity uint64, err error) {
 		return 0, 0, err
 	}
 	return off, capacity, nil
+}
+
+// FreeNext frees the logs chained after the log at off.
+func (e *laneExt) FreeNext(off uint64) error { return e.l.FreeNext(off) }
+
+// userLogs extends the commit's redo log with the user's buffers first
+// (pmemobj_tx_log_append_buffer of TX_LOG_TYPE_INTENT), then, if auto, with
+// logs from the heap.
+type userLogs struct {
+	l    *lane
+	bufs [][2]uint64 // pool offset and capacity of each buffer's log
+	auto bool
+}
+
+func (u *userLogs) Extend(prev uint64) (off, capacity uint64, err error) {
+	if len(u.bufs) > 0 {
+		b := u.bufs[0]
+		u.bufs = u.bufs[1:]
+		linkUserLog(u.l.p, prev, b[0], b[1], 0)
+		return b[0], b[1], nil
+	}
+	if !u.auto {
+		return 0, 0, ulog.ErrFull
+	}
+	return u.l.Extend(prev)
+}
+
+func (u *userLogs) FreeNext(off uint64) error { return u.l.FreeNext(off) }
+
+// linkUserLog builds an empty user-owned log at off and links it after the
+// log at prev, durably (operation_add_user_buffer).
+func linkUserLog(p *Pool, prev, off, capacity, gen uint64) {
+	ulog.Construct(p.m, off, capacity, gen, layout.UlogUserOwned, true)
+	p.m.Drain()
+	p.m.Store(prev+layout.UlogNextAt, off)
+	p.m.Persist(prev+layout.UlogNextAt, 8)
 }
 
 // FreeNext frees the logs chained after the log at off, last first, each

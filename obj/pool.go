@@ -59,7 +59,10 @@ type Pool struct {
 	rootMu   sync.Mutex
 	// root mirrors root_offset and root_size, which only Root changes
 	// (under rootMu): lookups need not touch the mapping.
-	root atomic.Pointer[[2]uint64]
+	root  atomic.Pointer[[2]uint64]
+	valid ulog.Valid // what a lane log may update
+	runID uint64     // this open's run id: pmem locks of other runs are stale
+	locks sync.Map   // pool offset of a pmem lock -> *lockState
 }
 
 // Create creates an obj pool at path (pmemobj_create): a new file of
@@ -214,7 +217,9 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	}
 	m.Store(layout.RunIDAt, runID)
 	m.Persist(layout.RunIDAt, 8)
+	p.runID = runID
 	valid := p.logTarget(d, heapSize)
+	p.valid = valid
 	for i := range d.NLanes {
 		lo := d.LanesOffset + i*layout.LaneSize
 		if err := ulog.RecoverRedo(m, lo+layout.LaneInternalAt, layout.LaneInternalCapacity, valid); err != nil {
