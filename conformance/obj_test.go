@@ -19,6 +19,7 @@ func init() {
 		conformance.CrashCase{Name: "atomic-ops", Workload: objtest.AtomicOps(), RecoveryPoints: 2, ShortPoints: 8},
 		conformance.CrashCase{Name: "publish-extended", Workload: objtest.PublishExtended(), ShortPoints: 6},
 		conformance.CrashCase{Name: "unlogged-publish", Workload: objtest.UnloggedPublish(), Broken: true},
+		conformance.CrashCase{Name: "transactions", Workload: objtest.Transactions(), ShortPoints: 6},
 	)
 }
 
