@@ -490,8 +490,8 @@ func (tx *Tx) End() error {
 	}
 	tx.locks = nil
 	tx.stage = StageNone
-	tx.depth = 0
 	tx.callback(StageNone)
+	tx.depth = 0
 	return tx.err
 }
 
