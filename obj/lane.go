@@ -21,6 +21,7 @@ type lane struct {
 	hint  uint64 // idx, for the hint pool (which takes pointers)
 	off   uint64 // pool offset of the lane
 	arena *heap.Arena
+	tx    txState   // the transaction running in the lane
 	redo  ulog.Redo // the external log's
 	ired  ulog.Redo // the internal log's: extensions of the others
 	acts  []heap.Action

@@ -125,6 +125,24 @@ func WithCallback(cb func(*Tx, Stage)) TxParam { return TxParam{cb: cb} }
 // goroutine at a time; nested transactions use the same Tx (flat nesting:
 // an inner abort aborts the outermost).
 type Tx struct {
+	s      *txState
+	gen    uint64 // the s.gen it was made for
+	endErr error  // why it aborted, kept by End for Err after the end
+}
+
+// state returns the transaction's state if the handle is current.
+func (t *Tx) state() (*txState, error) {
+	if t == nil || t.s == nil || t.s.gen != t.gen {
+		return nil, fmt.Errorf("%w: the transaction has ended", ErrTxStage)
+	}
+	return t.s, nil
+}
+
+// txState is a transaction's state. Each lane has one, reused by the
+// transactions that run in the lane; a Tx handle names one use of it.
+type txState struct {
+	gen   uint64 // bumped at the outermost End: older handles are stale
+	h     *Tx    // the handle of the transaction in progress
 	p     *Pool
 	l     *lane
 	stage Stage
@@ -136,6 +154,7 @@ type Tx struct {
 	acts                       []heap.Action
 	undo                       ulog.Undo
 	snapped                    bool // the undo generation bump is among the actions
+	done                       bool // committed or rolled back: the logs are released
 	locks                      []TxParam
 	cb                         func(*Tx, Stage)
 	onCommit, onAbort, finally []func()
@@ -154,19 +173,47 @@ func (p *Pool) Begin(params ...TxParam) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx := &Tx{p: p, l: l, stage: StageWork, depth: 1}
+	tx := &l.tx
+	tx.reset(p, l)
+	h := &Tx{s: tx, gen: tx.gen}
+	tx.h = h
 	tx.undo.Start(p.m, l.off+layout.LaneUndoAt, layout.LaneUndoCapacity)
 	if err := tx.takeParams(params); err != nil {
 		tx.abort(err)
-		return tx, err
+		return h, err
 	}
-	return tx, nil
+	return h, nil
 }
 
-// Begin starts a transaction nested in tx (pmemobj_tx_begin inside a
-// transaction): flat, its changes are tx's; an abort of either aborts the
-// outermost. It must be ended by its own Commit/End.
-func (tx *Tx) Begin(params ...TxParam) error {
+// reset prepares a lane's transaction state for a new transaction,
+// keeping its buffers.
+func (tx *txState) reset(p *Pool, l *lane) {
+	// Field by field: a whole-struct assignment copies with write
+	// barriers, which showed in the empty transaction's profile.
+	tx.p, tx.l = p, l
+	tx.stage, tx.depth, tx.err = StageWork, 1, nil
+	tx.ranges.r = tx.ranges.r[:0]
+	if len(tx.acts) > 0 {
+		clear(tx.acts)
+		tx.acts = tx.acts[:0]
+	}
+	tx.snapped, tx.done = false, false
+	if len(tx.locks) > 0 {
+		tx.locks = tx.locks[:0]
+	}
+	if tx.cb != nil {
+		tx.cb = nil
+	}
+	if len(tx.onCommit)+len(tx.onAbort)+len(tx.finally) > 0 {
+		tx.onCommit, tx.onAbort, tx.finally = tx.onCommit[:0], tx.onAbort[:0], tx.finally[:0]
+	}
+	tx.failure = FailureAbort
+	tx.userUndo = false
+	tx.redoBufs = tx.redoBufs[:0]
+	tx.noAutoLog = [2]bool{}
+}
+
+func (tx *txState) Begin(params ...TxParam) error {
 	if err := tx.enter(); err != nil {
 		return err
 	}
@@ -182,7 +229,7 @@ func (tx *Tx) Begin(params ...TxParam) error {
 	return nil
 }
 
-func (tx *Tx) takeParams(params []TxParam) error {
+func (tx *txState) takeParams(params []TxParam) error {
 	for _, prm := range params {
 		switch {
 		case prm.cb != nil:
@@ -197,7 +244,7 @@ func (tx *Tx) takeParams(params []TxParam) error {
 }
 
 // lock takes a lock for the transaction, once (add_to_tx_and_lock).
-func (tx *Tx) lock(prm TxParam) error {
+func (tx *txState) lock(prm TxParam) error {
 	for _, h := range tx.locks {
 		if h.mutex != nil && h.mutex == prm.mutex || h.rw != nil && h.rw == prm.rw {
 			return nil
@@ -216,18 +263,13 @@ func (tx *Tx) lock(prm TxParam) error {
 	return nil
 }
 
-// Lock takes m for the rest of the transaction (pmemobj_tx_lock with
-// TX_PARAM_MUTEX): it is unlocked when the transaction ends.
-func (tx *Tx) Lock(m *Mutex) error { return tx.xlock(TxParam{mutex: m}, TxNoAbort) }
+func (tx *txState) Lock(m *Mutex) error { return tx.xlock(TxParam{mutex: m}, TxNoAbort) }
 
-// LockRW write-locks m for the rest of the transaction.
-func (tx *Tx) LockRW(m *RWMutex) error { return tx.xlock(TxParam{rw: m}, TxNoAbort) }
+func (tx *txState) LockRW(m *RWMutex) error { return tx.xlock(TxParam{rw: m}, TxNoAbort) }
 
-// Xlock is Lock with flags (pmemobj_tx_xlock): without TxNoAbort a
-// failure aborts the transaction.
-func (tx *Tx) Xlock(m *Mutex, flags TxFlags) error { return tx.xlock(TxParam{mutex: m}, flags) }
+func (tx *txState) Xlock(m *Mutex, flags TxFlags) error { return tx.xlock(TxParam{mutex: m}, flags) }
 
-func (tx *Tx) xlock(prm TxParam, flags TxFlags) error {
+func (tx *txState) xlock(prm TxParam, flags TxFlags) error {
 	if err := tx.work(flags, TxNoAbort); err != nil {
 		return err
 	}
@@ -236,7 +278,7 @@ func (tx *Tx) xlock(prm TxParam, flags TxFlags) error {
 }
 
 // enter starts a call on tx: one goroutine at a time.
-func (tx *Tx) enter() error {
+func (tx *txState) enter() error {
 	if tx == nil {
 		return fmt.Errorf("%w: no transaction", ErrTxStage)
 	}
@@ -246,10 +288,10 @@ func (tx *Tx) enter() error {
 	return nil
 }
 
-func (tx *Tx) leave() { tx.busy.Store(false) }
+func (tx *txState) leave() { tx.busy.Store(false) }
 
 // work enters a call that needs StageWork and flags within valid.
-func (tx *Tx) work(flags, valid TxFlags) error {
+func (tx *txState) work(flags, valid TxFlags) error {
 	if err := tx.enter(); err != nil {
 		return err
 	}
@@ -267,7 +309,7 @@ func (tx *Tx) work(flags, valid TxFlags) error {
 
 // fail handles a failed call: it aborts the transaction unless the flags
 // or the failure behavior say to just return (obj_tx_fail_err).
-func (tx *Tx) fail(err error, flags TxFlags) error {
+func (tx *txState) fail(err error, flags TxFlags) error {
 	if err == nil {
 		return nil
 	}
@@ -277,39 +319,25 @@ func (tx *Tx) fail(err error, flags TxFlags) error {
 	return err
 }
 
-// Stage returns the transaction's stage (pmemobj_tx_stage).
-func (tx *Tx) Stage() Stage { return tx.stage }
+func (tx *txState) Stage() Stage { return tx.stage }
 
-// Err returns why the transaction aborted, or nil (pmemobj_tx_errno).
-func (tx *Tx) Err() error { return tx.err }
+func (tx *txState) Err() error { return tx.err }
 
-// SetFailureBehavior chooses whether failing calls abort the transaction
-// (pmemobj_tx_set_failure_behavior).
-func (tx *Tx) SetFailureBehavior(b FailureBehavior) { tx.failure = b }
+func (tx *txState) SetFailureBehavior(b FailureBehavior) { tx.failure = b }
 
-// OnCommit registers fn to run once the outermost transaction has
-// committed (TX_ONCOMMIT).
-func (tx *Tx) OnCommit(fn func()) { tx.onCommit = append(tx.onCommit, fn) }
+func (tx *txState) OnCommit(fn func()) { tx.onCommit = append(tx.onCommit, fn) }
 
-// OnAbort registers fn to run once the transaction has aborted
-// (TX_ONABORT).
-func (tx *Tx) OnAbort(fn func()) { tx.onAbort = append(tx.onAbort, fn) }
+func (tx *txState) OnAbort(fn func()) { tx.onAbort = append(tx.onAbort, fn) }
 
-// Finally registers fn to run when the transaction ends either way
-// (TX_FINALLY).
-func (tx *Tx) Finally(fn func()) { tx.finally = append(tx.finally, fn) }
+func (tx *txState) Finally(fn func()) { tx.finally = append(tx.finally, fn) }
 
-func (tx *Tx) callback(s Stage) {
+func (tx *txState) callback(s Stage) {
 	if tx.cb != nil && tx.depth == 1 {
-		tx.cb(tx, s)
+		tx.cb(tx.h, s)
 	}
 }
 
-// Abort aborts the transaction (pmemobj_tx_abort): every change is undone
-// (at once when tx is the outermost; when nested, at the end of the
-// nested transaction, where the outermost aborts). err is the cause
-// Errno and End report (nil: ErrAborted).
-func (tx *Tx) Abort(err error) error {
+func (tx *txState) Abort(err error) error {
 	if e := tx.enter(); e != nil {
 		return e
 	}
@@ -322,7 +350,7 @@ func (tx *Tx) Abort(err error) error {
 }
 
 // abort rolls back (outermost) or marks the abort (nested).
-func (tx *Tx) abort(err error) {
+func (tx *txState) abort(err error) {
 	if err == nil {
 		err = ErrAborted
 	}
@@ -337,9 +365,9 @@ func (tx *Tx) abort(err error) {
 // rollback undoes the outermost transaction (tx_abort): snapshots copied
 // back (but for the locks it holds), the undo log invalidated, the
 // reservations given back.
-func (tx *Tx) rollback() {
+func (tx *txState) rollback() {
 	p := tx.p
-	if tx.l == nil {
+	if tx.done {
 		return
 	}
 	if !tx.undo.Empty() {
@@ -355,14 +383,13 @@ func (tx *Tx) rollback() {
 		}
 	}
 	p.heap.Cancel(res)
-	tx.acts, tx.ranges.r = nil, nil
-	p.leave(tx.l)
-	tx.l = nil
+	tx.acts, tx.ranges.r = tx.acts[:0], tx.ranges.r[:0]
+	tx.done = true
 }
 
 // keepRanges returns the parts of [off, off+n) an abort restores: all but
 // the locks the transaction holds (tx_restore_range).
-func (tx *Tx) keepRanges(off, n uint64) [][2]uint64 {
+func (tx *txState) keepRanges(off, n uint64) [][2]uint64 {
 	out := [][2]uint64{{off, n}}
 	for _, h := range tx.locks {
 		var lp unsafe.Pointer
@@ -394,13 +421,7 @@ func (tx *Tx) keepRanges(off, n uint64) [][2]uint64 {
 	return out
 }
 
-// Commit commits the transaction (pmemobj_tx_commit). For the outermost
-// transaction: every range it covers is flushed, then one redo log makes
-// the allocations, frees, published values and the invalidation of the
-// undo log durable at once; its persist is the commit point. A nested
-// commit only moves to StageOnCommit. On failure (no room for the log) the
-// transaction aborts and the error is returned.
-func (tx *Tx) Commit() error {
+func (tx *txState) Commit() error {
 	if err := tx.enter(); err != nil {
 		return err
 	}
@@ -420,8 +441,12 @@ func (tx *Tx) Commit() error {
 	return nil
 }
 
-func (tx *Tx) commit() error {
+func (tx *txState) commit() error {
 	p, l := tx.p, tx.l
+	if len(tx.ranges.r) == 0 && len(tx.acts) == 0 && !tx.userUndo && tx.undo.Logs() <= 2 {
+		tx.done = true // nothing to make durable
+		return nil
+	}
 	for _, r := range tx.ranges.r {
 		if r.flags&TxNoFlush == 0 {
 			p.m.Flush(r.off, r.size)
@@ -440,17 +465,12 @@ func (tx *Tx) commit() error {
 			return err
 		}
 	}
-	tx.acts, tx.ranges.r = nil, nil
-	p.leave(l)
-	tx.l = nil
+	tx.acts, tx.ranges.r = tx.acts[:0], tx.ranges.r[:0]
+	tx.done = true
 	return nil
 }
 
-// End ends the transaction (pmemobj_tx_end): runs the OnCommit or OnAbort
-// functions and then the Finally ones (outermost), releases the locks and
-// returns why it aborted, or nil. A nested End resumes the outer
-// transaction, aborting it if the nested one aborted.
-func (tx *Tx) End() error {
+func (tx *txState) End() error {
 	if err := tx.enter(); err != nil {
 		return err
 	}
@@ -488,16 +508,20 @@ func (tx *Tx) End() error {
 			_ = h.rw.Unlock(tx.p)
 		}
 	}
-	tx.locks = nil
+	tx.locks = tx.locks[:0]
 	tx.stage = StageNone
 	tx.callback(StageNone)
 	tx.depth = 0
-	return tx.err
+	err := tx.err
+	h, l := tx.h, tx.l
+	h.endErr = err
+	tx.gen++ // the handle is stale from now on
+	tx.h, tx.l = nil, nil
+	tx.p.leave(l)
+	return err
 }
 
-// Process moves the transaction to its next stage (pmemobj_tx_process):
-// commit from StageWork, finally from OnCommit/OnAbort.
-func (tx *Tx) Process() error {
+func (tx *txState) Process() error {
 	switch tx.stage {
 	case StageWork:
 		return tx.Commit()
@@ -515,19 +539,19 @@ func (tx *Tx) Process() error {
 // transaction and is returned, as is the cause of an abort fn did not
 // report (tx.Abort, a failed call); a panic aborts and goes on.
 func (p *Pool) Tx(fn func(*Tx) error, params ...TxParam) error {
-	tx, err := p.Begin(params...)
+	h, err := p.Begin(params...)
 	if err != nil {
-		if tx != nil {
-			tx.End()
+		if h != nil {
+			h.End()
 		}
 		return err
 	}
-	return tx.run(fn)
+	return h.s.run(fn)
 }
 
 // Tx runs fn in a transaction nested in tx: its changes are tx's (they
 // commit with the outermost); an error aborts the outermost too.
-func (tx *Tx) Tx(fn func(*Tx) error, params ...TxParam) error {
+func (tx *txState) Tx(fn func(*Tx) error, params ...TxParam) error {
 	if err := tx.Begin(params...); err != nil {
 		tx.End()
 		return err
@@ -535,7 +559,7 @@ func (tx *Tx) Tx(fn func(*Tx) error, params ...TxParam) error {
 	return tx.run(fn)
 }
 
-func (tx *Tx) run(fn func(*Tx) error) (err error) {
+func (tx *txState) run(fn func(*Tx) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if tx.stage == StageWork {
@@ -545,7 +569,7 @@ func (tx *Tx) run(fn func(*Tx) error) (err error) {
 			panic(r)
 		}
 	}()
-	ferr := fn(tx)
+	ferr := fn(tx.h)
 	if tx.stage == StageWork {
 		if ferr != nil {
 			tx.abort(ferr)
@@ -560,15 +584,9 @@ func (tx *Tx) run(fn func(*Tx) error) (err error) {
 	return eerr
 }
 
-// AddRange snapshots size bytes of the object oid names from offset off in
-// it (pmemobj_tx_add_range): if the transaction aborts, or the process dies
-// before it commits, they get back their content of now. Commit flushes
-// them. Ranges covered already are not logged again.
-func (tx *Tx) AddRange(oid OID, off, size int) error { return tx.XAddRange(oid, off, size, 0) }
+func (tx *txState) AddRange(oid OID, off, size int) error { return tx.XAddRange(oid, off, size, 0) }
 
-// XAddRange is AddRange with flags (TxNoFlush, TxNoSnapshot,
-// TxAssumeInitialized, TxNoAbort).
-func (tx *Tx) XAddRange(oid OID, off, size int, flags TxFlags) error {
+func (tx *txState) XAddRange(oid OID, off, size int, flags TxFlags) error {
 	if err := tx.work(flags, TxNoFlush|TxNoSnapshot|TxAssumeInitialized|TxNoAbort); err != nil {
 		return err
 	}
@@ -590,12 +608,9 @@ func (tx *Tx) XAddRange(oid OID, off, size int, flags TxFlags) error {
 	return tx.fail(tx.add(oid.Off+uint64(off), uint64(size), flags), flags)
 }
 
-// AddRangeDirect snapshots b, which must lie in the pool's heap
-// (pmemobj_tx_add_range_direct).
-func (tx *Tx) AddRangeDirect(b []byte) error { return tx.XAddRangeDirect(b, 0) }
+func (tx *txState) AddRangeDirect(b []byte) error { return tx.XAddRangeDirect(b, 0) }
 
-// XAddRangeDirect is AddRangeDirect with flags.
-func (tx *Tx) XAddRangeDirect(b []byte, flags TxFlags) error {
+func (tx *txState) XAddRangeDirect(b []byte, flags TxFlags) error {
 	if err := tx.work(flags, TxNoFlush|TxNoSnapshot|TxAssumeInitialized|TxNoAbort); err != nil {
 		return err
 	}
@@ -612,7 +627,7 @@ func (tx *Tx) XAddRangeDirect(b []byte, flags TxFlags) error {
 
 // add snapshots [off, off+size), which must lie in the heap
 // (pmemobj_tx_add_common).
-func (tx *Tx) add(off, size uint64, flags TxFlags) error {
+func (tx *txState) add(off, size uint64, flags TxFlags) error {
 	if size > MaxAllocSize || !tx.p.heap.Contains(off, size) {
 		return fmt.Errorf("%w: %#x, %d bytes", ErrRange, off, size)
 	}
@@ -636,7 +651,7 @@ func (tx *Tx) add(off, size uint64, flags TxFlags) error {
 
 // allocatedHere reports whether off is an object this transaction
 // allocated.
-func (tx *Tx) allocatedHere(off uint64) bool {
+func (tx *txState) allocatedHere(off uint64) bool {
 	for _, a := range tx.acts {
 		if a.Kind == heap.ActAlloc && a.Block.Off == off {
 			return true
@@ -647,23 +662,17 @@ func (tx *Tx) allocatedHere(off uint64) bool {
 
 // undoExt returns the extender of the undo log: 32 KiB extensions (C's
 // tx.cache.size) with the first log's generation.
-func (tx *Tx) undoExt() ulog.Extender {
+func (tx *txState) undoExt() ulog.Extender {
 	return &laneExt{l: tx.l, size: undoExtRequest, gen: tx.undo.Gen()}
 }
 
-// Alloc allocates an object of size bytes with type number typeNum in the
-// transaction (pmemobj_tx_alloc): it exists once the transaction commits,
-// never if it aborts. Its content is undefined; it needs no snapshot.
-func (tx *Tx) Alloc(size int, typeNum uint64) (OID, error) { return tx.Xalloc(size, typeNum, 0) }
+func (tx *txState) Alloc(size int, typeNum uint64) (OID, error) { return tx.Xalloc(size, typeNum, 0) }
 
-// Zalloc allocates a zeroed object (pmemobj_tx_zalloc).
-func (tx *Tx) Zalloc(size int, typeNum uint64) (OID, error) {
+func (tx *txState) Zalloc(size int, typeNum uint64) (OID, error) {
 	return tx.Xalloc(size, typeNum, TxZero)
 }
 
-// Xalloc is Alloc with flags (pmemobj_tx_xalloc): TxZero, TxNoFlush,
-// TxNoAbort, and the ClassID and ArenaID flags.
-func (tx *Tx) Xalloc(size int, typeNum uint64, flags TxFlags) (OID, error) {
+func (tx *txState) Xalloc(size int, typeNum uint64, flags TxFlags) (OID, error) {
 	valid := TxZero | TxNoFlush | TxNoAbort | TxFlags(classMask|arenaMask)
 	if err := tx.work(flags, valid); err != nil {
 		return OID{}, err
@@ -674,7 +683,7 @@ func (tx *Tx) Xalloc(size int, typeNum uint64, flags TxFlags) (OID, error) {
 }
 
 // alloc reserves an object for the transaction (tx_alloc_common).
-func (tx *Tx) alloc(size int, typeNum uint64, flags TxFlags, ctor func([]byte) error) (OID, error) {
+func (tx *txState) alloc(size int, typeNum uint64, flags TxFlags, ctor func([]byte) error) (OID, error) {
 	req, err := request(size, typeNum, AllocFlags(flags)&(FlagZero|classMask|arenaMask), ctor)
 	if err != nil {
 		return OID{}, err
@@ -692,9 +701,7 @@ func (tx *Tx) alloc(size int, typeNum uint64, flags TxFlags, ctor func([]byte) e
 	return OID{tx.p.uuidLo, act.Block.Off}, nil
 }
 
-// Strdup allocates a copy of s with its NUL in the transaction
-// (pmemobj_tx_strdup).
-func (tx *Tx) Strdup(s string, typeNum uint64) (OID, error) {
+func (tx *txState) Strdup(s string, typeNum uint64) (OID, error) {
 	if err := tx.work(0, 0); err != nil {
 		return OID{}, err
 	}
@@ -703,20 +710,15 @@ func (tx *Tx) Strdup(s string, typeNum uint64) (OID, error) {
 	return oid, tx.fail(err, 0)
 }
 
-// Realloc resizes the object oid names in the transaction
-// (pmemobj_tx_realloc): a new object with the old content (up to the
-// smaller size), the old one freed at commit. A null oid allocates; size 0
-// frees.
-func (tx *Tx) Realloc(oid OID, size int, typeNum uint64) (OID, error) {
+func (tx *txState) Realloc(oid OID, size int, typeNum uint64) (OID, error) {
 	return tx.realloc(oid, size, typeNum, 0)
 }
 
-// Zrealloc is Realloc that zeroes what grows (pmemobj_tx_zrealloc).
-func (tx *Tx) Zrealloc(oid OID, size int, typeNum uint64) (OID, error) {
+func (tx *txState) Zrealloc(oid OID, size int, typeNum uint64) (OID, error) {
 	return tx.realloc(oid, size, typeNum, TxZero)
 }
 
-func (tx *Tx) realloc(oid OID, size int, typeNum uint64, flags TxFlags) (OID, error) {
+func (tx *txState) realloc(oid OID, size int, typeNum uint64, flags TxFlags) (OID, error) {
 	if err := tx.work(flags, TxZero); err != nil {
 		return OID{}, err
 	}
@@ -754,7 +756,7 @@ func (tx *Tx) realloc(oid OID, size int, typeNum uint64, flags TxFlags) (OID, er
 
 // objectBytes returns the usable bytes of oid: an allocated object, or one
 // reserved by this transaction.
-func (tx *Tx) objectBytes(oid OID) ([]byte, error) {
+func (tx *txState) objectBytes(oid OID) ([]byte, error) {
 	if oid.PoolUUIDLo == tx.p.uuidLo {
 		if b, err := tx.p.heap.BlockAt(oid.Off); err == nil {
 			return tx.p.m.Slice(b.Off, b.Size), nil
@@ -768,13 +770,9 @@ func (tx *Tx) objectBytes(oid OID) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %v", ErrInvalidOID, oid)
 }
 
-// Free frees the object oid names when the transaction commits
-// (pmemobj_tx_free); an object allocated in this transaction is given back
-// at once. A null OID is a no-op.
-func (tx *Tx) Free(oid OID) error { return tx.Xfree(oid, 0) }
+func (tx *txState) Free(oid OID) error { return tx.Xfree(oid, 0) }
 
-// Xfree is Free with flags (TxNoAbort).
-func (tx *Tx) Xfree(oid OID, flags TxFlags) error {
+func (tx *txState) Xfree(oid OID, flags TxFlags) error {
 	if err := tx.work(flags, TxNoAbort); err != nil {
 		return err
 	}
@@ -785,7 +783,7 @@ func (tx *Tx) Xfree(oid OID, flags TxFlags) error {
 	return tx.fail(tx.free(oid), flags)
 }
 
-func (tx *Tx) free(oid OID) error {
+func (tx *txState) free(oid OID) error {
 	if oid.PoolUUIDLo != tx.p.uuidLo {
 		return fmt.Errorf("%w: %v", ErrInvalidOID, oid)
 	}
@@ -812,13 +810,9 @@ func (tx *Tx) free(oid OID) error {
 	return nil
 }
 
-// Publish makes reservations and other actions part of the transaction
-// (pmemobj_tx_publish): they take effect at commit, or are cancelled by an
-// abort.
-func (tx *Tx) Publish(acts ...Action) error { return tx.Xpublish(0, acts...) }
+func (tx *txState) Publish(acts ...Action) error { return tx.Xpublish(0, acts...) }
 
-// Xpublish is Publish with flags (TxNoAbort).
-func (tx *Tx) Xpublish(flags TxFlags, acts ...Action) error {
+func (tx *txState) Xpublish(flags TxFlags, acts ...Action) error {
 	if err := tx.work(flags, TxNoAbort); err != nil {
 		return err
 	}
@@ -834,12 +828,7 @@ func (tx *Tx) Xpublish(flags TxFlags, acts ...Action) error {
 	return nil
 }
 
-// LogAppendBuffer gives the transaction b, memory of the pool (an
-// object's bytes, 64-byte aligned inside it as C requires, at least a log
-// header and one cache line), as more room for its snapshot or intent log
-// (pmemobj_tx_log_append_buffer). The buffer is the caller's: it is
-// unlinked, not freed, when the transaction ends.
-func (tx *Tx) LogAppendBuffer(t LogType, b []byte) error {
+func (tx *txState) LogAppendBuffer(t LogType, b []byte) error {
 	if err := tx.work(0, 0); err != nil {
 		return err
 	}
@@ -864,10 +853,7 @@ func (tx *Tx) LogAppendBuffer(t LogType, b []byte) error {
 	return nil
 }
 
-// LogAutoAlloc turns the automatic growth of a log from the heap on or off
-// (pmemobj_tx_log_auto_alloc): off, a transaction that outgrows its logs
-// (and the user buffers given) fails with ErrLogFull.
-func (tx *Tx) LogAutoAlloc(t LogType, on bool) { tx.noAutoLog[t] = !on }
+func (tx *txState) LogAutoAlloc(t LogType, on bool) { tx.noAutoLog[t] = !on }
 
 // TxLogSnapshotsMaxSize returns the bytes of user log buffer that
 // snapshots of the given sizes take at most
@@ -890,4 +876,247 @@ func TxLogIntentsMaxSize(n int) int {
 	result += layout.UlogHeaderSize
 	result += result / MaxAllocSize * (layout.UlogHeaderSize + layout.ValEntrySize)
 	return int(result)
+}
+
+// Tx runs fn in a transaction nested in t: its changes are t's (they
+// commit with the outermost); an error aborts the outermost too.
+func (t *Tx) Tx(fn func(*Tx) error, params ...TxParam) error {
+	s, err := t.state()
+	if err != nil {
+		return err
+	}
+	return s.Tx(fn, params...)
+}
+
+// The handle methods: each checks that the transaction is still the one
+// the handle was made for (a Tx used after its End fails), then runs it.
+
+func (h *Tx) Begin(params ...TxParam) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Begin(params...)
+}
+
+func (h *Tx) Lock(m *Mutex) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Lock(m)
+}
+
+func (h *Tx) LockRW(m *RWMutex) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.LockRW(m)
+}
+
+func (h *Tx) Xlock(m *Mutex, flags TxFlags) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Xlock(m, flags)
+}
+
+func (h *Tx) Stage() Stage {
+	st, err := h.state()
+	if err != nil {
+		return StageNone
+	}
+	return st.Stage()
+}
+
+func (h *Tx) Err() error {
+	st, err := h.state()
+	if err != nil {
+		return h.endErr
+	}
+	return st.Err()
+}
+
+func (h *Tx) SetFailureBehavior(b FailureBehavior) {
+	if st, err := h.state(); err == nil {
+		st.SetFailureBehavior(b)
+	}
+}
+
+func (h *Tx) OnCommit(fn func()) {
+	if st, err := h.state(); err == nil {
+		st.OnCommit(fn)
+	}
+}
+
+func (h *Tx) OnAbort(fn func()) {
+	if st, err := h.state(); err == nil {
+		st.OnAbort(fn)
+	}
+}
+
+func (h *Tx) Finally(fn func()) {
+	if st, err := h.state(); err == nil {
+		st.Finally(fn)
+	}
+}
+
+func (h *Tx) Abort(err error) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Abort(err)
+}
+
+func (h *Tx) Commit() error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Commit()
+}
+
+func (h *Tx) End() error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.End()
+}
+
+func (h *Tx) Process() error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Process()
+}
+
+func (h *Tx) AddRange(oid OID, off, size int) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.AddRange(oid, off, size)
+}
+
+func (h *Tx) XAddRange(oid OID, off, size int, flags TxFlags) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.XAddRange(oid, off, size, flags)
+}
+
+func (h *Tx) AddRangeDirect(b []byte) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.AddRangeDirect(b)
+}
+
+func (h *Tx) XAddRangeDirect(b []byte, flags TxFlags) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.XAddRangeDirect(b, flags)
+}
+
+func (h *Tx) Alloc(size int, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Alloc(size, typeNum)
+}
+
+func (h *Tx) Zalloc(size int, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Zalloc(size, typeNum)
+}
+
+func (h *Tx) Xalloc(size int, typeNum uint64, flags TxFlags) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Xalloc(size, typeNum, flags)
+}
+
+func (h *Tx) Strdup(s string, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Strdup(s, typeNum)
+}
+
+func (h *Tx) Realloc(oid OID, size int, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Realloc(oid, size, typeNum)
+}
+
+func (h *Tx) Zrealloc(oid OID, size int, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Zrealloc(oid, size, typeNum)
+}
+
+func (h *Tx) Free(oid OID) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Free(oid)
+}
+
+func (h *Tx) Xfree(oid OID, flags TxFlags) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Xfree(oid, flags)
+}
+
+func (h *Tx) Publish(acts ...Action) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Publish(acts...)
+}
+
+func (h *Tx) Xpublish(flags TxFlags, acts ...Action) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Xpublish(flags, acts...)
+}
+
+func (h *Tx) LogAppendBuffer(t LogType, b []byte) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.LogAppendBuffer(t, b)
+}
+
+func (h *Tx) LogAutoAlloc(t LogType, on bool) {
+	if st, err := h.state(); err == nil {
+		st.LogAutoAlloc(t, on)
+	}
 }

@@ -209,11 +209,11 @@ func TestTxMisuse(t *testing.T) {
 	}
 	// Concurrent use is refused.
 	tx, _ := p.Begin()
-	tx.busy.Store(true)
+	tx.s.busy.Store(true)
 	if _, err := tx.Alloc(8, 1); !errors.Is(err, ErrTxBusy) {
 		t.Errorf("concurrent call: %v", err)
 	}
-	tx.busy.Store(false)
+	tx.s.busy.Store(false)
 	tx.Commit()
 	tx.End()
 	var nilTx *Tx
@@ -378,5 +378,36 @@ func TestTxLargeAndUserBuffers(t *testing.T) {
 	}
 	if TxLogIntentsMaxSize(40) != 64+640 {
 		t.Errorf("intents size %d", TxLogIntentsMaxSize(40))
+	}
+}
+
+// TestTxHandleAfterEnd: a transaction used after it ended fails, also
+// when its lane runs a new transaction meanwhile.
+func TestTxHandleAfterEnd(t *testing.T) {
+	p, _ := newPool(t, 16<<20)
+	var kept *Tx
+	if err := p.Tx(func(tx *Tx) error { kept = tx; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kept.Alloc(8, 1); !errors.Is(err, ErrTxStage) {
+		t.Fatalf("alloc through an ended transaction: %v", err)
+	}
+	err := p.Tx(func(tx *Tx) error {
+		if _, err := kept.Alloc(8, 1); !errors.Is(err, ErrTxStage) {
+			t.Errorf("alloc through an ended transaction while another runs: %v", err)
+		}
+		if kept.Stage() != StageNone {
+			t.Errorf("stage of an ended transaction: %v", kept.Stage())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	var aborted *Tx
+	p.Tx(func(tx *Tx) error { aborted = tx; return boom })
+	if !errors.Is(aborted.Err(), boom) {
+		t.Fatalf("Err after the end: %v", aborted.Err())
 	}
 }

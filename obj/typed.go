@@ -27,7 +27,7 @@ func TxNew[T any](tx *Tx, typeNum uint64) (Ptr[T], *T, error) {
 	if err != nil {
 		return Ptr[T]{}, nil, err
 	}
-	return Ptr[T]{oid}, (*T)(unsafe.Pointer(&tx.p.m.B[oid.Off])), nil
+	return Ptr[T]{oid}, (*T)(unsafe.Pointer(&tx.s.p.m.B[oid.Off])), nil
 }
 
 // TxAdd snapshots *v, a T in the pool, in tx (TX_ADD): once it returns,

@@ -5,6 +5,7 @@ package cobj
 /*
 #cgo LDFLAGS: -lpmemobj
 #include <stdlib.h>
+#include <string.h>
 #include <errno.h>
 #include <libpmemobj.h>
 
@@ -43,6 +44,33 @@ static int gopmdk_alloc_free_n(PMEMobjpool *pop, size_t size,
 		pmemobj_free(&oid);
 	}
 	return 0;
+}
+
+// Transaction loops for the benchmarks: kind 0 an empty transaction, 1 a
+// transactional alloc and free of size bytes, 2 a snapshot of size bytes
+// of oid and a write of them.
+static int gopmdk_tx_n(PMEMobjpool *pop, int kind, size_t size, PMEMoid oid,
+		long n) {
+	int failed = 0;
+	char *p = pmemobj_direct(oid);
+	for (long i = 0; i < n && !failed; i++) {
+		TX_BEGIN(pop) {
+			switch (kind) {
+			case 1: {
+				PMEMoid o = pmemobj_tx_alloc(size, 1);
+				pmemobj_tx_free(o);
+				break;
+			}
+			case 2:
+				pmemobj_tx_add_range(oid, 0, size);
+				memset(p, (int)i, size);
+				break;
+			}
+		} TX_ONABORT {
+			failed = 1;
+		} TX_END
+	}
+	return failed ? -1 : 0;
 }
 
 // n root lookups (pmemobj_root of the existing size) in a C loop.
@@ -341,6 +369,23 @@ func (p *Pool) AllocFreeN(size int, typeNum uint64, n int) error {
 func (p *Pool) RootN(size, n int) error {
 	if r, err := C.gopmdk_root_n(p.p, C.size_t(size), C.long(n)); r != 0 {
 		return lastError("root", err)
+	}
+	return nil
+}
+
+// TxKind is a transaction of the benchmark loop TxN.
+type TxKind int
+
+const (
+	TxEmpty      TxKind = iota // TX_BEGIN {} TX_END
+	TxAllocFree                // pmemobj_tx_alloc then pmemobj_tx_free
+	TxAddRange                 // pmemobj_tx_add_range of size bytes of oid, then a memset of them
+)
+
+// TxN runs n transactions of kind in a C loop.
+func (p *Pool) TxN(kind TxKind, size int, oid OID, n int) error {
+	if r, err := C.gopmdk_tx_n(p.p, C.int(kind), C.size_t(size), oid.c(), C.long(n)); r != 0 {
+		return lastError("tx", err)
 	}
 	return nil
 }

@@ -124,6 +124,18 @@ func (*Pool) Persist([]byte) {}
 // AllocFreeN fails.
 func (*Pool) AllocFreeN(int, uint64, int) error { return ErrUnavailable }
 
+// TxKind is a transaction of the benchmark loop TxN.
+type TxKind int
+
+const (
+	TxEmpty TxKind = iota
+	TxAllocFree
+	TxAddRange
+)
+
+// TxN is the stub of C's transaction loop.
+func (*Pool) TxN(TxKind, int, OID, int) error { return ErrUnavailable }
+
 // RootN is the stub of C's root lookup loop.
 func (*Pool) RootN(int, int) error { return ErrUnavailable }
 

@@ -85,3 +85,72 @@ func objRoot(e *env, r *row) error {
 	}
 	return nil
 }
+
+// objTx runs one transaction per operation: empty, a transactional alloc
+// and free of size bytes, or a snapshot of size bytes of an object and a
+// write of them (pmembench's obj_tx family).
+func objTx(kind cobj.TxKind) func(e *env, r *row) error {
+	return func(e *env, r *row) error {
+		p, err := obj.Create(filepath.Join(e.dir, e.name+".go.pool"), objPoolSize, 0o600, nil)
+		if err != nil {
+			return err
+		}
+		r.closers = append(r.closers, p.Close)
+		for range e.threads {
+			target, err := p.Zalloc(max(e.size, 64), 1)
+			if err != nil {
+				return err
+			}
+			b := p.Bytes(target)[:e.size]
+			var body func(tx *obj.Tx) error
+			switch kind {
+			case cobj.TxEmpty:
+				body = func(*obj.Tx) error { return nil }
+			case cobj.TxAllocFree:
+				body = func(tx *obj.Tx) error {
+					o, err := tx.Alloc(e.size, 1)
+					if err != nil {
+						return err
+					}
+					return tx.Free(o)
+				}
+			case cobj.TxAddRange:
+				var c byte
+				body = func(tx *obj.Tx) error {
+					if err := tx.AddRangeDirect(b); err != nil {
+						return err
+					}
+					c++
+					for i := range b {
+						b[i] = c
+					}
+					return nil
+				}
+			}
+			r.goW = append(r.goW, func(first, n uint64) (uint64, error) {
+				for range n {
+					if err := p.Tx(body); err != nil {
+						return 0, err
+					}
+				}
+				return n, nil
+			})
+		}
+		if !e.peer {
+			return nil
+		}
+		c, err := cobj.Create(filepath.Join(e.dir, e.name+".c.pool"), "", objPoolSize, 0o600)
+		if err != nil {
+			return err
+		}
+		r.closers = append(r.closers, c.Close)
+		for range e.threads {
+			target, err := c.Zalloc(max(e.size, 64), 1)
+			if err != nil {
+				return err
+			}
+			r.cW = append(r.cW, func(first, n uint64) (uint64, error) { return n, c.TxN(kind, e.size, target, int(n)) })
+		}
+		return nil
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/obj/cobj"
 	"github.com/gopmdk/pmdk/tools/internal/cpeer"
 )
 
@@ -86,6 +87,12 @@ var scenarios = []scenario{
 		sizes: objSizes, minSize: 1, goal: objGoal, setup: objAllocFree},
 	{name: "obj-root", what: "root object lookup: pmemobj_root vs obj.Pool.Root",
 		sizes: []int{64}, minSize: 1, setup: objRoot},
+	{name: "obj-tx-empty", what: "an empty transaction: TX_BEGIN {} TX_END vs obj.Pool.Tx",
+		sizes: []int{64}, minSize: 1, goal: 2, setup: objTx(cobj.TxEmpty)},
+	{name: "obj-tx-alloc-free", what: "a transaction allocating and freeing size bytes: pmemobj_tx_alloc+tx_free vs Tx.Alloc+Free",
+		sizes: []int{64}, minSize: 1, goal: objGoal, setup: objTx(cobj.TxAllocFree)},
+	{name: "obj-tx-add-range", what: "a transaction snapshotting size bytes and writing them: pmemobj_tx_add_range vs Tx.AddRangeDirect",
+		sizes: []int{64, 4 << 10}, minSize: 1, goal: objGoal, setup: objTx(cobj.TxAddRange)},
 }
 
 // ScenarioInfo describes one scenario.
