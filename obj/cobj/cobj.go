@@ -377,9 +377,9 @@ func (p *Pool) RootN(size, n int) error {
 type TxKind int
 
 const (
-	TxEmpty      TxKind = iota // TX_BEGIN {} TX_END
-	TxAllocFree                // pmemobj_tx_alloc then pmemobj_tx_free
-	TxAddRange                 // pmemobj_tx_add_range of size bytes of oid, then a memset of them
+	TxEmpty     TxKind = iota // TX_BEGIN {} TX_END
+	TxAllocFree               // pmemobj_tx_alloc then pmemobj_tx_free
+	TxAddRange                // pmemobj_tx_add_range of size bytes of oid, then a memset of them
 )
 
 // TxN runs n transactions of kind in a C loop.
