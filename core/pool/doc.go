@@ -47,7 +47,7 @@
 // the count or devices changed fails with [ErrUnsafeShutdown]; every other
 // mismatch (half-written block, clean ADR failure, unclean close without
 // ADR failure) reinitialises the block, as shutdown_state_check does. The
-// device values come from sysfs through core.Source (or [Options.Device]);
+// device values come from sysfs through core.Source;
 // where the platform reports them "not supported" (every machine without
 // NVDIMMs: regular files, tmpfs) both are zero, exactly what C writes
 // there, so only the dirty flag and the SDS checksum change across opens and
