@@ -234,7 +234,7 @@ func TestBufferSizes(t *testing.T) {
 	}
 	defer p.Close()
 	bs := p.BSize()
-	for _, n := range []int{0, bs - 1, bs + 1, 2 * bs} {
+	for _, n := range []int{1, bs - 1, bs + 1, 2 * bs} {
 		if err := p.WriteBlock(pattern(1, 1, n), 1); !errors.Is(err, ErrBlockSize) {
 			t.Errorf("write of %d bytes: %v, want ErrBlockSize", n, err)
 		}
