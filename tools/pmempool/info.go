@@ -423,3 +423,7 @@ func sizeStr(n uint64, human bool) string {
 	}
 	return fmt.Sprintf("%.1f%c", d, "KMGT"[i])
 }
+
+// FormatSize formats n bytes as pmempool does for people (info -n, create
+// -v): "2.0M", "512".
+func FormatSize(n uint64) string { return sizeStr(n, true) }
