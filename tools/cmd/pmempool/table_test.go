@@ -234,3 +234,49 @@ func TestCreateMaxSizeOnTmpfs(t *testing.T) {
 		t.Fatalf("refused create left %s: %v", p, err)
 	}
 }
+
+// TestInteropHelpAndSummary: help shows C's usage line (the operands of
+// create among them) and none of the option parser's noise; create -v
+// prints C's summary word for word.
+func TestInteropHelpAndSummary(t *testing.T) {
+	tool := cTool(t)
+	for _, args := range [][]string{{"help", "create"}, {"create", "--help"}, {"help", "info"}, {"check", "-h"},
+		{"help", "dump"}, {"help", "rm"}, {"help", "feature"}} {
+		code, out, _ := runCmd(t, "", false, args...)
+		cout, _ := exec.Command(tool, args...).Output()
+		if code != 0 || firstLines(out, args[1] == "feature") != firstLines(string(cout), args[1] == "feature") {
+			t.Errorf("%v: exit %d, usage %q; C's %q", args, code, firstLines(out, true), firstLines(string(cout), true))
+		}
+		if strings.Contains(out, "[=") || strings.Contains(out, "true|false") {
+			t.Errorf("%v: parser noise in the help:\n%s", args, out)
+		}
+	}
+	tpl := fixtures(t, pmemtest.Dir(t))
+	for _, args := range []string{"create -v log {new}", "create -v blk 512 {new}", "create -vv -s 20M log {new}",
+		"create -v -i {blk} {new}", "create -v -m 0600 blk 4K {new}"} {
+		var outs [2]string
+		for i := range outs {
+			a, _, dir := instantiate(t, args, tpl)
+			var out []byte
+			if i == 0 {
+				_, o, _ := runCmd(t, "", false, a...)
+				out = []byte(o)
+			} else {
+				out, _ = exec.Command(tool, a...).Output()
+			}
+			outs[i] = strings.ReplaceAll(string(out), dir, "DIR")
+		}
+		if outs[0] != outs[1] {
+			t.Errorf("%s: ours\n%s\nC's\n%s", args, outs[0], outs[1])
+		}
+	}
+}
+
+// firstLines is the usage line of a help text (two lines for feature's).
+func firstLines(s string, two bool) string {
+	lines := strings.SplitN(s, "\n", 3)
+	if two && len(lines) > 1 {
+		return lines[0] + "\n" + lines[1]
+	}
+	return lines[0]
+}
