@@ -95,6 +95,7 @@
 //	func CreateOnMap(m *core.Map, opts *Options) (*T, error)
 //	func OpenOnMap(m *core.Map, opts *Options) (*T, error)
 //	func Check(path string, opts *Options) (problems []error, err error) // err: could not check; problems: what is wrong
+//	func (*T) Close() error
 //
 // Check's err means the file could not be checked as a pool of this type
 // (missing, a directory, locked, too small, another type or version);
@@ -102,7 +103,6 @@
 // core.ErrCorrupt), a damaged header among them. After Close, methods that
 // can fail return ErrClosed and accessors (Tell, NBytes, BSize, NBlock,
 // Size...) return their zero value.
-//	func (*T) Close() error
 //
 // Each package's doc lists its C functions beside these. The C pool
 // options map to [Options] fields: POOL_OPEN_IGNORE_SDS to IgnoreSDS,
