@@ -163,11 +163,11 @@ func cOpen(t *testing.T, exe, lib, path string) (errno int, msg string) {
 	return errno, m
 }
 
-// TestOpenErrorsAsC: a pool of another type, another version or too small
+// TestInteropOpenErrors: a pool of another type, another version or too small
 // is refused by every library with C's words and a sentinel errors.Is
 // finds, and is not reported as corrupt; the error names the library and
 // the path once.
-func TestOpenErrorsAsC(t *testing.T) {
+func TestInteropOpenErrors(t *testing.T) {
 	exe := conformance.CompileC(t, cOpenMsg, "pmemlog", "pmemblk", "pmemobj")
 	dir := pmemtest.Dir(t)
 	pools := map[string]string{}
@@ -245,11 +245,11 @@ func TestOpenErrorsAsC(t *testing.T) {
 	}
 }
 
-// TestLockedReadOnlyClosed: a pool open in Go is locked for C and for a
+// TestInteropLockedReadOnlyClosed: a pool open in Go is locked for C and for a
 // second open (ErrLocked, EWOULDBLOCK); a read-only pool refuses changes
 // (ErrReadOnly); a closed one refuses calls (ErrClosed) and its accessors
 // return zero.
-func TestLockedReadOnlyClosed(t *testing.T) {
+func TestInteropLockedReadOnlyClosed(t *testing.T) {
 	exe := conformance.CompileC(t, cOpenMsg, "pmemlog", "pmemblk", "pmemobj")
 	for _, l := range poolLibs {
 		t.Run(l.name, func(t *testing.T) {
