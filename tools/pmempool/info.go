@@ -190,7 +190,8 @@ func info(path string, force PoolType) (*PoolInfo, error) {
 		}
 	}
 	pi.Header = hi
-	pi.PartFile = h.UUID != h.NextPartUUID || h.UUID != h.PrevPartUUID || h.UUID != h.NextReplUUID || h.UUID != h.PrevReplUUID
+	// A forced type reads the file as a whole pool, as C's -f does.
+	pi.PartFile = !pi.Forced && (h.UUID != h.NextPartUUID || h.UUID != h.PrevPartUUID || h.UUID != h.NextReplUUID || h.UUID != h.PrevReplUUID)
 	if pi.PartFile {
 		return pi, nil
 	}
