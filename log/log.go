@@ -31,8 +31,8 @@ type Log struct {
 	end      uint64        // end_offset
 	write    atomic.Uint64 // write_offset, mirrored from the mapping; stored under mu
 	readOnly bool
-	msync    bool // page-cache mapping: persist data with one msync, as C does
-	closed   bool
+	msync    bool         // page-cache mapping: persist data with one msync, as C does
+	closed   atomic.Bool  // set under mu; read without it by the accessors
 	close    func() error // releases the pool or the mapping
 }
 
@@ -44,15 +44,12 @@ func format(m *core.Map) error {
 	b := m.Bytes()
 	size := layout.UsableSize(len(b))
 	if size < layout.MinPoolSize {
-		return fmt.Errorf("%w: %d bytes, minimum %d", ErrPoolTooSmall, size, layout.MinPoolSize)
+		return fmt.Errorf("%w: size %d smaller than %d", ErrPoolTooSmall, size, layout.MinPoolSize)
 	}
 	layout.New(size).Encode(b)
 	clear(b[layout.RuntimeAt:layout.RuntimeEnd])
 	m.Persist(b[layout.DescOffset:layout.RuntimeEnd])
-	if err := m.Err(); err != nil {
-		return fmt.Errorf("log: create: %w", err)
-	}
-	return nil
+	return m.Err()
 }
 
 // attach validates the log descriptor in m and returns a Log on it. close
@@ -85,10 +82,10 @@ func attach(m *core.Map, readOnly bool, close func() error) (*Log, error) {
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed.Load() {
 		return nil
 	}
-	l.closed = true
+	l.closed.Store(true)
 	l.data = nil
 	if l.close != nil {
 		return l.close()
@@ -97,19 +94,29 @@ func (l *Log) Close() error {
 }
 
 // NBytes returns the usable size of the log in bytes: the pool size less
-// the header and descriptor (pmemlog_nbyte).
+// the header and descriptor (pmemlog_nbyte). After Close it returns 0, as
+// every accessor of a closed pool returns its zero value (the methods that
+// can fail return ErrClosed).
 func (l *Log) NBytes() int64 {
+	if l.closed.Load() {
+		return 0
+	}
 	return int64(l.end - l.start)
 }
 
 // Tell returns the current write point: the number of bytes in the log
 // (pmemlog_tell). During an append it returns the size before or after it.
+// After Close it returns 0.
 func (l *Log) Tell() int64 {
+	if l.closed.Load() {
+		return 0
+	}
 	return int64(l.write.Load() - l.start)
 }
 
-// ReadOnly reports whether the pool was opened read-only.
-func (l *Log) ReadOnly() bool { return l.readOnly }
+// ReadOnly reports whether the pool was opened read-only; false after
+// Close.
+func (l *Log) ReadOnly() bool { return l.readOnly && !l.closed.Load() }
 
 // Append adds buf to the end of the log atomically: after a crash the log
 // holds either all of buf or none of it (pmemlog_append). When Append
@@ -119,13 +126,13 @@ func (l *Log) ReadOnly() bool { return l.readOnly }
 // core.ErrPersist, and so does every later append or rewind: the log is
 // not extended past data that may not have reached the file.
 func (l *Log) Append(buf []byte) error {
-	if l.readOnly {
-		return ErrReadOnly
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed.Load() {
 		return ErrClosed
+	}
+	if l.readOnly {
+		return ErrReadOnly
 	}
 	if err := l.persistErr("append"); err != nil {
 		return err
@@ -142,13 +149,13 @@ func (l *Log) Append(buf []byte) error {
 // Appendv adds the concatenation of bufs to the end of the log atomically,
 // as a single Append of all of them would (pmemlog_appendv).
 func (l *Log) Appendv(bufs ...[]byte) error {
-	if l.readOnly {
-		return ErrReadOnly
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed.Load() {
 		return ErrClosed
+	}
+	if l.readOnly {
+		return ErrReadOnly
 	}
 	if err := l.persistErr("append"); err != nil {
 		return err
@@ -226,13 +233,13 @@ func (l *Log) persistErr(op string) error {
 // (pmemlog_rewind). Only write_offset changes; the old data stays in the
 // pool until overwritten. Persist failures are reported as by Append.
 func (l *Log) Rewind() error {
-	if l.readOnly {
-		return ErrReadOnly
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed.Load() {
 		return ErrClosed
+	}
+	if l.readOnly {
+		return ErrReadOnly
 	}
 	if err := l.persistErr("rewind"); err != nil {
 		return err
@@ -254,7 +261,7 @@ func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.closed {
+	if l.closed.Load() {
 		return ErrClosed
 	}
 	w := l.write.Load()
@@ -291,7 +298,7 @@ func (l *Log) Chunks(chunksize int) iter.Seq2[[]byte, error] {
 func (l *Log) Bytes() ([]byte, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.closed {
+	if l.closed.Load() {
 		return nil, ErrClosed
 	}
 	return append([]byte(nil), l.data[l.start:l.write.Load()]...), nil

@@ -82,10 +82,13 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool
 		return nil, fmt.Errorf("obj: %w", err)
 	}
 	p, err := format(pp, o)
-	if err != nil && poolsize > 0 {
-		os.Remove(path)
+	if err != nil {
+		if poolsize > 0 {
+			os.Remove(path)
+		}
+		return nil, fmt.Errorf("obj: create %s: %w", path, err)
 	}
-	return p, err
+	return p, nil
 }
 
 // Open opens the obj pool at path (pmemobj_open): it validates the pool
@@ -118,7 +121,11 @@ func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
-	return format(pp, o)
+	p, err := format(pp, o)
+	if err != nil {
+		return nil, fmt.Errorf("obj: create on map: %w", err)
+	}
+	return p, nil
 }
 
 // OpenOnMap opens the pool on m, as Open does a file. Close closes m.
@@ -128,7 +135,11 @@ func OpenOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
-	return attach(pp, o)
+	p, err := attach(pp, o)
+	if err != nil {
+		return nil, fmt.Errorf("obj: open on map: %w", err)
+	}
+	return p, nil
 }
 
 func options(opts *Options) Options {
@@ -146,7 +157,7 @@ func format(pp *pool.Pool, o Options) (*Pool, error) {
 	d := layout.NewDescriptor(o.Layout)
 	if d.HeapOffset+layout.HeapMinSize > size {
 		pp.Close()
-		return nil, fmt.Errorf("obj: create: %w", ErrPoolTooSmall)
+		return nil, fmt.Errorf("%w: no room for a heap (%d bytes)", ErrPoolTooSmall, size)
 	}
 	clear(m.Slice(layout.DescOffset, layout.LanesOffset-layout.DescOffset))
 	// The lanes' logs, then one persist of the lane area, as C: on the
@@ -329,17 +340,44 @@ func (p *Pool) enterWrite() (*lane, error) {
 	return l, nil
 }
 
-// Layout returns the pool's layout name.
-func (p *Pool) Layout() string { return p.layout }
+// isOpen reports whether the pool is not closed, for the accessors: after
+// Close each returns its zero value, as the accessors of every pool type
+// do (the methods that can fail return ErrClosed). It takes no lock, so an
+// accessor may be called anywhere, inside a transaction too.
+func (p *Pool) isOpen() bool { return !p.closed.Load() }
 
-// UUIDLo returns the pool_uuid_lo the pool's OIDs carry.
-func (p *Pool) UUIDLo() uint64 { return p.uuidLo }
+// Layout returns the pool's layout name; "" after Close.
+func (p *Pool) Layout() string {
+	if !p.isOpen() {
+		return ""
+	}
+	return p.layout
+}
 
-// ReadOnly reports whether the pool was opened read-only.
-func (p *Pool) ReadOnly() bool { return p.readOnly }
+// UUIDLo returns the pool_uuid_lo the pool's OIDs carry; 0 after Close.
+func (p *Pool) UUIDLo() uint64 {
+	if !p.isOpen() {
+		return 0
+	}
+	return p.uuidLo
+}
 
-// Size returns the pool's size in bytes.
-func (p *Pool) Size() int64 { return int64(p.m.Size()) }
+// ReadOnly reports whether the pool was opened read-only; false after
+// Close.
+func (p *Pool) ReadOnly() bool { return p.isOpen() && p.readOnly }
 
-// HeapSize returns the heap's size in bytes.
-func (p *Pool) HeapSize() int64 { return int64(p.heap.Size()) }
+// Size returns the pool's size in bytes; 0 after Close.
+func (p *Pool) Size() int64 {
+	if !p.isOpen() {
+		return 0
+	}
+	return int64(p.m.Size())
+}
+
+// HeapSize returns the heap's size in bytes; 0 after Close.
+func (p *Pool) HeapSize() int64 {
+	if !p.isOpen() {
+		return 0
+	}
+	return int64(p.heap.Size())
+}

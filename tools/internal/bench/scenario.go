@@ -55,6 +55,9 @@ type scenario struct {
 	sizes   []int   // default sizes
 	minSize int     // sizes below it are skipped (blk: its smallest block)
 	goal    float64 // the Go/C ratio aimed at; 0: none (parity is always drawn)
+	// noBytes: an operation moves no bytes (a walk hands out pointers
+	// into the pool), so the row has no MB/s.
+	noBytes bool
 	setup   func(e *env, r *row) error
 }
 
@@ -78,7 +81,7 @@ var scenarios = []scenario{
 	{name: "log-append", what: "appends of size bytes, rewinding when full: pmemlog_append vs log.Log.Append",
 		sizes: logSizes, minSize: 1, setup: logAppend},
 	{name: "log-walk", what: "chunks of size bytes of a full log: pmemlog_walk vs log.Log.Walk",
-		sizes: logSizes, minSize: 1, setup: logWalk},
+		sizes: logSizes, minSize: 1, noBytes: true, setup: logWalk},
 	{name: "blk-write", what: "random block writes: pmemblk_write vs blk.Pool.WriteBlock",
 		sizes: blkSizes, minSize: blk.MinBlockSize, goal: blkGoal, setup: blkScenario(true)},
 	{name: "blk-read", what: "random block reads of a filled pool: pmemblk_read vs blk.Pool.ReadBlock",
