@@ -54,11 +54,11 @@ func (p *Pool) Xreserve(size int, typeNum uint64, flags AllocFlags) (OID, Action
 // DeferFree prepares the free of the object oid names
 // (pmemobj_defer_free): it is freed when the action is published.
 func (p *Pool) DeferFree(oid OID) (Action, error) {
-	l, err := p.enter()
+	r, err := p.enterRead()
 	if err != nil {
 		return Action{}, err
 	}
-	defer p.leave(l)
+	defer p.leaveRead(r)
 	b, err := p.block(oid)
 	if err != nil {
 		return Action{}, err
@@ -101,11 +101,11 @@ func (p *Pool) Publish(acts ...Action) error {
 // Cancel drops the actions (pmemobj_cancel): reserved objects return to
 // the free space; deferred frees and values are forgotten.
 func (p *Pool) Cancel(acts ...Action) {
-	l, err := p.enter()
+	r, err := p.enterRead()
 	if err != nil {
 		return
 	}
-	defer p.leave(l)
+	defer p.leaveRead(r)
 	hacts := make([]heap.Action, 0, len(acts))
 	for _, a := range acts {
 		if a.p == p {

@@ -405,11 +405,11 @@ func (p *Pool) UsableSize(oid OID) (int, error) {
 	if oid.IsNull() {
 		return 0, nil
 	}
-	l, err := p.enter()
+	r, err := p.enterRead()
 	if err != nil {
 		return 0, err
 	}
-	defer p.leave(l)
+	defer p.leaveRead(r)
 	b, err := p.block(oid)
 	return int(b.Size), err
 }
@@ -417,11 +417,11 @@ func (p *Pool) UsableSize(oid OID) (int, error) {
 // TypeNum returns the type number of the object oid names
 // (pmemobj_type_num).
 func (p *Pool) TypeNum(oid OID) (uint64, error) {
-	l, err := p.enter()
+	r, err := p.enterRead()
 	if err != nil {
 		return 0, err
 	}
-	defer p.leave(l)
+	defer p.leaveRead(r)
 	b, err := p.block(oid)
 	if err != nil {
 		return 0, err
@@ -440,11 +440,11 @@ func (p *Pool) Bytes(oid OID) []byte {
 }
 
 func (p *Pool) object(oid OID) ([]byte, error) {
-	l, err := p.enter()
+	r, err := p.enterRead()
 	if err != nil {
 		return nil, err
 	}
-	defer p.leave(l)
+	defer p.leaveRead(r)
 	b, err := p.block(oid)
 	if err != nil {
 		return nil, err

@@ -40,11 +40,11 @@ func Check(path string, opts *Options) (problems []error, err error) {
 // other call changes the pool. A problem in the checker itself (a bug hit
 // by strange data) is reported as a problem, not a panic.
 func (p *Pool) Check() (problems []error) {
-	l, err := p.enter()
+	r, err := p.enterRead()
 	if err != nil {
 		return []error{err}
 	}
-	defer p.leave(l)
+	defer p.leaveRead(r)
 	report := func(err error) { problems = append(problems, err) }
 	defer func() {
 		if r := recover(); r != nil {

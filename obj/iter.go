@@ -39,12 +39,12 @@ func (p *Pool) Next(oid OID) OID {
 	if oid.IsNull() || oid.PoolUUIDLo != p.uuidLo {
 		return OID{}
 	}
-	l, err := p.enter()
+	r, err := p.enterRead()
 	if err != nil {
 		return OID{}
 	}
 	pos, ok := p.heap.PosOf(oid.Off)
-	p.leave(l)
+	p.leaveRead(r)
 	if !ok {
 		return OID{}
 	}
@@ -54,11 +54,11 @@ func (p *Pool) Next(oid OID) OID {
 
 // next returns the first user object after pos, skipping internal ones.
 func (p *Pool) next(pos heap.Pos, first bool) (OID, heap.Pos, bool) {
-	l, err := p.enter()
+	r, err := p.enterRead()
 	if err != nil {
 		return OID{}, heap.Pos{}, false
 	}
-	defer p.leave(l)
+	defer p.leaveRead(r)
 	for {
 		b, np, ok := p.heap.Next(pos, first)
 		if !ok {

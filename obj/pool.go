@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
+	"unsafe"
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
@@ -56,6 +58,7 @@ type Pool struct {
 	layout   string
 	readOnly bool
 	lanes    lanes
+	readers  readers
 	rootMu   sync.Mutex
 	// root mirrors root_offset and root_size, which only Root changes
 	// (under rootMu): lookups need not touch the mapping.
@@ -303,7 +306,53 @@ func (p *Pool) Close() error {
 		return nil
 	}
 	p.lanes.waitIdle()
+	p.readers.waitIdle()
 	return p.pp.Close()
+}
+
+// enterRead starts a call that only reads the pool (a lookup): it needs
+// no lane, only to keep Close from unmapping the pool under it. It returns
+// the mark to give leaveRead.
+func (p *Pool) enterRead() (*readerShard, error) {
+	r := p.readers.enter()
+	if p.closed.Load() {
+		r.n.Add(-1)
+		return nil, ErrClosed
+	}
+	return r, nil
+}
+
+func (p *Pool) leaveRead(r *readerShard) { r.n.Add(-1) }
+
+// readers counts the reading calls in progress, in shards on their own
+// cache lines: a call picks its shard by its stack's address, so calls of
+// different goroutines seldom share a line, and no call takes a lane (a
+// lookup inside a transaction leaves the lanes as they were).
+type readers struct {
+	shards [readerShards]readerShard
+}
+
+const readerShards = 16
+
+type readerShard struct {
+	n atomic.Int64
+	_ [56]byte
+}
+
+func (rs *readers) enter() *readerShard {
+	var onStack byte
+	r := &rs.shards[(uintptr(unsafe.Pointer(&onStack))>>12)%readerShards]
+	r.n.Add(1)
+	return r
+}
+
+// waitIdle waits until no reading call is in progress.
+func (rs *readers) waitIdle() {
+	for i := range rs.shards {
+		for rs.shards[i].n.Load() != 0 {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
 }
 
 // enter starts a call: it takes a lane, marks it busy and fails on a

@@ -3,6 +3,7 @@ package obj
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -126,32 +127,63 @@ func WithCallback(cb func(*Tx, Stage)) TxParam { return TxParam{cb: cb} }
 // an inner abort aborts the outermost).
 type Tx struct {
 	s   *txState
-	gen uint64 // the s.gen it was made for
+	gen uint64 // the generation of s it was made for
 }
 
-// state returns the transaction's state if the handle is current.
-func (t *Tx) state() (*txState, error) {
-	if t == nil || t.s == nil || t.s.gen.Load() != t.gen {
-		return nil, fmt.Errorf("%w: the transaction has ended", ErrTxStage)
+// errEnded is what a handle of an ended transaction gets.
+var errEnded = fmt.Errorf("%w: the transaction has ended", ErrTxStage)
+
+// target returns the state the handle names, current or not: the calls
+// check the generation as they enter.
+func (t *Tx) target() (*txState, error) {
+	if t == nil || t.s == nil {
+		return nil, fmt.Errorf("%w: no transaction", ErrTxStage)
 	}
 	return t.s, nil
 }
 
+// state returns the transaction's state if the handle is current, for the
+// calls that do not enter.
+func (t *Tx) state() (*txState, error) {
+	if t == nil || t.s == nil || t.s.word.Load()>>txGenShift != t.gen {
+		return nil, errEnded
+	}
+	return t.s, nil
+}
+
+// The transaction word of a lane: the generation of its transaction (in
+// progress, or next), whether the one before it aborted, and whether a
+// call is in progress. One word, so that a call checks its handle's
+// generation and marks itself busy in one compare-and-swap, and an end
+// bumps the generation, records its outcome and leaves in one store.
+const (
+	txBusy     = 1 << 0
+	txAborted  = 1 << 1 // the previous generation aborted
+	txGenShift = 2
+)
+
+// handleBatch is how many handles a lane allocates at once: each
+// transaction gets a handle of its own (so a kept one is detectably
+// stale), without an allocation each.
+const handleBatch = 64
+
 // txState is a transaction's state. Each lane has one, reused by the
 // transactions that run in the lane; a Tx handle names one use of it.
 type txState struct {
-	// gen is bumped at the outermost End: older handles are stale. It and
-	// the last outcome are atomic because a stale handle may be read by
-	// another goroutine than the lane's.
-	gen   atomic.Uint64
-	h     *Tx // the handle of the transaction in progress
-	last  lastOutcome
+	// word: see txBusy. Atomic, like cause, because a stale handle may be
+	// used by another goroutine than the lane's.
+	word  atomic.Uint64
+	cause atomic.Pointer[genErr] // an aborted generation's error, for Err after End
+	// The handles: the one of the transaction in progress is hs[hi]. An
+	// index, not a pointer, so that a transaction writes no pointer (a
+	// write barrier while the garbage collector marks).
+	hs    *[handleBatch]Tx
+	hi    int
 	p     *Pool
 	l     *lane
 	stage Stage
 	depth int   // nesting: 1 for the outermost
 	err   error // why it aborted (pmemobj_tx_errno)
-	busy  atomic.Bool
 
 	ranges                     rangeSet
 	acts                       []heap.Action
@@ -180,8 +212,7 @@ func (p *Pool) Begin(params ...TxParam) (*Tx, error) {
 	}
 	tx := &l.tx
 	tx.reset(p, l)
-	h := &Tx{s: tx, gen: tx.gen.Load()}
-	tx.h = h
+	h := tx.handle()
 	if !l.undoShort {
 		tx.startUndo()
 	}
@@ -192,14 +223,35 @@ func (p *Pool) Begin(params ...TxParam) (*Tx, error) {
 	return h, nil
 }
 
+// handle returns a new handle for the lane's next generation.
+func (tx *txState) handle() *Tx {
+	if tx.hi++; tx.hs == nil || tx.hi == handleBatch {
+		tx.hs, tx.hi = new([handleBatch]Tx), 0
+		for i := range tx.hs {
+			tx.hs[i].s = tx
+		}
+	}
+	h := &tx.hs[tx.hi]
+	h.gen = tx.word.Load() >> txGenShift
+	return h
+}
+
+// current returns the handle of the transaction in progress.
+func (tx *txState) current() *Tx { return &tx.hs[tx.hi] }
+
 // reset prepares a lane's transaction state for a new transaction,
 // keeping its buffers.
 func (tx *txState) reset(p *Pool, l *lane) {
-	// Field by field: a whole-struct assignment copies with write
-	// barriers, which showed in the empty transaction's profile.
-	tx.p, tx.l = p, l
+	// Field by field, and no pointer unless it changes: a whole-struct
+	// assignment copies with write barriers, which showed in the empty
+	// transaction's profile.
+	if tx.l != l {
+		tx.p, tx.l = p, l
+	}
 	tx.stage, tx.depth, tx.err = StageWork, 1, nil
-	tx.ranges.r = tx.ranges.r[:0]
+	if len(tx.ranges.r) > 0 {
+		tx.ranges.r = tx.ranges.r[:0]
+	}
 	if len(tx.acts) > 0 {
 		clear(tx.acts)
 		tx.acts = tx.acts[:0]
@@ -216,7 +268,9 @@ func (tx *txState) reset(p *Pool, l *lane) {
 	}
 	tx.failure = FailureAbort
 	tx.userUndo = false
-	tx.redoBufs = tx.redoBufs[:0]
+	if len(tx.redoBufs) > 0 {
+		tx.redoBufs = tx.redoBufs[:0]
+	}
 	tx.noAutoLog = [2]bool{}
 }
 
@@ -241,8 +295,8 @@ func (tx *txState) finishUndo(aborted bool) error {
 	return err
 }
 
-func (tx *txState) Begin(params ...TxParam) error {
-	if err := tx.enter(); err != nil {
+func (tx *txState) Begin(gen uint64, params ...TxParam) error {
+	if err := tx.enter(gen); err != nil {
 		return err
 	}
 	defer tx.leave()
@@ -291,36 +345,73 @@ func (tx *txState) lock(prm TxParam) error {
 	return nil
 }
 
-func (tx *txState) Lock(m *Mutex) error { return tx.xlock(TxParam{mutex: m}, TxNoAbort) }
+func (tx *txState) Lock(gen uint64, m *Mutex) error {
+	return tx.xlock(gen, TxParam{mutex: m}, TxNoAbort)
+}
 
-func (tx *txState) LockRW(m *RWMutex) error { return tx.xlock(TxParam{rw: m}, TxNoAbort) }
+func (tx *txState) LockRW(gen uint64, m *RWMutex) error {
+	return tx.xlock(gen, TxParam{rw: m}, TxNoAbort)
+}
 
-func (tx *txState) Xlock(m *Mutex, flags TxFlags) error { return tx.xlock(TxParam{mutex: m}, flags) }
+func (tx *txState) Xlock(gen uint64, m *Mutex, flags TxFlags) error {
+	return tx.xlock(gen, TxParam{mutex: m}, flags)
+}
 
-func (tx *txState) xlock(prm TxParam, flags TxFlags) error {
-	if err := tx.work(flags, TxNoAbort); err != nil {
+func (tx *txState) xlock(gen uint64, prm TxParam, flags TxFlags) error {
+	if err := tx.work(gen, flags, TxNoAbort); err != nil {
 		return err
 	}
 	defer tx.leave()
 	return tx.fail(tx.lock(prm), flags)
 }
 
-// enter starts a call on tx: one goroutine at a time.
-func (tx *txState) enter() error {
-	if tx == nil {
-		return fmt.Errorf("%w: no transaction", ErrTxStage)
+// enter starts a call on the transaction of generation gen: one goroutine
+// at a time, and only while that transaction is the lane's.
+func (tx *txState) enter(gen uint64) error {
+	w := tx.word.Load()
+	if w>>txGenShift == gen && w&txBusy == 0 && tx.word.CompareAndSwap(w, w|txBusy) {
+		return nil
 	}
-	if !tx.busy.CompareAndSwap(false, true) {
-		return ErrTxBusy
+	if tx.word.Load()>>txGenShift != gen {
+		return errEnded
 	}
-	return nil
+	return ErrTxBusy
 }
 
-func (tx *txState) leave() { tx.busy.Store(false) }
+// enterWait is enter for the end of Pool.Tx's function: a call the
+// function left running in another goroutine is waited for.
+func (tx *txState) enterWait(gen uint64) error {
+	for {
+		err := tx.enter(gen)
+		if err != ErrTxBusy {
+			return err
+		}
+		runtime.Gosched()
+	}
+}
+
+// takeOver marks the transaction of generation gen busy for a panicking
+// run, whether or not it is: a panic that unwound a call of this
+// goroutine's may have left the mark set (a crash, a panicking callback).
+// It returns false if the transaction has ended.
+func (tx *txState) takeOver(gen uint64) bool {
+	for {
+		w := tx.word.Load()
+		if w>>txGenShift != gen {
+			return false
+		}
+		if tx.word.CompareAndSwap(w, w|txBusy) {
+			return true
+		}
+	}
+}
+
+// leave ends a call.
+func (tx *txState) leave() { tx.word.And(^uint64(txBusy)) }
 
 // work enters a call that needs StageWork and flags within valid.
-func (tx *txState) work(flags, valid TxFlags) error {
-	if err := tx.enter(); err != nil {
+func (tx *txState) work(gen uint64, flags, valid TxFlags) error {
+	if err := tx.enter(gen); err != nil {
 		return err
 	}
 	if tx.stage != StageWork {
@@ -361,12 +452,12 @@ func (tx *txState) Finally(fn func()) { tx.finally = append(tx.finally, fn) }
 
 func (tx *txState) callback(s Stage) {
 	if tx.cb != nil && tx.depth == 1 {
-		tx.cb(tx.h, s)
+		tx.cb(tx.current(), s)
 	}
 }
 
-func (tx *txState) Abort(err error) error {
-	if e := tx.enter(); e != nil {
+func (tx *txState) Abort(gen uint64, err error) error {
+	if e := tx.enter(gen); e != nil {
 		return e
 	}
 	defer tx.leave()
@@ -451,8 +542,8 @@ func (tx *txState) keepRanges(off, n uint64) [][2]uint64 {
 	return out
 }
 
-func (tx *txState) Commit() error {
-	if err := tx.enter(); err != nil {
+func (tx *txState) Commit(gen uint64) error {
+	if err := tx.enter(gen); err != nil {
 		return err
 	}
 	defer tx.leave()
@@ -506,8 +597,8 @@ func (tx *txState) commit() error {
 	return nil
 }
 
-func (tx *txState) End() error {
-	if err := tx.enter(); err != nil {
+func (tx *txState) End(gen uint64) error {
+	if err := tx.enter(gen); err != nil {
 		return err
 	}
 	return tx.endEntered()
@@ -559,19 +650,23 @@ func (tx *txState) endEntered() error {
 	tx.depth = 0
 	err := tx.err
 	l := tx.l
-	g := tx.gen.Load()
-	tx.last.set(g, err)
-	tx.gen.Store(g + 1) // the handle is stale from now on
-	tx.h, tx.l = nil, nil
-	tx.leave()
+	g := tx.current().gen
+	// The next generation, this one's outcome, and not busy: the handle
+	// is stale from now on.
+	next := (g + 1) << txGenShift
+	if err != nil {
+		tx.cause.Store(&genErr{g, err})
+		next |= txAborted
+	}
+	tx.word.Store(next)
 	tx.p.leave(l)
 	return err
 }
 
-func (tx *txState) Process() error {
+func (tx *txState) Process(gen uint64) error {
 	switch tx.stage {
 	case StageWork:
-		return tx.Commit()
+		return tx.Commit(gen)
 	case StageOnCommit, StageOnAbort:
 		tx.stage = StageFinally
 		tx.callback(StageFinally)
@@ -593,34 +688,45 @@ func (p *Pool) Tx(fn func(*Tx) error, params ...TxParam) error {
 		}
 		return err
 	}
-	return h.s.run(fn)
+	return h.s.run(h.gen, fn)
 }
 
 // Tx runs fn in a transaction nested in tx: its changes are tx's (they
 // commit with the outermost); an error aborts the outermost too.
-func (tx *txState) Tx(fn func(*Tx) error, params ...TxParam) error {
-	if err := tx.Begin(params...); err != nil {
-		tx.End()
+func (tx *txState) Tx(gen uint64, fn func(*Tx) error, params ...TxParam) error {
+	if err := tx.Begin(gen, params...); err != nil {
+		if err != ErrTxBusy && err != errEnded {
+			tx.End(gen)
+		}
 		return err
 	}
-	return tx.run(fn)
+	return tx.run(gen, fn)
 }
 
-func (tx *txState) run(fn func(*Tx) error) (err error) {
+// run runs fn in the transaction of generation gen, then commits or
+// aborts and ends it (one level of nesting).
+func (tx *txState) run(gen uint64, fn func(*Tx) error) (err error) {
+	entered := false // run holds the transaction's busy mark
 	defer func() {
 		if r := recover(); r != nil {
-			if tx.stage == StageWork {
-				tx.abort(fmt.Errorf("%w: panic: %v", ErrAborted, r))
+			if entered || tx.takeOver(gen) {
+				if tx.stage == StageWork {
+					tx.abort(fmt.Errorf("%w: panic: %v", ErrAborted, r))
+				}
+				tx.endEntered()
 			}
-			tx.End()
 			panic(r)
 		}
 	}()
-	ferr := fn(tx.h)
-	if err := tx.enter(); err != nil {
-		// fn left a call of tx running in another goroutine.
+	ferr := fn(tx.current())
+	if err := tx.enterWait(gen); err != nil {
+		// fn ended the transaction itself.
+		if ferr != nil {
+			return ferr
+		}
 		return err
 	}
+	entered = true
 	if tx.stage == StageWork {
 		if ferr != nil {
 			tx.abort(ferr)
@@ -629,16 +735,19 @@ func (tx *txState) run(fn func(*Tx) error) (err error) {
 		}
 	}
 	eerr := tx.endEntered()
+	entered = false
 	if ferr != nil {
 		return ferr
 	}
 	return eerr
 }
 
-func (tx *txState) AddRange(oid OID, off, size int) error { return tx.XAddRange(oid, off, size, 0) }
+func (tx *txState) AddRange(gen uint64, oid OID, off, size int) error {
+	return tx.XAddRange(gen, oid, off, size, 0)
+}
 
-func (tx *txState) XAddRange(oid OID, off, size int, flags TxFlags) error {
-	if err := tx.work(flags, TxNoFlush|TxNoSnapshot|TxAssumeInitialized|TxNoAbort); err != nil {
+func (tx *txState) XAddRange(gen uint64, oid OID, off, size int, flags TxFlags) error {
+	if err := tx.work(gen, flags, TxNoFlush|TxNoSnapshot|TxAssumeInitialized|TxNoAbort); err != nil {
 		return err
 	}
 	defer tx.leave()
@@ -659,10 +768,10 @@ func (tx *txState) XAddRange(oid OID, off, size int, flags TxFlags) error {
 	return tx.fail(tx.add(oid.Off+uint64(off), uint64(size), flags), flags)
 }
 
-func (tx *txState) AddRangeDirect(b []byte) error { return tx.XAddRangeDirect(b, 0) }
+func (tx *txState) AddRangeDirect(gen uint64, b []byte) error { return tx.XAddRangeDirect(gen, b, 0) }
 
-func (tx *txState) XAddRangeDirect(b []byte, flags TxFlags) error {
-	if err := tx.work(flags, TxNoFlush|TxNoSnapshot|TxAssumeInitialized|TxNoAbort); err != nil {
+func (tx *txState) XAddRangeDirect(gen uint64, b []byte, flags TxFlags) error {
+	if err := tx.work(gen, flags, TxNoFlush|TxNoSnapshot|TxAssumeInitialized|TxNoAbort); err != nil {
 		return err
 	}
 	defer tx.leave()
@@ -719,15 +828,17 @@ func (tx *txState) undoExt() ulog.Extender {
 	return &tx.ext
 }
 
-func (tx *txState) Alloc(size int, typeNum uint64) (OID, error) { return tx.Xalloc(size, typeNum, 0) }
-
-func (tx *txState) Zalloc(size int, typeNum uint64) (OID, error) {
-	return tx.Xalloc(size, typeNum, TxZero)
+func (tx *txState) Alloc(gen uint64, size int, typeNum uint64) (OID, error) {
+	return tx.Xalloc(gen, size, typeNum, 0)
 }
 
-func (tx *txState) Xalloc(size int, typeNum uint64, flags TxFlags) (OID, error) {
+func (tx *txState) Zalloc(gen uint64, size int, typeNum uint64) (OID, error) {
+	return tx.Xalloc(gen, size, typeNum, TxZero)
+}
+
+func (tx *txState) Xalloc(gen uint64, size int, typeNum uint64, flags TxFlags) (OID, error) {
 	valid := TxZero | TxNoFlush | TxNoAbort | TxFlags(classMask|arenaMask)
-	if err := tx.work(flags, valid); err != nil {
+	if err := tx.work(gen, flags, valid); err != nil {
 		return OID{}, err
 	}
 	defer tx.leave()
@@ -754,8 +865,8 @@ func (tx *txState) alloc(size int, typeNum uint64, flags TxFlags, ctor func([]by
 	return OID{tx.p.uuidLo, act.Block.Off}, nil
 }
 
-func (tx *txState) Strdup(s string, typeNum uint64) (OID, error) {
-	if err := tx.work(0, 0); err != nil {
+func (tx *txState) Strdup(gen uint64, s string, typeNum uint64) (OID, error) {
+	if err := tx.work(gen, 0, 0); err != nil {
 		return OID{}, err
 	}
 	defer tx.leave()
@@ -763,16 +874,16 @@ func (tx *txState) Strdup(s string, typeNum uint64) (OID, error) {
 	return oid, tx.fail(err, 0)
 }
 
-func (tx *txState) Realloc(oid OID, size int, typeNum uint64) (OID, error) {
-	return tx.realloc(oid, size, typeNum, 0)
+func (tx *txState) Realloc(gen uint64, oid OID, size int, typeNum uint64) (OID, error) {
+	return tx.realloc(gen, oid, size, typeNum, 0)
 }
 
-func (tx *txState) Zrealloc(oid OID, size int, typeNum uint64) (OID, error) {
-	return tx.realloc(oid, size, typeNum, TxZero)
+func (tx *txState) Zrealloc(gen uint64, oid OID, size int, typeNum uint64) (OID, error) {
+	return tx.realloc(gen, oid, size, typeNum, TxZero)
 }
 
-func (tx *txState) realloc(oid OID, size int, typeNum uint64, flags TxFlags) (OID, error) {
-	if err := tx.work(flags, TxZero); err != nil {
+func (tx *txState) realloc(gen uint64, oid OID, size int, typeNum uint64, flags TxFlags) (OID, error) {
+	if err := tx.work(gen, flags, TxZero); err != nil {
 		return OID{}, err
 	}
 	defer tx.leave()
@@ -823,10 +934,10 @@ func (tx *txState) objectBytes(oid OID) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %v", ErrInvalidOID, oid)
 }
 
-func (tx *txState) Free(oid OID) error { return tx.Xfree(oid, 0) }
+func (tx *txState) Free(gen uint64, oid OID) error { return tx.Xfree(gen, oid, 0) }
 
-func (tx *txState) Xfree(oid OID, flags TxFlags) error {
-	if err := tx.work(flags, TxNoAbort); err != nil {
+func (tx *txState) Xfree(gen uint64, oid OID, flags TxFlags) error {
+	if err := tx.work(gen, flags, TxNoAbort); err != nil {
 		return err
 	}
 	defer tx.leave()
@@ -863,10 +974,10 @@ func (tx *txState) free(oid OID) error {
 	return nil
 }
 
-func (tx *txState) Publish(acts ...Action) error { return tx.Xpublish(0, acts...) }
+func (tx *txState) Publish(gen uint64, acts ...Action) error { return tx.Xpublish(gen, 0, acts...) }
 
-func (tx *txState) Xpublish(flags TxFlags, acts ...Action) error {
-	if err := tx.work(flags, TxNoAbort); err != nil {
+func (tx *txState) Xpublish(gen uint64, flags TxFlags, acts ...Action) error {
+	if err := tx.work(gen, flags, TxNoAbort); err != nil {
 		return err
 	}
 	defer tx.leave()
@@ -881,8 +992,8 @@ func (tx *txState) Xpublish(flags TxFlags, acts ...Action) error {
 	return nil
 }
 
-func (tx *txState) LogAppendBuffer(t LogType, b []byte) error {
-	if err := tx.work(0, 0); err != nil {
+func (tx *txState) LogAppendBuffer(gen uint64, t LogType, b []byte) error {
+	if err := tx.work(gen, 0, 0); err != nil {
 		return err
 	}
 	defer tx.leave()
@@ -935,46 +1046,46 @@ func TxLogIntentsMaxSize(n int) int {
 // Tx runs fn in a transaction nested in t: its changes are t's (they
 // commit with the outermost); an error aborts the outermost too.
 func (t *Tx) Tx(fn func(*Tx) error, params ...TxParam) error {
-	s, err := t.state()
+	s, err := t.target()
 	if err != nil {
 		return err
 	}
-	return s.Tx(fn, params...)
+	return s.Tx(t.gen, fn, params...)
 }
 
 // The handle methods: each checks that the transaction is still the one
 // the handle was made for (a Tx used after its End fails), then runs it.
 
 func (h *Tx) Begin(params ...TxParam) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Begin(params...)
+	return st.Begin(h.gen, params...)
 }
 
 func (h *Tx) Lock(m *Mutex) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Lock(m)
+	return st.Lock(h.gen, m)
 }
 
 func (h *Tx) LockRW(m *RWMutex) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.LockRW(m)
+	return st.LockRW(h.gen, m)
 }
 
 func (h *Tx) Xlock(m *Mutex, flags TxFlags) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Xlock(m, flags)
+	return st.Xlock(h.gen, m, flags)
 }
 
 func (h *Tx) Stage() Stage {
@@ -989,55 +1100,29 @@ func (h *Tx) Stage() Stage {
 // did not. After End it still answers, until the lane's next transaction
 // ends (as C's answers until the thread's next transaction).
 func (h *Tx) Err() error {
-	st, err := h.state()
-	if err == nil {
+	if st, err := h.state(); err == nil {
 		return st.Err()
 	}
 	if h == nil || h.s == nil {
-		return err
+		return fmt.Errorf("%w: no transaction", ErrTxStage)
 	}
-	if cause, ok := h.s.last.get(h.gen); ok {
-		return cause
+	// The word first: the cause is stored before the word that names it,
+	// and a later abort's cause carries its own generation.
+	if w := h.s.word.Load(); w>>txGenShift == h.gen+1 {
+		if w&txAborted == 0 {
+			return nil
+		}
+		if c := h.s.cause.Load(); c != nil && c.gen == h.gen {
+			return c.err
+		}
 	}
-	return err
+	return errEnded
 }
 
-// lastOutcome keeps how a lane's last transaction ended, for Err after
-// End: the generation, then the cause when it aborted (an allocation only
-// then), so that a reader that loads them in the other order sees either
-// the outcome of the generation it asks about or a later generation.
-type lastOutcome struct {
-	gen   atomic.Uint64
-	cause atomic.Pointer[genErr]
-}
-
+// genErr is the error a generation aborted with.
 type genErr struct {
 	gen uint64
 	err error
-}
-
-func (o *lastOutcome) set(gen uint64, err error) {
-	o.gen.Store(gen)
-	if err == nil {
-		if o.cause.Load() != nil {
-			o.cause.Store(nil)
-		}
-		return
-	}
-	o.cause.Store(&genErr{gen, err})
-}
-
-// get returns the cause of generation gen's abort (nil if it committed),
-// false if a later transaction has ended since.
-func (o *lastOutcome) get(gen uint64) (error, bool) {
-	c := o.cause.Load()
-	if c != nil && c.gen == gen {
-		return c.err, true
-	}
-	if o.gen.Load() == gen {
-		return nil, true
-	}
-	return nil, false
 }
 
 func (h *Tx) SetFailureBehavior(b FailureBehavior) {
@@ -1065,155 +1150,155 @@ func (h *Tx) Finally(fn func()) {
 }
 
 func (h *Tx) Abort(cause error) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Abort(cause)
+	return st.Abort(h.gen, cause)
 }
 
 func (h *Tx) Commit() error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Commit()
+	return st.Commit(h.gen)
 }
 
 func (h *Tx) End() error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.End()
+	return st.End(h.gen)
 }
 
 func (h *Tx) Process() error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Process()
+	return st.Process(h.gen)
 }
 
 func (h *Tx) AddRange(oid OID, off, size int) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.AddRange(oid, off, size)
+	return st.AddRange(h.gen, oid, off, size)
 }
 
 func (h *Tx) XAddRange(oid OID, off, size int, flags TxFlags) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.XAddRange(oid, off, size, flags)
+	return st.XAddRange(h.gen, oid, off, size, flags)
 }
 
 func (h *Tx) AddRangeDirect(b []byte) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.AddRangeDirect(b)
+	return st.AddRangeDirect(h.gen, b)
 }
 
 func (h *Tx) XAddRangeDirect(b []byte, flags TxFlags) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.XAddRangeDirect(b, flags)
+	return st.XAddRangeDirect(h.gen, b, flags)
 }
 
 func (h *Tx) Alloc(size int, typeNum uint64) (OID, error) {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return OID{}, err
 	}
-	return st.Alloc(size, typeNum)
+	return st.Alloc(h.gen, size, typeNum)
 }
 
 func (h *Tx) Zalloc(size int, typeNum uint64) (OID, error) {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return OID{}, err
 	}
-	return st.Zalloc(size, typeNum)
+	return st.Zalloc(h.gen, size, typeNum)
 }
 
 func (h *Tx) Xalloc(size int, typeNum uint64, flags TxFlags) (OID, error) {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return OID{}, err
 	}
-	return st.Xalloc(size, typeNum, flags)
+	return st.Xalloc(h.gen, size, typeNum, flags)
 }
 
 func (h *Tx) Strdup(s string, typeNum uint64) (OID, error) {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return OID{}, err
 	}
-	return st.Strdup(s, typeNum)
+	return st.Strdup(h.gen, s, typeNum)
 }
 
 func (h *Tx) Realloc(oid OID, size int, typeNum uint64) (OID, error) {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return OID{}, err
 	}
-	return st.Realloc(oid, size, typeNum)
+	return st.Realloc(h.gen, oid, size, typeNum)
 }
 
 func (h *Tx) Zrealloc(oid OID, size int, typeNum uint64) (OID, error) {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return OID{}, err
 	}
-	return st.Zrealloc(oid, size, typeNum)
+	return st.Zrealloc(h.gen, oid, size, typeNum)
 }
 
 func (h *Tx) Free(oid OID) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Free(oid)
+	return st.Free(h.gen, oid)
 }
 
 func (h *Tx) Xfree(oid OID, flags TxFlags) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Xfree(oid, flags)
+	return st.Xfree(h.gen, oid, flags)
 }
 
 func (h *Tx) Publish(acts ...Action) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Publish(acts...)
+	return st.Publish(h.gen, acts...)
 }
 
 func (h *Tx) Xpublish(flags TxFlags, acts ...Action) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.Xpublish(flags, acts...)
+	return st.Xpublish(h.gen, flags, acts...)
 }
 
 func (h *Tx) LogAppendBuffer(t LogType, b []byte) error {
-	st, err := h.state()
+	st, err := h.target()
 	if err != nil {
 		return err
 	}
-	return st.LogAppendBuffer(t, b)
+	return st.LogAppendBuffer(h.gen, t, b)
 }
 
 func (h *Tx) LogAutoAlloc(t LogType, on bool) {

@@ -211,11 +211,13 @@ func TestTxMisuse(t *testing.T) {
 	}
 	// Concurrent use is refused.
 	tx, _ := p.Begin()
-	tx.s.busy.Store(true)
+	if err := tx.s.enter(tx.gen); err != nil { // a call in progress elsewhere
+		t.Fatal(err)
+	}
 	if _, err := tx.Alloc(8, 1); !errors.Is(err, ErrTxBusy) {
 		t.Errorf("concurrent call: %v", err)
 	}
-	tx.s.busy.Store(false)
+	tx.s.leave()
 	tx.Commit()
 	tx.End()
 	var nilTx *Tx
