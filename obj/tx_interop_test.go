@@ -55,10 +55,12 @@ func buildObjTx(t *testing.T) string {
 	var r objtest.TxRoot
 	var a objtest.Account
 	var n objtest.Node
-	want := fmt.Sprintf("root %d accounts %d head %d len %d blob %d gen %d account %d balance %d id %d node %d next %d value %d\n",
+	var l loopRoot
+	want := fmt.Sprintf("root %d accounts %d head %d len %d blob %d gen %d account %d balance %d id %d node %d next %d value %d looproot %d lock %d\n",
 		unsafe.Sizeof(r), unsafe.Offsetof(r.Accounts), unsafe.Offsetof(r.Head), unsafe.Offsetof(r.Len),
 		unsafe.Offsetof(r.Blob), unsafe.Offsetof(r.Gen), unsafe.Sizeof(a), unsafe.Offsetof(a.Balance),
-		unsafe.Offsetof(a.ID), unsafe.Sizeof(n), unsafe.Offsetof(n.Next), unsafe.Offsetof(n.Value))
+		unsafe.Offsetof(a.ID), unsafe.Sizeof(n), unsafe.Offsetof(n.Next), unsafe.Offsetof(n.Value),
+		unsafe.Sizeof(l), unsafe.Offsetof(l.Lock))
 	if string(out) != want {
 		t.Fatalf("testdata/objtx.c's structures are not objtest's:\nC:  %sGo: %s", out, want)
 	}
@@ -329,7 +331,7 @@ func TestInteropTxCheckersCatch(t *testing.T) {
 		t.Run(bad.name, func(t *testing.T) {
 			defer os.Remove(path)
 			p := createTxPool(t, path)
-			r := txRoot(t, p)
+			r := &txRoot(t, p).TxRoot
 			if err := goTxPush(p, r); err != nil {
 				t.Fatal(err)
 			}
@@ -350,12 +352,23 @@ func TestInteropTxCheckersCatch(t *testing.T) {
 	}
 }
 
+// loopRoot is the root of the pools of the C loop: objtest's, then a
+// mutex the transactions of C and Go take.
+type loopRoot struct {
+	objtest.TxRoot
+	Lock obj.Mutex
+}
+
 // createTxPool creates at path a Go pool holding the workload's start
-// (setupTx).
+// (setupTx) under a loopRoot.
 func createTxPool(t *testing.T, path string) *obj.Pool {
 	t.Helper()
 	p, err := obj.Create(path, 32<<20, 0o600, &obj.Options{Layout: "txloop"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := obj.RootPtr[loopRoot](p); err != nil {
+		p.Close()
 		t.Fatal(err)
 	}
 	if err := setupTx(p); err != nil {
@@ -393,13 +406,13 @@ func setupTx(p *obj.Pool) error {
 	})
 }
 
-func txRoot(t *testing.T, p *obj.Pool) *objtest.TxRoot {
+func txRoot(t *testing.T, p *obj.Pool) *loopRoot {
 	t.Helper()
 	oid, err := p.Root(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := obj.PtrTo[objtest.TxRoot](oid).Get(p)
+	r, err := obj.PtrTo[loopRoot](oid).Get(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,17 +432,34 @@ func goTxPush(p *obj.Pool, r *objtest.TxRoot) error {
 	})
 }
 
-// goTxStep is Go's transaction between two rounds of the C loop: a
-// transfer, a push or a pop, and on some rounds a rewrite of the whole
-// blob (which leaves the lane's undo log extended), bumping gen as C's
-// transactions do.
-func goTxStep(p *obj.Pool, r *objtest.TxRoot, round int) error {
+// goTxStep is Go's transaction between two rounds of the C loop, holding
+// the root's mutex as C's do: a transfer, a push or a pop, on some rounds
+// a rewrite of the whole blob (which leaves the lane's undo log extended)
+// or a reallocation of it, bumping gen as C's transactions do.
+func goTxStep(p *obj.Pool, lr *loopRoot, round int) error {
+	r := &lr.TxRoot
 	a, err := r.Accounts[round%8].Get(p)
 	if err != nil {
 		return err
 	}
 	b, err := r.Accounts[(round+3)%8].Get(p)
 	if err != nil {
+		return err
+	}
+	var next obj.Ptr[objtest.Node]
+	if r.Len > 0 {
+		n, err := r.Head.Get(p)
+		if err != nil {
+			return err
+		}
+		next = n.Next
+	}
+	// The mutex C's killed transaction may have held is free in this run
+	// (a guard against a hang, not a timing).
+	if err := lr.Lock.TimedLock(p, time.Now().Add(time.Minute)); err != nil {
+		return fmt.Errorf("the root's mutex: %w", err)
+	}
+	if err := lr.Lock.Unlock(p); err != nil {
 		return err
 	}
 	if round%2 == 0 && r.Len < 16 {
@@ -446,11 +476,6 @@ func goTxStep(p *obj.Pool, r *objtest.TxRoot, round int) error {
 		}
 		if round%2 == 1 && r.Len > 0 {
 			head := r.Head
-			n, err := head.Get(p)
-			if err != nil {
-				return err
-			}
-			next := n.Next
 			if err := obj.TxUpdate(tx, r, func(r *objtest.TxRoot) { r.Head = next; r.Len-- }); err != nil {
 				return err
 			}
@@ -458,7 +483,8 @@ func goTxStep(p *obj.Pool, r *objtest.TxRoot, round int) error {
 				return err
 			}
 		}
-		if round%3 == 0 {
+		switch round % 4 {
+		case 0:
 			bl := p.Bytes(r.Blob)[:objtest.BlobSize]
 			if err := tx.AddRangeDirect(bl); err != nil {
 				return err
@@ -467,9 +493,18 @@ func goTxStep(p *obj.Pool, r *objtest.TxRoot, round int) error {
 			for i := range bl {
 				bl[i] = g
 			}
+		case 1:
+			sizes := []int{objtest.BlobSize, 90 << 10, 300 << 10}
+			blob, err := tx.Realloc(r.Blob, sizes[round/4%3], typeBlob)
+			if err != nil {
+				return err
+			}
+			if err := obj.TxSet(tx, &r.Blob, blob); err != nil {
+				return err
+			}
 		}
 		return obj.TxSet(tx, &r.Gen, r.Gen+1)
-	})
+	}, obj.WithMutex(&lr.Lock))
 }
 
 // killedRun is what one round of the C loop printed before it was killed.
@@ -493,6 +528,8 @@ func runCLoop(bin, path string, seed uint64, acks int, delay time.Duration) (kil
 	// A kill leaves every store C made in the page cache: how C flushes
 	// does not matter, and its flushes are cheaper than msync.
 	cmd.Env = append(os.Environ(), "PMEM_IS_PMEM_FORCE=1")
+	// A test binary that dies (a timeout) takes the loop with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -546,7 +583,9 @@ func runCLoop(bin, path string, seed uint64, acks int, delay time.Duration) (kil
 	werr := cmd.Wait()
 	run.inFlight = next
 	var exit *exec.ExitError
-	if !errors.As(werr, &exit) || !exit.Sys().(syscall.WaitStatus).Signaled() {
+	if !errors.As(werr, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		// An exit, or SIGALRM: objtx's guard against waiting forever (for
+		// a lock the pool says is held, say).
 		return run, fmt.Errorf("objtx loop ended before it was killed: %v: %s", werr, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return run, perr

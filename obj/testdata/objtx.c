@@ -21,7 +21,9 @@
  *	transactions chosen by SEED (transfers, list pushes and pops through
  *	pmemobj_tx_zalloc/pmemobj_tx_free, aborted transactions, transactions
  *	snapshotting the whole blob, more than the lane's undo log holds,
- *	nested transactions) until it is killed: before each one it prints
+ *	reallocations of the blob, nested transactions), each holding the
+ *	mutex that follows the workload's root (struct looproot), until it
+ *	is killed: before each one it prints
  *	"next <name> <state>", its name and the state it leaves if it
  *	commits (the current one for an abort), and "ok" once it has ended
  *	and the pool was read back as that state. Lines go out with write(2), unbuffered:
@@ -62,6 +64,13 @@ struct txroot {
 	uint64_t len;
 	PMEMoid blob;
 	uint64_t gen;
+};
+
+/* The loop's root: the workload's, then a lock its transactions take
+ * (TX_PARAM_MUTEX) and Go's take too. */
+struct looproot {
+	struct txroot t;
+	PMEMmutex lock;
 };
 
 struct state {
@@ -196,14 +205,14 @@ static void read_state(PMEMobjpool *pop, struct txroot *r, struct state *s)
 				(unsigned long long)objs[i].off, (unsigned long long)objs[i].type);
 }
 
-static PMEMobjpool *open_pool(const char *path, struct txroot **r)
+static PMEMobjpool *open_pool(const char *path, struct txroot **r, size_t root_size)
 {
 	PMEMobjpool *pop = pmemobj_open(path, NULL);
 	if (pop == NULL)
 		die("pmemobj_open %s: %s", path, pmemobj_errormsg());
-	if (pmemobj_root_size(pop) < sizeof(struct txroot))
-		die("root of %zu bytes, want %zu", pmemobj_root_size(pop), sizeof(struct txroot));
-	PMEMoid root = pmemobj_root(pop, sizeof(struct txroot));
+	if (pmemobj_root_size(pop) < root_size)
+		die("root of %zu bytes, want %zu", pmemobj_root_size(pop), root_size);
+	PMEMoid root = pmemobj_root(pop, root_size);
 	if (OID_IS_NULL(root))
 		die("pmemobj_root: %s", pmemobj_errormsg());
 	*r = pmemobj_direct(root);
@@ -215,7 +224,7 @@ static int check(const char *path)
 	static struct state s;
 	static char line[1 << 16];
 	struct txroot *r;
-	PMEMobjpool *pop = open_pool(path, &r);
+	PMEMobjpool *pop = open_pool(path, &r, sizeof(struct txroot));
 	read_state(pop, r, &s);
 	format_state(line, sizeof(line), &s);
 	size_t k = strlen(line);
@@ -293,18 +302,21 @@ static void pop_head(struct txroot *r)
 	pmemobj_tx_free(head);
 }
 
-enum op { TRANSFER, PUSH, POP, BIG, NESTED, ABORT, ABORT_BIG };
+enum op { TRANSFER, PUSH, POP, BIG, REALLOC, NESTED, ABORT, ABORT_BIG };
 
-static const char *const op_names[] = { "transfer", "push", "pop", "big", "nested", "abort", "abort-big" };
+static const char *const op_names[] = { "transfer", "push", "pop", "big", "realloc", "nested", "abort", "abort-big" };
+
+/* The sizes the blob is reallocated to: run and huge allocations. */
+static const size_t blob_sizes[] = { BLOB_SIZE, 90 << 10, 300 << 10 };
 
 /* choose picks the next transaction: transfers most often, list pushes
  * and pops (a push on a full list pops, a pop on an empty one pushes),
- * blob rewrites, nested transactions and aborted ones. */
+ * blob rewrites and reallocations, nested transactions and aborted ones. */
 static enum op choose(const struct state *s)
 {
 	uint64_t x = rnd(100);
-	enum op op = x < 45 ? TRANSFER : x < 57 ? PUSH : x < 70 ? POP : x < 78 ? BIG : x < 88 ? NESTED :
-		x < 94 ? ABORT : ABORT_BIG;
+	enum op op = x < 42 ? TRANSFER : x < 54 ? PUSH : x < 66 ? POP : x < 73 ? BIG : x < 80 ? REALLOC :
+		x < 88 ? NESTED : x < 94 ? ABORT : ABORT_BIG;
 	if (op == PUSH && s->n >= MAX_LIST)
 		op = POP;
 	else if (op == POP && s->n == 0)
@@ -330,9 +342,12 @@ _Noreturn static void loop(const char *path, uint64_t seed)
 	static struct state s, next, got;
 	static char line[1 << 16], want[1 << 16];
 	struct txroot *r;
-	alarm(600); /* never outlive a test that lost track of this process */
+	/* Never outlive a test that lost track of this process, nor wait for
+	 * a lock forever: the test sees SIGALRM instead of its SIGKILL. */
+	alarm(60);
 	rng = seed * 0x9E3779B97F4A7C15ULL + 1;
-	PMEMobjpool *pop = open_pool(path, &r);
+	PMEMobjpool *pop = open_pool(path, &r, sizeof(struct looproot));
+	PMEMmutex *lock = &((struct looproot *)r)->lock;
 	read_state(pop, r, &s);
 	out("start ");
 	out(format_state(line, sizeof(line), &s));
@@ -367,10 +382,12 @@ _Noreturn static void loop(const char *path, uint64_t seed)
 			next.bal[5] -= 11;
 			next.bal[6] += 11;
 			break;
+		case REALLOC:
 		case ABORT:
 		case ABORT_BIG:
 			break;
 		}
+		size_t blob_size = blob_sizes[rnd(3)];
 		int want_abort = op == ABORT || op == ABORT_BIG;
 		if (!want_abort)
 			next.gen++;
@@ -381,7 +398,7 @@ _Noreturn static void loop(const char *path, uint64_t seed)
 		out("\n");
 
 		volatile int aborted = 0;
-		TX_BEGIN(pop) {
+		TX_BEGIN_PARAM(pop, TX_PARAM_MUTEX, lock, TX_PARAM_NONE) {
 			switch (op) {
 			case TRANSFER:
 				move(r, from, to, amount);
@@ -399,12 +416,17 @@ _Noreturn static void loop(const char *path, uint64_t seed)
 				memset(pmemobj_direct(r->blob), (int)next.blob, BLOB_SIZE);
 				move(r, 2, 3, 7);
 				break;
+			case REALLOC:
+				/* a new object, the blob's bytes copied, the old one freed */
+				pmemobj_tx_add_range_direct(&r->blob, sizeof(r->blob));
+				r->blob = pmemobj_tx_realloc(r->blob, blob_size, TYPE_BLOB);
+				break;
 			case NESTED:
 				if (nested_pop)
 					pop_head(r);
 				else
 					push(r, s.gen + 1);
-				TX_BEGIN(pop) {
+				TX_BEGIN_PARAM(pop, TX_PARAM_MUTEX, lock, TX_PARAM_NONE) {
 					move(r, 5, 6, 11);
 				} TX_END
 				break;
@@ -443,11 +465,12 @@ _Noreturn static void loop(const char *path, uint64_t seed)
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "layout") == 0) {
-		printf("root %zu accounts %zu head %zu len %zu blob %zu gen %zu account %zu balance %zu id %zu node %zu next %zu value %zu\n",
+		printf("root %zu accounts %zu head %zu len %zu blob %zu gen %zu account %zu balance %zu id %zu node %zu next %zu value %zu looproot %zu lock %zu\n",
 			sizeof(struct txroot), offsetof(struct txroot, accounts), offsetof(struct txroot, head),
 			offsetof(struct txroot, len), offsetof(struct txroot, blob), offsetof(struct txroot, gen),
 			sizeof(struct account), offsetof(struct account, balance), offsetof(struct account, id),
-			sizeof(struct node), offsetof(struct node, next), offsetof(struct node, value));
+			sizeof(struct node), offsetof(struct node, next), offsetof(struct node, value),
+			sizeof(struct looproot), offsetof(struct looproot, lock));
 		return 0;
 	}
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "check") == 0) {
