@@ -903,14 +903,11 @@ func TestInteropTxCrashGoUserLogsRecoveredByC(t *testing.T) {
 				return err
 			}
 			defer p.Close()
-			if _, err := obj.RootPtr[userRoot](p); err != nil {
+			r, err := obj.RootPtr[userRoot](p)
+			if err != nil {
 				return err
 			}
 			if err := setupTx(p); err != nil {
-				return err
-			}
-			r, err := obj.RootPtr[userRoot](p)
-			if err != nil {
 				return err
 			}
 			rv, err := r.Get(p)
