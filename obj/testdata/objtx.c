@@ -315,7 +315,7 @@ static const size_t blob_sizes[] = { BLOB_SIZE, 90 << 10, 300 << 10 };
 static enum op choose(const struct state *s)
 {
 	uint64_t x = rnd(100);
-	enum op op = x < 42 ? TRANSFER : x < 54 ? PUSH : x < 66 ? POP : x < 73 ? BIG : x < 80 ? REALLOC :
+	enum op op = x < 42 ? TRANSFER : x < 54 ? PUSH : x < 66 ? POP : x < 73 ? BIG : x < 76 ? REALLOC :
 		x < 88 ? NESTED : x < 94 ? ABORT : ABORT_BIG;
 	if (op == PUSH && s->n >= MAX_LIST)
 		op = POP;
