@@ -77,7 +77,10 @@
 // applies again, after which the undo entries are invalid. An abort copies
 // the snapshots back itself and bumps the generation. Undo logs that
 // outgrow the lane continue in 32 KiB extensions from the heap, or in
-// buffers the caller gives ([Tx.LogAppendBuffer]).
+// buffers the caller gives ([Tx.LogAppendBuffer]). One difference from C:
+// when a crash leaves a caller's buffer linked to a lane's undo log, Go's
+// recovery unlinks it and leaves the object it lives in alone, where C
+// 1.12.1's recovery frees that object (which the caller still names).
 //
 // # Locks
 //

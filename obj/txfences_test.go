@@ -29,18 +29,14 @@ func (g *gcAtFences) Persist(b []byte) { g.Flush(b); g.Drain() }
 
 // TestCrashTransactionsFencesIndependentOfGC: the crash simulator needs a
 // workload that issues the same fences on every run (crash point p of one
-// run is fence p of another). objtest.Transactions does not when a garbage
-// collection comes during its run: a lookup inside a transaction
-// (Ptr.Get) takes a second lane and leaves its hint in the lanes'
-// sync.Pool, so the next transaction takes that lane, unless a collection
-// emptied the pool and it falls back to lane 0; the lane a transaction
-// gets decides whether the undo log extension kept by an earlier large
-// transaction is there, and the second blob rewrite allocates one or not
-// (3 fences). Crash explorations of the workload then fail now and then:
-// "run ended after 111 fences, the uncut run issued 114" at the last
-// points, or a stale acknowledgment of the transaction in flight.
+// run is fence p of another). objtest.Transactions once did not when a
+// garbage collection came during its run: a lookup inside a transaction
+// (Ptr.Get) took a second lane and left its hint in the lanes' sync.Pool,
+// so the next transaction took that lane unless a collection had emptied
+// the pool; the lane decides whether the undo log extension an earlier
+// large transaction kept is there, so the second blob rewrite allocated
+// one or not (3 fences). Lookups take no lane now.
 func TestCrashTransactionsFencesIndependentOfGC(t *testing.T) {
-	t.Skip("BUG: objtest.Transactions issues 111 or 114 fences depending on garbage collections during its run (lane hints in sync.Pool, kept undo extensions per lane)")
 	fences := func(every int) int {
 		w := objtest.Transactions()
 		d, err := crashsim.NewDevice(w.Size)
