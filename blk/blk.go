@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/blk/internal/btt"
@@ -87,18 +85,8 @@ type Pool struct {
 	bsize    uint32
 	t        *btt.BTT
 	readOnly bool
-	lanes    []lane
 	closed   atomic.Bool
-	// next picks lanes round robin; every call bumps it, so it has a
-	// cache line of its own instead of invalidating the fields above.
-	_    [64]byte
-	next atomic.Uint32
-	_    [60]byte
-}
-
-type lane struct {
-	sync.Mutex
-	_ [56]byte
+	lanes    lanes
 }
 
 // Create creates a block pool at path of poolsize bytes, as
@@ -241,7 +229,7 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	h := p.Header()
 	t, err := btt.Open(btt.Config{
 		Map: m, Off: dataOff, Size: int64(m.Size()) - dataOff, LBASize: bsize,
-		ParentUUID: h.PoolsetUUID, MaxLane: 2 * runtime.NumCPU(), Zeroed: zeroed, ReadOnly: p.ReadOnly(),
+		ParentUUID: h.PoolsetUUID, Zeroed: zeroed, ReadOnly: p.ReadOnly(),
 	})
 	if err != nil {
 		if errors.Is(err, btt.ErrBlockSize) {
@@ -250,7 +238,7 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 		return nil, err
 	}
 	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly()}
-	bp.lanes = make([]lane, t.NLane())
+	bp.lanes.init(t.NLane())
 	return bp, nil
 }
 
@@ -263,21 +251,12 @@ func (p *Pool) Close() error {
 	}
 	// Every call holds a lane while it touches the mapping and looks at
 	// closed once it has it: with all lanes held, none is inside.
-	p.lockAll()
-	defer p.unlockAll()
+	p.lanes.lockAll()
+	defer p.lanes.unlockAll()
+	if !p.readOnly {
+		p.t.Sync()
+	}
 	return p.p.Close()
-}
-
-func (p *Pool) lockAll() {
-	for i := range p.lanes {
-		p.lanes[i].Lock()
-	}
-}
-
-func (p *Pool) unlockAll() {
-	for i := range p.lanes {
-		p.lanes[i].Unlock()
-	}
 }
 
 // BSize returns the block size in bytes (pmemblk_bsize).
@@ -287,20 +266,18 @@ func (p *Pool) BSize() int { return int(p.bsize) }
 // 0..NBlock-1 (pmemblk_nblock).
 func (p *Pool) NBlock() int64 { return int64(p.t.NLBA()) }
 
-// enter takes a lane (round robin) and its lock; it fails once the pool is
+// enter takes a lane (see lanes) and its lock; it fails once the pool is
 // closed (checked under the lock, so Close cannot unmap underneath).
 func (p *Pool) enter() (int, error) {
-	// Modulo in uint32: int of a uint32 is negative on 32-bit platforms.
-	l := int((p.next.Add(1) - 1) % uint32(len(p.lanes)))
-	p.lanes[l].Lock()
+	l := p.lanes.lock()
 	if p.closed.Load() {
-		p.lanes[l].Unlock()
+		p.lanes.unlock(l)
 		return 0, ErrClosed
 	}
 	return l, nil
 }
 
-func (p *Pool) exit(l int) { p.lanes[l].Unlock() }
+func (p *Pool) exit(l int) { p.lanes.unlock(l) }
 
 func (p *Pool) checkBlock(blockno int64, write bool) error {
 	if p.closed.Load() {
@@ -388,8 +365,8 @@ func (p *Pool) SetError(blockno int64) error {
 // naming the offset; none means consistent. It holds every lane, so other
 // calls wait until it is done.
 func (p *Pool) Check() []error {
-	p.lockAll()
-	defer p.unlockAll()
+	p.lanes.lockAll()
+	defer p.lanes.unlockAll()
 	if p.closed.Load() {
 		return []error{ErrClosed}
 	}

@@ -45,6 +45,8 @@ func entryIsZeroOrInitial(e uint32) bool {
 
 // BTT is an open BTT namespace. Read, Write, SetZero and SetError may run
 // concurrently as long as each caller holds a distinct lane in [0, NLane).
+// Lanes may be used in any order; a write costs more the higher the
+// highest lane used so far.
 type BTT struct {
 	m       *core.Map
 	ns      []byte // the namespace, a part of m
@@ -53,12 +55,19 @@ type BTT struct {
 	lbasize uint32
 	zeroed  bool // the namespace was zero when the pool was created
 	rdonly  bool // opened for checking: repair nothing
-	parent  [16]byte
+	// deferMap: a write leaves its map entry to be flushed by the lane's
+	// next write (see Write); false on page-cache mappings.
+	deferMap bool
+	parent   [16]byte
 
 	nfree  uint32
 	nlane  int
 	nlba   uint64
 	narena int
+	// used is one more than the highest lane a read or write has used:
+	// writers look for readers of their free block in that many slots of
+	// the read tracking table, not nlane.
+	used atomic.Int32
 
 	layoutMu sync.Mutex
 	laidout  atomic.Bool
@@ -83,11 +92,15 @@ type arena struct {
 // flogRuntime is a lane's view of its flog pair. Each write updates it,
 // so it fills a cache line to keep lanes from sharing one.
 type flogRuntime struct {
-	cur     layout.Flog
-	entries [2]uint64 // namespace offsets of the pair
-	next    int       // entry the next update goes to
-	_       [24]byte
+	cur       layout.Flog
+	entries   [2]uint64 // namespace offsets of the pair
+	next      int       // entry the next update goes to
+	unflushed uint64    // map entry the last write stored but did not flush, or noMapEntry
+	_         [16]byte
 }
+
+// noMapEntry: no map entry awaits its flush.
+const noMapEntry = ^uint64(0)
 
 // rttSlot holds the post-map entry a lane is reading, or layout.MapError when idle.
 // Padded so lanes do not share a cache line.
@@ -128,6 +141,7 @@ func Open(c Config) (*BTT, error) {
 	b := &BTT{
 		m: c.Map, ns: c.Map.Bytes()[c.Off : c.Off+c.Size], nsOff: c.Off, rawSize: uint64(c.Size),
 		lbasize: c.LBASize, zeroed: c.Zeroed, rdonly: c.ReadOnly, parent: c.ParentUUID,
+		deferMap: c.Map.Granularity() != core.GranularityPage,
 	}
 	if err := b.readLayout(); err != nil {
 		return nil, err
@@ -142,7 +156,8 @@ func Open(c Config) (*BTT, error) {
 // NLBA is the number of blocks; valid block numbers are 0..NLBA-1.
 func (b *BTT) NLBA() uint64 { return b.nlba }
 
-// NLane is the number of lanes: callers running at once.
+// NLane is the number of lanes: callers running at once. It is the number
+// of free blocks per arena, or Config.MaxLane if lower.
 func (b *BTT) NLane() int { return b.nlane }
 
 // LBASize is the external block size.
@@ -329,6 +344,7 @@ func (b *BTT) readFlogs(a *arena) error {
 		off := a.flogOff + uint64(i)*layout.FlogPairSize
 		fr := &a.flogs[i]
 		fr.entries = [2]uint64{off, off + layout.FlogSize}
+		fr.unflushed = noMapEntry
 		pair := layout.DecodeFlogPair(b.ns[off:])
 		cur, ok := layout.CurrentFlog(pair)
 		if !ok {
@@ -434,9 +450,23 @@ func (b *BTT) lookup(lba uint64) (*arena, uint32, error) {
 	return nil, 0, fmt.Errorf("%w: %d", ErrLBARange, lba)
 }
 
+// useLane makes sure writers look at lane's slot of the read tracking
+// table: it is called before the slot is first set.
+func (b *BTT) useLane(lane int) {
+	for {
+		n := b.used.Load()
+		if int(n) > lane || b.used.CompareAndSwap(n, int32(lane+1)) {
+			return
+		}
+	}
+}
+
 // Read copies block lba into buf (LBASize bytes) using lane.
 func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
 	buf = buf[:b.lbasize]
+	if int(b.used.Load()) <= lane {
+		b.useLane(lane)
+	}
 	if lba >= b.nlba {
 		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
 	}
@@ -499,6 +529,26 @@ func (b *BTT) mapLock(a *arena, pre uint32) *paddedMutex {
 // Write stores buf (LBASize bytes) as block lba, atomically, using lane:
 // the data goes to the lane's free block, then the flog records the swap,
 // then the map points at the new block.
+//
+// C persists the data, each half of the flog entry and the map entry one
+// after the other: four fences, each waiting for a write-back. Only two
+// of those orders matter for recovery (btt.c, read_flog_pair): the data,
+// the entry's first half and the map entry as the entry will record it
+// must be durable before the entry's second half makes it current; and
+// that second half before the new map entry. So Write takes the map lock
+// first, writes the first half (the entry is not current until its second
+// half lands), copies the data, flushes both along with the map entry, and
+// fences once; then the second half, fenced; then the map entry is stored
+// and, where the persist path is CPU flushes, only flushed by the lane's
+// next write, in its first fence, before that write's second half
+// replaces the entry that would redo it. Until then a crash leaves the
+// map entry old and the flog entry current, which recovery (ours and C's)
+// completes: the write is durable when Write returns, with two fences.
+// Another lane writing the same block flushes the map entry it logs as old
+// in its own first fence, so recovery never sees two entries for one
+// block whose old map entries are both durable. On page-cache mappings a
+// flush is an msync, no cheaper deferred, and the map entry is persisted
+// at once as C does.
 func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	if lba >= b.nlba {
 		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
@@ -516,15 +566,11 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	fr := &a.flogs[lane]
 	free := fr.cur.OldMap&layout.MapLBAMask | layout.MapNormal
 	// Wait for readers still copying out of the free block.
-	for i := 0; i < b.nlane; i++ {
+	for i := range int(b.used.Load()) {
 		for a.rtt[i].v.Load() == free {
 			runtime.Gosched()
 		}
 	}
-	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
-	b.m.Memcpy(b.ns[off:off+uint64(b.lbasize)], buf[:b.lbasize], core.MemNoDrain)
-	b.m.Drain()
-
 	mu := b.mapLock(a, pre)
 	mu.Lock()
 	p := b.mapEntry(a, pre)
@@ -538,10 +584,47 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 		mu.Unlock()
 		return b.corrupt(a.mapOff+uint64(pre)*layout.MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
 	}
-	b.flogUpdate(fr, pre, old, free)
-	b.storeMap(p, free)
+	entry := fr.entries[fr.next]
+	atomic.StoreUint64(word64(b.ns, entry), uint64(pre)|uint64(old)<<32)
+	b.m.Flush(b.ns[entry : entry+8])
+	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
+	b.m.Memcpy(b.ns[off:off+uint64(b.lbasize)], buf[:b.lbasize], core.MemNoDrain)
+	if b.deferMap {
+		// old as logged, which may be another lane's deferred store.
+		b.m.Flush(b.ns[p : p+layout.MapEntrySize])
+		if q := fr.unflushed; q != noMapEntry && q != p {
+			b.m.Flush(b.ns[q : q+layout.MapEntrySize])
+		}
+	}
+	b.m.Drain()
+	seq := layout.NextSeq(fr.cur.Seq)
+	atomic.StoreUint64(word64(b.ns, entry+8), uint64(free)|uint64(seq)<<32)
+	b.m.Persist(b.ns[entry+8 : entry+16])
+	fr.next = 1 - fr.next
+	fr.cur = layout.Flog{LBA: pre, OldMap: old, NewMap: free, Seq: seq}
+	if b.deferMap {
+		atomic.StoreUint32(word32(b.ns, p), free)
+		fr.unflushed = p
+	} else {
+		b.storeMap(p, free)
+	}
 	mu.Unlock()
 	return nil
+}
+
+// Sync persists the map entries that writes left to be flushed by their
+// lane's next write (see Write), so that the media needs no flog recovery:
+// Close calls it. No other call may run on b meanwhile.
+func (b *BTT) Sync() {
+	for _, a := range b.arenas {
+		for i := range a.flogs {
+			if q := a.flogs[i].unflushed; q != noMapEntry {
+				b.m.Flush(b.ns[q : q+layout.MapEntrySize])
+				a.flogs[i].unflushed = noMapEntry
+			}
+		}
+	}
+	b.m.Drain()
 }
 
 func (a *arena) writable() error {
@@ -552,21 +635,6 @@ func (a *arena) writable() error {
 		return ErrArenaError
 	}
 	return nil
-}
-
-// flogUpdate writes the next entry of a lane's flog pair: lba and old_map
-// first, then new_map and seq together, so the entry becomes current only
-// once it is complete. Each half is one 8-byte store.
-func (b *BTT) flogUpdate(fr *flogRuntime, lba, oldMap, newMap uint32) {
-	seq := layout.NextSeq(fr.cur.Seq)
-	off := fr.entries[fr.next]
-	p0, p1 := word64(b.ns, off), word64(b.ns, off+8)
-	atomic.StoreUint64(p0, uint64(lba)|uint64(oldMap)<<32)
-	b.m.Persist(b.ns[off : off+8])
-	atomic.StoreUint64(p1, uint64(newMap)|uint64(seq)<<32)
-	b.m.Persist(b.ns[off+8 : off+16])
-	fr.next = 1 - fr.next
-	fr.cur = layout.Flog{LBA: lba, OldMap: oldMap, NewMap: newMap, Seq: seq}
 }
 
 // SetZero makes block lba read as zeros (its map entry gets the zero flag).

@@ -128,7 +128,10 @@ func TestFlogRecovery(t *testing.T) {
 	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
 	copy(b.ns[off:], pattern(7, 2, 512))
 	old := b.loadMap(b.mapEntry(a, 7))
-	b.flogUpdate(fr, 7, old, free) // crash before the map update
+	// The flog entry of a write to block 7 through lane 1, then a crash
+	// before the map update.
+	f := layout.Flog{LBA: 7, OldMap: old, NewMap: free, Seq: layout.NextSeq(fr.cur.Seq)}
+	f.Encode(b.ns[fr.entries[fr.next]:])
 
 	b = open(t, m, 512)
 	buf := make([]byte, 512)
