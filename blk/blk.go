@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/blk/internal/btt"
@@ -87,6 +88,9 @@ type Pool struct {
 	readOnly bool
 	closed   atomic.Bool
 	lanes    lanes
+	// procSlots: a read on P i uses read slot i, one on a P past them a
+	// lane and slot procSlots+lane (see ReadBlock).
+	procSlots int
 }
 
 // Create creates a block pool at path of poolsize bytes, as
@@ -227,9 +231,11 @@ func open(p *pool.Pool, bsize uint32) (*Pool, error) {
 func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	m := p.Map()
 	h := p.Header()
+	procs := runtime.GOMAXPROCS(0)
 	t, err := btt.Open(btt.Config{
 		Map: m, Off: dataOff, Size: int64(m.Size()) - dataOff, LBASize: bsize,
 		ParentUUID: h.PoolsetUUID, Zeroed: zeroed, ReadOnly: p.ReadOnly(),
+		ReadSlots: procs + layout.DefaultNFree,
 	})
 	if err != nil {
 		if errors.Is(err, btt.ErrBlockSize) {
@@ -237,8 +243,8 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 		}
 		return nil, err
 	}
-	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly()}
-	bp.lanes.init(t.NLane())
+	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly(), procSlots: procs}
+	bp.lanes.init(min(t.NLane(), t.NReadSlot()-procs))
 	return bp, nil
 }
 
@@ -249,10 +255,13 @@ func (p *Pool) Close() error {
 	if p.closed.Swap(true) {
 		return nil
 	}
-	// Every call holds a lane while it touches the mapping and looks at
-	// closed once it has it: with all lanes held, none is inside.
+	// Every call but a read holds a lane while it touches the mapping and
+	// looks at closed once it has it: with all lanes held, none is inside.
+	// A read looks at closed once it has started (see ReadBlock): once
+	// the reads in progress end, none is inside.
 	p.lanes.lockAll()
 	defer p.lanes.unlockAll()
+	p.t.WaitReads()
 	if !p.readOnly {
 		p.t.Sync()
 	}
@@ -302,12 +311,30 @@ func (p *Pool) ReadBlock(buf []byte, blockno int64) error {
 	if len(buf) < int(p.bsize) {
 		return fmt.Errorf("blk: read: buffer of %d bytes for %d-byte blocks", len(buf), p.bsize)
 	}
-	l, err := p.enter()
-	if err != nil {
+	// Pinned to its P, the goroutine runs alone there until it unpins:
+	// the P's read slot is its own, with no lock.
+	if slot := procPin(); slot < p.procSlots {
+		err := p.read(slot, blockno, buf)
+		procUnpin()
 		return err
 	}
-	err = p.t.Read(l, uint64(blockno), buf)
-	p.exit(l)
+	procUnpin()
+	l := p.lanes.lock()
+	err := p.read(p.procSlots+l, blockno, buf)
+	p.lanes.unlock(l)
+	return err
+}
+
+// read reads through a read slot the caller holds. Starting the read
+// fences (StartRead), so Close, which sets closed and then waits for the
+// reads in progress, either sees this one or is seen by it.
+func (p *Pool) read(slot int, blockno int64, buf []byte) error {
+	p.t.StartRead(slot)
+	err := ErrClosed
+	if !p.closed.Load() {
+		err = p.t.ReadStarted(uint64(blockno), buf)
+	}
+	p.t.EndRead(slot)
 	return err
 }
 
@@ -363,7 +390,7 @@ func (p *Pool) SetError(blockno int64) error {
 // exactly one block number or is one arena's free block, and no flog pair
 // is broken. It returns the problems found, each a *core.CorruptError
 // naming the offset; none means consistent. It holds every lane, so other
-// calls wait until it is done.
+// calls but reads wait until it is done.
 func (p *Pool) Check() []error {
 	p.lanes.lockAll()
 	defer p.lanes.unlockAll()

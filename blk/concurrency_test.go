@@ -123,9 +123,10 @@ func TestCloseDuringUse(t *testing.T) {
 	}
 }
 
-// TestLanesShared: with more goroutines than lanes (and maybe Ps than
-// lanes), callers that find their P's lane held take another or wait for
-// it; the blocks stay whole and the BTT consistent.
+// TestLanesShared: with more goroutines than lanes, writers that find
+// their P's lane held take another or wait for it, and reads on Ps without
+// a read slot of their own (none here) go through the lanes too; the
+// blocks stay whole and the BTT consistent.
 func TestLanesShared(t *testing.T) {
 	p, err := Create(pmemtest.Path(t, "shared.blk"), 32<<20, 0o600, &Options{BlockSize: 512})
 	if err != nil {
@@ -133,6 +134,7 @@ func TestLanesShared(t *testing.T) {
 	}
 	defer p.Close()
 	p.lanes.init(2)
+	p.procSlots = 0
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for w := range 8 {

@@ -43,10 +43,10 @@ func entryIsZeroOrInitial(e uint32) bool {
 	return f == 0 || f == layout.MapZero
 }
 
-// BTT is an open BTT namespace. Read, Write, SetZero and SetError may run
-// concurrently as long as each caller holds a distinct lane in [0, NLane).
-// Lanes may be used in any order; a write costs more the higher the
-// highest lane used so far.
+// BTT is an open BTT namespace. Write, SetZero and SetError may run
+// concurrently as long as each caller holds a distinct lane in [0, NLane);
+// reads run beside them, each caller holding a distinct read slot in [0,
+// NReadSlot) (see StartRead).
 type BTT struct {
 	m       *core.Map
 	ns      []byte // the namespace, a part of m
@@ -64,10 +64,14 @@ type BTT struct {
 	nlane  int
 	nlba   uint64
 	narena int
-	// used is one more than the highest lane a read or write has used:
-	// writers look for readers of their free block in that many slots of
-	// the read tracking table, not nlane.
-	used atomic.Int32
+	// slots tell writers which reads are in progress (see StartRead);
+	// used is one more than the highest slot a read has used, the slots
+	// a writer looks at.
+	slots []readSlot
+	used  atomic.Int32
+	// waitHook, if set (by tests), is called when a writer finds the read
+	// through a slot in progress, before it waits for it to end.
+	waitHook func(slot int)
 
 	layoutMu sync.Mutex
 	laidout  atomic.Bool
@@ -84,7 +88,6 @@ type arena struct {
 
 	flogs    []flogRuntime // per lane
 	flogErr  error         // why the arena is in the error state, if a bad flog put it there
-	rtt      []rttSlot     // read tracking table, per lane
 	mapLocks []paddedMutex // by premap block, see mapLock
 	infoMu   sync.Mutex
 }
@@ -102,11 +105,11 @@ type flogRuntime struct {
 // noMapEntry: no map entry awaits its flush.
 const noMapEntry = ^uint64(0)
 
-// rttSlot holds the post-map entry a lane is reading, or layout.MapError when idle.
-// Padded so lanes do not share a cache line.
-type rttSlot struct {
-	v atomic.Uint32
-	_ [60]byte
+// readSlot is a reader's generation: odd while a read is in progress.
+// Padded so readers do not share a cache line.
+type readSlot struct {
+	gen atomic.Uint64
+	_   [56]byte
 }
 
 type paddedMutex struct {
@@ -121,6 +124,7 @@ type Config struct {
 	LBASize    uint32   // external block size
 	ParentUUID [16]byte // the pool's poolset UUID, stored in every info block
 	MaxLane    int      // upper bound on lanes, 0 = nfree
+	ReadSlots  int      // read slots, 0 = as many as lanes
 	Zeroed     bool     // namespace known to be zero (map need not be cleared)
 	ReadOnly   bool     // a check: do not restore a damaged backup info block
 }
@@ -150,6 +154,11 @@ func Open(c Config) (*BTT, error) {
 	if c.MaxLane > 0 && b.nlane > c.MaxLane {
 		b.nlane = c.MaxLane
 	}
+	n := c.ReadSlots
+	if n <= 0 {
+		n = b.nlane
+	}
+	b.slots = make([]readSlot, n)
 	return b, nil
 }
 
@@ -159,6 +168,9 @@ func (b *BTT) NLBA() uint64 { return b.nlba }
 // NLane is the number of lanes: callers running at once. It is the number
 // of free blocks per arena, or Config.MaxLane if lower.
 func (b *BTT) NLane() int { return b.nlane }
+
+// NReadSlot is the number of read slots: reads running at once.
+func (b *BTT) NReadSlot() int { return len(b.slots) }
 
 // LBASize is the external block size.
 func (b *BTT) LBASize() uint32 { return b.lbasize }
@@ -321,10 +333,6 @@ func (b *BTT) loadArenas(infos []layout.Info, offs []uint64) error {
 		if !b.rdonly && !bytes.Equal(primary, backup) {
 			b.m.Memcpy(backup, primary, 0)
 		}
-		a.rtt = make([]rttSlot, b.nfree)
-		for j := range a.rtt {
-			a.rtt[j].v.Store(layout.MapError)
-		}
 		a.mapLocks = make([]paddedMutex, b.nfree)
 		arenas[i] = a
 	}
@@ -450,23 +458,82 @@ func (b *BTT) lookup(lba uint64) (*arena, uint32, error) {
 	return nil, 0, fmt.Errorf("%w: %d", ErrLBARange, lba)
 }
 
-// useLane makes sure writers look at lane's slot of the read tracking
-// table: it is called before the slot is first set.
-func (b *BTT) useLane(lane int) {
+// Reads. C keeps a read tracking table: a reader stores the map entry it
+// is about to copy from in its lane's slot, fences, reads the map entry
+// again (a writer may have freed the block meanwhile), copies, and clears
+// the slot; a writer about to reuse a free block waits while a slot holds
+// it. Here a reader's slot holds a generation, odd while it reads: a
+// writer waits for every read in progress when it scans, however new,
+// to end (to change its slot). That is enough: the writer's free block was
+// unmapped (the map entry that pointed at it overwritten) before the scan,
+// so a read whose slot turned odd after the scan loads the new map entry,
+// and one that turned odd before is waited for. A read then costs two
+// atomic stores, fences on x86, where C's costs two stores, a fence and a
+// second load of the map entry, and the caller (the Pool) can take the
+// odd store for its own fence: StartRead, then a check that the mapping
+// is still there (the Pool is not closed), then ReadStarted, then EndRead.
+
+// StartRead begins a read through slot, which the caller holds alone until
+// EndRead: from now on no writer reuses a block the read may copy from.
+func (b *BTT) StartRead(slot int) {
+	if int(b.used.Load()) <= slot {
+		b.useSlot(slot)
+	}
+	s := &b.slots[slot].gen
+	s.Store(s.Load() | 1)
+}
+
+// EndRead ends the read through slot.
+func (b *BTT) EndRead(slot int) {
+	s := &b.slots[slot].gen
+	s.Store(s.Load() + 1)
+}
+
+// useSlot makes writers look at slot: the first read through a slot
+// calls it before the slot is first set.
+func (b *BTT) useSlot(slot int) {
 	for {
 		n := b.used.Load()
-		if int(n) > lane || b.used.CompareAndSwap(n, int32(lane+1)) {
+		if int(n) > slot || b.used.CompareAndSwap(n, int32(slot+1)) {
 			return
 		}
 	}
 }
 
-// Read copies block lba into buf (LBASize bytes) using lane.
-func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
-	buf = buf[:b.lbasize]
-	if int(b.used.Load()) <= lane {
-		b.useLane(lane)
+// WaitReads waits until every read in progress has ended.
+func (b *BTT) WaitReads() {
+	b.waitReads()
+}
+
+// waitReads waits for the reads in progress to end: each slot holding an
+// odd generation must change.
+func (b *BTT) waitReads() {
+	for i := range int(b.used.Load()) {
+		s := &b.slots[i].gen
+		if g := s.Load(); g&1 != 0 {
+			if b.waitHook != nil {
+				b.waitHook(i)
+			}
+			for s.Load() == g {
+				runtime.Gosched()
+			}
+		}
 	}
+}
+
+// Read copies block lba into buf (LBASize bytes) using read slot slot:
+// StartRead, ReadStarted and EndRead.
+func (b *BTT) Read(slot int, lba uint64, buf []byte) error {
+	b.StartRead(slot)
+	err := b.ReadStarted(lba, buf)
+	b.EndRead(slot)
+	return err
+}
+
+// ReadStarted copies block lba into buf (LBASize bytes); the caller has
+// started a read (StartRead) and not ended it.
+func (b *BTT) ReadStarted(lba uint64, buf []byte) error {
+	buf = buf[:b.lbasize]
 	if lba >= b.nlba {
 		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
 	}
@@ -478,34 +545,20 @@ func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
 	if err != nil {
 		return err
 	}
-	p := b.mapEntry(a, pre)
-	e := b.loadMap(p)
-	for {
-		if entryIsError(e) {
-			return fmt.Errorf("%w: block %d", ErrBlockError, lba)
-		}
-		if entryIsZeroOrInitial(e) {
-			clear(buf)
-			return nil
-		}
-		// Announce the block in the read tracking table, then make sure
-		// the map still points at it: a writer that freed it since may
-		// already have handed it out.
-		a.rtt[lane].v.Store(e)
-		latest := b.loadMap(p)
-		if latest == e {
-			break
-		}
-		e = latest
+	e := b.loadMap(b.mapEntry(a, pre))
+	if entryIsError(e) {
+		return fmt.Errorf("%w: block %d", ErrBlockError, lba)
+	}
+	if entryIsZeroOrInitial(e) {
+		clear(buf)
+		return nil
 	}
 	blk := e & layout.MapLBAMask
 	if blk >= a.internalNLBA {
-		a.rtt[lane].v.Store(layout.MapError)
 		return b.corrupt(a.mapOff+uint64(pre)*layout.MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
 	}
 	off := a.dataOff + uint64(blk)*uint64(a.internalLBA)
 	copy(buf, b.ns[off:off+uint64(b.lbasize)])
-	a.rtt[lane].v.Store(layout.MapError)
 	return nil
 }
 
@@ -565,12 +618,8 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	}
 	fr := &a.flogs[lane]
 	free := fr.cur.OldMap&layout.MapLBAMask | layout.MapNormal
-	// Wait for readers still copying out of the free block.
-	for i := range int(b.used.Load()) {
-		for a.rtt[i].v.Load() == free {
-			runtime.Gosched()
-		}
-	}
+	// Wait for readers that may still copy out of the free block.
+	b.waitReads()
 	mu := b.mapLock(a, pre)
 	mu.Lock()
 	p := b.mapEntry(a, pre)
