@@ -83,6 +83,17 @@ var kernels = map[string]any{
 // is where the runtime's function table starts the next function.
 func kernelCode(t *testing.T) map[string][]byte {
 	t.Helper()
+	out := map[string][]byte{}
+	for name, fn := range kernels {
+		out[name] = asmCode(t, name, fn)
+	}
+	return out
+}
+
+// asmCode returns the machine code of hal's assembly function name, whose
+// func value is fn.
+func asmCode(t *testing.T, name string, fn any) []byte {
+	t.Helper()
 	mem, err := os.Open("/proc/self/mem")
 	if err != nil {
 		t.Skipf("cannot read own code: %v", err)
@@ -95,17 +106,13 @@ func kernelCode(t *testing.T) map[string][]byte {
 		}
 		return b
 	}
-	out := map[string][]byte{}
-	for name, fn := range kernels {
-		wrapper := reflect.ValueOf(fn).Pointer()
-		body := callTarget(t, wrapper, read(wrapper, funcLen(wrapper)))
-		f := runtime.FuncForPC(body)
-		if f == nil || f.Entry() != body || !strings.HasSuffix(f.Name(), "hal."+name) {
-			t.Fatalf("%s: wrapper at %#x calls %#x, which is not hal.%s", name, wrapper, body, name)
-		}
-		out[name] = read(body, funcLen(body))
+	wrapper := reflect.ValueOf(fn).Pointer()
+	body := callTarget(t, wrapper, read(wrapper, funcLen(wrapper)))
+	f := runtime.FuncForPC(body)
+	if f == nil || f.Entry() != body || !strings.HasSuffix(f.Name(), "hal."+name) {
+		t.Fatalf("%s: wrapper at %#x calls %#x, which is not hal.%s", name, wrapper, body, name)
 	}
-	return out
+	return read(body, funcLen(body))
 }
 
 // funcLen returns the length in bytes of the function starting at entry.
