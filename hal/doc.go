@@ -47,6 +47,11 @@
 // kernels leave the data on its way to the persistence domain, and
 // [Kernels.Fence] (SFENCE) waits for it, as pmem_drain does.
 //
+// [Kernels.Copy] goes the other way, out of a mapping into memory read
+// next: ordinary stores of the set's vector width, no flush, no fence.
+// [StoreRelease64] is a release store without the fence of an atomic
+// store, for ending a section other threads wait to see end.
+//
 // # Platform
 //
 // [DetectFile] and [DetectFD] report how stores to a file's mapping become
