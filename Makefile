@@ -7,7 +7,7 @@ PKGS    := $(foreach m,$(MODULES),$(ROOT)/$(m)/...)
 RACE_PKGS := $(filter-out $(ROOT)/tools/...,$(PKGS))
 # The C peer (cgo against Debian's PMDK) for interop tests and benchmarks,
 # when its headers are installed (.ci/run installs them).
-CPEER   := $(shell test -e /usr/include/libpmem.h -a -e /usr/include/libpmemlog.h -a -e /usr/include/libpmemblk.h && echo cpeer)
+CPEER   := $(shell test -e /usr/include/libpmem.h -a -e /usr/include/libpmemlog.h -a -e /usr/include/libpmemblk.h -a -e /usr/include/libpmemobj.h && echo cpeer)
 SHELL   := /bin/bash
 FUZZTIME ?= 10s
 BENCHTIME ?= 200ms

@@ -32,8 +32,8 @@ const (
 )
 
 // Options tune Create, Open, CreateOnMap, OpenOnMap and Check; nil means
-// C's defaults. The common options (ReadOnly, IgnoreSDS, Logger, Device,
-// ...) are pool.Options', promoted.
+// C's defaults. The common options (ReadOnly, IgnoreSDS, IgnoreBadBlocks,
+// Logger) are pool.Options', promoted.
 type Options struct {
 	// BlockSize is the block size in bytes (C's bsize). Create and
 	// CreateOnMap: the size of every block of the new pool, 0 meaning
@@ -119,7 +119,7 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool
 	}
 	p, err := pool.Create(path, poolsize, perm, pool.Blk, &o.Options)
 	if err != nil {
-		return nil, fmt.Errorf("blk: create: %w", err)
+		return nil, fmt.Errorf("blk: %w", err)
 	}
 	// C counts a pool as zeroed only when it created the file.
 	bp, err := create(p, bsize, poolsize > 0)
@@ -144,9 +144,14 @@ func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	}
 	p, err := pool.CreateOnMap(m, pool.Blk, &o.Options)
 	if err != nil {
-		return nil, fmt.Errorf("blk: create: %w", err)
+		return nil, fmt.Errorf("blk: %w", err)
 	}
-	return create(p, bsize, o.Zeroed)
+	bp, err := create(p, bsize, o.Zeroed)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("blk: create on map: %w", err)
+	}
+	return bp, nil
 }
 
 // create writes the pmemblk descriptor after the header, bsize first, then
@@ -169,6 +174,9 @@ func create(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	var rt [8]byte
 	binary.LittleEndian.PutUint64(rt[:], dataOff)
 	m.Memcpy(d[layout.RuntimeDataAt-descOff:][:8], rt[:], 0)
+	if err := m.Err(); err != nil {
+		return nil, err
+	}
 	return start(p, bsize, zeroed)
 }
 
@@ -185,7 +193,7 @@ func Open(path string, opts *Options) (*Pool, error) {
 	}
 	p, err := pool.Open(path, pool.Blk, &o.Options)
 	if err != nil {
-		return nil, fmt.Errorf("blk: open: %w", err)
+		return nil, fmt.Errorf("blk: %w", err)
 	}
 	bp, err := open(p, bsize)
 	if err != nil {
@@ -204,12 +212,12 @@ func OpenOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	}
 	p, err := pool.OpenOnMap(m, pool.Blk, &o.Options)
 	if err != nil {
-		return nil, fmt.Errorf("blk: open: %w", err)
+		return nil, fmt.Errorf("blk: %w", err)
 	}
 	bp, err := open(p, bsize)
 	if err != nil {
 		p.Close()
-		return nil, err
+		return nil, fmt.Errorf("blk: open on map: %w", err)
 	}
 	return bp, nil
 }
@@ -218,7 +226,7 @@ func open(p *pool.Pool, bsize uint32) (*Pool, error) {
 	d := p.Map().Bytes()[descOff:dataOff]
 	hb := binary.LittleEndian.Uint32(d[0:4])
 	if hb == 0 {
-		return nil, core.Corrupt(descOff, "blk: bsize", "> 0", 0)
+		return nil, core.Corrupt(descOff, "blk descriptor: bsize", "> 0", 0)
 	}
 	if bsize != 0 && bsize != hb {
 		return nil, fmt.Errorf("%w: %d, pool created with %d", ErrBlockSize, bsize, hb)
@@ -243,6 +251,9 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 		}
 		return nil, err
 	}
+	if err := m.Err(); err != nil { // what recovery wrote did not persist
+		return nil, err
+	}
 	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly(), procSlots: procs}
 	bp.lanes.init(min(t.NLane(), t.NReadSlot()-procs))
 	return bp, nil
@@ -250,7 +261,8 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 
 // Close closes the pool (pmemblk_close). It is idempotent. Calls running
 // meanwhile finish before the pool is unmapped; later ones fail with
-// ErrClosed.
+// ErrClosed. It returns the pool's persist failure (core.ErrPersist), if a
+// write-back failed.
 func (p *Pool) Close() error {
 	if p.closed.Swap(true) {
 		return nil
@@ -268,12 +280,24 @@ func (p *Pool) Close() error {
 	return p.p.Close()
 }
 
-// BSize returns the block size in bytes (pmemblk_bsize).
-func (p *Pool) BSize() int { return int(p.bsize) }
+// BSize returns the block size in bytes (pmemblk_bsize). After Close it
+// returns 0, as every accessor of a closed pool returns its zero value (the
+// methods that can fail return ErrClosed).
+func (p *Pool) BSize() int {
+	if p.closed.Load() {
+		return 0
+	}
+	return int(p.bsize)
+}
 
 // NBlock returns the number of usable blocks: valid block numbers are
-// 0..NBlock-1 (pmemblk_nblock).
-func (p *Pool) NBlock() int64 { return int64(p.t.NLBA()) }
+// 0..NBlock-1 (pmemblk_nblock). After Close it returns 0.
+func (p *Pool) NBlock() int64 {
+	if p.closed.Load() {
+		return 0
+	}
+	return int64(p.t.NLBA())
+}
 
 // enter takes a lane (see lanes) and its lock; it fails once the pool is
 // closed (checked under the lock, so Close cannot unmap underneath).
@@ -295,6 +319,11 @@ func (p *Pool) checkBlock(blockno int64, write bool) error {
 	if write && p.readOnly {
 		return ErrReadOnly
 	}
+	if write {
+		if err := p.p.Map().Err(); err != nil {
+			return fmt.Errorf("blk: %w", err) // a write-back failed: trust no more writes
+		}
+	}
 	if blockno < 0 {
 		return fmt.Errorf("%w: %d", ErrRange, blockno)
 	}
@@ -302,14 +331,14 @@ func (p *Pool) checkBlock(blockno int64, write bool) error {
 }
 
 // ReadBlock copies block blockno into buf, which must hold BSize bytes
-// (pmemblk_read). A block never written, or set to zero, reads as zeros;
+// (else ErrBlockSize; only the first BSize are written) (pmemblk_read). A block never written, or set to zero, reads as zeros;
 // one set to the error state fails with ErrBlockError.
 func (p *Pool) ReadBlock(buf []byte, blockno int64) error {
 	if err := p.checkBlock(blockno, false); err != nil {
 		return err
 	}
 	if len(buf) < int(p.bsize) {
-		return fmt.Errorf("blk: read: buffer of %d bytes for %d-byte blocks", len(buf), p.bsize)
+		return fmt.Errorf("blk: read: buffer of %d bytes for %d-byte blocks: %w", len(buf), p.bsize, ErrBlockSize)
 	}
 	// Pinned to its P, the goroutine runs alone there until it unpins:
 	// the P's read slot is its own, with no lock.
@@ -338,15 +367,17 @@ func (p *Pool) read(slot int, blockno int64, buf []byte) error {
 	return err
 }
 
-// WriteBlock stores buf (BSize bytes) as block blockno, atomically: after
+// WriteBlock stores buf, exactly BSize bytes (else ErrBlockSize: a longer
+// buffer is refused rather than cut), as block blockno, atomically: after
 // a crash the block holds either its old or its new content
-// (pmemblk_write). It persists before returning.
+// (pmemblk_write). It persists before returning; a failed write-back is an
+// error wrapping core.ErrPersist (see the package doc).
 func (p *Pool) WriteBlock(buf []byte, blockno int64) error {
 	if err := p.checkBlock(blockno, true); err != nil {
 		return err
 	}
-	if len(buf) < int(p.bsize) {
-		return fmt.Errorf("blk: write: buffer of %d bytes for %d-byte blocks", len(buf), p.bsize)
+	if len(buf) != int(p.bsize) {
+		return fmt.Errorf("blk: write: buffer of %d bytes for %d-byte blocks: %w", len(buf), p.bsize, ErrBlockSize)
 	}
 	l, err := p.enter()
 	if err != nil {
@@ -390,7 +421,8 @@ func (p *Pool) SetError(blockno int64) error {
 // exactly one block number or is one arena's free block, and no flog pair
 // is broken. It returns the problems found, each a *core.CorruptError
 // naming the offset; none means consistent. It holds every lane, so other
-// calls but reads wait until it is done.
+// calls but reads wait until it is done. On a closed pool it returns
+// ErrClosed as its only problem.
 func (p *Pool) Check() []error {
 	p.lanes.lockAll()
 	defer p.lanes.unlockAll()
@@ -403,10 +435,12 @@ func (p *Pool) Check() []error {
 // Check opens the pool at path read-only, whatever opts says (nothing is
 // written to the file, not even flog recovery), and checks it, as
 // pmemblk_check: opts.BlockSize 0 takes the pool's block size, another
-// value must match it. problems is empty for a consistent pool; corruption
-// that keeps the pool from opening, and a block size mismatch, are
-// reported as problems too. err is set when the check could not run at
-// all.
+// value must match it. As every package's Check: problems lists what is
+// wrong with the pool (empty: consistent), damage that keeps the pool from
+// opening and a block size mismatch included; err says that the file
+// could not be checked as a blk pool at all: missing, a directory, locked
+// (ErrLocked), too small (ErrPoolTooSmall), a pool of another type or
+// version (ErrWrongType, ErrVersion).
 func Check(path string, opts *Options) (problems []error, err error) {
 	o := opts.value()
 	o.ReadOnly = true

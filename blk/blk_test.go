@@ -223,3 +223,24 @@ func TestCreateExistingFile(t *testing.T) {
 	mustRead(t, p, 9, 3)
 	mustRead(t, p, 10, 0)
 }
+
+// TestBufferSizes: WriteBlock takes exactly one block (a longer buffer is
+// refused, not cut, and nothing is written); ReadBlock needs one block of
+// room.
+func TestBufferSizes(t *testing.T) {
+	p, err := Create(pmemtest.Path(t, "p"), MinPoolSize, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	bs := p.BSize()
+	for _, n := range []int{1, bs - 1, bs + 1, 2 * bs} {
+		if err := p.WriteBlock(pattern(1, 1, n), 1); !errors.Is(err, ErrBlockSize) {
+			t.Errorf("write of %d bytes: %v, want ErrBlockSize", n, err)
+		}
+	}
+	mustRead(t, p, 1, 0)
+	if err := p.ReadBlock(make([]byte, bs-1), 1); !errors.Is(err, ErrBlockSize) {
+		t.Errorf("read into %d bytes: %v, want ErrBlockSize", bs-1, err)
+	}
+}

@@ -73,6 +73,12 @@
 // A layout write cut short (first info block bad, its backup not yet
 // written) counts as no layout, as in C.
 //
+// On a page-cache pool a write-back can fail (msync). Each step above then
+// stops before the next one, so no flog or map entry ever names data that
+// may be lost; the call returns an error wrapping core.ErrPersist, and so
+// do every later Write, SetZero and SetError (reads still work) and Close.
+// Reopening the pool shows what reached the file: each block old or new.
+//
 // Beyond C, a writable open also tidies what a crash can leave and what
 // pmempool check would call inconsistent: it erases a torn first layout
 // (so C tools see none), zeroes a half-written flog entry beside an

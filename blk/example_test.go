@@ -84,5 +84,5 @@ func ExamplePool_ReadAt() {
 	fmt.Println(p.WriteBlock(two[:512], 0))
 	// Output:
 	// "aabb"
-	// blk: pool is read-only
+	// pool is read-only
 }

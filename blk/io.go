@@ -18,6 +18,9 @@ var (
 // io.EOF when the device ends before b is full, and ErrBlockError (with
 // the bytes before that block) for a block in the error state.
 func (p *Pool) ReadAt(b []byte, off int64) (n int, err error) {
+	if p.closed.Load() {
+		return 0, ErrClosed
+	}
 	if off < 0 {
 		return 0, fmt.Errorf("blk: read at %d: %w", off, ErrRange)
 	}
@@ -58,6 +61,9 @@ func (p *Pool) ReadAt(b []byte, off int64) (n int, err error) {
 // It fails with ErrRange for blocks past the end of the device, writing
 // none of them.
 func (p *Pool) WriteAt(b []byte, off int64) (n int, err error) {
+	if p.closed.Load() {
+		return 0, ErrClosed
+	}
 	bs := int64(p.bsize)
 	if off < 0 || off%bs != 0 || int64(len(b))%bs != 0 {
 		return 0, fmt.Errorf("blk: write of %d bytes at %d, %d-byte blocks: %w", len(b), off, bs, ErrUnaligned)

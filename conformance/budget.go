@@ -53,6 +53,9 @@ func Budget(t testing.TB, c CrashCase, b Backend) crashsim.Options {
 	}
 	if testing.Short() {
 		// -short (the race run): a sample of every enumeration.
+		if c.ShortPoints > 0 {
+			o.MaxPoints = c.ShortPoints
+		}
 		o.ExhaustiveLimit = 32
 		if o.RecoveryPoints < 0 || o.RecoveryPoints > 5 {
 			o.RecoveryPoints = 5

@@ -16,9 +16,10 @@ func init() {
 		conformance.Case{Name: "alloc-free-reopen", Run: objReopen},
 	)
 	conformance.RegisterCrash("obj",
-		conformance.CrashCase{Name: "atomic-ops", Workload: objtest.AtomicOps(), RecoveryPoints: 2},
-		conformance.CrashCase{Name: "publish-extended", Workload: objtest.PublishExtended()},
+		conformance.CrashCase{Name: "atomic-ops", Workload: objtest.AtomicOps(), RecoveryPoints: 2, ShortPoints: 8},
+		conformance.CrashCase{Name: "publish-extended", Workload: objtest.PublishExtended(), ShortPoints: 6},
 		conformance.CrashCase{Name: "unlogged-publish", Workload: objtest.UnloggedPublish(), Broken: true},
+		conformance.CrashCase{Name: "transactions", Workload: objtest.Transactions(), ShortPoints: 6},
 	)
 }
 

@@ -31,6 +31,10 @@ type CrashCase struct {
 	// RecoveryPoints, if not zero, replaces the budget's number of crash
 	// points explored in the Recover of each image (-1: all).
 	RecoveryPoints int
+	// ShortPoints, if > 0, caps the crash points of -short runs (the race
+	// run) for a workload whose images are costly to check; its own
+	// package's tests explore them all.
+	ShortPoints int
 }
 
 var registry struct {

@@ -44,6 +44,19 @@
 // (BenchmarkLayering measures it against hal and against C libpmem).
 // Built with -tags invariants, the Map methods panic when given a slice
 // outside the mapping.
+//
+// The persist methods return nothing: CPU flushes and fences cannot fail.
+// msync can (an I/O error writing the pages back, a full file system), and
+// Linux reports such a failure once and marks the pages clean, so a later
+// msync succeeds although the data may be lost. The msync persister
+// therefore keeps the first failure, wrapping [ErrPersist] and the errno;
+// [Map.Err] returns it (checking costs nothing on the CPU paths) and
+// [Map.Close] returns it, as closing a file reports a failed delayed
+// write. The pool libraries check it after each write: the write that
+// failed returns it, later writes are refused with it, and no later step
+// of a write makes the lost data reachable (log's write_offset, blk's flog
+// and map). [hal.Kernels.FlushRange] returns msync's error directly;
+// [Msync] too.
 // [Map.DeepFlush] also writes back through the file system (msync) or, on
 // device DAX, asks the NVDIMM region to flush its queues (sysfs deep_flush).
 //
@@ -74,6 +87,7 @@
 // a slice inside a registered mapping uses that mapping's persist path (so
 // page-cache files get msync, where C libpmem would issue CPU flushes that
 // do not make them durable); any other slice gets hal's CPU flush and fence.
+// A failed msync there is kept on the [MapFile] mapping ([Map.Err]).
 // PMEM_IS_PMEM_FORCE=1 or 0 forces [IsPmem] as pmem_is_pmem does.
 // [DeepPersist] and [HasAutoFlush] are pmem_deep_persist and
 // pmem_has_auto_flush.

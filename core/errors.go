@@ -40,6 +40,15 @@ func Corrupt(offset int64, field string, want, got any) error {
 	return &CorruptError{Offset: offset, Field: field, Want: want, Got: got}
 }
 
+// ErrPersist is wrapped by the error of a persist path that failed to
+// make data durable: msync(2) of a page-cache mapping failed, and the error
+// wraps its errno too (EIO, ENOSPC...). It is kept by the [Persister] and
+// reported by [Map.Err] and [Map.Close]; the libraries return it from the
+// write whose persist failed and refuse every later write of the pool, since
+// the data of the failed write-back may be lost although it still reads
+// back from the mapping. Reopening the pool shows what reached the media.
+var ErrPersist = errors.New("core: persist failed")
+
 // Errors of mapping (NewMap, MapFile) and of the platform queries. Each
 // matches one PMEM2_E_* code of libpmem2; errors.Is finds them through the
 // wrapping that adds the path or the values involved.

@@ -2,10 +2,13 @@ package core
 
 // Map is a mapping of persistent memory (or of memory standing in for it)
 // with its persist path. The slice from [Map.Bytes] is valid until Close.
+// The persist methods return nothing: where persisting can fail (msync of
+// a page-cache mapping), [Map.Err] reports the first failure.
 type Map struct {
 	data        []byte
 	granularity Granularity
 	persist     Persister
+	mayFail     bool // persist is not a cpuPersister, whose Err is always nil
 	close       func() error
 	closed      bool
 	info        *mapInfo // nil for NewMemoryMap
@@ -26,7 +29,8 @@ type mapInfo struct {
 // how the crash simulator and replicated persist paths present themselves
 // as an ordinary Map. closeFn, if not nil, runs once on Close.
 func NewMemoryMap(data []byte, g Granularity, p Persister, closeFn func() error) *Map {
-	return &Map{data: data, granularity: g, persist: p, close: closeFn}
+	_, cpu := p.(cpuPersister)
+	return &Map{data: data, granularity: g, persist: p, mayFail: !cpu, close: closeFn}
 }
 
 // Bytes returns the mapped memory. It is valid until Close.
@@ -40,6 +44,21 @@ func (m *Map) Granularity() Granularity { return m.granularity }
 
 // Persister returns the persist path of the mapping.
 func (m *Map) Persister() Persister { return m.persist }
+
+// Err returns the first failure of the mapping's persist path to make
+// data durable (an error wrapping [ErrPersist] and msync's errno), or nil.
+// Only page-cache mappings (msync) can fail; on them a persist method that
+// returns normally may have failed, so a caller that must know checks Err
+// afterwards, as the libraries do after each write. The failure stays: the
+// data of the failed write-back may be lost even though later write-backs
+// succeed, so no write to the mapping can be trusted any more. The persist
+// methods go on trying. Err may be called concurrently with them.
+func (m *Map) Err() error {
+	if !m.mayFail {
+		return nil
+	}
+	return m.persist.Err()
+}
 
 // Persist makes b, a part of the mapping, persistent (flush and drain).
 func (m *Map) Persist(b []byte) {
@@ -84,16 +103,22 @@ func (m *Map) Memset(dst []byte, c byte, flags MemFlags) {
 	m.persist.Memset(dst, c, flags)
 }
 
-// Close releases the mapping. It is idempotent.
+// Close releases the mapping. It returns the persist path's failure
+// ([Map.Err]) if there was one, as closing a file reports a failed
+// delayed write, else the error of releasing the mapping. It is idempotent:
+// later calls return nil.
 func (m *Map) Close() error {
 	if m.closed {
 		return nil
 	}
 	m.closed = true
+	err := m.Err()
 	if m.close != nil {
-		return m.close()
+		if cerr := m.close(); err == nil {
+			err = cerr
+		}
 	}
-	return nil
+	return err
 }
 
 // mustContain panics unless b lies in the mapping: persisting memory of

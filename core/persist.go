@@ -24,10 +24,20 @@ const (
 // Flush starts the write-back of b, Drain waits for every earlier Flush and
 // non-temporal store; Persist is Flush then Drain. Memmove and Memset store
 // and then persist their destination as [hal.Kernels.Memmove] describes.
+//
+// The persist methods return nothing, so the CPU paths, which cannot fail,
+// cost no error handling. A path that can fail (msync: the file system may
+// be unable to write the pages back) keeps its first failure and reports
+// it from Err from then on, even when later write-backs succeed: the data
+// of the failed one may be lost, and Linux reports a failed write-back only
+// once. Err returns nil until a failure, always for paths that cannot
+// fail; the error wraps [ErrPersist]. Err may be called concurrently with
+// the other methods.
 type Persister interface {
 	Flush(b []byte)
 	Drain()
 	Persist(b []byte)
 	Memmove(dst, src []byte, flags MemFlags)
 	Memset(dst []byte, c byte, flags MemFlags)
+	Err() error
 }

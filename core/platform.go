@@ -50,19 +50,22 @@ func (m *Map) contains(b []byte) bool {
 // DAX asks the NVDIMM region to flush its write queues through its sysfs
 // deep_flush attribute (when the region has one). The error wraps
 // ErrOutsideMap when b is not inside the mapping and ErrNotSupported for
-// anonymous memory.
+// anonymous memory; it is [Map.Err] once the persist path has failed.
 func (m *Map) DeepFlush(b []byte) error {
 	if !m.contains(b) {
 		return fmt.Errorf("core: deep flush of %d bytes: %w", len(b), ErrOutsideMap)
 	}
 	if m.info == nil {
 		m.persist.Persist(b)
-		return nil
+		return m.Err()
 	}
 	if m.info.src.kind == sourceAnon {
 		return fmt.Errorf("core: deep flush of anonymous memory: %w", ErrNotSupported)
 	}
 	m.persist.Persist(b)
+	if err := m.Err(); err != nil {
+		return err
+	}
 	if m.info.src.ftype == fileDevDAX {
 		l, err := locateND(&m.info.src)
 		if err != nil {

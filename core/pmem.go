@@ -16,7 +16,10 @@ import (
 // a page-cache mapping gets msync (durable) rather than a CPU flush (not
 // durable there). A slice in no registered mapping (memory from NewMap,
 // from another library, or forced with PMEM_IS_PMEM_FORCE=1) gets the CPU
-// path of [hal.Selected]: flush and fence.
+// path of [hal.Selected]: flush and fence. As in libpmem the persist
+// functions return nothing: a failed msync of a MapFile mapping is kept on
+// that mapping and reported by its [Map.Err] and [Map.Close]; [Msync]
+// returns its error directly.
 
 // registry holds the MapFile mappings sorted by address. Readers load it
 // without locking; writers copy it under mu.
@@ -120,7 +123,8 @@ func Flush(b []byte) { persisterFor(b).Flush(b) }
 func Drain() { hal.Selected().Fence() }
 
 // Msync writes back the pages covering b with msync(2), for any mapping
-// (pmem_msync). Unlike Persist it reports the system call's error.
+// (pmem_msync). Unlike Persist it returns the system call's error (and
+// does not record it on b's mapping).
 func Msync(b []byte) error { return msyncPages(b) }
 
 // Memmove copies src into dst[:len(src)] (they may overlap) and persists

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gopmdk/pmdk/hal"
 )
 
 // The facade must pick each mapping's own persist path, and the CPU path
@@ -27,10 +29,16 @@ func TestFacadePersisterChoice(t *testing.T) {
 	}
 	t.Setenv("PMEM_IS_PMEM_FORCE", "")
 
-	if _, ok := persisterFor(page.Bytes()[4096:8192]).(msyncPersister); !ok {
-		t.Errorf("page-cache mapping: %T, want msyncPersister", persisterFor(page.Bytes()[4096:8192]))
+	if p, ok := persisterFor(page.Bytes()[4096:8192]).(*msyncPersister); !ok || p != page.persist {
+		t.Errorf("page-cache mapping: %T, want the mapping's *msyncPersister", persisterFor(page.Bytes()[4096:8192]))
 	}
-	if _, ok := persisterFor(forced.Bytes()[1:]).(cpuPersister); !ok {
+	// Forced pmem flushes with CPU instructions, or with msync in a build
+	// without them.
+	if hal.Selected().Flush() == hal.FlushMsync {
+		if _, ok := persisterFor(forced.Bytes()[1:]).(*msyncPersister); !ok {
+			t.Errorf("forced mapping, msync kernels: %T, want *msyncPersister", persisterFor(forced.Bytes()[1:]))
+		}
+	} else if _, ok := persisterFor(forced.Bytes()[1:]).(cpuPersister); !ok {
 		t.Errorf("forced mapping: %T, want cpuPersister", persisterFor(forced.Bytes()[1:]))
 	}
 	if lookup(forced.Bytes()) != forced || lookup(page.Bytes()[len(page.Bytes())-1:]) != page {

@@ -47,6 +47,11 @@
 // kernels leave the data on its way to the persistence domain, and
 // [Kernels.Fence] (SFENCE) waits for it, as pmem_drain does.
 //
+// Cache-line flushes cannot fail. FlushMsync can: [Kernels.FlushRange],
+// [Kernels.Memmove] and [Kernels.Memset] return msync(2)'s error (EIO when
+// the file system could not write the pages back), after which the data may
+// not be in the file; the CPU kernels always return nil.
+//
 // [Kernels.Copy] goes the other way, out of a mapping into memory read
 // next: ordinary stores of the set's vector width, no flush, no fence.
 // [StoreRelease64] is a release store without the fence of an atomic

@@ -3,11 +3,17 @@ package hal
 // FlushRange writes back the cache lines covering b with k's flush
 // instruction. It does not fence: call [Kernels.Fence] before relying on the
 // data being persistent.
-func (k *Kernels) FlushRange(b []byte) {
+//
+// The flush instructions cannot fail and FlushNone does nothing: for them
+// the error is always nil. With FlushMsync it is msync(2)'s error, such as
+// EIO when the file system could not write the pages back; the data of b
+// may then never reach the file, although it still reads back from the
+// mapping.
+func (k *Kernels) FlushRange(b []byte) error {
 	if len(b) == 0 {
-		return
+		return nil
 	}
-	flushRange(k.flush, b)
+	return flushRange(k.flush, b)
 }
 
 // Fence waits until all earlier flushes and non-temporal stores of this
@@ -18,7 +24,8 @@ func (k *Kernels) Fence() { fence() }
 // overlap) and makes the copy persistent: non-temporal stores from
 // [Kernels.MovntThreshold] bytes on (or as flags ask), temporal stores and a
 // flush below it. MemNoFlush skips the flush, MemNoDrain the final fence.
-// It panics if dst is shorter than src.
+// The error is the flush's, as for [Kernels.FlushRange]: only FlushMsync
+// can fail. It panics if dst is shorter than src.
 //
 // A set with [FlushNone] and non-temporal stores (not [MoveGeneric]), asked
 // for MemNonTemporal|MemNoDrain, stores the cache lines dst covers whole
@@ -26,14 +33,15 @@ func (k *Kernels) Fence() { fence() }
 // ordinary stores, and neither flushes nor fences: the bare store bandwidth
 // of the kernels, which benchmarks (such as pmembench's limit) compare a
 // persisting copy against. [Kernels.Memset] does the same.
-func (k *Kernels) Memmove(dst, src []byte, flags MemFlags) {
+func (k *Kernels) Memmove(dst, src []byte, flags MemFlags) error {
 	if len(dst) < len(src) {
 		panic("hal: Memmove: dst shorter than src")
 	}
-	memmove(k, dst[:len(src)], src, flags)
+	err := memmove(k, dst[:len(src)], src, flags)
 	if flags&MemNoDrain == 0 {
 		fence()
 	}
+	return err
 }
 
 // Copy copies src into dst as the builtin copy does (memmove semantics,
@@ -47,13 +55,14 @@ func (k *Kernels) Memmove(dst, src []byte, flags MemFlags) {
 // EPYC, AVX-512F: 22 ns against 29); blk reads blocks with it.
 func (k *Kernels) Copy(dst, src []byte) int { return tcopy(k, dst, src) }
 
-// Memset fills dst with c and makes it persistent, with the same rules as
-// [Kernels.Memmove].
-func (k *Kernels) Memset(dst []byte, c byte, flags MemFlags) {
-	memset(k, dst, c, flags)
+// Memset fills dst with c and makes it persistent, with the same rules
+// (and errors) as [Kernels.Memmove].
+func (k *Kernels) Memset(dst []byte, c byte, flags MemFlags) error {
+	err := memset(k, dst, c, flags)
 	if flags&MemNoDrain == 0 {
 		fence()
 	}
+	return err
 }
 
 // useNonTemporal reports whether a copy of n bytes uses non-temporal stores.

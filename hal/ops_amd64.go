@@ -59,9 +59,9 @@ func tCopyFwdAVX(dst, src unsafe.Pointer, n uintptr)
 //go:noescape
 func tCopyFwdAVX512(dst, src unsafe.Pointer, n uintptr)
 
-func flushRange(kind FlushKind, b []byte) {
+func flushRange(kind FlushKind, b []byte) error {
 	if len(b) == 0 {
-		return
+		return nil
 	}
 	p, n := unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b))
 	switch kind {
@@ -72,9 +72,9 @@ func flushRange(kind FlushKind, b []byte) {
 	case FlushCLFLUSH:
 		flushCLFLUSH(p, n)
 	case FlushMsync:
-		// An error means b is not a mapping: nothing to write back.
-		_ = msyncRange(b)
+		return msyncRange(b)
 	}
+	return nil
 }
 
 func fence() { sfence() }
@@ -88,17 +88,17 @@ func split(dst unsafe.Pointer, n int) (head, body, tail int) {
 	return head, body, n - head - body
 }
 
-func memmove(k *Kernels, dst, src []byte, flags MemFlags) {
+func memmove(k *Kernels, dst, src []byte, flags MemFlags) error {
 	n := len(src)
 	if n == 0 {
-		return
+		return nil
 	}
 	if !k.useNonTemporal(n, flags) {
 		copy(dst, src)
 		if flags&MemNoFlush == 0 {
-			flushRange(k.flush, dst)
+			return flushRange(k.flush, dst)
 		}
-		return
+		return nil
 	}
 	d, s := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src))
 	head, body, tail := split(d, n)
@@ -118,17 +118,17 @@ func memmove(k *Kernels, dst, src []byte, flags MemFlags) {
 		copy(dst[head+body:n], src[head+body:])
 	}
 	if head+tail > 0 || k.flush == FlushMsync {
-		flushEdges(k.flush, dst[:n], head, body, tail)
+		return flushEdges(k.flush, dst[:n], head, body, tail)
 	}
+	return nil
 }
 
 // flushEdges flushes what the temporal stores of a split copy left in the
 // cache. The msync path cannot tell non-temporal stores from dirty page
 // cache, so it writes back the whole range.
-func flushEdges(kind FlushKind, dst []byte, head, body, tail int) {
+func flushEdges(kind FlushKind, dst []byte, head, body, tail int) error {
 	if kind == FlushMsync {
-		flushRange(kind, dst)
-		return
+		return flushRange(kind, dst)
 	}
 	if head > 0 {
 		flushRange(kind, dst[:head])
@@ -136,6 +136,7 @@ func flushEdges(kind FlushKind, dst []byte, head, body, tail int) {
 	if tail > 0 {
 		flushRange(kind, dst[head+body:])
 	}
+	return nil
 }
 
 // ntChunk bounds one assembly call: the runtime cannot preempt a goroutine
@@ -193,17 +194,17 @@ func ntSet(m MoveKind, dst unsafe.Pointer, n uintptr, pat uint64) {
 	}
 }
 
-func memset(k *Kernels, dst []byte, c byte, flags MemFlags) {
+func memset(k *Kernels, dst []byte, c byte, flags MemFlags) error {
 	n := len(dst)
 	if n == 0 {
-		return
+		return nil
 	}
 	if !k.useNonTemporal(n, flags) {
 		fill(dst, c)
 		if flags&MemNoFlush == 0 {
-			flushRange(k.flush, dst)
+			return flushRange(k.flush, dst)
 		}
-		return
+		return nil
 	}
 	d := unsafe.Pointer(unsafe.SliceData(dst))
 	head, body, tail := split(d, n)
@@ -219,8 +220,9 @@ func memset(k *Kernels, dst []byte, c byte, flags MemFlags) {
 		fill(dst[head+body:], c)
 	}
 	if head+tail > 0 || k.flush == FlushMsync {
-		flushEdges(k.flush, dst, head, body, tail)
+		return flushEdges(k.flush, dst, head, body, tail)
 	}
+	return nil
 }
 
 // fill sets every byte of b to c with temporal stores: 8-byte stores for

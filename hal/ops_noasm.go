@@ -4,13 +4,12 @@ package hal
 
 import "sync/atomic"
 
-func flushRange(kind FlushKind, b []byte) {
+func flushRange(kind FlushKind, b []byte) error {
 	if kind == FlushNone {
-		return
+		return nil
 	}
-	// Without assembly the only correct write-back is msync. An error here
-	// means b is not a mapping: nothing to write back.
-	_ = msyncRange(b)
+	// Without assembly the only correct write-back is msync.
+	return msyncRange(b)
 }
 
 var fenceWord atomic.Uint64
@@ -19,8 +18,12 @@ var fenceWord atomic.Uint64
 // on every architecture Go supports.
 func fence() { fenceWord.Add(1) }
 
-func memmove(k *Kernels, dst, src []byte, flags MemFlags) { memmoveGeneric(k, dst, src, flags) }
+func memmove(k *Kernels, dst, src []byte, flags MemFlags) error {
+	return memmoveGeneric(k, dst, src, flags)
+}
 
-func memset(k *Kernels, dst []byte, c byte, flags MemFlags) { memsetGeneric(k, dst, c, flags) }
+func memset(k *Kernels, dst []byte, c byte, flags MemFlags) error {
+	return memsetGeneric(k, dst, c, flags)
+}
 
 func tcopy(k *Kernels, dst, src []byte) int { return copy(dst, src) }

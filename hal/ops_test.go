@@ -2,6 +2,7 @@ package hal_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -214,9 +215,10 @@ func TestFlushRange(t *testing.T) {
 		a := newArena(haltest.MapFile(t, arenaSize), 4)
 		for off := range 130 {
 			for _, n := range []int{0, 1, 63, 64, 65, 4096, 4097} {
-				k.FlushRange(a.mem[off : off+n])
 				end := len(a.mem) - off
-				k.FlushRange(a.mem[end-n : end])
+				if err := errors.Join(k.FlushRange(a.mem[off:off+n]), k.FlushRange(a.mem[end-n:end])); err != nil {
+					t.Fatalf("FlushRange at %d, %d bytes: %v", off, n, err)
+				}
 			}
 		}
 		k.Fence()

@@ -5,6 +5,15 @@
 //
 // # Use
 //
+// The package is named log, as the standard library's is; import it under
+// the name of the C library, pmemlog, as every example here does:
+//
+//	import pmemlog "github.com/gopmdk/pmdk/log"
+//
+//	l, err := pmemlog.Create("my.log", pmemlog.MinPoolSize, 0o600, nil)
+//	...
+//	err = l.Append([]byte("hello"))
+//
 // [Create] makes a pool (pmemlog_create; size 0 takes an existing file),
 // [Open] opens one (pmemlog_open), [Log.Append] and [Log.Appendv] add data
 // (pmemlog_append/appendv), [Log.Tell] and [Log.NBytes] report the used and
@@ -20,18 +29,18 @@
 //
 // C's API and its equivalent here:
 //
-//	pmemlog_create(path, poolsize, mode)       Create(path, poolsize, mode, nil)
-//	pmemlog_open(path)                         Open(path, nil)
-//	(read-only open, which C lacks)            Open(path, o) with o.ReadOnly = true
+//	pmemlog_create(path, poolsize, mode)       pmemlog.Create(path, poolsize, mode, nil)
+//	pmemlog_open(path)                         pmemlog.Open(path, nil)
+//	(read-only open, which C lacks)            pmemlog.Open(path, o) with o.ReadOnly = true
 //	pmemlog_close(plp)                         l.Close()
-//	pmemlog_check(path)                        Check(path, nil): problems, err
+//	pmemlog_check(path)                        pmemlog.Check(path, nil): problems, err
 //	pmemlog_nbyte(plp), pmemlog_tell(plp)      l.NBytes(), l.Tell()
 //	pmemlog_append(plp, buf, count)            l.Append(buf)
 //	pmemlog_appendv(plp, iov, iovcnt)          l.Appendv(bufs...)
 //	pmemlog_rewind(plp)                        l.Rewind()
 //	pmemlog_walk(plp, chunksize, cb, arg)      l.Walk(chunksize, fn), or range over l.Chunks(chunksize)
-//	PMEMLOG_MIN_POOL                           MinPoolSize
-//	errno ENOSPC, EROFS, EINVAL                ErrNoSpace, ErrReadOnly, ErrInvalidArgument
+//	PMEMLOG_MIN_POOL                           pmemlog.MinPoolSize
+//	errno ENOSPC, EROFS, EINVAL                pmemlog.ErrNoSpace, ErrReadOnly, ErrInvalidArgument
 //
 // The on-media format is package log/layout's, which pmempool (tools/)
 // uses too.
@@ -76,8 +85,17 @@
 // # Differences from C
 //
 // Errors are Go errors ([ErrNoSpace] for ENOSPC, [ErrReadOnly] for EROFS,
-// [ErrInvalidArgument] for EINVAL). [Check] lists every problem of a bad
+// [ErrInvalidArgument] for EINVAL); the ones every pool type shares
+// ([ErrWrongType], [ErrVersion], [ErrPoolTooSmall], [ErrLocked],
+// [ErrReadOnly], [ErrClosed]) are package core/pool's, re-exported, and
+// worded as C's (`log: open /p: wrong pool type: "PMEMBLK"`). Opening an
+// empty file fails with ErrPoolTooSmall where C's pmemlog_open dies with
+// SIGBUS. [Check] lists every problem of a bad
 // log descriptor, where C's check fails (-1) as soon as its open does.
+// A write-back that fails on a page-cache pool (msync) is an error wrapping
+// core.ErrPersist from the append or rewind it belonged to, from every
+// later one (the log refuses to grow past data that may be lost) and from
+// Close; reopening the pool shows what reached the file.
 // Poolsets (multi-file pools) and replicas are not supported yet; C
 // refuses replicas for log pools anyway. The pool file is locked (flock)
 // while open, as in C, so a pool open in C cannot be opened in Go at the

@@ -10,21 +10,29 @@ import (
 var (
 	// ErrNoSpace: the log has no room for the data (ENOSPC in C).
 	ErrNoSpace = errors.New("log: no space left in the log")
-	// ErrReadOnly: the pool was opened read-only (EROFS in C).
-	ErrReadOnly = errors.New("log: log is read-only")
-)
-
-// Errors of every method.
-var (
-	// ErrClosed: the log was closed.
-	ErrClosed = errors.New("log: log is closed")
 	// ErrInvalidArgument: a negative size or chunk size (EINVAL in C).
 	ErrInvalidArgument = errors.New("log: invalid argument")
 )
 
-// Errors of Create and Open.
+// The errors every pool type shares, defined once in package core/pool:
+// errors.Is matches either name (log.ErrWrongType is pool.ErrWrongType,
+// blk.ErrWrongType too). Damage on the media is a *core.CorruptError
+// (errors.Is(err, core.ErrCorrupt)); these are not.
 var (
-	// ErrPoolTooSmall: the pool is smaller than [MinPoolSize]. It is the
-	// pool package's error, so errors.Is matches either name.
+	// ErrWrongType: Open of a pool of another type (a blk or obj pool):
+	// `wrong pool type: "PMEMBLK"`, as C words it.
+	ErrWrongType = pool.ErrWrongType
+	// ErrVersion: Open of a pool of another major version:
+	// "pool version 7 (library expects 1)".
+	ErrVersion = pool.ErrVersion
+	// ErrPoolTooSmall: a file or mapping smaller than [MinPoolSize]
+	// (an empty file, a truncated pool).
 	ErrPoolTooSmall = pool.ErrTooSmall
+	// ErrLocked: the pool is open elsewhere (another Open, a C program,
+	// pmempool); it also matches unix.EWOULDBLOCK, C's errno.
+	ErrLocked = pool.ErrLocked
+	// ErrReadOnly: a change to a pool opened read-only (EROFS in C).
+	ErrReadOnly = pool.ErrReadOnly
+	// ErrClosed: a call after Close.
+	ErrClosed = pool.ErrClosed
 )

@@ -31,8 +31,8 @@ type Log struct {
 	end      uint64        // end_offset
 	write    atomic.Uint64 // write_offset, mirrored from the mapping; stored under mu
 	readOnly bool
-	msync    bool // page-cache mapping: persist data with one msync, as C does
-	closed   bool
+	msync    bool         // page-cache mapping: persist data with one msync, as C does
+	closed   atomic.Bool  // set under mu; read without it by the accessors
 	close    func() error // releases the pool or the mapping
 }
 
@@ -44,12 +44,12 @@ func format(m *core.Map) error {
 	b := m.Bytes()
 	size := layout.UsableSize(len(b))
 	if size < layout.MinPoolSize {
-		return fmt.Errorf("%w: %d bytes, minimum %d", ErrPoolTooSmall, size, layout.MinPoolSize)
+		return fmt.Errorf("%w: size %d smaller than %d", ErrPoolTooSmall, size, layout.MinPoolSize)
 	}
 	layout.New(size).Encode(b)
 	clear(b[layout.RuntimeAt:layout.RuntimeEnd])
 	m.Persist(b[layout.DescOffset:layout.RuntimeEnd])
-	return nil
+	return m.Err()
 }
 
 // attach validates the log descriptor in m and returns a Log on it. close
@@ -77,14 +77,15 @@ func attach(m *core.Map, readOnly bool, close func() error) (*Log, error) {
 }
 
 // Close releases the pool. Slices handed to Walk callbacks must not be used
-// afterwards. Close is idempotent.
+// afterwards. Close is idempotent. It returns the pool's persist failure
+// (core.ErrPersist) if a write-back failed while the log was open.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed.Load() {
 		return nil
 	}
-	l.closed = true
+	l.closed.Store(true)
 	l.data = nil
 	if l.close != nil {
 		return l.close()
@@ -93,32 +94,48 @@ func (l *Log) Close() error {
 }
 
 // NBytes returns the usable size of the log in bytes: the pool size less
-// the header and descriptor (pmemlog_nbyte).
+// the header and descriptor (pmemlog_nbyte). After Close it returns 0, as
+// every accessor of a closed pool returns its zero value (the methods that
+// can fail return ErrClosed).
 func (l *Log) NBytes() int64 {
+	if l.closed.Load() {
+		return 0
+	}
 	return int64(l.end - l.start)
 }
 
 // Tell returns the current write point: the number of bytes in the log
 // (pmemlog_tell). During an append it returns the size before or after it.
+// After Close it returns 0.
 func (l *Log) Tell() int64 {
+	if l.closed.Load() {
+		return 0
+	}
 	return int64(l.write.Load() - l.start)
 }
 
-// ReadOnly reports whether the pool was opened read-only.
-func (l *Log) ReadOnly() bool { return l.readOnly }
+// ReadOnly reports whether the pool was opened read-only; false after
+// Close.
+func (l *Log) ReadOnly() bool { return l.readOnly && !l.closed.Load() }
 
 // Append adds buf to the end of the log atomically: after a crash the log
 // holds either all of buf or none of it (pmemlog_append). When Append
 // returns nil the data is persistent. It fails with [ErrNoSpace] when buf
-// does not fit, and [ErrReadOnly] on a read-only pool.
+// does not fit, and [ErrReadOnly] on a read-only pool. When a write-back
+// fails (msync, on a page-cache pool) it returns an error wrapping
+// core.ErrPersist, and so does every later append or rewind: the log is
+// not extended past data that may not have reached the file.
 func (l *Log) Append(buf []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed.Load() {
+		return ErrClosed
+	}
 	if l.readOnly {
 		return ErrReadOnly
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return ErrClosed
+	if err := l.persistErr("append"); err != nil {
+		return err
 	}
 	w := l.write.Load()
 	n := uint64(len(buf))
@@ -126,20 +143,22 @@ func (l *Log) Append(buf []byte) error {
 		return ErrNoSpace
 	}
 	l.store(w, buf)
-	l.commit(w, w+n)
-	return nil
+	return l.commit(w, w+n)
 }
 
 // Appendv adds the concatenation of bufs to the end of the log atomically,
 // as a single Append of all of them would (pmemlog_appendv).
 func (l *Log) Appendv(bufs ...[]byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed.Load() {
+		return ErrClosed
+	}
 	if l.readOnly {
 		return ErrReadOnly
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return ErrClosed
+	if err := l.persistErr("append"); err != nil {
+		return err
 	}
 	w := l.write.Load()
 	if w >= l.end {
@@ -157,8 +176,7 @@ func (l *Log) Appendv(bufs ...[]byte) error {
 		l.store(at, b)
 		at += uint64(len(b))
 	}
-	l.commit(w, at)
-	return nil
+	return l.commit(w, at)
 }
 
 // store copies buf into the log space at off, flushing it on a pmem
@@ -177,8 +195,9 @@ func (l *Log) store(off uint64, buf []byte) {
 
 // commit makes the data in [from, to) persistent, then moves write_offset
 // to to and persists it: C's log_persist. Until the 8-byte write_offset is
-// durable, a crash leaves the log as it was.
-func (l *Log) commit(from, to uint64) {
+// durable, a crash leaves the log as it was. If the data failed to persist,
+// write_offset is left alone.
+func (l *Log) commit(from, to uint64) error {
 	if l.msync {
 		if to > from {
 			l.m.Persist(l.data[from:to])
@@ -186,31 +205,46 @@ func (l *Log) commit(from, to uint64) {
 	} else {
 		l.m.Drain()
 	}
-	l.setWrite(to)
+	if err := l.persistErr("append"); err != nil {
+		return err
+	}
+	return l.setWrite(to)
 }
 
 // setWrite stores and persists write_offset.
-func (l *Log) setWrite(off uint64) {
+func (l *Log) setWrite(off uint64) error {
 	field := l.data[layout.WriteOffsetAt : layout.WriteOffsetAt+8]
 	binary.LittleEndian.PutUint64(field, off)
 	l.m.Persist(field)
 	l.write.Store(off)
+	return l.persistErr("write offset")
+}
+
+// persistErr returns the failure of the pool's persist path, if any, for
+// operation op.
+func (l *Log) persistErr(op string) error {
+	if err := l.m.Err(); err != nil {
+		return fmt.Errorf("log: %s: %w", op, err)
+	}
+	return nil
 }
 
 // Rewind empties the log: the next append goes to its beginning
 // (pmemlog_rewind). Only write_offset changes; the old data stays in the
-// pool until overwritten.
+// pool until overwritten. Persist failures are reported as by Append.
 func (l *Log) Rewind() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed.Load() {
+		return ErrClosed
+	}
 	if l.readOnly {
 		return ErrReadOnly
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return ErrClosed
+	if err := l.persistErr("rewind"); err != nil {
+		return err
 	}
-	l.setWrite(l.start)
-	return nil
+	return l.setWrite(l.start)
 }
 
 // Walk calls fn for each chunksize bytes of the log, from its beginning to
@@ -227,7 +261,7 @@ func (l *Log) Walk(chunksize int, fn func(buf []byte) bool) error {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.closed {
+	if l.closed.Load() {
 		return ErrClosed
 	}
 	w := l.write.Load()
@@ -264,7 +298,7 @@ func (l *Log) Chunks(chunksize int) iter.Seq2[[]byte, error] {
 func (l *Log) Bytes() ([]byte, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if l.closed {
+	if l.closed.Load() {
 		return nil, ErrClosed
 	}
 	return append([]byte(nil), l.data[l.start:l.write.Load()]...), nil

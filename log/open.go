@@ -1,6 +1,7 @@
 package log
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -11,7 +12,8 @@ import (
 
 // Options tune Create, Open, CreateOnMap, OpenOnMap and Check; nil means
 // C's defaults. A log pool has no options of its own: the common ones
-// (ReadOnly, IgnoreSDS, Logger, Device, ...) are pool.Options', promoted.
+// (ReadOnly, IgnoreSDS, IgnoreBadBlocks, Logger) are pool.Options',
+// promoted.
 type Options struct {
 	pool.Options
 }
@@ -38,11 +40,14 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Log,
 		return nil, fmt.Errorf("log: %w", err)
 	}
 	l, err := formatPool(p)
-	if err != nil && poolsize > 0 {
-		// C deletes the parts it created when the create fails.
-		os.Remove(path)
+	if err != nil {
+		if poolsize > 0 {
+			// C deletes the parts it created when the create fails.
+			os.Remove(path)
+		}
+		return nil, fmt.Errorf("log: create %s: %w", path, err)
 	}
-	return l, err
+	return l, nil
 }
 
 // Open opens the log pool at path (pmemlog_open). It validates the pool
@@ -69,7 +74,11 @@ func CreateOnMap(m *core.Map, opts *Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
-	return formatPool(p)
+	l, err := formatPool(p)
+	if err != nil {
+		return nil, fmt.Errorf("log: create on map: %w", err)
+	}
+	return l, nil
 }
 
 // OpenOnMap opens the log pool on m, as Open does a file. Close closes m.
@@ -78,7 +87,11 @@ func OpenOnMap(m *core.Map, opts *Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
-	return attachPool(p)
+	l, err := attachPool(p)
+	if err != nil {
+		return nil, fmt.Errorf("log: open on map: %w", err)
+	}
+	return l, nil
 }
 
 // formatPool writes the descriptor of an empty log into the new pool p
@@ -102,11 +115,14 @@ func attachPool(p *pool.Pool) (*Log, error) {
 
 // Check checks the consistency of the log pool at path without changing it
 // (pmemlog_check): it opens the pool read-only (whatever opts says) and
-// compares the log descriptor with what C libpmemlog accepts. It returns
-// every problem found (each a *core.CorruptError; none means consistent,
-// C's 1) or an error when the pool cannot be checked at all (missing file,
-// locked, bad pool header: C's -1). C returns -1 for a bad descriptor too,
-// as its check goes through its open; Check lists those problems instead.
+// compares the pool header and the log descriptor with what C libpmemlog
+// accepts. As every package's Check: problems lists what is wrong with the
+// pool (each wrapping core.ErrCorrupt; none means consistent, C's 1), err
+// says that the file could not be checked as a log pool at all: missing,
+// a directory, locked (ErrLocked), too small (ErrPoolTooSmall), a pool of
+// another type or version (ErrWrongType, ErrVersion). C returns -1 for a
+// damaged header or descriptor too, as its check goes through its open;
+// Check lists those problems instead.
 func Check(path string, opts *Options) (problems []error, err error) {
 	var o Options
 	if opts != nil {
@@ -114,6 +130,9 @@ func Check(path string, opts *Options) (problems []error, err error) {
 	}
 	o.ReadOnly = true
 	p, err := pool.Open(path, pool.Log, &o.Options)
+	if errors.Is(err, core.ErrCorrupt) {
+		return []error{fmt.Errorf("log: %w", err)}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("log: check: %w", err)
 	}

@@ -31,16 +31,15 @@ func (p *Pool) Xreserve(size int, typeNum uint64, flags AllocFlags) (OID, Action
 	if flags&^(FlagZero|classMask|arenaMask) != 0 {
 		return OID{}, Action{}, fmt.Errorf("%w: %#x", ErrFlags, uint64(flags))
 	}
-	if err := p.enterWrite(); err != nil {
+	l, err := p.enterWrite()
+	if err != nil {
 		return OID{}, Action{}, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	req, err := request(size, typeNum, flags, nil)
 	if err != nil {
 		return OID{}, Action{}, err
 	}
-	l := p.lanes.get()
-	defer p.lanes.put(l)
 	a, err := p.arena(l, flags)
 	if err != nil {
 		return OID{}, Action{}, err
@@ -55,10 +54,11 @@ func (p *Pool) Xreserve(size int, typeNum uint64, flags AllocFlags) (OID, Action
 // DeferFree prepares the free of the object oid names
 // (pmemobj_defer_free): it is freed when the action is published.
 func (p *Pool) DeferFree(oid OID) (Action, error) {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return Action{}, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	b, err := p.block(oid)
 	if err != nil {
 		return Action{}, err
@@ -82,12 +82,11 @@ func (p *Pool) SetValue(dst *uint64, value uint64) Action {
 // done and every value set, or none. On error nothing changed and the
 // actions may still be published or cancelled.
 func (p *Pool) Publish(acts ...Action) error {
-	if err := p.enterWrite(); err != nil {
+	l, err := p.enterWrite()
+	if err != nil {
 		return err
 	}
-	defer p.leave()
-	l := p.lanes.get()
-	defer p.lanes.put(l)
+	defer p.leave(l)
 	hacts := l.acts[:0]
 	for _, a := range acts {
 		if a.p != p {
@@ -102,10 +101,11 @@ func (p *Pool) Publish(acts ...Action) error {
 // Cancel drops the actions (pmemobj_cancel): reserved objects return to
 // the free space; deferred frees and values are forgotten.
 func (p *Pool) Cancel(acts ...Action) {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return
 	}
-	defer p.leave()
+	defer p.leave(l)
 	hacts := make([]heap.Action, 0, len(acts))
 	for _, a := range acts {
 		if a.p == p {

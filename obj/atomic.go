@@ -215,12 +215,11 @@ func opRealloc(zero bool) opKind {
 // and publish all of it at once.
 func (p *Pool) operate(old OID, size int, typeNum uint64, objFlags uint16, flags AllocFlags,
 	ctor func([]byte) error, dst *OID, kind opKind) (OID, error) {
-	if err := p.enterWrite(); err != nil {
+	l, err := p.enterWrite()
+	if err != nil {
 		return OID{}, err
 	}
-	defer p.leave()
-	l := p.lanes.get()
-	defer p.lanes.put(l)
+	defer p.leave(l)
 	acts := l.acts[:0]
 	defer func() { l.acts = acts[:0] }()
 
@@ -319,10 +318,18 @@ func (p *Pool) Root(size int) (OID, error) {
 	if size < 0 || uint64(size) > MaxAllocSize {
 		return OID{}, fmt.Errorf("%w: %d bytes", ErrSize, size)
 	}
-	if err := p.enter(); err != nil {
+	if r := p.root.Load(); r != nil && r[0] != 0 && uint64(size) <= r[1] {
+		// The common case, a lookup: no lane, no lock.
+		if p.closed.Load() {
+			return OID{}, ErrClosed
+		}
+		return OID{p.uuidLo, r[0]}, nil
+	}
+	l, err := p.enter()
+	if err != nil {
 		return OID{}, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	p.rootMu.Lock()
 	defer p.rootMu.Unlock()
 	off := p.m.Load(layout.RootOffsetAt)
@@ -340,15 +347,16 @@ func (p *Pool) Root(size int) (OID, error) {
 	if off != 0 {
 		old = OID{p.uuidLo, off}
 	}
-	return p.rootOperate(old, size)
+	return p.rootOperate(l, old, size)
 }
 
 // rootOperate allocates or resizes the root: the new object's offset goes
 // to root_offset and size to root_size with the heap updates, in one redo
 // log (obj_alloc_root). The caller has entered and holds rootMu.
-func (p *Pool) rootOperate(old OID, size int) (OID, error) {
-	l := p.lanes.get()
-	defer p.lanes.put(l)
+func (p *Pool) rootOperate(l *lane, old OID, size int) (OID, error) {
+	if err := p.m.Err(); err != nil {
+		return OID{}, err
+	}
 	var acts []heap.Action
 	var oldBlk heap.Block
 	if !old.IsNull() {
@@ -377,20 +385,17 @@ func (p *Pool) rootOperate(old OID, size int) (OID, error) {
 		p.heap.Cancel(acts)
 		return OID{}, err
 	}
+	p.root.Store(&[2]uint64{act.Block.Off, uint64(size)})
 	return OID{p.uuidLo, act.Block.Off}, nil
 }
 
 // RootSize returns the root object's size as requested (pmemobj_root_size),
 // 0 if there is none.
 func (p *Pool) RootSize() int {
-	if err := p.enter(); err != nil {
-		return 0
+	if r := p.root.Load(); r != nil && r[0] != 0 && !p.closed.Load() {
+		return int(r[1])
 	}
-	defer p.leave()
-	if p.m.Load(layout.RootOffsetAt) == 0 {
-		return 0
-	}
-	return int(p.m.Load(layout.RootSizeAt))
+	return 0
 }
 
 // UsableSize returns the usable size of the object oid names
@@ -400,10 +405,11 @@ func (p *Pool) UsableSize(oid OID) (int, error) {
 	if oid.IsNull() {
 		return 0, nil
 	}
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return 0, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	b, err := p.block(oid)
 	return int(b.Size), err
 }
@@ -411,10 +417,11 @@ func (p *Pool) UsableSize(oid OID) (int, error) {
 // TypeNum returns the type number of the object oid names
 // (pmemobj_type_num).
 func (p *Pool) TypeNum(oid OID) (uint64, error) {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return 0, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	b, err := p.block(oid)
 	if err != nil {
 		return 0, err
@@ -433,10 +440,11 @@ func (p *Pool) Bytes(oid OID) []byte {
 }
 
 func (p *Pool) object(oid OID) ([]byte, error) {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return nil, err
 	}
-	defer p.leave()
+	defer p.leave(l)
 	b, err := p.block(oid)
 	if err != nil {
 		return nil, err

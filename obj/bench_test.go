@@ -34,3 +34,46 @@ func BenchmarkAllocFree(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTx measures whole transactions, as pmembench's obj-tx scenarios:
+// an empty one, an allocation and free, and a 64-byte snapshot and write.
+func BenchmarkTx(b *testing.B) {
+	run := func(b *testing.B, p *Pool, f func(*Tx) error) {
+		for b.Loop() {
+			if err := p.Tx(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e6, "Mtx/s")
+	}
+	b.Run("empty", func(b *testing.B) {
+		p, _ := newPool(b, 64<<20)
+		run(b, p, func(*Tx) error { return nil })
+	})
+	b.Run("alloc-free", func(b *testing.B) {
+		p, _ := newPool(b, 64<<20)
+		run(b, p, func(tx *Tx) error {
+			o, err := tx.Alloc(64, 1)
+			if err != nil {
+				return err
+			}
+			return tx.Free(o)
+		})
+	})
+	b.Run("add-range", func(b *testing.B) {
+		p, _ := newPool(b, 64<<20)
+		o, err := p.Zalloc(64, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf := p.Bytes(o)[:64]
+		b.SetBytes(int64(len(buf)))
+		run(b, p, func(tx *Tx) error {
+			if err := tx.AddRangeDirect(buf); err != nil {
+				return err
+			}
+			buf[0]++
+			return nil
+		})
+	})
+}

@@ -12,10 +12,12 @@ import (
 // Check checks the obj pool at path without changing it (pmemobj_check,
 // and more): it opens the pool read-only (recovery runs on a private copy
 // of the mapping, as C's copy-on-write check does), then walks the heap as
-// Pool.Check does. It returns every problem found, each wrapping
-// core.ErrCorrupt (none: consistent), or an error when the pool cannot be
-// checked at all (missing file, locked, not an obj pool). A pool that Open
-// refuses as damaged is one problem. C's pmempool check looks only at the
+// Pool.Check does. As every package's Check: problems lists what is wrong
+// with the pool, each wrapping core.ErrCorrupt (none: consistent; a pool
+// that Open refuses as damaged is one problem); err says that the file
+// could not be checked as an obj pool at all: missing, a directory, locked
+// (ErrLocked), too small (ErrPoolTooSmall), a pool of another type or
+// version (ErrWrongType, ErrVersion). C's pmempool check looks only at the
 // pool header and descriptor of obj pools; this checks the heap too.
 func Check(path string, opts *Options) (problems []error, err error) {
 	o := options(opts)
@@ -38,10 +40,11 @@ func Check(path string, opts *Options) (problems []error, err error) {
 // other call changes the pool. A problem in the checker itself (a bug hit
 // by strange data) is reported as a problem, not a panic.
 func (p *Pool) Check() (problems []error) {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return []error{err}
 	}
-	defer p.leave()
+	defer p.leave(l)
 	report := func(err error) { problems = append(problems, err) }
 	defer func() {
 		if r := recover(); r != nil {

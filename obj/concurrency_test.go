@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestConcurrentAllocFree has goroutines allocate, fill, check and free
@@ -122,5 +123,69 @@ func TestConcurrentAllocFree(t *testing.T) {
 	}
 	if count > workers {
 		t.Fatalf("%d objects left, at most %d (the slots)", count, workers)
+	}
+}
+
+// TestCloseDuringUse closes a pool while goroutines allocate, free, read
+// and iterate: every call either completes or fails with ErrClosed, none
+// touches the unmapped pool, and what completed is in the reopened pool.
+func TestCloseDuringUse(t *testing.T) {
+	path := pmemtest.Path(t, "pool")
+	p, err := Create(path, 32<<20, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	kept := map[OID]bool{}
+	start := make(chan struct{})
+	for w := range 4 {
+		wg.Go(func() {
+			<-start
+			for i := 0; ; i++ {
+				oid, err := p.Alloc(64+w*100, 1, nil)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if i%2 == 0 {
+					if err := p.Free(oid); err != nil && !errors.Is(err, ErrClosed) {
+						t.Error(err)
+						return
+					} else if err == nil {
+						continue
+					}
+				}
+				_ = p.Bytes(oid)
+				for range p.Objects() {
+					break
+				}
+				mu.Lock()
+				kept[oid] = true
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	time.Sleep(20 * time.Millisecond)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	p, err = Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for oid := range kept {
+		if _, err := p.UsableSize(oid); err != nil {
+			t.Fatalf("object %v returned before Close is gone: %v", oid, err)
+		}
+	}
+	if probs := p.Check(); len(probs) > 0 {
+		t.Fatal(errors.Join(probs...))
 	}
 }

@@ -6,8 +6,8 @@
 // which keeps allocating in it, and the reverse; an OID stored in a pool is
 // a PMEMoid to C.
 //
-// This package is the pool, its heap and the atomic (non-transactional)
-// API; transactions follow in the same package.
+// This package is the pool, its heap, the atomic (non-transactional) API,
+// transactions, and the locks that live in persistent memory.
 //
 // # Pools
 //
@@ -46,6 +46,47 @@
 // Slices and pointers into the pool are valid until the object is freed or
 // the pool closed. Stores through them are durable once persisted
 // ([Pool.Persist], [Pool.MemcpyPersist]...).
+//
+// # Transactions
+//
+// [Pool.Tx] runs a function in a transaction: what it changes through the
+// [Tx] (ranges snapshotted with [Tx.AddRange], [TxAdd] or [TxSet] and then
+// written, objects allocated with [Tx.Alloc] or [TxNew], freed with
+// [Tx.Free], reservations published with [Tx.Publish]) becomes durable at
+// once when the function returns nil, and is undone when it returns an
+// error, calls [Tx.Abort], panics, or when the process dies before the
+// commit. Transactions nest flat ([Tx.Tx]: an inner abort aborts the
+// outermost), take locks for their duration ([WithMutex], [WithRWMutex]),
+// and run OnCommit, OnAbort and Finally functions. The C-shaped calls
+// ([Pool.Begin], [Tx.Commit], [Tx.End], [Tx.Process], [Tx.Stage],
+// [Tx.Err]) stand beside the closure for code ported from C. A Tx belongs
+// to one goroutine at a time and is a handle: used after its End it fails
+// with [ErrTxStage].
+//
+// The protocol is C's, so C recovers what a Go transaction leaves and the
+// reverse. A snapshot copies the range's current bytes into the lane's
+// undo log as an entry whose checksum includes the log's generation, and
+// is durable before AddRange returns; the caller then writes in place.
+// Allocations are reservations (the object header written, the bitmap
+// untouched), frees are deferred. At commit every range and new object is
+// flushed and drained, then one redo log holds every allocation, free,
+// published value and the bump of the undo log's generation; its persist
+// is the commit point. A crash before it leaves valid undo entries, which
+// open copies back (the transaction rolls back, its reservations were
+// never allocated); a crash after it leaves the redo log, which open
+// applies again, after which the undo entries are invalid. An abort copies
+// the snapshots back itself and bumps the generation. Undo logs that
+// outgrow the lane continue in 32 KiB extensions from the heap, or in
+// buffers the caller gives ([Tx.LogAppendBuffer]).
+//
+// # Locks
+//
+// [Mutex], [RWMutex] and [Cond] are C's PMEMmutex, PMEMrwlock and PMEMcond:
+// 64 bytes inside persistent objects. Their state is not persistent: each
+// records the run id of the open that last initialized it, and the pool's
+// run id changes at every open, so a lock held when a process died is free
+// in the next run (C's scheme). The Go side keeps the lock state outside
+// the pool, keyed by the lock's offset.
 //
 // # Format
 //
@@ -106,7 +147,22 @@
 //	pmemobj_persist, _flush, _drain            Pool.Persist, Pool.Flush, Pool.Drain
 //	pmemobj_memcpy_persist, _memset_persist    Pool.MemcpyPersist, Pool.MemsetPersist
 //	pmemobj_memcpy, pmemobj_memset (flags)     Pool.Memcpy, Pool.Memset
-//	TOID(T), POBJ_NEW, D_RW                    Ptr[T], New[T], Ptr.Get
+//	TOID(T), POBJ_NEW, D_RW                    Ptr[T], New[T]/NewTo[T], Ptr.Get
+//	POBJ_ROOT                                  RootPtr[T]
+//	TX_BEGIN ... TX_END                        Pool.Tx(func(tx *Tx) error)
+//	pmemobj_tx_begin/commit/end/process        Pool.Begin, Tx.Commit, Tx.End, Tx.Process
+//	pmemobj_tx_abort, _errno, _stage           Tx.Abort, Tx.Err, Tx.Stage
+//	TX_ONCOMMIT, TX_ONABORT, TX_FINALLY        Tx.OnCommit, Tx.OnAbort, Tx.Finally
+//	TX_PARAM_MUTEX, _RWLOCK, _CB               WithMutex, WithRWMutex, WithCallback
+//	pmemobj_tx_add_range(_direct), x variants  Tx.AddRange, Tx.AddRangeDirect, Tx.XAddRange...
+//	TX_ADD, TX_SET                             TxAdd, TxSet, TxUpdate
+//	pmemobj_tx_alloc/zalloc/xalloc, TX_ZNEW    Tx.Alloc, Tx.Zalloc, Tx.Xalloc, TxNew
+//	pmemobj_tx_realloc/zrealloc/strdup         Tx.Realloc, Tx.Zrealloc, Tx.Strdup
+//	pmemobj_tx_free/xfree, _publish            Tx.Free, Tx.Xfree, Tx.Publish
+//	pmemobj_tx_log_append_buffer, _auto_alloc  Tx.LogAppendBuffer, Tx.LogAutoAlloc
+//	pmemobj_tx_log_*_max_size                  TxLogSnapshotsMaxSize, TxLogIntentsMaxSize
+//	pmemobj_tx_set_failure_behavior            Tx.SetFailureBehavior
+//	pmemobj_mutex_*, _rwlock_*, _cond_*        Mutex, RWMutex, Cond methods (with the Pool)
 //
 // # Differences from C
 //

@@ -13,9 +13,28 @@ var (
 	// ErrLayout: Open with a layout name other than the pool's, or Create
 	// with one of MaxLayout bytes or more (EINVAL in C).
 	ErrLayout = errors.New("obj: wrong layout")
-	// ErrPoolTooSmall: the pool is smaller than [MinPoolSize]. It is the
-	// pool package's error, so errors.Is matches either name.
+)
+
+// The errors every pool type shares, defined once in package core/pool:
+// errors.Is matches either name (obj.ErrWrongType is pool.ErrWrongType,
+// log.ErrWrongType too). None of them wraps core.ErrCorrupt.
+var (
+	// ErrWrongType: Open of a pool of another type (a log or blk pool):
+	// `wrong pool type: "PMEMLOG"`, as C words it.
+	ErrWrongType = pool.ErrWrongType
+	// ErrVersion: Open of a pool of another major version:
+	// "pool version 7 (library expects 6)".
+	ErrVersion = pool.ErrVersion
+	// ErrPoolTooSmall: a file or mapping smaller than [MinPoolSize]
+	// (an empty file, a truncated pool).
 	ErrPoolTooSmall = pool.ErrTooSmall
+	// ErrLocked: the pool is open elsewhere (another Open, a C program,
+	// pmempool); it also matches unix.EWOULDBLOCK, C's errno.
+	ErrLocked = pool.ErrLocked
+	// ErrReadOnly: a change to a pool opened read-only (EROFS in C).
+	ErrReadOnly = pool.ErrReadOnly
+	// ErrClosed: a call after Close.
+	ErrClosed = pool.ErrClosed
 )
 
 // Errors of allocation and of the calls that take an OID.
@@ -45,12 +64,4 @@ var (
 	ErrNotPointerFree = errors.New("obj: type holds Go pointers")
 	// ErrTooSmall: an object smaller than the Go type asked of it.
 	ErrTooSmall = errors.New("obj: object smaller than the type")
-)
-
-// Errors of every method.
-var (
-	// ErrClosed: the pool was closed.
-	ErrClosed = pool.ErrClosed
-	// ErrReadOnly: a change to a pool opened read-only.
-	ErrReadOnly = errors.New("obj: pool is read-only")
 )

@@ -39,11 +39,12 @@ func (p *Pool) Next(oid OID) OID {
 	if oid.IsNull() || oid.PoolUUIDLo != p.uuidLo {
 		return OID{}
 	}
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return OID{}
 	}
 	pos, ok := p.heap.PosOf(oid.Off)
-	p.leave()
+	p.leave(l)
 	if !ok {
 		return OID{}
 	}
@@ -53,10 +54,11 @@ func (p *Pool) Next(oid OID) OID {
 
 // next returns the first user object after pos, skipping internal ones.
 func (p *Pool) next(pos heap.Pos, first bool) (OID, heap.Pos, bool) {
-	if err := p.enter(); err != nil {
+	l, err := p.enter()
+	if err != nil {
 		return OID{}, heap.Pos{}, false
 	}
-	defer p.leave()
+	defer p.leave(l)
 	for {
 		b, np, ok := p.heap.Next(pos, first)
 		if !ok {

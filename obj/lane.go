@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/obj/internal/heap"
@@ -17,8 +18,10 @@ import (
 type lane struct {
 	p     *Pool
 	idx   uint64
+	hint  uint64 // idx, for the hint pool (which takes pointers)
 	off   uint64 // pool offset of the lane
 	arena *heap.Arena
+	tx    txState   // the transaction running in the lane
 	redo  ulog.Redo // the external log's
 	ired  ulog.Redo // the internal log's: extensions of the others
 	acts  []heap.Action
@@ -27,120 +30,107 @@ type lane struct {
 func (l *lane) externalLog() uint64 { return l.off + layout.LaneExternalAt }
 func (l *lane) internalLog() uint64 { return l.off + layout.LaneInternalAt }
 
-// lanes hands out the pool's lanes. Lanes are cached per P in a
-// sync.Pool, so a goroutine usually gets the lane (and arena) the last
-// call on its P used, with no shared lock: C's per-thread primary lane.
-// A lane the sync.Pool drops is returned by a cleanup when the garbage
-// collector frees it. When all lanes are out, callers wait for one.
+// lanes hands out the pool's lanes. Each lane has a held flag on its own
+// cache line; a call takes a lane by setting it. A sync.Pool remembers per
+// P the lane the last call there used, so a goroutine usually takes the
+// lane (and arena) it had, touching no shared line: C's per-thread primary
+// lane. When the hint is missing (the sync.Pool dropped it at a garbage
+// collection) or taken, the lanes are tried from the first: a single
+// goroutine comes back to lane 0 and its arena, so its runs do not spread
+// over every arena. The held flags are also what Close waits on.
 type lanes struct {
-	p       *Pool
-	off     uint64 // pool offset of lane 0
-	n       uint64 // lanes in the pool
-	cache   sync.Pool
-	waiting atomic.Int32
+	p     *Pool
+	off   uint64 // pool offset of lane 0
+	n     uint64 // lanes in the pool
+	slots []laneSlot
+	hints sync.Pool // *uint64: a lane index
+}
 
-	mu      sync.Mutex
-	cond    sync.Cond
-	free    []uint64 // lane indexes no lane value holds
-	handoff []*lane  // lanes released while callers wait
-	next    int      // next arena to give a new lane
+// laneSlot is one lane's held flag and value, alone on a cache line.
+type laneSlot struct {
+	held atomic.Bool
+	l    *lane
+	_    [48]byte
 }
 
 func (ls *lanes) init(p *Pool, off, n uint64) {
 	ls.p, ls.off, ls.n = p, off, n
-	ls.cond.L = &ls.mu
-	ls.free = make([]uint64, n)
-	for i := range ls.free {
-		ls.free[i] = n - 1 - uint64(i)
+	ls.slots = make([]laneSlot, n)
+	h := p.heap
+	for i := range ls.slots {
+		idx := uint64(i)
+		ls.slots[i].l = &lane{p: p, idx: idx, hint: idx, off: off + idx*layout.LaneSize, arena: h.Arena(i % h.NArenas())}
 	}
 }
 
 // get returns a lane for the caller's exclusive use until put.
 func (ls *lanes) get() *lane {
-	if l, _ := ls.cache.Get().(*lane); l != nil {
-		return l
+	if h, _ := ls.hints.Get().(*uint64); h != nil && ls.slots[*h].held.CompareAndSwap(false, true) {
+		return ls.slots[*h].l
 	}
-	return ls.getSlow()
-}
-
-func (ls *lanes) getSlow() *lane {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
 	for {
-		if n := len(ls.handoff); n > 0 {
-			l := ls.handoff[n-1]
-			ls.handoff = ls.handoff[:n-1]
-			return l
+		for i := range ls.slots {
+			if s := &ls.slots[i]; !s.held.Load() && s.held.CompareAndSwap(false, true) {
+				return s.l
+			}
 		}
-		if n := len(ls.free); n > 0 {
-			idx := ls.free[n-1]
-			ls.free = ls.free[:n-1]
-			return ls.newLane(idx)
-		}
-		// Every lane is held or cached: look in the cache again (a lane
-		// may have been put back before we registered), then wait.
-		ls.waiting.Add(1)
-		ls.mu.Unlock()
-		l, _ := ls.cache.Get().(*lane)
-		ls.mu.Lock()
-		if l != nil {
-			ls.waiting.Add(-1)
-			return l
-		}
-		if len(ls.handoff) == 0 && len(ls.free) == 0 {
-			ls.cond.Wait()
-		}
-		ls.waiting.Add(-1)
+		// Every lane is held (more calls in flight than lanes).
+		runtime.Gosched()
 	}
-}
-
-// newLane makes the lane value of index idx. ls.mu is held.
-func (ls *lanes) newLane(idx uint64) *lane {
-	h := ls.p.heap
-	l := &lane{p: ls.p, idx: idx, off: ls.off + idx*layout.LaneSize, arena: h.Arena(ls.next % h.NArenas())}
-	ls.next++
-	runtime.AddCleanup(l, ls.release, idx)
-	return l
-}
-
-// release makes a lane index free again once its lane value is gone.
-func (ls *lanes) release(idx uint64) {
-	ls.mu.Lock()
-	ls.free = append(ls.free, idx)
-	ls.cond.Signal()
-	ls.mu.Unlock()
 }
 
 // put gives the lane back.
 func (ls *lanes) put(l *lane) {
-	if ls.waiting.Load() > 0 {
-		ls.mu.Lock()
-		ls.handoff = append(ls.handoff, l)
-		ls.cond.Signal()
-		ls.mu.Unlock()
-		return
-	}
-	ls.cache.Put(l)
+	ls.slots[l.idx].held.Store(false)
+	ls.hints.Put(&l.hint)
 }
 
-// extRequest is the size C asks for a log extension: a log of the
-// external log's capacity, cache-line aligned wherever the object lands
-// (SIZEOF_ALIGNED_ULOG).
-const extRequest = (layout.UlogHeaderSize + layout.LaneExternalCapacity + 2*layout.CacheLine + layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+// waitIdle waits until no lane is held: Close, after it has set closed,
+// waits so for the calls in progress.
+func (ls *lanes) waitIdle() {
+	for i := range ls.slots {
+		for ls.slots[i].held.Load() {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
+}
 
-// Extend allocates a log extension and links it after the log at prev,
-// through the lane's internal log (lane_redo_extend): an internal object
-// whose constructor builds an empty ulog at its first cache line.
+// Sizes C asks for log extensions: a log of the external log's capacity,
+// or of tx.cache.size (32 KiB) for the undo log, cache-line aligned
+// wherever the object lands (SIZEOF_ALIGNED_ULOG).
+const (
+	extRequest     = (layout.UlogHeaderSize + layout.LaneExternalCapacity + 3*layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+	undoExtRequest = (layout.UlogHeaderSize + 32<<10 + 3*layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+)
+
+// Extend allocates a log extension for the external redo log and links
+// it after the log at prev (lane_redo_extend).
 func (l *lane) Extend(prev uint64) (off, capacity uint64, err error) {
+	return (&laneExt{l: l, size: extRequest}).Extend(prev)
+}
+
+// laneExt extends a lane's log with logs of size bytes whose generation is
+// gen, allocated through the lane's internal log.
+type laneExt struct {
+	l    *lane
+	size uint64
+	gen  uint64
+}
+
+// Extend allocates an internal object whose constructor builds an empty
+// ulog at its first cache line, and links it after the log at prev, in
+// one publication of the internal log.
+func (e *laneExt) Extend(prev uint64) (off, capacity uint64, err error) {
+	l := e.l
 	p := l.p
-	req := heap.Request{Size: extRequest, Flags: layout.ObjInternal, Ctor: func(b []byte) error {
+	req := heap.Request{Size: e.size, Flags: layout.ObjInternal, Ctor: func(b []byte) error {
 		start, _ := p.m.Offset(unsafe.Pointer(unsafe.SliceData(b)))
 		off = layout.AlignedUlogOffset(start)
 		capacity = (uint64(len(b)) - layout.UlogHeaderSize) &^ (layout.CacheLine - 1)
 		if d := off - start; d > 0 {
 			capacity = (capacity - d) &^ (layout.CacheLine - 1)
 		}
-		ulog.Construct(p.m, off, capacity, 0, 0, true)
+		ulog.Construct(p.m, off, capacity, e.gen, 0, true)
 		return nil
 	}}
 	act, err := p.heap.Reserve(l.arena, req)
@@ -153,6 +143,42 @@ func (l *lane) Extend(prev uint64) (off, capacity uint64, err error) {
 		return 0, 0, err
 	}
 	return off, capacity, nil
+}
+
+// FreeNext frees the logs chained after the log at off.
+func (e *laneExt) FreeNext(off uint64) error { return e.l.FreeNext(off) }
+
+// userLogs extends the commit's redo log with the user's buffers first
+// (pmemobj_tx_log_append_buffer of TX_LOG_TYPE_INTENT), then, if auto, with
+// logs from the heap.
+type userLogs struct {
+	l    *lane
+	bufs [][2]uint64 // pool offset and capacity of each buffer's log
+	auto bool
+}
+
+func (u *userLogs) Extend(prev uint64) (off, capacity uint64, err error) {
+	if len(u.bufs) > 0 {
+		b := u.bufs[0]
+		u.bufs = u.bufs[1:]
+		linkUserLog(u.l.p, prev, b[0], b[1], 0)
+		return b[0], b[1], nil
+	}
+	if !u.auto {
+		return 0, 0, ulog.ErrFull
+	}
+	return u.l.Extend(prev)
+}
+
+func (u *userLogs) FreeNext(off uint64) error { return u.l.FreeNext(off) }
+
+// linkUserLog builds an empty user-owned log at off and links it after the
+// log at prev, durably (operation_add_user_buffer).
+func linkUserLog(p *Pool, prev, off, capacity, gen uint64) {
+	ulog.Construct(p.m, off, capacity, gen, layout.UlogUserOwned, true)
+	p.m.Drain()
+	p.m.Store(prev+layout.UlogNextAt, off)
+	p.m.Persist(prev+layout.UlogNextAt, 8)
 }
 
 // FreeNext frees the logs chained after the log at off, last first, each

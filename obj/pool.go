@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
@@ -44,8 +45,9 @@ type Options struct {
 // Pool is an open obj pool (PMEMobjpool). Its methods may be called from
 // many goroutines at once; Close waits for the calls in progress.
 type Pool struct {
-	gate   sync.RWMutex // read-held by every call; Close holds it to close
-	closed bool
+	// closed is set by Close, which then waits until no lane is busy: every
+	// call holds a lane, marked busy, and checks closed after marking it.
+	closed atomic.Bool
 
 	pp       *pool.Pool
 	m        *pmem.Mem
@@ -55,6 +57,12 @@ type Pool struct {
 	readOnly bool
 	lanes    lanes
 	rootMu   sync.Mutex
+	// root mirrors root_offset and root_size, which only Root changes
+	// (under rootMu): lookups need not touch the mapping.
+	root  atomic.Pointer[[2]uint64]
+	valid ulog.Valid // what a lane log may update
+	runID uint64     // this open's run id: pmem locks of other runs are stale
+	locks sync.Map   // pool offset of a pmem lock -> *lockState
 }
 
 // Create creates an obj pool at path (pmemobj_create): a new file of
@@ -74,10 +82,13 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool
 		return nil, fmt.Errorf("obj: %w", err)
 	}
 	p, err := format(pp, o)
-	if err != nil && poolsize > 0 {
-		os.Remove(path)
+	if err != nil {
+		if poolsize > 0 {
+			os.Remove(path)
+		}
+		return nil, fmt.Errorf("obj: create %s: %w", path, err)
 	}
-	return p, err
+	return p, nil
 }
 
 // Open opens the obj pool at path (pmemobj_open): it validates the pool
@@ -110,7 +121,11 @@ func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
-	return format(pp, o)
+	p, err := format(pp, o)
+	if err != nil {
+		return nil, fmt.Errorf("obj: create on map: %w", err)
+	}
+	return p, nil
 }
 
 // OpenOnMap opens the pool on m, as Open does a file. Close closes m.
@@ -120,7 +135,11 @@ func OpenOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
-	return attach(pp, o)
+	p, err := attach(pp, o)
+	if err != nil {
+		return nil, fmt.Errorf("obj: open on map: %w", err)
+	}
+	return p, nil
 }
 
 func options(opts *Options) Options {
@@ -138,7 +157,7 @@ func format(pp *pool.Pool, o Options) (*Pool, error) {
 	d := layout.NewDescriptor(o.Layout)
 	if d.HeapOffset+layout.HeapMinSize > size {
 		pp.Close()
-		return nil, fmt.Errorf("obj: create: %w", ErrPoolTooSmall)
+		return nil, fmt.Errorf("%w: no room for a heap (%d bytes)", ErrPoolTooSmall, size)
 	}
 	clear(m.Slice(layout.DescOffset, layout.LanesOffset-layout.DescOffset))
 	// The lanes' logs, then one persist of the lane area, as C: on the
@@ -209,7 +228,9 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	}
 	m.Store(layout.RunIDAt, runID)
 	m.Persist(layout.RunIDAt, 8)
+	p.runID = runID
 	valid := p.logTarget(d, heapSize)
+	p.valid = valid
 	for i := range d.NLanes {
 		lo := d.LanesOffset + i*layout.LaneSize
 		if err := ulog.RecoverRedo(m, lo+layout.LaneInternalAt, layout.LaneInternalCapacity, valid); err != nil {
@@ -245,6 +266,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	// conversion only.
 	m.Store(layout.ConversionFlagsAt, 0)
 	m.Persist(layout.ConversionFlagsAt, 8)
+	p.root.Store(&[2]uint64{m.Load(layout.RootOffsetAt), m.Load(layout.RootSizeAt)})
 	p.lanes.init(p, d.LanesOffset, d.NLanes)
 	return p, nil
 }
@@ -271,54 +293,91 @@ func (p *Pool) logTarget(d layout.Descriptor, heapSize uint64) ulog.Valid {
 }
 
 // Close closes the pool (pmemobj_close): it waits for the calls in
-// progress, clears the shutdown state's dirty flag and unmaps the pool.
+// progress, clears the shutdown state's dirty flag and unmaps the pool. It
+// returns the pool's write-back failure (core.ErrPersist), if any: after
+// one, every change is refused with it.
 // Slices and pointers into the pool must not be used afterwards. Close is
 // idempotent.
 func (p *Pool) Close() error {
-	p.gate.Lock()
-	defer p.gate.Unlock()
-	if p.closed {
+	if !p.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	p.closed = true
+	p.lanes.waitIdle()
 	return p.pp.Close()
 }
 
-// enter starts a call: it read-holds the gate and fails on a closed pool.
-func (p *Pool) enter() error {
-	p.gate.RLock()
-	if p.closed {
-		p.gate.RUnlock()
-		return ErrClosed
+// enter starts a call: it takes a lane, marks it busy and fails on a
+// closed pool. No lock is shared between calls: Close finds them by the
+// busy marks.
+func (p *Pool) enter() (*lane, error) {
+	l := p.lanes.get()
+	if p.closed.Load() {
+		p.leave(l)
+		return nil, ErrClosed
 	}
-	return nil
+	return l, nil
 }
 
-func (p *Pool) leave() { p.gate.RUnlock() }
+// leave ends a call.
+func (p *Pool) leave(l *lane) { p.lanes.put(l) }
 
 // enterWrite is enter for calls that change the pool.
-func (p *Pool) enterWrite() error {
-	if err := p.enter(); err != nil {
-		return err
+func (p *Pool) enterWrite() (*lane, error) {
+	l, err := p.enter()
+	if err != nil {
+		return nil, err
 	}
 	if p.readOnly {
-		p.leave()
-		return ErrReadOnly
+		p.leave(l)
+		return nil, ErrReadOnly
 	}
-	return nil
+	if err := p.m.Err(); err != nil {
+		// A write-back failed: what the pool holds on the media is not
+		// known, so nothing more is written.
+		p.leave(l)
+		return nil, err
+	}
+	return l, nil
 }
 
-// Layout returns the pool's layout name.
-func (p *Pool) Layout() string { return p.layout }
+// isOpen reports whether the pool is not closed, for the accessors: after
+// Close each returns its zero value, as the accessors of every pool type
+// do (the methods that can fail return ErrClosed). It takes no lock, so an
+// accessor may be called anywhere, inside a transaction too.
+func (p *Pool) isOpen() bool { return !p.closed.Load() }
 
-// UUIDLo returns the pool_uuid_lo the pool's OIDs carry.
-func (p *Pool) UUIDLo() uint64 { return p.uuidLo }
+// Layout returns the pool's layout name; "" after Close.
+func (p *Pool) Layout() string {
+	if !p.isOpen() {
+		return ""
+	}
+	return p.layout
+}
 
-// ReadOnly reports whether the pool was opened read-only.
-func (p *Pool) ReadOnly() bool { return p.readOnly }
+// UUIDLo returns the pool_uuid_lo the pool's OIDs carry; 0 after Close.
+func (p *Pool) UUIDLo() uint64 {
+	if !p.isOpen() {
+		return 0
+	}
+	return p.uuidLo
+}
 
-// Size returns the pool's size in bytes.
-func (p *Pool) Size() int64 { return int64(p.m.Size()) }
+// ReadOnly reports whether the pool was opened read-only; false after
+// Close.
+func (p *Pool) ReadOnly() bool { return p.isOpen() && p.readOnly }
 
-// HeapSize returns the heap's size in bytes.
-func (p *Pool) HeapSize() int64 { return int64(p.heap.Size()) }
+// Size returns the pool's size in bytes; 0 after Close.
+func (p *Pool) Size() int64 {
+	if !p.isOpen() {
+		return 0
+	}
+	return int64(p.m.Size())
+}
+
+// HeapSize returns the heap's size in bytes; 0 after Close.
+func (p *Pool) HeapSize() int64 {
+	if !p.isOpen() {
+		return 0
+	}
+	return int64(p.heap.Size())
+}

@@ -59,6 +59,7 @@ type DeviceConfig struct {
 //   - Persist is Flush then Drain (one fence).
 //   - Memmove and Memset store, then flush unless MemNoFlush, then fence
 //     unless MemNoDrain. Non-temporal stores count as stored and flushed.
+//   - Err is always nil: no write-back fails.
 //
 // A Device is safe for concurrent use. Plain stores to the working memory
 // are not seen until the crash, when every line that differs from the
@@ -353,6 +354,10 @@ func (d *Device) Persist(b []byte) {
 	d.Flush(b)
 	d.Drain()
 }
+
+// Err returns nil: the device simulates crashes, not failed write-backs,
+// which tests get on a real page-cache file with pmemtest.BreakWriteBack.
+func (d *Device) Err() error { return nil }
 
 // Memmove copies src into dst[:len(src)], a part of the device, then
 // flushes it unless flags has MemNoFlush and fences unless MemNoDrain.

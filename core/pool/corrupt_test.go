@@ -65,13 +65,14 @@ var headerCorruptions = []struct {
 	name     string
 	mutate   func(b []byte)
 	rechksum bool   // recompute the checksum after mutating
-	field    string // substring of the CorruptError field
+	field    string // substring of the CorruptError field; "": not corruption, is only
 	is       error  // extra sentinel the error must wrap
 }{
 	{"signature", func(b []byte) { b[3] = 'X' }, false, "signature", nil},
+	{"another type", func(b []byte) { copy(b, "PMEMBLK") }, false, "", ErrWrongType},
 	{"major zero", func(b []byte) { le.PutUint32(b[offMajor:], 0) }, false, "major (must not be 0)", nil},
-	{"major", func(b []byte) { le.PutUint32(b[offMajor:], 2) }, false, "major", nil},
-	{"unknown incompat", func(b []byte) { b[offIncompat+1] |= 1 }, false, "incompat", ErrIncompatible},
+	{"major", func(b []byte) { le.PutUint32(b[offMajor:], 2) }, false, "", ErrVersion},
+	{"unknown incompat", func(b []byte) { b[offIncompat+1] |= 1 }, false, "", ErrIncompatible},
 	{"singlehdr", func(b []byte) { b[offIncompat] |= byte(FeatSingleHdr) }, true, "SINGLEHDR", nil},
 	{"checksum", func(b []byte) { b[offChecksum+7] ^= 1 }, false, "checksum", nil},
 	{"compat stale", func(b []byte) { b[offCompat] ^= 1 }, false, "checksum", nil},
@@ -111,13 +112,7 @@ func TestCorruptHeaderFields(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = h.Validate(Log)
-			var ce *core.CorruptError
-			if !errors.As(err, &ce) || !strings.Contains(ce.Field, c.field) {
-				t.Fatalf("Validate: %v, want a CorruptError on %q", err, c.field)
-			}
-			if c.is != nil && !errors.Is(err, c.is) {
-				t.Fatalf("Validate: %v, want %v", err, c.is)
-			}
+			checkHeaderError(t, "Validate", err, c.field, c.is)
 			// Open of the file fails the same way, without a panic.
 			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
 			file := make([]byte, Log.MinSize)
@@ -125,11 +120,36 @@ func TestCorruptHeaderFields(t *testing.T) {
 			if err := os.WriteFile(path, file, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Open(path, Log, nil); !errors.As(err, &ce) || !strings.Contains(ce.Field, c.field) {
-				t.Fatalf("Open: %v", err)
-			}
+			_, err = Open(path, Log, nil)
+			checkHeaderError(t, "Open", err, c.field, c.is)
 		})
 	}
+}
+
+// checkHeaderError checks err, the refusal of a damaged header: a
+// CorruptError on field, or, for field "", an error that is sentinel and
+// not corruption (another type, version or features).
+func checkHeaderError(t *testing.T, op string, err error, field string, sentinel error) {
+	t.Helper()
+	var ce *core.CorruptError
+	if field == "" {
+		if !errors.Is(err, sentinel) || errors.Is(err, core.ErrCorrupt) {
+			t.Fatalf("%s: %v, want %v and no corruption", op, err, sentinel)
+		}
+		return
+	}
+	if !errors.As(err, &ce) || !strings.Contains(ce.Field, field) {
+		t.Fatalf("%s: %v, want a CorruptError on %q", op, err, field)
+	}
+	if sentinel != nil && !errors.Is(err, sentinel) {
+		t.Fatalf("%s: %v, want %v", op, err, sentinel)
+	}
+}
+
+// refusedAsNotCorrupt reports whether err refuses a pool for what it is
+// rather than for damage: another type, version or unknown features.
+func refusedAsNotCorrupt(err error) bool {
+	return errors.Is(err, ErrWrongType) || errors.Is(err, ErrVersion) || errors.Is(err, ErrIncompatible)
 }
 
 // TestUnusedAcceptedLikeC: libpmemlog opens a header whose unused area is
@@ -227,8 +247,8 @@ func FuzzDecodeHeader(f *testing.F) {
 		}
 		for _, k := range []Kind{Obj, Blk, Log} {
 			if err := h.Validate(k); err != nil {
-				if !errors.Is(err, core.ErrCorrupt) {
-					t.Fatalf("validate error %v does not wrap ErrCorrupt", err)
+				if errors.Is(err, core.ErrCorrupt) == refusedAsNotCorrupt(err) {
+					t.Fatalf("validate error %v: corrupt or another pool, not both, not neither", err)
 				}
 				continue
 			}
@@ -278,8 +298,8 @@ func FuzzOpen(f *testing.F) {
 				}
 			}
 			if err != nil {
-				if !errors.Is(err, core.ErrCorrupt) && !errors.Is(err, ErrTooSmall) {
-					t.Fatalf("open error %v wraps neither ErrCorrupt nor ErrTooSmall", err)
+				if !errors.Is(err, core.ErrCorrupt) && !errors.Is(err, ErrTooSmall) && !refusedAsNotCorrupt(err) {
+					t.Fatalf("open error %v: not ErrCorrupt, ErrTooSmall, ErrWrongType, ErrVersion, ErrIncompatible", err)
 				}
 				continue
 			}

@@ -47,7 +47,7 @@
 // the count or devices changed fails with [ErrUnsafeShutdown]; every other
 // mismatch (half-written block, clean ADR failure, unclean close without
 // ADR failure) reinitialises the block, as shutdown_state_check does. The
-// device values come from sysfs through core.Source (or [Options.Device]);
+// device values come from sysfs through core.Source;
 // where the platform reports them "not supported" (every machine without
 // NVDIMMs: regular files, tmpfs) both are zero, exactly what C writes
 // there, so only the dirty flag and the SDS checksum change across opens and
@@ -55,8 +55,32 @@
 // enforces it); for a pool without it this package also rewrites the header
 // checksum, which C omits, in a second persist.
 //
+// # Persist failures
+//
+// On a page-cache pool a write-back can fail (msync: an I/O error, a full
+// file system); the pool's Map keeps the first failure (core.Map.Err,
+// wrapping core.ErrPersist). Create and Open fail with it when they cannot
+// persist the header, [Pool.WriteHeader] returns it and writes nothing
+// after it, and [Pool.Close] returns it and leaves the SDS dirty flag set.
+// The libraries check the Map after each write and refuse the next ones.
+//
 // The pool's own libraries write their descriptors after the header; the
 // C run-time fields C leaves in the pool are not part of the format.
+//
+// # Errors
+//
+// The errors a program meets whatever the pool type are defined here once
+// and re-exported by log, blk and obj, so errors.Is matches either name:
+// [ErrWrongType] (`wrong pool type: "PMEMBLK"`, C's words), [ErrVersion]
+// (`pool version 7 (library expects 1)`), [ErrIncompatible], [ErrTooSmall]
+// (`size 4096 smaller than 2097152`; the packages call it ErrPoolTooSmall),
+// [ErrLocked] (also unix.EWOULDBLOCK, C's errno), [ErrReadOnly],
+// [ErrClosed]. None of them is corruption: damage on the media, and only
+// that, wraps core.ErrCorrupt. Create and Open return *os.PathError values
+// naming the operation and the file once ("open /p: wrong pool type:
+// ..."), without a package prefix; each library adds its own ("blk: open
+// /p: ..."). [Lock] is the lock itself, for tools that read or repair a
+// pool file without Open (pmempool).
 //
 // # The shape of a pool type's API
 //
@@ -72,6 +96,13 @@
 //	func OpenOnMap(m *core.Map, opts *Options) (*T, error)
 //	func Check(path string, opts *Options) (problems []error, err error) // err: could not check; problems: what is wrong
 //	func (*T) Close() error
+//
+// Check's err means the file could not be checked as a pool of this type
+// (missing, a directory, locked, too small, another type or version);
+// problems are what is wrong with a pool of this type (each wraps
+// core.ErrCorrupt), a damaged header among them. After Close, methods that
+// can fail return ErrClosed and accessors (Tell, NBytes, BSize, NBlock,
+// Size...) return their zero value.
 //
 // Each package's doc lists its C functions beside these. The C pool
 // options map to [Options] fields: POOL_OPEN_IGNORE_SDS to IgnoreSDS,

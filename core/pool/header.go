@@ -77,6 +77,17 @@ var (
 	Obj = Kind{Signature: "PMEMOBJ", Major: 6, Compat: FeatCheckBadBlocks, Incompat: FeatCksum2K | FeatSDS, MinSize: 8 << 20}
 )
 
+// KindOf returns the kind of PMDK 1.12.1 (Log, Blk, Obj) whose signature
+// is sig, as Header.SignatureString gives it.
+func KindOf(sig string) (Kind, bool) {
+	for _, k := range [...]Kind{Log, Blk, Obj} {
+		if k.Signature == sig {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
 // ArchFlags identify the architecture that created a pool (struct
 // arch_flags). Values follow ELF: machine class 2 = 64-bit, data 1 =
 // little-endian, machine 62 = x86-64.
@@ -255,9 +266,12 @@ func (h *Header) ForceReadOnly() bool { return h.ROCompat&^KnownROCompat != 0 }
 
 // Validate checks h as the header of a single-file pool of kind k, in the
 // order libpmem* 1.12.1 does (util_header_check), and returns an error
-// naming the first field that fails. Every error wraps [core.ErrCorrupt];
-// unknown incompat features also wrap [ErrIncompatible]. Unknown ro-compat
-// features are no error: see ForceReadOnly.
+// naming the first field that fails. A pool of another known type is
+// [ErrWrongType], of another major version [ErrVersion], with unknown
+// incompat features [ErrIncompatible]: the pool is sound but not for this
+// library. Every other error is damage and wraps [core.ErrCorrupt] (an
+// unknown signature among them). Unknown ro-compat features are no error:
+// see ForceReadOnly.
 func (h *Header) Validate(k Kind) error {
 	var first error
 	h.check(k, true, func(err error) bool { first = err; return false })
@@ -297,14 +311,21 @@ func (h *Header) check(k Kind, single bool, report func(error) bool) {
 	}
 	var want [8]byte
 	copy(want[:], k.Signature)
-	if h.Signature != want && !fail(offSignature, "signature", fmt.Sprintf("%q", k.Signature), fmt.Sprintf("%q", h.Signature[:])) {
+	if h.Signature != want {
+		// Another pool type's signature is a pool of that type; any
+		// other is damage.
+		err := wrongType(h.SignatureString())
+		if _, known := KindOf(h.SignatureString()); !known {
+			err = core.Corrupt(offSignature, hf("signature"), fmt.Sprintf("%q", k.Signature), fmt.Sprintf("%q", h.Signature[:]))
+		}
+		if !report(err) {
+			return
+		}
+	}
+	if h.Major != 0 && h.Major != k.Major && !report(wrongVersion(h.Major, k.Major)) {
 		return
 	}
-	if h.Major != 0 && h.Major != k.Major && !fail(offMajor, "major", k.Major, h.Major) {
-		return
-	}
-	if u := h.Incompat &^ KnownIncompat; u != 0 && !report(fmt.Errorf("%w: %w", ErrIncompatible,
-		core.Corrupt(offIncompat, hf("incompat features (unknown bits)"), fmt.Sprintf("%#x", KnownIncompat), fmt.Sprintf("%#x", h.Incompat)))) {
+	if u := h.Incompat &^ KnownIncompat; u != 0 && !report(fmt.Errorf("%w: %#x (known: %#x)", ErrIncompatible, h.Incompat, KnownIncompat)) {
 		return
 	}
 	if c := h.ComputeChecksum(); c != h.Checksum && !fail(offChecksum, "checksum", fmt.Sprintf("%#x", c), fmt.Sprintf("%#x", h.Checksum)) {

@@ -25,25 +25,24 @@ type Options struct {
 	// IgnoreSDS skips the shutdown state: no unsafe-shutdown check, no
 	// dirty flag (C's POOL_OPEN_IGNORE_SDS, sds.at_open off).
 	IgnoreSDS bool
-	// Device returns the device under the pool file f (nil for a pool on a
-	// bare Map) whose unsafe shutdown count and ids the SDS records. nil
-	// means sysfs through core.FromFDIn(Sysfs) for files (on machines without
-	// NVDIMMs: not supported, the SDS records zeros exactly as C does
-	// there) and no device for bare Maps. Tests plug in fakes here.
-	Device func(f *os.File) (Device, error)
 	// IgnoreBadBlocks opens a pool whose CHECK_BAD_BLOCKS feature is set
 	// although its device reports bad blocks (C's
 	// POOL_OPEN_IGNORE_BAD_BLOCKS); by default such an open fails with
 	// ErrBadBlocks.
 	IgnoreBadBlocks bool
-	// Sysfs is the sysfs tree, rooted at /sys, that the NVDIMM information
-	// (unsafe shutdown counts, device ids, bad blocks) and eADR are read
-	// from (see package github.com/gopmdk/pmdk/hal/sysfs); nil means the
-	// machine's. Tests pass fixture trees.
-	Sysfs fs.FS
 	// Logger, if not nil, receives diagnostics (SDS reinitialised, forced
 	// read-only).
 	Logger *slog.Logger
+
+	// Test hooks, set only by this package's tests. device returns the
+	// device under the pool file f (nil for a pool on a bare Map) whose
+	// unsafe shutdown count and ids the SDS records; nil means sysfs
+	// through core.FromFDIn for files (on machines without NVDIMMs: not
+	// supported, the SDS records zeros exactly as C does there) and no
+	// device for bare Maps. sysfs is the sysfs tree, rooted at /sys, the
+	// NVDIMM information and eADR are read from; nil means the machine's.
+	device func(f *os.File) (Device, error)
+	sysfs  fs.FS
 }
 
 // Pool is an open pool: its mapping, its header and the file lock. The
@@ -79,31 +78,40 @@ func (p *Pool) Data() []byte { return p.m.Bytes()[HeaderSize:] }
 // WriteHeader replaces the pool header with h (checksum recomputed) and
 // persists it, for tools that change features or links. Like C's tools it
 // writes the header in place: a crash during the call can leave a torn
-// header that fails validation.
+// header that fails validation. Once the pool's persist path has failed
+// (core.ErrPersist) it writes nothing and returns that failure.
 func (p *Pool) WriteHeader(h *Header) error {
 	if p.closed {
 		return ErrClosed
 	}
 	if p.readOnly {
-		return fmt.Errorf("pool: write header: %w", fs.ErrPermission)
+		return fmt.Errorf("pool: write header: %w", ErrReadOnly)
+	}
+	if err := p.m.Err(); err != nil {
+		return fmt.Errorf("pool: write header: %w", err)
 	}
 	var b [HeaderSize]byte
 	h.Encode(b[:])
-	persistCopy(p.m, p.m.Bytes()[:HeaderSize], b[:])
+	if err := persistCopy(p.m, p.m.Bytes()[:HeaderSize], b[:]); err != nil {
+		return fmt.Errorf("pool: write header: %w", err)
+	}
 	p.hdr = *h
 	return nil
 }
 
 // Close clears the SDS dirty flag this open set and persists that, then
-// unmaps the pool and releases the lock. It is idempotent.
+// unmaps the pool and releases the lock. It is idempotent. When the pool's
+// persist path has failed (core.ErrPersist), now or earlier, Close returns
+// that failure, and leaves the dirty flag set: the pool was not shut down
+// cleanly.
 func (p *Pool) Close() error {
 	if p.closed {
 		return nil
 	}
 	p.closed = true
-	if p.sdsSet {
+	if p.sdsSet && p.m.Err() == nil {
 		p.hdr.SDS.Dirty = 0
-		p.storeSDS()
+		_ = p.storeSDS() // a failure is the Map's, which Close returns
 	}
 	err := p.m.Close()
 	if p.f != nil {
@@ -116,29 +124,44 @@ func (p *Pool) Close() error {
 // storeSDS writes p.hdr.SDS (checksum updated) into the mapped header and
 // persists it. Without FeatCksum2K the header checksum covers the SDS:
 // update it too (C does not, but never creates such pools).
-func (p *Pool) storeSDS() {
+func (p *Pool) storeSDS() error {
 	p.hdr.SDS.UpdateChecksum()
 	hb := p.m.Bytes()[:HeaderSize]
 	var b [ShutdownStateSize]byte
 	p.hdr.SDS.encode(b[:])
-	persistCopy(p.m, hb[offSDS:offSDS+ShutdownStateSize], b[:])
+	if err := persistCopy(p.m, hb[offSDS:offSDS+ShutdownStateSize], b[:]); err != nil {
+		return err
+	}
 	if p.hdr.Incompat&FeatCksum2K == 0 {
 		var full [HeaderSize]byte
 		p.hdr.Encode(full[:])
-		persistCopy(p.m, hb[offChecksum:], full[offChecksum:])
+		return persistCopy(p.m, hb[offChecksum:], full[offChecksum:])
 	}
+	return nil
 }
 
 // Create creates a pool of kind k at path: a new file of size bytes with
 // permissions perm, or, with size 0, the existing file (all of it, whose
 // header area must be zero), as C's pool create with poolsize 0. It writes
 // and persists a fresh header and returns the pool open and locked. Of the
-// options, Device, IgnoreSDS, IgnoreBadBlocks, Sysfs and Logger apply;
-// ReadOnly is an error (fs.ErrInvalid).
+// options, IgnoreSDS, IgnoreBadBlocks and Logger apply; ReadOnly is an
+// error (fs.ErrInvalid).
+//
+// Errors are *os.PathError values of Op "create" whose cause is the
+// system's (fs.ErrExist, ...) or one of this package's (ErrTooSmall,
+// ErrLocked, ErrNotEmpty...), without a package prefix: the library
+// calling Create adds its own.
 func Create(path string, size int64, perm os.FileMode, k Kind, opts *Options) (*Pool, error) {
-	o := opts.value()
+	p, err := create(path, size, perm, k, opts.value())
+	if err != nil {
+		return nil, pathError("create", path, err)
+	}
+	return p, nil
+}
+
+func create(path string, size int64, perm os.FileMode, k Kind, o Options) (*Pool, error) {
 	if o.ReadOnly {
-		return nil, fmt.Errorf("pool: create %s: read-only: %w", path, fs.ErrInvalid)
+		return nil, fmt.Errorf("read-only: %w", fs.ErrInvalid)
 	}
 	minSize := max(k.MinSize, HeaderSize)
 	var f *os.File
@@ -146,33 +169,33 @@ func Create(path string, size int64, perm os.FileMode, k Kind, opts *Options) (*
 	created := false
 	if size > 0 {
 		if size < minSize {
-			return nil, fmt.Errorf("pool: create %s: size %d < %d: %w", path, size, minSize, ErrTooSmall)
+			return nil, tooSmall(size, minSize)
 		}
 		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm); err != nil {
-			return nil, fmt.Errorf("pool: create: %w", err)
+			return nil, err
 		}
 		created = true
 		if err = unix.Fallocate(int(f.Fd()), 0, 0, size); errors.Is(err, unix.EOPNOTSUPP) {
 			err = f.Truncate(size)
 		}
 		if err != nil {
-			err = &os.PathError{Op: "allocate", Path: path, Err: err}
+			err = fmt.Errorf("allocate: %w", err)
 		}
 	} else if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
-		return nil, fmt.Errorf("pool: create: %w", err)
+		return nil, err
 	}
 	if err == nil && !created {
 		err = checkNotPoolset(f)
 	}
 	if err == nil {
-		err = lock(f)
+		err = Lock(f)
 	}
 	var p *Pool
 	if err == nil {
 		var m *core.Map
-		if m, err = mapFile(f, minSize, false, o.Sysfs); err == nil {
+		if m, err = mapFile(f, minSize, false, o.sysfs); err == nil {
 			if !IsZero(m.Bytes()[:HeaderSize]) {
-				err = fmt.Errorf("pool: create %s: %w: %w", path, ErrNotEmpty, fs.ErrExist)
+				err = fmt.Errorf("%w: %w", ErrNotEmpty, fs.ErrExist)
 			} else {
 				var st unix.Stat_t
 				if err = unix.Fstat(int(f.Fd()), &st); err == nil {
@@ -198,18 +221,17 @@ func Create(path string, size int64, perm os.FileMode, k Kind, opts *Options) (*
 // first HeaderSize bytes must be zero) and returns the pool, with no file
 // and no lock: for the crash simulator and replicas. The pool owns m:
 // Close closes it (wrap a Map in core.NewMemoryMap with a nil close
-// function to keep it). Options apply as in Create; Device, if set, is
-// called with a nil file.
+// function to keep it). Options apply as in Create.
 func CreateOnMap(m *core.Map, k Kind, opts *Options) (*Pool, error) {
 	o := opts.value()
 	if o.ReadOnly {
-		return nil, fmt.Errorf("pool: create on map: read-only: %w", fs.ErrInvalid)
+		return nil, fmt.Errorf("create on map: read-only: %w", fs.ErrInvalid)
 	}
 	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
-		return nil, fmt.Errorf("pool: create on map: size %d: %w", m.Size(), ErrTooSmall)
+		return nil, fmt.Errorf("create on map: %w", tooSmall(int64(m.Size()), max(k.MinSize, HeaderSize)))
 	}
 	if !IsZero(m.Bytes()[:HeaderSize]) {
-		return nil, fmt.Errorf("pool: create on map: %w: %w", ErrNotEmpty, fs.ErrExist)
+		return nil, fmt.Errorf("create on map: %w: %w", ErrNotEmpty, fs.ErrExist)
 	}
 	h := NewHeader(k)
 	return createOn(m, nil, k, o, h.CrTime)
@@ -237,7 +259,7 @@ func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool,
 	if k.Incompat&FeatSDS != 0 && !o.IgnoreSDS {
 		cur, err := currentSDS(o, f)
 		if err != nil {
-			return nil, fmt.Errorf("pool: create: shutdown state: %w", err)
+			return nil, fmt.Errorf("shutdown state: %w", err)
 		}
 		h.SDS = cur
 		h.SDS.Dirty = 1
@@ -246,34 +268,49 @@ func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool,
 	}
 	var b [HeaderSize]byte
 	h.Encode(b[:])
-	persistCopy(m, m.Bytes()[:HeaderSize], b[:])
+	if err := persistCopy(m, m.Bytes()[:HeaderSize], b[:]); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
 	p.hdr = *h
 	return p, nil
 }
 
 // Open opens the pool of kind k at path: locks the file (ErrLocked if
 // another open holds it), maps it, validates the header (errors name the
-// field) and handles the shutdown state: refuses an unsafe shutdown
+// field; a pool of another type is ErrWrongType, of another version
+// ErrVersion) and handles the shutdown state: refuses an unsafe shutdown
 // (ErrUnsafeShutdown) unless o.IgnoreSDS, and marks the pool dirty until
-// Close. opts may be nil.
+// Close. opts may be nil. Errors are *os.PathError values of Op "open", as
+// Create's.
 func Open(path string, k Kind, opts *Options) (*Pool, error) {
-	o := opts.value()
+	p, err := open(path, k, opts.value())
+	if err != nil {
+		return nil, pathError("open", path, err)
+	}
+	return p, nil
+}
+
+func open(path string, k Kind, o Options) (*Pool, error) {
 	flag := os.O_RDWR
 	if o.ReadOnly {
 		flag = os.O_RDONLY
 	}
 	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
-		return nil, fmt.Errorf("pool: open: %w", err)
+		return nil, err
 	}
-	if err = checkNotPoolset(f); err == nil {
-		err = lock(f)
+	if err = checkRegular(f); err == nil {
+		if err = checkNotPoolset(f); err == nil {
+			err = Lock(f)
+		}
 	}
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	m, err := mapFile(f, max(k.MinSize, HeaderSize), o.ReadOnly, o.Sysfs)
+	// The kind's minimum size is checked after the header, so that a
+	// smaller pool of another type is reported as such.
+	m, err := mapFile(f, HeaderSize, o.ReadOnly, o.sysfs)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -282,23 +319,43 @@ func Open(path string, k Kind, opts *Options) (*Pool, error) {
 	if err != nil {
 		m.Close()
 		f.Close()
-		return nil, fmt.Errorf("pool: open %s: %w", path, err)
+		return nil, err
 	}
 	return p, nil
 }
 
-// OpenOnMap opens the pool of kind k on m, as Open without a file: no
-// lock; the pool owns m as with CreateOnMap; Options.Device, if set, is called with a nil file.
-func OpenOnMap(m *core.Map, k Kind, opts *Options) (*Pool, error) {
-	o := opts.value()
-	if int64(m.Size()) < max(k.MinSize, HeaderSize) {
-		return nil, fmt.Errorf("pool: open on map: %w: %w", ErrTooSmall,
-			core.Corrupt(-1, "pool size", fmt.Sprintf(">= %d", max(k.MinSize, HeaderSize)), m.Size()))
+// pathError returns err, the failure of op on the pool file path, as an
+// *os.PathError naming them once: a PathError of the system's call on the
+// same file gives its cause only ("open /p: no such file or directory",
+// not "open /p: open /p: ...").
+func pathError(op, path string, err error) error {
+	if pe, ok := err.(*os.PathError); ok && pe.Path == path {
+		err = pe.Err
 	}
-	return openOn(m, nil, k, o)
+	return &os.PathError{Op: op, Path: path, Err: err}
+}
+
+// OpenOnMap opens the pool of kind k on m, as Open without a file: no
+// lock; the pool owns m as with CreateOnMap.
+func OpenOnMap(m *core.Map, k Kind, opts *Options) (*Pool, error) {
+	p, err := openOn(m, nil, k, opts.value())
+	if err != nil {
+		return nil, fmt.Errorf("open on map: %w", err)
+	}
+	return p, nil
 }
 
 func openOn(m *core.Map, f *os.File, k Kind, o Options) (*Pool, error) {
+	minSize := max(k.MinSize, HeaderSize)
+	if int64(m.Size()) < minSize {
+		// A smaller pool of another type is reported as such.
+		if h, err := DecodeHeader(m.Bytes()); err == nil {
+			if other, ok := KindOf(h.SignatureString()); ok && other.Signature != k.Signature {
+				return nil, wrongType(other.Signature)
+			}
+		}
+		return nil, tooSmall(int64(m.Size()), minSize)
+	}
 	h, err := DecodeHeader(m.Bytes())
 	if err != nil {
 		return nil, err
@@ -338,18 +395,26 @@ func openOn(m *core.Map, f *os.File, k Kind, o Options) (*Pool, error) {
 			o.Logger.Info("pool: shutdown state reinitialised", "usc", next.USC)
 		}
 		p.hdr.SDS = *next
-		p.storeSDS()
+		if err := p.storeSDS(); err != nil {
+			return nil, fmt.Errorf("shutdown state: %w", err)
+		}
 	}
 	p.hdr.SDS.Dirty = 1
-	p.storeSDS()
+	if err := p.storeSDS(); err != nil {
+		return nil, fmt.Errorf("shutdown state: %w", err)
+	}
 	p.sdsSet = true
 	return p, nil
 }
 
-// lock takes the exclusive advisory lock C takes (flock LOCK_EX|LOCK_NB).
-// It conflicts with every other open file description of the file, in
-// this process too.
-func lock(f *os.File) error {
+// Lock takes the lock every open of a pool file takes, in C as here: an
+// exclusive advisory flock (LOCK_EX|LOCK_NB), held until f is closed. It
+// conflicts with every other open file description of the file, in this
+// process too. When another open holds it, Lock fails at once with an
+// error wrapping ErrLocked and unix.EWOULDBLOCK. Tools that read or repair
+// a pool file without this package's Open (pmempool) take it too, as C's
+// pmempool does, so that no pool is changed under a program using it.
+func Lock(f *os.File) error {
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		switch {
@@ -358,10 +423,23 @@ func lock(f *os.File) error {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EWOULDBLOCK):
-			return fmt.Errorf("%w: %s", ErrLocked, f.Name())
+			return locked()
 		}
-		return &os.PathError{Op: "flock", Path: f.Name(), Err: err}
+		return fmt.Errorf("flock: %w", err)
 	}
+}
+
+// checkRegular refuses a directory with EISDIR, as opening one for writing
+// does: a read-only open would otherwise fail later, less clearly.
+func checkRegular(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return unix.EISDIR
+	}
+	return nil
 }
 
 // mapFile maps f (a regular file or a device DAX) through core.NewMap:
@@ -371,20 +449,19 @@ func lock(f *os.File) error {
 func mapFile(f *os.File, minSize int64, readOnly bool, sysfs fs.FS) (*core.Map, error) {
 	src, err := core.FromFDIn(int(f.Fd()), sysfs)
 	if err != nil {
-		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
+		return nil, err
 	}
 	fileSize, err := src.Size()
 	if err != nil {
-		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
+		return nil, err
 	}
 	align, err := src.Alignment()
 	if err != nil || align <= 0 {
-		return nil, fmt.Errorf("pool: %s: alignment %d: %w", f.Name(), align, err)
+		return nil, fmt.Errorf("alignment %d: %w", align, err)
 	}
 	size := fileSize - fileSize%align
 	if size < minSize {
-		return nil, fmt.Errorf("pool: %s: %w: %w", f.Name(), ErrTooSmall,
-			core.Corrupt(-1, "pool file size", fmt.Sprintf(">= %d", minSize), fileSize))
+		return nil, tooSmall(fileSize, minSize)
 	}
 	cfg := &core.Config{Length: size, RequiredGranularity: core.GranularityPage}
 	if readOnly {
@@ -392,7 +469,7 @@ func mapFile(f *os.File, minSize int64, readOnly bool, sysfs fs.FS) (*core.Map, 
 	}
 	m, err := core.NewMap(src, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("pool: %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("map: %w", err)
 	}
 	return m, nil
 }
@@ -409,7 +486,7 @@ func checkBadBlocks(m *core.Map, compat uint32, o Options) error {
 	case isUnsupported(err):
 		return nil
 	case err != nil:
-		return fmt.Errorf("pool: checking bad blocks: %w", err)
+		return fmt.Errorf("checking bad blocks: %w", err)
 	case len(bbs) > 0:
 		return fmt.Errorf("%w: %d ranges, first at offset %d (length %d)", ErrBadBlocks, len(bbs), bbs[0].Offset, bbs[0].Length)
 	}
@@ -418,10 +495,11 @@ func checkBadBlocks(m *core.Map, compat uint32, o Options) error {
 
 // persistCopy stores src into dst, a part of m, and persists it: plain
 // stores and one persist, as C writes its header in place and calls
-// util_persist_auto.
-func persistCopy(m *core.Map, dst, src []byte) {
+// util_persist_auto. The error is m's persist failure, if any.
+func persistCopy(m *core.Map, dst, src []byte) error {
 	copy(dst, src)
 	m.Persist(dst[:len(src)])
+	return m.Err()
 }
 
 // poolsetSignature starts every poolset file (POOLSET_HDR_SIG).
@@ -431,7 +509,7 @@ const poolsetSignature = "PMEMPOOLSET"
 func checkNotPoolset(f *os.File) error {
 	b := make([]byte, len(poolsetSignature))
 	if n, _ := f.ReadAt(b, 0); n == len(b) && string(b) == poolsetSignature {
-		return fmt.Errorf("%w: %s", ErrPoolsetFile, f.Name())
+		return ErrPoolsetFile
 	}
 	return nil
 }

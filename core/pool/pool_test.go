@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gopmdk/pmdk/core"
@@ -65,8 +67,12 @@ func TestCreateOpenClose(t *testing.T) {
 		t.Fatalf("second open in the same process: %v, want ErrLocked", err)
 	}
 	p.Close()
-	if _, err := Open(path, Blk, nil); !errors.Is(err, core.ErrCorrupt) {
-		t.Fatalf("log pool opened as blk: %v", err)
+	_, err = Open(path, Blk, nil)
+	if !errors.Is(err, ErrWrongType) || errors.Is(err, core.ErrCorrupt) || !strings.Contains(err.Error(), `wrong pool type: "PMEMLOG"`) {
+		t.Fatalf("log pool opened as blk: %v, want ErrWrongType, not corruption", err)
+	}
+	if want := "open " + path + `: wrong pool type: "PMEMLOG"`; err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
 	}
 }
 
@@ -117,12 +123,21 @@ func TestOpenTruncatedAndEmpty(t *testing.T) {
 		if err := os.Truncate(path, n); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Open(path, Log, nil); !errors.Is(err, ErrTooSmall) || !errors.Is(err, core.ErrCorrupt) {
-			t.Fatalf("size %d: %v", n, err)
+		if _, err := Open(path, Log, nil); !errors.Is(err, ErrTooSmall) || errors.Is(err, core.ErrCorrupt) {
+			t.Fatalf("size %d: %v, want ErrTooSmall", n, err)
 		}
 	}
-	if _, err := Open(dir+"/missing", Log, nil); !errors.Is(err, fs.ErrNotExist) {
+	_, err = Open(dir+"/missing", Log, nil)
+	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing: %v", err)
+	}
+	if want := "open " + dir + "/missing: no such file or directory"; err.Error() != want {
+		t.Fatalf("error %q, want %q (the path once)", err, want)
+	}
+	for _, ro := range []bool{false, true} {
+		if _, err := Open(dir, Log, &Options{ReadOnly: ro}); !errors.Is(err, syscall.EISDIR) {
+			t.Fatalf("directory, read-only %v: %v, want EISDIR", ro, err)
+		}
 	}
 }
 
@@ -142,7 +157,7 @@ func TestReadOnlyOpenLeavesFile(t *testing.T) {
 		t.Fatal("not read-only")
 	}
 	p.Data()[0] = 0xaa // private mapping: must not reach the file
-	if err := p.WriteHeader(&Header{}); !errors.Is(err, fs.ErrPermission) {
+	if err := p.WriteHeader(&Header{}); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("WriteHeader read-only: %v", err)
 	}
 	p.Close()
@@ -216,7 +231,7 @@ func fakeDevice(usc uint64, id string) func(*os.File) (Device, error) {
 func TestSDSUnsafeShutdown(t *testing.T) {
 	path := pmemtest.Path(t, "p")
 	dev := fakeDevice(7, "dimm-1")
-	p, err := Create(path, testSize, 0o600, Log, &Options{Device: dev})
+	p, err := Create(path, testSize, 0o600, Log, &Options{device: dev})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +271,7 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			restore()
-			c.opt.Device = c.dev
+			c.opt.device = c.dev
 			p, err := Open(path, Log, &c.opt)
 			if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
 				t.Fatalf("err %v, want %v", err, c.want)
@@ -268,12 +283,12 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 	}
 	// A clean close followed by a USC change reinitialises.
 	restore()
-	p, err = Open(path, Log, &Options{Device: dev})
+	p, err = Open(path, Log, &Options{device: dev})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
-	p, err = Open(path, Log, &Options{Device: fakeDevice(9, "dimm-1")})
+	p, err = Open(path, Log, &Options{device: fakeDevice(9, "dimm-1")})
 	if err != nil {
 		t.Fatalf("USC changed while closed: %v", err)
 	}
@@ -285,7 +300,7 @@ func TestSDSUnsafeShutdown(t *testing.T) {
 	f, _ := os.OpenFile(path, os.O_RDWR, 0)
 	f.WriteAt([]byte{1, 0xee}, offSDS+16)
 	f.Close()
-	p, err = Open(path, Log, &Options{Device: fakeDevice(10, "dimm-1")})
+	p, err = Open(path, Log, &Options{device: fakeDevice(10, "dimm-1")})
 	if err != nil {
 		t.Fatalf("torn SDS: %v", err)
 	}

@@ -90,17 +90,17 @@ func DeviceIDChecksum(id string, ok bool) uint64 {
 
 // currentSDS is the shutdown state of the devices under f now
 // (shutdown_state_init plus add_part for the single part): dirty clear,
-// checksum set. o.Device chooses the device; without it a file's comes from
+// checksum set. o.device chooses the device; without it a file's comes from
 // sysfs (core.FromFile) and a pool on a bare Map has none.
 func currentSDS(o Options, f *os.File) (ShutdownState, error) {
 	var s ShutdownState
 	var dev Device
 	var err error
 	switch {
-	case o.Device != nil:
-		dev, err = o.Device(f)
+	case o.device != nil:
+		dev, err = o.device(f)
 	case f != nil:
-		dev, err = core.FromFDIn(int(f.Fd()), o.Sysfs)
+		dev, err = core.FromFDIn(int(f.Fd()), o.sysfs)
 	}
 	if err != nil && !isUnsupported(err) {
 		return s, err

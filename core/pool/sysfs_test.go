@@ -43,7 +43,7 @@ func TestSDSThroughSysfs(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	root := fsdaxRoot(t, dir)
 	path := filepath.Join(dir, "pool")
-	o := Options{Sysfs: root}
+	o := Options{sysfs: root}
 	p, err := Create(path, testSize, 0o600, Log, &o)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestBadBlocksThroughSysfs(t *testing.T) {
 	dir := t.TempDir()
 	root := fsdaxRoot(t, dir)
 	path := filepath.Join(dir, "pool")
-	o := Options{Sysfs: root}
+	o := Options{sysfs: root}
 	p, err := Create(path, testSize, 0o600, Log, &o)
 	if err != nil {
 		t.Fatal(err)

@@ -27,10 +27,22 @@
 //
 // Info and WriteInfo print what pmempool info prints (pool header, log
 // descriptor and data, blk header, BTT arenas with blocks, map, flog and
-// backup info), also for damaged pools, reading the file directly; Dump
+// backup info), also for damaged pools, reading the file directly. Like
+// C's, WriteInfo refuses a header it cannot trust (an unknown signature, a
+// bad checksum: PoolInfo.CheckReadable) unless the type is forced
+// (InfoOptions.Type, InfoAs: info -f), and fails where the BTT points
+// outside the file, so the command's exit code is C's; Dump
 // reads through the gopmdk log and blk libraries, as C's dump goes through
 // libpmemlog and libpmemblk. Hexdump and ParseRanges reproduce C's output
 // format and range rules.
+//
+// # Pools in use
+//
+// Every function that opens a pool file takes the lock the libraries take
+// (core/pool's Lock: flock LOCK_EX|LOCK_NB, as C's pmempool takes it, to
+// read too): a pool a program has open is refused with an error wrapping
+// pool.ErrLocked and EWOULDBLOCK, and is neither checked, repaired, changed
+// nor removed under it.
 //
 // For obj pools, as in C 1.12.1, only the shutdown state and the pool
 // header are checked, and a bad header is not repaired. Poolsets (parts,

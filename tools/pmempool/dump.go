@@ -199,8 +199,10 @@ func Dump(w io.Writer, path string, o *DumpOptions) error {
 		return dumpLog(w, path, o)
 	case TypeBlk:
 		return dumpBlk(w, path, o)
+	case TypeObj:
+		return fmt.Errorf("obj pool: %w", ErrNotSupported)
 	}
-	return fmt.Errorf("%s: %w", path, ErrNotSupported)
+	return fmt.Errorf("%w -- ''", ErrUnknownType)
 }
 
 // DetectType returns the pool type of the file at path from its signature.

@@ -70,6 +70,10 @@ type image struct {
 	dirty [][2]uint64 // [off, end) ranges written in memory
 }
 
+// openImage maps the pool file at path, locked as the libraries lock it
+// (pool.Lock): every command that reads or changes a pool refuses one in
+// use, with an error wrapping pool.ErrLocked and EWOULDBLOCK, as C's
+// pmempool does (C takes the exclusive lock even to read).
 func openImage(path string, write bool) (*image, error) {
 	flag := os.O_RDONLY
 	if write {
@@ -84,9 +88,19 @@ func openImage(path string, write bool) (*image, error) {
 		f.Close()
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
+	switch {
+	case st.IsDir():
+		err = &os.PathError{Op: "open", Path: path, Err: unix.EISDIR}
+	case !st.Mode().IsRegular():
+		err = fmt.Errorf("pmempool: %s: not a regular file", path)
+	default:
+		if err = pool.Lock(f); err != nil {
+			err = &os.PathError{Op: "open", Path: path, Err: err}
+		}
+	}
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("pmempool: %s: not a regular file", path)
+		return nil, err
 	}
 	im := &image{f: f, size: uint64(st.Size()), mtime: st.ModTime().Unix()}
 	if st.Size() > 0 {

@@ -1,6 +1,7 @@
 package pmempool
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,11 +22,18 @@ type PoolInfo struct {
 	Type     string `json:"type"`
 	// PartFile: the header's links name other files, so the file is taken
 	// for a poolset part and only its header is shown.
-	PartFile bool           `json:"part_file"`
-	Header   HeaderInfo     `json:"pool_header"`
-	Log      *LogInfo       `json:"log,omitempty"`
-	Blk      *BlkInfo       `json:"blk,omitempty"`
-	Arenas   []BTTInfoBlock `json:"arenas,omitempty"`
+	PartFile bool `json:"part_file"`
+	// Forced: the file is read as Type whatever its signature (info -f).
+	Forced bool       `json:"forced,omitempty"`
+	Header HeaderInfo `json:"pool_header"`
+	// BTTOffsetOK (blk): C's run-time fields place the BTT where it is
+	// (data - addr = 8 KiB), as in every pool C or gopmdk made.
+	BTTOffsetOK bool `json:"-"`
+	// nextUnreadable: an arena's next offset points past the file.
+	nextUnreadable bool
+	Log            *LogInfo       `json:"log,omitempty"`
+	Blk            *BlkInfo       `json:"blk,omitempty"`
+	Arenas         []BTTInfoBlock `json:"arenas,omitempty"`
 }
 
 // HeaderInfo is the pool header as pmempool info prints it.
@@ -98,9 +106,54 @@ var incompatNames = []struct {
 	name string
 }{{pool.FeatSingleHdr, "SINGLEHDR"}, {pool.FeatCksum2K, "CKSUM_2K"}, {pool.FeatSDS, "SHUTDOWN_STATE"}}
 
-// Info reads the pool file at path without changing it. Only log and blk
-// pools are described beyond the pool header.
-func Info(path string) (*PoolInfo, error) {
+// Errors of Info's refusals, worded as C's pmempool info words them.
+var (
+	// ErrUnknownType: the signature is no pool type's ("unknown pool
+	// type -- 'PMEXLOG'"), or a forced type's name is not one.
+	ErrUnknownType = errors.New("unknown pool type")
+	// ErrInvalidChecksum: the pool header's checksum does not match, so
+	// what the header says cannot be trusted; InfoOptions.Type (-f)
+	// reads the pool anyway.
+	ErrInvalidChecksum = errors.New("invalid checksum")
+)
+
+// ParseType maps a pool type name (log, blk, obj) to its PoolType, or
+// fails with ErrUnknownType in C's words.
+func ParseType(name string) (PoolType, error) {
+	for _, t := range []PoolType{TypeLog, TypeBlk, TypeObj} {
+		if t.String() == name {
+			return t, nil
+		}
+	}
+	return TypeUnknown, fmt.Errorf("'%s' -- %w", name, ErrUnknownType)
+}
+
+// Info reads the pool file at path without changing it, whatever its
+// header holds. Only log and blk pools are described beyond the pool
+// header. [CheckReadable] says whether pmempool info would show it.
+func Info(path string) (*PoolInfo, error) { return info(path, TypeUnknown) }
+
+// InfoAs is Info reading the file as a pool of type t whatever its
+// signature (pmempool info -f t): the way to read a pool whose header is
+// damaged.
+func InfoAs(path string, t PoolType) (*PoolInfo, error) { return info(path, t) }
+
+// CheckReadable returns the error pmempool info gives instead of showing
+// a pool it does not trust: an unknown signature (ErrUnknownType) or a bad
+// header checksum (ErrInvalidChecksum). A forced type trusts the file.
+func (pi *PoolInfo) CheckReadable() error {
+	switch {
+	case pi.Forced:
+		return nil
+	case pi.Type == TypeUnknown.String():
+		return fmt.Errorf("%w -- '%s'", ErrUnknownType, pi.Header.Signature)
+	case pi.Header.Checksum != pi.Header.ChecksumComputed:
+		return ErrInvalidChecksum
+	}
+	return nil
+}
+
+func info(path string, force PoolType) (*PoolInfo, error) {
 	im, err := openImage(path, false)
 	if err != nil {
 		return nil, err
@@ -115,6 +168,9 @@ func Info(path string) (*PoolInfo, error) {
 	}
 	pi := &PoolInfo{Path: path, FileType: "regular file", Size: im.size}
 	t := typeOfSignature(h.SignatureString())
+	if force != TypeUnknown {
+		t, pi.Forced = force, true
+	}
 	pi.Type = t.String()
 	local := pool.LocalArch()
 	hi := HeaderInfo{
@@ -134,7 +190,8 @@ func Info(path string) (*PoolInfo, error) {
 		}
 	}
 	pi.Header = hi
-	pi.PartFile = h.UUID != h.NextPartUUID || h.UUID != h.PrevPartUUID || h.UUID != h.NextReplUUID || h.UUID != h.PrevReplUUID
+	// A forced type reads the file as a whole pool, as C's -f does.
+	pi.PartFile = !pi.Forced && (h.UUID != h.NextPartUUID || h.UUID != h.PrevPartUUID || h.UUID != h.NextReplUUID || h.UUID != h.PrevReplUUID)
 	if pi.PartFile {
 		return pi, nil
 	}
@@ -151,6 +208,13 @@ func Info(path string) (*PoolInfo, error) {
 			return pi, nil
 		}
 		pi.Blk = &BlkInfo{BSize: im.u32(blklayout.BSizeAt), IsZeroed: im.u32(blklayout.IsZeroedAt) != 0}
+		// C finds the BTT at data - addr of its run-time fields.
+		if im.has(blklayout.RuntimeDataAt, 8) {
+			pi.BTTOffsetOK = im.u64(blklayout.RuntimeDataAt)-im.u64(blklayout.DescOffset+8) == blklayout.BTTOffset
+		}
+		if !pi.BTTOffsetOK {
+			return pi, nil
+		}
 		off := uint64(blklayout.BTTOffset)
 		for id := 0; im.has(off, blklayout.InfoSize) && id < 1<<16; id++ {
 			b := im.b[off : off+blklayout.InfoSize]
@@ -163,6 +227,7 @@ func Info(path string) (*PoolInfo, error) {
 				break
 			}
 			off += in.NextOff
+			pi.nextUnreadable = !im.has(off, blklayout.InfoSize)
 		}
 	}
 	return pi, nil
@@ -261,7 +326,7 @@ func (pi *PoolInfo) writeHeader(w io.Writer, img []byte, human bool) {
 		hex(blklayout.BSizeAt, blklayout.StructSize-pool.HeaderSize)
 		field(w, "Block size", "%s", sizeStr(uint64(b.BSize), human))
 		field(w, "Is zeroed", "%t", b.IsZeroed)
-		if len(pi.Arenas) == 0 {
+		if len(pi.Arenas) == 0 && pi.BTTOffsetOK {
 			fmt.Fprintf(w, "\n<No BTT layout>\n")
 		}
 	}
@@ -359,3 +424,7 @@ func sizeStr(n uint64, human bool) string {
 	}
 	return fmt.Sprintf("%.1f%c", d, "KMGT"[i])
 }
+
+// FormatSize formats n bytes as pmempool does for people (info -n, create
+// -v): "2.0M", "512".
+func FormatSize(n uint64) string { return sizeStr(n, true) }

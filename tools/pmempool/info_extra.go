@@ -1,6 +1,7 @@
 package pmempool
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +13,9 @@ import (
 // InfoOptions select what WriteInfo prints beyond the default view, with
 // the meaning of pmempool info's options.
 type InfoOptions struct {
+	// Type, if not TypeUnknown, reads the file as a pool of this type
+	// whatever its header says (-f): the way to read a damaged pool.
+	Type       PoolType
 	Data       bool   // -d: log data, blk blocks
 	Map        bool   // -m: BTT map entries
 	Flog       bool   // -g: BTT flog entries
@@ -27,13 +31,19 @@ type InfoOptions struct {
 }
 
 // WriteInfo prints the pool at path as pmempool info does with options o
-// (nil: the default view).
+// (nil: the default view). Like C's, it refuses a pool whose header it
+// cannot trust unless o.Type forces the type (see PoolInfo.CheckReadable),
+// and fails, after printing what it could, where the BTT points outside
+// the file: the exit code of pmempool info is a health check.
 func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 	if o == nil {
 		o = &InfoOptions{}
 	}
-	pi, err := Info(path)
+	pi, err := info(path, o.Type)
 	if err != nil {
+		return err
+	}
+	if err := pi.CheckReadable(); err != nil {
 		return err
 	}
 	ranges, err := ParseRanges(o.Range, math.MaxUint64)
@@ -52,6 +62,9 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 		img = im.b
 	}
 	pi.writeHeader(w, img, o.Human)
+	if pi.Blk != nil && !pi.BTTOffsetOK {
+		return errors.New("wrong BTT layout offset")
+	}
 	if l := pi.Log; l != nil && l.WriteOffsetOK {
 		// As C, statistics and data only for a sane descriptor.
 		if o.Stats && l.EndOffset > l.StartOffset {
@@ -97,11 +110,13 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 				}
 			}
 			curLBA += uint64(in.ExternalNLBA)
+			// C checks the backup's place even when not asked to
+			// print it: a truncated pool fails here.
+			bo := a.Offset + in.InfoOff
+			if bo < a.Offset || !im.has(bo, blklayout.InfoSize) {
+				return fmt.Errorf("wrong BTT Info Backup size or offset")
+			}
 			if o.Backup {
-				bo := a.Offset + in.InfoOff
-				if bo < a.Offset || !im.has(bo, blklayout.InfoSize) {
-					return fmt.Errorf("wrong BTT Info Backup size or offset")
-				}
 				b := im.b[bo : bo+blklayout.InfoSize]
 				bk := blockInfo(a.Arena, bo, b)
 				var braw []byte
@@ -113,6 +128,9 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 			if ew.err != nil {
 				return ew.err
 			}
+		}
+		if pi.nextUnreadable {
+			return errors.New("cannot read BTT Info header")
 		}
 		if o.Stats && st.total > 0 {
 			pct := func(n uint64) string { return percentage(float64(n) / float64(st.total) * 100) }

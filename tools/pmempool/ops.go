@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core/pool"
@@ -59,14 +60,35 @@ func Create(path string, o CreateOptions) error {
 	return fmt.Errorf("pmempool: create %s pool: %w", o.Type, ErrNotSupported)
 }
 
-// Remove deletes a pool file as pmempool rm does for a single file. With
-// force a missing file is no error. Poolset files are not parsed: they are
-// refused, so that their parts are not left behind silently.
+// Remove deletes a pool file as pmempool rm does for a single file: it
+// takes the pool's lock first (pool.Lock), so a pool in use is not removed
+// (an error wrapping pool.ErrLocked), and refuses a directory (EISDIR).
+// With force a missing file is no error. Poolset files are not parsed:
+// they are refused, so that their parts are not left behind silently.
 func Remove(path string, force bool) error {
-	if b, err := os.ReadFile(path); err == nil && strings.HasPrefix(string(b), "PMEMPOOLSET") {
+	f, err := os.Open(path)
+	if err != nil {
+		if force && errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		return err
+	case st.IsDir():
+		return &os.PathError{Op: "remove", Path: path, Err: unix.EISDIR}
+	}
+	sig := make([]byte, len("PMEMPOOLSET"))
+	if n, _ := f.ReadAt(sig, 0); n == len(sig) && string(sig) == "PMEMPOOLSET" {
 		return fmt.Errorf("pmempool: %s: poolset files are not supported: %w", path, ErrNotSupported)
 	}
-	err := os.Remove(path)
+	if err := pool.Lock(f); err != nil {
+		return &os.PathError{Op: "remove", Path: path, Err: err}
+	}
+	err = os.Remove(path)
 	if force && errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

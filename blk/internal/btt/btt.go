@@ -447,6 +447,16 @@ func (b *BTT) mapEntry(a *arena, lba uint32) uint64 {
 // loadMap reads the map entry at off with one 4-byte load.
 func (b *BTT) loadMap(off uint64) uint32 { return atomic.LoadUint32(word32(b.ns, off)) }
 
+// persistErr returns the failure of the mapping's persist path (a failed
+// msync), if any: once a write-back has failed, no later step of a write
+// may make the lost one reachable.
+func (b *BTT) persistErr() error {
+	if err := b.m.Err(); err != nil {
+		return fmt.Errorf("blk: %w", err)
+	}
+	return nil
+}
+
 // storeMap sets the map entry at off with one 4-byte store and persists it.
 func (b *BTT) storeMap(off uint64, v uint32) {
 	atomic.StoreUint32(word32(b.ns, off), v)
@@ -615,6 +625,9 @@ func (b *BTT) mapLock(a *arena, pre uint32) *sync.Mutex {
 // block whose old map entries are both durable. On page-cache mappings a
 // flush is an msync, no cheaper deferred, and the map entry is persisted
 // at once as C does.
+//
+// A failed persist (a failed msync) stops the write before the next step
+// and is returned (wrapping core.ErrPersist).
 func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	if lba >= b.nlba {
 		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
@@ -659,11 +672,19 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 		}
 	}
 	b.m.Drain()
+	if err := b.persistErr(); err != nil {
+		mu.Unlock() // the entry is not current: nothing happened
+		return err
+	}
 	seq := layout.NextSeq(fr.cur.Seq)
 	atomic.StoreUint64(word64(b.ns, entry+8), uint64(free)|uint64(seq)<<32)
 	b.m.Persist(b.ns[entry+8 : entry+16])
 	fr.next = 1 - fr.next
 	fr.cur = layout.Flog{LBA: pre, OldMap: old, NewMap: free, Seq: seq}
+	if err := b.persistErr(); err != nil {
+		mu.Unlock() // no map entry for an entry that may not be durable
+		return err
+	}
 	if b.deferMap {
 		atomic.StoreUint32(word32(b.ns, p), free)
 		fr.unflushed = p
@@ -671,7 +692,7 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 		b.storeMap(p, free)
 	}
 	mu.Unlock()
-	return nil
+	return b.persistErr()
 }
 
 // Sync persists the map entries that writes left to be flushed by their
@@ -740,7 +761,7 @@ func (b *BTT) setFlag(_ int, lba uint64, flag uint32) error {
 		return nil
 	}
 	b.storeMap(p, old&layout.MapLBAMask|flag)
-	return nil
+	return b.persistErr()
 }
 
 // writeLayout lays out every arena: map cleared unless the namespace is
@@ -777,6 +798,9 @@ func (b *BTT) writeLayout() error {
 			b.m.Memcpy(flog[o:o+2*layout.FlogSize], pair[:], core.MemNoDrain)
 		}
 		b.m.Drain()
+		if err := b.persistErr(); err != nil {
+			return err // no info block over a map and flog that are not durable
+		}
 		in.Sig = [16]byte([]byte(layout.Signature))
 		in.UUID = uuid
 		in.ParentUUID = b.parent
@@ -791,6 +815,9 @@ func (b *BTT) writeLayout() error {
 	}
 	// narena and nlba were computed by the same rules when the namespace
 	// was opened; concurrent readers rely on them, so they are not stored.
+	if err := b.persistErr(); err != nil {
+		return err
+	}
 	if len(infos) != b.narena || total != b.nlba {
 		return fmt.Errorf("btt: layout of %d arenas, %d blocks differs from the expected %d, %d", len(infos), total, b.narena, b.nlba)
 	}

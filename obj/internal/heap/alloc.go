@@ -235,7 +235,16 @@ func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64, ex
 		}
 	}
 	h.m.Drain()
+	if err := h.m.Err(); err != nil {
+		// An object header or constructor's data may not be durable.
+		return err
+	}
 	if err := redo.Process(h.m, logOff, logCap, ext); err != nil {
+		return err
+	}
+	if err := h.m.Err(); err != nil {
+		// Not durable: the pool refuses every later change (obj checks
+		// Err first), so the run-time state need not follow.
 		return err
 	}
 	for i := range acts {

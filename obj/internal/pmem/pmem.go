@@ -49,6 +49,10 @@ func (m *Mem) Flush(off, n uint64) { m.P.Flush(m.B[off : off+n]) }
 // Persist flushes n bytes at off and waits for them.
 func (m *Mem) Persist(off, n uint64) { m.P.Persist(m.B[off : off+n]) }
 
+// Err returns the first write-back failure of the persist path (msync on
+// the page cache; never for CPU flushes), wrapping core.ErrPersist.
+func (m *Mem) Err() error { return m.P.Err() }
+
 // Drain waits for earlier flushes and non-temporal stores.
 func (m *Mem) Drain() { m.P.Drain() }
 

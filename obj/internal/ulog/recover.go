@@ -32,6 +32,9 @@ func Chain(m *pmem.Mem, off, base uint64) ([]Log, error) {
 		return nil, core.Corrupt(int64(off+layout.UlogCapacityAt), "ulog: capacity", fmt.Sprintf("a multiple of 8 <= %d", base), h.Capacity)
 	}
 	chain := []Log{{Off: off, Header: h, Capacity: h.Capacity}}
+	if h.Next == 0 {
+		return chain, nil
+	}
 	seen := map[uint64]bool{off: true}
 	for next := h.Next; next != 0; {
 		at := int64(chain[len(chain)-1].Off + layout.UlogNextAt)

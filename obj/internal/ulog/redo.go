@@ -127,11 +127,21 @@ func (r *Redo) Process(m *pmem.Mem, logOff, capacity uint64, ext Extender) error
 		if err != nil {
 			return err
 		}
+		if err := m.Err(); err != nil {
+			// The log may not be durable: apply nothing (the media keeps
+			// the state before the operation).
+			return err
+		}
 		for _, e := range r.entries {
 			apply(m.Word(e.off), e.op, e.val)
 			m.Flush(e.off, 8)
 		}
 		m.Drain()
+		if err := m.Err(); err != nil {
+			// Some updates may not be durable: keep the log, whose
+			// recovery at the next open completes them.
+			return err
+		}
 		Clobber(m, logOff)
 		if extended {
 			if err := ext.FreeNext(logOff); err != nil {
@@ -165,6 +175,16 @@ func (r *Redo) store(m *pmem.Mem, logOff, capacity uint64, ext Extender) (bool, 
 	stored := nbytes
 	if nbytes != total {
 		stored = (nbytes + 8 + layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+	} else {
+		// Full: the zeroed entry goes to the log linked after the last one
+		// used, if any.
+		last := logOff
+		if len(logs) > 0 {
+			last = logs[len(logs)-1][0]
+		}
+		if err := terminateNext(m, last); err != nil {
+			return false, err
+		}
 	}
 	if uint64(cap(r.buf)) < layout.UlogHeaderSize+stored {
 		r.buf = make([]byte, layout.UlogHeaderSize+stored, max(layout.UlogHeaderSize+stored, layout.UlogHeaderSize+layout.LaneExternalCapacity))
@@ -220,6 +240,26 @@ func (r *Redo) reserve(m *pmem.Mem, logOff, capacity, nbytes uint64, ext Extende
 		prev = off
 	}
 	return logs, nil
+}
+
+// terminateNext ends, before a store fills the logs up to the one at
+// logOff to their capacity, the walk a recovery would continue into the
+// log linked after it: C's recovery keeps a lane's extension linked, its data holding the
+// entries of an older operation, and a full log has no zeroed entry of
+// its own. C's ulog_store writes the zeroed entry at the start of the next
+// log, drained before the header; so does this.
+func terminateNext(m *pmem.Mem, logOff uint64) error {
+	next := m.Load(logOff + layout.UlogNextAt)
+	if next == 0 {
+		return nil
+	}
+	first := layout.AlignedUlogOffset(next) + layout.UlogHeaderSize
+	if first < next || first > m.Size()-layout.ValEntrySize {
+		return core.Corrupt(int64(logOff+layout.UlogNextAt), "ulog: next", nil, next)
+	}
+	m.Store(first, 0)
+	m.Persist(first, 8)
+	return nil
 }
 
 // Clobber clears the header of the log at logOff but for its next link,

@@ -17,7 +17,7 @@ import (
 // walks it, checking that the records come back in order.
 func run(dir string) error {
 	name := filepath.Join(dir, "consumer.log")
-	l, err := pmemlog.Create(name, pmemlog.MinPoolSize, 0o600)
+	l, err := pmemlog.Create(name, pmemlog.MinPoolSize, 0o600, nil)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@
 // file back to show the message survived. No persistent memory is needed:
 // on a page-cache file the persist path is msync. Then it appends records to
 // a log pool, writes a block of a blk pool and allocates objects in an obj
-// pool, and reads them back after reopening the pools.
+// pool, and reads them back after reopening the pools. Then it cuts an obj
+// transaction off at each of its fences on the crash simulator and shows
+// that every post-crash image recovers to all or nothing of it.
 //
 // Usage:
 //
@@ -71,5 +73,6 @@ var steps = []struct {
 	{"log pool (append, reopen, walk)", logPool},
 	{"blk pool (write a block, reopen, read it)", blkPool},
 	{"obj pool (allocate objects, reopen, walk them)", objPool},
+	{"obj transaction cut off by a simulated power failure at every fence", txCrash},
 	{"C PMDK's verdict (pmempool check)", pmempoolCheck},
 }

@@ -9,7 +9,13 @@
 // flush), the physical limit.
 //
 // Every repetition is timed by two clocks, and both ratios are shown side
-// by side: the wall clock (elapsed time: what a user waits, including time
+// by side, first the steadier one for the row: the CPU clock with one
+// thread, the wall clock where threads contend. A ratio whose repetitions
+// spread beyond ±20% is marked ~ (inside the noise). Each scenario shows
+// only the columns that mean something for it (no MB/s for a walk, the
+// memory limit only for copies). SIGINT and SIGTERM stop the run and
+// remove its pool directory; a -run pattern that selects nothing is an
+// error. The two clocks are the wall clock (elapsed time: what a user waits, including time
 // threads spend parked on each other's locks) and the CPU clock (the worker
 // threads' CPU time: steady on a busy machine, blind to that waiting). With
 // -threads above 1 the gap between the two shows the contention, and the
@@ -32,13 +38,16 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"regexp"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gopmdk/pmdk/tools/internal/bench"
@@ -46,15 +55,25 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	// SIGINT and SIGTERM stop the run, which removes its pool directory
+	// (in /dev/shm, that is RAM) before the exit.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	interrupted := ctx.Err() != nil // before stop, which cancels ctx
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pmembench:", err)
+		if interrupted {
+			os.Exit(130) // as a shell reports a SIGINT
+		}
 		os.Exit(1)
 	}
 }
 
 // run parses args and runs the benchmark, the table or JSON lines to
-// stdout; in JSON mode the machine description goes to stderr.
-func run(args []string, stdout, stderr io.Writer) error {
+// stdout; in JSON mode the machine description goes to stderr. It stops
+// when ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pmembench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -127,10 +146,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		rep = bench.NewJSON(stdout, stderr)
 	}
 	if *svg == "" {
-		return bench.Run(cfg, rep)
+		return bench.Run(ctx, cfg, rep)
 	}
 	rec := &recorder{Reporter: rep}
-	if err := bench.Run(cfg, rec); err != nil {
+	if err := bench.Run(ctx, cfg, rec); err != nil {
 		return err
 	}
 	return writeSVG(*svg, rec.machine, rec.rows)

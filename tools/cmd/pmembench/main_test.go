@@ -16,7 +16,7 @@ import (
 func TestPmembenchJSONLines(t *testing.T) {
 	var out, errOut bytes.Buffer
 	args := []string{"-run", "memcpy", "-sizes", "64,4K", "-reps", "1", "-duration", "2ms", "-dir", pmemtest.Dir(t), "-json"}
-	if err := run(args, &out, &errOut); err != nil {
+	if err := run(t.Context(), args, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
 	n := 0
@@ -51,7 +51,7 @@ func TestPmembenchCPUProfile(t *testing.T) {
 	prof := t.TempDir() + "/cpu.pprof"
 	var out bytes.Buffer
 	args := []string{"-run", "^persist$", "-sizes", "64", "-reps", "1", "-duration", "2ms", "-dir", pmemtest.Dir(t), "-cpuprofile", prof}
-	if err := run(args, &out, &out); err != nil {
+	if err := run(t.Context(), args, &out, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
@@ -62,9 +62,10 @@ func TestPmembenchCPUProfile(t *testing.T) {
 func TestPmembenchFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"-mode", "dax"}, {"-svg", "x.svg", "-no-c"}, {"-sizes", "abc"}, {"-threads", "0"}, {"-run", "("}, {"-reps", "0"}, {"extra"},
+		{"-run", "no-such-scenario", "-dir", pmemtest.Dir(t)},
 	} {
 		var out, errOut bytes.Buffer
-		if err := run(args, &out, &errOut); err == nil {
+		if err := run(t.Context(), args, &out, &errOut); err == nil {
 			t.Errorf("pmembench %q succeeded", args)
 		}
 	}
@@ -77,7 +78,7 @@ func TestPmembenchSVG(t *testing.T) {
 	var out bytes.Buffer
 	args := []string{"-run", "^persist$", "-sizes", "64", "-threads", "1,2", "-reps", "2", "-duration", "2ms",
 		"-dir", pmemtest.Dir(t), "-svg", path}
-	err := run(args, &out, &out)
+	err := run(t.Context(), args, &out, &out)
 	if !cpeer.Available() {
 		if err == nil {
 			t.Fatal("-svg without the C peer succeeded")
@@ -109,7 +110,7 @@ func TestPmembenchSVG(t *testing.T) {
 
 func TestPmembenchList(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"-list"}, &out, &out); err != nil {
+	if err := run(t.Context(), []string{"-list"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"memcpy-persist", "memset-persist", "persist", "log-append", "log-walk", "blk-write", "blk-read"} {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,28 +18,31 @@ import (
 	"github.com/gopmdk/pmdk/tools/pmempool"
 )
 
-// flags returns a getopt-like flag set for command name (errors are
-// reported by the caller; -h/--help is always there).
-func flags(e *env, name, usage string) (*pflag.FlagSet, *bool) {
+// flags returns a getopt-like flag set for command name: -h/--help is
+// always there; parse reports errors as getopt does. An argument's name
+// in the help is the word in backquotes of its usage text.
+func flags(e *env, name string) (*pflag.FlagSet, *bool) {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(e.err)
+	fs.SetOutput(io.Discard) // parse words the errors as C does
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(e.err, "Usage: pmempool %s %s\n", name, usage)
+		fmt.Fprintf(e.out, "Usage: pmempool %s %s\n", name, commands()[name].usage)
 	}
 	help := fs.BoolP("help", "h", false, "display this help and exit")
 	return fs, help
 }
 
-// parse parses args; done reports that the command must return code.
+// parse parses args; done reports that the command must return code. As
+// C's: an option error goes to stderr in getopt's words with the usage
+// line on stdout; missing operands print the usage line alone.
 func parse(e *env, fs *pflag.FlagSet, help *bool, args []string, nargs func(int) bool) (code int, done bool) {
 	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(e.err, "%s: %s\n", fs.Name(), optionError(err))
+		fs.Usage()
 		return 1, true
 	}
 	if *help {
-		fs.SetOutput(e.out)
-		fmt.Fprintf(e.out, "Usage: pmempool %s\npmempool %s\n\n", fs.Name()+" [<args>] <file>", version)
-		fs.PrintDefaults()
+		writeHelp(e.out, fs)
 		return 0, true
 	}
 	if !nargs(fs.NArg()) {
@@ -48,13 +52,65 @@ func parse(e *env, fs *pflag.FlagSet, help *bool, args []string, nargs func(int)
 	return 0, false
 }
 
+// optionError words a parse error as getopt(3) does.
+func optionError(err error) string {
+	if ne, ok := errors.AsType[*pflag.NotExistError](err); ok {
+		if ne.GetSpecifiedShortnames() != "" {
+			return fmt.Sprintf("invalid option -- '%s'", ne.GetSpecifiedName())
+		}
+		return fmt.Sprintf("unrecognized option '--%s'", ne.GetSpecifiedName())
+	}
+	if ve, ok := errors.AsType[*pflag.ValueRequiredError](err); ok {
+		if ve.GetSpecifiedShortnames() != "" {
+			return fmt.Sprintf("option requires an argument -- '%s'", ve.GetSpecifiedName())
+		}
+		return fmt.Sprintf("option '--%s' requires an argument", ve.GetSpecifiedName())
+	}
+	return err.Error()
+}
+
+// writeHelp prints the help of fs's command: C's usage line, what the
+// command does and its options, one a line.
+func writeHelp(w io.Writer, fs *pflag.FlagSet) {
+	c := commands()[fs.Name()]
+	fmt.Fprintf(w, "Usage: pmempool %s %s\npmempool %s\n%s\n\nOptions:\n", fs.Name(), c.usage, version, c.about)
+	fs.VisitAll(func(f *pflag.Flag) {
+		arg, usage := pflag.UnquoteUsage(f)
+		if t := f.Value.Type(); t == "bool" || t == "count" {
+			arg = ""
+		}
+		opt := "    --" + f.Name
+		if f.Shorthand != "" {
+			opt = "-" + f.Shorthand + ", --" + f.Name
+		}
+		if arg != "" {
+			opt += " <" + arg + ">"
+		}
+		fmt.Fprintf(w, "  %-26s %s\n", opt, usage)
+	})
+	fmt.Fprintf(w, "\nSee pmempool-%s(1) for the whole story.\n", fs.Name())
+}
+
+// describe words err for a message after a path, as C does: the errno's
+// text capitalised (strerror), else the cause without the library's
+// prefix, operation and path.
+func describe(err error) string {
+	if en, ok := errors.AsType[syscall.Errno](err); ok {
+		return strerror(en)
+	}
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
 func runCheck(e *env, args []string) int {
-	fs, help := flags(e, "check", "[<args>] <file>")
+	fs, help := flags(e, "check")
 	repair := fs.BoolP("repair", "r", false, "try to repair a pool file if possible")
 	yes := fs.BoolP("yes", "y", false, "answer yes to all questions")
 	dry := fs.BoolP("dry-run", "d", false, "don't execute, just show what would be done")
 	noExec := fs.BoolP("no-exec", "N", false, "deprecated alias for dry-run")
-	backup := fs.StringP("backup", "b", "", "create backup of a pool file before executing")
+	backup := fs.StringP("backup", "b", "", "copy the pool to `file` before changing it")
 	advanced := fs.BoolP("advanced", "a", false, "perform advanced repairs")
 	quiet := fs.BoolP("quiet", "q", false, "be quiet and don't print any messages")
 	verbose := fs.BoolP("verbose", "v", false, "increase verbosity level")
@@ -139,7 +195,7 @@ func runCheck(e *env, args []string) int {
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintf(e.err, "error: %s\n", strerror(err))
+		fmt.Fprintf(e.err, "error: %s\n", describe(err))
 	}
 	if *repair {
 		fmt.Fprintf(e.err, "error: repairing failed\n")
@@ -149,23 +205,17 @@ func runCheck(e *env, args []string) int {
 	return 1
 }
 
-func unwrapPath(err error) error {
-	if pe, ok := errors.AsType[*os.PathError](err); ok {
-		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
-	}
-	return err
-}
-
 func runInfo(e *env, args []string) int {
-	fs, help := flags(e, "info", "[<args>] <file>")
+	fs, help := flags(e, "info")
 	asJSON := fs.Bool("json", false, "print the information as JSON (gopmdk addition; C's pmempool has no such option)")
-	force := fs.StringP("force", "f", "", "force parsing a pool of specified type (blk|log)")
+	force := fs.StringP("force", "f", "", "read the file as a pool of this `type` (blk|log|obj) whatever its header says")
 	fs.CountP("verbose", "v", "increase verbosity level")
+	badBlocks := fs.StringP("bad-blocks", "k", "", "print bad blocks: `yes|no` (there are none to print without NVDIMMs)")
 	var io pmempool.InfoOptions
 	fs.BoolVarP(&io.Human, "human", "n", false, "print sizes in human readable format")
 	fs.BoolVarP(&io.Data, "data", "d", false, "dump log data and blk blocks")
-	fs.StringVarP(&io.Range, "range", "r", "", "range of blocks/bytes/chunks")
-	walk := fs.StringP("walk", "w", "", "log: chunk size")
+	fs.StringVarP(&io.Range, "range", "r", "", "`range` of blocks/bytes/chunks")
+	walk := fs.StringP("walk", "w", "", "log: walk the data in chunks of `size`")
 	fs.BoolVarP(&io.Map, "map", "m", false, "blk: print BTT Map entries")
 	fs.BoolVarP(&io.Flog, "flog", "g", false, "blk: print BTT FLOG entries")
 	fs.BoolVarP(&io.Backup, "backup", "B", false, "blk: print BTT Info header backup")
@@ -174,8 +224,27 @@ func runInfo(e *env, args []string) int {
 	fs.BoolVarP(&io.SkipNoFlag, "skip-no-flag", "u", false, "blk: skip blocks not marked with any flag")
 	fs.BoolVarP(&io.Stats, "stats", "s", false, "print statistics")
 	fs.BoolVarP(&io.HeadersHex, "headers-hex", "x", false, "hexdump all headers")
-	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
+	if code, done := parse(e, fs, help, args, func(int) bool { return true }); done {
 		return code
+	}
+	// As C, the argument of -k is checked with the options (it may have
+	// taken the file's place), then the operands.
+	if *badBlocks != "" && *badBlocks != "yes" && *badBlocks != "no" {
+		fmt.Fprintf(e.err, "error: '%s' -- invalid argument of the '-k/--bad-blocks' option\n", *badBlocks)
+		return 1
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 1
+	}
+	path := fs.Arg(0) // as C's, extra operands are ignored
+	if *force != "" {
+		t, err := pmempool.ParseType(*force)
+		if err != nil {
+			fmt.Fprintf(e.err, "error: %v\n", err)
+			return 1
+		}
+		io.Type = t
 	}
 	if *walk != "" {
 		n, err := pmempool.ParseSize(*walk)
@@ -185,38 +254,21 @@ func runInfo(e *env, args []string) int {
 		}
 		io.Walk = n
 	}
-	pi, err := pmempool.Info(fs.Arg(0))
-	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.EACCES) {
-		fmt.Fprintf(e.err, "%s: %s\n", fs.Arg(0), strerror(err))
+	pi, err := pmempool.InfoAs(path, io.Type)
+	if _, ok := errors.AsType[syscall.Errno](err); ok {
+		fmt.Fprintf(e.err, "%s: %s\n", path, describe(err))
 		return 1
+	}
+	if err == nil {
+		err = pi.CheckReadable()
 	}
 	if err != nil {
-		fmt.Fprintf(e.err, "error: %v\n", unwrapPath(err))
+		fmt.Fprintf(e.err, "error: %s: %s\n", path, describe(err))
 		return 1
 	}
-	if *force != "" && *force != pi.Type {
-		fmt.Fprintf(e.err, "error: %s: not a %s pool (signature %q)\n", fs.Arg(0), *force, pi.Header.Signature)
+	if msg := infoOptionError(pi.Type, &io); msg != "" {
+		fmt.Fprintf(e.err, "error: %s\n", msg)
 		return 1
-	}
-	if pi.Type == "unknown" {
-		fmt.Fprintf(e.err, "error: %s: unknown pool type -- '%s'\n", fs.Arg(0), pi.Header.Signature)
-		return 1
-	}
-	// C's option requirements (info.c option_requirements).
-	req := map[string]string{"log": "[-d|--data]", "blk": "[-d|--data|-m|--map]"}[pi.Type]
-	have := io.Data || (pi.Type == "blk" && io.Map)
-	for _, o := range []struct {
-		set   bool
-		name  string
-		types string
-	}{
-		{io.Range != "", "[-r|--range]", "log blk"}, {io.SkipZeros, "[-z|--skip-zeros]", "blk"},
-		{io.SkipErrors, "[-e|--skip-error]", "blk"}, {io.SkipNoFlag, "[-u|--skip-no-flag]", "blk"},
-	} {
-		if o.set && !have && strings.Contains(o.types, pi.Type) {
-			fmt.Fprintf(e.err, "error: option %s requires: %s\n", o.name, req)
-			return 1
-		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.out)
@@ -227,20 +279,57 @@ func runInfo(e *env, args []string) int {
 		}
 		return 0
 	}
-	if err := pmempool.WriteInfo(e.out, fs.Arg(0), &io); err != nil {
+	if err := pmempool.WriteInfo(e.out, path, &io); err != nil {
 		fmt.Fprintf(e.err, "error: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
+// infoOptionError returns C's refusal of an info option that does not fit
+// the pool type t (info.c's per-type option table and requirements), or
+// "".
+func infoOptionError(t string, o *pmempool.InfoOptions) string {
+	for _, c := range []struct {
+		set   bool
+		name  string
+		types string // the types the option is valid for
+	}{
+		{o.Walk != 0, "--walk|-w", "log"}, {o.Map, "--map|-m", "blk"}, {o.Flog, "--flog|-g", "blk"},
+		{o.Backup, "--backup|-B", "blk"}, {o.SkipZeros, "--skip-zeros|-z", "blk"},
+		{o.SkipErrors, "--skip-error|-e", "blk"}, {o.SkipNoFlag, "--skip-no-flag|-u", "blk"},
+	} {
+		if c.set && !strings.Contains(c.types, t) {
+			return fmt.Sprintf("'%s' -- invalid option specified for pool type '%s'", c.name, t)
+		}
+	}
+	req := map[string]string{"log": "[-d|--data]", "blk": "[-d|--data|-m|--map]",
+		"obj": "[-O|--object-store|-Z|--zones|-C|--chunks|-l|--lanes]"}[t]
+	have := (t != "obj" && o.Data) || (t == "blk" && o.Map)
+	for _, c := range []struct {
+		set  bool
+		name string
+	}{
+		{o.Data && t == "obj", "[-d|--data]"}, {o.Range != "", "[-r|--range]"}, {o.SkipZeros, "[-z|--skip-zeros]"},
+		{o.SkipErrors, "[-e|--skip-error]"}, {o.SkipNoFlag, "[-u|--skip-no-flag]"},
+	} {
+		if c.set && !have {
+			if c.name == "[-d|--data]" {
+				req = "[-O|--object-store|-o|--root]" // C's obj requirement of -d
+			}
+			return fmt.Sprintf("option %s requires: %s", c.name, req)
+		}
+	}
+	return ""
+}
+
 func runDump(e *env, args []string) int {
-	fs, help := flags(e, "dump", "[<args>] <file>")
-	out := fs.StringP("output", "o", "", "output file name")
+	fs, help := flags(e, "dump")
+	out := fs.StringP("output", "o", "", "write to `file` instead of stdout")
 	bin := fs.BoolP("binary", "b", false, "dump data in binary format")
-	rng := fs.StringP("range", "r", "", "range of bytes/blocks/data chunks")
-	chunk := fs.StringP("chunk", "c", "", "size of chunk for PMEMLOG pool")
-	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
+	rng := fs.StringP("range", "r", "", "`range` of bytes/blocks/data chunks")
+	chunk := fs.StringP("chunk", "c", "", "log: dump in chunks of `size`")
+	if code, done := parse(e, fs, help, args, func(n int) bool { return n >= 1 }); done {
 		return code
 	}
 	o := &pmempool.DumpOptions{Range: *rng, Binary: *bin}
@@ -256,7 +345,7 @@ func runDump(e *env, args []string) int {
 	if *out != "" {
 		f, err := os.Create(*out)
 		if err != nil {
-			fmt.Fprintf(e.err, "error: %v\n", unwrapPath(err))
+			fmt.Fprintf(e.err, "error: %s: %s\n", *out, describe(err))
 			return 1
 		}
 		defer f.Close()
@@ -266,7 +355,7 @@ func runDump(e *env, args []string) int {
 		if errors.Is(err, pmempool.ErrInvalidRange) {
 			fmt.Fprintf(e.err, "error: %v\n", err)
 		} else {
-			fmt.Fprintf(e.err, "error: %s: %v\n", fs.Arg(0), err)
+			fmt.Fprintf(e.err, "error: %s: %s\n", fs.Arg(0), describe(err))
 		}
 		fmt.Fprintf(e.err, "error: %s: dumping pool file failed\n", fs.Arg(0))
 		return 1
@@ -275,26 +364,30 @@ func runDump(e *env, args []string) int {
 }
 
 func runCreate(e *env, args []string) int {
-	fs, help := flags(e, "create", "[<args>] <blk|log|obj> [<bsize>] <file>")
-	size := fs.StringP("size", "s", "", "size of pool")
-	maxSize := fs.BoolP("max-size", "M", false, "use maximum available space on file system")
-	mode := fs.StringP("mode", "m", "0664", "set permissions to <octal>")
-	inherit := fs.StringP("inherit", "i", "", "take required parameters from specified pool file")
+	fs, help := flags(e, "create")
+	size := fs.StringP("size", "s", "", "`size` of the pool (K, M, G... binary units; KB, MB... decimal)")
+	maxSize := fs.BoolP("max-size", "M", false, "take all the free space of the file system (on tmpfs, RAM: with -f only)")
+	mode := fs.StringP("mode", "m", "0664", "set permissions to `octal`")
+	inherit := fs.StringP("inherit", "i", "", "take type, size and block size from the pool `file`")
 	fs.BoolP("clear-bad-blocks", "b", false, "clear bad blocks in existing files (none are reported without NVDIMMs)")
 	force := fs.BoolP("force", "f", false, "remove the pool first")
-	fs.CountP("verbose", "v", "increase verbosity level")
-	writeLayout := fs.BoolP("write-layout", "w", false, "force writing the BTT layout")
-	fs.StringP("layout", "l", "", "layout name (obj)")
+	verbose := fs.CountP("verbose", "v", "print what is created")
+	writeLayout := fs.BoolP("write-layout", "w", false, "blk: write the BTT layout now")
+	fs.StringP("layout", "l", "", "obj: `layout` name")
 	if code, done := parse(e, fs, help, args, func(n int) bool { return n >= 1 }); done {
 		return code
 	}
 	var o pmempool.CreateOptions
 	pos := fs.Args()
-	var path string
+	path := pos[len(pos)-1]
 	if *inherit != "" {
+		if len(pos) != 1 {
+			fs.Usage()
+			return 1
+		}
 		pi, err := pmempool.Info(*inherit)
 		if err != nil {
-			fmt.Fprintf(e.err, "error: %v\n", unwrapPath(err))
+			fmt.Fprintf(e.err, "%s: %s\nerror: parsing pool '%s' failed\n", *inherit, describe(err), *inherit)
 			return 1
 		}
 		o.Size = int64(pi.Size)
@@ -303,7 +396,15 @@ func runCreate(e *env, args []string) int {
 		} else if pi.Log != nil {
 			o.Type = pmempool.TypeLog
 		}
-		path = pos[len(pos)-1]
+		st, err := os.Stat(*inherit)
+		if err != nil {
+			fmt.Fprintf(e.err, "%s: %s\nerror: parsing pool '%s' failed\n", *inherit, describe(err), *inherit)
+			return 1
+		}
+		o.Mode = st.Mode().Perm()
+		if *verbose > 0 {
+			createSummary(e.out, fmt.Sprintf("Parsing pool: '%s'", *inherit), o, "0"+strconv.FormatUint(uint64(fileMode(st)), 8))
+		}
 	} else {
 		switch pos[0] {
 		case "log":
@@ -317,76 +418,159 @@ func runCreate(e *env, args []string) int {
 			fmt.Fprintf(e.err, "error: '%s' -- unknown pool type\n", pos[0])
 			return 1
 		}
-		want := 2
-		if o.Type == pmempool.TypeBlk {
-			want = 3
-		}
-		if len(pos) != want {
+		switch {
+		case len(pos) < 2:
 			fs.Usage()
+			return 1
+		case o.Type == pmempool.TypeLog && len(pos) > 2:
+			fmt.Fprintf(e.err, "error: invalid option specified for log pool type -- block size\n")
+			return 1
+		case o.Type == pmempool.TypeBlk && len(pos) < 3:
+			fmt.Fprintf(e.err, "error: blk pool requires <bsize> argument\n")
+			return 1
+		case len(pos) > 3:
+			fmt.Fprintf(e.err, "error: too many arguments: %q\n", pos[3:])
 			return 1
 		}
 		if o.Type == pmempool.TypeBlk {
-			bs, err := pmempool.ParseSize(pos[1])
+			bs, err := parseCreateSize(pos[1], false)
 			if err != nil || bs > 1<<32-1 {
-				fmt.Fprintf(e.err, "error: invalid block size -- '%s'\n", pos[1])
+				fmt.Fprintf(e.err, "error: cannot parse '%s' as block size\n", pos[1])
 				return 1
 			}
 			if bs == 0 {
-				fmt.Fprintf(e.err, "error: '%s' -- Invalid block size 0\nerror: creating pool file failed\n", pos[2])
+				fmt.Fprintf(e.err, "error: '%s' -- Invalid block size 0\nerror: creating pool file failed\n", path)
 				return 1
 			}
 			o.BSize = uint32(bs)
 		}
-		path = pos[want-1]
 	}
 	if *size != "" {
-		n, err := pmempool.ParseSize(*size)
-		if err != nil || n > 1<<62 {
+		n, err := parseCreateSize(*size, true)
+		if err != nil || n == 0 || n > 1<<62 {
 			fmt.Fprintf(e.err, "error: invalid size value specified '%s'\n", *size)
 			return 1
 		}
 		o.Size = int64(n)
-	}
-	if *maxSize {
-		dir := path[:strings.LastIndexByte("/"+path, '/')]
-		if dir == "" {
-			dir = "."
-		}
-		var st unix.Statfs_t
-		if err := unix.Statfs(dir, &st); err != nil {
-			fmt.Fprintf(e.err, "error: %s: %v\n", dir, err)
-			return 1
-		}
-		o.Size = int64(st.Bavail) * st.Bsize
 	}
 	m, err := strconv.ParseUint(*mode, 8, 32)
 	if err != nil {
 		fmt.Fprintf(e.err, "error: invalid mode value specified '%s'\n", *mode)
 		return 1
 	}
-	o.Mode = os.FileMode(m)
+	if *inherit == "" || fs.Changed("mode") {
+		o.Mode = os.FileMode(m)
+	}
 	o.WriteLayout = *writeLayout
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		// Before -f: a directory is never removed.
+		fmt.Fprintf(e.err, "error: '%s' -- %s\nerror: creating pool file failed\n", path, strerror(syscall.EISDIR))
+		return 1
+	}
+	if *maxSize {
+		n, ok := maxPoolSize(e, path, *force)
+		if !ok {
+			return 1
+		}
+		o.Size = n
+	}
 	if *force {
-		_ = pmempool.Remove(path, true)
+		_ = pmempool.Remove(path, true) // a pool in use stays, and create says so
 	}
 	if min := pmempool.MinPoolSize(o.Type); o.Size != 0 && o.Size < min {
 		fmt.Fprintf(e.err, "error: size must be >= %d bytes\n", min)
 		return 1
 	}
-	if err := pmempool.Create(path, o); err != nil {
-		if errors.Is(err, pool.ErrNotEmpty) {
-			fmt.Fprintf(e.err, "error: '%s' -- Non-empty file detected\nerror: creating pool file failed\n", path)
-			return 1
+	if *verbose > 0 {
+		if o.Size == 0 && *inherit == "" && !fileExists(path) {
+			fmt.Fprintf(e.out, "No size option passed - picking minimum pool size.\n")
+			o.Size = pmempool.MinPoolSize(o.Type)
 		}
-		fmt.Fprintf(e.err, "error: creating pool file failed: %v\n", unwrapPath(err))
+		m := fmt.Sprintf("%04o", uint32(o.Mode))
+		if *inherit != "" && !fs.Changed("mode") {
+			m = fmt.Sprintf("0%o", uint32(o.Mode)|syscall.S_IFREG) // C shows the inherited st_mode
+		}
+		createSummary(e.out, "Creating pool: "+path, o, m)
+	}
+	if err := pmempool.Create(path, o); err != nil {
+		msg := describe(err)
+		if errors.Is(err, pool.ErrNotEmpty) {
+			msg = "Non-empty file detected"
+		}
+		fmt.Fprintf(e.err, "error: '%s' -- %s\nerror: creating pool file failed\n", path, msg)
 		return 1
 	}
 	return 0
 }
 
+// createSummary prints what create -v makes, as C does.
+func createSummary(w io.Writer, title string, o pmempool.CreateOptions, mode string) {
+	fmt.Fprintf(w, "%s\n", title)
+	size := "0"
+	if o.Size != 0 {
+		size = fmt.Sprintf("%s [%d]", pmempool.FormatSize(uint64(o.Size)), o.Size)
+	}
+	fmt.Fprintf(w, "\ttype  : %s\n\tsize  : %s\n\tmode  : %s\n", o.Type, size, mode)
+	if o.Type == pmempool.TypeBlk {
+		fmt.Fprintf(w, "\tbsize : %d\n", o.BSize)
+	}
+}
+
+// fileMode is st's mode as st_mode holds it: file type bits and
+// permissions.
+func fileMode(st os.FileInfo) uint32 {
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return sys.Mode
+	}
+	return uint32(st.Mode().Perm())
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// parseCreateSize parses a size of create as C does: a number with an
+// optional unit of upper-case letters, K to E (binary, also KiB...), and
+// with decimal the decimal units KB to EB. "20m" and "4k" are refused.
+func parseCreateSize(s string, decimal bool) (uint64, error) {
+	unit := strings.TrimLeft(s, "0123456789")
+	switch {
+	case unit == "" || unit == "B":
+	case !strings.ContainsRune("KMGTPE", rune(unit[0])),
+		unit[1:] != "" && unit[1:] != "iB" && (unit[1:] != "B" || !decimal):
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return pmempool.ParseSize(s)
+}
+
+// tmpfsMagic is the f_type statfs(2) reports for tmpfs (TMPFS_MAGIC).
+const tmpfsMagic = 0x01021994
+
+// maxPoolSize is the size create -M takes: the free space of path's file
+// system, as C. On tmpfs that space is RAM (and swap): C allocates all of
+// it; here that needs -f, and a warning is printed even then.
+func maxPoolSize(e *env, path string, force bool) (int64, bool) {
+	dir := filepath.Dir(path)
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		fmt.Fprintf(e.err, "error: %s: %s\n", dir, describe(err))
+		return 0, false
+	}
+	n := int64(st.Bavail) * st.Bsize
+	if st.Type == tmpfsMagic {
+		if !force {
+			fmt.Fprintf(e.err, "error: '%s' is on tmpfs: -M would take all its %s of free memory; add -f to do it anyway\n", path, pmempool.FormatSize(uint64(n)))
+			return 0, false
+		}
+		fmt.Fprintf(e.err, "warning: '%s' is on tmpfs: the pool takes all its %s of free memory\n", path, pmempool.FormatSize(uint64(n)))
+	}
+	return n, true
+}
+
 func runRm(e *env, args []string) int {
-	fs, help := flags(e, "rm", "[<args>] <file>..")
-	force := fs.BoolP("force", "f", false, "ignore nonexistent files, never prompt")
+	fs, help := flags(e, "rm")
+	force := fs.BoolP("force", "f", false, "ignore nonexistent files and every error, never prompt")
 	interactive := fs.BoolP("interactive", "i", false, "prompt before every single removal")
 	fs.BoolP("only-pools", "s", false, "remove only pool files (default: pool set files are not removed)")
 	fs.BoolP("all", "a", false, "remove all pool set files (not supported)")
@@ -412,9 +596,16 @@ func runRm(e *env, args []string) int {
 			}
 		}
 		if err := pmempool.Remove(p, *force); err != nil {
-			fmt.Fprintf(e.err, "error: cannot remove '%s': %s\n", p, strerror(err))
-			code = 1
+			// As C: -f ignores every error (a directory, a pool
+			// in use), which is still not removed.
+			if !*force {
+				fmt.Fprintf(e.err, "error: cannot remove '%s': %s\n", p, describe(err))
+				code = 1
+			}
 			continue
+		}
+		if *verbose > 1 {
+			fmt.Fprintf(e.out, "pool file   : %s\n", p)
 		}
 		if *verbose > 0 {
 			fmt.Fprintf(e.out, "removed '%s'\n", p)
@@ -424,10 +615,10 @@ func runRm(e *env, args []string) int {
 }
 
 func runFeature(e *env, args []string) int {
-	fs, help := flags(e, "feature", "[<args>] <file>\nfeature: SINGLEHDR, CKSUM_2K, SHUTDOWN_STATE, CHECK_BAD_BLOCKS")
-	enable := fs.StringP("enable", "e", "", "enable feature")
-	disable := fs.StringP("disable", "d", "", "disable feature")
-	query := fs.StringP("query", "q", "", "query feature")
+	fs, help := flags(e, "feature")
+	enable := fs.StringP("enable", "e", "", "enable `feature`")
+	disable := fs.StringP("disable", "d", "", "disable `feature`")
+	query := fs.StringP("query", "q", "", "print 1 if `feature` is on, else 0")
 	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
 		return code
 	}
@@ -440,6 +631,10 @@ func runFeature(e *env, args []string) int {
 		}
 	}
 	f, ok := pmempool.ParseFeature(name)
+	if n == 0 {
+		fmt.Fprintf(e.err, "error: one of -e, -d and -q is needed\n")
+		return 1
+	}
 	if n != 1 || !ok {
 		fs.Usage()
 		return 1
@@ -459,22 +654,22 @@ func runFeature(e *env, args []string) int {
 		err = pmempool.SetFeature(path, f, false)
 	}
 	if err != nil {
-		fmt.Fprintf(e.err, "error: %v\n", unwrapPath(err))
+		fmt.Fprintf(e.err, "error: %s: %s\n", path, describe(err))
 		return 1
 	}
 	return 0
 }
 
 func runConvert(e *env, args []string) int {
-	fs, help := flags(e, "convert", "[<args>] <file>")
-	fs.StringP("version", "v", "", "target layout version (ignored)")
+	fs, help := flags(e, "convert")
+	fs.StringP("version", "v", "", "target layout `version` (ignored)")
 	fs.BoolP("yes", "X", false, "answer yes (ignored)")
 	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
 		return code
 	}
 	t, err := pmempool.DetectType(fs.Arg(0))
 	if err != nil {
-		fmt.Fprintf(e.err, "error: %v\n", unwrapPath(err))
+		fmt.Fprintf(e.err, "error: %s: %s\n", fs.Arg(0), describe(err))
 		return 1
 	}
 	if t == pmempool.TypeLog || t == pmempool.TypeBlk {

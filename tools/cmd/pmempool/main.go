@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,19 +29,31 @@ type env struct {
 type command struct {
 	name, help string
 	run        func(e *env, args []string) int
+	// usage names the operands, as C's usage line does; about says
+	// what the command does, under it in the command's help.
+	usage, about string
 }
 
 func commands() map[string]command {
+	const file = "[<args>] <file>"
 	cs := []command{
-		{"create", "Create a pmem pool", runCreate},
-		{"info", "Print information and statistics about a pool", runInfo},
-		{"check", "Check consistency of a pool", runCheck},
-		{"dump", "Dump user data from a pool", runDump},
-		{"rm", "Remove pool file or all files from poolset", runRm},
-		{"feature", "Toggle or query pool features", runFeature},
-		{"convert", "Perform pool layout conversion", runConvert},
-		{"sync", "Synchronize data between replicas (not supported)", runUnsupported("sync")},
-		{"transform", "Modify internal structure of a poolset (not supported)", runUnsupported("transform")},
+		{"create", "Create a pmem pool", runCreate, "[<args>] <blk|log|obj> [<bsize>] <file>",
+			"Make a pool file of the given type, size and permissions."},
+		{"info", "Print information and statistics about a pool", runInfo, file,
+			"Show the headers, the layout and, on request, the data and statistics of a pool file."},
+		{"check", "Check consistency of a pool", runCheck, file,
+			"Check a pool file's metadata and, with -r, repair what can be repaired."},
+		{"dump", "Dump user data from a pool", runDump, file,
+			"Write the data of a log pool or the blocks of a blk pool, in hex or raw."},
+		{"rm", "Remove pool file or all files from poolset", runRm, "[<args>] <files>",
+			"Remove pool files that no program has open."},
+		{"feature", "Toggle or query pool features", runFeature,
+			"[<args>] <file>\nfeature: SINGLEHDR, CKSUM_2K, SHUTDOWN_STATE, CHECK_BAD_BLOCKS",
+			"Enable, disable or query one feature flag of a pool's header."},
+		{"convert", "Perform pool layout conversion", runConvert, file,
+			"Say whether a pool needs its layout converted (log and blk pools of PMDK 1.12 never do)."},
+		{"sync", "Synchronize data between replicas (not supported)", runUnsupported("sync"), "", ""},
+		{"transform", "Modify internal structure of a poolset (not supported)", runUnsupported("transform"), "", ""},
 	}
 	m := map[string]command{}
 	for _, c := range cs {
@@ -60,32 +73,46 @@ func main() {
 	os.Exit(run(e, os.Args[1:]))
 }
 
-// run executes pmempool with args and returns the exit status.
+// run executes pmempool with args and returns the exit status, with C's
+// messages, streams and codes: usage on stdout, errors on stderr.
 func run(e *env, args []string) int {
 	if len(args) == 0 {
-		usage(e.err)
-		return 1
-	}
-	switch args[0] {
-	case "-h", "--help":
 		usage(e.out)
 		return 0
-	case "-V", "--version":
+	}
+	switch a := args[0]; {
+	case a == "-h" || a == "--help":
+		usage(e.out)
+		return 0
+	case a == "-V" || a == "--version":
 		fmt.Fprintf(e.out, "pmempool %s\n", version)
 		return 0
-	case "help":
-		if len(args) > 1 {
-			if c, ok := commands()[args[1]]; ok {
-				return c.run(e, []string{"--help"})
-			}
+	case a == "help":
+		if len(args) == 1 {
+			usage(e.out)
+			return 1 // as C: help wants a command
 		}
+		if args[1] == "help" {
+			fmt.Fprintf(e.out, "Usage: pmempool help <command>\n")
+			return 0
+		}
+		if c, ok := commands()[args[1]]; ok {
+			return c.run(e, []string{"--help"})
+		}
+		fmt.Fprintf(e.err, "error: No help text for '%s' command\n", args[1])
+		return 1
+	case strings.HasPrefix(a, "--"):
+		fmt.Fprintf(e.err, "pmempool: unrecognized option '%s'\n", a)
 		usage(e.out)
-		return 0
+		return 1
+	case strings.HasPrefix(a, "-") && len(a) > 1:
+		fmt.Fprintf(e.err, "pmempool: invalid option -- '%c'\n", a[1])
+		usage(e.out)
+		return 1
 	}
 	c, ok := commands()[args[0]]
 	if !ok {
-		fmt.Fprintf(e.err, "pmempool: '%s' -- unknown command\n", args[0])
-		usage(e.err)
+		fmt.Fprintf(e.err, "error: '%s' -- unknown command\n", args[0])
 		return 1
 	}
 	return c.run(e, args[1:])

@@ -28,7 +28,7 @@ func TestMeasureContention(t *testing.T) {
 		}
 		return n, nil
 	}
-	s, err := measure([]worker{w, w}, make([]uint64, 2), 50*time.Millisecond)
+	s, err := measure(t.Context(), []worker{w, w}, make([]uint64, 2), 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestMeasureSpinning(t *testing.T) {
 		spinSink.Store(x)
 		return n, nil
 	}
-	s, err := measure([]worker{w, w}, make([]uint64, 2), 50*time.Millisecond)
+	s, err := measure(t.Context(), []worker{w, w}, make([]uint64, 2), 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,11 @@ type Result struct {
 	Kernels  string   `json:"kernels"`
 	Reps     int      `json:"reps"`
 	Goal     *float64 `json:"goal,omitempty"` // the Go/C ratio aimed at, where the scenario has one
+	// Clock names the clock whose figures the table shows first: "cpu"
+	// for one thread (steadier: other work on the machine does not count),
+	// "wall" where threads contend (waiting on each other is the cost),
+	// and wherever there is no thread CPU clock.
+	Clock string `json:"clock"`
 
 	// Wall divides by elapsed time: what a user sees, including every
 	// moment a thread waits on a lock another holds (and, on a busy
@@ -48,8 +53,8 @@ type Result struct {
 type Rates struct {
 	GoOps     float64  `json:"go_ops_per_sec"`
 	GoSpread  float64  `json:"go_spread_pct"`
-	GoNsPerOp float64  `json:"go_ns_per_op"` // per thread: threads / ops per second
-	GoMBps    float64  `json:"go_mb_per_sec"`
+	GoNsPerOp float64  `json:"go_ns_per_op"`            // per thread: threads / ops per second
+	GoMBps    float64  `json:"go_mb_per_sec,omitempty"` // 0 where an operation moves no bytes
 	COps      *float64 `json:"c_ops_per_sec,omitempty"`
 	CSpread   *float64 `json:"c_spread_pct,omitempty"`
 	CNsPerOp  *float64 `json:"c_ns_per_op,omitempty"`
@@ -91,6 +96,38 @@ type Machine struct {
 	CPeer        string `json:"c_peer"`
 	Limit        string `json:"limit"`
 	Dir          string `json:"dir"`
+}
+
+// Noise is the spread of the per-repetition Go/C ratios, (max-min)/median,
+// above which a ratio is inside the noise (beyond ±20%): the table marks it.
+const Noise = 0.4
+
+// Noisy reports whether the ratios of rs spread beyond Noise: the machine
+// moved more between repetitions than the ratio says.
+func (rs *Rates) Noisy() bool {
+	return rs.PairRatio != nil && (*rs.RatioMax-*rs.RatioMin) / *rs.PairRatio > Noise
+}
+
+// noBytes drops the byte rates of a row whose operations move no bytes.
+func (rs *Rates) noBytes() {
+	rs.GoMBps, rs.CMBps = 0, nil
+}
+
+// Primary returns the rates of the clock r.Clock names.
+func (r *Result) Primary() *Rates {
+	if r.Clock == "cpu" && r.CPU != nil {
+		return r.CPU
+	}
+	return &r.Wall
+}
+
+// chooseClock sets r.Clock: the CPU clock for one thread, the wall clock
+// for several (or without a CPU clock).
+func (r *Result) chooseClock() {
+	r.Clock = "wall"
+	if r.Threads == 1 && r.CPU != nil {
+		r.Clock = "cpu"
+	}
 }
 
 // fill computes r's figures from the samples of the Go side, the C peer,

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -24,9 +25,15 @@ type Reporter interface {
 
 // Run runs the scenarios cfg selects and reports them to rep. It sets
 // PMEM_IS_PMEM_FORCE for the mode (1 or 0) while it runs, as C PMDK reads
-// it, and restores it after.
-func Run(cfg Config, rep Reporter) error {
+// it, and restores it after. A Run pattern that selects no scenario is an
+// error. When ctx is done (the command's SIGINT or SIGTERM) it stops
+// within a batch of operations and returns ctx's error, having removed its
+// pool directory as on every other return.
+func Run(ctx context.Context, cfg Config, rep Reporter) error {
 	c := cfg.withDefaults()
+	if c.Run != nil && !slices.ContainsFunc(scenarios, func(sc scenario) bool { return c.Run.MatchString(sc.name) }) {
+		return fmt.Errorf("bench: -run %q matches no scenario (see -list)", c.Run)
+	}
 	restore, err := setForce(c.Mode)
 	if err != nil {
 		return err
@@ -64,7 +71,7 @@ func Run(cfg Config, rep Reporter) error {
 				continue
 			}
 			for _, threads := range c.Threads {
-				res, err := runRow(sc, c, dir, size, threads, peer)
+				res, err := runRow(ctx, sc, c, dir, size, threads, peer)
 				if err != nil {
 					return fmt.Errorf("%s size %d threads %d: %w", sc.name, size, threads, err)
 				}
@@ -111,7 +118,7 @@ func defaultDir() string {
 }
 
 // runRow sets up one row, runs its repetitions and closes it.
-func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (res Result, err error) {
+func runRow(ctx context.Context, sc scenario, c Config, dir string, size, threads int, peer bool) (res Result, err error) {
 	e := newEnv(sc, c, dir, size, threads, peer)
 	var r row
 	defer func() { err = errors.Join(err, r.close()) }()
@@ -132,7 +139,7 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 			if sides[i] == nil {
 				continue
 			}
-			s, err := measure(sides[i], counters[i], c.Duration)
+			s, err := measure(ctx, sides[i], counters[i], c.Duration)
 			if err != nil {
 				return res, err
 			}
@@ -147,6 +154,13 @@ func runRow(sc scenario, c Config, dir string, size, threads int, peer bool) (re
 		res.Goal = new(sc.goal)
 	}
 	res.fill(samples[0], samples[1], samples[2], samples[3])
+	if sc.noBytes {
+		res.Wall.noBytes()
+		if res.CPU != nil {
+			res.CPU.noBytes()
+		}
+	}
+	res.chooseClock()
 	return res, nil
 }
 
@@ -190,7 +204,7 @@ type sample struct {
 // another worker holds, or runnable without a CPU. The CPU time counts
 // neither, so the two rates part exactly when the threads wait; the
 // runqueue time (Linux) tells the two waits apart.
-func measure(ws []worker, counters []uint64, d time.Duration) (sample, error) {
+func measure(ctx context.Context, ws []worker, counters []uint64, d time.Duration) (sample, error) {
 	ops := make([]uint64, len(ws))
 	cpu, runq := make([]int64, len(ws)), make([]int64, len(ws))
 	cpuOK, runqOK := make([]bool, len(ws)), make([]bool, len(ws))
@@ -222,6 +236,10 @@ func measure(ws []worker, counters []uint64, d time.Duration) (sample, error) {
 				ops[t] += done
 				now := time.Now()
 				if now.After(deadline) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[t] = err
 					return
 				}
 				if now.Sub(b0) < d/100 && n < 1<<30 {

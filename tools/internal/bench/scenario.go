@@ -6,6 +6,7 @@ import (
 
 	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/obj/cobj"
 	"github.com/gopmdk/pmdk/tools/internal/cpeer"
 )
 
@@ -54,6 +55,9 @@ type scenario struct {
 	sizes   []int   // default sizes
 	minSize int     // sizes below it are skipped (blk: its smallest block)
 	goal    float64 // the Go/C ratio aimed at; 0: none (parity is always drawn)
+	// noBytes: an operation moves no bytes (a walk hands out pointers
+	// into the pool), so the row has no MB/s.
+	noBytes bool
 	setup   func(e *env, r *row) error
 }
 
@@ -62,6 +66,9 @@ var copySizes = []int{64, 256, 4 << 10, 64 << 10, 2 << 20}
 // blkGoal is issue 11's aim for blk: 1.2x C for reads and writes at 512 B
 // and 4 KiB, with one goroutine and with two.
 const blkGoal = 1.2
+
+// objGoal is issue 13's aim for obj's atomic allocation: 1.5x C.
+const objGoal = 1.5
 
 // scenarios lists every scenario in the order they run.
 var scenarios = []scenario{
@@ -74,11 +81,21 @@ var scenarios = []scenario{
 	{name: "log-append", what: "appends of size bytes, rewinding when full: pmemlog_append vs log.Log.Append",
 		sizes: logSizes, minSize: 1, setup: logAppend},
 	{name: "log-walk", what: "chunks of size bytes of a full log: pmemlog_walk vs log.Log.Walk",
-		sizes: logSizes, minSize: 1, setup: logWalk},
+		sizes: logSizes, minSize: 1, noBytes: true, setup: logWalk},
 	{name: "blk-write", what: "random block writes: pmemblk_write vs blk.Pool.WriteBlock",
 		sizes: blkSizes, minSize: blk.MinBlockSize, goal: blkGoal, setup: blkScenario(true)},
 	{name: "blk-read", what: "random block reads of a filled pool: pmemblk_read vs blk.Pool.ReadBlock",
 		sizes: blkSizes, minSize: blk.MinBlockSize, goal: blkGoal, setup: blkScenario(false)},
+	{name: "obj-alloc-free", what: "atomic alloc and free of size bytes: pmemobj_alloc+pmemobj_free vs obj.Pool.AllocTo+FreeOID",
+		sizes: objSizes, minSize: 1, goal: objGoal, setup: objAllocFree},
+	{name: "obj-root", what: "root object lookup: pmemobj_root vs obj.Pool.Root",
+		sizes: []int{64}, minSize: 1, setup: objRoot},
+	{name: "obj-tx-empty", what: "an empty transaction: TX_BEGIN {} TX_END vs obj.Pool.Tx",
+		sizes: []int{64}, minSize: 1, goal: 2, setup: objTx(cobj.TxEmpty)},
+	{name: "obj-tx-alloc-free", what: "a transaction allocating and freeing size bytes: pmemobj_tx_alloc+tx_free vs Tx.Alloc+Free",
+		sizes: []int{64}, minSize: 1, goal: objGoal, setup: objTx(cobj.TxAllocFree)},
+	{name: "obj-tx-add-range", what: "a transaction snapshotting size bytes and writing them: pmemobj_tx_add_range vs Tx.AddRangeDirect",
+		sizes: []int{64, 4 << 10}, minSize: 1, goal: objGoal, setup: objTx(cobj.TxAddRange)},
 }
 
 // ScenarioInfo describes one scenario.

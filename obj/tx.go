@@ -1,0 +1,1122 @@
+package obj
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/gopmdk/pmdk/obj/internal/heap"
+	"github.com/gopmdk/pmdk/obj/internal/ulog"
+	"github.com/gopmdk/pmdk/obj/layout"
+)
+
+// Stage is where a transaction stands (enum pobj_tx_stage).
+type Stage int
+
+const (
+	StageNone     Stage = iota // no transaction
+	StageWork                  // in progress: changes may be made
+	StageOnCommit              // committed
+	StageOnAbort               // aborted: every change undone
+	StageFinally               // ending, after OnCommit or OnAbort
+)
+
+func (s Stage) String() string {
+	switch s {
+	case StageNone:
+		return "none"
+	case StageWork:
+		return "work"
+	case StageOnCommit:
+		return "oncommit"
+	case StageOnAbort:
+		return "onabort"
+	case StageFinally:
+		return "finally"
+	}
+	return fmt.Sprintf("stage(%d)", int(s))
+}
+
+// TxFlags tune the X calls of a transaction, with C's values
+// (POBJ_XADD_*, POBJ_XALLOC_*...).
+type TxFlags uint64
+
+const (
+	// TxNoFlush: commit does not flush the range or object (the caller
+	// persists it, or needs no persistence) (POBJ_XADD_NO_FLUSH).
+	TxNoFlush TxFlags = 1 << 1
+	// TxNoSnapshot: the range is registered (flushed at commit) but its
+	// old content is not logged: an abort leaves it as it is
+	// (POBJ_XADD_NO_SNAPSHOT).
+	TxNoSnapshot TxFlags = 1 << 2
+	// TxAssumeInitialized is accepted for C's sake; it only matters to
+	// Valgrind (POBJ_XADD_ASSUME_INITIALIZED).
+	TxAssumeInitialized TxFlags = 1 << 3
+	// TxNoAbort: a failure of this call returns an error without aborting
+	// the transaction (POBJ_FLAG_TX_NO_ABORT).
+	TxNoAbort TxFlags = 1 << 4
+	// TxZero zeroes a transactional allocation (POBJ_XALLOC_ZERO).
+	TxZero TxFlags = TxFlags(FlagZero)
+)
+
+// Errors of transactions.
+var (
+	// ErrAborted is what a transaction aborted without a cause of its own
+	// ends with (ECANCELED).
+	ErrAborted = errors.New("obj: transaction aborted")
+	// ErrTxStage: a call a transaction's stage does not allow: a change
+	// after commit or abort, a commit twice, an end without commit.
+	ErrTxStage = errors.New("obj: call not allowed in this transaction stage")
+	// ErrTxBusy: two calls on one transaction at once (a transaction
+	// belongs to one goroutine at a time).
+	ErrTxBusy = errors.New("obj: transaction used by two goroutines at once")
+	// ErrRange: a range to snapshot that is not inside the pool's heap or
+	// the object named (EINVAL).
+	ErrRange = errors.New("obj: range outside the object or the heap")
+	// ErrLogFull: the transaction's logs are full and may not grow
+	// (LogAutoAlloc off and no user buffer left).
+	ErrLogFull = ulog.ErrFull
+)
+
+// LogType names the log a user buffer extends (enum pobj_log_type).
+type LogType int
+
+const (
+	LogSnapshot LogType = iota // the undo log (TX_LOG_TYPE_SNAPSHOT)
+	LogIntent                  // the redo log of the commit (TX_LOG_TYPE_INTENT)
+)
+
+// FailureBehavior says what an error inside a transaction does (enum
+// pobj_tx_failure_behavior).
+type FailureBehavior int
+
+const (
+	// FailureAbort: an error aborts the transaction (the default).
+	FailureAbort FailureBehavior = iota
+	// FailureReturn: an error is returned, the transaction goes on.
+	FailureReturn
+)
+
+// TxParam is something a transaction takes at begin: a lock, held until
+// it ends (TX_PARAM_MUTEX, TX_PARAM_RWLOCK), or a stage callback
+// (TX_PARAM_CB).
+type TxParam struct {
+	mutex *Mutex
+	rw    *RWMutex
+	cb    func(*Tx, Stage)
+}
+
+// WithMutex locks m at begin and unlocks it when the transaction ends.
+func WithMutex(m *Mutex) TxParam { return TxParam{mutex: m} }
+
+// WithRWMutex write-locks m at begin and unlocks it at the end.
+func WithRWMutex(m *RWMutex) TxParam { return TxParam{rw: m} }
+
+// WithCallback calls cb at each stage change of the outermost transaction
+// (TX_PARAM_CB): StageWork before commit, StageOnCommit or StageOnAbort,
+// StageFinally, and StageNone at the end.
+func WithCallback(cb func(*Tx, Stage)) TxParam { return TxParam{cb: cb} }
+
+// Tx is a transaction (the thread-local transaction of C, made explicit).
+// Changes made through it (snapshotted ranges, allocations, frees,
+// publications) become durable at once when it commits, or are all undone
+// when it aborts or the process dies before commit. A Tx belongs to one
+// goroutine at a time; nested transactions use the same Tx (flat nesting:
+// an inner abort aborts the outermost).
+type Tx struct {
+	s      *txState
+	gen    uint64 // the s.gen it was made for
+	endErr error  // why it aborted, kept by End for Err after the end
+}
+
+// state returns the transaction's state if the handle is current.
+func (t *Tx) state() (*txState, error) {
+	if t == nil || t.s == nil || t.s.gen != t.gen {
+		return nil, fmt.Errorf("%w: the transaction has ended", ErrTxStage)
+	}
+	return t.s, nil
+}
+
+// txState is a transaction's state. Each lane has one, reused by the
+// transactions that run in the lane; a Tx handle names one use of it.
+type txState struct {
+	gen   uint64 // bumped at the outermost End: older handles are stale
+	h     *Tx    // the handle of the transaction in progress
+	p     *Pool
+	l     *lane
+	stage Stage
+	depth int   // nesting: 1 for the outermost
+	err   error // why it aborted (pmemobj_tx_errno)
+	busy  atomic.Bool
+
+	ranges                     rangeSet
+	acts                       []heap.Action
+	undo                       ulog.Undo
+	snapped                    bool // the undo generation bump is among the actions
+	done                       bool // committed or rolled back: the logs are released
+	locks                      []TxParam
+	cb                         func(*Tx, Stage)
+	onCommit, onAbort, finally []func()
+	failure                    FailureBehavior
+
+	userUndo  bool        // a user buffer extends the undo log
+	redoBufs  [][2]uint64 // user buffers for the commit's redo log
+	noAutoLog [2]bool     // LogAutoAlloc(type, false)
+}
+
+// Begin starts a transaction (pmemobj_tx_begin) and takes its params'
+// locks. It returns the transaction in StageWork; the caller must Commit
+// (or Abort) and End it. [Pool.Tx] does all of that around a function.
+func (p *Pool) Begin(params ...TxParam) (*Tx, error) {
+	l, err := p.enterWrite()
+	if err != nil {
+		return nil, err
+	}
+	tx := &l.tx
+	tx.reset(p, l)
+	h := &Tx{s: tx, gen: tx.gen}
+	tx.h = h
+	tx.undo.Start(p.m, l.off+layout.LaneUndoAt, layout.LaneUndoCapacity)
+	if err := tx.takeParams(params); err != nil {
+		tx.abort(err)
+		return h, err
+	}
+	return h, nil
+}
+
+// reset prepares a lane's transaction state for a new transaction,
+// keeping its buffers.
+func (tx *txState) reset(p *Pool, l *lane) {
+	// Field by field: a whole-struct assignment copies with write
+	// barriers, which showed in the empty transaction's profile.
+	tx.p, tx.l = p, l
+	tx.stage, tx.depth, tx.err = StageWork, 1, nil
+	tx.ranges.r = tx.ranges.r[:0]
+	if len(tx.acts) > 0 {
+		clear(tx.acts)
+		tx.acts = tx.acts[:0]
+	}
+	tx.snapped, tx.done = false, false
+	if len(tx.locks) > 0 {
+		tx.locks = tx.locks[:0]
+	}
+	if tx.cb != nil {
+		tx.cb = nil
+	}
+	if len(tx.onCommit)+len(tx.onAbort)+len(tx.finally) > 0 {
+		tx.onCommit, tx.onAbort, tx.finally = tx.onCommit[:0], tx.onAbort[:0], tx.finally[:0]
+	}
+	tx.failure = FailureAbort
+	tx.userUndo = false
+	tx.redoBufs = tx.redoBufs[:0]
+	tx.noAutoLog = [2]bool{}
+}
+
+func (tx *txState) Begin(params ...TxParam) error {
+	if err := tx.enter(); err != nil {
+		return err
+	}
+	defer tx.leave()
+	if tx.stage != StageWork {
+		return fmt.Errorf("%w: begin in stage %v", ErrTxStage, tx.stage)
+	}
+	tx.depth++
+	if err := tx.takeParams(params); err != nil {
+		tx.abort(err)
+		return err
+	}
+	return nil
+}
+
+func (tx *txState) takeParams(params []TxParam) error {
+	for _, prm := range params {
+		switch {
+		case prm.cb != nil:
+			tx.cb = prm.cb
+		case prm.mutex != nil || prm.rw != nil:
+			if err := tx.lock(prm); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lock takes a lock for the transaction, once (add_to_tx_and_lock).
+func (tx *txState) lock(prm TxParam) error {
+	for _, h := range tx.locks {
+		if h.mutex != nil && h.mutex == prm.mutex || h.rw != nil && h.rw == prm.rw {
+			return nil
+		}
+	}
+	var err error
+	if prm.mutex != nil {
+		err = prm.mutex.Lock(tx.p)
+	} else {
+		err = prm.rw.Lock(tx.p)
+	}
+	if err != nil {
+		return err
+	}
+	tx.locks = append(tx.locks, prm)
+	return nil
+}
+
+func (tx *txState) Lock(m *Mutex) error { return tx.xlock(TxParam{mutex: m}, TxNoAbort) }
+
+func (tx *txState) LockRW(m *RWMutex) error { return tx.xlock(TxParam{rw: m}, TxNoAbort) }
+
+func (tx *txState) Xlock(m *Mutex, flags TxFlags) error { return tx.xlock(TxParam{mutex: m}, flags) }
+
+func (tx *txState) xlock(prm TxParam, flags TxFlags) error {
+	if err := tx.work(flags, TxNoAbort); err != nil {
+		return err
+	}
+	defer tx.leave()
+	return tx.fail(tx.lock(prm), flags)
+}
+
+// enter starts a call on tx: one goroutine at a time.
+func (tx *txState) enter() error {
+	if tx == nil {
+		return fmt.Errorf("%w: no transaction", ErrTxStage)
+	}
+	if !tx.busy.CompareAndSwap(false, true) {
+		return ErrTxBusy
+	}
+	return nil
+}
+
+func (tx *txState) leave() { tx.busy.Store(false) }
+
+// work enters a call that needs StageWork and flags within valid.
+func (tx *txState) work(flags, valid TxFlags) error {
+	if err := tx.enter(); err != nil {
+		return err
+	}
+	if tx.stage != StageWork {
+		tx.leave()
+		return fmt.Errorf("%w: %v", ErrTxStage, tx.stage)
+	}
+	if flags&^valid != 0 {
+		err := tx.fail(fmt.Errorf("%w: %#x", ErrFlags, uint64(flags&^valid)), flags)
+		tx.leave()
+		return err
+	}
+	return nil
+}
+
+// fail handles a failed call: it aborts the transaction unless the flags
+// or the failure behavior say to just return (obj_tx_fail_err).
+func (tx *txState) fail(err error, flags TxFlags) error {
+	if err == nil {
+		return nil
+	}
+	if flags&TxNoAbort == 0 && tx.failure == FailureAbort && tx.stage == StageWork {
+		tx.abort(err)
+	}
+	return err
+}
+
+func (tx *txState) Stage() Stage { return tx.stage }
+
+func (tx *txState) Err() error { return tx.err }
+
+func (tx *txState) SetFailureBehavior(b FailureBehavior) { tx.failure = b }
+
+func (tx *txState) OnCommit(fn func()) { tx.onCommit = append(tx.onCommit, fn) }
+
+func (tx *txState) OnAbort(fn func()) { tx.onAbort = append(tx.onAbort, fn) }
+
+func (tx *txState) Finally(fn func()) { tx.finally = append(tx.finally, fn) }
+
+func (tx *txState) callback(s Stage) {
+	if tx.cb != nil && tx.depth == 1 {
+		tx.cb(tx.h, s)
+	}
+}
+
+func (tx *txState) Abort(err error) error {
+	if e := tx.enter(); e != nil {
+		return e
+	}
+	defer tx.leave()
+	if tx.stage != StageWork {
+		return fmt.Errorf("%w: abort in stage %v", ErrTxStage, tx.stage)
+	}
+	tx.abort(err)
+	return nil
+}
+
+// abort rolls back (outermost) or marks the abort (nested).
+func (tx *txState) abort(err error) {
+	if err == nil {
+		err = ErrAborted
+	}
+	tx.stage = StageOnAbort
+	tx.err = err
+	if tx.depth == 1 {
+		tx.rollback()
+	}
+	tx.callback(StageOnAbort)
+}
+
+// rollback undoes the outermost transaction (tx_abort): snapshots copied
+// back (but for the locks it holds), the undo log invalidated, the
+// reservations given back.
+func (tx *txState) rollback() {
+	p := tx.p
+	if tx.done {
+		return
+	}
+	if !tx.undo.Empty() {
+		_ = tx.undo.Rollback(p.valid, tx.keepRanges)
+		_ = tx.undo.Finish(true, tx.userUndo, tx.undoExt())
+	} else if tx.userUndo || tx.undo.Logs() > 2 {
+		_ = tx.undo.Finish(false, tx.userUndo, tx.undoExt())
+	}
+	var res []heap.Action
+	for _, a := range tx.acts {
+		if a.Kind == heap.ActAlloc {
+			res = append(res, a)
+		}
+	}
+	p.heap.Cancel(res)
+	tx.acts, tx.ranges.r = tx.acts[:0], tx.ranges.r[:0]
+	tx.done = true
+}
+
+// keepRanges returns the parts of [off, off+n) an abort restores: all but
+// the locks the transaction holds (tx_restore_range).
+func (tx *txState) keepRanges(off, n uint64) [][2]uint64 {
+	out := [][2]uint64{{off, n}}
+	for _, h := range tx.locks {
+		var lp unsafe.Pointer
+		if h.mutex != nil {
+			lp = unsafe.Pointer(h.mutex)
+		} else {
+			lp = unsafe.Pointer(h.rw)
+		}
+		lo, ok := tx.p.m.Offset(lp)
+		if !ok {
+			continue
+		}
+		var next [][2]uint64
+		for _, r := range out {
+			s, e := r[0], r[0]+r[1]
+			if lo >= e || lo+64 <= s {
+				next = append(next, r)
+				continue
+			}
+			if lo > s {
+				next = append(next, [2]uint64{s, lo - s})
+			}
+			if lo+64 < e {
+				next = append(next, [2]uint64{lo + 64, e - lo - 64})
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+func (tx *txState) Commit() error {
+	if err := tx.enter(); err != nil {
+		return err
+	}
+	defer tx.leave()
+	if tx.stage != StageWork {
+		return fmt.Errorf("%w: commit in stage %v", ErrTxStage, tx.stage)
+	}
+	tx.callback(StageWork)
+	if tx.depth == 1 {
+		if err := tx.commit(); err != nil {
+			tx.abort(err)
+			return err
+		}
+	}
+	tx.stage = StageOnCommit
+	tx.callback(StageOnCommit)
+	return nil
+}
+
+func (tx *txState) commit() error {
+	p, l := tx.p, tx.l
+	if len(tx.ranges.r) == 0 && len(tx.acts) == 0 && !tx.userUndo && tx.undo.Logs() <= 2 {
+		tx.done = true // nothing to make durable
+		return nil
+	}
+	for _, r := range tx.ranges.r {
+		if r.flags&TxNoFlush == 0 {
+			p.m.Flush(r.off, r.size)
+		}
+	}
+	p.m.Drain()
+	var redo ulog.Extender = l
+	if len(tx.redoBufs) > 0 || tx.noAutoLog[LogIntent] {
+		redo = &userLogs{l: l, bufs: tx.redoBufs, auto: !tx.noAutoLog[LogIntent]}
+	}
+	if err := p.heap.Publish(tx.acts, &l.redo, l.externalLog(), layout.LaneExternalCapacity, redo); err != nil {
+		return err
+	}
+	if tx.userUndo || tx.undo.Logs() > 2 {
+		if err := tx.undo.Finish(false, tx.userUndo, tx.undoExt()); err != nil {
+			return err
+		}
+	}
+	tx.acts, tx.ranges.r = tx.acts[:0], tx.ranges.r[:0]
+	tx.done = true
+	return nil
+}
+
+func (tx *txState) End() error {
+	if err := tx.enter(); err != nil {
+		return err
+	}
+	defer tx.leave()
+	switch tx.stage {
+	case StageWork:
+		return fmt.Errorf("%w: end without commit or abort", ErrTxStage)
+	case StageNone:
+		return fmt.Errorf("%w: end of an ended transaction", ErrTxStage)
+	}
+	if tx.depth > 1 {
+		tx.depth--
+		tx.stage = StageWork
+		if tx.err != nil {
+			tx.abort(tx.err)
+		}
+		return tx.err
+	}
+	fns := tx.onCommit
+	if tx.stage == StageOnAbort {
+		fns = tx.onAbort
+	}
+	for _, fn := range fns {
+		fn()
+	}
+	tx.stage = StageFinally
+	tx.callback(StageFinally)
+	for _, fn := range tx.finally {
+		fn()
+	}
+	for i := len(tx.locks) - 1; i >= 0; i-- {
+		if h := tx.locks[i]; h.mutex != nil {
+			_ = h.mutex.Unlock(tx.p)
+		} else {
+			_ = h.rw.Unlock(tx.p)
+		}
+	}
+	tx.locks = tx.locks[:0]
+	tx.stage = StageNone
+	tx.callback(StageNone)
+	tx.depth = 0
+	err := tx.err
+	h, l := tx.h, tx.l
+	h.endErr = err
+	tx.gen++ // the handle is stale from now on
+	tx.h, tx.l = nil, nil
+	tx.p.leave(l)
+	return err
+}
+
+func (tx *txState) Process() error {
+	switch tx.stage {
+	case StageWork:
+		return tx.Commit()
+	case StageOnCommit, StageOnAbort:
+		tx.stage = StageFinally
+		tx.callback(StageFinally)
+	case StageFinally:
+		tx.stage = StageNone
+	}
+	return nil
+}
+
+// Tx runs fn in a transaction (the TX_BEGIN..TX_END block as a closure):
+// fn's changes commit when it returns nil; an error it returns aborts the
+// transaction and is returned, as is the cause of an abort fn did not
+// report (tx.Abort, a failed call); a panic aborts and goes on.
+func (p *Pool) Tx(fn func(*Tx) error, params ...TxParam) error {
+	h, err := p.Begin(params...)
+	if err != nil {
+		if h != nil {
+			h.End()
+		}
+		return err
+	}
+	return h.s.run(fn)
+}
+
+// Tx runs fn in a transaction nested in tx: its changes are tx's (they
+// commit with the outermost); an error aborts the outermost too.
+func (tx *txState) Tx(fn func(*Tx) error, params ...TxParam) error {
+	if err := tx.Begin(params...); err != nil {
+		tx.End()
+		return err
+	}
+	return tx.run(fn)
+}
+
+func (tx *txState) run(fn func(*Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if tx.stage == StageWork {
+				tx.abort(fmt.Errorf("%w: panic: %v", ErrAborted, r))
+			}
+			tx.End()
+			panic(r)
+		}
+	}()
+	ferr := fn(tx.h)
+	if tx.stage == StageWork {
+		if ferr != nil {
+			tx.abort(ferr)
+		} else if cerr := tx.Commit(); cerr != nil {
+			ferr = cerr
+		}
+	}
+	eerr := tx.End()
+	if ferr != nil {
+		return ferr
+	}
+	return eerr
+}
+
+func (tx *txState) AddRange(oid OID, off, size int) error { return tx.XAddRange(oid, off, size, 0) }
+
+func (tx *txState) XAddRange(oid OID, off, size int, flags TxFlags) error {
+	if err := tx.work(flags, TxNoFlush|TxNoSnapshot|TxAssumeInitialized|TxNoAbort); err != nil {
+		return err
+	}
+	defer tx.leave()
+	if oid.PoolUUIDLo != tx.p.uuidLo || off < 0 || size < 0 {
+		return tx.fail(fmt.Errorf("%w: %v+%d, %d bytes", ErrRange, oid, off, size), flags)
+	}
+	b, err := tx.p.heap.BlockAt(oid.Off)
+	if err != nil {
+		// Objects allocated in this transaction are not published yet.
+		if i := tx.ranges.find(oid.Off); i < 0 || !tx.allocatedHere(oid.Off) {
+			return tx.fail(fmt.Errorf("%w: %v", ErrInvalidOID, oid), flags)
+		}
+		b.Size = tx.ranges.r[tx.ranges.find(oid.Off)].size
+	}
+	if uint64(off)+uint64(size) > b.Size {
+		return tx.fail(fmt.Errorf("%w: %d+%d bytes of a %d-byte object", ErrRange, off, size, b.Size), flags)
+	}
+	return tx.fail(tx.add(oid.Off+uint64(off), uint64(size), flags), flags)
+}
+
+func (tx *txState) AddRangeDirect(b []byte) error { return tx.XAddRangeDirect(b, 0) }
+
+func (tx *txState) XAddRangeDirect(b []byte, flags TxFlags) error {
+	if err := tx.work(flags, TxNoFlush|TxNoSnapshot|TxAssumeInitialized|TxNoAbort); err != nil {
+		return err
+	}
+	defer tx.leave()
+	if len(b) == 0 {
+		return nil
+	}
+	off, ok := tx.p.m.Offset(unsafe.Pointer(unsafe.SliceData(b)))
+	if !ok {
+		return tx.fail(fmt.Errorf("%w: not in the pool", ErrRange), flags)
+	}
+	return tx.fail(tx.add(off, uint64(len(b)), flags), flags)
+}
+
+// add snapshots [off, off+size), which must lie in the heap
+// (pmemobj_tx_add_common).
+func (tx *txState) add(off, size uint64, flags TxFlags) error {
+	if size > MaxAllocSize || !tx.p.heap.Contains(off, size) {
+		return fmt.Errorf("%w: %#x, %d bytes", ErrRange, off, size)
+	}
+	return tx.ranges.add(off, size, flags, func(o, n uint64) error {
+		if flags&TxNoSnapshot != 0 {
+			return nil
+		}
+		if !tx.snapped {
+			// The commit's redo log invalidates the undo log.
+			tx.snapped = true
+			gen := tx.l.off + layout.LaneUndoAt + layout.UlogGenNumAt
+			tx.acts = append(tx.acts, heap.Action{Kind: heap.ActSet, Dst: gen, Val: tx.undo.Gen() + 1})
+		}
+		var ext ulog.Extender
+		if !tx.noAutoLog[LogSnapshot] {
+			ext = tx.undoExt()
+		}
+		return tx.undo.Add(o, n, ext)
+	})
+}
+
+// allocatedHere reports whether off is an object this transaction
+// allocated.
+func (tx *txState) allocatedHere(off uint64) bool {
+	for _, a := range tx.acts {
+		if a.Kind == heap.ActAlloc && a.Block.Off == off {
+			return true
+		}
+	}
+	return false
+}
+
+// undoExt returns the extender of the undo log: 32 KiB extensions (C's
+// tx.cache.size) with the first log's generation.
+func (tx *txState) undoExt() ulog.Extender {
+	return &laneExt{l: tx.l, size: undoExtRequest, gen: tx.undo.Gen()}
+}
+
+func (tx *txState) Alloc(size int, typeNum uint64) (OID, error) { return tx.Xalloc(size, typeNum, 0) }
+
+func (tx *txState) Zalloc(size int, typeNum uint64) (OID, error) {
+	return tx.Xalloc(size, typeNum, TxZero)
+}
+
+func (tx *txState) Xalloc(size int, typeNum uint64, flags TxFlags) (OID, error) {
+	valid := TxZero | TxNoFlush | TxNoAbort | TxFlags(classMask|arenaMask)
+	if err := tx.work(flags, valid); err != nil {
+		return OID{}, err
+	}
+	defer tx.leave()
+	oid, err := tx.alloc(size, typeNum, flags, nil)
+	return oid, tx.fail(err, flags)
+}
+
+// alloc reserves an object for the transaction (tx_alloc_common).
+func (tx *txState) alloc(size int, typeNum uint64, flags TxFlags, ctor func([]byte) error) (OID, error) {
+	req, err := request(size, typeNum, AllocFlags(flags)&(FlagZero|classMask|arenaMask), ctor)
+	if err != nil {
+		return OID{}, err
+	}
+	a, err := tx.p.arena(tx.l, AllocFlags(flags))
+	if err != nil {
+		return OID{}, err
+	}
+	act, err := tx.p.heap.Reserve(a, req)
+	if err != nil {
+		return OID{}, err
+	}
+	tx.acts = append(tx.acts, act)
+	_ = tx.ranges.add(act.Block.Off, act.Block.Size, flags&TxNoFlush|TxNoSnapshot, func(o, n uint64) error { return nil })
+	return OID{tx.p.uuidLo, act.Block.Off}, nil
+}
+
+func (tx *txState) Strdup(s string, typeNum uint64) (OID, error) {
+	if err := tx.work(0, 0); err != nil {
+		return OID{}, err
+	}
+	defer tx.leave()
+	oid, err := tx.alloc(len(s)+1, typeNum, 0, strCtor(s))
+	return oid, tx.fail(err, 0)
+}
+
+func (tx *txState) Realloc(oid OID, size int, typeNum uint64) (OID, error) {
+	return tx.realloc(oid, size, typeNum, 0)
+}
+
+func (tx *txState) Zrealloc(oid OID, size int, typeNum uint64) (OID, error) {
+	return tx.realloc(oid, size, typeNum, TxZero)
+}
+
+func (tx *txState) realloc(oid OID, size int, typeNum uint64, flags TxFlags) (OID, error) {
+	if err := tx.work(flags, TxZero); err != nil {
+		return OID{}, err
+	}
+	defer tx.leave()
+	if oid.IsNull() {
+		if size == 0 {
+			return OID{}, nil
+		}
+		o, err := tx.alloc(size, typeNum, flags, nil)
+		return o, tx.fail(err, 0)
+	}
+	if size == 0 {
+		return OID{}, tx.fail(tx.free(oid), 0)
+	}
+	old, err := tx.objectBytes(oid)
+	if err != nil {
+		return OID{}, tx.fail(err, 0)
+	}
+	n := min(len(old), size)
+	o, err := tx.alloc(size, typeNum, 0, func(b []byte) error {
+		copy(b, old[:n])
+		if flags&TxZero != 0 {
+			clear(b[n:])
+		}
+		return nil
+	})
+	if err != nil {
+		return OID{}, tx.fail(err, 0)
+	}
+	if err := tx.free(oid); err != nil {
+		return OID{}, tx.fail(err, 0)
+	}
+	return o, nil
+}
+
+// objectBytes returns the usable bytes of oid: an allocated object, or one
+// reserved by this transaction.
+func (tx *txState) objectBytes(oid OID) ([]byte, error) {
+	if oid.PoolUUIDLo == tx.p.uuidLo {
+		if b, err := tx.p.heap.BlockAt(oid.Off); err == nil {
+			return tx.p.m.Slice(b.Off, b.Size), nil
+		}
+		for _, a := range tx.acts {
+			if a.Kind == heap.ActAlloc && a.Block.Off == oid.Off {
+				return tx.p.m.Slice(a.Block.Off, a.Block.Size), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%w: %v", ErrInvalidOID, oid)
+}
+
+func (tx *txState) Free(oid OID) error { return tx.Xfree(oid, 0) }
+
+func (tx *txState) Xfree(oid OID, flags TxFlags) error {
+	if err := tx.work(flags, TxNoAbort); err != nil {
+		return err
+	}
+	defer tx.leave()
+	if oid.IsNull() {
+		return nil
+	}
+	return tx.fail(tx.free(oid), flags)
+}
+
+func (tx *txState) free(oid OID) error {
+	if oid.PoolUUIDLo != tx.p.uuidLo {
+		return fmt.Errorf("%w: %v", ErrInvalidOID, oid)
+	}
+	if i := tx.ranges.find(oid.Off); i >= 0 {
+		for j, a := range tx.acts {
+			if a.Kind == heap.ActAlloc && a.Block.Off == oid.Off {
+				tx.ranges.remove(i)
+				tx.p.heap.Cancel(tx.acts[j : j+1])
+				tx.acts = append(tx.acts[:j], tx.acts[j+1:]...)
+				return nil
+			}
+		}
+	}
+	for _, a := range tx.acts {
+		if a.Kind == heap.ActFree && a.Block.Off == oid.Off {
+			return fmt.Errorf("%w: freed twice in the transaction: %v", ErrInvalidOID, oid)
+		}
+	}
+	b, err := tx.p.block(oid)
+	if err != nil {
+		return err
+	}
+	tx.acts = append(tx.acts, heap.Action{Kind: heap.ActFree, Block: b})
+	return nil
+}
+
+func (tx *txState) Publish(acts ...Action) error { return tx.Xpublish(0, acts...) }
+
+func (tx *txState) Xpublish(flags TxFlags, acts ...Action) error {
+	if err := tx.work(flags, TxNoAbort); err != nil {
+		return err
+	}
+	defer tx.leave()
+	for _, a := range acts {
+		if a.p != tx.p {
+			return tx.fail(errors.New("obj: publish: an action of another pool"), flags)
+		}
+	}
+	for _, a := range acts {
+		tx.acts = append(tx.acts, a.a)
+	}
+	return nil
+}
+
+func (tx *txState) LogAppendBuffer(t LogType, b []byte) error {
+	if err := tx.work(0, 0); err != nil {
+		return err
+	}
+	defer tx.leave()
+	start, ok := tx.p.m.Offset(unsafe.Pointer(unsafe.SliceData(b)))
+	if !ok || !tx.p.heap.Contains(start, uint64(len(b))) {
+		return tx.fail(fmt.Errorf("%w: log buffer not in the pool's heap", ErrRange), 0)
+	}
+	off := layout.AlignedUlogOffset(start)
+	if off-start+layout.UlogHeaderSize+layout.CacheLine > uint64(len(b)) {
+		return tx.fail(fmt.Errorf("%w: log buffer of %d bytes too small", ErrRange, len(b)), 0)
+	}
+	capacity := (uint64(len(b)) - (off - start) - layout.UlogHeaderSize) &^ (layout.CacheLine - 1)
+	if t == LogIntent {
+		tx.redoBufs = append(tx.redoBufs, [2]uint64{off, capacity})
+		return nil
+	}
+	if err := tx.undo.AppendUser(off, capacity); err != nil {
+		return tx.fail(err, 0)
+	}
+	tx.userUndo = true
+	return nil
+}
+
+func (tx *txState) LogAutoAlloc(t LogType, on bool) { tx.noAutoLog[t] = !on }
+
+// TxLogSnapshotsMaxSize returns the bytes of user log buffer that
+// snapshots of the given sizes take at most
+// (pmemobj_tx_log_snapshots_max_size).
+func TxLogSnapshotsMaxSize(sizes ...int) int {
+	const bufOverhead = layout.UlogHeaderSize
+	result := uint64(bufOverhead)
+	for _, s := range sizes {
+		result += layout.BufEntrySize(uint64(s))
+	}
+	result += result / MaxAllocSize * (bufOverhead + layout.BufEntryHeaderSize)
+	return int(result)
+}
+
+// TxLogIntentsMaxSize returns the bytes of user log buffer n intents
+// (allocations, frees, values) take at most
+// (pmemobj_tx_log_intents_max_size).
+func TxLogIntentsMaxSize(n int) int {
+	result := (uint64(n)*layout.ValEntrySize + layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+	result += layout.UlogHeaderSize
+	result += result / MaxAllocSize * (layout.UlogHeaderSize + layout.ValEntrySize)
+	return int(result)
+}
+
+// Tx runs fn in a transaction nested in t: its changes are t's (they
+// commit with the outermost); an error aborts the outermost too.
+func (t *Tx) Tx(fn func(*Tx) error, params ...TxParam) error {
+	s, err := t.state()
+	if err != nil {
+		return err
+	}
+	return s.Tx(fn, params...)
+}
+
+// The handle methods: each checks that the transaction is still the one
+// the handle was made for (a Tx used after its End fails), then runs it.
+
+func (h *Tx) Begin(params ...TxParam) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Begin(params...)
+}
+
+func (h *Tx) Lock(m *Mutex) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Lock(m)
+}
+
+func (h *Tx) LockRW(m *RWMutex) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.LockRW(m)
+}
+
+func (h *Tx) Xlock(m *Mutex, flags TxFlags) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Xlock(m, flags)
+}
+
+func (h *Tx) Stage() Stage {
+	st, err := h.state()
+	if err != nil {
+		return StageNone
+	}
+	return st.Stage()
+}
+
+func (h *Tx) Err() error {
+	st, err := h.state()
+	if err != nil {
+		return h.endErr
+	}
+	return st.Err()
+}
+
+func (h *Tx) SetFailureBehavior(b FailureBehavior) {
+	if st, err := h.state(); err == nil {
+		st.SetFailureBehavior(b)
+	}
+}
+
+func (h *Tx) OnCommit(fn func()) {
+	if st, err := h.state(); err == nil {
+		st.OnCommit(fn)
+	}
+}
+
+func (h *Tx) OnAbort(fn func()) {
+	if st, err := h.state(); err == nil {
+		st.OnAbort(fn)
+	}
+}
+
+func (h *Tx) Finally(fn func()) {
+	if st, err := h.state(); err == nil {
+		st.Finally(fn)
+	}
+}
+
+func (h *Tx) Abort(err error) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Abort(err)
+}
+
+func (h *Tx) Commit() error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Commit()
+}
+
+func (h *Tx) End() error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.End()
+}
+
+func (h *Tx) Process() error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Process()
+}
+
+func (h *Tx) AddRange(oid OID, off, size int) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.AddRange(oid, off, size)
+}
+
+func (h *Tx) XAddRange(oid OID, off, size int, flags TxFlags) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.XAddRange(oid, off, size, flags)
+}
+
+func (h *Tx) AddRangeDirect(b []byte) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.AddRangeDirect(b)
+}
+
+func (h *Tx) XAddRangeDirect(b []byte, flags TxFlags) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.XAddRangeDirect(b, flags)
+}
+
+func (h *Tx) Alloc(size int, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Alloc(size, typeNum)
+}
+
+func (h *Tx) Zalloc(size int, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Zalloc(size, typeNum)
+}
+
+func (h *Tx) Xalloc(size int, typeNum uint64, flags TxFlags) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Xalloc(size, typeNum, flags)
+}
+
+func (h *Tx) Strdup(s string, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Strdup(s, typeNum)
+}
+
+func (h *Tx) Realloc(oid OID, size int, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Realloc(oid, size, typeNum)
+}
+
+func (h *Tx) Zrealloc(oid OID, size int, typeNum uint64) (OID, error) {
+	st, err := h.state()
+	if err != nil {
+		return OID{}, err
+	}
+	return st.Zrealloc(oid, size, typeNum)
+}
+
+func (h *Tx) Free(oid OID) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Free(oid)
+}
+
+func (h *Tx) Xfree(oid OID, flags TxFlags) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Xfree(oid, flags)
+}
+
+func (h *Tx) Publish(acts ...Action) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Publish(acts...)
+}
+
+func (h *Tx) Xpublish(flags TxFlags, acts ...Action) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.Xpublish(flags, acts...)
+}
+
+func (h *Tx) LogAppendBuffer(t LogType, b []byte) error {
+	st, err := h.state()
+	if err != nil {
+		return err
+	}
+	return st.LogAppendBuffer(t, b)
+}
+
+func (h *Tx) LogAutoAlloc(t LogType, on bool) {
+	if st, err := h.state(); err == nil {
+		st.LogAutoAlloc(t, on)
+	}
+}
