@@ -255,7 +255,7 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 		return nil, err
 	}
 	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly(), procSlots: procs}
-	bp.lanes.init(min(t.NLane(), t.NReadSlot()-procs))
+	bp.lanes.init(min(t.NLane(), t.NReadSlot()-procs), procs)
 	return bp, nil
 }
 
