@@ -10,6 +10,7 @@ import (
 // BenchmarkAllocFree measures an atomic allocation and free pair (a
 // destination outside the pool, as pmembench's obj_alloc/free scenario).
 func BenchmarkAllocFree(b *testing.B) {
+	b.Setenv("PMEM_IS_PMEM_FORCE", "1") // CPU flushes, as on pmem: not msync
 	for _, size := range []int{64, 256, 4096} {
 		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
 			p, err := Create(pmemtest.Path(b, "pool"), 64<<20, 0o600, nil)
@@ -38,6 +39,7 @@ func BenchmarkAllocFree(b *testing.B) {
 // BenchmarkTx measures whole transactions, as pmembench's obj-tx scenarios:
 // an empty one, an allocation and free, and a 64-byte snapshot and write.
 func BenchmarkTx(b *testing.B) {
+	b.Setenv("PMEM_IS_PMEM_FORCE", "1")
 	run := func(b *testing.B, p *Pool, f func(*Tx) error) {
 		for b.Loop() {
 			if err := p.Tx(f); err != nil {

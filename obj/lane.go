@@ -21,10 +21,13 @@ type lane struct {
 	hint  uint64 // idx, for the hint pool (which takes pointers)
 	off   uint64 // pool offset of the lane
 	arena *heap.Arena
-	tx    txState   // the transaction running in the lane
-	redo  ulog.Redo // the external log's
-	ired  ulog.Redo // the internal log's: extensions of the others
-	acts  []heap.Action
+	tx    txState // the transaction running in the lane
+	// undoShort: the undo log chain holds no extension past the one a
+	// transaction keeps for the next (learnt by the first that reads it).
+	undoShort bool
+	redo      ulog.Redo // the external log's
+	ired      ulog.Redo // the internal log's: extensions of the others
+	acts      []heap.Action
 }
 
 func (l *lane) externalLog() uint64 { return l.off + layout.LaneExternalAt }

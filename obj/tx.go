@@ -125,14 +125,13 @@ func WithCallback(cb func(*Tx, Stage)) TxParam { return TxParam{cb: cb} }
 // goroutine at a time; nested transactions use the same Tx (flat nesting:
 // an inner abort aborts the outermost).
 type Tx struct {
-	s      *txState
-	gen    uint64 // the s.gen it was made for
-	endErr error  // why it aborted, kept by End for Err after the end
+	s   *txState
+	gen uint64 // the s.gen it was made for
 }
 
 // state returns the transaction's state if the handle is current.
 func (t *Tx) state() (*txState, error) {
-	if t == nil || t.s == nil || t.s.gen != t.gen {
+	if t == nil || t.s == nil || t.s.gen.Load() != t.gen {
 		return nil, fmt.Errorf("%w: the transaction has ended", ErrTxStage)
 	}
 	return t.s, nil
@@ -141,8 +140,12 @@ func (t *Tx) state() (*txState, error) {
 // txState is a transaction's state. Each lane has one, reused by the
 // transactions that run in the lane; a Tx handle names one use of it.
 type txState struct {
-	gen   uint64 // bumped at the outermost End: older handles are stale
-	h     *Tx    // the handle of the transaction in progress
+	// gen is bumped at the outermost End: older handles are stale. It and
+	// the last outcome are atomic because a stale handle may be read by
+	// another goroutine than the lane's.
+	gen   atomic.Uint64
+	h     *Tx // the handle of the transaction in progress
+	last  lastOutcome
 	p     *Pool
 	l     *lane
 	stage Stage
@@ -153,8 +156,10 @@ type txState struct {
 	ranges                     rangeSet
 	acts                       []heap.Action
 	undo                       ulog.Undo
-	snapped                    bool // the undo generation bump is among the actions
-	done                       bool // committed or rolled back: the logs are released
+	undoOn                     bool    // undo has been started for this transaction
+	ext                        laneExt // undoExt's, kept to not allocate one per call
+	snapped                    bool    // the undo generation bump is among the actions
+	done                       bool    // committed or rolled back: the logs are released
 	locks                      []TxParam
 	cb                         func(*Tx, Stage)
 	onCommit, onAbort, finally []func()
@@ -175,9 +180,11 @@ func (p *Pool) Begin(params ...TxParam) (*Tx, error) {
 	}
 	tx := &l.tx
 	tx.reset(p, l)
-	h := &Tx{s: tx, gen: tx.gen}
+	h := &Tx{s: tx, gen: tx.gen.Load()}
 	tx.h = h
-	tx.undo.Start(p.m, l.off+layout.LaneUndoAt, layout.LaneUndoCapacity)
+	if !l.undoShort {
+		tx.startUndo()
+	}
 	if err := tx.takeParams(params); err != nil {
 		tx.abort(err)
 		return h, err
@@ -197,7 +204,7 @@ func (tx *txState) reset(p *Pool, l *lane) {
 		clear(tx.acts)
 		tx.acts = tx.acts[:0]
 	}
-	tx.snapped, tx.done = false, false
+	tx.snapped, tx.done, tx.undoOn = false, false, false
 	if len(tx.locks) > 0 {
 		tx.locks = tx.locks[:0]
 	}
@@ -211,6 +218,27 @@ func (tx *txState) reset(p *Pool, l *lane) {
 	tx.userUndo = false
 	tx.redoBufs = tx.redoBufs[:0]
 	tx.noAutoLog = [2]bool{}
+}
+
+// startUndo reads the lane's undo log chain, on the transaction's first
+// use of it: a transaction that snapshots nothing never touches it. Until
+// a lane's chain is known to be short (no extension past the one kept),
+// every transaction starts it so its end trims the chain.
+func (tx *txState) startUndo() {
+	if tx.undoOn {
+		return
+	}
+	tx.undoOn = true
+	tx.undo.Start(tx.p.m, tx.l.off+layout.LaneUndoAt, layout.LaneUndoCapacity)
+	tx.l.undoShort = tx.undo.Logs() <= 2
+}
+
+// finishUndo ends the transaction's use of the undo log, which trims the
+// chain: the lane's next transactions need not read it unless that failed.
+func (tx *txState) finishUndo(aborted bool) error {
+	err := tx.undo.Finish(aborted, tx.userUndo, tx.undoExt())
+	tx.l.undoShort = err == nil
+	return err
 }
 
 func (tx *txState) Begin(params ...TxParam) error {
@@ -370,11 +398,13 @@ func (tx *txState) rollback() {
 	if tx.done {
 		return
 	}
-	if !tx.undo.Empty() {
+	switch {
+	case !tx.undoOn:
+	case !tx.undo.Empty():
 		_ = tx.undo.Rollback(p.valid, tx.keepRanges)
-		_ = tx.undo.Finish(true, tx.userUndo, tx.undoExt())
-	} else if tx.userUndo || tx.undo.Logs() > 2 {
-		_ = tx.undo.Finish(false, tx.userUndo, tx.undoExt())
+		tx.finishUndo(true)
+	case tx.userUndo || tx.undo.Logs() > 2:
+		tx.finishUndo(false)
 	}
 	var res []heap.Action
 	for _, a := range tx.acts {
@@ -426,6 +456,11 @@ func (tx *txState) Commit() error {
 		return err
 	}
 	defer tx.leave()
+	return tx.commitEntered()
+}
+
+// commitEntered is Commit for a caller that has entered tx.
+func (tx *txState) commitEntered() error {
 	if tx.stage != StageWork {
 		return fmt.Errorf("%w: commit in stage %v", ErrTxStage, tx.stage)
 	}
@@ -443,7 +478,8 @@ func (tx *txState) Commit() error {
 
 func (tx *txState) commit() error {
 	p, l := tx.p, tx.l
-	if len(tx.ranges.r) == 0 && len(tx.acts) == 0 && !tx.userUndo && tx.undo.Logs() <= 2 {
+	longUndo := tx.undoOn && tx.undo.Logs() > 2
+	if len(tx.ranges.r) == 0 && len(tx.acts) == 0 && !tx.userUndo && !longUndo {
 		tx.done = true // nothing to make durable
 		return nil
 	}
@@ -460,8 +496,8 @@ func (tx *txState) commit() error {
 	if err := p.heap.Publish(tx.acts, &l.redo, l.externalLog(), layout.LaneExternalCapacity, redo); err != nil {
 		return err
 	}
-	if tx.userUndo || tx.undo.Logs() > 2 {
-		if err := tx.undo.Finish(false, tx.userUndo, tx.undoExt()); err != nil {
+	if tx.userUndo || longUndo {
+		if err := tx.finishUndo(false); err != nil {
 			return err
 		}
 	}
@@ -474,11 +510,19 @@ func (tx *txState) End() error {
 	if err := tx.enter(); err != nil {
 		return err
 	}
-	defer tx.leave()
+	return tx.endEntered()
+}
+
+// endEntered is End for a caller that has entered tx; it leaves tx before
+// it returns, and before the lane is given back at the outermost End (the
+// lane's next transaction must find tx free).
+func (tx *txState) endEntered() error {
 	switch tx.stage {
 	case StageWork:
+		tx.leave()
 		return fmt.Errorf("%w: end without commit or abort", ErrTxStage)
 	case StageNone:
+		tx.leave()
 		return fmt.Errorf("%w: end of an ended transaction", ErrTxStage)
 	}
 	if tx.depth > 1 {
@@ -487,6 +531,7 @@ func (tx *txState) End() error {
 		if tx.err != nil {
 			tx.abort(tx.err)
 		}
+		tx.leave()
 		return tx.err
 	}
 	fns := tx.onCommit
@@ -513,10 +558,12 @@ func (tx *txState) End() error {
 	tx.callback(StageNone)
 	tx.depth = 0
 	err := tx.err
-	h, l := tx.h, tx.l
-	h.endErr = err
-	tx.gen++ // the handle is stale from now on
+	l := tx.l
+	g := tx.gen.Load()
+	tx.last.set(g, err)
+	tx.gen.Store(g + 1) // the handle is stale from now on
 	tx.h, tx.l = nil, nil
+	tx.leave()
 	tx.p.leave(l)
 	return err
 }
@@ -570,14 +617,18 @@ func (tx *txState) run(fn func(*Tx) error) (err error) {
 		}
 	}()
 	ferr := fn(tx.h)
+	if err := tx.enter(); err != nil {
+		// fn left a call of tx running in another goroutine.
+		return err
+	}
 	if tx.stage == StageWork {
 		if ferr != nil {
 			tx.abort(ferr)
-		} else if cerr := tx.Commit(); cerr != nil {
+		} else if cerr := tx.commitEntered(); cerr != nil {
 			ferr = cerr
 		}
 	}
-	eerr := tx.End()
+	eerr := tx.endEntered()
 	if ferr != nil {
 		return ferr
 	}
@@ -635,6 +686,7 @@ func (tx *txState) add(off, size uint64, flags TxFlags) error {
 		if flags&TxNoSnapshot != 0 {
 			return nil
 		}
+		tx.startUndo()
 		if !tx.snapped {
 			// The commit's redo log invalidates the undo log.
 			tx.snapped = true
@@ -663,7 +715,8 @@ func (tx *txState) allocatedHere(off uint64) bool {
 // undoExt returns the extender of the undo log: 32 KiB extensions (C's
 // tx.cache.size) with the first log's generation.
 func (tx *txState) undoExt() ulog.Extender {
-	return &laneExt{l: tx.l, size: undoExtRequest, gen: tx.undo.Gen()}
+	tx.ext = laneExt{l: tx.l, size: undoExtRequest, gen: tx.undo.Gen()}
+	return &tx.ext
 }
 
 func (tx *txState) Alloc(size int, typeNum uint64) (OID, error) { return tx.Xalloc(size, typeNum, 0) }
@@ -846,6 +899,7 @@ func (tx *txState) LogAppendBuffer(t LogType, b []byte) error {
 		tx.redoBufs = append(tx.redoBufs, [2]uint64{off, capacity})
 		return nil
 	}
+	tx.startUndo()
 	if err := tx.undo.AppendUser(off, capacity); err != nil {
 		return tx.fail(err, 0)
 	}
@@ -931,12 +985,59 @@ func (h *Tx) Stage() Stage {
 	return st.Stage()
 }
 
+// Err returns why the transaction aborted (pmemobj_tx_errno), nil if it
+// did not. After End it still answers, until the lane's next transaction
+// ends (as C's answers until the thread's next transaction).
 func (h *Tx) Err() error {
 	st, err := h.state()
-	if err != nil {
-		return h.endErr
+	if err == nil {
+		return st.Err()
 	}
-	return st.Err()
+	if h == nil || h.s == nil {
+		return err
+	}
+	if cause, ok := h.s.last.get(h.gen); ok {
+		return cause
+	}
+	return err
+}
+
+// lastOutcome keeps how a lane's last transaction ended, for Err after
+// End: the generation, then the cause when it aborted (an allocation only
+// then), so that a reader that loads them in the other order sees either
+// the outcome of the generation it asks about or a later generation.
+type lastOutcome struct {
+	gen   atomic.Uint64
+	cause atomic.Pointer[genErr]
+}
+
+type genErr struct {
+	gen uint64
+	err error
+}
+
+func (o *lastOutcome) set(gen uint64, err error) {
+	o.gen.Store(gen)
+	if err == nil {
+		if o.cause.Load() != nil {
+			o.cause.Store(nil)
+		}
+		return
+	}
+	o.cause.Store(&genErr{gen, err})
+}
+
+// get returns the cause of generation gen's abort (nil if it committed),
+// false if a later transaction has ended since.
+func (o *lastOutcome) get(gen uint64) (error, bool) {
+	c := o.cause.Load()
+	if c != nil && c.gen == gen {
+		return c.err, true
+	}
+	if o.gen.Load() == gen {
+		return nil, true
+	}
+	return nil, false
 }
 
 func (h *Tx) SetFailureBehavior(b FailureBehavior) {
@@ -963,12 +1064,12 @@ func (h *Tx) Finally(fn func()) {
 	}
 }
 
-func (h *Tx) Abort(err error) error {
+func (h *Tx) Abort(cause error) error {
 	st, err := h.state()
 	if err != nil {
 		return err
 	}
-	return st.Abort(err)
+	return st.Abort(cause)
 }
 
 func (h *Tx) Commit() error {

@@ -2,7 +2,9 @@ package obj
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -409,5 +411,58 @@ func TestTxHandleAfterEnd(t *testing.T) {
 	p.Tx(func(tx *Tx) error { aborted = tx; return boom })
 	if !errors.Is(aborted.Err(), boom) {
 		t.Fatalf("Err after the end: %v", aborted.Err())
+	}
+}
+
+// TestTxErrAfterEndConcurrent: goroutines share the lanes; each asks Err
+// of its ended transactions while the others end theirs in the same
+// lanes. Err answers the transaction's own outcome or, once its lane has
+// ended another, ErrTxStage; never another transaction's (run with -race).
+func TestTxErrAfterEndConcurrent(t *testing.T) {
+	p, _ := newPool(t, 16<<20)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				cause := fmt.Errorf("goroutine %d, transaction %d", g, i)
+				abort := i%2 == 0
+				var h *Tx
+				p.Tx(func(tx *Tx) error {
+					h = tx
+					if abort {
+						return cause
+					}
+					return nil
+				})
+				err := h.Err()
+				switch {
+				case errors.Is(err, ErrTxStage):
+				case abort && err != cause:
+					t.Errorf("Err of an aborted transaction: %v, want %v", err, cause)
+					return
+				case !abort && err != nil:
+					t.Errorf("Err of a committed transaction: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestTxAbortCause: Abort's cause is what the transaction reports.
+func TestTxAbortCause(t *testing.T) {
+	p, _ := newPool(t, 16<<20)
+	cause := errors.New("cause")
+	err := p.Tx(func(tx *Tx) error {
+		if err := tx.Abort(cause); err != nil {
+			t.Errorf("abort: %v", err)
+		}
+		return nil
+	})
+	if err != cause {
+		t.Fatalf("transaction aborted with %v: got %v", cause, err)
 	}
 }

@@ -24,11 +24,21 @@ type Undo struct {
 	pos    uint64 // data offset in it
 	logged uint64 // bytes of entries written
 	line   [layout.CacheLine]byte
+	// clean is the data offset in the first log from which its bytes are
+	// known to be zero on the media (found by the first Start, kept up by
+	// write): an entry that ends there needs no clobber of the next
+	// header, which saves a fence in the common small transaction.
+	clean      uint64
+	cleanKnown bool
 }
 
 // Start begins a transaction's use of the undo log at off (base data
 // bytes), reading its chain of extensions from the media.
 func (u *Undo) Start(m *pmem.Mem, off, base uint64) {
+	if u.m != m || u.first != off || !u.cleanKnown {
+		u.clean = cleanFrom(m.Slice(off+layout.UlogHeaderSize, base))
+		u.cleanKnown = true
+	}
 	u.m, u.first, u.base = m, off, base
 	u.gen = m.Load(off + layout.UlogGenNumAt)
 	u.logs = append(u.logs[:0], [2]uint64{off, base})
@@ -43,6 +53,17 @@ func (u *Undo) Start(m *pmem.Mem, off, base uint64) {
 	u.cur, u.pos, u.logged = 0, 0, 0
 }
 
+// cleanFrom returns the offset of the cache line in data after its last
+// nonzero byte.
+func cleanFrom(data []byte) uint64 {
+	for end := uint64(len(data)); end > 0; end -= layout.CacheLine {
+		if !pool.IsZero(data[end-layout.CacheLine : end]) {
+			return end
+		}
+	}
+	return 0
+}
+
 // Gen returns the generation the entries are written with.
 func (u *Undo) Gen() uint64 { return u.gen }
 
@@ -55,8 +76,9 @@ func (u *Undo) Logs() int { return len(u.logs) }
 // Add snapshots size bytes at pool offset off: their current content is
 // written to the log, split over logs where one has no room left, each
 // piece a whole entry. Before an entry the header of the one after it is
-// zeroed and persisted, so a walk never runs into stale entries; the
-// entry itself is written with non-temporal stores and drained.
+// zeroed and persisted (unless it is known to be zero on the media), so a
+// walk never runs into stale entries; the entry itself is written with
+// non-temporal stores and drained.
 func (u *Undo) Add(off, size uint64, ext Extender) error {
 	for size > 0 {
 		if u.pos == u.logs[u.cur][1] {
@@ -69,13 +91,19 @@ func (u *Undo) Add(off, size uint64, ext Extender) error {
 		n := real - layout.BufEntryHeaderSize
 		esize := layout.BufEntrySize(n)
 		at := u.logs[u.cur][0] + layout.UlogHeaderSize + u.pos
-		// Terminate the chain after this entry.
+		// Terminate the chain after this entry, unless the next header
+		// is known to be zero already.
 		if u.pos+esize < u.logs[u.cur][1] {
-			u.clobberEntry(at + esize)
+			if u.cur != 0 || u.pos+esize < u.clean {
+				u.clobberEntry(at + esize)
+			}
 		} else if u.cur+1 < len(u.logs) {
 			u.clobberEntry(u.logs[u.cur+1][0] + layout.UlogHeaderSize)
 		}
 		u.write(at, off, n)
+		if u.cur == 0 {
+			u.clean = max(u.clean, u.pos+esize)
+		}
 		u.pos += esize
 		u.logged += esize
 		off += n

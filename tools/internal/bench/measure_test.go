@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,23 +30,34 @@ func TestMeasureContention(t *testing.T) {
 		}
 		return n, nil
 	}
-	s, err := measure(t.Context(), []worker{w, w}, make([]uint64, 2), 50*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
+	// A loaded machine can keep a woken worker waiting for a CPU long
+	// enough to blur the clocks: the property must hold in one of a few
+	// samples, not in each.
+	var problems []string
+	for range 5 {
+		s, err := measure(t.Context(), []worker{w, w}, make([]uint64, 2), 50*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ops == 0 || s.cpu == 0 {
+			t.Fatalf("sample %+v: no operations or no CPU time", s)
+		}
+		problems = problems[:0]
+		if s.cpuRate() < 4*s.wallRate() || s.busy() > 0.25 {
+			problems = append(problems, fmt.Sprintf("contended workers: cpu rate %.0f/s, wall rate %.0f/s, busy %.2f: "+
+				"the CPU clock should count far less time than the wall clock", s.cpuRate(), s.wallRate(), s.busy()))
+		}
+		// Parked is what is left of the wall time without CPU time and
+		// runqueue time: nearly all of it here.
+		if !s.noRunq() && s.parked() < 0.5 {
+			problems = append(problems, fmt.Sprintf("contended workers: parked %.2f of the time (busy %.2f, runqueue %.3fs of %.3fs), want most of it",
+				s.parked(), s.busy(), s.runq, s.wall))
+		}
+		if len(problems) == 0 {
+			return
+		}
 	}
-	if s.ops == 0 || s.cpu == 0 {
-		t.Fatalf("sample %+v: no operations or no CPU time", s)
-	}
-	if s.cpuRate() < 4*s.wallRate() || s.busy() > 0.25 {
-		t.Errorf("contended workers: cpu rate %.0f/s, wall rate %.0f/s, busy %.2f: "+
-			"the CPU clock should count far less time than the wall clock", s.cpuRate(), s.wallRate(), s.busy())
-	}
-	// Parked is what is left of the wall time without CPU time and
-	// runqueue time: nearly all of it here.
-	if !s.noRunq() && s.parked() < 0.5 {
-		t.Errorf("contended workers: parked %.2f of the time (busy %.2f, runqueue %.3fs of %.3fs), want most of it",
-			s.parked(), s.busy(), s.runq, s.wall)
-	}
+	t.Error(strings.Join(problems, "\n"))
 }
 
 var spinSink atomic.Uint64
