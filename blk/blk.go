@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/blk/internal/btt"
@@ -87,18 +86,11 @@ type Pool struct {
 	bsize    uint32
 	t        *btt.BTT
 	readOnly bool
-	lanes    []lane
 	closed   atomic.Bool
-	// next picks lanes round robin; every call bumps it, so it has a
-	// cache line of its own instead of invalidating the fields above.
-	_    [64]byte
-	next atomic.Uint32
-	_    [60]byte
-}
-
-type lane struct {
-	sync.Mutex
-	_ [56]byte
+	lanes    lanes
+	// procSlots: a read on P i uses read slot i, one on a P past them a
+	// lane and slot procSlots+lane (see ReadBlock).
+	procSlots int
 }
 
 // Create creates a block pool at path of poolsize bytes, as
@@ -247,9 +239,11 @@ func open(p *pool.Pool, bsize uint32) (*Pool, error) {
 func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	m := p.Map()
 	h := p.Header()
+	procs := runtime.GOMAXPROCS(0)
 	t, err := btt.Open(btt.Config{
 		Map: m, Off: dataOff, Size: int64(m.Size()) - dataOff, LBASize: bsize,
-		ParentUUID: h.PoolsetUUID, MaxLane: 2 * runtime.NumCPU(), Zeroed: zeroed, ReadOnly: p.ReadOnly(),
+		ParentUUID: h.PoolsetUUID, Zeroed: zeroed, ReadOnly: p.ReadOnly(),
+		ReadSlots: procs + layout.DefaultNFree,
 	})
 	if err != nil {
 		if errors.Is(err, btt.ErrBlockSize) {
@@ -260,8 +254,8 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 	if err := m.Err(); err != nil { // what recovery wrote did not persist
 		return nil, err
 	}
-	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly()}
-	bp.lanes = make([]lane, t.NLane())
+	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly(), procSlots: procs}
+	bp.lanes.init(min(t.NLane(), t.NReadSlot()-procs), procs)
 	return bp, nil
 }
 
@@ -273,23 +267,17 @@ func (p *Pool) Close() error {
 	if p.closed.Swap(true) {
 		return nil
 	}
-	// Every call holds a lane while it touches the mapping and looks at
-	// closed once it has it: with all lanes held, none is inside.
-	p.lockAll()
-	defer p.unlockAll()
+	// Every call but a read holds a lane while it touches the mapping and
+	// looks at closed once it has it: with all lanes held, none is inside.
+	// A read looks at closed once it has started (see ReadBlock): once
+	// the reads in progress end, none is inside.
+	p.lanes.lockAll()
+	defer p.lanes.unlockAll()
+	p.t.WaitReads()
+	if !p.readOnly {
+		p.t.Sync()
+	}
 	return p.p.Close()
-}
-
-func (p *Pool) lockAll() {
-	for i := range p.lanes {
-		p.lanes[i].Lock()
-	}
-}
-
-func (p *Pool) unlockAll() {
-	for i := range p.lanes {
-		p.lanes[i].Unlock()
-	}
 }
 
 // BSize returns the block size in bytes (pmemblk_bsize). After Close it
@@ -311,20 +299,18 @@ func (p *Pool) NBlock() int64 {
 	return int64(p.t.NLBA())
 }
 
-// enter takes a lane (round robin) and its lock; it fails once the pool is
+// enter takes a lane (see lanes) and its lock; it fails once the pool is
 // closed (checked under the lock, so Close cannot unmap underneath).
 func (p *Pool) enter() (int, error) {
-	// Modulo in uint32: int of a uint32 is negative on 32-bit platforms.
-	l := int((p.next.Add(1) - 1) % uint32(len(p.lanes)))
-	p.lanes[l].Lock()
+	l := p.lanes.lock()
 	if p.closed.Load() {
-		p.lanes[l].Unlock()
+		p.lanes.unlock(l)
 		return 0, ErrClosed
 	}
 	return l, nil
 }
 
-func (p *Pool) exit(l int) { p.lanes[l].Unlock() }
+func (p *Pool) exit(l int) { p.lanes.unlock(l) }
 
 func (p *Pool) checkBlock(blockno int64, write bool) error {
 	if p.closed.Load() {
@@ -354,12 +340,30 @@ func (p *Pool) ReadBlock(buf []byte, blockno int64) error {
 	if len(buf) < int(p.bsize) {
 		return fmt.Errorf("blk: read: buffer of %d bytes for %d-byte blocks: %w", len(buf), p.bsize, ErrBlockSize)
 	}
-	l, err := p.enter()
-	if err != nil {
+	// Pinned to its P, the goroutine runs alone there until it unpins:
+	// the P's read slot is its own, with no lock.
+	if slot := procPin(); slot < p.procSlots {
+		err := p.read(slot, blockno, buf)
+		procUnpin()
 		return err
 	}
-	err = p.t.Read(l, uint64(blockno), buf)
-	p.exit(l)
+	procUnpin()
+	l := p.lanes.lock()
+	err := p.read(p.procSlots+l, blockno, buf)
+	p.lanes.unlock(l)
+	return err
+}
+
+// read reads through a read slot the caller holds. Starting the read
+// fences (StartRead), so Close, which sets closed and then waits for the
+// reads in progress, either sees this one or is seen by it.
+func (p *Pool) read(slot int, blockno int64, buf []byte) error {
+	p.t.StartRead(slot)
+	err := ErrClosed
+	if !p.closed.Load() {
+		err = p.t.ReadStarted(uint64(blockno), buf)
+	}
+	p.t.EndRead(slot)
 	return err
 }
 
@@ -417,11 +421,11 @@ func (p *Pool) SetError(blockno int64) error {
 // exactly one block number or is one arena's free block, and no flog pair
 // is broken. It returns the problems found, each a *core.CorruptError
 // naming the offset; none means consistent. It holds every lane, so other
-// calls wait until it is done. On a closed pool it returns ErrClosed as its
-// only problem.
+// calls but reads wait until it is done. On a closed pool it returns
+// ErrClosed as its only problem.
 func (p *Pool) Check() []error {
-	p.lockAll()
-	defer p.unlockAll()
+	p.lanes.lockAll()
+	defer p.lanes.unlockAll()
 	if p.closed.Load() {
 		return []error{ErrClosed}
 	}

@@ -49,14 +49,29 @@
 //
 // # Atomicity and recovery
 //
-// A write goes to the lane's free block and is persisted, then the flog
-// entry naming the swap is written (lba and old block first, new block and
-// sequence number second, each persisted), then the map entry (one 4-byte
-// store, persisted). Open completes a write whose flog entry is current but
-// whose map entry still names the old block, so after a crash each block
-// holds its old or its new content, never a mix; the crash tests check this
-// at every fence. A layout write cut short (first info block bad, its
-// backup not yet written) counts as no layout, as in C.
+// A write goes to the lane's free block, then the flog entry naming the
+// swap is written (lba and old block first, new block and sequence number
+// second), then the map entry (one 4-byte store). Open completes a write
+// whose flog entry is current but whose map entry still names the old
+// block, so after a crash each block holds its old or its new content,
+// never a mix; the crash tests check this at every fence.
+//
+// C persists these four steps one after the other, four fences. Here a
+// write fences twice: the first half of the flog entry (not current
+// until its second half lands), the data and the map entry the entry
+// records as old are flushed together, then the second half is persisted;
+// the new map entry is stored, and flushed only by the next write through
+// the same lane, in its first fence, before that write's flog entry
+// replaces the one that would redo it. A crash in between leaves a map
+// entry that flog recovery, ours and C's, completes: the write is durable
+// when WriteBlock returns. Close flushes the map entries still unflushed:
+// a closed pool needs no recovery (pmempool check expects none). On
+// page-cache mappings, where a flush is an msync, the map entry is
+// persisted at once, as C does. The crash tests run writes through chosen
+// lanes to catch each of these orders done wrong.
+//
+// A layout write cut short (first info block bad, its backup not yet
+// written) counts as no layout, as in C.
 //
 // On a page-cache pool a write-back can fail (msync). Each step above then
 // stops before the next one, so no flog or map entry ever names data that
@@ -74,12 +89,17 @@
 // # Concurrency
 //
 // ReadBlock, WriteBlock, SetZero and SetError (and ReadAt and WriteAt,
-// which call them) may run from many goroutines. Each call
-// takes a lane (min(256, 2×CPUs) lanes, round robin, a mutex each); map
-// entries are guarded by striped locks, and a read tracking table keeps a
-// writer from reusing a block that a reader is still copying. Check and
-// Close take every lane, so they wait for the calls in progress; calls
-// after Close fail with ErrClosed.
+// which call them) may run from many goroutines. A write takes a lane (a
+// flog pair and its free block, a mutex each): the lane of the P it runs
+// on, so goroutines running at once never wait for each other's lanes
+// and share no counter, where C takes next_lane++ for every call; map
+// entries are guarded by striped locks (4096 per arena). A read takes no
+// lock: it marks the slot of its P in a table of reads in progress (odd
+// generation while it reads), and a writer about to reuse its free block
+// waits for the reads in progress to end, C's read tracking table without
+// the second map lookup. Check and Close take every lane, so they wait for
+// the writes in progress, and Close waits for the reads; calls after
+// Close fail with ErrClosed.
 //
 // # Corruption
 //

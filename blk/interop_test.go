@@ -485,18 +485,30 @@ func TestInteropFlogSeq7(t *testing.T) {
 				}
 			}
 
-			// The same operations through C and through Go.
+			// The same operations through C and through Go, all through
+			// lane 0: C takes lanes round robin from 0, so one process
+			// per operation; Go gets a single lane.
 			ops := []string{"w:9:4", "r:9:4", "w:9:5", "r:9:5"}
 			for _, w := range tc.writes {
 				ops = append(ops, "r"+w[1:]) // read back what C wrote
 			}
-			cmd := exec.Command(bin, append([]string{cpath, "o:0"}, ops...)...)
-			cmd.Env = append(os.Environ(), "PMEM_IS_PMEM_FORCE=1")
-			cout, cerr := cmd.CombinedOutput()
+			var cout []byte
+			var cerr error
+			for _, op := range ops {
+				cmd := exec.Command(bin, cpath, "o:0", op)
+				cmd.Env = append(os.Environ(), "PMEM_IS_PMEM_FORCE=1")
+				out, err := cmd.CombinedOutput()
+				cout = append(cout, out...)
+				if err != nil {
+					cerr = err
+					break
+				}
+			}
 			p, err := Open(gpath, nil)
 			if err != nil {
 				t.Fatalf("Go open: %v", err)
 			}
+			p.lanes.init(1, 1)
 			gerr := goOps(p, ops)
 			probs := p.Check()
 			p.Close()

@@ -247,3 +247,35 @@ func memsetPersistN(tb testing.TB, dst []byte, first byte, n int) {
 		tb.Fatal(err)
 	}
 }
+
+// BenchmarkCopy copies random blocks of a 16 MiB file mapping into a heap
+// buffer (what blk's reads do) with Copy of each move kind and with the
+// builtin copy.
+func BenchmarkCopy(b *testing.B) {
+	const mapSize = 16 << 20
+	m := haltest.MapFile(b, mapSize)
+	for i := range m {
+		m[i] = byte(i)
+	}
+	for _, size := range []int{512, 4 << 10} {
+		b.Run(sizeName(size), func(b *testing.B) {
+			buf := make([]byte, size)
+			run := func(b *testing.B, cp func(dst, src []byte) int) {
+				b.SetBytes(int64(size))
+				r := rand.New(rand.NewPCG(1, 2))
+				for b.Loop() {
+					off := r.IntN(mapSize/size) * size
+					cp(buf, m[off:off+size])
+				}
+			}
+			b.Run("builtin", func(b *testing.B) { run(b, func(dst, src []byte) int { return copy(dst, src) }) })
+			seen := map[hal.MoveKind]bool{} // only the move kind matters
+			for _, k := range haltest.All(0) {
+				if !seen[k.Move()] {
+					seen[k.Move()] = true
+					b.Run(k.Move().String(), func(b *testing.B) { run(b, k.Copy) })
+				}
+			}
+		})
+	}
+}

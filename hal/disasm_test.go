@@ -37,6 +37,8 @@ func TestKernelsDisassemble(t *testing.T) {
 		{"ntCopyFwdAVX512", []string{"VMOVDQU64", "VMOVNTDQ", "VZEROUPPER"}},
 		{"ntCopyBwdAVX512", []string{"VMOVDQU64", "VMOVNTDQ", "VZEROUPPER"}},
 		{"ntSetAVX512", []string{"VPBROADCASTQ", "VMOVNTDQ", "VZEROUPPER"}},
+		{"tCopyFwdAVX", []string{"VMOVDQU", "VZEROUPPER"}},
+		{"tCopyFwdAVX512", []string{"VMOVDQU64", "VZEROUPPER"}},
 	} {
 		t.Run(tc.fn, func(t *testing.T) {
 			b, ok := code[tc.fn]
@@ -48,6 +50,9 @@ func TestKernelsDisassemble(t *testing.T) {
 				if !slices.Contains(ops, w) {
 					t.Errorf("%s lacks %s; has %v", tc.fn, w, ops)
 				}
+			}
+			if strings.HasPrefix(tc.fn, "tCopy") && slices.Contains(ops, "VMOVNTDQ") {
+				t.Errorf("%s, a temporal copy, has non-temporal stores: %v", tc.fn, ops)
 			}
 			// The stored register width must match the name: a 64-byte
 			// kernel storing 32 bytes would still be correct, only slow.
@@ -75,6 +80,7 @@ var kernels = map[string]any{
 	"ntCopyFwdSSE2": ntCopyFwdSSE2, "ntCopyBwdSSE2": ntCopyBwdSSE2, "ntSetSSE2": ntSetSSE2,
 	"ntCopyFwdAVX": ntCopyFwdAVX, "ntCopyBwdAVX": ntCopyBwdAVX, "ntSetAVX": ntSetAVX,
 	"ntCopyFwdAVX512": ntCopyFwdAVX512, "ntCopyBwdAVX512": ntCopyBwdAVX512, "ntSetAVX512": ntSetAVX512,
+	"tCopyFwdAVX": tCopyFwdAVX, "tCopyFwdAVX512": tCopyFwdAVX512,
 }
 
 // kernelCode maps each assembly function of hal to its machine code, read
@@ -82,6 +88,17 @@ var kernels = map[string]any{
 // at a linker-made ABI wrapper that calls the assembly body; the body's end
 // is where the runtime's function table starts the next function.
 func kernelCode(t *testing.T) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for name, fn := range kernels {
+		out[name] = asmCode(t, name, fn)
+	}
+	return out
+}
+
+// asmCode returns the machine code of hal's assembly function name, whose
+// func value is fn.
+func asmCode(t *testing.T, name string, fn any) []byte {
 	t.Helper()
 	mem, err := os.Open("/proc/self/mem")
 	if err != nil {
@@ -95,17 +112,13 @@ func kernelCode(t *testing.T) map[string][]byte {
 		}
 		return b
 	}
-	out := map[string][]byte{}
-	for name, fn := range kernels {
-		wrapper := reflect.ValueOf(fn).Pointer()
-		body := callTarget(t, wrapper, read(wrapper, funcLen(wrapper)))
-		f := runtime.FuncForPC(body)
-		if f == nil || f.Entry() != body || !strings.HasSuffix(f.Name(), "hal."+name) {
-			t.Fatalf("%s: wrapper at %#x calls %#x, which is not hal.%s", name, wrapper, body, name)
-		}
-		out[name] = read(body, funcLen(body))
+	wrapper := reflect.ValueOf(fn).Pointer()
+	body := callTarget(t, wrapper, read(wrapper, funcLen(wrapper)))
+	f := runtime.FuncForPC(body)
+	if f == nil || f.Entry() != body || !strings.HasSuffix(f.Name(), "hal."+name) {
+		t.Fatalf("%s: wrapper at %#x calls %#x, which is not hal.%s", name, wrapper, body, name)
 	}
-	return out
+	return read(body, funcLen(body))
 }
 
 // funcLen returns the length in bytes of the function starting at entry.
@@ -136,8 +149,9 @@ func callTarget(t *testing.T, pc uintptr, code []byte) uintptr {
 }
 
 // disassemble returns the mnemonics in code and the widths in bits of the
-// vector registers its non-temporal stores write from.
-func disassemble(t *testing.T, code []byte) (ops []string, ntWidths []int) {
+// vector registers its vector stores (non-temporal, or unaligned moves to
+// memory) write from.
+func disassemble(t *testing.T, code []byte) (ops []string, storeWidths []int) {
 	t.Helper()
 	for pc := 0; pc < len(code); {
 		inst, err := x86asm.Decode(code[pc:], 64)
@@ -150,17 +164,18 @@ func disassemble(t *testing.T, code []byte) (ops []string, ntWidths []int) {
 		}
 		op := cacheOp(code[pc:pc+inst.Len], inst.Op.String())
 		ops = append(ops, op)
-		if op == "MOVNTDQ" || op == "VMOVNTDQ" {
+		_, toMem := inst.Args[0].(x86asm.Mem)
+		if op == "MOVNTDQ" || op == "VMOVNTDQ" || (op == "VMOVDQU" || op == "VMOVDQU64") && toMem {
 			for _, a := range inst.Args {
 				if r, ok := a.(x86asm.Reg); ok {
-					ntWidths = append(ntWidths, regWidth(r))
+					storeWidths = append(storeWidths, regWidth(r))
 				}
 			}
 		}
 		pc += inst.Len
 	}
 	slices.Sort(ops)
-	return slices.Compact(ops), slices.Compact(ntWidths)
+	return slices.Compact(ops), slices.Compact(storeWidths)
 }
 
 // cacheOp names the cache-line write-back instructions, which x86asm
@@ -215,6 +230,7 @@ func TestDispatchReachesAssembly(t *testing.T) {
 		{"ntCopyFwd", ntCopyFwd, []string{"ntCopyFwdSSE2", "ntCopyFwdAVX", "ntCopyFwdAVX512"}},
 		{"ntCopyBwd", ntCopyBwd, []string{"ntCopyBwdSSE2", "ntCopyBwdAVX", "ntCopyBwdAVX512"}},
 		{"ntSet", ntSet, []string{"ntSetSSE2", "ntSetAVX", "ntSetAVX512"}},
+		{"tcopy", tcopy, []string{"tCopyFwdAVX", "tCopyFwdAVX512"}},
 	} {
 		entry := reflect.ValueOf(tc.fn).Pointer()
 		got := callees(t, entry)

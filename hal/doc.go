@@ -52,6 +52,11 @@
 // the file system could not write the pages back), after which the data may
 // not be in the file; the CPU kernels always return nil.
 //
+// [Kernels.Copy] goes the other way, out of a mapping into memory read
+// next: ordinary stores of the set's vector width, no flush, no fence.
+// [StoreRelease64] is a release store without the fence of an atomic
+// store, for ending a section other threads wait to see end.
+//
 // # Platform
 //
 // [DetectFile] and [DetectFD] report how stores to a file's mapping become

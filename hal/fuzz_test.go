@@ -117,3 +117,35 @@ func FuzzFlushRange(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCopy copies n bytes from dst+delta to dst inside one mapping with
+// every kernel set and compares the whole mapping with Go's copy.
+func FuzzCopy(f *testing.F) {
+	for _, s := range []struct {
+		n     uint16
+		dst   uint16
+		delta int16
+	}{
+		{0, 0, 0}, {255, 3, 4000}, {256, 0, 4096}, {257, 363, -300}, {512, 64, 8192}, {4097, 17, 5000},
+		{8448, 8005, -8000}, {300, 1, 1}, {1000, 2, -2}, {5000, 125, -64},
+	} {
+		f.Add(s.n, s.dst, s.delta, uint64(s.n))
+	}
+	mem, want, sets := fuzzSetup(f)
+	f.Fuzz(func(t *testing.T, n, dst uint16, delta int16, seed uint64) {
+		d := int(dst) % (fuzzArena / 2)
+		s := d + int(delta)
+		ln := int(n)
+		if s < 0 || s+ln > fuzzArena || d+ln > fuzzArena {
+			t.Skip("out of the arena")
+		}
+		fill(seed, mem, want)
+		for _, k := range sets {
+			k.Copy(mem[d:d+ln], mem[s:s+ln])
+			copy(want[d:d+ln], want[s:s+ln])
+			if i := firstDiff(mem, want); i >= 0 {
+				t.Fatalf("%v: Copy(dst %d, src %d, n %d): byte %d is %#x, want %#x", k, d, s, ln, i, mem[i], want[i])
+			}
+		}
+	})
+}

@@ -269,3 +269,77 @@ avx512Bwd64:
 avx512BwdDone:
 	VZEROUPPER
 	RET
+
+// Temporal copy bodies for Kernels.Copy. Contract (checked by the Go
+// caller): n is a multiple of 64 and dst and src do not overlap. Loads and
+// stores are unaligned; nothing is flushed or fenced.
+
+// func tCopyFwdAVX(dst, src unsafe.Pointer, n uintptr)
+TEXT ·tCopyFwdAVX(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+tAVX128:
+	CMPQ    CX, $128
+	JB      tAVX64
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
+	VMOVDQU Y0, 0(DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $128, CX
+	JMP     tAVX128
+
+tAVX64:
+	TESTQ   CX, CX
+	JZ      tAVXDone
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU Y0, 0(DI)
+	VMOVDQU Y1, 32(DI)
+
+tAVXDone:
+	VZEROUPPER
+	RET
+
+// func tCopyFwdAVX512(dst, src unsafe.Pointer, n uintptr)
+TEXT ·tCopyFwdAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+tAVX512x256:
+	CMPQ      CX, $256
+	JB        tAVX512x64
+	VMOVDQU64 0(SI), Z0
+	VMOVDQU64 64(SI), Z1
+	VMOVDQU64 128(SI), Z2
+	VMOVDQU64 192(SI), Z3
+	VMOVDQU64 Z0, 0(DI)
+	VMOVDQU64 Z1, 64(DI)
+	VMOVDQU64 Z2, 128(DI)
+	VMOVDQU64 Z3, 192(DI)
+	ADDQ      $256, SI
+	ADDQ      $256, DI
+	SUBQ      $256, CX
+	JMP       tAVX512x256
+
+tAVX512x64:
+	TESTQ     CX, CX
+	JZ        tAVX512Done
+	VMOVDQU64 0(SI), Z0
+	VMOVDQU64 Z0, 0(DI)
+	ADDQ      $64, SI
+	ADDQ      $64, DI
+	SUBQ      $64, CX
+	JMP       tAVX512x64
+
+tAVX512Done:
+	VZEROUPPER
+	RET

@@ -44,6 +44,17 @@ func (k *Kernels) Memmove(dst, src []byte, flags MemFlags) error {
 	return err
 }
 
+// Copy copies src into dst as the builtin copy does (memmove semantics,
+// the shorter length, which it returns), with ordinary stores and no flush
+// or fence: a copy out of a mapping into memory the caller reads next. The
+// whole 64-byte chunks of a copy of at least 256 bytes between ranges that
+// do not overlap are moved with the kernels' vector width (AVX: 32-byte,
+// AVX-512F: 64-byte loads and stores), the rest by the builtin copy. The
+// builtin's size dispatch and head and tail handling cost it about a
+// quarter more time on a random 512-byte block of a 16 MiB mapping (AMD
+// EPYC, AVX-512F: 22 ns against 29); blk reads blocks with it.
+func (k *Kernels) Copy(dst, src []byte) int { return tcopy(k, dst, src) }
+
 // Memset fills dst with c and makes it persistent, with the same rules
 // (and errors) as [Kernels.Memmove].
 func (k *Kernels) Memset(dst []byte, c byte, flags MemFlags) error {

@@ -53,6 +53,12 @@ func ntSetAVX(dst unsafe.Pointer, n uintptr, pat uint64)
 //go:noescape
 func ntSetAVX512(dst unsafe.Pointer, n uintptr, pat uint64)
 
+//go:noescape
+func tCopyFwdAVX(dst, src unsafe.Pointer, n uintptr)
+
+//go:noescape
+func tCopyFwdAVX512(dst, src unsafe.Pointer, n uintptr)
+
 func flushRange(kind FlushKind, b []byte) error {
 	if len(b) == 0 {
 		return nil
@@ -238,4 +244,33 @@ func fill(b []byte, c byte) {
 	for i := 1; i < len(b); i *= 2 {
 		copy(b[i:], b[:i])
 	}
+}
+
+// copyVectorMin is the shortest copy Kernels.Copy hands to a vector body:
+// below it the builtin copy's straight-line code is as fast.
+const copyVectorMin = 256
+
+func tcopy(k *Kernels, dst, src []byte) int {
+	n := min(len(dst), len(src))
+	body := n &^ (cacheLine - 1)
+	if body < copyVectorMin || k.move < MoveAVX {
+		return copy(dst, src)
+	}
+	d, s := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src))
+	if uintptr(d) < uintptr(s)+uintptr(n) && uintptr(s) < uintptr(d)+uintptr(n) {
+		return copy(dst, src) // overlapping: memmove's order matters
+	}
+	for left := uintptr(body); left > 0; {
+		c := min(left, ntChunk)
+		if k.move == MoveAVX512F {
+			tCopyFwdAVX512(d, s, c)
+		} else {
+			tCopyFwdAVX(d, s, c)
+		}
+		if left -= c; left > 0 { // no pointer past the end: checkptr (-race) rejects it
+			d, s = unsafe.Add(d, c), unsafe.Add(s, c)
+		}
+	}
+	copy(dst[body:n], src[body:n])
+	return n
 }

@@ -25,3 +25,5 @@ func memmove(k *Kernels, dst, src []byte, flags MemFlags) error {
 func memset(k *Kernels, dst []byte, c byte, flags MemFlags) error {
 	return memsetGeneric(k, dst, c, flags)
 }
+
+func tcopy(k *Kernels, dst, src []byte) int { return copy(dst, src) }

@@ -16,6 +16,7 @@ import (
 	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/hal"
 )
 
 // Errors of the BTT. Corruption found on media wraps core.ErrCorrupt.
@@ -36,6 +37,14 @@ var (
 // share a map lock.
 const mapLockAlign = 64
 
+// mapLocks is the number of map locks per arena. C has nfree (256), but a
+// write holds its map lock longer here (from before the data copy to the
+// map update, see Write): with two writers on random blocks one write in
+// 128 would wait on the other, and a wait that parks costs tens of
+// microseconds. With 4096 (32 KiB of mutexes, eight to a cache line) it is
+// one in 2048.
+const mapLocks = 4096
+
 func entryIsError(e uint32) bool   { return e&layout.MapFlagMask == layout.MapError }
 func entryIsInitial(e uint32) bool { return e&layout.MapFlagMask == 0 }
 func entryIsZeroOrInitial(e uint32) bool {
@@ -43,8 +52,10 @@ func entryIsZeroOrInitial(e uint32) bool {
 	return f == 0 || f == layout.MapZero
 }
 
-// BTT is an open BTT namespace. Read, Write, SetZero and SetError may run
-// concurrently as long as each caller holds a distinct lane in [0, NLane).
+// BTT is an open BTT namespace. Write, SetZero and SetError may run
+// concurrently as long as each caller holds a distinct lane in [0, NLane);
+// reads run beside them, each caller holding a distinct read slot in [0,
+// NReadSlot) (see StartRead).
 type BTT struct {
 	m       *core.Map
 	ns      []byte // the namespace, a part of m
@@ -53,12 +64,26 @@ type BTT struct {
 	lbasize uint32
 	zeroed  bool // the namespace was zero when the pool was created
 	rdonly  bool // opened for checking: repair nothing
-	parent  [16]byte
+	// deferMap: a write leaves its map entry to be flushed by the lane's
+	// next write (see Write); false on page-cache mappings.
+	deferMap bool
+	// k copies blocks out to readers (hal.Kernels.Copy: the widest vector
+	// loads and stores, where the builtin copy spends a quarter more).
+	k      *hal.Kernels
+	parent [16]byte
 
 	nfree  uint32
 	nlane  int
 	nlba   uint64
 	narena int
+	// slots tell writers which reads are in progress (see StartRead);
+	// used is one more than the highest slot a read has used, the slots
+	// a writer looks at.
+	slots []readSlot
+	used  atomic.Int32
+	// waitHook, if set (by tests), is called when a writer finds the read
+	// through a slot in progress, before it waits for it to end.
+	waitHook func(slot int)
 
 	layoutMu sync.Mutex
 	laidout  atomic.Bool
@@ -75,30 +100,30 @@ type arena struct {
 
 	flogs    []flogRuntime // per lane
 	flogErr  error         // why the arena is in the error state, if a bad flog put it there
-	rtt      []rttSlot     // read tracking table, per lane
-	mapLocks []paddedMutex // by premap block, see mapLock
+	mapLocks []sync.Mutex  // by premap block, see mapLock
 	infoMu   sync.Mutex
 }
 
 // flogRuntime is a lane's view of its flog pair. Each write updates it,
 // so it fills a cache line to keep lanes from sharing one.
 type flogRuntime struct {
-	cur     layout.Flog
-	entries [2]uint64 // namespace offsets of the pair
-	next    int       // entry the next update goes to
-	_       [24]byte
+	cur       layout.Flog
+	entries   [2]uint64 // namespace offsets of the pair
+	next      int       // entry the next update goes to
+	unflushed uint64    // map entry the last write stored but did not flush, or noMapEntry
+	_         [16]byte
 }
 
-// rttSlot holds the post-map entry a lane is reading, or layout.MapError when idle.
-// Padded so lanes do not share a cache line.
-type rttSlot struct {
-	v atomic.Uint32
-	_ [60]byte
-}
+// noMapEntry: no map entry awaits its flush.
+const noMapEntry = ^uint64(0)
 
-type paddedMutex struct {
-	sync.Mutex
-	_ [56]byte
+// readSlot is a reader's generation: odd while a read is in progress.
+// Loaded atomically; stored atomically when a read starts and with a
+// release store when it ends (see EndRead). Padded so readers do not
+// share a cache line.
+type readSlot struct {
+	gen uint64
+	_   [56]byte
 }
 
 // Config describes the namespace a BTT lives in.
@@ -108,6 +133,7 @@ type Config struct {
 	LBASize    uint32   // external block size
 	ParentUUID [16]byte // the pool's poolset UUID, stored in every info block
 	MaxLane    int      // upper bound on lanes, 0 = nfree
+	ReadSlots  int      // read slots, 0 = as many as lanes
 	Zeroed     bool     // namespace known to be zero (map need not be cleared)
 	ReadOnly   bool     // a check: do not restore a damaged backup info block
 }
@@ -128,6 +154,7 @@ func Open(c Config) (*BTT, error) {
 	b := &BTT{
 		m: c.Map, ns: c.Map.Bytes()[c.Off : c.Off+c.Size], nsOff: c.Off, rawSize: uint64(c.Size),
 		lbasize: c.LBASize, zeroed: c.Zeroed, rdonly: c.ReadOnly, parent: c.ParentUUID,
+		deferMap: c.Map.Granularity() != core.GranularityPage, k: hal.Selected(),
 	}
 	if err := b.readLayout(); err != nil {
 		return nil, err
@@ -136,14 +163,23 @@ func Open(c Config) (*BTT, error) {
 	if c.MaxLane > 0 && b.nlane > c.MaxLane {
 		b.nlane = c.MaxLane
 	}
+	n := c.ReadSlots
+	if n <= 0 {
+		n = b.nlane
+	}
+	b.slots = make([]readSlot, n)
 	return b, nil
 }
 
 // NLBA is the number of blocks; valid block numbers are 0..NLBA-1.
 func (b *BTT) NLBA() uint64 { return b.nlba }
 
-// NLane is the number of lanes: callers running at once.
+// NLane is the number of lanes: callers running at once. It is the number
+// of free blocks per arena, or Config.MaxLane if lower.
 func (b *BTT) NLane() int { return b.nlane }
+
+// NReadSlot is the number of read slots: reads running at once.
+func (b *BTT) NReadSlot() int { return len(b.slots) }
 
 // LBASize is the external block size.
 func (b *BTT) LBASize() uint32 { return b.lbasize }
@@ -306,11 +342,7 @@ func (b *BTT) loadArenas(infos []layout.Info, offs []uint64) error {
 		if !b.rdonly && !bytes.Equal(primary, backup) {
 			b.m.Memcpy(backup, primary, 0)
 		}
-		a.rtt = make([]rttSlot, b.nfree)
-		for j := range a.rtt {
-			a.rtt[j].v.Store(layout.MapError)
-		}
-		a.mapLocks = make([]paddedMutex, b.nfree)
+		a.mapLocks = make([]sync.Mutex, mapLocks)
 		arenas[i] = a
 	}
 	b.arenas = arenas
@@ -329,6 +361,7 @@ func (b *BTT) readFlogs(a *arena) error {
 		off := a.flogOff + uint64(i)*layout.FlogPairSize
 		fr := &a.flogs[i]
 		fr.entries = [2]uint64{off, off + layout.FlogSize}
+		fr.unflushed = noMapEntry
 		pair := layout.DecodeFlogPair(b.ns[off:])
 		cur, ok := layout.CurrentFlog(pair)
 		if !ok {
@@ -444,8 +477,85 @@ func (b *BTT) lookup(lba uint64) (*arena, uint32, error) {
 	return nil, 0, fmt.Errorf("%w: %d", ErrLBARange, lba)
 }
 
-// Read copies block lba into buf (LBASize bytes) using lane.
-func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
+// Reads. C keeps a read tracking table: a reader stores the map entry it
+// is about to copy from in its lane's slot, fences, reads the map entry
+// again (a writer may have freed the block meanwhile), copies, and clears
+// the slot; a writer about to reuse a free block waits while a slot holds
+// it. Here a reader's slot holds a generation, odd while it reads: a
+// writer waits for every read in progress when it scans, however new,
+// to end (to change its slot). That is enough: the writer's free block was
+// unmapped (the map entry that pointed at it overwritten) before the scan,
+// so a read whose slot turned odd after the scan loads the new map entry,
+// and one that turned odd before is waited for. A read then costs two
+// atomic stores, fences on x86, where C's costs two stores, a fence and a
+// second load of the map entry, and the caller (the Pool) can take the
+// odd store for its own fence: StartRead, then a check that the mapping
+// is still there (the Pool is not closed), then ReadStarted, then EndRead.
+
+// StartRead begins a read through slot, which the caller holds alone until
+// EndRead: from now on no writer reuses a block the read may copy from.
+func (b *BTT) StartRead(slot int) {
+	if int(b.used.Load()) <= slot {
+		b.useSlot(slot)
+	}
+	s := &b.slots[slot].gen
+	atomic.StoreUint64(s, atomic.LoadUint64(s)|1)
+}
+
+// EndRead ends the read through slot. The read's loads are done before
+// the store that ends it is seen, which is all a writer waiting for it
+// needs: a release store, without the fence of an atomic store (on
+// x86 the XCHG would wait for the copy's stores to the caller's buffer
+// to drain, a fifth of a cached 512-byte read).
+func (b *BTT) EndRead(slot int) {
+	s := &b.slots[slot].gen
+	hal.StoreRelease64(s, atomic.LoadUint64(s)+1)
+}
+
+// useSlot makes writers look at slot: the first read through a slot
+// calls it before the slot is first set.
+func (b *BTT) useSlot(slot int) {
+	for {
+		n := b.used.Load()
+		if int(n) > slot || b.used.CompareAndSwap(n, int32(slot+1)) {
+			return
+		}
+	}
+}
+
+// WaitReads waits until every read in progress has ended.
+func (b *BTT) WaitReads() {
+	b.waitReads()
+}
+
+// waitReads waits for the reads in progress to end: each slot holding an
+// odd generation must change.
+func (b *BTT) waitReads() {
+	for i := range int(b.used.Load()) {
+		s := &b.slots[i].gen
+		if g := atomic.LoadUint64(s); g&1 != 0 {
+			if b.waitHook != nil {
+				b.waitHook(i)
+			}
+			for atomic.LoadUint64(s) == g {
+				runtime.Gosched()
+			}
+		}
+	}
+}
+
+// Read copies block lba into buf (LBASize bytes) using read slot slot:
+// StartRead, ReadStarted and EndRead.
+func (b *BTT) Read(slot int, lba uint64, buf []byte) error {
+	b.StartRead(slot)
+	err := b.ReadStarted(lba, buf)
+	b.EndRead(slot)
+	return err
+}
+
+// ReadStarted copies block lba into buf (LBASize bytes); the caller has
+// started a read (StartRead) and not ended it.
+func (b *BTT) ReadStarted(lba uint64, buf []byte) error {
 	buf = buf[:b.lbasize]
 	if lba >= b.nlba {
 		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
@@ -458,34 +568,20 @@ func (b *BTT) Read(lane int, lba uint64, buf []byte) error {
 	if err != nil {
 		return err
 	}
-	p := b.mapEntry(a, pre)
-	e := b.loadMap(p)
-	for {
-		if entryIsError(e) {
-			return fmt.Errorf("%w: block %d", ErrBlockError, lba)
-		}
-		if entryIsZeroOrInitial(e) {
-			clear(buf)
-			return nil
-		}
-		// Announce the block in the read tracking table, then make sure
-		// the map still points at it: a writer that freed it since may
-		// already have handed it out.
-		a.rtt[lane].v.Store(e)
-		latest := b.loadMap(p)
-		if latest == e {
-			break
-		}
-		e = latest
+	e := b.loadMap(b.mapEntry(a, pre))
+	if entryIsError(e) {
+		return fmt.Errorf("%w: block %d", ErrBlockError, lba)
+	}
+	if entryIsZeroOrInitial(e) {
+		clear(buf)
+		return nil
 	}
 	blk := e & layout.MapLBAMask
 	if blk >= a.internalNLBA {
-		a.rtt[lane].v.Store(layout.MapError)
 		return b.corrupt(a.mapOff+uint64(pre)*layout.MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
 	}
 	off := a.dataOff + uint64(blk)*uint64(a.internalLBA)
-	copy(buf, b.ns[off:off+uint64(b.lbasize)])
-	a.rtt[lane].v.Store(layout.MapError)
+	b.k.Copy(buf, b.ns[off:off+uint64(b.lbasize)])
 	return nil
 }
 
@@ -502,14 +598,36 @@ func (b *BTT) ensureLayout() error {
 	return b.writeLayout()
 }
 
-func (b *BTT) mapLock(a *arena, pre uint32) *paddedMutex {
-	return &a.mapLocks[uint64(pre)*layout.MapEntrySize/mapLockAlign%uint64(b.nfree)]
+func (b *BTT) mapLock(a *arena, pre uint32) *sync.Mutex {
+	return &a.mapLocks[uint64(pre)*layout.MapEntrySize/mapLockAlign%mapLocks]
 }
 
 // Write stores buf (LBASize bytes) as block lba, atomically, using lane:
 // the data goes to the lane's free block, then the flog records the swap,
-// then the map points at the new block. A failed persist stops it before
-// the next step and is returned (wrapping core.ErrPersist).
+// then the map points at the new block.
+//
+// C persists the data, each half of the flog entry and the map entry one
+// after the other: four fences, each waiting for a write-back. Only two
+// of those orders matter for recovery (btt.c, read_flog_pair): the data,
+// the entry's first half and the map entry as the entry will record it
+// must be durable before the entry's second half makes it current; and
+// that second half before the new map entry. So Write takes the map lock
+// first, writes the first half (the entry is not current until its second
+// half lands), copies the data, flushes both along with the map entry, and
+// fences once; then the second half, fenced; then the map entry is stored
+// and, where the persist path is CPU flushes, only flushed by the lane's
+// next write, in its first fence, before that write's second half
+// replaces the entry that would redo it. Until then a crash leaves the
+// map entry old and the flog entry current, which recovery (ours and C's)
+// completes: the write is durable when Write returns, with two fences.
+// Another lane writing the same block flushes the map entry it logs as old
+// in its own first fence, so recovery never sees two entries for one
+// block whose old map entries are both durable. On page-cache mappings a
+// flush is an msync, no cheaper deferred, and the map entry is persisted
+// at once as C does.
+//
+// A failed persist (a failed msync) stops the write before the next step
+// and is returned (wrapping core.ErrPersist).
 func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	if lba >= b.nlba {
 		return fmt.Errorf("%w: %d, have %d", ErrLBARange, lba, b.nlba)
@@ -526,19 +644,8 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 	}
 	fr := &a.flogs[lane]
 	free := fr.cur.OldMap&layout.MapLBAMask | layout.MapNormal
-	// Wait for readers still copying out of the free block.
-	for i := 0; i < b.nlane; i++ {
-		for a.rtt[i].v.Load() == free {
-			runtime.Gosched()
-		}
-	}
-	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
-	b.m.Memcpy(b.ns[off:off+uint64(b.lbasize)], buf[:b.lbasize], core.MemNoDrain)
-	b.m.Drain()
-	if err := b.persistErr(); err != nil {
-		return err
-	}
-
+	// Wait for readers that may still copy out of the free block.
+	b.waitReads()
 	mu := b.mapLock(a, pre)
 	mu.Lock()
 	p := b.mapEntry(a, pre)
@@ -552,14 +659,55 @@ func (b *BTT) Write(lane int, lba uint64, buf []byte) error {
 		mu.Unlock()
 		return b.corrupt(a.mapOff+uint64(pre)*layout.MapEntrySize, fmt.Sprintf("map entry %d block", pre), fmt.Sprintf("< %d", a.internalNLBA), blk)
 	}
-	b.flogUpdate(fr, pre, old, free)
+	entry := fr.entries[fr.next]
+	atomic.StoreUint64(word64(b.ns, entry), uint64(pre)|uint64(old)<<32)
+	b.m.Flush(b.ns[entry : entry+8])
+	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
+	b.m.Memcpy(b.ns[off:off+uint64(b.lbasize)], buf[:b.lbasize], core.MemNoDrain)
+	if b.deferMap {
+		// old as logged, which may be another lane's deferred store.
+		b.m.Flush(b.ns[p : p+layout.MapEntrySize])
+		if q := fr.unflushed; q != noMapEntry && q != p {
+			b.m.Flush(b.ns[q : q+layout.MapEntrySize])
+		}
+	}
+	b.m.Drain()
 	if err := b.persistErr(); err != nil {
-		mu.Unlock()
+		mu.Unlock() // the entry is not current: nothing happened
 		return err
 	}
-	b.storeMap(p, free)
+	seq := layout.NextSeq(fr.cur.Seq)
+	atomic.StoreUint64(word64(b.ns, entry+8), uint64(free)|uint64(seq)<<32)
+	b.m.Persist(b.ns[entry+8 : entry+16])
+	fr.next = 1 - fr.next
+	fr.cur = layout.Flog{LBA: pre, OldMap: old, NewMap: free, Seq: seq}
+	if err := b.persistErr(); err != nil {
+		mu.Unlock() // no map entry for an entry that may not be durable
+		return err
+	}
+	if b.deferMap {
+		atomic.StoreUint32(word32(b.ns, p), free)
+		fr.unflushed = p
+	} else {
+		b.storeMap(p, free)
+	}
 	mu.Unlock()
 	return b.persistErr()
+}
+
+// Sync persists the map entries that writes left to be flushed by their
+// lane's next write (see Write), so that the media needs no flog recovery:
+// Close calls it. No other call may run on b meanwhile.
+func (b *BTT) Sync() {
+	for _, a := range b.arenas {
+		for i := range a.flogs {
+			if q := a.flogs[i].unflushed; q != noMapEntry {
+				b.m.Flush(b.ns[q : q+layout.MapEntrySize])
+				a.flogs[i].unflushed = noMapEntry
+			}
+		}
+	}
+	b.m.Drain()
 }
 
 func (a *arena) writable() error {
@@ -570,24 +718,6 @@ func (a *arena) writable() error {
 		return ErrArenaError
 	}
 	return nil
-}
-
-// flogUpdate writes the next entry of a lane's flog pair: lba and old_map
-// first, then new_map and seq together, so the entry becomes current only
-// once it is complete. Each half is one 8-byte store.
-func (b *BTT) flogUpdate(fr *flogRuntime, lba, oldMap, newMap uint32) {
-	seq := layout.NextSeq(fr.cur.Seq)
-	off := fr.entries[fr.next]
-	p0, p1 := word64(b.ns, off), word64(b.ns, off+8)
-	atomic.StoreUint64(p0, uint64(lba)|uint64(oldMap)<<32)
-	b.m.Persist(b.ns[off : off+8])
-	if b.m.Err() != nil {
-		return // the entry must not become current: the caller reports it
-	}
-	atomic.StoreUint64(p1, uint64(newMap)|uint64(seq)<<32)
-	b.m.Persist(b.ns[off+8 : off+16])
-	fr.next = 1 - fr.next
-	fr.cur = layout.Flog{LBA: lba, OldMap: oldMap, NewMap: newMap, Seq: seq}
 }
 
 // SetZero makes block lba read as zeros (its map entry gets the zero flag).

@@ -128,7 +128,10 @@ func TestFlogRecovery(t *testing.T) {
 	off := a.dataOff + uint64(free&layout.MapLBAMask)*uint64(a.internalLBA)
 	copy(b.ns[off:], pattern(7, 2, 512))
 	old := b.loadMap(b.mapEntry(a, 7))
-	b.flogUpdate(fr, 7, old, free) // crash before the map update
+	// The flog entry of a write to block 7 through lane 1, then a crash
+	// before the map update.
+	f := layout.Flog{LBA: 7, OldMap: old, NewMap: free, Seq: layout.NextSeq(fr.cur.Seq)}
+	f.Encode(b.ns[fr.entries[fr.next]:])
 
 	b = open(t, m, 512)
 	buf := make([]byte, 512)
@@ -456,5 +459,60 @@ func TestFlogSeqAboveThree(t *testing.T) {
 				t.Fatalf("reopened: %v", p)
 			}
 		})
+	}
+}
+
+// TestWriteWaitsForRead: a write does not reuse a block while a read that
+// may copy from it is in progress. Block 5 is written twice through lane
+// 0, so the lane's next write but one goes to the block block 5 maps to
+// now; a read of block 5 has started and found that block: both writes
+// must wait for the read to end.
+func TestWriteWaitsForRead(t *testing.T) {
+	m := anonMap(t, 17<<20)
+	b := open(t, m, 512)
+	for gen := range byte(2) {
+		if err := b.Write(0, 5, pattern(5, gen+1, 512)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waiting := make(chan int, 1)
+	b.waitHook = func(slot int) {
+		select {
+		case waiting <- slot:
+		default:
+		}
+	}
+	b.StartRead(2)
+	a := b.arenas[0]
+	blk := b.loadMap(b.mapEntry(a, 5)) & layout.MapLBAMask
+	data := b.ns[a.dataOff+uint64(blk)*uint64(a.internalLBA):][:512]
+	done := make(chan error, 1)
+	go func() {
+		for gen := byte(3); gen <= 4; gen++ {
+			if err := b.Write(0, 5, pattern(5, gen, 512)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case slot := <-waiting:
+		if slot != 2 {
+			t.Fatalf("the writer waited for slot %d, the read is in slot 2", slot)
+		}
+	case err := <-done:
+		t.Fatalf("two writes ended during a read (%v): the block the read copies from is now %d", err, data[0])
+	}
+	if !bytes.Equal(data, pattern(5, 2, 512)) {
+		t.Fatalf("the block a read is copying from was overwritten (generation %d)", data[0])
+	}
+	b.EndRead(2)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 512)
+	if err := b.Read(1, 5, buf); err != nil || !bytes.Equal(buf, pattern(5, 4, 512)) {
+		t.Fatalf("block 5 after the writes: %v, generation %d", err, buf[0])
 	}
 }
