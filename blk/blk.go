@@ -13,6 +13,7 @@ import (
 	"github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/hal"
 )
 
 // Sizes of libpmemblk 1.12.1 (libpmemblk.h, blk.h).
@@ -255,7 +256,7 @@ func start(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 		return nil, err
 	}
 	bp := &Pool{p: p, bsize: bsize, t: t, readOnly: p.ReadOnly(), procSlots: procs}
-	bp.lanes.init(min(t.NLane(), t.NReadSlot()-procs), procs)
+	bp.lanes.init(min(t.NLane(), t.NReadSlot()-procs))
 	return bp, nil
 }
 
@@ -342,12 +343,12 @@ func (p *Pool) ReadBlock(buf []byte, blockno int64) error {
 	}
 	// Pinned to its P, the goroutine runs alone there until it unpins:
 	// the P's read slot is its own, with no lock.
-	if slot := procPin(); slot < p.procSlots {
+	if slot := hal.ProcPin(); slot < p.procSlots {
 		err := p.read(slot, blockno, buf)
-		procUnpin()
+		hal.ProcUnpin()
 		return err
 	}
-	procUnpin()
+	hal.ProcUnpin()
 	l := p.lanes.lock()
 	err := p.read(p.procSlots+l, blockno, buf)
 	p.lanes.unlock(l)

@@ -133,7 +133,7 @@ func TestLanesShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	p.lanes.init(2, 1)
+	p.lanes.init(2)
 	p.procSlots = 0
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)

@@ -508,7 +508,7 @@ func TestInteropFlogSeq7(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Go open: %v", err)
 			}
-			p.lanes.init(1, 1)
+			p.lanes.init(1)
 			gerr := goOps(p, ops)
 			probs := p.Check()
 			p.Close()

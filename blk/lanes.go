@@ -2,20 +2,9 @@ package blk
 
 import (
 	"sync"
-	"sync/atomic"
-	_ "unsafe" // go:linkname
+
+	"github.com/gopmdk/pmdk/hal"
 )
-
-// procPin pins the calling goroutine to its P and returns the P's id;
-// procUnpin undoes it. sync.Pool is built on them. They are reached by
-// linkname, which the runtime keeps working for this pair ("widely used
-// packages access it using linkname", runtime/proc.go).
-//
-//go:linkname procPin runtime.procPin
-func procPin() int
-
-//go:linkname procUnpin runtime.procUnpin
-func procUnpin()
 
 // lanes hands out the BTT's lanes, one per call in progress, each a mutex
 // held for the call; Close and Check take them all to wait for the calls
@@ -41,10 +30,7 @@ func procUnpin()
 // read's loads); pinning costs two non-atomic stores.
 type lanes struct {
 	all []lane
-	byP []atomic.Int32 // each P's lane, -1 until the P's first call
-
-	mu   sync.Mutex
-	next int // the lane the next P to call gets
+	byP *hal.SlotsByP
 }
 
 // lane is the per-lane state of the Pool.
@@ -53,46 +39,22 @@ type lane struct {
 	_ [56]byte // a cache line per lane
 }
 
-// init makes n lanes for up to procs Ps (more Ps share them).
-func (ls *lanes) init(n, procs int) {
+// init makes n lanes.
+func (ls *lanes) init(n int) {
 	ls.all = make([]lane, n)
-	ls.byP = make([]atomic.Int32, procs)
-	for i := range ls.byP {
-		ls.byP[i].Store(-1)
-	}
-	ls.next = 0
+	ls.byP = hal.NewSlotsByP(n)
 }
 
 // lock takes a lane and returns it.
 func (ls *lanes) lock() int {
 	n := len(ls.all)
-	pid := procPin()
-	procUnpin()
-	l := pid % n
-	if pid < len(ls.byP) {
-		if l = int(ls.byP[pid].Load()); l < 0 {
-			l = ls.assign(pid)
-		}
-	}
+	l := ls.byP.Slot()
 	for i := range n {
 		if k := (l + i) % n; ls.all[k].TryLock() {
 			return k
 		}
 	}
 	ls.all[l].Lock()
-	return l
-}
-
-// assign gives P pid its lane, at its first call.
-func (ls *lanes) assign(pid int) int {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	if l := ls.byP[pid].Load(); l >= 0 {
-		return int(l)
-	}
-	l := ls.next % len(ls.all)
-	ls.next++
-	ls.byP[pid].Store(int32(l))
 	return l
 }
 

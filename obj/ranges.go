@@ -1,6 +1,10 @@
 package obj
 
-import "sort"
+import (
+	"cmp"
+	"slices"
+	"sort"
+)
 
 // txRange is a part of the pool a transaction covers: snapshotted (or
 // registered without a snapshot), or a new object's memory. Commit
@@ -29,7 +33,8 @@ func (s *rangeSet) add(off, size uint64, flags TxFlags, fresh func(off, size uin
 	// First range that ends after off.
 	i := sort.Search(len(s.r), func(i int) bool { return s.r[i].end() > off })
 	pos := off
-	var add []txRange
+	var room [4]txRange // the pieces are few: no allocation per call
+	add := room[:0]
 	for j := i; j < len(s.r) && s.r[j].off < end; j++ {
 		cur := &s.r[j]
 		if flags&TxNoFlush == 0 {
@@ -56,7 +61,7 @@ func (s *rangeSet) add(off, size uint64, flags TxFlags, fresh func(off, size uin
 		return nil
 	}
 	s.r = append(s.r, add...)
-	sort.Slice(s.r, func(a, b int) bool { return s.r[a].off < s.r[b].off })
+	slices.SortFunc(s.r, func(a, b txRange) int { return cmp.Compare(a.off, b.off) })
 	return nil
 }
 

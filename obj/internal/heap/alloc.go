@@ -129,18 +129,21 @@ func (h *Heap) Reserve(a *Arena, req Request) (Action, error) {
 // (it was published, or cancelled with a drain): it is left alone, which
 // saves the allocation a flush and its wait.
 func (h *Heap) writeObjectHeader(b *Block, typeNum uint64, flags uint16) {
+	// Encoded in place and flushed: a local buffer handed to the persister
+	// (an interface) would be allocated on every call.
 	switch b.hdrType {
 	case layout.HeaderCompact:
 		var hdr [layout.CompactHeaderSize]byte
 		layout.EncodeCompactHeader(hdr[:], b.realSize(), typeNum, flags)
-		if cur := h.m.Slice(b.HdrOff, layout.CompactHeaderSize); string(cur) == string(hdr[:]) {
+		cur := h.m.Slice(b.HdrOff, layout.CompactHeaderSize)
+		if string(cur) == string(hdr[:]) {
 			return
 		}
-		h.m.Copy(b.HdrOff, hdr[:], core.MemNoDrain)
+		copy(cur, hdr[:])
+		h.m.Flush(b.HdrOff, layout.CompactHeaderSize)
 	case layout.HeaderLegacy:
-		var hdr [layout.LegacyHeaderSize]byte
-		layout.EncodeLegacyHeader(hdr[:], b.realSize(), typeNum, flags)
-		h.m.Copy(b.HdrOff, hdr[:], core.MemNoDrain)
+		layout.EncodeLegacyHeader(h.m.Slice(b.HdrOff, layout.LegacyHeaderSize), b.realSize(), typeNum, flags)
+		h.m.Flush(b.HdrOff, layout.LegacyHeaderSize)
 	}
 }
 

@@ -265,9 +265,10 @@ func terminateNext(m *pmem.Mem, logOff uint64) error {
 // Clobber clears the header of the log at logOff but for its next link,
 // which invalidates its entries (ulog_clobber), and persists it.
 func Clobber(m *pmem.Mem, logOff uint64) {
-	var h [layout.UlogHeaderSize]byte
-	putLE(h[layout.UlogNextAt:], m.Load(logOff+layout.UlogNextAt))
-	m.Copy(logOff, h[:], 0)
+	h := m.Slice(logOff, layout.UlogHeaderSize)
+	clear(h[:layout.UlogNextAt])
+	clear(h[layout.UlogNextAt+8:])
+	m.Persist(logOff, layout.UlogHeaderSize)
 }
 
 func putLE(b []byte, v uint64) { binary.LittleEndian.PutUint64(b, v) }

@@ -24,6 +24,7 @@ type Undo struct {
 	pos    uint64 // data offset in it
 	logged uint64 // bytes of entries written
 	line   [layout.CacheLine]byte
+	tail   [layout.CacheLine]byte // an entry's last partial line (a local would escape to the heap)
 	// clean is the data offset in the first log from which its bytes are
 	// known to be zero on the media (found by the first Start, kept up by
 	// write): an entry that ends there needs no clobber of the next
@@ -156,7 +157,8 @@ func (u *Undo) write(at, src, n uint64) {
 		u.m.Copy(at+layout.CacheLine, body, core.MemNonTemporal|core.MemNoDrain)
 	}
 	if tail := rest - aligned; tail > 0 {
-		var last [layout.CacheLine]byte
+		last := &u.tail
+		clear(last[:])
 		copy(last[:], u.m.Slice(src+first+aligned, tail))
 		csum = pool.ChecksumSeq(last[:], csum)
 		u.m.Copy(at+layout.CacheLine+aligned, last[:], core.MemNonTemporal|core.MemNoDrain)
