@@ -2,11 +2,11 @@ package obj
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
+	"github.com/gopmdk/pmdk/hal"
 	"github.com/gopmdk/pmdk/obj/internal/heap"
 	"github.com/gopmdk/pmdk/obj/internal/ulog"
 	"github.com/gopmdk/pmdk/obj/layout"
@@ -34,53 +34,68 @@ func (l *lane) externalLog() uint64 { return l.off + layout.LaneExternalAt }
 func (l *lane) internalLog() uint64 { return l.off + layout.LaneInternalAt }
 
 // lanes hands out the pool's lanes. Each lane has a held flag on its own
-// cache line; a call takes a lane by setting it. A sync.Pool remembers per
-// P the lane the last call there used, so a goroutine usually takes the
-// lane (and arena) it had, touching no shared line: C's per-thread primary
-// lane. When the hint is missing (the sync.Pool dropped it at a garbage
-// collection) or taken, the lanes are tried from the first: a single
-// goroutine comes back to lane 0 and its arena, so its runs do not spread
-// over every arena. The held flags are also what Close waits on.
+// cache line; a call takes a lane by setting it. Each P (the scheduler's
+// processor) remembers the lane the last call there gave back, so a
+// goroutine usually takes the lane (and arena) it had, touching no shared
+// line: C's per-thread primary lane. When its P has no hint yet or the
+// lane is taken, the lanes are tried from the first: a single goroutine
+// comes back to lane 0 and its arena wherever it runs, so its runs do not
+// spread over every arena, and a workload run twice takes the same lanes
+// (a lane keeps an undo log extension for its next transaction, so its
+// fences depend on the lane: the crash simulator needs them the same in
+// every run, TestCrashTransactionsFencesIndependentOfGC). The held flags
+// are also what Close waits on.
 //
-// Lanes by P (hal.SlotsByP, as blk has them) made an empty transaction
-// about 10% faster, but then a goroutine's lane depends on the P it runs
-// on, and a lane keeps an undo log extension for its next transaction:
-// the fences of a workload would change from run to run, which the crash
-// simulator's crash points cannot have
-// (TestCrashTransactionsFencesIndependentOfGC).
+// The hints were a sync.Pool once: its Get and Put, with their write
+// barriers, were a sixth of an empty transaction with two goroutines.
+// Lanes fixed by P (hal.SlotsByP, as blk has them) would give a
+// goroutine that moves between Ps another lane, and other fences.
 type lanes struct {
 	p     *Pool
 	off   uint64 // pool offset of lane 0
 	n     uint64 // lanes in the pool
 	slots []laneSlot
-	hints sync.Pool // *uint64: a lane index
+	hints []laneHint // by P id (modulo their number)
 }
 
 // laneSlot is one lane's held flag and value, alone on a cache line.
 type laneSlot struct {
-	held atomic.Bool
+	held atomic.Uint64 // 1 while a call holds the lane
 	l    *lane
 	_    [48]byte
+}
+
+// laneHint is a P's hint, alone on a cache line: 1 + the index of the lane
+// last given back there, 0 for none.
+type laneHint struct {
+	lane atomic.Uint64
+	_    [56]byte
 }
 
 func (ls *lanes) init(p *Pool, off, n uint64) {
 	ls.p, ls.off, ls.n = p, off, n
 	ls.slots = make([]laneSlot, n)
+	ls.hints = make([]laneHint, runtime.GOMAXPROCS(0))
 	h := p.heap
 	for i := range ls.slots {
 		idx := uint64(i)
-		ls.slots[i].l = &lane{p: p, idx: idx, hint: idx, off: off + idx*layout.LaneSize, arena: h.Arena(i % h.NArenas())}
+		ls.slots[i].l = &lane{p: p, idx: idx, off: off + idx*layout.LaneSize, arena: h.Arena(i % h.NArenas())}
 	}
 }
 
+// hint returns the caller's P's hint.
+func (ls *lanes) hint() *laneHint { return &ls.hints[hal.CurrentP()%len(ls.hints)] }
+
 // get returns a lane for the caller's exclusive use until put.
 func (ls *lanes) get() *lane {
-	if h, _ := ls.hints.Get().(*uint64); h != nil && ls.slots[*h].held.CompareAndSwap(false, true) {
-		return ls.slots[*h].l
+	if h := ls.hint().lane.Load(); h != 0 {
+		if s := &ls.slots[h-1]; s.held.CompareAndSwap(0, 1) {
+			return s.l
+		}
 	}
 	for {
 		for i := range ls.slots {
-			if s := &ls.slots[i]; !s.held.Load() && s.held.CompareAndSwap(false, true) {
+			if s := &ls.slots[i]; s.held.Load() == 0 && s.held.CompareAndSwap(0, 1) {
 				return s.l
 			}
 		}
@@ -89,17 +104,21 @@ func (ls *lanes) get() *lane {
 	}
 }
 
-// put gives the lane back.
+// put gives the lane back. Its stores are release stores, without a
+// locked instruction (a taker compares and swaps); the hint is written
+// only when it changes.
 func (ls *lanes) put(l *lane) {
-	ls.slots[l.idx].held.Store(false)
-	ls.hints.Put(&l.hint)
+	hal.StoreRelease64((*uint64)(unsafe.Pointer(&ls.slots[l.idx].held)), 0)
+	if h := ls.hint(); h.lane.Load() != l.idx+1 {
+		hal.StoreRelease64((*uint64)(unsafe.Pointer(&h.lane)), l.idx+1)
+	}
 }
 
 // waitIdle waits until no lane is held: Close, after it has set closed,
 // waits so for the calls in progress.
 func (ls *lanes) waitIdle() {
 	for i := range ls.slots {
-		for ls.slots[i].held.Load() {
+		for ls.slots[i].held.Load() != 0 {
 			time.Sleep(10 * time.Microsecond)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/gopmdk/pmdk/hal"
 	"github.com/gopmdk/pmdk/obj/internal/heap"
 	"github.com/gopmdk/pmdk/obj/internal/ulog"
 	"github.com/gopmdk/pmdk/obj/layout"
@@ -407,7 +408,14 @@ func (tx *txState) takeOver(gen uint64) bool {
 }
 
 // leave ends a call.
-func (tx *txState) leave() { tx.word.And(^uint64(txBusy)) }
+func (tx *txState) leave() { tx.storeWord(tx.word.Load() &^ txBusy) }
+
+// storeWord stores the transaction word as the goroutine holding its busy
+// mark (or ending it): no other writes it meanwhile, so a release store
+// does (no locked instruction; the others load it or compare-and-swap).
+func (tx *txState) storeWord(w uint64) {
+	hal.StoreRelease64((*uint64)(unsafe.Pointer(&tx.word)), w)
+}
 
 // work enters a call that needs StageWork and flags within valid.
 func (tx *txState) work(gen uint64, flags, valid TxFlags) error {
@@ -658,7 +666,7 @@ func (tx *txState) endEntered() error {
 		tx.cause.Store(&genErr{g, err})
 		next |= txAborted
 	}
-	tx.word.Store(next)
+	tx.storeWord(next)
 	tx.p.leave(l)
 	return err
 }

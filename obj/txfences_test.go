@@ -10,7 +10,7 @@ import (
 )
 
 // gcAtFences is a simulated device's persist path that runs the garbage
-// collector (twice: sync.Pool keeps a victim cache) at every every-th
+// collector (twice, as a sync.Pool's victim cache needs) at every every-th
 // fence of the code above it.
 type gcAtFences struct {
 	*crashsim.Device
@@ -35,7 +35,8 @@ func (g *gcAtFences) Persist(b []byte) { g.Flush(b); g.Drain() }
 // so the next transaction took that lane unless a collection had emptied
 // the pool; the lane decides whether the undo log extension an earlier
 // large transaction kept is there, so the second blob rewrite allocated
-// one or not (3 fences). Lookups take no lane now.
+// one or not (3 fences). Lookups take no lane now, and the lane hints
+// are per-P words a collection does not drop.
 func TestCrashTransactionsFencesIndependentOfGC(t *testing.T) {
 	fences := func(every int) int {
 		w := objtest.Transactions()
