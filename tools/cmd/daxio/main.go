@@ -43,13 +43,20 @@ type env struct {
 
 func main() {
 	e := &env{prog: os.Args[0], stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
-	if v := os.Getenv(assumeDAXEnv); v != "" {
-		e.assumeDAX = map[string]bool{}
-		for _, p := range filepath.SplitList(v) {
-			e.assumeDAX[p] = true
-		}
-	}
+	e.assumeDAX = assumeDAXFrom(os.Getenv(assumeDAXEnv))
 	os.Exit(run(e, os.Args[1:]))
+}
+
+// assumeDAXFrom reads the test hook's list of paths; nil when empty.
+func assumeDAXFrom(v string) map[string]bool {
+	if v == "" {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, p := range filepath.SplitList(v) {
+		m[p] = true
+	}
+	return m
 }
 
 // noLen is the length meaning "not given": C's SIZE_MAX.
