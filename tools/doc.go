@@ -18,8 +18,14 @@
 //     check with repair, dump, rm, feature, convert) with C's getopt flags,
 //     messages and exit codes, on the libpmempool-like package pmempool.
 //
+//   - cmd/daxio: PMDK's daxio, copying to, from or between Device DAX
+//     devices or zeroing one through mappings, with C's getopt flags,
+//     messages and exit codes; Device DAX is recognised through sysfs by
+//     core, and written through core's persist path.
+//
 // gopmdk-demo and pmembench take Go-style flags (-dir, -json) and use the
-// standard flag package; pmempool parses getopt syntax with
+// standard flag package; daxio parses getopt syntax itself (C's option
+// abbreviations and messages included); pmempool parses getopt syntax with
 // github.com/spf13/pflag, the one third-party dependency of the commands:
 // scripts written for C's pmempool combine short flags (-vry) and mix long
 // options after the file name, which the standard flag package cannot parse.
