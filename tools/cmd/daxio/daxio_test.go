@@ -524,3 +524,60 @@ func TestFixtureBadBlocks(t *testing.T) {
 		t.Fatalf("bad blocks outside the device: %+v", got)
 	}
 }
+
+// mainEnv makes the test binary run daxio's main instead of the tests, so
+// that a test can run the command as a process: real stdin and stdout,
+// exit status, and the GOPMDK_DAXIO_ASSUME_DAX hook read from the
+// environment.
+const mainEnv = "GOPMDK_DAXIO_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// TestProcess runs daxio as a process: stdin through a pipe into an
+// assumed-DAX file, then that file to stdout, then an argument error.
+func TestProcess(t *testing.T) {
+	dir := t.TempDir()
+	dax := filepath.Join(dir, "dax")
+	writeFile(t, dax, make([]byte, 8192))
+	daxio := func(stdin []byte, args ...string) result {
+		t.Helper()
+		var out, errb bytes.Buffer
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Args[0] = "daxio"
+		cmd.Env = append(os.Environ(), mainEnv+"=1", assumeDAXEnv+"="+filepath.Join(dir, "other")+string(os.PathListSeparator)+dax)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return result{code, out.String(), errb.String()}
+	}
+	in := pattern(5000, 9)
+	got := daxio(in, "-o", dax, "-s", "100")
+	if want := (result{0, "", "daxio: requested size 8092 larger than source\ndaxio: copied 5000 bytes to device \"" + dax + "\"\n"}); got != want {
+		t.Fatalf("stdin to dax: %+v, want %+v", got, want)
+	}
+	got = daxio(nil, "--input", dax, "--skip=100", "-l5000")
+	if want := (result{0, string(in), "daxio: copied 5000 bytes to device \"STDOUT\"\n"}); got != want {
+		t.Fatalf("dax to stdout: status %d, stderr %q, stdout equal: %v", got.code, got.stderr, got.stdout == want.stdout)
+	}
+	got = daxio(nil, "-q")
+	if want := (result{1, "", "daxio: invalid option -- 'q'\n" + usageText()}); got != want {
+		t.Fatalf("bad option: %+v, want %+v", got, want)
+	}
+	// A file not in the hook's list is a regular file.
+	plain := filepath.Join(dir, "plain")
+	writeFile(t, plain, make([]byte, 8192))
+	got = daxio(nil, "-i", plain)
+	if want := (result{1, "", "daxio: neither input nor output is device dax\n"}); got != want {
+		t.Fatalf("file outside the hook's list: %+v, want %+v", got, want)
+	}
+}
