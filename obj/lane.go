@@ -16,12 +16,15 @@ import (
 // offset of its logs, scratch space for building a redo log, and the arena
 // its allocations go through.
 type lane struct {
-	p     *Pool
-	idx   uint64
-	hint  uint64 // idx, for the hint pool (which takes pointers)
-	off   uint64 // pool offset of the lane
-	arena *heap.Arena
-	tx    txState // the transaction running in the lane
+	p   *Pool
+	idx uint64
+	// hintAt is the P hint the lane was taken through (lanes.get), which
+	// put updates; read and written by the holder only.
+	hintAt int
+	hint   uint64 // idx, for the hint pool (which takes pointers)
+	off    uint64 // pool offset of the lane
+	arena  *heap.Arena
+	tx     txState // the transaction running in the lane
 	// undoShort: the undo log chain holds no extension past the one a
 	// transaction keeps for the next (learnt by the first that reads it).
 	undoShort bool
@@ -83,19 +86,23 @@ func (ls *lanes) init(p *Pool, off, n uint64) {
 	}
 }
 
-// hint returns the caller's P's hint.
-func (ls *lanes) hint() *laneHint { return &ls.hints[hal.CurrentP()%len(ls.hints)] }
-
 // get returns a lane for the caller's exclusive use until put.
 func (ls *lanes) get() *lane {
-	if h := ls.hint().lane.Load(); h != 0 {
-		if s := &ls.slots[h-1]; s.held.CompareAndSwap(0, 1) {
+	p := hal.CurrentP()
+	if p >= len(ls.hints) {
+		p %= len(ls.hints) // rare (GOMAXPROCS raised since open): no division otherwise
+	}
+	h := &ls.hints[p]
+	if i := h.lane.Load(); i != 0 {
+		if s := &ls.slots[i-1]; s.held.CompareAndSwap(0, 1) {
+			s.l.hintAt = p
 			return s.l
 		}
 	}
 	for {
 		for i := range ls.slots {
 			if s := &ls.slots[i]; s.held.Load() == 0 && s.held.CompareAndSwap(0, 1) {
+				s.l.hintAt = p
 				return s.l
 			}
 		}
@@ -105,11 +112,13 @@ func (ls *lanes) get() *lane {
 }
 
 // put gives the lane back. Its stores are release stores, without a
-// locked instruction (a taker compares and swaps); the hint is written
-// only when it changes.
+// locked instruction (a taker compares and swaps). The hint it sets is
+// that of the P the lane was taken on (the goroutine may have moved since:
+// a hint is only a hint), written only when it changes.
 func (ls *lanes) put(l *lane) {
+	h := &ls.hints[l.hintAt]
 	hal.StoreRelease64((*uint64)(unsafe.Pointer(&ls.slots[l.idx].held)), 0)
-	if h := ls.hint(); h.lane.Load() != l.idx+1 {
+	if h.lane.Load() != l.idx+1 {
 		hal.StoreRelease64((*uint64)(unsafe.Pointer(&h.lane)), l.idx+1)
 	}
 }
