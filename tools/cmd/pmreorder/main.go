@@ -78,6 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitConsistent
 		}
+		fmt.Fprintln(stderr, "pmreorder:", err)
 		return exitError
 	}
 	switch {
