@@ -18,8 +18,13 @@
 //     check with repair, dump, rm, feature, convert) with C's getopt flags,
 //     messages and exit codes, on the libpmempool-like package pmempool.
 //
+//   - cmd/pmreorder: PMDK's pmreorder on a store log recorded by the crash
+//     simulator (core/crashsim) instead of Valgrind's pmemcheck: the stores
+//     between fences replayed in the orders its engines give, each image
+//     checked by a program; on the package pmreorder.
+//
 // gopmdk-demo and pmembench take Go-style flags (-dir, -json) and use the
-// standard flag package; pmempool parses getopt syntax with
+// standard flag package; pmempool and pmreorder parse getopt syntax with
 // github.com/spf13/pflag, the one third-party dependency of the commands:
 // scripts written for C's pmempool combine short flags (-vry) and mix long
 // options after the file name, which the standard flag package cannot parse.
