@@ -13,6 +13,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/crashsim"
+	"golang.org/x/sys/unix"
 )
 
 // Checker tells whether an image is consistent: nil if it is, an error
@@ -116,9 +117,26 @@ func Replay(ctx context.Context, l *crashsim.StoreLog, c Config) (Result, error)
 	if r.cfg.MaxSequences <= 0 {
 		r.cfg.MaxSequences = DefaultMaxSequences
 	}
-	r.img = l.Image()
+	if l.Size <= 0 || l.Size > crashsim.MaxStoreLogSize {
+		return r.res, fmt.Errorf("%w: device size %d", crashsim.ErrStoreLog, l.Size)
+	}
+	// The image is an anonymous mapping: pages no store reaches are never
+	// allocated, and a size no memory can hold fails here, not in make.
+	img, err := unix.Mmap(-1, 0, l.Size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return r.res, fmt.Errorf("pmreorder: map a %d-byte image: %w", l.Size, err)
+	}
+	r.img = img
+	for _, o := range l.Base {
+		if o.Kind != crashsim.OpStore || o.Off < 0 || o.Off > l.Size-len(o.Data) {
+			unix.Munmap(img)
+			return r.res, fmt.Errorf("%w: base %v outside the device", crashsim.ErrStoreLog, o)
+		}
+		copy(img[o.Off:], o.Data)
+	}
 	r.stack = []frame{{engine: c.Default}}
 	defer func() {
+		unix.Munmap(img)
 		if r.scratch != nil {
 			r.scratch.Close()
 		}
@@ -130,6 +148,9 @@ func Replay(ctx context.Context, l *crashsim.StoreLog, c Config) (Result, error)
 		}
 		switch o.Kind {
 		case crashsim.OpStore:
+			if o.Off < 0 || o.Off > l.Size-len(o.Data) {
+				return r.res, fmt.Errorf("%w: op %d: %v outside the device", crashsim.ErrStoreLog, i, o)
+			}
 			pending = append(pending, i)
 			r.res.Stores++
 		case crashsim.OpMarker:
