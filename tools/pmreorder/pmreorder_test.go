@@ -350,3 +350,37 @@ func TestStoresAfterLastFence(t *testing.T) {
 		t.Fatalf("%+v, %v: want an inconsistency at the end of the log (fence 1)", res, err)
 	}
 }
+
+// On a log whose fences follow 1, 2, 3 and 4 stores, each engine checks
+// the images its definition gives at each fence, and no more.
+func TestReplayCounts(t *testing.T) {
+	l := &crashsim.StoreLog{Size: 4096}
+	off := 0
+	for _, n := range []int{1, 2, 3, 4} {
+		for range n {
+			l.Ops = append(l.Ops, crashsim.Op{Kind: crashsim.OpStore, Off: off, Data: []byte{byte(n)}})
+			off += 64
+		}
+		l.Ops = append(l.Ops, crashsim.Op{Kind: crashsim.OpFence})
+	}
+	want := map[pmreorder.Engine]int{
+		pmreorder.NoReorderNoCheck:           0,
+		pmreorder.NoReorderDoCheck:           4,
+		pmreorder.ReorderFull:                2 + 5 + 16 + 65,
+		pmreorder.ReorderPartial:             2 + 3 + 3 + 3,
+		pmreorder.ReorderAccumulative:        2 + 3 + 4 + 5,
+		pmreorder.ReorderReverseAccumulative: 2 + 3 + 4 + 5,
+	}
+	for _, e := range pmreorder.Engines {
+		seen := 0
+		check := func(m *core.Map) error { seen++; return nil }
+		res, err := pmreorder.Replay(t.Context(), l, pmreorder.Config{Default: e, Check: check})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Images != want[e] || seen != want[e] || res.Stores != 10 || res.Fences != 4 {
+			t.Errorf("%v: %d images (checker called %d times), %d stores, %d fences: want %d images, 10 stores, 4 fences",
+				e, res.Images, seen, res.Stores, res.Fences, want[e])
+		}
+	}
+}
