@@ -23,9 +23,14 @@
 //     messages and exit codes; Device DAX is recognised through sysfs by
 //     core, and written through core's persist path.
 //
+//   - cmd/pmreorder: PMDK's pmreorder on a store log recorded by the crash
+//     simulator (core/crashsim) instead of Valgrind's pmemcheck: the stores
+//     between fences replayed in the orders its engines give, each image
+//     checked by a program; on the package pmreorder.
+//
 // gopmdk-demo and pmembench take Go-style flags (-dir, -json) and use the
 // standard flag package; daxio parses getopt syntax itself (C's option
-// abbreviations and messages included); pmempool parses getopt syntax with
+// abbreviations and messages included); pmempool and pmreorder parse getopt syntax with
 // github.com/spf13/pflag, the one third-party dependency of the commands:
 // scripts written for C's pmempool combine short flags (-vry) and mix long
 // options after the file name, which the standard flag package cannot parse.

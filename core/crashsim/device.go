@@ -79,6 +79,8 @@ type Device struct {
 	closed  bool
 	// keep: closing the Map leaves the device open (DeviceConfig.KeepOnClose).
 	keep bool
+	// rec, while recording, is the store log being written.
+	rec *recording
 }
 
 var _ core.Persister = (*Device)(nil)
@@ -177,7 +179,38 @@ func (d *Device) Close() error {
 		return nil
 	}
 	d.closed = true
-	return errors.Join(unix.Munmap(d.mem), unix.Munmap(d.durable))
+	var recErr error
+	if d.rec != nil {
+		recErr = unix.Munmap(d.rec.shadow)
+		d.rec = nil
+	}
+	return errors.Join(unix.Munmap(d.mem), unix.Munmap(d.durable), recErr)
+}
+
+// Load makes img, [Device.Size] bytes, the working and durable content of
+// the device, as a fresh device made from it would hold: flushes, fences,
+// an armed or past crash and a recording are forgotten, and the device
+// gets a new Map. Loading a scratch device image after image costs what
+// the images differ by, not a new mapping each.
+func (d *Device) Load(img []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.checkOpen()
+	if len(img) != d.size {
+		return fmt.Errorf("crashsim: load %d bytes into a %d-byte device", len(img), d.size)
+	}
+	if d.rec != nil {
+		if err := unix.Munmap(d.rec.shadow); err != nil {
+			return err
+		}
+		d.rec = nil
+	}
+	copyChanged(d.mem, img, false)
+	copyChanged(d.durable, d.mem, true)
+	d.pending.reset()
+	d.fences, d.crashAt, d.crash = 0, 0, nil
+	d.m = d.newMap()
+	return nil
 }
 
 // copyChanged copies src into dst, a device mapping of the same length or
@@ -247,6 +280,9 @@ func (d *Device) Settle() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.checkAlive()
+	if d.rec != nil {
+		d.rec.settle(d.mem, d.size)
+	}
 	copyChanged(d.durable, d.mem, true)
 	d.pending.reset()
 	d.fences = 0
@@ -325,6 +361,9 @@ func (d *Device) Flush(b []byte) {
 func (d *Device) flushLocked(off, n int) {
 	for line := off &^ (lineSize - 1); line < off+n; line += lineSize {
 		d.pending.add(d.mem, line)
+		if d.rec != nil {
+			d.rec.flushLine(d.mem, line, d.size)
+		}
 	}
 }
 
@@ -342,6 +381,9 @@ func (d *Device) Drain() {
 			return true
 		}
 		d.pending.drainTo(d.durable)
+		if d.rec != nil {
+			d.rec.log.Ops = append(d.rec.log.Ops, Op{Kind: OpFence})
+		}
 		return false
 	}()
 	if crashed {

@@ -85,6 +85,17 @@
 // (missing flush, missing fence, flag before data, a recovery that is not
 // crash-safe) that the simulator must flag.
 //
+// # Recording stores for pmreorder
+//
+// [Device.StartRecording] makes the device write a [StoreLog] of what a
+// program does to it, the input of the pmreorder tool
+// (github.com/gopmdk/pmdk/tools/pmreorder), as Valgrind's pmemcheck
+// writes one for PMDK's: the durable image at the start, then in order
+// the stores (each flushed line's changed words, found by comparing the
+// line with what the log last recorded of it), the fences and the markers
+// a program sets with [Mark] around the regions to check. Stores that are
+// never flushed are not in the log. [StoreLog] documents the encoding.
+//
 // # Budget
 //
 // Each crash point re-runs Setup and Run on a fresh device. The images are
