@@ -28,6 +28,7 @@ type InfoOptions struct {
 	Stats      bool   // -s: log space, blk block flag counts
 	HeadersHex bool   // -x: hex dump of every header
 	Human      bool   // -n: sizes with K/M/G/T units
+	Verbose    bool   // -v: obj: the run id too
 }
 
 // WriteInfo prints the pool at path as pmempool info does with options o
@@ -61,7 +62,7 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 	if o.HeadersHex {
 		img = im.b
 	}
-	pi.writeHeader(w, img, o.Human)
+	pi.writeHeader(w, img, o.Human, o.Verbose)
 	if pi.Blk != nil && !pi.BTTOffsetOK {
 		return errors.New("wrong BTT layout offset")
 	}

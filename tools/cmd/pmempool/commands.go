@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/obj"
 	"github.com/gopmdk/pmdk/tools/pmempool"
 )
 
@@ -209,7 +210,7 @@ func runInfo(e *env, args []string) int {
 	fs, help := flags(e, "info")
 	asJSON := fs.Bool("json", false, "print the information as JSON (gopmdk addition; C's pmempool has no such option)")
 	force := fs.StringP("force", "f", "", "read the file as a pool of this `type` (blk|log|obj) whatever its header says")
-	fs.CountP("verbose", "v", "increase verbosity level")
+	verbose := fs.CountP("verbose", "v", "increase verbosity level")
 	badBlocks := fs.StringP("bad-blocks", "k", "", "print bad blocks: `yes|no` (there are none to print without NVDIMMs)")
 	var io pmempool.InfoOptions
 	fs.BoolVarP(&io.Human, "human", "n", false, "print sizes in human readable format")
@@ -246,6 +247,7 @@ func runInfo(e *env, args []string) int {
 		}
 		io.Type = t
 	}
+	io.Verbose = *verbose > 0
 	if *walk != "" {
 		n, err := pmempool.ParseSize(*walk)
 		if err != nil || n == 0 {
@@ -373,7 +375,7 @@ func runCreate(e *env, args []string) int {
 	force := fs.BoolP("force", "f", false, "remove the pool first")
 	verbose := fs.CountP("verbose", "v", "print what is created")
 	writeLayout := fs.BoolP("write-layout", "w", false, "blk: write the BTT layout now")
-	fs.StringP("layout", "l", "", "obj: `layout` name")
+	layout := fs.StringP("layout", "l", "", "obj: `layout` name")
 	if code, done := parse(e, fs, help, args, func(n int) bool { return n >= 1 }); done {
 		return code
 	}
@@ -391,10 +393,15 @@ func runCreate(e *env, args []string) int {
 			return 1
 		}
 		o.Size = int64(pi.Size)
-		if pi.Blk != nil {
+		switch {
+		case pi.Blk != nil:
 			o.Type, o.BSize = pmempool.TypeBlk, pi.Blk.BSize
-		} else if pi.Log != nil {
+		case pi.Log != nil:
 			o.Type = pmempool.TypeLog
+		case pi.Obj != nil:
+			// C shows the inherited layout in its -v summary but
+			// creates the pool without it; ours creates what it shows.
+			o.Type, o.Layout = pmempool.TypeObj, pi.Obj.Layout
 		}
 		st, err := os.Stat(*inherit)
 		if err != nil {
@@ -412,8 +419,7 @@ func runCreate(e *env, args []string) int {
 		case "blk":
 			o.Type = pmempool.TypeBlk
 		case "obj":
-			fmt.Fprintf(e.err, "error: obj pools are not supported yet by gopmdk's pmempool\n")
-			return 1
+			o.Type = pmempool.TypeObj
 		default:
 			fmt.Fprintf(e.err, "error: '%s' -- unknown pool type\n", pos[0])
 			return 1
@@ -422,8 +428,8 @@ func runCreate(e *env, args []string) int {
 		case len(pos) < 2:
 			fs.Usage()
 			return 1
-		case o.Type == pmempool.TypeLog && len(pos) > 2:
-			fmt.Fprintf(e.err, "error: invalid option specified for log pool type -- block size\n")
+		case o.Type != pmempool.TypeBlk && len(pos) > 2:
+			fmt.Fprintf(e.err, "error: invalid option specified for %s pool type -- block size\n", o.Type)
 			return 1
 		case o.Type == pmempool.TypeBlk && len(pos) < 3:
 			fmt.Fprintf(e.err, "error: blk pool requires <bsize> argument\n")
@@ -444,6 +450,25 @@ func runCreate(e *env, args []string) int {
 			}
 			o.BSize = uint32(bs)
 		}
+		if o.Type == pmempool.TypeObj && len(*layout) >= obj.MaxLayout {
+			fmt.Fprintf(e.err, "error: Layout name is too long, maximum number of characters (including the terminating null byte) is %d\n", obj.MaxLayout)
+			return 1
+		}
+	}
+	// C's per-type options (util_options_verify).
+	if fs.Changed("layout") && o.Type != pmempool.TypeObj {
+		fmt.Fprintf(e.err, "error: '--layout|-l' -- invalid option specified for pool type '%s'\n", o.Type)
+		return 1
+	}
+	if *writeLayout && o.Type != pmempool.TypeBlk {
+		fmt.Fprintf(e.err, "error: '--write-layout|-w' -- invalid option specified for pool type '%s'\n", o.Type)
+		return 1
+	}
+	if fs.Changed("layout") {
+		if len(*layout) >= obj.MaxLayout {
+			*layout = (*layout)[:obj.MaxLayout-1] // -i: C cuts it
+		}
+		o.Layout = *layout
 	}
 	if *size != "" {
 		n, err := parseCreateSize(*size, true)
@@ -492,6 +517,7 @@ func runCreate(e *env, args []string) int {
 		}
 		createSummary(e.out, "Creating pool: "+path, o, m)
 	}
+	existed := fileExists(path)
 	if err := pmempool.Create(path, o); err != nil {
 		msg := describe(err)
 		if errors.Is(err, pool.ErrNotEmpty) {
@@ -499,6 +525,13 @@ func runCreate(e *env, args []string) int {
 		}
 		fmt.Fprintf(e.err, "error: '%s' -- %s\nerror: creating pool file failed\n", path, msg)
 		return 1
+	}
+	if !existed {
+		// C's pmempool sets umask 0: a new file gets the mode asked.
+		if err := os.Chmod(path, o.Mode.Perm()); err != nil {
+			fmt.Fprintf(e.err, "error: '%s' -- %s\n", path, describe(err))
+			return 1
+		}
 	}
 	return 0
 }
@@ -511,8 +544,11 @@ func createSummary(w io.Writer, title string, o pmempool.CreateOptions, mode str
 		size = fmt.Sprintf("%s [%d]", pmempool.FormatSize(uint64(o.Size)), o.Size)
 	}
 	fmt.Fprintf(w, "\ttype  : %s\n\tsize  : %s\n\tmode  : %s\n", o.Type, size, mode)
-	if o.Type == pmempool.TypeBlk {
+	switch o.Type {
+	case pmempool.TypeBlk:
 		fmt.Fprintf(w, "\tbsize : %d\n", o.BSize)
+	case pmempool.TypeObj:
+		fmt.Fprintf(w, "\tlayout: '%s'\n", o.Layout)
 	}
 }
 
