@@ -10,8 +10,8 @@ import (
 
 	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core/pool"
-	"github.com/gopmdk/pmdk/obj"
 	pmemlog "github.com/gopmdk/pmdk/log"
+	"github.com/gopmdk/pmdk/obj"
 )
 
 // CreateOptions describe a pool for Create.

@@ -354,6 +354,10 @@ func runDump(e *env, args []string) int {
 		w = f
 	}
 	if err := pmempool.Dump(w, fs.Arg(0), o); err != nil {
+		if errors.Is(err, pmempool.ErrDumpObj) {
+			fmt.Fprintf(e.err, "error: %s: PMEMOBJ pool not supported\n", fs.Arg(0)) // C's only line
+			return 1
+		}
 		if errors.Is(err, pmempool.ErrInvalidRange) {
 			fmt.Fprintf(e.err, "error: %v\n", err)
 		} else {
