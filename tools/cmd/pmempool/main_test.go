@@ -243,15 +243,8 @@ func TestInteropCreate(t *testing.T) {
 			t.Errorf("%v: out+stderr = %v, want %v", args, got, want)
 		}
 	}
-	code, _, stderr := runCmd(t, "", false, "create", "obj", filepath.Join(dir, "o"))
-	if got, want := code, 1; got != want {
-		t.Errorf("code = %v, want %v", got, want)
-	}
-	if !strings.Contains(stderr, "not supported") {
-		t.Errorf("%q does not contain %q", stderr, "not supported")
-	}
 	// --inherit copies type, size and block size.
-	code, _, stderr = runCmd(t, "", false, "create", "-i", filepath.Join(dir, "b2"), filepath.Join(dir, "b4"))
+	code, _, stderr := runCmd(t, "", false, "create", "-i", filepath.Join(dir, "b2"), filepath.Join(dir, "b4"))
 	if got, want := code, 0; got != want {
 		t.Fatalf("%v: code = %v, want %v", stderr, got, want)
 	}

@@ -17,6 +17,8 @@ import (
 // commandTable is what TestInteropCommandTable runs through both tools:
 // good and bad command lines, each on fresh copies of the files it names.
 // Placeholders: {log} {blk} {obj} pools made by C's pmempool create;
+// {objdesc} the obj pool with a damaged descriptor (nlanes), {objhdr} with
+// a damaged pool header checksum;
 // {badsum} a log pool whose header checksum is wrong; {badsig} one whose
 // signature is damaged (checksum fixed); {trunc} a blk pool with its BTT
 // written, cut to 12 MiB; {locked} a blk pool this test holds open with
@@ -40,6 +42,11 @@ var commandTable = []struct {
 	{args: "create foo {new}"}, {args: "create log {dir}"}, {args: "create -f log {dir}"},
 	{args: "create -f log {locked}"}, {args: "create -v -i {blk} {new}"}, {args: "create -i {locked} {new}", exact: true},
 	{args: "create -f log {log}", diff: "create -f: C 1.12.1 removes the pool, then fails to open it (exit 1); ours makes the new pool"},
+	{args: "create obj {new}"}, {args: "create -l lay obj {new}"}, {args: "create -v -l lay -s 9M obj {new}"},
+	{args: "create -m 0600 -l lay obj {new}"}, {args: "create -l x log {new}", exact: true}, {args: "create -w obj {new}", exact: true},
+	{args: "create -w log {new}", exact: true}, {args: "create obj 512 {new}", exact: true}, {args: "create -s 4M obj {new}", exact: true},
+	{args: "create -l " + strings.Repeat("a", 1024) + " obj {new}", exact: true}, {args: "create -l " + strings.Repeat("a", 1023) + " obj {new}"},
+	{args: "create obj {obj}", exact: true}, {args: "create -i {obj} {new}"}, {args: "create -i {obj} -l other {new}"}, {args: "create obj {dir}"},
 	// info
 	{args: "info {log}"}, {args: "info {blk}"}, {args: "info {obj}"}, {args: "info --bogus {log}", exact: true},
 	{args: "info -k {log}", exact: true}, {args: "info -f foo {log}", exact: true}, {args: "info {badsig}", exact: true}, {args: "info -f log {badsig}"},
@@ -47,16 +54,22 @@ var commandTable = []struct {
 	{args: "info -f obj {log}"}, {args: "info -m {log}", exact: true}, {args: "info -z {log}", exact: true}, {args: "info -w 10 {blk}", exact: true},
 	{args: "info -r 1 {blk}", exact: true}, {args: "info -d {obj}", exact: true}, {args: "info -m {obj}", exact: true}, {args: "info {missing}", exact: true},
 	{args: "info {dir}", exact: true}, {args: "info {locked}", exact: true}, {args: "info -s {blk}"},
+	{args: "info -v {obj}"}, {args: "info -x {obj}"}, {args: "info -f obj {blk}"}, {args: "info {objdesc}"}, {args: "info {objhdr}", exact: true},
+	{args: "info -f obj {objhdr}"}, {args: "info -w 10 {obj}", exact: true},
 	// check
 	{args: "check {log}"}, {args: "check -v {blk}"}, {args: "check -Z {log}", exact: true}, {args: "check {missing}", exact: true},
 	{args: "check {dir}"}, {args: "check {locked}", exact: true}, {args: "check -vrya {locked}", exact: true}, {args: "check {badsum}"},
 	{args: "check -ry {badsum}"}, {args: "check -d {log}"},
+	{args: "check {obj}"}, {args: "check -v {obj}"}, {args: "check -vry {obj}"}, {args: "check {objhdr}"}, {args: "check -ry {objhdr}"},
+	{args: "check {objdesc}", diff: "check of obj pools: C checks the pool header only; ours runs obj's heap checker too (a damaged descriptor: not consistent)"},
+	{args: "check {locked}", exact: true},
 	// dump
 	{args: "dump {log}"}, {args: "dump -Z {log}", exact: true}, {args: "dump {blk}"}, {args: "dump {locked}"},
-	{args: "dump {obj}"}, {args: "dump -r 2-1x {blk}"},
+	{args: "dump {obj}", exact: true}, {args: "dump -r 2-1x {blk}"}, {args: "dump -b {obj}", exact: true},
 	// rm
 	{args: "rm"}, {args: "rm {missing}", exact: true}, {args: "rm -f {missing}"}, {args: "rm {dir}"}, {args: "rm -f {dir}"},
 	{args: "rm {locked}"}, {args: "rm -f {locked}"}, {args: "rm -v {log}"}, {args: "rm -Z {log}", exact: true},
+	{args: "rm {obj}"}, {args: "rm -v {obj} {objdesc}"},
 	// feature
 	{args: "feature -q SHUTDOWN_STATE {blk}"}, {args: "feature -d CHECK_BAD_BLOCKS {log}"}, {args: "feature {log}"},
 	{args: "feature -Z {log}", exact: true}, {args: "feature -q FOO {log}"},
@@ -73,7 +86,7 @@ func fixtures(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	tool := cTool(t)
 	f := map[string]string{}
-	for _, c := range [][]string{{"log", "log"}, {"blk", "blk", "512"}, {"obj", "obj"}, {"trunc", "-w", "blk", "512"}} {
+	for _, c := range [][]string{{"log", "log"}, {"blk", "blk", "512"}, {"obj", "-l", "tablelay", "obj"}, {"trunc", "-w", "blk", "512"}} {
 		f[c[0]] = filepath.Join(dir, c[0])
 		args := append(append([]string{"create"}, c[1:]...), f[c[0]])
 		if out, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
@@ -103,6 +116,18 @@ func fixtures(t *testing.T, dir string) map[string]string {
 	f["badsig"] = filepath.Join(dir, "badsig")
 	if err := os.WriteFile(f["badsig"], bad, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	o, err := os.ReadFile(f["obj"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, off := range map[string]int{"objdesc": 0x1408, "objhdr": 4088} { // nlanes; the header checksum
+		bad := append([]byte(nil), o...)
+		bad[off] ^= 1
+		f[name] = filepath.Join(dir, name)
+		if err := os.WriteFile(f[name], bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return f
 }
@@ -253,7 +278,8 @@ func TestInteropHelpAndSummary(t *testing.T) {
 	}
 	tpl := fixtures(t, pmemtest.Dir(t))
 	for _, args := range []string{"create -v log {new}", "create -v blk 512 {new}", "create -vv -s 20M log {new}",
-		"create -v -i {blk} {new}", "create -v -m 0600 blk 4K {new}"} {
+		"create -v -i {blk} {new}", "create -v -m 0600 blk 4K {new}", "create -v obj {new}", "create -v -l lay -s 10M obj {new}",
+		"create -v -i {obj} {new}", "create -v -i {obj} -l other {new}"} {
 		var outs [2]string
 		for i := range outs {
 			a, _, dir := instantiate(t, args, tpl)

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/obj"
+	"github.com/gopmdk/pmdk/obj/cobj"
+)
+
+// cObjPool makes an obj pool with C's libpmemobj (a gcc-built program):
+// a root object, objects of several types and sizes in runs, a huge one,
+// some freed, one changed in a transaction. It returns the pool's path.
+func cObjPool(t *testing.T) string {
+	t.Helper()
+	cTool(t)
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc is not installed: interop test skipped")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "mkobj.c")
+	if err := os.WriteFile(src, []byte(`
+#include <libpmemobj.h>
+#include <string.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+	PMEMobjpool *pop = pmemobj_create(argv[1], "objlay", 16 << 20, 0644);
+	if (!pop) { perror("create"); return 1; }
+	PMEMoid root = pmemobj_root(pop, 200);
+	if (OID_IS_NULL(root)) { perror("root"); return 1; }
+	PMEMoid o[40];
+	for (int i = 0; i < 40; i++) {
+		size_t size = 24 + (size_t)(i * 97) % 3000;
+		if (pmemobj_alloc(pop, &o[i], size, 1 + i % 4, NULL, NULL)) { perror("alloc"); return 1; }
+		memset(pmemobj_direct(o[i]), i, size);
+	}
+	for (int i = 0; i < 40; i += 7)
+		pmemobj_free(&o[i]);
+	PMEMoid huge;
+	if (pmemobj_alloc(pop, &huge, 3 << 20, 9, NULL, NULL)) { perror("huge"); return 1; }
+	TX_BEGIN(pop) {
+		pmemobj_tx_add_range(root, 0, 64);
+		memset(pmemobj_direct(root), 7, 64);
+		pmemobj_tx_alloc(500, 5);
+	} TX_END
+	pmemobj_close(pop);
+	return 0;
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "mkobj")
+	if out, err := exec.Command(gcc, "-o", bin, src, "-lpmemobj").CombinedOutput(); err != nil {
+		t.Skipf("cannot build the C obj pool maker (libpmemobj headers missing?): %v\n%s", err, out)
+	}
+	p := pmemtest.Path(t, "c.obj")
+	if out, err := exec.Command(bin, p).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	return p
+}
+
+// sameAsC runs args through C's pmempool and ours and wants the same exit
+// code and the same text (stdout and stderr).
+func sameAsC(t *testing.T, args ...string) {
+	t.Helper()
+	wantCode, want := cRun(t, "", args...)
+	code, got, stderr := runCmd(t, "", false, args...)
+	if code != wantCode || got+stderr != want {
+		t.Errorf("%v: exit %d, C's %d; ours\n%s\nC's\n%s", args, code, wantCode, got+stderr, want)
+	}
+}
+
+// TestInteropObjInfo: our info of obj pools made by C's library and by
+// C's pmempool is C's text, for each option that applies.
+func TestInteropObjInfo(t *testing.T) {
+	lib := cObjPool(t)
+	empty := pmemtest.Path(t, "empty.obj")
+	if code, out := cRun(t, "", "create", "obj", empty); code != 0 {
+		t.Fatalf("C create: %s", out)
+	}
+	for _, p := range []string{lib, empty} {
+		for _, args := range [][]string{nil, {"-v"}, {"-x"}, {"-n"}, {"-vx"}, {"-f", "obj"}} {
+			sameAsC(t, append(append([]string{"info"}, args...), p)...)
+		}
+	}
+}
+
+// TestInteropObjCreate: pools our create makes are consistent for C's
+// pmempool, show the same info as C's own, and open in gopmdk's obj and,
+// with the cpeer tag, in C's libpmemobj, with their layout.
+func TestInteropObjCreate(t *testing.T) {
+	cTool(t)
+	dir := pmemtest.Dir(t)
+	for _, c := range []struct {
+		args   []string
+		layout string
+		size   int64
+	}{
+		{nil, "", obj.MinPoolSize}, {[]string{"-l", "lay"}, "lay", obj.MinPoolSize},
+		{[]string{"-s", "20000000", "-l", strings.Repeat("x", obj.MaxLayout-1)}, strings.Repeat("x", obj.MaxLayout-1), 20000000},
+		{[]string{"-m", "0600", "-s", "32M", "--layout=a b"}, "a b", 32 << 20},
+	} {
+		t.Run(fmt.Sprintf("%.40s", strings.Join(c.args, " ")), func(t *testing.T) {
+			ours, theirs := filepath.Join(dir, "go.obj"), filepath.Join(dir, "c.obj")
+			defer os.Remove(ours)
+			defer os.Remove(theirs)
+			a := append(append([]string{"create"}, c.args...), "obj")
+			if code, _, stderr := runCmd(t, "", false, append(a, ours)...); code != 0 {
+				t.Fatalf("create: exit %d: %s", code, stderr)
+			}
+			if code, out := cRun(t, "", append(a, theirs)...); code != 0 {
+				t.Fatalf("C create: %s", out)
+			}
+			st, err := os.Stat(ours)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cst, err := os.Stat(theirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Size() != c.size || st.Mode() != cst.Mode() {
+				t.Errorf("size %d mode %v; want %d and C's %v", st.Size(), st.Mode(), c.size, cst.Mode())
+			}
+			if code, out := cRun(t, "", "check", "-v", ours); code != 0 || !strings.Contains(out, "consistent") {
+				t.Errorf("C check: exit %d\n%s", code, out)
+			}
+			// The same descriptor text as C's pool (the header differs in
+			// UUIDs and time only).
+			_, cInfo := cRun(t, "", "info", theirs)
+			_, goInfo := cRun(t, "", "info", ours)
+			if got, want := after(goInfo, "PMEM OBJ Header:"), after(cInfo, "PMEM OBJ Header:"); got != want || got == "" {
+				t.Errorf("C's info of our pool:\n%s\nof C's:\n%s", got, want)
+			}
+			sameAsC(t, "info", ours)
+			p, err := obj.Open(ours, &obj.Options{Layout: c.layout})
+			if err != nil {
+				t.Fatalf("obj.Open: %v", err)
+			}
+			if got, want := p.Layout(), c.layout; got != want {
+				t.Errorf("Layout() = %q, want %q", got, want)
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			cp, err := cobj.Open(ours, c.layout)
+			switch {
+			case err == cobj.ErrUnavailable:
+			case err != nil:
+				t.Errorf("C's pmemobj_open: %v", err)
+			default:
+				if _, err := cp.Root(64); err != nil {
+					t.Errorf("C's pmemobj_root: %v", err)
+				}
+				cp.Close()
+			}
+		})
+	}
+	// Refusals: C's message and exit code.
+	for _, args := range [][]string{
+		{"-s", "4M", "obj"}, {"obj", "512"}, {"-w", "obj"}, {"-l", strings.Repeat("y", obj.MaxLayout), "obj"},
+	} {
+		sameAsC(t, append(append([]string{"create"}, args...), filepath.Join(dir, "refused"))...)
+		if _, err := os.Stat(filepath.Join(dir, "refused")); !os.IsNotExist(err) {
+			t.Errorf("%v left a file: %v", args, err)
+		}
+	}
+}
+
+// after returns the text of s from the line marker on.
+func after(s, marker string) string {
+	if i := strings.Index(s, marker); i >= 0 {
+		return s[i:]
+	}
+	return ""
+}
+
+// TestInteropObjCheck: check of obj pools gives C's messages and exit code
+// where C looks (the pool header), and our heap checker's verdict beyond.
+func TestInteropObjCheck(t *testing.T) {
+	lib := cObjPool(t)
+	dir := pmemtest.Dir(t)
+	b, err := os.ReadFile(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, damage func([]byte)) string {
+		c := append([]byte(nil), b...)
+		if damage != nil {
+			damage(c)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, c, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	healthy := write("healthy", nil)
+	for _, args := range [][]string{{"check"}, {"check", "-v"}, {"check", "-vry"}, {"check", "-vr", "-d"}} {
+		// -v: ours also says it checked the heap.
+		args = append(args, healthy)
+		wantCode, want := cRun(t, "", args...)
+		code, got, stderr := runCmd(t, "", false, args...)
+		got = strings.Replace(got, "checking pmemobj heap\npmemobj heap correct\n", "", 1)
+		if code != wantCode || got+stderr != want {
+			t.Errorf("%v: exit %d, C's %d; ours\n%s\nC's\n%s", args, code, wantCode, got+stderr, want)
+		}
+	}
+	// A damaged pool header: C's verdict and messages, checking and
+	// repairing (C does not repair obj pools).
+	hdr := write("hdr", func(c []byte) { c[4088] ^= 1 })
+	for _, args := range [][]string{{"check"}, {"check", "-v"}, {"check", "-vry"}} {
+		sameAsC(t, append(args, hdr)...)
+	}
+	// Beyond C: a damaged descriptor and a damaged heap are found; C
+	// says consistent.
+	for _, c := range []struct {
+		name string
+		off  int
+		want string
+	}{
+		{"desc", 0x1408, "obj descriptor"}, // nlanes (checksum now wrong)
+		{"heap", 0x302000 + 40, "heap"},    // the heap header's chunk size
+		{"zone", 0x302400 + 4, "zone"},     // zone 0's size_idx
+		{"chunk", 0x302440 + 4, "chunk"},   // chunk 0's size_idx
+	} {
+		p := write(c.name, func(b []byte) { b[c.off] ^= 0x10 })
+		if code, out := cRun(t, "", "check", p); code != 0 {
+			t.Errorf("%s: C's check: exit %d, want 0 (it looks at the header only)\n%s", c.name, code, out)
+		}
+		code, out, stderr := runCmd(t, "", false, "check", "-v", p)
+		if code != 1 || !strings.Contains(out, "not consistent") || !strings.Contains(stderr+out, c.want) {
+			t.Errorf("%s: exit %d, want 1 with a problem naming %q\n%s%s", c.name, code, c.want, out, stderr)
+		}
+		before, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, stderr = runCmd(t, "", false, "check", "-ry", p)
+		if code != 1 || !strings.Contains(out, "cannot repair") {
+			t.Errorf("%s: repair: exit %d, want 1, cannot repair\n%s%s", c.name, code, out, stderr)
+		}
+		if after, err := os.ReadFile(p); err != nil || string(after) != string(before) {
+			t.Errorf("%s: the refused repair changed the file (%v)", c.name, err)
+		}
+	}
+}
+
+// TestInteropObjDumpRm: dump refuses obj pools as C does; rm removes them.
+func TestInteropObjDumpRm(t *testing.T) {
+	lib := cObjPool(t)
+	sameAsC(t, "dump", lib)
+	sameAsC(t, "dump", "-b", "-r", "0-10", lib)
+	code, out, stderr := runCmd(t, "", false, "rm", "-v", lib)
+	if code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("rm: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, err := os.Stat(lib); !os.IsNotExist(err) {
+		t.Errorf("rm left the pool: %v", err)
+	}
+}
