@@ -190,7 +190,18 @@ func (p *objPrinter) ind(v bool, d int) {
 	}
 }
 
+// stopped ends the walk (through writeObj's recover) once the writer
+// has failed: a reader gone, or a listing cut short.
+func (p *objPrinter) stopped() {
+	if ew, ok := p.w.(*errWriter); ok && ew.err != nil {
+		panic(objStop{ew.err})
+	}
+}
+
+type objStop struct{ err error }
+
 func (p *objPrinter) hex(v bool, off, n uint64) {
+	p.stopped()
 	if v && n > 0 {
 		p.need(off, n)
 		hexdumpSep(p.w, p.im.b[off:off+n], off)
@@ -219,12 +230,14 @@ func writeObj(w io.Writer, im *image, o *InfoOptions, oi *ObjInfo) (err error) {
 		}
 	}
 	defer func() {
-		if r := recover(); r != nil {
-			e, ok := r.(errOffset)
-			if !ok {
-				panic(r)
-			}
-			err = e
+		switch r := recover().(type) {
+		case nil:
+		case errOffset:
+			err = r
+		case objStop:
+			err = r.err
+		default:
+			panic(r)
 		}
 	}()
 	if err := p.lanes(oi); err != nil {
@@ -399,7 +412,11 @@ func (p *objPrinter) zonesChunks() error {
 	}
 	maxZone := uint64(objlayout.MaxZone(p.heapSz))
 	p.nZones = maxZone
-	for z := uint64(0); z < maxZone; z++ {
+	var last uint64 // zones after the last one asked for are skipped at once
+	for _, r := range p.zoneR {
+		last = max(last, r.Last)
+	}
+	for z := uint64(0); z < maxZone && z <= last; z++ {
 		if !inRanges(p.zoneR, z) {
 			continue
 		}
@@ -554,6 +571,7 @@ func getClass(cs *[]objClassStats, k objClassStats) *objClassStats {
 }
 
 func (p *objPrinter) object(b objBlock) {
+	p.stopped()
 	id := p.objID
 	p.objID++
 	if !inRanges(p.objR, id) {

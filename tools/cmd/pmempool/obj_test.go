@@ -17,6 +17,13 @@ import (
 // a root object, objects of several types and sizes in runs, a huge one,
 // some freed, one changed in a transaction. It returns the pool's path.
 func cObjPool(t *testing.T) string {
+	p, _ := cObjPools(t, false)
+	return p
+}
+
+// cObjPools is cObjPool and, with crashed, a second pool left by a
+// transaction that never ended (its undo log pending).
+func cObjPools(t *testing.T, crashed bool) (string, string) {
 	t.Helper()
 	cTool(t)
 	gcc, err := exec.LookPath("gcc")
@@ -50,6 +57,22 @@ int main(int argc, char **argv) {
 		pmemobj_tx_alloc(500, 5);
 	} TX_END
 	pmemobj_close(pop);
+	if (argc < 3)
+		return 0;
+	/* A transaction cut short: its undo log is left for recovery. */
+	pop = pmemobj_create(argv[2], "crash", 16 << 20, 0644);
+	if (!pop) { perror("create"); return 1; }
+	root = pmemobj_root(pop, 4096);
+	PMEMoid f;
+	if (pmemobj_alloc(pop, &f, 100, 3, NULL, NULL)) { perror("alloc"); return 1; }
+	TX_BEGIN(pop) {
+		pmemobj_tx_add_range(root, 0, 64);
+		pmemobj_tx_add_range(root, 1000, 300);
+		memset(pmemobj_direct(root), 9, 64);
+		pmemobj_tx_alloc(700, 4);
+		pmemobj_tx_free(f);
+		_exit(0);
+	} TX_END
 	return 0;
 }
 `), 0o644); err != nil {
@@ -59,11 +82,56 @@ int main(int argc, char **argv) {
 	if out, err := exec.Command(gcc, "-o", bin, src, "-lpmemobj").CombinedOutput(); err != nil {
 		t.Skipf("cannot build the C obj pool maker (libpmemobj headers missing?): %v\n%s", err, out)
 	}
-	p := pmemtest.Path(t, "c.obj")
-	if out, err := exec.Command(bin, p).CombinedOutput(); err != nil {
+	p, crash := pmemtest.Path(t, "c.obj"), ""
+	args := []string{p}
+	if crashed {
+		crash = pmemtest.Path(t, "crash.obj")
+		args = append(args, crash)
+	}
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v", out, err)
 	}
-	return p
+	return p, crash
+}
+
+// goObjPool makes an obj pool with gopmdk's obj library: root, objects in
+// runs of several classes, a huge one, some freed.
+func goObjPool(t *testing.T) string {
+	t.Helper()
+	path := pmemtest.Path(t, "go.obj")
+	p, err := obj.Create(path, 16<<20, 0o644, &obj.Options{Layout: "golay", Arenas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Root(300); err != nil {
+		t.Fatal(err)
+	}
+	var oids []obj.OID
+	for i := range 60 {
+		o, err := p.Zalloc(1+(i*131)%5000, uint64(i%5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		oids = append(oids, o)
+	}
+	for i := 0; i < len(oids); i += 4 {
+		if err := p.Free(oids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Alloc(2<<20, 11, nil); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// objInfoOptions are the info option sets compared on obj pools.
+var objInfoOptions = [][]string{
+	nil, {"-v"}, {"-x"}, {"-n"}, {"-vx"}, {"-f", "obj"}, {"-O"}, {"-OA"}, {"-OAa"}, {"-Od"}, {"-o"}, {"-od"}, {"-oA"},
+	{"-H"}, {"-HZ"}, {"-HC"}, {"-HZCx"}, {"-HZCb"}, {"-HZC", "-T", "footer,free,used,run"}, {"-s"}, {"-sO"}, {"-ns"},
+	{"-s", "-t", "1-2"}, {"-O", "-t", "3"}, {"-O", "-r", "3-7"}, {"-OC", "-r", "2-5"}, {"-HZ", "-r", "0"}, {"-l", "-r", "1-2,1000-"},
+	{"-lR"}, {"-v", "-O"}, {"-E", "-O"}, {"-r", "1"}, {"-b", "-A"}, {"-p", "1"}, {"-p", "x"}, {"-T", "foo", "-C", "-H"}, {"-S", "x"},
 }
 
 // sameAsC runs args through C's pmempool and ours and wants the same exit
@@ -80,15 +148,31 @@ func sameAsC(t *testing.T, args ...string) {
 // TestInteropObjInfo: our info of obj pools made by C's library and by
 // C's pmempool is C's text, for each option that applies.
 func TestInteropObjInfo(t *testing.T) {
-	lib := cObjPool(t)
+	lib, crash := cObjPools(t, true)
 	empty := pmemtest.Path(t, "empty.obj")
 	if code, out := cRun(t, "", "create", "obj", empty); code != 0 {
 		t.Fatalf("C create: %s", out)
 	}
-	for _, p := range []string{lib, empty} {
-		for _, args := range [][]string{nil, {"-v"}, {"-x"}, {"-n"}, {"-vx"}, {"-f", "obj"}} {
+	gp := goObjPool(t)
+	for _, p := range []string{lib, empty, gp} {
+		for _, args := range objInfoOptions {
 			sameAsC(t, append(append([]string{"info"}, args...), p)...)
 		}
+	}
+	// The walks found what the pools hold.
+	for p, want := range map[string]string{lib: "Object                   : 35", gp: "Object                   : 45"} {
+		_, out, _ := runCmd(t, "", false, "info", "-O", p)
+		if !strings.Contains(out, want) {
+			t.Errorf("info -O %s: no %q in\n%s", p, want, out)
+		}
+	}
+	// The pending undo log of the cut transaction, and -R finding it.
+	for _, args := range [][]string{{"-l"}, {"-lR"}, {"-lRn"}, {"-l", "-r", "0-3"}, {"-s"}, {"-HZC"}} {
+		sameAsC(t, append(append([]string{"info"}, args...), crash)...)
+	}
+	_, out, _ := runCmd(t, "", false, "info", "-lR", crash)
+	if !strings.Contains(out, "Size: 300") {
+		t.Errorf("info -lR of the cut transaction shows no snapshot of 300 bytes:\n%s", out)
 	}
 }
 
