@@ -18,7 +18,8 @@ import (
 // good and bad command lines, each on fresh copies of the files it names.
 // Placeholders: {log} {blk} {obj} pools made by C's pmempool create;
 // {objdesc} the obj pool with a damaged descriptor (nlanes), {objhdr} with
-// a damaged pool header checksum;
+// a damaged pool header checksum, {objroot} and {objheap} with a root and a
+// heap offset outside the file;
 // {badsum} a log pool whose header checksum is wrong; {badsig} one whose
 // signature is damaged (checksum fixed); {trunc} a blk pool with its BTT
 // written, cut to 12 MiB; {locked} a blk pool this test holds open with
@@ -56,6 +57,12 @@ var commandTable = []struct {
 	{args: "info {dir}", exact: true}, {args: "info {locked}", exact: true}, {args: "info -s {blk}"},
 	{args: "info -v {obj}"}, {args: "info -x {obj}"}, {args: "info -f obj {blk}"}, {args: "info {objdesc}"}, {args: "info {objhdr}", exact: true},
 	{args: "info -f obj {objhdr}"}, {args: "info -w 10 {obj}", exact: true},
+	{args: "info -OAd {obj}"}, {args: "info -HZCb -T run {obj}"}, {args: "info -s {obj}"}, {args: "info -lR {obj}"}, {args: "info -o {obj}"},
+	{args: "info -b {obj}", exact: true}, {args: "info -C {obj}", exact: true}, {args: "info -R {obj}", exact: true},
+	{args: "info -T used {obj}", exact: true}, {args: "info -T foo -C -H {obj}", exact: true}, {args: "info -O -r x {obj}", exact: true},
+	{args: "info -t 1- -l {obj}", exact: true}, {args: "info -p 1 {obj}", exact: true}, {args: "info -p x {obj}", exact: true},
+	{args: "info -O {log}", exact: true}, {args: "info -l {blk}", exact: true}, {args: "info -H -f obj {log}", diff: "info -H/-O/-s with heap_size 0 (a log pool read as obj): C counts 2^54 zones and fails to allocate their statistics (exit 1); ours walks no zone"}, {args: "info -S 1 {obj}"},
+	{args: "info {objroot}"}, {args: "info -O {objheap}"},
 	// check
 	{args: "check {log}"}, {args: "check -v {blk}"}, {args: "check -Z {log}", exact: true}, {args: "check {missing}", exact: true},
 	{args: "check {dir}"}, {args: "check {locked}", exact: true}, {args: "check -vrya {locked}", exact: true}, {args: "check {badsum}"},
@@ -121,7 +128,9 @@ func fixtures(t *testing.T, dir string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, off := range map[string]int{"objdesc": 0x1408, "objhdr": 4088} { // nlanes; the header checksum
+	// nlanes; the header checksum; the root offset and the heap offset
+	// (outside the file: C's fault handler says "Invalid offset").
+	for name, off := range map[string]int{"objdesc": 0x1408, "objhdr": 4088, "objroot": 0x1805, "objheap": 0x1414} {
 		bad := append([]byte(nil), o...)
 		bad[off] ^= 1
 		f[name] = filepath.Join(dir, name)
