@@ -14,7 +14,7 @@ import (
 	objlayout "github.com/gopmdk/pmdk/obj/layout"
 )
 
-// PoolInfo is what pmempool info shows of a log or blk pool file. Its JSON
+// PoolInfo is what pmempool info shows of a log, blk or obj pool file. Its JSON
 // form (the command's --json, which C's pmempool lacks) uses these names.
 type PoolInfo struct {
 	Path     string `json:"path"`
@@ -149,8 +149,8 @@ func ParseType(name string) (PoolType, error) {
 }
 
 // Info reads the pool file at path without changing it, whatever its
-// header holds. Only log and blk pools are described beyond the pool
-// header. [CheckReadable] says whether pmempool info would show it.
+// header holds: the pool header and the log, blk (BTT arenas) or obj
+// (descriptor) header. [CheckReadable] says whether pmempool info would show it.
 func Info(path string) (*PoolInfo, error) { return info(path, TypeUnknown) }
 
 // InfoAs is Info reading the file as a pool of type t whatever its

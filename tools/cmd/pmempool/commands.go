@@ -848,7 +848,7 @@ func runConvert(e *env, args []string) int {
 		fmt.Fprintf(e.err, "error: %s: %s\n", fs.Arg(0), describe(err))
 		return 1
 	}
-	if t == pmempool.TypeLog || t == pmempool.TypeBlk {
+	if t == pmempool.TypeLog || t == pmempool.TypeBlk || t == pmempool.TypeObj {
 		fmt.Fprintf(e.out, "%s: %s pool already has the current layout (PMDK 1.12): nothing to convert; pmdk-convert is not needed\n", fs.Arg(0), t)
 		return 0
 	}

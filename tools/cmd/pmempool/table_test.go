@@ -83,7 +83,8 @@ var commandTable = []struct {
 	{args: "feature -q SHUTDOWN_STATE {locked}", diff: "feature: C exits 1 silently on every refusal, ours says why on stderr"},
 	{args: "feature -d SHUTDOWN_STATE {locked}", diff: "feature: C exits 1 silently on every refusal, ours says why on stderr"},
 	// convert, poolsets
-	{args: "convert {log}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log and blk pools of 1.12 need no conversion"},
+	{args: "convert {log}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log, blk and obj pools of 1.12 need no conversion"},
+	{args: "convert {obj}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log, blk and obj pools of 1.12 need no conversion"},
 	{args: "sync", diff: "sync: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
 	{args: "transform", diff: "transform: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
 }
