@@ -84,7 +84,7 @@ func chunkFlagsStr(f uint16) string {
 }
 
 func zoneMagicStr(m uint32) string {
-	s := "wrong! should be 0xC3F0A2D2"
+	s := fmt.Sprintf("wrong! should be 0x%X", objlayout.ZoneMagic)
 	switch m {
 	case 0:
 		s = "uninitialized"

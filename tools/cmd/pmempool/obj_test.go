@@ -25,14 +25,7 @@ func cObjPool(t *testing.T) string {
 // transaction that never ended (its undo log pending).
 func cObjPools(t *testing.T, crashed bool) (string, string) {
 	t.Helper()
-	cTool(t)
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("gcc is not installed: interop test skipped")
-	}
-	dir := t.TempDir()
-	src := filepath.Join(dir, "mkobj.c")
-	if err := os.WriteFile(src, []byte(`
+	bin := cProgram(t, `
 #include <libpmemobj.h>
 #include <string.h>
 #include <stdio.h>
@@ -75,13 +68,7 @@ int main(int argc, char **argv) {
 	} TX_END
 	return 0;
 }
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "mkobj")
-	if out, err := exec.Command(gcc, "-o", bin, src, "-lpmemobj").CombinedOutput(); err != nil {
-		t.Skipf("cannot build the C obj pool maker (libpmemobj headers missing?): %v\n%s", err, out)
-	}
+`, "-lpmemobj")
 	p, crash := pmemtest.Path(t, "c.obj"), ""
 	args := []string{p}
 	if crashed {
