@@ -261,12 +261,14 @@ func TestCreateMaxSizeOnTmpfs(t *testing.T) {
 		t.Skipf("/dev/shm is not a tmpfs here (%v)", err)
 	}
 	p := filepath.Join(dir, "max")
-	code, _, stderr := runCmd(t, "", false, "create", "-M", "log", p)
-	if code != 1 || !strings.Contains(stderr, "tmpfs") || !strings.Contains(stderr, "-f") {
-		t.Fatalf("create -M on tmpfs: exit %d, stderr %q; want a refusal naming tmpfs and -f", code, stderr)
-	}
-	if _, err := os.Stat(p); !os.IsNotExist(err) {
-		t.Fatalf("refused create left %s: %v", p, err)
+	for _, typ := range []string{"log", "obj"} {
+		code, _, stderr := runCmd(t, "", false, "create", "-M", typ, p)
+		if code != 1 || !strings.Contains(stderr, "tmpfs") || !strings.Contains(stderr, "-f") {
+			t.Fatalf("create -M %s on tmpfs: exit %d, stderr %q; want a refusal naming tmpfs and -f", typ, code, stderr)
+		}
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("refused create left %s: %v", p, err)
+		}
 	}
 }
 
