@@ -352,3 +352,52 @@ func TestInteropObjDumpRm(t *testing.T) {
 		t.Errorf("rm left the pool: %v", err)
 	}
 }
+
+// TestInteropObjInfoTwoZones: a pool of two zones (an 18 GiB sparse file,
+// about 4 MiB of it written): zone 0 filled by one huge object, zone 1
+// holding runs and a huge block; info's zones, chunks, objects and
+// statistics (with the all-zone totals) are C's.
+func TestInteropObjInfoTwoZones(t *testing.T) {
+	if testing.Short() {
+		t.Skip("an 18 GiB sparse pool: not with -short")
+	}
+	cTool(t)
+	path := filepath.Join(t.TempDir(), "two.obj")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.Truncate(18 << 30)
+	f.Close()
+	if err != nil {
+		t.Skipf("no sparse file of 18 GiB here: %v", err)
+	}
+	p, err := obj.Create(path, 0, 0o644, &obj.Options{Arenas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Alloc(obj.MaxAllocSize, 1, nil); err != nil {
+		p.Close()
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := p.Alloc(1<<20+i*1000, 2, nil); err != nil {
+			p.Close()
+			t.Fatal(err)
+		}
+		if _, err := p.Alloc(100+i, 3, nil); err != nil {
+			p.Close()
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-s"}, {"-HZ"}, {"-HZC"}, {"-O"}, {"-HZC", "-r", "1"}, {"-sO", "-t", "2"}} {
+		sameAsC(t, append(append([]string{"info"}, args...), path)...)
+	}
+	_, out, _ := runCmd(t, "", false, "info", "-s", path)
+	if !strings.Contains(out, "Number of used zones     : 2 [100 %]") || !strings.Contains(out, "Total zone's statistics") {
+		t.Errorf("info -s of a two-zone pool:\n%s", out)
+	}
+}
