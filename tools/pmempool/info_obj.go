@@ -597,7 +597,17 @@ func (p *objPrinter) object(b objBlock) {
 	p.ind(v, -1)
 }
 
-func pct(n, total uint64) string { return percentage(100.0 * float64(n) / float64(total)) }
+// pct is C's out_get_percentage of 100.0 * n / total, with C's words for
+// a zero total (x86's 0/0 is a negative NaN).
+func pct(n, total uint64) string {
+	switch {
+	case total != 0:
+		return percentage(100.0 * float64(n) / float64(total))
+	case n == 0:
+		return "-nan %"
+	}
+	return "inf %"
+}
 
 func (p *objPrinter) stats() {
 	v := p.o.Stats

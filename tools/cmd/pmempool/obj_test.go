@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -153,6 +154,17 @@ func TestInteropObjInfo(t *testing.T) {
 			t.Errorf("info -O %s: no %q in\n%s", p, want, out)
 		}
 	}
+	// A heap too small for a zone: no zone, C's "-nan %" of used zones.
+	b, err := os.ReadFile(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint64(b[0x1820:], 4096)
+	small := filepath.Join(t.TempDir(), "small.obj")
+	if err := os.WriteFile(small, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sameAsC(t, "info", "-s", small)
 	// The pending undo log of the cut transaction, and -R finding it.
 	for _, args := range [][]string{{"-l"}, {"-lR"}, {"-lRn"}, {"-l", "-r", "0-3"}, {"-s"}, {"-HZC"}} {
 		sameAsC(t, append(append([]string{"info"}, args...), crash)...)
