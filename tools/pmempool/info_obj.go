@@ -2,6 +2,7 @@ package pmempool
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
 	objlayout "github.com/gopmdk/pmdk/obj/layout"
 )
@@ -100,18 +102,23 @@ type errOffset uint64
 
 func (e errOffset) Error() string { return fmt.Sprintf("Invalid offset 0x%x", uint64(e)) }
 
+// Unwrap makes a read outside the file a kind of corruption.
+func (e errOffset) Unwrap() error { return core.ErrCorrupt }
+
 // objPrinter prints what info_obj.c prints, in its order and with its
 // verbosity rules: each part is printed when its option is set, and the
 // statistics are gathered while walking the heap even when nothing of
-// it is printed.
+// it is printed. The first failure (a read outside the file, a failed
+// write) sticks in err: every read then returns zeros, every loop ends
+// and nothing more is printed, as C's listing ends where it faults.
 type objPrinter struct {
+	err     error
 	w       io.Writer
 	im      *image
 	o       *InfoOptions
 	indent  int
 	heapOff uint64
 	heapSz  uint64
-	rootOff uint64
 	// rootReal is the offset of the root's block (its header), as C's
 	// memblock_from_offset finds it; ^0 when there is no root.
 	rootReal                                uint64
@@ -144,42 +151,49 @@ type objBlock struct {
 	ht      objlayout.HeaderType
 }
 
-// need panics with errOffset unless [off, off+n) is inside the file; the
-// panic is recovered by writeObj (and only there).
-func (p *objPrinter) need(off, n uint64) {
+// need reports whether [off, off+n) is inside the file and no failure
+// came before; a range outside sets err to errOffset.
+func (p *objPrinter) need(off, n uint64) bool {
+	if p.err != nil {
+		return false
+	}
 	if !p.im.has(off, n) {
 		if off < p.im.size {
 			off = p.im.size
 		}
-		panic(errOffset(off))
+		p.err = errOffset(off)
+		return false
 	}
+	return true
 }
 
 func (p *objPrinter) u64(off uint64) uint64 {
-	p.need(off, 8)
+	if !p.need(off, 8) {
+		return 0
+	}
 	return p.im.u64(off)
 }
 
 func (p *objPrinter) field(v bool, name, format string, args ...any) {
-	if v {
+	if v && p.err == nil {
 		fmt.Fprintf(p.w, "%s%-24s : %s\n", strings.Repeat(" ", p.indent), name, fmt.Sprintf(format, args...))
 	}
 }
 
 func (p *objPrinter) title(v bool, format string, args ...any) {
-	if v {
+	if v && p.err == nil {
 		fmt.Fprintf(p.w, "\n%s%s:\n", strings.Repeat(" ", p.indent), fmt.Sprintf(format, args...))
 	}
 }
 
 func (p *objPrinter) line(v bool, format string, args ...any) {
-	if v {
+	if v && p.err == nil {
 		fmt.Fprintf(p.w, "%s%s", strings.Repeat(" ", p.indent), fmt.Sprintf(format, args...))
 	}
 }
 
 func (p *objPrinter) nl(v bool) {
-	if v {
+	if v && p.err == nil {
 		fmt.Fprintln(p.w)
 	}
 }
@@ -190,20 +204,17 @@ func (p *objPrinter) ind(v bool, d int) {
 	}
 }
 
-// stopped ends the walk (through writeObj's recover) once the writer
-// has failed: a reader gone, or a listing cut short.
-func (p *objPrinter) stopped() {
-	if ew, ok := p.w.(*errWriter); ok && ew.err != nil {
-		panic(objStop{ew.err})
+// stopped reports a failure so far, taking the writer's as one: a
+// reader gone, or a listing cut short, ends the walk.
+func (p *objPrinter) stopped() bool {
+	if ew, ok := p.w.(*errWriter); ok && ew.err != nil && p.err == nil {
+		p.err = ew.err
 	}
+	return p.err != nil
 }
 
-type objStop struct{ err error }
-
 func (p *objPrinter) hex(v bool, off, n uint64) {
-	p.stopped()
-	if v && n > 0 {
-		p.need(off, n)
+	if !p.stopped() && v && n > 0 && p.need(off, n) {
 		hexdumpSep(p.w, p.im.b[off:off+n], off)
 	}
 }
@@ -213,9 +224,10 @@ func (p *objPrinter) size(n uint64) string { return sizeStr(n, p.o.Human) }
 // writeObj prints the obj part of info after the descriptor: lanes, root
 // object, heap header, zones and chunks with their objects, statistics.
 // A read outside the file ends it with an errOffset error.
-func writeObj(w io.Writer, im *image, o *InfoOptions, oi *ObjInfo) (err error) {
-	p := &objPrinter{w: w, im: im, o: o, heapOff: oi.HeapOffset, heapSz: oi.HeapSize, rootOff: oi.RootOffset,
+func writeObj(w io.Writer, im *image, o *InfoOptions, oi *ObjInfo) error {
+	p := &objPrinter{w: w, im: im, o: o, heapOff: oi.HeapOffset, heapSz: oi.HeapSize,
 		rootReal: math.MaxUint64, typeStats: map[uint64]*[2]uint64{}, chunkTypes: defaultChunkTypes}
+	var err error
 	for _, r := range []struct {
 		spec string
 		dst  *[]Range
@@ -229,29 +241,16 @@ func writeObj(w io.Writer, im *image, o *InfoOptions, oi *ObjInfo) (err error) {
 			return err
 		}
 	}
-	defer func() {
-		switch r := recover().(type) {
-		case nil:
-		case errOffset:
-			err = r
-		case objStop:
-			err = r.err
-		default:
-			panic(r)
-		}
-	}()
-	if err := p.lanes(oi); err != nil {
-		return err
-	}
-	if err := p.root(oi); err != nil {
-		return err
+	p.lanes(oi)
+	if err := p.root(oi); err != nil || p.stopped() {
+		return cmp.Or(err, p.err)
 	}
 	p.heapHeader()
-	if err := p.zonesChunks(); err != nil {
-		return err
+	if err := p.zonesChunks(); err != nil || p.stopped() {
+		return cmp.Or(err, p.err)
 	}
 	p.stats()
-	return nil
+	return p.err
 }
 
 func inRanges(rs []Range, n uint64) bool {
@@ -279,7 +278,9 @@ func (p *objPrinter) realSize(b objBlock) uint64 {
 
 func (p *objPrinter) header(b objBlock) objlayout.ObjectHeader {
 	n := b.ht.Size()
-	p.need(b.real, n)
+	if !p.need(b.real, n) {
+		return objlayout.ObjectHeader{}
+	}
 	return objlayout.DecodeObjectHeader(b.ht, p.im.b[b.real:b.real+n])
 }
 
@@ -303,6 +304,9 @@ type objRun struct {
 
 func (p *objPrinter) run(h objlayout.ChunkHeader, at uint64) (objRun, error) {
 	r := objRun{unit: p.u64(at), align: p.u64(at + 8), ht: h.HeaderType()}
+	if p.err != nil {
+		return r, p.err
+	}
 	if r.unit == 0 || h.SizeIdx == 0 {
 		return r, fmt.Errorf("run at 0x%x: block size %d, %d chunks", at, r.unit, h.SizeIdx)
 	}
@@ -381,7 +385,9 @@ func (p *objPrinter) objectHeader(v, vid bool, b objBlock, id uint64) {
 
 func (p *objPrinter) heapHeader() {
 	v := p.o.Obj.Heap
-	p.need(p.heapOff, objlayout.HeapHeaderSize)
+	if !p.need(p.heapOff, objlayout.HeapHeaderSize) {
+		return
+	}
 	b := p.im.b[p.heapOff : p.heapOff+objlayout.HeapHeaderSize]
 	hh := objlayout.DecodeHeapHeader(b)
 	p.line(v, "\nPMEMOBJ Heap Header:\n")
@@ -416,7 +422,7 @@ func (p *objPrinter) zonesChunks() error {
 	for _, r := range p.zoneR {
 		last = max(last, r.Last)
 	}
-	for z := uint64(0); z < maxZone && z <= last; z++ {
+	for z := uint64(0); z < maxZone && z <= last && !p.stopped(); z++ {
 		if !inRanges(p.zoneR, z) {
 			continue
 		}
@@ -442,7 +448,7 @@ func (p *objPrinter) zonesChunks() error {
 
 func (p *objPrinter) zoneChunks(z uint32, zh objlayout.ZoneHeader, st *objZoneStats) error {
 	st.classes = append(st.classes[:0], objClassStats{unit: objlayout.ChunkSize})
-	for c := uint64(0); c < uint64(zh.SizeIdx); {
+	for c := uint64(0); c < uint64(zh.SizeIdx) && !p.stopped(); {
 		h, _ := p.chunkHeader(z, c)
 		if inRanges(p.chunkR, c) {
 			if h.Type < objMaxChunkType && p.chunkTypes&(1<<h.Type) != 0 {
@@ -462,7 +468,7 @@ func (p *objPrinter) zoneChunks(z uint32, zh objlayout.ZoneHeader, st *objZoneSt
 				}
 			}
 		}
-		if h.SizeIdx == 0 {
+		if h.SizeIdx == 0 && p.err == nil {
 			// C loops here for ever.
 			return fmt.Errorf("zone %d: chunk %d: size 0", z, c)
 		}
@@ -500,7 +506,9 @@ func (p *objPrinter) chunk(z uint32, c uint64, h objlayout.ChunkHeader, st *objZ
 		cs := p.classStats(st, r, h.Flags)
 		p.field(v, "Block size", "%s", p.size(r.unit))
 		words := at + objlayout.RunHeaderSize
-		p.need(words, uint64(r.bm.NValues)*8)
+		if !p.need(words, uint64(r.bm.NValues)*8) {
+			return nil
+		}
 		var free uint64
 		for i := range uint64(r.bm.NValues) {
 			free += uint64(bits.OnesCount64(^p.im.u64(words + 8*i)))
@@ -522,7 +530,7 @@ func (p *objPrinter) chunk(z uint32, c uint64, h objlayout.ChunkHeader, st *objZ
 		// The used units, each object once (run_iterate_used).
 		for i := range uint64(r.bm.NValues) {
 			w := p.im.u64(words + 8*i)
-			for j := uint64(0); j < 64 && 64*i+j < units; {
+			for j := uint64(0); j < 64 && 64*i+j < units && !p.stopped(); {
 				if w&(1<<j) == 0 {
 					j++
 					continue
@@ -571,7 +579,9 @@ func getClass(cs *[]objClassStats, k objClassStats) *objClassStats {
 }
 
 func (p *objPrinter) object(b objBlock) {
-	p.stopped()
+	if p.stopped() {
+		return
+	}
 	id := p.objID
 	p.objID++
 	if !inRanges(p.objR, id) {
@@ -715,13 +725,13 @@ func (p *objPrinter) classesStats(zs *objZoneStats) {
 
 // lanes prints the lanes and the entries of their logs (-l), or with -R
 // only the lanes whose logs need recovery.
-func (p *objPrinter) lanes(oi *ObjInfo) error {
+func (p *objPrinter) lanes(oi *ObjInfo) {
 	v := p.o.Obj.Lanes
 	if !v {
-		return nil
+		return
 	}
 	for _, r := range p.laneR {
-		for i := r.First; i <= r.Last && i < oi.NLanes; i++ {
+		for i := r.First; i <= r.Last && i < oi.NLanes && !p.stopped(); i++ {
 			lane := oi.LanesOffset + i*objlayout.LaneSize
 			undo, internal, external := lane+objlayout.LaneUndoAt, lane+objlayout.LaneInternalAt, lane+objlayout.LaneExternalAt
 			if p.o.Obj.Recovery && !p.recoveryNeeded(external, true) && !p.recoveryNeeded(internal, true) && !p.recoveryNeeded(undo, false) {
@@ -743,16 +753,14 @@ func (p *objPrinter) lanes(oi *ObjInfo) error {
 			p.ulog(external)
 			p.ind(v, -1)
 			p.ind(v, -1)
-			if i == math.MaxUint64 {
-				break
-			}
 		}
 	}
-	return nil
 }
 
 func (p *objPrinter) ulogHeader(off uint64) objlayout.UlogHeader {
-	p.need(off, objlayout.UlogHeaderSize)
+	if !p.need(off, objlayout.UlogHeaderSize) {
+		return objlayout.UlogHeader{}
+	}
 	return objlayout.DecodeUlogHeader(p.im.b[off:])
 }
 
@@ -769,7 +777,9 @@ func (p *objPrinter) entry(off, gen uint64) (size uint64, valid bool) {
 		return objlayout.ValEntrySize, true
 	case objlayout.OpBufSet, objlayout.OpBufCpy:
 		size = objlayout.BufEntrySize(p.u64(off + 16))
-		p.need(off, size)
+		if !p.need(off, size) {
+			return 0, false
+		}
 		return size, objlayout.BufEntryChecksum(p.im.b[off:off+size], gen) == p.u64(off+8)
 	}
 	return 0, true
@@ -817,7 +827,9 @@ func (p *objPrinter) recoveryNeeded(off uint64, verify bool) bool {
 		return false
 	}
 	if verify {
-		p.need(off, objlayout.UlogHeaderSize+n)
+		if !p.need(off, objlayout.UlogHeaderSize+n) {
+			return false
+		}
 		return objlayout.UlogChecksum(p.im.b[off:off+objlayout.UlogHeaderSize+n]) == h.Checksum
 	}
 	return true
