@@ -14,7 +14,7 @@
 //     with -tags cpeer, with the Go/C ratio, and for copies the memory write
 //     bandwidth limit.
 //
-//   - cmd/pmempool: PMDK's pmempool for log and blk pools (create, info,
+//   - cmd/pmempool: PMDK's pmempool for log, blk and obj pools (create, info,
 //     check with repair, dump, rm, feature, convert) with C's getopt flags,
 //     messages and exit codes, on the libpmempool-like package pmempool.
 //

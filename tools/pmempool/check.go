@@ -269,6 +269,11 @@ func (c *checker) run() error {
 			return errStop
 		}
 	}
+	if c.typ == TypeObj && !c.isPart {
+		// After the flush: the open of the heap check writes into the
+		// private mapping, which must not reach the file.
+		return c.checkObj()
+	}
 	return nil
 }
 

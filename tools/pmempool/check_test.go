@@ -12,6 +12,7 @@ import (
 	"github.com/gopmdk/pmdk/core/pool"
 	pmemlog "github.com/gopmdk/pmdk/log"
 	loglayout "github.com/gopmdk/pmdk/log/layout"
+	"github.com/gopmdk/pmdk/obj"
 )
 
 func newLog(t *testing.T) string {
@@ -141,18 +142,34 @@ func TestCheckRepairLogWriteOffset(t *testing.T) {
 	}
 }
 
-// TestCheckObj: obj pools get the shutdown-state and header checks only,
-// and a bad header is not repaired (as C 1.12.1).
+// TestCheckObj: obj pools get C's shutdown-state and header checks, a bad
+// header is not repaired (as C 1.12.1), and obj's heap checker runs after
+// them: a file with an obj pool header and nothing else is not consistent.
 func TestCheckObj(t *testing.T) {
-	p := pmemtest.Path(t, "obj")
-	pl, err := pool.Create(p, pool.Obj.MinSize, 0o644, pool.Obj, nil)
+	bare := pmemtest.Path(t, "bare")
+	pl, err := pool.Create(bare, pool.Obj.MinSize, 0o644, pool.Obj, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := pl.Close(); err != nil {
 		t.Fatal(err)
 	}
-	res, msgs, err := Check(p, &CheckOptions{Verbose: true})
+	res, msgs, err := Check(bare, &CheckOptions{Verbose: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res, NotConsistent; got != want || msgs[len(msgs)-1].Type != StatusError {
+		t.Errorf("%v: res = %v, want %v with the heap checker's problem", msgs, got, want)
+	}
+	p := pmemtest.Path(t, "obj")
+	op, err := obj.Create(p, obj.MinPoolSize, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res, msgs, err = Check(p, &CheckOptions{Verbose: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-// Package pmempool is gopmdk's libpmempool for log and blk pools: Check
+// Package pmempool is gopmdk's libpmempool for log, blk and obj pools: Check
 // (with repair, dry run, advanced repairs, backup and a question callback),
 // Info, Dump, Remove, feature query/enable/disable and Create, with C's
 // status messages, so that the pmempool command (tools/cmd/pmempool) prints
@@ -44,7 +44,18 @@
 // pool.ErrLocked and EWOULDBLOCK, and is neither checked, repaired, changed
 // nor removed under it.
 //
-// For obj pools, as in C 1.12.1, only the shutdown state and the pool
-// header are checked, and a bad header is not repaired. Poolsets (parts,
-// replicas, sync, transform) are not supported.
+// # obj pools
+//
+// Create makes them through gopmdk's obj library (with a layout name).
+// Info and WriteInfo print what C's info_obj.c prints (InfoOptions.Obj:
+// lanes and their log entries, root object, heap header, zones, chunks,
+// run bitmaps, the object store, statistics), decoding the file through
+// obj/layout with every read bounds-checked: a structure outside the file
+// ends the listing with C's "Invalid offset" error. Check runs C's steps
+// (the shutdown state and the pool header, not repaired, as in C 1.12.1),
+// then obj's heap checker (obj.Pool.Check) on the private mapping; what it
+// finds makes the pool not consistent, and is not repaired. Dump refuses
+// obj pools (ErrDumpObj), as C does.
+//
+// Poolsets (parts, replicas, sync, transform) are not supported.
 package pmempool

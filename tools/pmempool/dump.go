@@ -183,6 +183,10 @@ var ErrInvalidRange = errors.New("invalid range value specified")
 // ErrNotSupported is returned for pool types an operation does not handle.
 var ErrNotSupported = errors.New("pmempool: operation not supported for this pool type")
 
+// ErrDumpObj is Dump's refusal of an obj pool, in C's words: obj pools
+// have no user data area to dump (C's pmempool dump refuses them too).
+var ErrDumpObj = fmt.Errorf("PMEMOBJ pool not supported: %w", ErrNotSupported)
+
 // Dump writes the user data of the log or blk pool at path to w, as
 // pmempool dump: the log's content, or the blocks. The pool is opened with
 // the gopmdk libraries (read-only for log).
@@ -200,7 +204,7 @@ func Dump(w io.Writer, path string, o *DumpOptions) error {
 	case TypeBlk:
 		return dumpBlk(w, path, o)
 	case TypeObj:
-		return fmt.Errorf("obj pool: %w", ErrNotSupported)
+		return ErrDumpObj
 	}
 	return fmt.Errorf("%w -- ''", ErrUnknownType)
 }

@@ -11,9 +11,10 @@ import (
 	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pool"
 	loglayout "github.com/gopmdk/pmdk/log/layout"
+	objlayout "github.com/gopmdk/pmdk/obj/layout"
 )
 
-// PoolInfo is what pmempool info shows of a log or blk pool file. Its JSON
+// PoolInfo is what pmempool info shows of a log, blk or obj pool file. Its JSON
 // form (the command's --json, which C's pmempool lacks) uses these names.
 type PoolInfo struct {
 	Path     string `json:"path"`
@@ -33,6 +34,7 @@ type PoolInfo struct {
 	nextUnreadable bool
 	Log            *LogInfo       `json:"log,omitempty"`
 	Blk            *BlkInfo       `json:"blk,omitempty"`
+	Obj            *ObjInfo       `json:"obj,omitempty"`
 	Arenas         []BTTInfoBlock `json:"arenas,omitempty"`
 }
 
@@ -75,6 +77,24 @@ type LogInfo struct {
 type BlkInfo struct {
 	BSize    uint32 `json:"bsize"`
 	IsZeroed bool   `json:"is_zeroed"`
+}
+
+// ObjInfo is the obj pool descriptor (struct pmemobjpool after the pool
+// header), decoded through obj/layout.
+type ObjInfo struct {
+	// Layout is the layout name; LayoutZero says the field is all zeros
+	// (C prints "(null)").
+	Layout           string `json:"layout"`
+	LayoutZero       bool   `json:"layout_zero"`
+	LanesOffset      uint64 `json:"lanes_offset"`
+	NLanes           uint64 `json:"nlanes"`
+	HeapOffset       uint64 `json:"heap_offset"`
+	HeapSize         uint64 `json:"heap_size"`
+	Checksum         uint64 `json:"checksum"`
+	ChecksumComputed uint64 `json:"checksum_computed"`
+	RootOffset       uint64 `json:"root_offset"`
+	RootSize         uint64 `json:"root_size"`
+	RunID            uint64 `json:"run_id"`
 }
 
 // BTTInfoBlock is one arena's BTT info block.
@@ -129,8 +149,8 @@ func ParseType(name string) (PoolType, error) {
 }
 
 // Info reads the pool file at path without changing it, whatever its
-// header holds. Only log and blk pools are described beyond the pool
-// header. [CheckReadable] says whether pmempool info would show it.
+// header holds: the pool header and the log, blk (BTT arenas) or obj
+// (descriptor) header. [CheckReadable] says whether pmempool info would show it.
 func Info(path string) (*PoolInfo, error) { return info(path, TypeUnknown) }
 
 // InfoAs is Info reading the file as a pool of type t whatever its
@@ -196,6 +216,8 @@ func info(path string, force PoolType) (*PoolInfo, error) {
 		return pi, nil
 	}
 	switch t {
+	case TypeObj:
+		pi.Obj = objInfo(im)
 	case TypeLog:
 		if !im.has(loglayout.DescOffset, 24) {
 			return pi, nil
@@ -233,6 +255,21 @@ func info(path string, force PoolType) (*PoolInfo, error) {
 	return pi, nil
 }
 
+// objInfo reads the obj descriptor, or nil when the file is too small to
+// hold it.
+func objInfo(im *image) *ObjInfo {
+	d, err := objlayout.DecodeDescriptor(im.b)
+	if err != nil || !im.has(objlayout.RootOffsetAt, objlayout.ReservedAt-objlayout.RootOffsetAt) {
+		return nil
+	}
+	return &ObjInfo{
+		Layout: d.Layout, LayoutZero: pool.IsZero(im.b[objlayout.DescOffset : objlayout.DescOffset+objlayout.MaxLayout]),
+		LanesOffset: d.LanesOffset, NLanes: d.NLanes, HeapOffset: d.HeapOffset,
+		HeapSize: im.u64(objlayout.HeapSizeAt), Checksum: d.Checksum, ChecksumComputed: objlayout.DescChecksum(im.b),
+		RootOffset: im.u64(objlayout.RootOffsetAt), RootSize: im.u64(objlayout.RootSizeAt), RunID: im.u64(objlayout.RunIDAt),
+	}
+}
+
 func blockInfo(id int, off uint64, b []byte) BTTInfoBlock {
 	in := blklayout.DecodeInfo(b)
 	return BTTInfoBlock{
@@ -259,7 +296,7 @@ func checksumStr(have, want uint64) string {
 
 // WriteText prints pi as C's pmempool info prints it by default.
 func (pi *PoolInfo) WriteText(w io.Writer) {
-	pi.writeHeader(w, nil, false)
+	pi.writeHeader(w, nil, false, false)
 	for _, a := range pi.Arenas {
 		a.write(w, fmt.Sprintf("\n[ARENA %d]\nPMEM BLK BTT Info Header:\n", a.Arena), nil, false)
 	}
@@ -267,7 +304,7 @@ func (pi *PoolInfo) WriteText(w io.Writer) {
 
 // writeHeader prints everything up to the BTT arenas; with img (the pool
 // file) it hex-dumps each header after its title, as pmempool info -x.
-func (pi *PoolInfo) writeHeader(w io.Writer, img []byte, human bool) {
+func (pi *PoolInfo) writeHeader(w io.Writer, img []byte, human, verbose bool) {
 	hex := func(off, n uint64) {
 		if img != nil && off+n <= uint64(len(img)) {
 			hexdumpSep(w, img[off:off+n], off)
@@ -309,6 +346,20 @@ func (pi *PoolInfo) writeHeader(w io.Writer, img []byte, human bool) {
 	} else {
 		field(w, "Alignment Descriptor", "0x%016x [wrong! should be 0x%016x]", h.AlignmentDesc, h.localAlignmentDsc)
 	}
+	if verbose {
+		// -v: each type's alignment, from 4-bit fields (value - 1).
+		for i, name := range alignmentNames {
+			a := 1 + h.AlignmentDesc>>(4*i)&0xf
+			switch want := 1 + h.localAlignmentDsc>>(4*i)&0xf; {
+			case h.AlignmentDescOK:
+				field(w, name, "%2d", a)
+			case a == want:
+				field(w, name, "%2d [OK]", a)
+			default:
+				field(w, name, "%2d [wrong! should be %2d]", a, want)
+			}
+		}
+	}
 	field(w, "Class", "%s", machineClassStr(h.MachineClass))
 	field(w, "Data", "%s", dataStr(h.Data))
 	field(w, "Machine", "%s", machineStr(h.Machine))
@@ -320,6 +371,24 @@ func (pi *PoolInfo) writeHeader(w io.Writer, img []byte, human bool) {
 		field(w, "Start offset", "0x%x", l.StartOffset)
 		field(w, "Write offset", "0x%x [%s]", l.WriteOffset, map[bool]string{false: "ERROR", true: "OK"}[l.WriteOffsetOK])
 		field(w, "End offset", "0x%x", l.EndOffset)
+	}
+	if o := pi.Obj; o != nil {
+		fmt.Fprintf(w, "\nPMEM OBJ Header:\n")
+		hex(objlayout.DescOffset, objlayout.RuntimeEnd-objlayout.DescOffset)
+		name := o.Layout
+		if o.LayoutZero {
+			name = "(null)"
+		}
+		field(w, "Layout", "%s", name)
+		field(w, "Lanes offset", "0x%x", o.LanesOffset)
+		field(w, "Number of lanes", "%d", o.NLanes)
+		field(w, "Heap offset", "0x%x", o.HeapOffset)
+		field(w, "Heap size", "%d", o.HeapSize)
+		field(w, "Checksum", "%s", checksumStr(o.Checksum, o.ChecksumComputed))
+		field(w, "Root offset", "0x%x", o.RootOffset)
+		if verbose {
+			field(w, "Run id", "%d", o.RunID)
+		}
 	}
 	if b := pi.Blk; b != nil {
 		fmt.Fprintf(w, "\nPMEM BLK Header:\n")
@@ -356,6 +425,9 @@ func (a *BTTInfoBlock) write(w io.Writer, title string, raw []byte, human bool) 
 	field(w, "Info block backup offset", "0x%x", a.InfoOff)
 	field(w, "Checksum", "%s", checksumStr(a.Checksum, a.ChecksumComputed))
 }
+
+var alignmentNames = []string{"  char", "  short", "  int", "  long", "  long long", "  size_t",
+	"  os_off_t", "  float", "  double", "  long double", "  void *"}
 
 func machineClassStr(c uint8) string {
 	switch c {

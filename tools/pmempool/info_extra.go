@@ -28,6 +28,9 @@ type InfoOptions struct {
 	Stats      bool   // -s: log space, blk block flag counts
 	HeadersHex bool   // -x: hex dump of every header
 	Human      bool   // -n: sizes with K/M/G/T units
+	Verbose    bool   // -v: the alignment of each type; obj: the run id
+	// Obj: the obj pool options (lanes, objects, heap, zones, chunks).
+	Obj ObjOptions
 }
 
 // WriteInfo prints the pool at path as pmempool info does with options o
@@ -61,7 +64,13 @@ func WriteInfo(w io.Writer, path string, o *InfoOptions) error {
 	if o.HeadersHex {
 		img = im.b
 	}
-	pi.writeHeader(w, img, o.Human)
+	pi.writeHeader(w, img, o.Human, o.Verbose)
+	if pi.Obj != nil {
+		if err := writeObj(w, im, o, pi.Obj); err != nil {
+			return err
+		}
+		return ew.err
+	}
 	if pi.Blk != nil && !pi.BTTOffsetOK {
 		return errors.New("wrong BTT layout offset")
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core/pool"
 	pmemlog "github.com/gopmdk/pmdk/log"
+	"github.com/gopmdk/pmdk/obj"
 )
 
 // CreateOptions describe a pool for Create.
@@ -20,10 +21,11 @@ type CreateOptions struct {
 	Size        int64       // 0: the library minimum, or the existing file's size
 	Mode        os.FileMode // 0 means 0664
 	WriteLayout bool        // blk: write the BTT layout now (a zero write to block 0)
+	Layout      string      // obj: the layout name (fewer than obj.MaxLayout bytes; "" is C's NULL)
 }
 
-// Create makes a log or blk pool file as pmempool create does, through the
-// gopmdk libraries. obj pools are not supported yet (ErrNotSupported).
+// Create makes a log, blk or obj pool file as pmempool create does,
+// through the gopmdk libraries (log, blk, obj).
 func Create(path string, o CreateOptions) error {
 	mode := o.Mode
 	if mode == 0 {
@@ -32,7 +34,7 @@ func Create(path string, o CreateOptions) error {
 	size := o.Size
 	if size == 0 && !fileExists(path) {
 		// A new file gets the library minimum; an existing one is taken whole.
-		size = map[PoolType]int64{TypeLog: pmemlog.MinPoolSize, TypeBlk: blk.MinPoolSize}[o.Type]
+		size = MinPoolSize(o.Type)
 	}
 	switch o.Type {
 	case TypeLog:
@@ -54,6 +56,12 @@ func Create(path string, o CreateOptions) error {
 				p.Close()
 				return err
 			}
+		}
+		return p.Close()
+	case TypeObj:
+		p, err := obj.Create(path, size, mode, &obj.Options{Layout: o.Layout})
+		if err != nil {
+			return err
 		}
 		return p.Close()
 	}
@@ -215,5 +223,5 @@ func MinPoolSize(t PoolType) int64 {
 	case TypeBlk:
 		return blk.MinPoolSize
 	}
-	return pool.Obj.MinSize
+	return obj.MinPoolSize
 }

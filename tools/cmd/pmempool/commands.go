@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/obj"
 	"github.com/gopmdk/pmdk/tools/pmempool"
 )
 
@@ -209,12 +211,15 @@ func runInfo(e *env, args []string) int {
 	fs, help := flags(e, "info")
 	asJSON := fs.Bool("json", false, "print the information as JSON (gopmdk addition; C's pmempool has no such option)")
 	force := fs.StringP("force", "f", "", "read the file as a pool of this `type` (blk|log|obj) whatever its header says")
-	fs.CountP("verbose", "v", "increase verbosity level")
+	verbose := fs.CountP("verbose", "v", "increase verbosity level")
 	badBlocks := fs.StringP("bad-blocks", "k", "", "print bad blocks: `yes|no` (there are none to print without NVDIMMs)")
 	var io pmempool.InfoOptions
 	fs.BoolVarP(&io.Human, "human", "n", false, "print sizes in human readable format")
 	fs.BoolVarP(&io.Data, "data", "d", false, "dump log data and blk blocks")
-	fs.StringVarP(&io.Range, "range", "r", "", "`range` of blocks/bytes/chunks")
+	// -r applies to the last of -l, -O, -Z, -C before it (the pool's
+	// data without one), and each -r adds its ranges, as in C.
+	rt := &rangeTarget{cur: &io.Range}
+	fs.VarP(&rangeValue{rt}, "range", "r", "`range` of blocks/bytes/chunks/objects (of the last -l, -O, -Z or -C)")
 	walk := fs.StringP("walk", "w", "", "log: walk the data in chunks of `size`")
 	fs.BoolVarP(&io.Map, "map", "m", false, "blk: print BTT Map entries")
 	fs.BoolVarP(&io.Flog, "flog", "g", false, "blk: print BTT FLOG entries")
@@ -224,9 +229,52 @@ func runInfo(e *env, args []string) int {
 	fs.BoolVarP(&io.SkipNoFlag, "skip-no-flag", "u", false, "blk: skip blocks not marked with any flag")
 	fs.BoolVarP(&io.Stats, "stats", "s", false, "print statistics")
 	fs.BoolVarP(&io.HeadersHex, "headers-hex", "x", false, "hexdump all headers")
+	o := &io.Obj
+	rangeFlag(fs, rt, &o.Lanes, &o.LaneRange, "lanes", "l", "obj: print lanes (and their logs)")
+	fs.BoolVarP(&o.Recovery, "recovery", "R", false, "obj: only the lanes that need recovery")
+	rangeFlag(fs, rt, &o.Objects, &io.Range, "object-store", "O", "obj: print the object store")
+	fs.StringVarP(&o.Types, "types", "t", "", "obj: `range` of the type numbers of the objects shown")
+	noEmpty := fs.BoolP("no-empty", "E", false, "obj: accepted, as in C (which does nothing with it)")
+	fs.BoolVarP(&o.AllocHeader, "alloc-header", "A", false, "obj: print the allocation header of objects")
+	fs.BoolVarP(&o.OOBHeader, "oob-header", "a", false, "obj: accepted, as in C (there is no out-of-band header to print)")
+	fs.BoolVarP(&o.Root, "root", "o", false, "obj: print the root object")
+	fs.BoolVarP(&o.Heap, "heap", "H", false, "obj: print the heap header")
+	rangeFlag(fs, rt, &o.Zones, &o.ZoneRange, "zones", "Z", "obj: print zone headers (with -H)")
+	rangeFlag(fs, rt, &o.Chunks, &o.ChunkRange, "chunks", "C", "obj: print chunk headers")
+	fs.StringVarP(&o.ChunkTypes, "chunk-type", "T", "", "obj: `types` of the chunks shown: footer, free, used, run")
+	fs.BoolVarP(&o.Bitmap, "bitmap", "b", false, "obj: print the bitmaps of runs (with -H and -C)")
+	replica := fs.StringP("replica", "p", "", "obj: replica `number` (0: a pool file has no other)")
+	section := fs.StringP("section", "S", "", "obj: not supported, as in C's pmempool 1.12.1")
 	if code, done := parse(e, fs, help, args, func(int) bool { return true }); done {
 		return code
 	}
+	if fs.Changed("section") {
+		_ = *section
+		fs.Usage() // C lists -S but has no case for it
+		return 1
+	}
+	// As C, arguments are checked while parsing, before the operands.
+	if rt.bad != "" {
+		fmt.Fprintf(e.err, "error: '%s' -- cannot parse range(s)\n", rt.bad)
+		return 1
+	}
+	if _, err := pmempool.ParseRanges(o.Types, math.MaxUint64); err != nil {
+		fmt.Fprintf(e.err, "error: '%s' -- cannot parse range(s)\n", o.Types)
+		return 1
+	}
+	if o.ChunkTypes != "" {
+		if _, err := pmempool.ParseChunkTypes(o.ChunkTypes); err != nil {
+			fmt.Fprintf(e.err, "error: %v\n", err)
+			return 1
+		}
+	}
+	if fs.Changed("replica") {
+		if _, err := strconv.ParseInt(*replica, 10, 64); err != nil {
+			fmt.Fprintf(e.err, "error: '%s' -- invalid replica number\n", *replica)
+			return 1
+		}
+	}
+	_ = *noEmpty
 	// As C, the argument of -k is checked with the options (it may have
 	// taken the file's place), then the operands.
 	if *badBlocks != "" && *badBlocks != "yes" && *badBlocks != "no" {
@@ -246,6 +294,7 @@ func runInfo(e *env, args []string) int {
 		}
 		io.Type = t
 	}
+	io.Verbose = *verbose > 0
 	if *walk != "" {
 		n, err := pmempool.ParseSize(*walk)
 		if err != nil || n == 0 {
@@ -266,8 +315,18 @@ func runInfo(e *env, args []string) int {
 		fmt.Fprintf(e.err, "error: %s: %s\n", path, describe(err))
 		return 1
 	}
-	if msg := infoOptionError(pi.Type, &io); msg != "" {
+	set := map[byte]bool{}
+	fs.Visit(func(f *pflag.Flag) {
+		if f.Shorthand != "" {
+			set[f.Shorthand[0]] = true
+		}
+	})
+	if msg := infoOptionError(pi.Type, set); msg != "" {
 		fmt.Fprintf(e.err, "error: %s\n", msg)
+		return 1
+	}
+	if n, _ := strconv.ParseInt(*replica, 10, 64); n != 0 {
+		fmt.Fprintf(e.err, "error: only master replica available\n")
 		return 1
 	}
 	if *asJSON {
@@ -287,40 +346,119 @@ func runInfo(e *env, args []string) int {
 }
 
 // infoOptionError returns C's refusal of an info option that does not fit
-// the pool type t (info.c's per-type option table and requirements), or
-// "".
-func infoOptionError(t string, o *pmempool.InfoOptions) string {
+// the pool type t or lacks an option it requires (util_options_verify:
+// the options in C's table order, each checked for its type, then for its
+// requirements), or "". set holds the short names of the options given.
+func infoOptionError(t string, set map[byte]bool) string {
+	long := map[byte]string{'d': "data", 'm': "map", 'O': "object-store", 'Z': "zones", 'C': "chunks", 'l': "lanes",
+		'o': "root", 's': "stats", 'H': "heap"}
 	for _, c := range []struct {
-		set   bool
+		short byte
 		name  string
-		types string // the types the option is valid for
+		types string // the pool types the option is valid for; "" all
+		req   map[string][]string
 	}{
-		{o.Walk != 0, "--walk|-w", "log"}, {o.Map, "--map|-m", "blk"}, {o.Flog, "--flog|-g", "blk"},
-		{o.Backup, "--backup|-B", "blk"}, {o.SkipZeros, "--skip-zeros|-z", "blk"},
-		{o.SkipErrors, "--skip-error|-e", "blk"}, {o.SkipNoFlag, "--skip-no-flag|-u", "blk"},
+		{'d', "data", "", map[string][]string{"obj": {"Oo"}}},
+		{'r', "range", "", map[string][]string{"log": {"d"}, "blk": {"dm"}, "obj": {"OZCl"}}},
+		{'w', "walk", "log", nil},
+		{'z', "skip-zeros", "blk", map[string][]string{"blk": {"dm"}}},
+		{'e', "skip-error", "blk", map[string][]string{"blk": {"dm"}}},
+		{'u', "skip-no-flag", "blk", map[string][]string{"blk": {"dm"}}},
+		{'m', "map", "blk", nil}, {'g', "flog", "blk", nil}, {'B', "backup", "blk", nil},
+		{'l', "lanes", "obj", nil}, {'R', "recovery", "obj", map[string][]string{"obj": {"l"}}},
+		{'O', "object-store", "obj", nil}, {'t', "types", "obj", map[string][]string{"obj": {"Os"}}},
+		{'E', "no-empty", "obj", map[string][]string{"obj": {"O"}}},
+		{'A', "alloc-header", "obj", map[string][]string{"obj": {"Olo"}}},
+		{'a', "oob-header", "obj", map[string][]string{"obj": {"Olo"}}},
+		{'o', "root", "obj", nil}, {'H', "heap", "obj", nil},
+		{'Z', "zones", "obj", map[string][]string{"obj": {"OHs"}}},
+		{'C', "chunks", "obj", map[string][]string{"obj": {"OHs"}}},
+		{'T', "chunk-type", "obj", map[string][]string{"obj": {"C"}}},
+		{'b', "bitmap", "obj", map[string][]string{"obj": {"H", "C"}}},
+		{'p', "replica", "obj", nil},
 	} {
-		if c.set && !strings.Contains(c.types, t) {
-			return fmt.Sprintf("'%s' -- invalid option specified for pool type '%s'", c.name, t)
+		if !set[c.short] {
+			continue
 		}
-	}
-	req := map[string]string{"log": "[-d|--data]", "blk": "[-d|--data|-m|--map]",
-		"obj": "[-O|--object-store|-Z|--zones|-C|--chunks|-l|--lanes]"}[t]
-	have := (t != "obj" && o.Data) || (t == "blk" && o.Map)
-	for _, c := range []struct {
-		set  bool
-		name string
-	}{
-		{o.Data && t == "obj", "[-d|--data]"}, {o.Range != "", "[-r|--range]"}, {o.SkipZeros, "[-z|--skip-zeros]"},
-		{o.SkipErrors, "[-e|--skip-error]"}, {o.SkipNoFlag, "[-u|--skip-no-flag]"},
-	} {
-		if c.set && !have {
-			if c.name == "[-d|--data]" {
-				req = "[-O|--object-store|-o|--root]" // C's obj requirement of -d
+		if c.types != "" && c.types != t {
+			return fmt.Sprintf("'--%s|-%c' -- invalid option specified for pool type '%s'", c.name, c.short, t)
+		}
+		groups := c.req[t]
+		ok := true
+		for _, g := range groups {
+			hit := false
+			for i := range len(g) {
+				hit = hit || set[g[i]]
 			}
-			return fmt.Sprintf("option %s requires: %s", c.name, req)
+			ok = ok && hit
 		}
+		if ok {
+			continue
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "option [-%c|--%s] requires: ", c.short, c.name)
+		for i, g := range groups {
+			if i > 0 {
+				sb.WriteString(" and ")
+			}
+			sb.WriteByte('[')
+			for j := range len(g) {
+				if j > 0 {
+					sb.WriteByte('|')
+				}
+				fmt.Fprintf(&sb, "-%c|--%s", g[j], long[g[j]])
+			}
+			sb.WriteByte(']')
+		}
+		return sb.String()
 	}
 	return ""
+}
+
+// rangeTarget is where the next -r of info goes: the ranges of the last
+// of -l, -O, -Z, -C given before it.
+type rangeTarget struct {
+	cur   *string
+	given bool
+	bad   string // the first -r C cannot parse
+}
+
+// rangeValue is info's -r: each adds its ranges to the current target.
+type rangeValue struct{ t *rangeTarget }
+
+func (v *rangeValue) String() string { return "" }
+func (v *rangeValue) Type() string   { return "string" }
+func (v *rangeValue) Set(s string) error {
+	v.t.given = true
+	if _, err := pmempool.ParseRanges(s, math.MaxUint64); err != nil && v.t.bad == "" {
+		v.t.bad = s
+	}
+	if *v.t.cur != "" {
+		s = *v.t.cur + "," + s
+	}
+	*v.t.cur = s
+	return nil
+}
+
+// switchValue is an option that, set, also makes the following -r
+// options apply to its ranges.
+type switchValue struct {
+	on     *bool
+	ranges *string
+	t      *rangeTarget
+}
+
+func (v *switchValue) String() string { return "false" }
+func (v *switchValue) Type() string   { return "bool" }
+func (v *switchValue) Set(string) error {
+	*v.on = true
+	v.t.cur = v.ranges
+	return nil
+}
+
+func rangeFlag(fs *pflag.FlagSet, t *rangeTarget, on *bool, ranges *string, name, short, usage string) {
+	f := fs.VarPF(&switchValue{on, ranges, t}, name, short, usage)
+	f.NoOptDefVal = "true"
 }
 
 func runDump(e *env, args []string) int {
@@ -352,6 +490,10 @@ func runDump(e *env, args []string) int {
 		w = f
 	}
 	if err := pmempool.Dump(w, fs.Arg(0), o); err != nil {
+		if errors.Is(err, pmempool.ErrDumpObj) {
+			fmt.Fprintf(e.err, "error: %s: PMEMOBJ pool not supported\n", fs.Arg(0)) // C's only line
+			return 1
+		}
 		if errors.Is(err, pmempool.ErrInvalidRange) {
 			fmt.Fprintf(e.err, "error: %v\n", err)
 		} else {
@@ -373,7 +515,7 @@ func runCreate(e *env, args []string) int {
 	force := fs.BoolP("force", "f", false, "remove the pool first")
 	verbose := fs.CountP("verbose", "v", "print what is created")
 	writeLayout := fs.BoolP("write-layout", "w", false, "blk: write the BTT layout now")
-	fs.StringP("layout", "l", "", "obj: `layout` name")
+	layout := fs.StringP("layout", "l", "", "obj: `layout` name")
 	if code, done := parse(e, fs, help, args, func(n int) bool { return n >= 1 }); done {
 		return code
 	}
@@ -391,10 +533,15 @@ func runCreate(e *env, args []string) int {
 			return 1
 		}
 		o.Size = int64(pi.Size)
-		if pi.Blk != nil {
+		switch {
+		case pi.Blk != nil:
 			o.Type, o.BSize = pmempool.TypeBlk, pi.Blk.BSize
-		} else if pi.Log != nil {
+		case pi.Log != nil:
 			o.Type = pmempool.TypeLog
+		case pi.Obj != nil:
+			// C shows the inherited layout in its -v summary but
+			// creates the pool without it; ours creates what it shows.
+			o.Type, o.Layout = pmempool.TypeObj, pi.Obj.Layout
 		}
 		st, err := os.Stat(*inherit)
 		if err != nil {
@@ -412,8 +559,7 @@ func runCreate(e *env, args []string) int {
 		case "blk":
 			o.Type = pmempool.TypeBlk
 		case "obj":
-			fmt.Fprintf(e.err, "error: obj pools are not supported yet by gopmdk's pmempool\n")
-			return 1
+			o.Type = pmempool.TypeObj
 		default:
 			fmt.Fprintf(e.err, "error: '%s' -- unknown pool type\n", pos[0])
 			return 1
@@ -422,8 +568,8 @@ func runCreate(e *env, args []string) int {
 		case len(pos) < 2:
 			fs.Usage()
 			return 1
-		case o.Type == pmempool.TypeLog && len(pos) > 2:
-			fmt.Fprintf(e.err, "error: invalid option specified for log pool type -- block size\n")
+		case o.Type != pmempool.TypeBlk && len(pos) > 2:
+			fmt.Fprintf(e.err, "error: invalid option specified for %s pool type -- block size\n", o.Type)
 			return 1
 		case o.Type == pmempool.TypeBlk && len(pos) < 3:
 			fmt.Fprintf(e.err, "error: blk pool requires <bsize> argument\n")
@@ -444,6 +590,25 @@ func runCreate(e *env, args []string) int {
 			}
 			o.BSize = uint32(bs)
 		}
+		if o.Type == pmempool.TypeObj && len(*layout) >= obj.MaxLayout {
+			fmt.Fprintf(e.err, "error: Layout name is too long, maximum number of characters (including the terminating null byte) is %d\n", obj.MaxLayout)
+			return 1
+		}
+	}
+	// C's per-type options (util_options_verify).
+	if fs.Changed("layout") && o.Type != pmempool.TypeObj {
+		fmt.Fprintf(e.err, "error: '--layout|-l' -- invalid option specified for pool type '%s'\n", o.Type)
+		return 1
+	}
+	if *writeLayout && o.Type != pmempool.TypeBlk {
+		fmt.Fprintf(e.err, "error: '--write-layout|-w' -- invalid option specified for pool type '%s'\n", o.Type)
+		return 1
+	}
+	if fs.Changed("layout") {
+		if len(*layout) >= obj.MaxLayout {
+			*layout = (*layout)[:obj.MaxLayout-1] // -i: C cuts it
+		}
+		o.Layout = *layout
 	}
 	if *size != "" {
 		n, err := parseCreateSize(*size, true)
@@ -492,6 +657,7 @@ func runCreate(e *env, args []string) int {
 		}
 		createSummary(e.out, "Creating pool: "+path, o, m)
 	}
+	existed := fileExists(path)
 	if err := pmempool.Create(path, o); err != nil {
 		msg := describe(err)
 		if errors.Is(err, pool.ErrNotEmpty) {
@@ -499,6 +665,13 @@ func runCreate(e *env, args []string) int {
 		}
 		fmt.Fprintf(e.err, "error: '%s' -- %s\nerror: creating pool file failed\n", path, msg)
 		return 1
+	}
+	if !existed {
+		// C's pmempool sets umask 0: a new file gets the mode asked.
+		if err := os.Chmod(path, o.Mode.Perm()); err != nil {
+			fmt.Fprintf(e.err, "error: '%s' -- %s\n", path, describe(err))
+			return 1
+		}
 	}
 	return 0
 }
@@ -511,8 +684,11 @@ func createSummary(w io.Writer, title string, o pmempool.CreateOptions, mode str
 		size = fmt.Sprintf("%s [%d]", pmempool.FormatSize(uint64(o.Size)), o.Size)
 	}
 	fmt.Fprintf(w, "\ttype  : %s\n\tsize  : %s\n\tmode  : %s\n", o.Type, size, mode)
-	if o.Type == pmempool.TypeBlk {
+	switch o.Type {
+	case pmempool.TypeBlk:
 		fmt.Fprintf(w, "\tbsize : %d\n", o.BSize)
+	case pmempool.TypeObj:
+		fmt.Fprintf(w, "\tlayout: '%s'\n", o.Layout)
 	}
 }
 
@@ -672,7 +848,7 @@ func runConvert(e *env, args []string) int {
 		fmt.Fprintf(e.err, "error: %s: %s\n", fs.Arg(0), describe(err))
 		return 1
 	}
-	if t == pmempool.TypeLog || t == pmempool.TypeBlk {
+	if t == pmempool.TypeLog || t == pmempool.TypeBlk || t == pmempool.TypeObj {
 		fmt.Fprintf(e.out, "%s: %s pool already has the current layout (PMDK 1.12): nothing to convert; pmdk-convert is not needed\n", fs.Arg(0), t)
 		return 0
 	}

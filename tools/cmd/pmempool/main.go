@@ -1,4 +1,4 @@
-// Command pmempool manages log and blk persistent memory pools, with the
+// Command pmempool manages log, blk and obj persistent memory pools, with the
 // commands, flags, messages and exit codes of PMDK 1.12.1's pmempool(1):
 // create, info, check, dump, rm, feature and convert. It is built on
 // github.com/gopmdk/pmdk/tools/pmempool. See README.md.
@@ -51,7 +51,7 @@ func commands() map[string]command {
 			"[<args>] <file>\nfeature: SINGLEHDR, CKSUM_2K, SHUTDOWN_STATE, CHECK_BAD_BLOCKS",
 			"Enable, disable or query one feature flag of a pool's header."},
 		{"convert", "Perform pool layout conversion", runConvert, file,
-			"Say whether a pool needs its layout converted (log and blk pools of PMDK 1.12 never do)."},
+			"Say whether a pool needs its layout converted (log, blk and obj pools of PMDK 1.12 never do)."},
 		{"sync", "Synchronize data between replicas (not supported)", runUnsupported("sync"), "", ""},
 		{"transform", "Modify internal structure of a poolset (not supported)", runUnsupported("transform"), "", ""},
 	}

@@ -17,6 +17,9 @@ import (
 // commandTable is what TestInteropCommandTable runs through both tools:
 // good and bad command lines, each on fresh copies of the files it names.
 // Placeholders: {log} {blk} {obj} pools made by C's pmempool create;
+// {objdesc} the obj pool with a damaged descriptor (nlanes), {objhdr} with
+// a damaged pool header checksum, {objroot} and {objheap} with a root and a
+// heap offset outside the file;
 // {badsum} a log pool whose header checksum is wrong; {badsig} one whose
 // signature is damaged (checksum fixed); {trunc} a blk pool with its BTT
 // written, cut to 12 MiB; {locked} a blk pool this test holds open with
@@ -40,6 +43,11 @@ var commandTable = []struct {
 	{args: "create foo {new}"}, {args: "create log {dir}"}, {args: "create -f log {dir}"},
 	{args: "create -f log {locked}"}, {args: "create -v -i {blk} {new}"}, {args: "create -i {locked} {new}", exact: true},
 	{args: "create -f log {log}", diff: "create -f: C 1.12.1 removes the pool, then fails to open it (exit 1); ours makes the new pool"},
+	{args: "create obj {new}"}, {args: "create -l lay obj {new}"}, {args: "create -v -l lay -s 9M obj {new}"},
+	{args: "create -m 0600 -l lay obj {new}"}, {args: "create -l x log {new}", exact: true}, {args: "create -w obj {new}", exact: true},
+	{args: "create -w log {new}", exact: true}, {args: "create obj 512 {new}", exact: true}, {args: "create -s 4M obj {new}", exact: true},
+	{args: "create -l " + strings.Repeat("a", 1024) + " obj {new}", exact: true}, {args: "create -l " + strings.Repeat("a", 1023) + " obj {new}"},
+	{args: "create obj {obj}", exact: true}, {args: "create -i {obj} {new}"}, {args: "create -i {obj} -l other {new}"}, {args: "create obj {dir}"},
 	// info
 	{args: "info {log}"}, {args: "info {blk}"}, {args: "info {obj}"}, {args: "info --bogus {log}", exact: true},
 	{args: "info -k {log}", exact: true}, {args: "info -f foo {log}", exact: true}, {args: "info {badsig}", exact: true}, {args: "info -f log {badsig}"},
@@ -47,23 +55,36 @@ var commandTable = []struct {
 	{args: "info -f obj {log}"}, {args: "info -m {log}", exact: true}, {args: "info -z {log}", exact: true}, {args: "info -w 10 {blk}", exact: true},
 	{args: "info -r 1 {blk}", exact: true}, {args: "info -d {obj}", exact: true}, {args: "info -m {obj}", exact: true}, {args: "info {missing}", exact: true},
 	{args: "info {dir}", exact: true}, {args: "info {locked}", exact: true}, {args: "info -s {blk}"},
+	{args: "info -v {obj}"}, {args: "info -x {obj}"}, {args: "info -f obj {blk}"}, {args: "info {objdesc}"}, {args: "info {objhdr}", exact: true},
+	{args: "info -f obj {objhdr}"}, {args: "info -w 10 {obj}", exact: true},
+	{args: "info -OAd {obj}"}, {args: "info -HZCb -T run {obj}"}, {args: "info -s {obj}"}, {args: "info -lR {obj}"}, {args: "info -o {obj}"},
+	{args: "info -b {obj}", exact: true}, {args: "info -C {obj}", exact: true}, {args: "info -R {obj}", exact: true},
+	{args: "info -T used {obj}", exact: true}, {args: "info -T foo -C -H {obj}", exact: true}, {args: "info -O -r x {obj}", exact: true},
+	{args: "info -t 1- -l {obj}", exact: true}, {args: "info -p 1 {obj}", exact: true}, {args: "info -p x {obj}", exact: true},
+	{args: "info -O {log}", exact: true}, {args: "info -l {blk}", exact: true}, {args: "info -H -f obj {log}", diff: "info -H/-O/-s with heap_size 0 (a log pool read as obj): C counts 2^54 zones and fails to allocate their statistics (exit 1); ours walks no zone"}, {args: "info -S 1 {obj}"},
+	{args: "info {objroot}"}, {args: "info -O {objheap}"},
 	// check
 	{args: "check {log}"}, {args: "check -v {blk}"}, {args: "check -Z {log}", exact: true}, {args: "check {missing}", exact: true},
 	{args: "check {dir}"}, {args: "check {locked}", exact: true}, {args: "check -vrya {locked}", exact: true}, {args: "check {badsum}"},
 	{args: "check -ry {badsum}"}, {args: "check -d {log}"},
+	{args: "check {obj}"}, {args: "check -v {obj}"}, {args: "check -vry {obj}"}, {args: "check {objhdr}"}, {args: "check -ry {objhdr}"},
+	{args: "check {objdesc}", diff: "check of obj pools: C checks the pool header only; ours runs obj's heap checker too (a damaged descriptor: not consistent)"},
+	{args: "check {locked}", exact: true},
 	// dump
 	{args: "dump {log}"}, {args: "dump -Z {log}", exact: true}, {args: "dump {blk}"}, {args: "dump {locked}"},
-	{args: "dump {obj}"}, {args: "dump -r 2-1x {blk}"},
+	{args: "dump {obj}", exact: true}, {args: "dump -r 2-1x {blk}"}, {args: "dump -b {obj}", exact: true},
 	// rm
 	{args: "rm"}, {args: "rm {missing}", exact: true}, {args: "rm -f {missing}"}, {args: "rm {dir}"}, {args: "rm -f {dir}"},
 	{args: "rm {locked}"}, {args: "rm -f {locked}"}, {args: "rm -v {log}"}, {args: "rm -Z {log}", exact: true},
+	{args: "rm {obj}"}, {args: "rm -v {obj} {objdesc}"},
 	// feature
 	{args: "feature -q SHUTDOWN_STATE {blk}"}, {args: "feature -d CHECK_BAD_BLOCKS {log}"}, {args: "feature {log}"},
 	{args: "feature -Z {log}", exact: true}, {args: "feature -q FOO {log}"},
 	{args: "feature -q SHUTDOWN_STATE {locked}", diff: "feature: C exits 1 silently on every refusal, ours says why on stderr"},
 	{args: "feature -d SHUTDOWN_STATE {locked}", diff: "feature: C exits 1 silently on every refusal, ours says why on stderr"},
 	// convert, poolsets
-	{args: "convert {log}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log and blk pools of 1.12 need no conversion"},
+	{args: "convert {log}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log, blk and obj pools of 1.12 need no conversion"},
+	{args: "convert {obj}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log, blk and obj pools of 1.12 need no conversion"},
 	{args: "sync", diff: "sync: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
 	{args: "transform", diff: "transform: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
 }
@@ -73,7 +94,7 @@ func fixtures(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	tool := cTool(t)
 	f := map[string]string{}
-	for _, c := range [][]string{{"log", "log"}, {"blk", "blk", "512"}, {"obj", "obj"}, {"trunc", "-w", "blk", "512"}} {
+	for _, c := range [][]string{{"log", "log"}, {"blk", "blk", "512"}, {"obj", "-l", "tablelay", "obj"}, {"trunc", "-w", "blk", "512"}} {
 		f[c[0]] = filepath.Join(dir, c[0])
 		args := append(append([]string{"create"}, c[1:]...), f[c[0]])
 		if out, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
@@ -103,6 +124,20 @@ func fixtures(t *testing.T, dir string) map[string]string {
 	f["badsig"] = filepath.Join(dir, "badsig")
 	if err := os.WriteFile(f["badsig"], bad, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	o, err := os.ReadFile(f["obj"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// nlanes; the header checksum; the root offset and the heap offset
+	// (outside the file: C's fault handler says "Invalid offset").
+	for name, off := range map[string]int{"objdesc": 0x1408, "objhdr": 4088, "objroot": 0x1805, "objheap": 0x1414} {
+		bad := append([]byte(nil), o...)
+		bad[off] ^= 1
+		f[name] = filepath.Join(dir, name)
+		if err := os.WriteFile(f[name], bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return f
 }
@@ -226,12 +261,14 @@ func TestCreateMaxSizeOnTmpfs(t *testing.T) {
 		t.Skipf("/dev/shm is not a tmpfs here (%v)", err)
 	}
 	p := filepath.Join(dir, "max")
-	code, _, stderr := runCmd(t, "", false, "create", "-M", "log", p)
-	if code != 1 || !strings.Contains(stderr, "tmpfs") || !strings.Contains(stderr, "-f") {
-		t.Fatalf("create -M on tmpfs: exit %d, stderr %q; want a refusal naming tmpfs and -f", code, stderr)
-	}
-	if _, err := os.Stat(p); !os.IsNotExist(err) {
-		t.Fatalf("refused create left %s: %v", p, err)
+	for _, typ := range []string{"log", "obj"} {
+		code, _, stderr := runCmd(t, "", false, "create", "-M", typ, p)
+		if code != 1 || !strings.Contains(stderr, "tmpfs") || !strings.Contains(stderr, "-f") {
+			t.Fatalf("create -M %s on tmpfs: exit %d, stderr %q; want a refusal naming tmpfs and -f", typ, code, stderr)
+		}
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("refused create left %s: %v", p, err)
+		}
 	}
 }
 
@@ -253,7 +290,8 @@ func TestInteropHelpAndSummary(t *testing.T) {
 	}
 	tpl := fixtures(t, pmemtest.Dir(t))
 	for _, args := range []string{"create -v log {new}", "create -v blk 512 {new}", "create -vv -s 20M log {new}",
-		"create -v -i {blk} {new}", "create -v -m 0600 blk 4K {new}"} {
+		"create -v -i {blk} {new}", "create -v -m 0600 blk 4K {new}", "create -v obj {new}", "create -v -l lay -s 10M obj {new}",
+		"create -v -i {obj} {new}", "create -v -i {obj} -l other {new}"} {
 		var outs [2]string
 		for i := range outs {
 			a, _, dir := instantiate(t, args, tpl)
