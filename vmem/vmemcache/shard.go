@@ -1,0 +1,133 @@
+package vmemcache
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// entry is one key's index record. It holds no pointers, so the index costs
+// the garbage collector nothing to scan however many entries there are.
+type entry struct {
+	hash       uint64
+	stamp      uint64 // last put or hit, from Cache.clock
+	first      int64  // first extent's unit + 1, 0 for an empty entry
+	keyLen     int64
+	valLen     int64
+	prev, next int32 // LRU list of the shard, oldest first; free list in next
+	chain      int32 // next slot with the same hash
+	evicting   bool  // OnEvict is running for it
+}
+
+// shard is one part of the index: the entries whose hash falls to it, in
+// a slab indexed by slot, with a map from hash to the first slot of that
+// hash and a list in stamp order. Stamps are taken under the shard's lock,
+// so each list is in stamp order and the global LRU entry is the oldest
+// head of all shards: headStamp publishes each head for that search.
+type shard struct {
+	mu         sync.Mutex
+	index      map[uint64]int32
+	ents       []entry
+	free       int32
+	head, tail int32
+	headStamp  atomic.Uint64 // stamp of oldest(), MaxUint64 if none
+}
+
+func (sh *shard) init() {
+	sh.index = make(map[uint64]int32)
+	sh.free, sh.head, sh.tail = -1, -1, -1
+	sh.headStamp.Store(math.MaxUint64)
+}
+
+// insert adds e as the most recently used entry.
+func (sh *shard) insert(e entry) {
+	var i int32
+	if sh.free >= 0 {
+		i = sh.free
+		sh.free = sh.ents[i].next
+	} else {
+		i = int32(len(sh.ents))
+		sh.ents = append(sh.ents, entry{})
+	}
+	if c, ok := sh.index[e.hash]; ok {
+		e.chain = c
+	} else {
+		e.chain = -1
+	}
+	sh.index[e.hash] = i
+	sh.ents[i] = e
+	sh.pushTail(i)
+	sh.updateHead()
+}
+
+// remove takes slot i out of the index, the list, and back to the free list.
+func (sh *shard) remove(i int32) {
+	e := &sh.ents[i]
+	if c := sh.index[e.hash]; c == i {
+		if e.chain >= 0 {
+			sh.index[e.hash] = e.chain
+		} else {
+			delete(sh.index, e.hash)
+		}
+	} else {
+		for ; sh.ents[c].chain != i; c = sh.ents[c].chain {
+		}
+		sh.ents[c].chain = e.chain
+	}
+	sh.unlink(i)
+	*e = entry{next: sh.free}
+	sh.free = i
+	sh.updateHead()
+}
+
+// touch stamps slot i and makes it the most recently used.
+func (sh *shard) touch(i int32, stamp uint64) {
+	sh.ents[i].stamp = stamp
+	if sh.tail != i {
+		sh.unlink(i)
+		sh.pushTail(i)
+	}
+	sh.updateHead()
+}
+
+func (sh *shard) pushTail(i int32) {
+	e := &sh.ents[i]
+	e.prev, e.next = sh.tail, -1
+	if sh.tail >= 0 {
+		sh.ents[sh.tail].next = i
+	} else {
+		sh.head = i
+	}
+	sh.tail = i
+}
+
+func (sh *shard) unlink(i int32) {
+	e := &sh.ents[i]
+	if e.prev >= 0 {
+		sh.ents[e.prev].next = e.next
+	} else {
+		sh.head = e.next
+	}
+	if e.next >= 0 {
+		sh.ents[e.next].prev = e.prev
+	} else {
+		sh.tail = e.prev
+	}
+}
+
+// oldest returns the least recently used slot not being evicted, -1 if none.
+func (sh *shard) oldest() int32 {
+	i := sh.head
+	for i >= 0 && sh.ents[i].evicting {
+		i = sh.ents[i].next
+	}
+	return i
+}
+
+func (sh *shard) updateHead() {
+	s := uint64(math.MaxUint64)
+	if i := sh.oldest(); i >= 0 {
+		s = sh.ents[i].stamp
+	}
+	sh.headStamp.Store(s)
+}
