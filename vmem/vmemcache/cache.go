@@ -331,6 +331,12 @@ func (c *Cache) keyEqual(e *entry, key []byte) bool {
 	if e.keyLen != int64(len(key)) {
 		return false
 	}
+	if e.first == 0 {
+		return true // both empty
+	}
+	if p, _ := c.extent(e.first - 1); len(p) >= len(key) {
+		return bytes.Equal(p[:len(key)], key) // the usual case: one extent
+	}
 	eq := true
 	c.walk(e.first, 0, func(p []byte) bool {
 		n := min(len(p), len(key))
@@ -409,11 +415,17 @@ func (c *Cache) get(h uint64, key, buf []byte, offset int64) (n int, size int64,
 	e := &sh.ents[i]
 	if offset < e.valLen && len(buf) > 0 {
 		buf = buf[:min(int64(len(buf)), e.valLen-offset)]
-		c.walk(e.first, e.keyLen+offset, func(p []byte) bool {
-			k := copy(buf[n:], p)
-			n += k
-			return n < len(buf)
-		})
+		off := e.keyLen + offset
+		for u := e.first - 1; n < len(buf); {
+			p, next := c.extent(u)
+			if off >= int64(len(p)) {
+				off -= int64(len(p))
+			} else {
+				n += copy(buf[n:], p[off:])
+				off = 0
+			}
+			u = next
+		}
 	}
 	sh.touch(i, c.clock.Add(1))
 	return n, e.valLen, true
@@ -476,7 +488,8 @@ func (c *Cache) evictLRU() bool {
 		best.mu.Lock()
 		i := best.oldest()
 		if i < 0 || best.ents[i].stamp != bestStamp {
-			best.mu.Unlock() // it moved meanwhile: look again
+			best.updateHead() // it moved meanwhile: look again
+			best.mu.Unlock()
 			continue
 		}
 		c.evictSlot(best, i)

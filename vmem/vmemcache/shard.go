@@ -9,15 +9,19 @@ import (
 // entry is one key's index record. It holds no pointers, so the index costs
 // the garbage collector nothing to scan however many entries there are.
 type entry struct {
-	hash       uint64
-	stamp      uint64 // last put or hit, from Cache.clock
-	first      int64  // first extent's unit + 1, 0 for an empty entry
-	keyLen     int64
-	valLen     int64
-	prev, next int32 // LRU list of the shard, oldest first; free list in next
-	chain      int32 // next slot with the same hash
-	evicting   bool  // OnEvict is running for it
+	hash     uint64
+	stamp    uint64 // last put or hit, from Cache.clock
+	first    int64  // first extent's unit + 1, 0 for an empty entry
+	keyLen   int64
+	valLen   int64
+	chain    int32 // next slot with the same hash; free list
+	evicting bool  // OnEvict is running for it
 }
+
+// link is a slot's place in the LRU list, kept apart from the entries so
+// that moving an entry touches a few dense cache lines, not its
+// neighbours' entries.
+type link struct{ prev, next int32 }
 
 // shard is one part of the index: the entries whose hash falls to it, in
 // a slab indexed by slot, with a map from hash to the first slot of that
@@ -28,6 +32,7 @@ type shard struct {
 	mu         sync.Mutex
 	index      map[uint64]int32
 	ents       []entry
+	links      []link // LRU list of the shard, oldest first
 	free       int32
 	head, tail int32
 	headStamp  atomic.Uint64 // stamp of oldest(), MaxUint64 if none
@@ -44,10 +49,11 @@ func (sh *shard) insert(e entry) {
 	var i int32
 	if sh.free >= 0 {
 		i = sh.free
-		sh.free = sh.ents[i].next
+		sh.free = sh.ents[i].chain
 	} else {
 		i = int32(len(sh.ents))
 		sh.ents = append(sh.ents, entry{})
+		sh.links = append(sh.links, link{})
 	}
 	if c, ok := sh.index[e.hash]; ok {
 		e.chain = c
@@ -75,7 +81,7 @@ func (sh *shard) remove(i int32) {
 		sh.ents[c].chain = e.chain
 	}
 	sh.unlink(i)
-	*e = entry{next: sh.free}
+	*e = entry{chain: sh.free}
 	sh.free = i
 	sh.updateHead()
 }
@@ -83,18 +89,20 @@ func (sh *shard) remove(i int32) {
 // touch stamps slot i and makes it the most recently used.
 func (sh *shard) touch(i int32, stamp uint64) {
 	sh.ents[i].stamp = stamp
+	wasOldest := sh.oldest() == i
 	if sh.tail != i {
 		sh.unlink(i)
 		sh.pushTail(i)
 	}
-	sh.updateHead()
+	if wasOldest {
+		sh.updateHead()
+	}
 }
 
 func (sh *shard) pushTail(i int32) {
-	e := &sh.ents[i]
-	e.prev, e.next = sh.tail, -1
+	sh.links[i] = link{sh.tail, -1}
 	if sh.tail >= 0 {
-		sh.ents[sh.tail].next = i
+		sh.links[sh.tail].next = i
 	} else {
 		sh.head = i
 	}
@@ -102,16 +110,16 @@ func (sh *shard) pushTail(i int32) {
 }
 
 func (sh *shard) unlink(i int32) {
-	e := &sh.ents[i]
-	if e.prev >= 0 {
-		sh.ents[e.prev].next = e.next
+	l := sh.links[i]
+	if l.prev >= 0 {
+		sh.links[l.prev].next = l.next
 	} else {
-		sh.head = e.next
+		sh.head = l.next
 	}
-	if e.next >= 0 {
-		sh.ents[e.next].prev = e.prev
+	if l.next >= 0 {
+		sh.links[l.next].prev = l.prev
 	} else {
-		sh.tail = e.prev
+		sh.tail = l.prev
 	}
 }
 
@@ -119,7 +127,7 @@ func (sh *shard) unlink(i int32) {
 func (sh *shard) oldest() int32 {
 	i := sh.head
 	for i >= 0 && sh.ents[i].evicting {
-		i = sh.ents[i].next
+		i = sh.links[i].next
 	}
 	return i
 }
