@@ -85,7 +85,9 @@ func (b big) get(key string, _ []byte) bool {
 func (b big) put(key string, value []byte) { b.c.Set(key, value) }
 func (b big) close()                       { b.c.Close() }
 
-type rist struct{ c *ristretto.Cache[string, []byte] }
+type rist struct {
+	c *ristretto.Cache[string, []byte]
+}
 
 // get copies the value out: ristretto returns the slice it holds, and a
 // get is only useful if the caller reads the bytes, which the copy does
