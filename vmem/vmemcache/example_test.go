@@ -26,7 +26,7 @@ func Example() {
 	c.Put([]byte("greeting"), []byte("hello, vmemcache"))
 	fmt.Println(c.Put([]byte("greeting"), []byte("again")))
 
-	buf := make([]byte, 5)
+	buf := make([]byte, 9)
 	n, size, _ := c.Get([]byte("greeting"), buf, 7)
 	fmt.Println(string(buf[:n]), size)
 
