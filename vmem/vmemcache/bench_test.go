@@ -40,7 +40,7 @@ func BenchmarkPut(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		fmt.Appendf(key[:0], "key-%012d", i)
+		key = fmt.Appendf(key[:0], "key-%012d", i)
 		if err := c.Put(key, val); err != nil {
 			b.Fatal(err)
 		}
