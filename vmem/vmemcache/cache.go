@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/core"
@@ -72,15 +73,13 @@ type Cache struct {
 	onEvict func(*Cache, []byte)
 	onMiss  func(*Cache, []byte)
 	seed    maphash.Seed
-	clock   atomic.Uint64 // use stamps: a total order of puts and hits
+	epoch   time.Time // origin of the use stamps (shard.stamp)
 	closed  atomic.Bool
 
 	amu   sync.Mutex // the allocator
 	alloc *allocator
 
 	shards [nShards]shard
-
-	puts, gets, hits, misses, evicts, entries atomic.Int64
 }
 
 // New creates a cache in a temporary file in directory dir, unlinked at
@@ -158,6 +157,7 @@ func newCache(data []byte, o Options) *Cache {
 		onEvict: o.OnEvict,
 		onMiss:  o.OnMiss,
 		seed:    maphash.MakeSeed(),
+		epoch:   time.Now(),
 		alloc:   newAllocator(data, o.ExtentSize),
 	}
 	for i := range c.shards {
@@ -195,13 +195,13 @@ func (c *Cache) Put(key, value []byte) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	c.puts.Add(1)
+	h := maphash.Bytes(c.seed, key)
+	sh := c.shardOf(h)
+	sh.puts.Add(1)
 	total := int64(len(key)) + int64(len(value))
 	if total > c.capacity() {
 		return fmt.Errorf("vmemcache: put of %d bytes (key and value) into a cache of %d: %w", total, len(c.data), ErrTooLarge)
 	}
-	h := maphash.Bytes(c.seed, key)
-	sh := c.shardOf(h)
 	sh.mu.Lock()
 	found := c.find(sh, h, key) >= 0
 	sh.mu.Unlock()
@@ -219,9 +219,9 @@ func (c *Cache) Put(key, value []byte) error {
 		c.release(first)
 		return ErrExists
 	}
-	sh.insert(entry{hash: h, stamp: c.clock.Add(1), first: first, keyLen: int64(len(key)), valLen: int64(len(value))})
+	sh.insert(entry{hash: h, stamp: sh.stamp(c.epoch), first: first, keyLen: int64(len(key)), valLen: int64(len(value))})
 	sh.mu.Unlock()
-	c.entries.Add(1)
+	sh.entries.Add(1)
 	return nil
 }
 
@@ -387,14 +387,15 @@ func (c *Cache) Get(key, buf []byte, offset int64) (n int, size int64, err error
 	if offset < 0 {
 		return 0, 0, fmt.Errorf("vmemcache: get at offset %d: %w", offset, ErrInvalidArgument)
 	}
-	c.gets.Add(1)
 	h := maphash.Bytes(c.seed, key)
+	sh := c.shardOf(h)
+	sh.gets.Add(1)
 	n, size, ok := c.get(h, key, buf, offset)
 	if ok {
-		c.hits.Add(1)
+		sh.hits.Add(1)
 		return n, size, nil
 	}
-	c.misses.Add(1)
+	sh.misses.Add(1)
 	if c.onMiss != nil {
 		c.onMiss(c, key)
 		if n, size, ok = c.get(h, key, buf, offset); ok {
@@ -427,7 +428,7 @@ func (c *Cache) get(h uint64, key, buf []byte, offset int64) (n int, size int64,
 			u = next
 		}
 	}
-	sh.touch(i, c.clock.Add(1))
+	sh.touch(i, sh.stamp(c.epoch))
 	return n, e.valLen, true
 }
 
@@ -517,8 +518,8 @@ func (c *Cache) evictSlot(sh *shard, i int32) {
 	sh.remove(i)
 	sh.mu.Unlock()
 	c.release(first)
-	c.entries.Add(-1)
-	c.evicts.Add(1)
+	sh.entries.Add(-1)
+	sh.evicts.Add(1)
 }
 
 // Stats are the cache's counters (C's VMEMCACHE_STAT_*).
@@ -537,13 +538,15 @@ type Stats struct {
 // Stats returns the counters (vmemcache_get_stat, all at once). They are
 // read one by one, so under concurrent calls they need not agree exactly.
 func (c *Cache) Stats() Stats {
-	s := Stats{
-		Puts:    c.puts.Load(),
-		Gets:    c.gets.Load(),
-		Hits:    c.hits.Load(),
-		Misses:  c.misses.Load(),
-		Evicts:  c.evicts.Load(),
-		Entries: c.entries.Load(),
+	var s Stats
+	for i := range c.shards {
+		sh := &c.shards[i]
+		s.Puts += sh.puts.Load()
+		s.Gets += sh.gets.Load()
+		s.Hits += sh.hits.Load()
+		s.Misses += sh.misses.Load()
+		s.Evicts += sh.evicts.Load()
+		s.Entries += sh.entries.Load()
 	}
 	c.amu.Lock()
 	s.PoolUsed = (c.alloc.units - c.alloc.freeUnits) * c.unit

@@ -66,14 +66,17 @@
 // collector does not scan it however full the cache is: 32 shards, each
 // a map from the key's hash to a slot in a slab of fixed-size entry
 // records (hash, extent chain, sizes, use stamp; keys with the same hash
-// chained), with its own mutex and its own LRU list. Puts and hits take a
-// stamp from one atomic counter under their shard's lock, so each list is
-// in stamp order and the global least recently used entry is the oldest of
-// the 32 list heads, which each shard publishes in an atomic: eviction is
-// exact LRU over the whole cache without a global lock on the get path.
-// A Get holds its shard's lock while it compares the key and copies the
-// value, so an entry is never freed under a reader; Put copies the data
-// before taking any lock.
+// chained), with its own mutex, its own LRU list (links in a dense array
+// apart from the records) and its own statistics counters. Puts and hits
+// stamp the entry with the monotonic clock (nanoseconds, made strictly
+// increasing per shard) under their shard's lock, so each list is in stamp
+// order and the global least recently used entry is the oldest of the 32
+// list heads, which each shard publishes in an atomic: eviction is exact
+// LRU over the whole cache, and a get writes nothing shared with gets of
+// other shards (no global lock, counter or clock line). A Get holds its
+// shard's lock while it compares the key and copies the value, so an
+// entry is never freed under a reader; Put copies the data before taking
+// a shard lock. The allocator has one lock, taken by puts and evictions.
 //
 // # Concurrency
 //

@@ -4,13 +4,14 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // entry is one key's index record. It holds no pointers, so the index costs
 // the garbage collector nothing to scan however many entries there are.
 type entry struct {
 	hash     uint64
-	stamp    uint64 // last put or hit, from Cache.clock
+	stamp    uint64 // last put or hit, from shard.stamp
 	first    int64  // first extent's unit + 1, 0 for an empty entry
 	keyLen   int64
 	valLen   int64
@@ -36,6 +37,28 @@ type shard struct {
 	free       int32
 	head, tail int32
 	headStamp  atomic.Uint64 // stamp of oldest(), MaxUint64 if none
+	last       uint64        // the last stamp given
+
+	// The statistics are kept per shard, so that the goroutines using
+	// different shards do not write one shared cache line on every call.
+	puts, gets, hits, misses, evicts, entries atomic.Int64
+
+	_ [64]byte // the next shard's lock and counters on other cache lines
+}
+
+// stamp returns the time of a put or hit for the LRU order: nanoseconds
+// of the monotonic clock since epoch, made strictly increasing within the
+// shard. The clock orders operations across shards without a shared
+// counter that every get would write (a cache line bouncing between
+// cores); operations of one goroutine are always nanoseconds apart, and
+// concurrent ones have no order to keep.
+func (sh *shard) stamp(epoch time.Time) uint64 {
+	s := uint64(time.Since(epoch)) + 1
+	if s <= sh.last {
+		s = sh.last + 1
+	}
+	sh.last = s
+	return s
 }
 
 func (sh *shard) init() {
