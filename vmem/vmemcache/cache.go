@@ -80,6 +80,9 @@ type Cache struct {
 	alloc *allocator
 
 	shards [nShards]shard
+	// heads[i] is shard i's oldest stamp, side by side so that eviction
+	// scans a few cache lines.
+	heads [nShards]atomic.Uint64
 }
 
 // New creates a cache in a temporary file in directory dir, unlinked at
@@ -161,7 +164,7 @@ func newCache(data []byte, o Options) *Cache {
 		alloc:   newAllocator(data, o.ExtentSize),
 	}
 	for i := range c.shards {
-		c.shards[i].init()
+		c.shards[i].init(&c.heads[i])
 	}
 	return c
 }
@@ -479,7 +482,7 @@ func (c *Cache) evictLRU() bool {
 		var best *shard
 		bestStamp := uint64(math.MaxUint64)
 		for i := range c.shards {
-			if s := c.shards[i].headStamp.Load(); s < bestStamp {
+			if s := c.heads[i].Load(); s < bestStamp {
 				best, bestStamp = &c.shards[i], s
 			}
 		}

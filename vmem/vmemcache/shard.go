@@ -36,8 +36,8 @@ type shard struct {
 	links      []link // LRU list of the shard, oldest first
 	free       int32
 	head, tail int32
-	headStamp  atomic.Uint64 // stamp of oldest(), MaxUint64 if none
-	last       uint64        // the last stamp given
+	headStamp  *atomic.Uint64 // stamp of oldest(), MaxUint64 if none (in Cache.heads)
+	last       uint64         // the last stamp given
 
 	// The statistics are kept per shard, so that the goroutines using
 	// different shards do not write one shared cache line on every call.
@@ -61,7 +61,8 @@ func (sh *shard) stamp(epoch time.Time) uint64 {
 	return s
 }
 
-func (sh *shard) init() {
+func (sh *shard) init(headStamp *atomic.Uint64) {
+	sh.headStamp = headStamp
 	sh.index = make(map[uint64]int32)
 	sh.free, sh.head, sh.tail = -1, -1, -1
 	sh.headStamp.Store(math.MaxUint64)

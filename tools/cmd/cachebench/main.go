@@ -6,7 +6,12 @@
 //     the cache, puts of new keys into a full cache (so with evictions);
 //     repetitions alternate the caches, and the table shows the median
 //     over repetitions of the per-repetition ratios vmemcache/bigcache and
-//     vmemcache/ristretto (above 1: vmemcache is faster), with their range;
+//     vmemcache/ristretto (above 1: vmemcache is faster), with their range,
+//     by the process's CPU time (steady on a loaded machine; it includes
+//     the caches' background goroutines and the garbage collector) and by
+//     the wall clock; every get delivers the value into the caller's
+//     buffer (vmemcache copies into it, bigcache returns a new copy,
+//     ristretto's slice is copied, which is what reading it costs);
 //   - the hit ratio of a Zipf workload (math/rand/v2 Zipf; a miss puts the
 //     key) on a cache holding a tenth of the keys;
 //   - with -heapsize bytes cached (one cache at a time): the Go heap
