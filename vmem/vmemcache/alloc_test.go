@@ -84,3 +84,12 @@ func TestAllocator(t *testing.T) {
 		t.Errorf("all freed: %d units in %d runs", a.freeUnits, a.freeRuns)
 	}
 }
+
+func TestCheckUnits(t *testing.T) {
+	if err := checkUnits(1<<40, 256); err == nil {
+		t.Error("2^32 extents accepted")
+	}
+	if err := checkUnits(1<<40-256, 256); err != nil {
+		t.Errorf("2^32-1 extents refused: %v", err)
+	}
+}

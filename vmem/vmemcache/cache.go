@@ -104,6 +104,9 @@ func New(dir string, opts *Options) (*Cache, error) {
 	if o.ExtentSize > size {
 		return nil, fmt.Errorf("vmemcache: extent size %d larger than the size %d: %w", o.ExtentSize, size, ErrInvalidArgument)
 	}
+	if err := checkUnits(size, o.ExtentSize); err != nil {
+		return nil, err
+	}
 	if st, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("vmemcache: %w", err)
 	} else if !st.IsDir() {
@@ -130,7 +133,20 @@ func NewRegion(region []byte, opts *Options) (*Cache, error) {
 	if len(region) < MinSize {
 		return nil, fmt.Errorf("vmemcache: region of %d bytes (minimum %d): %w", len(region), MinSize, ErrInvalidArgument)
 	}
+	if err := checkUnits(int64(len(region)), o.ExtentSize); err != nil {
+		return nil, err
+	}
 	return newCache(region, o), nil
+}
+
+// checkUnits refuses more extents than the index's 32-bit extent numbers
+// hold (16 TiB of 4 KiB extents, 1 TiB of 256-byte ones).
+func checkUnits(size, extent int64) error {
+	if size/extent > math.MaxUint32 {
+		return fmt.Errorf("vmemcache: %d extents of %d bytes (at most %d; raise the extent size): %w",
+			size/extent, extent, uint32(math.MaxUint32), ErrInvalidArgument)
+	}
+	return nil
 }
 
 func checkOptions(opts *Options) (Options, error) {
@@ -190,7 +206,8 @@ func (c *Cache) shardOf(h uint64) *shard { return &c.shards[h%nShards] }
 
 // Put inserts key with value (vmemcache_put), both copied into the cache.
 // It fails with ErrExists if key is there already, ErrTooLarge if key and
-// value together exceed what the cache holds when empty, and ErrNoSpace if
+// value together exceed what the cache holds when empty (or the key is 4
+// GiB or longer), and ErrNoSpace if
 // it is full and the policy is none (or nothing is left to evict). With the
 // LRU policy it evicts the least recently used entries until the new one
 // fits; a value larger than any free extent is split over several.
@@ -202,7 +219,7 @@ func (c *Cache) Put(key, value []byte) error {
 	sh := c.shardOf(h)
 	sh.puts.Add(1)
 	total := int64(len(key)) + int64(len(value))
-	if total > c.capacity() {
+	if total > c.capacity() || len(key) > math.MaxUint32 {
 		return fmt.Errorf("vmemcache: put of %d bytes (key and value) into a cache of %d: %w", total, len(c.data), ErrTooLarge)
 	}
 	sh.mu.Lock()
@@ -222,7 +239,7 @@ func (c *Cache) Put(key, value []byte) error {
 		c.release(first)
 		return ErrExists
 	}
-	sh.insert(entry{hash: h, stamp: sh.stamp(c.epoch), first: first, keyLen: int64(len(key)), valLen: int64(len(value))})
+	sh.insert(entry{hash: h, stamp: sh.stamp(c.epoch), first: uint32(first), keyLen: uint32(len(key)), valLen: int64(len(value))})
 	sh.mu.Unlock()
 	sh.entries.Add(1)
 	return nil
@@ -331,17 +348,17 @@ func (c *Cache) walk(first, off int64, fn func([]byte) bool) {
 
 // keyEqual reports whether the entry's key is key.
 func (c *Cache) keyEqual(e *entry, key []byte) bool {
-	if e.keyLen != int64(len(key)) {
+	if int64(e.keyLen) != int64(len(key)) {
 		return false
 	}
 	if e.first == 0 {
 		return true // both empty
 	}
-	if p, _ := c.extent(e.first - 1); len(p) >= len(key) {
+	if p, _ := c.extent(int64(e.first) - 1); len(p) >= len(key) {
 		return bytes.Equal(p[:len(key)], key) // the usual case: one extent
 	}
 	eq := true
-	c.walk(e.first, 0, func(p []byte) bool {
+	c.walk(int64(e.first), 0, func(p []byte) bool {
 		n := min(len(p), len(key))
 		if !bytes.Equal(p[:n], key[:n]) {
 			eq = false
@@ -356,10 +373,10 @@ func (c *Cache) keyEqual(e *entry, key []byte) bool {
 // readKey returns a copy of the entry's key.
 func (c *Cache) readKey(e *entry) []byte {
 	key := make([]byte, 0, e.keyLen)
-	c.walk(e.first, 0, func(p []byte) bool {
-		n := min(int64(len(p)), e.keyLen-int64(len(key)))
+	c.walk(int64(e.first), 0, func(p []byte) bool {
+		n := min(len(p), int(e.keyLen)-len(key))
 		key = append(key, p[:n]...)
-		return int64(len(key)) < e.keyLen
+		return len(key) < int(e.keyLen)
 	})
 	return key
 }
@@ -419,8 +436,8 @@ func (c *Cache) get(h uint64, key, buf []byte, offset int64) (n int, size int64,
 	e := &sh.ents[i]
 	if offset < e.valLen && len(buf) > 0 {
 		buf = buf[:min(int64(len(buf)), e.valLen-offset)]
-		off := e.keyLen + offset
-		for u := e.first - 1; n < len(buf); {
+		off := int64(e.keyLen) + offset
+		for u := int64(e.first) - 1; n < len(buf); {
 			p, next := c.extent(u)
 			if off >= int64(len(p)) {
 				off -= int64(len(p))
@@ -517,7 +534,7 @@ func (c *Cache) evictSlot(sh *shard, i int32) {
 		// the LRU list; ents may have grown, so look it up again.
 		e = &sh.ents[i]
 	}
-	first := e.first
+	first := int64(e.first)
 	sh.remove(i)
 	sh.mu.Unlock()
 	c.release(first)

@@ -90,6 +90,9 @@
 //     and its value together must fit the cache, and Stats.PoolUsed counts
 //     both (with the extent headers); Stats.DRAMUsed counts the Go-side
 //     index and bitmaps.
+//   - A cache has fewer than 2^32 extents (1 TiB of 256-byte extents;
+//     New says to raise the extent size) and keys are shorter than 4 GiB,
+//     so that an index record takes 40 bytes.
 //   - A cache is created in one call with all its settings, not configured
 //     step by step; callbacks are fields of Options, their C arg being
 //     whatever the Go closure captures.

@@ -12,9 +12,9 @@ import (
 type entry struct {
 	hash     uint64
 	stamp    uint64 // last put or hit, from shard.stamp
-	first    int64  // first extent's unit + 1, 0 for an empty entry
-	keyLen   int64
 	valLen   int64
+	first    uint32 // first extent's unit + 1, 0 for an empty entry
+	keyLen   uint32
 	chain    int32 // next slot with the same hash; free list
 	evicting bool  // OnEvict is running for it
 }
