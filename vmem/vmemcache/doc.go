@@ -112,15 +112,15 @@
 // tools/cmd/cachebench compares vmemcache with bigcache and ristretto:
 // get and put throughput, Zipf hit ratio, and the Go heap and GC work with
 // a large amount cached. On a shared 2-core machine (values of 500-1500
-// bytes in /dev/shm, ratios of ops per CPU second, medians of 9
-// alternating repetitions; the spread between runs is large on a loaded
-// machine) vmemcache did 0.9-1.4 times ristretto's gets (mostly above 1)
-// and 1.6 times bigcache's or more with one goroutine, 0.6-0.8 times
-// ristretto's and 1.2-2 times bigcache's with two; its puts (which
-// evict) ran at 0.4-1 times bigcache's. The Zipf hit ratio was the
-// others' or better (exact LRU). With 256 MiB put, the Go heap held 21
-// MiB for vmemcache (the index of about 200,000 entries: records, links,
-// maps, bitmaps) against 277 MiB for bigcache and 313 MiB for
-// ristretto, and a forced collection took about half of bigcache's time
-// and a twentieth of ristretto's.
+// bytes in /dev/shm, ratios of ops per CPU second of the process, medians
+// of 9 alternating repetitions; the spread between runs is large on a
+// loaded machine) vmemcache did 0.9-1.5 times ristretto's gets (mostly
+// above 1) and 1.6 times bigcache's or more with one goroutine, 0.6-0.8
+// times ristretto's and 1.2-2 times bigcache's with two; its puts (which
+// evict, through one allocator lock) ran at 0.4-1 times bigcache's. The
+// Zipf hit ratio was the others' or better (exact LRU). With 256 MiB put,
+// the Go heap held 19 MiB for vmemcache (the index of about 200,000
+// entries: 40-byte records, links, maps, bitmaps) against 277 MiB for
+// bigcache and 313 MiB for ristretto, and a forced collection was
+// quicker than with either (ristretto's 6-25 times longer).
 package vmemcache
