@@ -76,8 +76,12 @@ type Cache struct {
 	epoch   time.Time // origin of the use stamps (shard.stamp)
 	closed  atomic.Bool
 
+	// The allocator's lock, written by every put, on cache lines of its
+	// own: the fields above are read by every call.
+	_     [64]byte
 	amu   sync.Mutex // the allocator
 	alloc *allocator
+	_     [64]byte
 
 	shards [nShards]shard
 	// heads[i] is shard i's oldest stamp, side by side so that eviction
