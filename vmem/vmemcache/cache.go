@@ -1,0 +1,588 @@
+package vmemcache
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/gopmdk/pmdk/core"
+)
+
+// Policy is what a Put into a full cache does (enum vmemcache_repl_p).
+type Policy uint8
+
+const (
+	// PolicyLRU evicts the least recently used entries until the new one
+	// fits (VMEMCACHE_REPLACEMENT_LRU, C's default).
+	PolicyLRU Policy = iota
+	// PolicyNone makes a Put into a full cache fail with ErrNoSpace;
+	// entries leave only through Evict (VMEMCACHE_REPLACEMENT_NONE).
+	PolicyNone
+)
+
+const (
+	// MinSize is the smallest cache, in bytes (VMEMCACHE_MIN_POOL), and the
+	// size of a cache on a directory whose Options.Size is 0.
+	MinSize = 1 << 20
+	// MinExtentSize is the smallest extent size, in bytes
+	// (VMEMCACHE_MIN_EXTENT), and the default.
+	MinExtentSize = 256
+
+	extHeader = 16 // per extent: run length in units, next run + 1
+	nShards   = 32
+	pageSize  = 4096
+)
+
+// Options configure a cache; the zero value (or nil) is C's defaults: LRU,
+// 256-byte extents, 1 MiB on a directory.
+type Options struct {
+	// Size of the cache in bytes, rounded up to a multiple of 4096; 0 means
+	// MinSize. Ignored by NewRegion (the region's length is the size).
+	Size int64
+	// ExtentSize is the allocation unit in bytes, at least MinExtentSize
+	// (0 means that); a multiple of 64 is best, of 4096 on block storage.
+	ExtentSize int64
+	// Policy on a full cache.
+	Policy Policy
+	// OnEvict, when set, is called with the key of each entry being
+	// evicted (by LRU or by Evict), before it goes: until it returns, the
+	// entry can still be read. It runs on the goroutine that evicts, with
+	// no lock held, and may call the cache. key is valid during the call.
+	OnEvict func(c *Cache, key []byte)
+	// OnMiss, when set, is called by a Get that found no entry, with no
+	// lock held; if it puts the key, the Get returns that value. key is the
+	// caller's.
+	OnMiss func(c *Cache, key []byte)
+}
+
+// Cache is a volatile key-value cache whose values (and keys) live in a
+// mapped file or a caller's region, off the Go heap. All methods but Close
+// may be called from many goroutines at once.
+type Cache struct {
+	data    []byte
+	m       *core.Map // nil for a region
+	unit    int64
+	policy  Policy
+	onEvict func(*Cache, []byte)
+	onMiss  func(*Cache, []byte)
+	seed    maphash.Seed
+	epoch   time.Time // origin of the use stamps (shard.stamp)
+	closed  atomic.Bool
+
+	// The allocator's lock, written by every put, on cache lines of its
+	// own: the fields above are read by every call.
+	_     [64]byte
+	amu   sync.Mutex // the allocator
+	alloc *allocator
+	_     [64]byte
+
+	shards [nShards]shard
+	// heads[i] is shard i's oldest stamp, side by side so that eviction
+	// scans a few cache lines.
+	heads [nShards]atomic.Uint64
+}
+
+// New creates a cache in a temporary file in directory dir, unlinked at
+// once (vmemcache_new + vmemcache_add on a directory): it is gone when the
+// cache is closed or the process exits. The file is allocated in full.
+func New(dir string, opts *Options) (*Cache, error) {
+	o, err := checkOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	size := o.Size
+	if size == 0 {
+		size = MinSize
+	}
+	if size < MinSize || size > math.MaxInt64-pageSize {
+		return nil, fmt.Errorf("vmemcache: size %d (minimum %d): %w", o.Size, MinSize, ErrInvalidArgument)
+	}
+	size = (size + pageSize - 1) &^ (pageSize - 1)
+	if o.ExtentSize > size {
+		return nil, fmt.Errorf("vmemcache: extent size %d larger than the size %d: %w", o.ExtentSize, size, ErrInvalidArgument)
+	}
+	if err := checkUnits(size, o.ExtentSize); err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("vmemcache: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("vmemcache: %s is not a directory: %w", dir, ErrInvalidArgument)
+	}
+	m, err := core.MapFile(dir, size, core.FileCreate|core.FileTmpfile, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("vmemcache: %w", err)
+	}
+	c := newCache(m.Bytes(), o)
+	c.m = m
+	return c, nil
+}
+
+// NewRegion creates a cache in region, memory the caller owns (a
+// [core.Map]'s bytes, an anonymous mapping; any []byte works but one on the
+// Go heap defeats the purpose). The cache overwrites all of it and uses it
+// until Close; the caller must not touch it meanwhile nor free it before.
+func NewRegion(region []byte, opts *Options) (*Cache, error) {
+	o, err := checkOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(region) < MinSize {
+		return nil, fmt.Errorf("vmemcache: region of %d bytes (minimum %d): %w", len(region), MinSize, ErrInvalidArgument)
+	}
+	if err := checkUnits(int64(len(region)), o.ExtentSize); err != nil {
+		return nil, err
+	}
+	return newCache(region, o), nil
+}
+
+// checkUnits refuses more extents than the index's 32-bit extent numbers
+// hold (16 TiB of 4 KiB extents, 1 TiB of 256-byte ones).
+func checkUnits(size, extent int64) error {
+	if size/extent > math.MaxUint32 {
+		return fmt.Errorf("vmemcache: %d extents of %d bytes (at most %d; raise the extent size): %w",
+			size/extent, extent, uint32(math.MaxUint32), ErrInvalidArgument)
+	}
+	return nil
+}
+
+func checkOptions(opts *Options) (Options, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.ExtentSize == 0 {
+		o.ExtentSize = MinExtentSize
+	}
+	switch {
+	case o.Size < 0:
+		return o, fmt.Errorf("vmemcache: size %d: %w", o.Size, ErrInvalidArgument)
+	case o.ExtentSize < MinExtentSize:
+		return o, fmt.Errorf("vmemcache: extent size %d (minimum %d): %w", o.ExtentSize, MinExtentSize, ErrInvalidArgument)
+	case o.Policy > PolicyNone:
+		return o, fmt.Errorf("vmemcache: policy %d: %w", o.Policy, ErrInvalidArgument)
+	}
+	return o, nil
+}
+
+func newCache(data []byte, o Options) *Cache {
+	c := &Cache{
+		data:    data,
+		unit:    o.ExtentSize,
+		policy:  o.Policy,
+		onEvict: o.OnEvict,
+		onMiss:  o.OnMiss,
+		seed:    maphash.MakeSeed(),
+		epoch:   time.Now(),
+		alloc:   newAllocator(data, o.ExtentSize),
+	}
+	for i := range c.shards {
+		c.shards[i].init(&c.heads[i])
+	}
+	return c
+}
+
+// Close releases the cache and its file (vmemcache_delete); the on-evict
+// callback is not called for the entries left. It must not run
+// concurrently with other calls; calls after it return ErrClosed.
+func (c *Cache) Close() error {
+	if c.closed.Swap(true) {
+		return ErrClosed
+	}
+	c.data = nil
+	if c.m != nil {
+		return c.m.Close()
+	}
+	return nil
+}
+
+// Size returns the number of bytes of the data area (the rounded size).
+func (c *Cache) Size() int64 { return int64(len(c.data)) }
+
+func (c *Cache) shardOf(h uint64) *shard { return &c.shards[h%nShards] }
+
+// Put inserts key with value (vmemcache_put), both copied into the cache.
+// It fails with ErrExists if key is there already, ErrTooLarge if key and
+// value together exceed what the cache holds when empty (or the key is 4
+// GiB or longer), and ErrNoSpace if
+// it is full and the policy is none (or nothing is left to evict). With the
+// LRU policy it evicts the least recently used entries until the new one
+// fits; a value larger than any free extent is split over several.
+func (c *Cache) Put(key, value []byte) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	h := maphash.Bytes(c.seed, key)
+	sh := c.shardOf(h)
+	sh.puts.Add(1)
+	total := int64(len(key)) + int64(len(value))
+	if total > c.capacity() || len(key) > math.MaxUint32 {
+		return fmt.Errorf("vmemcache: put of %d bytes (key and value) into a cache of %d: %w", total, len(c.data), ErrTooLarge)
+	}
+	sh.mu.Lock()
+	found := c.find(sh, h, key) >= 0
+	sh.mu.Unlock()
+	if found {
+		return ErrExists
+	}
+	first, err := c.allocate(total)
+	if err != nil {
+		return err
+	}
+	c.write(first, key, value)
+	sh.mu.Lock()
+	if c.find(sh, h, key) >= 0 {
+		sh.mu.Unlock()
+		c.release(first)
+		return ErrExists
+	}
+	sh.insert(entry{hash: h, stamp: sh.stamp(c.epoch), first: uint32(first), keyLen: uint32(len(key)), valLen: int64(len(value))})
+	sh.mu.Unlock()
+	sh.entries.Add(1)
+	return nil
+}
+
+// capacity is the most key and value bytes one entry can hold: the whole
+// area as one extent.
+func (c *Cache) capacity() int64 {
+	return int64(len(c.data))/c.unit*c.unit - extHeader
+}
+
+// allocate gets extents for total bytes, chained through their headers,
+// evicting as the policy allows; it returns the first extent's unit + 1 (0
+// for an empty entry).
+func (c *Cache) allocate(total int64) (int64, error) {
+	var first, last int64 = 0, -1
+	for left := total; left > 0; {
+		want := (left + extHeader + c.unit - 1) / c.unit
+		c.amu.Lock()
+		s, got := c.alloc.alloc(want)
+		c.amu.Unlock()
+		if got == 0 {
+			if c.policy == PolicyNone || !c.evictLRU() {
+				c.release(first)
+				return 0, ErrNoSpace
+			}
+			continue
+		}
+		c.setHeader(s, got, -1)
+		if last < 0 {
+			first = s + 1
+		} else {
+			c.setNext(last, s)
+		}
+		last = s
+		left -= min(left, got*c.unit-extHeader)
+	}
+	return first, nil
+}
+
+func (c *Cache) hdr(u int64) []byte { p := u * c.unit; return c.data[p : p+extHeader] }
+
+func (c *Cache) setHeader(u, n, next int64) {
+	h := c.hdr(u)
+	binary.LittleEndian.PutUint64(h[0:], uint64(n))
+	binary.LittleEndian.PutUint64(h[8:], uint64(next+1))
+}
+
+func (c *Cache) setNext(u, next int64) {
+	binary.LittleEndian.PutUint64(c.hdr(u)[8:], uint64(next+1))
+}
+
+// extent returns the payload of the extent at unit u and the next one's
+// unit (-1 at the end of the chain).
+func (c *Cache) extent(u int64) (payload []byte, next int64) {
+	h := c.hdr(u)
+	n := int64(binary.LittleEndian.Uint64(h[0:]))
+	next = int64(binary.LittleEndian.Uint64(h[8:])) - 1
+	p := u * c.unit
+	return c.data[p+extHeader : p+n*c.unit], next
+}
+
+// release frees the chain starting at first (unit + 1, 0 = none).
+func (c *Cache) release(first int64) {
+	c.amu.Lock()
+	for u := first - 1; u >= 0; {
+		h := c.hdr(u)
+		n := int64(binary.LittleEndian.Uint64(h[0:]))
+		next := int64(binary.LittleEndian.Uint64(h[8:])) - 1
+		c.alloc.free(u, n)
+		u = next
+	}
+	c.amu.Unlock()
+}
+
+// write copies key then value into the chain.
+func (c *Cache) write(first int64, key, value []byte) {
+	u := first - 1
+	var p []byte
+	for _, src := range [2][]byte{key, value} {
+		for len(src) > 0 {
+			if len(p) == 0 {
+				p, u = c.extent(u)
+			}
+			n := copy(p, src)
+			p, src = p[n:], src[n:]
+		}
+	}
+}
+
+// walk calls fn on the stream of key and value bytes from off on, piece by
+// piece, until fn returns false.
+func (c *Cache) walk(first, off int64, fn func([]byte) bool) {
+	for u := first - 1; u >= 0; {
+		p, next := c.extent(u)
+		if off >= int64(len(p)) {
+			off -= int64(len(p))
+		} else if !fn(p[off:]) {
+			return
+		} else {
+			off = 0
+		}
+		u = next
+	}
+}
+
+// keyEqual reports whether the entry's key is key.
+func (c *Cache) keyEqual(e *entry, key []byte) bool {
+	if int64(e.keyLen) != int64(len(key)) {
+		return false
+	}
+	if e.first == 0 {
+		return true // both empty
+	}
+	if p, _ := c.extent(int64(e.first) - 1); len(p) >= len(key) {
+		return bytes.Equal(p[:len(key)], key) // the usual case: one extent
+	}
+	eq := true
+	c.walk(int64(e.first), 0, func(p []byte) bool {
+		n := min(len(p), len(key))
+		if !bytes.Equal(p[:n], key[:n]) {
+			eq = false
+			return false
+		}
+		key = key[n:]
+		return len(key) > 0
+	})
+	return eq
+}
+
+// readKey returns a copy of the entry's key.
+func (c *Cache) readKey(e *entry) []byte {
+	key := make([]byte, 0, e.keyLen)
+	c.walk(int64(e.first), 0, func(p []byte) bool {
+		n := min(len(p), int(e.keyLen)-len(key))
+		key = append(key, p[:n]...)
+		return len(key) < int(e.keyLen)
+	})
+	return key
+}
+
+// find returns the slot of key in sh (locked), -1 if absent.
+func (c *Cache) find(sh *shard, h uint64, key []byte) int32 {
+	i, ok := sh.index[h]
+	if !ok {
+		return -1
+	}
+	for ; i >= 0; i = sh.ents[i].chain {
+		if c.keyEqual(&sh.ents[i], key) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Get copies the value of key, from byte offset on, into buf
+// (vmemcache_get) and returns the number of bytes copied and the value's
+// full size. The copy is short when buf is, and empty when offset is at
+// or past the end. A hit makes the entry the most recently used. A miss
+// calls OnMiss, then looks again; if still absent, it returns ErrNotFound.
+func (c *Cache) Get(key, buf []byte, offset int64) (n int, size int64, err error) {
+	if c.closed.Load() {
+		return 0, 0, ErrClosed
+	}
+	if offset < 0 {
+		return 0, 0, fmt.Errorf("vmemcache: get at offset %d: %w", offset, ErrInvalidArgument)
+	}
+	h := maphash.Bytes(c.seed, key)
+	sh := c.shardOf(h)
+	sh.gets.Add(1)
+	n, size, ok := c.get(h, key, buf, offset)
+	if ok {
+		sh.hits.Add(1)
+		return n, size, nil
+	}
+	sh.misses.Add(1)
+	if c.onMiss != nil {
+		c.onMiss(c, key)
+		if n, size, ok = c.get(h, key, buf, offset); ok {
+			return n, size, nil
+		}
+	}
+	return 0, 0, ErrNotFound
+}
+
+func (c *Cache) get(h uint64, key, buf []byte, offset int64) (n int, size int64, ok bool) {
+	sh := c.shardOf(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i := c.find(sh, h, key)
+	if i < 0 {
+		return 0, 0, false
+	}
+	e := &sh.ents[i]
+	if offset < e.valLen && len(buf) > 0 {
+		buf = buf[:min(int64(len(buf)), e.valLen-offset)]
+		off := int64(e.keyLen) + offset
+		for u := int64(e.first) - 1; n < len(buf); {
+			p, next := c.extent(u)
+			if off >= int64(len(p)) {
+				off -= int64(len(p))
+			} else {
+				n += copy(buf[n:], p[off:])
+				off = 0
+			}
+			u = next
+		}
+	}
+	sh.touch(i, sh.stamp(c.epoch))
+	return n, e.valLen, true
+}
+
+// Exists reports whether key is in the cache and its value's size
+// (vmemcache_exists); it changes neither the LRU order nor the statistics.
+func (c *Cache) Exists(key []byte) (size int64, ok bool) {
+	if c.closed.Load() {
+		return 0, false
+	}
+	h := maphash.Bytes(c.seed, key)
+	sh := c.shardOf(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if i := c.find(sh, h, key); i >= 0 {
+		return sh.ents[i].valLen, true
+	}
+	return 0, false
+}
+
+// Evict removes key (vmemcache_evict), calling OnEvict first; ErrNotFound
+// if it is absent. A nil key evicts the least recently used entry, or
+// fails with ErrNoEvictable if there is none or the policy is none.
+func (c *Cache) Evict(key []byte) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	if key == nil {
+		if c.policy == PolicyNone || !c.evictLRU() {
+			return ErrNoEvictable
+		}
+		return nil
+	}
+	h := maphash.Bytes(c.seed, key)
+	sh := c.shardOf(h)
+	sh.mu.Lock()
+	i := c.find(sh, h, key)
+	if i < 0 || sh.ents[i].evicting {
+		sh.mu.Unlock()
+		return ErrNotFound
+	}
+	c.evictSlot(sh, i)
+	return nil
+}
+
+// evictLRU evicts the least recently used entry, if there is one.
+func (c *Cache) evictLRU() bool {
+	for {
+		var best *shard
+		bestStamp := uint64(math.MaxUint64)
+		for i := range c.shards {
+			if s := c.heads[i].Load(); s < bestStamp {
+				best, bestStamp = &c.shards[i], s
+			}
+		}
+		if best == nil {
+			return false
+		}
+		best.mu.Lock()
+		i := best.oldest()
+		if i < 0 || best.ents[i].stamp != bestStamp {
+			best.updateHead() // it moved meanwhile: look again
+			best.mu.Unlock()
+			continue
+		}
+		c.evictSlot(best, i)
+		return true
+	}
+}
+
+// evictSlot evicts the entry in slot i of sh, which the caller has locked;
+// it returns with sh unlocked. The entry stays readable while OnEvict runs.
+func (c *Cache) evictSlot(sh *shard, i int32) {
+	e := &sh.ents[i]
+	if c.onEvict != nil {
+		e.evicting = true
+		sh.updateHead()
+		key := c.readKey(e)
+		sh.mu.Unlock()
+		c.onEvict(c, key)
+		sh.mu.Lock()
+		// Marked evicting, the entry cannot have left its slot meanwhile
+		// (nothing else evicts it), though a hit may have moved it in
+		// the LRU list; ents may have grown, so look it up again.
+		e = &sh.ents[i]
+	}
+	first := int64(e.first)
+	sh.remove(i)
+	sh.mu.Unlock()
+	c.release(first)
+	sh.entries.Add(-1)
+	sh.evicts.Add(1)
+}
+
+// Stats are the cache's counters (C's VMEMCACHE_STAT_*).
+type Stats struct {
+	Puts        int64 // Put calls (STAT_PUT)
+	Gets        int64 // Get calls (STAT_GET)
+	Hits        int64 // Gets that found the key (STAT_HIT)
+	Misses      int64 // Gets that did not (STAT_MISS)
+	Evicts      int64 // entries evicted, by LRU or Evict (STAT_EVICT)
+	Entries     int64 // entries now (STAT_ENTRIES)
+	DRAMUsed    int64 // bytes of Go memory of the index and allocator (STAT_DRAM_SIZE_USED)
+	PoolUsed    int64 // bytes of the data area allocated to entries (STAT_POOL_SIZE_USED)
+	HeapEntries int64 // free runs: the free space's fragmentation (STAT_HEAP_ENTRIES)
+}
+
+// Stats returns the counters (vmemcache_get_stat, all at once). They are
+// read one by one, so under concurrent calls they need not agree exactly.
+func (c *Cache) Stats() Stats {
+	var s Stats
+	for i := range c.shards {
+		sh := &c.shards[i]
+		s.Puts += sh.puts.Load()
+		s.Gets += sh.gets.Load()
+		s.Hits += sh.hits.Load()
+		s.Misses += sh.misses.Load()
+		s.Evicts += sh.evicts.Load()
+		s.Entries += sh.entries.Load()
+	}
+	c.amu.Lock()
+	s.PoolUsed = (c.alloc.units - c.alloc.freeUnits) * c.unit
+	s.HeapEntries = c.alloc.freeRuns
+	s.DRAMUsed = int64(len(c.alloc.freeStart)+len(c.alloc.freeEnd)) * 8
+	c.amu.Unlock()
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		// A map entry costs about its key, value and a control byte.
+		s.DRAMUsed += int64(cap(sh.ents))*int64(unsafe.Sizeof(entry{})) + int64(len(sh.index))*13
+		sh.mu.Unlock()
+	}
+	return s
+}
