@@ -14,7 +14,8 @@ type pcache struct {
 	bins   []cbin
 	allocs uint64 // small allocations served through this P
 	frees  uint64
-	bytes  int64 // bytes (class sizes) allocated minus freed through this P
+	bytes  int64  // bytes (class sizes) allocated minus freed through this P
+	gen    uint32 // the pool's drainGen when this cache last drained
 	_      [64]byte
 }
 
@@ -40,7 +41,7 @@ func (p *Pool) mallocSmall(c int) (uintptr, bool) {
 		pc := &p.caches[pid]
 		pc.lock()
 		b := &pc.bins[c]
-		if n := len(b.objs); n > 0 {
+		if n := len(b.objs); n > 0 && pc.gen == p.drainGen.Load() {
 			a := b.objs[n-1]
 			b.objs = b.objs[:n-1]
 			pc.allocs++
@@ -52,6 +53,7 @@ func (p *Pool) mallocSmall(c int) (uintptr, bool) {
 		pc.unlock()
 	}
 	hal.ProcUnpin()
+	p.drainIfAsked()
 	return p.mallocSlow(c)
 }
 
@@ -97,7 +99,7 @@ func (p *Pool) freeSmall(c int, a uintptr) {
 		b := &pc.bins[c]
 		pc.frees++
 		pc.bytes -= int64(classSize[c])
-		if len(b.objs) < cap(b.objs) {
+		if len(b.objs) < cap(b.objs) && pc.gen == p.drainGen.Load() {
 			b.objs = append(b.objs, a)
 			pc.unlock()
 			hal.ProcUnpin()
@@ -112,6 +114,7 @@ func (p *Pool) freeSmall(c int, a uintptr) {
 		pc.unlock()
 		hal.ProcUnpin()
 		p.flush(c, buf[:n])
+		p.drainIfAsked()
 		return
 	}
 	hal.ProcUnpin()
@@ -125,6 +128,30 @@ func (p *Pool) freeSmall(c int, a uintptr) {
 // caches of other Ps keep theirs.
 func (p *Pool) drainCache() {
 	defer p.trimEmptySlabs()
+	p.drainGen.Add(1)
+	p.drainOwn()
+}
+
+// drainIfAsked drains the caller's P's cache if a drain was asked since it
+// last drained: how the caches of other Ps give their objects back after
+// memory ran out, at their next call that misses its cache.
+func (p *Pool) drainIfAsked() {
+	asked := false
+	pid := hal.ProcPin()
+	if pid < len(p.caches) {
+		pc := &p.caches[pid]
+		pc.lock()
+		asked = pc.gen != p.drainGen.Load()
+		pc.unlock()
+	}
+	hal.ProcUnpin()
+	if asked {
+		p.drainOwn()
+	}
+}
+
+// drainOwn returns the objects cached by the caller's P to the slabs.
+func (p *Pool) drainOwn() {
 	for c := 1; c < nclass; c++ {
 		var buf [maxCacheCap]uintptr
 		pid := hal.ProcPin()
@@ -134,6 +161,7 @@ func (p *Pool) drainCache() {
 		}
 		pc := &p.caches[pid]
 		pc.lock()
+		pc.gen = p.drainGen.Load()
 		b := &pc.bins[c]
 		n := copy(buf[:], b.objs)
 		b.objs = b.objs[:0]

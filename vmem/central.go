@@ -12,6 +12,7 @@ type central struct {
 	partial *span // slabs with free objects
 	nslabs  int
 	nempty  int // slabs on partial with every object free
+	corrupt int // frees of objects whose slab was gone (double frees)
 	_       [64]byte
 }
 
@@ -53,6 +54,10 @@ func (p *Pool) flush(c int, objs []uintptr) {
 	for _, a := range objs {
 		off := a - p.base
 		s := p.heap.pagemap[off>>pageShift].Load()
+		if s == nil || s.state != spanSlab || int(s.class) != c {
+			ct.corrupt++ // freed twice, its slab gone meanwhile
+			continue
+		}
 		i := uint32(uint64(uint32(off-uintptr(s.start)<<pageShift)) * uint64(classDivMul[c]) >> 32)
 		w, b := i/64, uint64(1)<<(i%64)
 		if s.free[w]&b != 0 {

@@ -121,6 +121,9 @@ func (p *Pool) Check() (problems []error, err error) {
 		if slabs[c] != ct.nslabs {
 			bad("class %d: %d slabs, counted %d", c, slabs[c], ct.nslabs)
 		}
+		if ct.corrupt > 0 {
+			bad("class %d: %d objects freed twice", c, ct.corrupt)
+		}
 		empty := 0
 		for s := ct.partial; s != nil; s = s.next {
 			if s.state != spanSlab || int(s.class) != c || !s.inList {

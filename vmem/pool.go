@@ -39,6 +39,7 @@ type Pool struct {
 	centrals []central
 	caches   []pcache
 	uncached counters // small operations of Ps past the caches' count
+	drainGen atomic.Uint32 // bumped when memory runs out: every cache drains
 
 	closed atomic.Bool
 	closeM sync.Mutex
