@@ -38,7 +38,7 @@ type Pool struct {
 	heap     pageHeap
 	centrals []central
 	caches   []pcache
-	uncached counters // small operations of Ps past the caches' count
+	uncached counters      // small operations of Ps past the caches' count
 	drainGen atomic.Uint32 // bumped when memory runs out: every cache drains
 
 	closed atomic.Bool
