@@ -30,6 +30,7 @@ type Options struct {
 // may run concurrently, except Close, which must run alone.
 type Pool struct {
 	mem    []byte // the whole pool
+	size   int64
 	base   uintptr
 	ptr    unsafe.Pointer // &mem[0]
 	mapped bool           // mem came from Mmap (Create): Close unmaps it
@@ -143,6 +144,7 @@ func newPool(mem []byte, opts *Options) *Pool {
 	}
 	p := &Pool{mem: mem, ptr: unsafe.Pointer(unsafe.SliceData(mem))}
 	p.base = uintptr(p.ptr)
+	p.size = int64(len(mem))
 	npages := uint32(len(mem) / pageSize)
 	retain := uint64(len(mem) / 8)
 	switch {
@@ -195,4 +197,4 @@ func (p *Pool) Close() error {
 
 // Size returns the pool's size in bytes, as given to Create or the
 // region's length.
-func (p *Pool) Size() int64 { return int64(len(p.mem)) }
+func (p *Pool) Size() int64 { return p.size }

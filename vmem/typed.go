@@ -25,7 +25,8 @@ func New[T any](p *Pool) (*T, error) {
 	return (*T)(unsafe.Pointer(unsafe.SliceData(b))), nil
 }
 
-// NewSlice allocates n zeroed Ts in the pool, with New's rule on T.
+// NewSlice allocates n zeroed Ts in the pool, with New's rule on T; n = 0
+// gives an empty slice that holds no pool memory.
 func NewSlice[T any](p *Pool, n int) ([]T, error) {
 	var zero T
 	if err := pointerFreeType(reflect.TypeFor[T]()); err != nil {
@@ -33,6 +34,9 @@ func NewSlice[T any](p *Pool, n int) ([]T, error) {
 	}
 	if n < 0 || unsafe.Sizeof(zero) != 0 && uintptr(n) > uintptr(len(p.mem))/unsafe.Sizeof(zero) {
 		return nil, fmt.Errorf("vmem: %d values of %d bytes: %w", n, unsafe.Sizeof(zero), ErrNoMem)
+	}
+	if n == 0 {
+		return []T{}, nil // nothing in the pool; FreeSlice accepts it
 	}
 	b, err := p.typedAlloc(uintptr(n)*unsafe.Sizeof(zero), unsafe.Alignof(zero))
 	if err != nil {

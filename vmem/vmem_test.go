@@ -334,6 +334,10 @@ func TestTyped(t *testing.T) {
 	if !strings.Contains(err.Error(), ".B.C slice") {
 		t.Fatalf("error does not name the field: %v", err)
 	}
+	empty, err := NewSlice[point](p, 0)
+	if err != nil || len(empty) != 0 || FreeSlice(p, empty) != nil {
+		t.Fatalf("NewSlice of 0: %v", err)
+	}
 	if err := FreeValue(p, pt); err != nil {
 		t.Fatal(err)
 	}
