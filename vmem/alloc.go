@@ -299,7 +299,8 @@ func (p *Pool) resizeLarge(s *span, n uintptr) (uintptr, bool) {
 	switch {
 	case want == s.npages:
 	case want < s.npages:
-		tail := &span{start: s.start + want, npages: s.npages - want, state: spanLarge, binIdx: -1}
+		tail := h.newSpan(s.start+want, s.npages-want)
+		tail.state = spanLarge
 		h.largePages -= uint64(tail.npages)
 		s.npages = want
 		h.mapEnds(s)
@@ -317,11 +318,11 @@ func (p *Pool) resizeLarge(s *span, n uintptr) (uintptr, bool) {
 		h.removeFree(r)
 		take := want - s.npages
 		if r.npages > take {
-			rest := &span{start: r.start + take, npages: r.npages - take, binIdx: -1}
+			rest := h.newSpan(r.start+take, r.npages-take)
 			h.mapEnds(rest)
 			h.insertFree(rest)
 		}
-		r.state = spanDead
+		h.kill(r)
 		h.freePages -= uint64(take)
 		h.dirtyPages -= uint64(take) - h.clearReleased(e, take)
 		h.largePages += uint64(take)

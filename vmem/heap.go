@@ -68,6 +68,28 @@ type pageHeap struct {
 	release                 func(page, n uint32) bool // returns false once releasing is unsupported
 	releases                uint64                    // pages released so far (a counter)
 	noRelease               bool
+	spare                   *span // dead spans for reuse (linked by next): a split allocates nothing
+}
+
+// newSpan returns a span for n pages from page start, reusing a dead one.
+// A stale page-map entry may still name a reused span: lookups check that
+// the page lies in the span's current range, and spans tile the pool, so
+// such an entry is either right or rejected.
+func (h *pageHeap) newSpan(start, n uint32) *span {
+	s := h.spare
+	if s == nil {
+		return &span{start: start, npages: n, binIdx: -1}
+	}
+	h.spare = s.next
+	*s = span{start: start, npages: n, binIdx: -1}
+	return s
+}
+
+// kill marks s dead and keeps it for newSpan.
+func (h *pageHeap) kill(s *span) {
+	s.state = spanDead
+	s.prev, s.next = nil, h.spare
+	h.spare = s
 }
 
 func (h *pageHeap) init(npages uint32, dirtyLimit uint64, release func(page, n uint32) bool) {
@@ -175,14 +197,14 @@ func (h *pageHeap) alloc(n, align uint32, st uint8) *span {
 	}
 	h.removeFree(s)
 	if lead > 0 {
-		head := &span{start: s.start, npages: lead, binIdx: -1}
+		head := h.newSpan(s.start, lead)
 		s.start += lead
 		s.npages -= lead
 		h.mapEnds(head)
 		h.insertFree(head)
 	}
 	if s.npages > n {
-		tail := &span{start: s.start + n, npages: s.npages - n, binIdx: -1}
+		tail := h.newSpan(s.start+n, s.npages-n)
 		s.npages = n
 		h.mapEnds(tail)
 		h.insertFree(tail)
@@ -237,16 +259,16 @@ func (h *pageHeap) free(s *span) {
 	if s.start > 0 {
 		if l := h.pagemap[s.start-1].Load(); l != nil && l.state == spanFree && l.end() == s.start {
 			h.removeFree(l)
-			l.state = spanDead
 			s.start = l.start
 			s.npages += l.npages
+			h.kill(l)
 		}
 	}
 	if e := s.end(); e < h.npages {
 		if r := h.pagemap[e].Load(); r != nil && r.state == spanFree && r.start == e {
 			h.removeFree(r)
-			r.state = spanDead
 			s.npages += r.npages
+			h.kill(r)
 		}
 	}
 	h.mapEnds(s)
