@@ -26,9 +26,10 @@ func TestPeerRatios(t *testing.T) {
 	}
 	const reps = 5
 	ops := map[string]int{"64B": 1_000_000, "4KiB": 500_000, "1MiB": 10_000, "mixed": 200_000}
-	// One pool and one kind for every workload: memkind has crashed
-	// (SIGSEGV in memkind_malloc) in a kind created after several were
-	// destroyed in the same process.
+	// One pool and one kind for every workload. VMEM_RATIOS may name
+	// workloads (64B,mixed) and VMEM_RATIOS_G one goroutine count, to
+	// measure in separate processes: memkind crashes now and then (see
+	// memkindImpl).
 	impls := []benchImpl{vmemImpl(t), goImpl(t)}
 	if mk, ok := memkindImpl(t); ok {
 		impls = append(impls, mk)
@@ -47,6 +48,9 @@ func TestPeerRatios(t *testing.T) {
 			continue
 		}
 		for _, g := range []int{1, 2} {
+			if gs := os.Getenv("VMEM_RATIOS_G"); gs != "" && gs != fmt.Sprint(g) {
+				continue
+			}
 			n := ops[ws.name]
 			wall := make([][]float64, len(impls))
 			cpu := make([][]float64, len(impls))
@@ -73,19 +77,22 @@ func TestPeerRatios(t *testing.T) {
 			for k := range impls {
 				mw[k], mc[k] = med(wall[k]), med(cpu[k])
 			}
+			var rows strings.Builder
 			for k, im := range impls {
-				fmt.Fprintf(&report, "%-6s %2d %-8s %12.2f %12.2f", ws.name, g, im.name, mw[k], mc[k])
+				report := &rows
+				fmt.Fprintf(report, "%-6s %2d %-8s %12.2f %12.2f", ws.name, g, im.name, mw[k], mc[k])
 				if k == 0 {
 					if len(impls) > 2 {
-						fmt.Fprintf(&report, " %10.2f %10.2f", mw[0]/mw[2], mc[0]/mc[2])
+						fmt.Fprintf(report, " %10.2f %10.2f", mw[0]/mw[2], mc[0]/mc[2])
 					} else {
-						fmt.Fprintf(&report, " %10s %10s", "-", "-")
+						fmt.Fprintf(report, " %10s %10s", "-", "-")
 					}
-					fmt.Fprintf(&report, " %10.2f %10.2f", mw[0]/mw[1], mc[0]/mc[1])
+					fmt.Fprintf(report, " %10.2f %10.2f", mw[0]/mw[1], mc[0]/mc[1])
 				}
 				report.WriteString("\n")
 			}
-			t.Logf("%s, %d goroutines: done", ws.name, g)
+			t.Logf("%s, %d goroutines:\n%s", ws.name, g, rows.String())
+			report.WriteString(rows.String())
 		}
 	}
 	t.Log("\n" + report.String())

@@ -7,22 +7,6 @@ package cmemkind
 #include <stdint.h>
 #include <stdlib.h>
 #include <memkind.h>
-#include <pthread.h>
-#include <signal.h>
-
-// The loops run with signals blocked: memkind's PMEM kind has crashed
-// (SIGSEGV in memkind_malloc, two threads, after some hundred thousand
-// operations) in a Go process, where the runtime signals threads, and
-// never in a C program doing the same. Signals wait for the loop's end.
-static void gopmdk_block(sigset_t *old) {
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, old);
-}
-
-static void gopmdk_unblock(sigset_t *old) {
-	pthread_sigmask(SIG_SETMASK, old, NULL);
-}
 
 static int gopmdk_create(const char *dir, size_t size, memkind_t *kind) {
 	return memkind_create_pmem(dir, size, kind);
@@ -30,9 +14,7 @@ static int gopmdk_create(const char *dir, size_t size, memkind_t *kind) {
 
 // n allocations of size bytes, each touched and freed at once.
 static int gopmdk_malloc_free_n(memkind_t kind, size_t size, long n) {
-	sigset_t old;
 	int rc = 0;
-	gopmdk_block(&old);
 	for (long i = 0; i < n; i++) {
 		char *p = memkind_malloc(kind, size);
 		if (p == NULL) {
@@ -42,7 +24,6 @@ static int gopmdk_malloc_free_n(memkind_t kind, size_t size, long n) {
 		p[0] = (char)i;
 		memkind_free(kind, p);
 	}
-	gopmdk_unblock(&old);
 	return rc;
 }
 
@@ -53,9 +34,7 @@ static int gopmdk_mixed_n(memkind_t kind, const uint32_t *sizes, long nsizes, lo
 	void **ring = calloc(window, sizeof(void *));
 	if (ring == NULL)
 		return -1;
-	sigset_t old;
 	int rc = 0;
-	gopmdk_block(&old);
 	for (long i = 0; i < n; i++) {
 		long s = i % window;
 		if (ring[s] != NULL)
@@ -71,7 +50,6 @@ static int gopmdk_mixed_n(memkind_t kind, const uint32_t *sizes, long nsizes, lo
 	for (long s = 0; s < window; s++)
 		if (ring[s] != NULL)
 			memkind_free(kind, ring[s]);
-	gopmdk_unblock(&old);
 	free(ring);
 	return rc;
 }
