@@ -3,6 +3,7 @@ package vmem
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -170,6 +171,12 @@ func BenchmarkMallocFree(b *testing.B) {
 					i := slices.IndexFunc(impls, func(im benchImpl) bool { return im.name == name })
 					if i < 0 {
 						b.Skip("memkind peer not built (-tags cpeer)")
+					}
+					if name == "memkind" && ws.size == 0 && g == 2 && os.Getenv("VMEM_MEMKIND_MIXED2") == "" {
+						// It crashes the process now and then (see
+						// memkindImpl); TestPeerRatios measures it in a
+						// process of its own.
+						b.Skip("memkind crashes at times on this workload: set VMEM_MEMKIND_MIXED2=1 to run it")
 					}
 					if err := runSplit(impls[i], ws.size, b.N, g); err != nil {
 						b.Fatal(err)

@@ -27,7 +27,7 @@ type Stats struct {
 	Free        int64 // bytes of pages in free extents
 	FreeExtents int
 	LargestFree int64 // the largest free extent, in bytes
-	Released    int64 // free bytes given back to the file (not backed now)
+	Released    int64 // free bytes not backed by the file: never touched since Create, or given back
 	// Resident is how many bytes of the pool's file the file system holds
 	// (st_blocks), or -1 for a region pool.
 	Resident int64
