@@ -5,9 +5,9 @@ MODULES := $(shell $(GO) work edit -json | sed -n 's/.*"DiskPath": "\.\/\(.*\)".
 PKGS    := $(foreach m,$(MODULES),$(ROOT)/$(m)/...)
 # Packages where goroutines meet: run under the race detector.
 RACE_PKGS := $(filter-out $(ROOT)/tools/...,$(PKGS))
-# The C peer (cgo against Debian's PMDK) for interop tests and benchmarks,
-# when its headers are installed (.ci/run installs them).
-CPEER   := $(shell test -e /usr/include/libpmem.h -a -e /usr/include/libpmemlog.h -a -e /usr/include/libpmemblk.h -a -e /usr/include/libpmemobj.h && echo cpeer)
+# The C peer (cgo against Debian's PMDK, and memkind for vmem) for interop
+# tests and benchmarks, when their headers are installed (.ci/run installs them).
+CPEER   := $(shell test -e /usr/include/libpmem.h -a -e /usr/include/libpmemlog.h -a -e /usr/include/libpmemblk.h -a -e /usr/include/libpmemobj.h -a -e /usr/include/memkind.h && echo cpeer)
 SHELL   := /bin/bash
 FUZZTIME ?= 10s
 BENCHTIME ?= 200ms
