@@ -5,12 +5,16 @@
 //     kernel set and why, DAX / page cache / eADR of a pool file), a
 //     persisted copy through core.MapFile read back after unmapping, a log
 //     pool appended and walked after reopening, a blk block written and
-//     read after reopening, and pmempool check of both pools when C PMDK is
-//     installed. No persistent memory is needed. `make demo` runs it.
+//     read after reopening, an obj pool with typed objects and a transaction
+//     cut off by a simulated crash at each fence, and pmempool check of the
+//     pools when C PMDK is installed. No persistent memory is needed.
+//     `make demo` runs it.
 //
 //   - cmd/pmembench: PMDK's pmembench scenarios (memcpy/memset persist,
-//     persist latency, log append/walk, blk random read/write) side by side
-//     with C PMDK (libpmem, libpmemlog, libpmemblk through cgo) when built
+//     persist latency, log append/walk, blk random read/write, obj atomic
+//     and transactional allocation, snapshots, empty transactions) side by
+//     side with C PMDK (libpmem, libpmemlog, libpmemblk, libpmemobj through
+//     cgo) when built
 //     with -tags cpeer, with the Go/C ratio, and for copies the memory write
 //     bandwidth limit.
 //
@@ -28,10 +32,17 @@
 //     between fences replayed in the orders its engines give, each image
 //     checked by a program; on the package pmreorder.
 //
+//   - cmd/cachebench: vmem/vmemcache against the Go caches a user would
+//     pick instead (bigcache, ristretto): gets and puts at 1 and 2
+//     goroutines, hit ratio under a Zipf workload, the Go heap and GC
+//     pauses with much cached. Those caches are dependencies of this module
+//     only, never of vmem.
+//
 // gopmdk-demo and pmembench take Go-style flags (-dir, -json) and use the
 // standard flag package; daxio parses getopt syntax itself (C's option
 // abbreviations and messages included); pmempool and pmreorder parse getopt syntax with
-// github.com/spf13/pflag, the one third-party dependency of the commands:
+// github.com/spf13/pflag (with the peers of cachebench, the only third-party
+// dependencies of the commands):
 // scripts written for C's pmempool combine short flags (-vry) and mix long
 // options after the file name, which the standard flag package cannot parse.
 package tools
