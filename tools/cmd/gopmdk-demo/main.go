@@ -74,5 +74,6 @@ var steps = []struct {
 	{"blk pool (write a block, reopen, read it)", blkPool},
 	{"obj pool (allocate objects, reopen, walk them)", objPool},
 	{"obj transaction cut off by a simulated power failure at every fence", txCrash},
+	{"volatile memory (vmem pool, vmemcache)", volatileMemory},
 	{"C PMDK's verdict (pmempool check)", pmempoolCheck},
 }

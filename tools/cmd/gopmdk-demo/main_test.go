@@ -24,6 +24,8 @@ func TestDemoReportsKernelsAndRoundTrip(t *testing.T) {
 		"round trip: ok",
 		"log round trip: ok",
 		"blk round trip: ok",
+		`"a string in a vmem pool" and a pair (6, 7)`,
+		`"a value cached off the Go heap" (30 bytes)`,
 		"DAX: false", // /dev/shm and the temp dir are never DAX
 	} {
 		if !strings.Contains(s, want) {
