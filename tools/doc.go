@@ -6,7 +6,8 @@
 //     persisted copy through core.MapFile read back after unmapping, a log
 //     pool appended and walked after reopening, a blk block written and
 //     read after reopening, an obj pool with typed objects and a transaction
-//     cut off by a simulated crash at each fence, and pmempool check of the
+//     cut off by a simulated crash at each fence, a vmem pool and a
+//     vmemcache, and pmempool check of the
 //     pools when C PMDK is installed. No persistent memory is needed.
 //     `make demo` runs it.
 //
