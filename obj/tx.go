@@ -832,7 +832,7 @@ func (tx *txState) allocatedHere(off uint64) bool {
 // undoExt returns the extender of the undo log: 32 KiB extensions (C's
 // tx.cache.size) with the first log's generation.
 func (tx *txState) undoExt() ulog.Extender {
-	tx.ext = laneExt{l: tx.l, size: undoExtRequest, gen: tx.undo.Gen()}
+	tx.ext = laneExt{l: tx.l, size: undoExtRequest(uint64(tx.p.ctlState.txCacheSize.Load())), gen: tx.undo.Gen()}
 	return &tx.ext
 }
 
