@@ -224,11 +224,17 @@ func (p *Pool) ctl(name string, kind ctlKind, arg any) error {
 // sds.at_create, fallocate.at_create, copy_on_write.at_open,
 // heap.arenas_assignment_type, heap.arenas_default_max). Pool names fail
 // with ErrCtlNotFound.
-func CtlGet(name string, arg any) error { ctlInitGlobal(); return ctlRun(nil, name, ctlGet, arg, false) }
+func CtlGet(name string, arg any) error {
+	ctlInitGlobal()
+	return ctlRun(nil, name, ctlGet, arg, false)
+}
 
 // CtlSet sets a global name (pmemobj_ctl_set with a NULL pool); it holds
 // for the pools created or opened afterwards.
-func CtlSet(name string, arg any) error { ctlInitGlobal(); return ctlRun(nil, name, ctlSet, arg, false) }
+func CtlSet(name string, arg any) error {
+	ctlInitGlobal()
+	return ctlRun(nil, name, ctlSet, arg, false)
+}
 
 // CtlExec runs a global name (pmemobj_ctl_exec with a NULL pool); no
 // global name is runnable.

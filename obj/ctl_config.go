@@ -49,6 +49,16 @@ func ctlLoadEnv(p *Pool) error {
 	return nil
 }
 
+// ctlLoadPool loads the configuration for a new or opened pool. C resets
+// tx.debug.verify_user_buffers to 0 right after loading it, so that the
+// configuration cannot turn it on (only pmemobj_ctl_set can); Go does the
+// same.
+func ctlLoadPool(p *Pool) error {
+	err := ctlLoadEnv(p)
+	p.ctlState.verifyUserBuffers.Store(0)
+	return err
+}
+
 // ctlLoadString runs the set queries of a configuration string
 // (ctl_load_config): queries separated by ';', each name=value, empty
 // queries skipped. A query that does not parse fails the load; a query

@@ -92,7 +92,7 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool
 	}
 	p, err := format(pp, o)
 	if err == nil {
-		if err = ctlLoadEnv(p); err != nil {
+		if err = ctlLoadPool(p); err != nil {
 			p.Close()
 		}
 	}
@@ -121,7 +121,7 @@ func opened(p *Pool, err error) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ctlLoadEnv(p); err != nil {
+	if err := ctlLoadPool(p); err != nil {
 		p.Close()
 		return nil, err
 	}

@@ -75,9 +75,9 @@ type Heap struct {
 
 	recyclers [layout.MaxClasses]recycler
 
-	arenasMu  sync.Mutex             // serializes changes of arenas
+	arenasMu  sync.Mutex               // serializes changes of arenas
 	arenas    atomic.Pointer[[]*Arena] // copied on change
-	arenasMax int                    // heap.narenas.max (guarded by arenasMu)
+	arenasMax int                      // heap.narenas.max (guarded by arenasMu)
 
 	stats stats
 	// allocPattern: a byte every new object's usable bytes are set to
