@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/obj/cobj"
 )
 
 // resetCtlGlobals puts the global names back to C's defaults, as a new
@@ -220,5 +221,125 @@ func TestInteropCtlConfig(t *testing.T) {
 		}
 		os.Remove(cPath)
 		os.Remove(goPath)
+	}
+}
+
+// customClasses are the classes the custom class interop tests register:
+// each header type, aligned units, runs of many chunks.
+var customClasses = []AllocClassDesc{
+	{UnitSize: 128, UnitsPerBlock: 1000, HeaderType: HeaderLegacy},
+	{UnitSize: 64, UnitsPerBlock: 1000, HeaderType: HeaderNone},
+	{UnitSize: 256, Alignment: 256, UnitsPerBlock: 500, HeaderType: HeaderCompact},
+	{UnitSize: 100000, UnitsPerBlock: 20, HeaderType: HeaderCompact},
+	{UnitSize: 4096, Alignment: 4096, UnitsPerBlock: 100, HeaderType: HeaderLegacy},
+	{UnitSize: 1000, UnitsPerBlock: 300, HeaderType: HeaderNone},
+}
+
+// TestInteropGoCustomClassesInC: classes registered through Go's ctl get
+// the ids and units per run C gives them; objects Go allocates from them
+// read in C (pmemobj_check passes, pmemobj_first/next see them with their
+// type numbers, usable sizes and contents), and C, given the same
+// classes, frees some and allocates more in Go's runs; Go reads that.
+func TestInteropGoCustomClassesInC(t *testing.T) {
+	requireCPeer(t)
+	dir := pmemtest.Dir(t)
+	c, err := cobj.Create(dir+"/c.obj", "", 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := dir + "/go.obj"
+	p, err := Create(path, 32<<20, 0o600, &Options{Arenas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var ids []uint32
+	for _, d := range customClasses {
+		g := d
+		if err := p.CtlSet("heap.alloc_class.new.desc", &g); err != nil {
+			t.Fatal(err)
+		}
+		cd, err := c.NewAllocClass(cobj.ClassDesc{UnitSize: d.UnitSize, Alignment: d.Alignment,
+			UnitsPerBlock: d.UnitsPerBlock, HeaderType: cobj.HeaderType(d.HeaderType)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.ClassID != cd.ClassID || g.UnitsPerBlock != cd.UnitsPerBlock {
+			t.Errorf("class %+v: Go id %d, %d units per run; C id %d, %d", d, g.ClassID, g.UnitsPerBlock, cd.ClassID, cd.UnitsPerBlock)
+		}
+		ids = append(ids, g.ClassID)
+	}
+	c.Close()
+	seed := 0
+	for i, id := range ids {
+		n := 0
+		for _, size := range []int{1, 50, 64, 100, 300, 5000, 99984, 150000} {
+			for range 3 {
+				_, err := p.Xalloc(size, uint64(10*i+n), ClassID(uint8(id)), ctorPattern(seed))
+				if err != nil {
+					if !errors.Is(err, ErrSize) {
+						t.Fatalf("class %d, %d bytes: %v", id, size, err)
+					}
+					break
+				}
+				seed++
+				n++
+			}
+		}
+		if n == 0 {
+			t.Fatalf("class %d took no object", id)
+		}
+	}
+	want := mustGoState(t, p)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := cobj.Check(path, ""); r != 1 {
+		t.Fatalf("pmemobj_check of Go's custom class runs: %d (%v)", r, err)
+	}
+	got, err := openCState(path, "", allBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireSame(t, "C reads objects of Go's custom classes", got, want)
+
+	// C, with the same classes, frees every other object and fills the
+	// runs further.
+	c, err = cobj.Open(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range customClasses {
+		if _, err := c.NewAllocClass(cobj.ClassDesc{UnitSize: d.UnitSize, Alignment: d.Alignment,
+			UnitsPerBlock: d.UnitsPerBlock, HeaderType: cobj.HeaderType(d.HeaderType)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var frees []cobj.OID
+	i := 0
+	for o := c.First(); !o.IsNull(); o = cobj.Next(o) {
+		if i++; i%2 == 0 {
+			frees = append(frees, o)
+		}
+	}
+	for _, o := range frees {
+		cobj.Free(o)
+	}
+	for k, id := range ids {
+		o, err := c.Xalloc(40, uint64(100+k), uint64(id)<<48)
+		if err != nil {
+			t.Fatalf("C allocates from class %d: %v", id, err)
+		}
+		cFill(c, o, 1000+k)
+	}
+	want = mustCState(t, c)
+	c.Close()
+	got, err = openGoState(path, "", allBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireSame(t, "Go reads what C did in its custom class runs", got, want)
+	if probs, err := Check(path, nil); err != nil || len(probs) > 0 {
+		t.Fatal(probs, err)
 	}
 }
