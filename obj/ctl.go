@@ -3,7 +3,9 @@ package obj
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -279,4 +281,31 @@ const (
 func (s *ctlPoolState) init() {
 	s.txCacheSize.Store(defaultTxCacheSize)
 	s.growSize.Store(defaultGrowSize)
+}
+
+// userBufs are the log buffers running transactions use, registered
+// while tx.debug.verify_user_buffers is on (C's ulog_user_buffers tree).
+type userBufs struct {
+	mu sync.Mutex
+	r  [][2]uint64 // [start, end) pool offsets
+}
+
+// insert registers r unless it overlaps a registered buffer.
+func (u *userBufs) insert(r [2]uint64) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, o := range u.r {
+		if r[0] < o[1] && o[0] < r[1] {
+			return false
+		}
+	}
+	u.r = append(u.r, r)
+	return true
+}
+
+// remove unregisters the buffers of rs.
+func (u *userBufs) remove(rs [][2]uint64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.r = slices.DeleteFunc(u.r, func(o [2]uint64) bool { return slices.Contains(rs, o) })
 }

@@ -649,3 +649,50 @@ func (p *Pool) internalObjects() func(func(int) bool) {
 		}
 	}
 }
+
+// TestCtlVerifyUserBuffers: with tx.debug.verify_user_buffers on, a log
+// buffer that a running transaction uses is refused to another until the
+// first ends; off, nothing is checked (C's behavior).
+func TestCtlVerifyUserBuffers(t *testing.T) {
+	p, _ := newPool(t, 16<<20)
+	buf, err := p.Zalloc(4096, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CtlSet("tx.debug.verify_user_buffers", 1); err != nil {
+		t.Fatal(err)
+	}
+	t1, err := p.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := t1.LogAppendBuffer(LogSnapshot, p.Bytes(buf)); err != nil {
+		t.Fatal(err)
+	}
+	t2, err := p.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := t2.LogAppendBuffer(LogIntent, p.Bytes(buf)[1024:]); !errors.Is(err, ErrLogBufferInUse) {
+		t.Errorf("overlapping buffer: %v", err)
+	}
+	t2.End()
+	if err := t1.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := t1.End(); err != nil {
+		t.Fatal(err)
+	}
+	t3, err := p.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := t3.LogAppendBuffer(LogIntent, p.Bytes(buf)); err != nil {
+		t.Errorf("buffer after its transaction ended: %v", err)
+	}
+	t3.Commit()
+	t3.End()
+	if len(p.userBufs.r) != 0 {
+		t.Errorf("buffers still registered: %v", p.userBufs.r)
+	}
+}

@@ -68,6 +68,7 @@ type Pool struct {
 	locks sync.Map   // pool offset of a pmem lock -> *lockState
 
 	ctlState ctlPoolState
+	userBufs userBufs
 }
 
 // Create creates an obj pool at path (pmemobj_create): a new file of
