@@ -35,7 +35,8 @@ type Options struct {
 	// does not check.
 	Layout string
 	// Arenas is the number of arenas allocations spread over, each with
-	// its own active runs (C's heap.narenas); 0 means GOMAXPROCS. One
+	// its own active runs (C's heap.narenas); 0 means ctl's
+	// heap.arenas_default_max if set, else GOMAXPROCS. One
 	// arena makes object placement independent of which goroutine
 	// allocates (deterministic tests).
 	Arenas int
