@@ -127,45 +127,25 @@ func intParser(bits int) func([]string) (any, error) {
 	}
 }
 
-// argInt returns the integer a set query was given: any Go integer or
-// bool, or a pointer to one, or one of the package's enum types.
+// argInt returns the integer a set query was given: a value of any Go
+// integer or boolean kind (the package's enum types too), or a pointer to
+// one.
 func argInt(arg any) (int64, error) {
-	if rv := reflect.ValueOf(arg); rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return 0, fmt.Errorf("%w: nil pointer", ErrCtlArg)
-		}
+	rv := reflect.ValueOf(arg)
+	switch {
+	case rv.Kind() == reflect.Pointer && rv.IsNil():
+		return 0, fmt.Errorf("%w: nil pointer", ErrCtlArg)
+	case rv.Kind() == reflect.Pointer:
 		return argInt(rv.Elem().Interface())
-	}
-	switch v := arg.(type) {
-	case int:
-		return int64(v), nil
-	case int8:
-		return int64(v), nil
-	case int16:
-		return int64(v), nil
-	case int32:
-		return int64(v), nil
-	case int64:
-		return v, nil
-	case uint:
-		return uintArg(uint64(v))
-	case uint8:
-		return int64(v), nil
-	case uint16:
-		return int64(v), nil
-	case uint32:
-		return int64(v), nil
-	case uint64:
-		return uintArg(v)
-	case bool:
-		if v {
+	case rv.CanInt():
+		return rv.Int(), nil
+	case rv.CanUint():
+		return uintArg(rv.Uint())
+	case rv.Kind() == reflect.Bool:
+		if rv.Bool() {
 			return 1, nil
 		}
 		return 0, nil
-	case StatsEnabled:
-		return int64(v), nil
-	case ArenasAssignment:
-		return int64(v), nil
 	}
 	return 0, fmt.Errorf("%w: %T is not an integer", ErrCtlArg, arg)
 }

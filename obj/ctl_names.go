@@ -24,14 +24,10 @@ func indexed(name string, kids ...*ctlNode) *ctlNode {
 func flag(name string, v func(q *ctlQuery) *atomic.Int32) *ctlNode {
 	return &ctlNode{name: name,
 		get: func(q *ctlQuery, arg any) error { return putInt(arg, int64(v(q).Load())) },
-		set: func(q *ctlQuery, arg any) error {
-			x, err := argInt(arg)
-			if err != nil {
-				return err
-			}
+		set: intArg(func(q *ctlQuery, x int64) error {
 			v(q).Store(int32(x))
 			return nil
-		},
+		}),
 		parse: boolParser,
 	}
 }
@@ -45,10 +41,21 @@ func global(v *atomic.Int32) func(*ctlQuery) *atomic.Int32 {
 func noop(name string, set bool, bits int) *ctlNode {
 	n := &ctlNode{name: name, get: func(*ctlQuery, any) error { return nil }}
 	if set {
-		n.set = func(_ *ctlQuery, arg any) error { _, err := argInt(arg); return err }
+		n.set = intArg(func(*ctlQuery, int64) error { return nil })
 		n.parse = intParser(bits)
 	}
 	return n
+}
+
+// intArg is a set or exec handler of an integer argument (argInt).
+func intArg(f func(q *ctlQuery, v int64) error) func(*ctlQuery, any) error {
+	return func(q *ctlQuery, arg any) error {
+		v, err := argInt(arg)
+		if err != nil {
+			return err
+		}
+		return f(q, v)
+	}
 }
 
 // counter is a read-only leaf of a uint64 value.
@@ -68,17 +75,13 @@ var ctlGlobalTree = []*ctlNode{
 			get: func(_ *ctlQuery, arg any) error {
 				return putInt(arg, int64(ctlGlobals.arenasAssignment.Load()))
 			},
-			set: func(_ *ctlQuery, arg any) error {
-				v, err := argInt(arg)
-				if err != nil {
-					return err
-				}
+			set: intArg(func(_ *ctlQuery, v int64) error {
 				if v != int64(ArenasThreadKey) && v != int64(ArenasGlobal) {
 					return fmt.Errorf("%w: arena assignment type %d", ErrCtlArg, v)
 				}
 				ctlGlobals.arenasAssignment.Store(int32(v))
 				return nil
-			},
+			}),
 			parse: func(toks []string) (any, error) {
 				t, err := oneToken(toks)
 				switch {
@@ -100,17 +103,13 @@ var ctlGlobalTree = []*ctlNode{
 				}
 				return putInt(arg, v)
 			},
-			set: func(_ *ctlQuery, arg any) error {
-				v, err := argInt(arg)
-				if err != nil {
-					return err
-				}
+			set: intArg(func(_ *ctlQuery, v int64) error {
 				if uint32(v) == 0 {
 					return fmt.Errorf("%w: the number of default arenas cannot be 0", ErrCtlArg)
 				}
 				ctlGlobals.arenasDefaultMax.Store(int64(uint32(v)))
 				return nil
-			},
+			}),
 			parse: intParser(64),
 		}),
 }
@@ -122,16 +121,12 @@ var ctlGlobalTree = []*ctlNode{
 func cowNode() *ctlNode {
 	n := flag("at_open", global(&ctlGlobals.cowAtOpen))
 	set := n.set
-	n.set = func(q *ctlQuery, arg any) error {
-		v, err := argInt(arg)
-		if err != nil {
-			return err
-		}
+	n.set = intArg(func(q *ctlQuery, v int64) error {
 		if int32(v) != 0 {
 			return fmt.Errorf("%w: copy on write (a private writable mapping) is not available", ErrCtlNotSupported)
 		}
-		return set(q, arg)
-	}
+		return set(q, v)
+	})
 	return n
 }
 
@@ -143,17 +138,13 @@ var ctlPoolTree = []*ctlNode{
 		dir("cache",
 			&ctlNode{name: "size",
 				get: func(q *ctlQuery, arg any) error { return putInt(arg, q.p.ctlState.txCacheSize.Load()) },
-				set: func(q *ctlQuery, arg any) error {
-					v, err := argInt(arg)
-					if err != nil {
-						return err
-					}
+				set: intArg(func(q *ctlQuery, v int64) error {
 					if v < 0 || uint64(v) > MaxAllocSize {
 						return fmt.Errorf("%w: cache size %d, must be between 0 and %d", ErrCtlArg, v, uint64(MaxAllocSize))
 					}
 					q.p.ctlState.txCacheSize.Store(v)
 					return nil
-				},
+				}),
 				parse: intParser(64),
 			},
 			noop("threshold", true, 64)),
@@ -180,12 +171,8 @@ var ctlPoolTree = []*ctlNode{
 						}
 						return putInt(arg, v)
 					},
-					set: func(q *ctlQuery, arg any) error {
+					set: intArg(func(q *ctlQuery, v int64) error {
 						i, err := q.arena()
-						if err != nil {
-							return err
-						}
-						v, err := argInt(arg)
 						if err != nil {
 							return err
 						}
@@ -196,7 +183,7 @@ var ctlPoolTree = []*ctlNode{
 							return fmt.Errorf("%w: %w", ErrCtlArg, err)
 						}
 						return nil
-					},
+					}),
 					parse: boolParser,
 				}),
 			&ctlNode{name: "create", exec: func(q *ctlQuery, arg any) error {
@@ -211,30 +198,22 @@ var ctlPoolTree = []*ctlNode{
 		dir("size",
 			&ctlNode{name: "granularity",
 				get: func(q *ctlQuery, arg any) error { return putInt(arg, q.p.ctlState.growSize.Load()) },
-				set: func(q *ctlQuery, arg any) error {
-					v, err := argInt(arg)
-					if err != nil {
-						return err
-					}
+				set: intArg(func(q *ctlQuery, v int64) error {
 					v = int64(int32(v)) // C reads an int
 					if v != 0 && v < minPart {
 						return fmt.Errorf("%w: grow size %d, must be 0 or at least %d", ErrCtlArg, v, minPart)
 					}
 					q.p.ctlState.growSize.Store(v)
 					return nil
-				},
+				}),
 				parse: intParser(64),
 			},
-			&ctlNode{name: "extend", exec: func(q *ctlQuery, arg any) error {
-				v, err := argInt(arg)
-				if err != nil {
-					return err
-				}
+			&ctlNode{name: "extend", exec: intArg(func(_ *ctlQuery, v int64) error {
 				if v < minPart {
 					return fmt.Errorf("%w: extend by %d, must be at least %d", ErrCtlArg, v, minPart)
 				}
 				return fmt.Errorf("%w: a pool of one file cannot grow (nor can C's)", ErrCtlNotSupported)
-			}}),
+			})}),
 		dir("thread",
 			&ctlNode{name: "arena_id",
 				get: func(q *ctlQuery, arg any) error {
@@ -246,11 +225,7 @@ var ctlPoolTree = []*ctlNode{
 					q.p.leave(l)
 					return putInt(arg, int64(id))
 				},
-				set: func(q *ctlQuery, arg any) error {
-					v, err := argInt(arg)
-					if err != nil {
-						return err
-					}
+				set: intArg(func(q *ctlQuery, v int64) error {
 					id := int64(uint32(v)) // C reads an unsigned
 					if n := int64(q.p.heap.NArenas()); id < 1 || id > n {
 						return fmt.Errorf("%w: arena id %d, must be in 1..%d", ErrCtlRange, id, n)
@@ -262,7 +237,7 @@ var ctlPoolTree = []*ctlNode{
 					l.arena = q.p.heap.Arena(int(id) - 1)
 					q.p.leave(l)
 					return nil
-				},
+				}),
 				parse: intParser(64),
 			}),
 		dir("narenas",
@@ -270,16 +245,12 @@ var ctlPoolTree = []*ctlNode{
 			counter("total", func(q *ctlQuery) uint64 { return uint64(q.p.heap.NArenas()) }),
 			&ctlNode{name: "max",
 				get: func(q *ctlQuery, arg any) error { return putInt(arg, int64(q.p.heap.NArenasMax())) },
-				set: func(q *ctlQuery, arg any) error {
-					v, err := argInt(arg)
-					if err != nil {
-						return err
-					}
+				set: intArg(func(q *ctlQuery, v int64) error {
 					if err := q.p.heap.SetNArenasMax(int(uint32(v))); err != nil {
 						return fmt.Errorf("%w: %w", ErrCtlArg, err)
 					}
 					return nil
-				},
+				}),
 				parse: intParser(64),
 			})),
 	dir("stats",
@@ -289,31 +260,23 @@ var ctlPoolTree = []*ctlNode{
 			counter("run_active", func(q *ctlQuery) uint64 { _, _, a := q.p.heap.Stats(); return a })),
 		&ctlNode{name: "enabled",
 			get: func(q *ctlQuery, arg any) error { return putInt(arg, int64(q.p.heap.StatsMode())) },
-			set: func(q *ctlQuery, arg any) error {
-				v, err := argInt(arg)
-				if err != nil {
-					return err
-				}
+			set: intArg(func(q *ctlQuery, v int64) error {
 				if v < int64(StatsTransient) || v > int64(StatsDisabled) {
 					return fmt.Errorf("%w: stats mode %d", ErrCtlArg, v)
 				}
 				q.p.heap.SetStatsMode(int32(v))
 				return nil
-			},
+			}),
 			parse: parseStatsEnabled,
 		}),
 	dir("debug",
 		dir("heap",
 			&ctlNode{name: "alloc_pattern",
 				get: func(q *ctlQuery, arg any) error { return putInt(arg, int64(q.p.heap.AllocPattern())) },
-				set: func(q *ctlQuery, arg any) error {
-					v, err := argInt(arg)
-					if err != nil {
-						return err
-					}
+				set: intArg(func(q *ctlQuery, v int64) error {
 					q.p.heap.SetAllocPattern(int32(v)) // C reads an int
 					return nil
-				},
+				}),
 				parse: intParser(64),
 			})),
 }
