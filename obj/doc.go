@@ -163,8 +163,8 @@
 //
 // The names (G: global; r, w, x: get, set, exec; Go type of the value):
 //
-//	prefault.at_create         G rw  int   touch every page at Create (C: 0)
-//	prefault.at_open           G rw  int   touch every page at Open (C: 0)
+//	prefault.at_create         G rw  int   touch every page at Create of a file (C: 0)
+//	prefault.at_open           G rw  int   touch every page at Open of a file (C: 0)
 //	sds.at_create              G rw  int   0: new pools without the shutdown state feature (C: 1)
 //	fallocate.at_create        G rw  int   stored only: core always allocates the file (C: 1)
 //	copy_on_write.at_open      G rw  int   1 not supported: Go maps a pool
