@@ -11,6 +11,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/obj/cobj"
+	"github.com/gopmdk/pmdk/obj/layout"
 )
 
 // resetCtlGlobals puts the global names back to C's defaults, as a new
@@ -341,5 +342,112 @@ func TestInteropGoCustomClassesInC(t *testing.T) {
 	requireSame(t, "Go reads what C did in its custom class runs", got, want)
 	if probs, err := Check(path, nil); err != nil || len(probs) > 0 {
 		t.Fatal(probs, err)
+	}
+}
+
+// TestInteropCtlStats: the same allocations and frees, in C (one thread)
+// and in Go (one arena), with stats.enabled both, leave the same
+// counters; after a reopen, curr_allocated is what the pool kept, and
+// each side counts the runs it finds the same way.
+func TestInteropCtlStats(t *testing.T) {
+	requireCPeer(t)
+	dir := pmemtest.Dir(t)
+	sizes := []int{1, 64, 100, 200, 500, 1000, 4096, 10000, 65536, 300000, 1 << 20, 3 << 20}
+	c, err := cobj.Create(dir+"/c.obj", "", 32<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Create(dir+"/go.obj", 32<<20, 0o600, &Options{Arenas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CtlSetInt("stats.enabled", int(StatsBoth)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CtlSet("stats.enabled", StatsBoth); err != nil {
+		t.Fatal(err)
+	}
+	var coids []cobj.OID
+	var goids []OID
+	for round := range 3 {
+		for i, size := range sizes {
+			o, err := c.Alloc(size+round, uint64(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			coids = append(coids, o)
+			g, err := p.Alloc(size+round, uint64(i), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			goids = append(goids, g)
+		}
+	}
+	for i := 0; i < len(coids); i += 3 {
+		cobj.Free(coids[i])
+		if err := p.Free(goids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := []string{"stats.heap.curr_allocated", "stats.heap.run_allocated", "stats.heap.run_active"}
+	compare := func(when string, c *cobj.Pool, p *Pool) {
+		t.Helper()
+		for _, n := range names {
+			cv, err := c.CtlGetInt64(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gv int64
+			if err := p.CtlGet(n, &gv); err != nil {
+				t.Fatal(err)
+			}
+			if n == "stats.heap.run_active" && when == "reopened" {
+				// C subtracts the empty runs it frees at boot, which it
+				// never counted: its value falls short of (or wraps
+				// below) the runs that hold objects. Go's is those runs,
+				// checked against the chunk headers below.
+				if gv < cv {
+					t.Errorf("%s: %s C %d, Go %d: Go's below C's", when, n, cv, gv)
+				}
+				t.Logf("%s: %s C %d, Go %d (the runs in use)", when, n, cv, gv)
+				continue
+			}
+			if cv != gv {
+				t.Errorf("%s: %s C %d, Go %d", when, n, cv, gv)
+			}
+		}
+	}
+	compare("after the workload", c, p)
+	c.Close()
+	p.Close()
+	if c, err = cobj.Open(dir+"/c.obj", ""); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if p, err = Open(dir+"/go.obj", &Options{Arenas: 1}); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Reopened (transient mode): one allocation makes each side reclaim
+	// the zone and count the runs it finds.
+	if _, err := c.Alloc(100, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Alloc(100, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	compare("reopened", c, p)
+	var runs uint64
+	zh := layout.DecodeZoneHeader(p.m.Load(p.heap.Base() + layout.ZoneOffset(0)))
+	for ch := uint32(0); ch < zh.SizeIdx; {
+		h := layout.DecodeChunkHeader(p.m.Load(p.heap.Base() + layout.ChunkHeaderOffset(0, ch)))
+		if h.Type == layout.ChunkRun {
+			runs += uint64(h.SizeIdx) * layout.ChunkSize
+		}
+		ch += h.SizeIdx
+	}
+	var active uint64
+	if err := p.CtlGet("stats.heap.run_active", &active); err != nil || active != runs {
+		t.Errorf("reopened: Go's run_active %d (%v), the runs' chunks hold %d bytes", active, err, runs)
 	}
 }

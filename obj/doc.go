@@ -223,9 +223,12 @@
 // live until Close, as in C: a pool reopened has the default classes.
 //
 // Stats: C keeps the counters in every mode but disabled with an atomic
-// add per allocation and free (transient by default); so does Go. C's
-// run_active goes below zero when it frees empty runs at boot, which it
-// never counted; Go counts only runs it counted.
+// add per allocation and free (transient by default); so does Go, and
+// the same workload leaves the same values in both (TestInteropCtlStats).
+// One difference: at the first use of a zone after an open, C subtracts
+// from run_active the runs it finds empty and frees, which it never
+// counted, so its value falls short of the runs in use (or wraps below
+// zero); Go's is the bytes of the runs in use.
 //
 // # C equivalents
 //
