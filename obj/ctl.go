@@ -173,6 +173,9 @@ func ctlRun(p *Pool, name string, kind ctlKind, arg any, config bool) error {
 		return fmt.Errorf("%w: %s of %q needs an argument", ErrCtlArg, kind, name)
 	}
 	if config {
+		if n.parse == nil {
+			return fmt.Errorf("%w: %q takes no configuration value", ErrCtlArg, name)
+		}
 		v, err := n.parse(ctlTokens(arg.(string)))
 		if err != nil {
 			return fmt.Errorf("%w: %q: %w", ErrCtlArg, name, err)

@@ -451,3 +451,63 @@ func TestInteropCtlStats(t *testing.T) {
 		t.Errorf("reopened: Go's run_active %d (%v), the runs' chunks hold %d bytes", active, err, runs)
 	}
 }
+
+// TestInteropCtlQueries: programmatic gets and sets that C accepts or
+// refuses, Go accepts or refuses alike, and gets read the same values.
+func TestInteropCtlQueries(t *testing.T) {
+	requireCPeer(t)
+	dir := pmemtest.Dir(t)
+	c, err := cobj.Create(dir+"/c.obj", "", 16<<20, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p, err := Create(dir+"/go.obj", 16<<20, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Gets of 8-byte (or smaller) values: C writes at most 8 bytes.
+	for _, name := range []string{
+		"tx.cache.size", "heap.size.granularity", "stats.heap.curr_allocated", "stats.heap.run_allocated",
+		"stats.heap.run_active", "heap.arena.1.size", "heap.arena.0.size", "heap.arena.99.size",
+		"heap.narenas.total", "heap.narenas.automatic", "heap.narenas.max", "heap.thread.arena_id",
+		"tx.post_commit.worker", "tx.post_commit.stop", "no.such.name", "prefault", "heap", "tx.cache",
+		"heap.arena.create", "heap.size.extend", "heap.alloc_class.new.desc", "stats.enabled", "prefault.at_open",
+		"heap.arena.1.automatic", "heap.arena.0x1.automatic", "heap.arena.-1.automatic",
+	} {
+		cv, cerr := c.CtlGetInt64(name)
+		var gv int64
+		if name == "tx.post_commit.worker" || name == "tx.post_commit.stop" {
+			gv = -12345 // untouched, as C's
+		}
+		gerr := p.CtlGet(name, &gv)
+		if (cerr == nil) != (gerr == nil) {
+			t.Errorf("get %s: C %v, Go %v", name, cerr, gerr)
+			continue
+		}
+		// C's int values fill the low 4 bytes of the 8 it was given.
+		if cerr == nil && int64(int32(cv)) != gv && cv != gv && name != "tx.post_commit.worker" && name != "tx.post_commit.stop" {
+			t.Errorf("get %s: C %d, Go %d", name, cv, gv)
+		}
+	}
+	// Sets of C int (or unsigned) values.
+	for _, q := range []struct {
+		name string
+		v    int
+	}{
+		{"stats.enabled", 1}, {"stats.enabled", 3}, {"heap.arena.1.automatic", 2},
+		{"heap.arena.2.automatic", 1}, {"heap.arena.9.automatic", 1}, {"heap.thread.arena_id", 0},
+		{"heap.thread.arena_id", 1}, {"heap.thread.arena_id", 99}, {"heap.narenas.max", 1}, {"heap.narenas.max", 64},
+		{"heap.size.granularity", 1024}, {"heap.size.granularity", 4 << 20}, {"heap.size.granularity", 0},
+		{"stats.heap.run_active", 1}, {"heap.narenas.total", 1}, {"tx.post_commit.worker", 1},
+		{"tx.debug.skip_expensive_checks", 1}, {"debug.heap.alloc_pattern", 7}, {"no.such", 1},
+		{"prefault.at_open", 0}, {"heap.arena.create", 1},
+	} {
+		cerr := c.CtlSetInt(q.name, q.v)
+		gerr := p.CtlSet(q.name, q.v)
+		if (cerr == nil) != (gerr == nil) {
+			t.Errorf("set %s=%d: C %v, Go %v", q.name, q.v, cerr, gerr)
+		}
+	}
+}

@@ -61,7 +61,7 @@ func TestCtlNames(t *testing.T) {
 		"tx.debug.skip_expensive_checks": 0, "tx.debug.verify_user_buffers": 0,
 		"tx.cache.size": 32768, "stats.enabled": 0, "heap.size.granularity": 128 << 20,
 		"debug.heap.alloc_pattern": -1, "heap.narenas.total": int64(runtime.GOMAXPROCS(0)),
-		"heap.narenas.automatic": int64(runtime.GOMAXPROCS(0)), "heap.narenas.max": int64(runtime.GOMAXPROCS(0)),
+		"heap.narenas.automatic": int64(runtime.GOMAXPROCS(0)), "heap.narenas.max": 1024,
 		"heap.thread.arena_id": 1, "heap.arena.1.automatic": 1,
 	} {
 		if got := getInt(name); got != want {
@@ -419,13 +419,13 @@ func TestCtlArenas(t *testing.T) {
 	p.CtlGet("heap.narenas.total", &n)
 	p.CtlGet("heap.narenas.automatic", &auto)
 	p.CtlGet("heap.narenas.max", &maxA)
-	if n != 3 || auto != 2 || maxA != 3 {
+	if n != 3 || auto != 2 || maxA != 1024 {
 		t.Errorf("total %d automatic %d max %d", n, auto, maxA)
 	}
-	if err := p.CtlSet("heap.narenas.max", 10); err != nil {
+	if err := p.CtlSet("heap.narenas.max", 2000); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.CtlSet("heap.narenas.max", 9); !errors.Is(err, ErrCtlArg) {
+	if err := p.CtlSet("heap.narenas.max", 1999); !errors.Is(err, ErrCtlArg) {
 		t.Errorf("max decreased: %v", err)
 	}
 	if err := p.CtlSet("heap.arena.1.automatic", 0); err != nil {

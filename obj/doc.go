@@ -197,7 +197,8 @@
 //	heap.arena.create          x   *int    a new arena (not automatic); its id
 //	heap.narenas.total         r   int
 //	heap.narenas.automatic     r   int
-//	heap.narenas.max           rw  int     cannot decrease
+//	heap.narenas.max           rw  int     room for arenas: 1024 or more, as C's;
+//	                                       cannot decrease; no limit on heap.arena.create
 //	heap.thread.arena_id       rw  int     the arena of the calling goroutine's lane
 //	heap.size.granularity      rw  int64   stored (128 MiB; 0 or >= 2 MiB)
 //	heap.size.extend           x   int64   not supported: a pool of one file

@@ -115,6 +115,10 @@ func Format(m *pmem.Mem, base, size uint64) error {
 	return nil
 }
 
+// maxDefaultArenas is the room C's heap makes for arenas at boot
+// (MAX_DEFAULT_ARENAS): heap.narenas.max starts there.
+const maxDefaultArenas = 1024
+
 // Boot opens the heap of size bytes at pool offset base: it validates the
 // header and the chunk structure of every initialized zone (what C's
 // heap_check does, and the run geometry C trusts), so that the allocator
@@ -158,7 +162,7 @@ func Boot(m *pmem.Mem, base, size uint64, classes *layout.Classes, narenas int) 
 		arenas[i].auto.Store(true)
 	}
 	h.arenas.Store(&arenas)
-	h.arenasMax = len(arenas)
+	h.arenasMax = max(len(arenas), maxDefaultArenas)
 	return h, nil
 }
 
