@@ -158,7 +158,7 @@
 // where C's library start aborts the process on a query that is not
 // name=value, or crashes on a name past a leaf, Go fails the pool).
 // Booleans take y, Y, 1, n, N, 0 as their first character; integers are
-// strtoll base 0, trailing characters ignored. The C comparison of 68
+// strtoll base 0, trailing characters ignored. The C comparison of 65
 // strings and files is TestInteropCtlConfig.
 //
 // The names (G: global; r, w, x: get, set, exec; Go type of the value):
