@@ -79,3 +79,35 @@ func BenchmarkTx(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkAllocFreeStats measures BenchmarkAllocFree's pair with each
+// stats.enabled mode: the cost of the heap counters (an atomic add per
+// counter kept, on paths that already persisted).
+func BenchmarkAllocFreeStats(b *testing.B) {
+	b.Setenv("PMEM_IS_PMEM_FORCE", "1")
+	for _, mode := range []StatsEnabled{StatsDisabled, StatsTransient, StatsBoth} {
+		b.Run(fmt.Sprintf("mode=%d", mode), func(b *testing.B) {
+			p, err := Create(pmemtest.Path(b, "pool"), 64<<20, 0o600, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			if err := p.CtlSet("stats.enabled", mode); err != nil {
+				b.Fatal(err)
+			}
+			b.RunParallel(func(pb *testing.PB) {
+				var oid OID
+				for pb.Next() {
+					if err := p.AllocTo(&oid, 64, 1, nil); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := p.FreeOID(&oid); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -129,6 +129,108 @@
 // read-modify-writes, so frees and publications contend only on the words
 // they change. Close waits for calls in progress.
 //
+// # Control (ctl)
+//
+// [Pool.CtlGet], [Pool.CtlSet] and [Pool.CtlExec] are pmemobj_ctl_get,
+// _set and _exec on a pool; the package-level [CtlGet], [CtlSet] and
+// [CtlExec] are the same with a NULL pool: the global names only. Names
+// are C's, dot-separated; a part that starts with a number (C's strtol,
+// base 0: "0x10", "010") is an index. The global names are found first,
+// for pool queries too, as in C. A get takes a pointer (any Go integer
+// type the value fits, for the integer names); a set takes a value or a
+// pointer to one. Errors: an unknown name or one that is not a leaf,
+// [ErrCtlNotFound]; a query the name does not take (a set of a read-only
+// name...), [ErrCtlAccess]; a nil or mistyped argument or a refused
+// value, [ErrCtlArg]; C's other errnos are [ErrCtlRange] (ERANGE),
+// [ErrCtlExists] (EEXIST), [ErrClass] (ENOENT); [ErrCtlNotSupported] is
+// a name whose effect Go cannot give.
+//
+// Configuration: PMEMOBJ_CONF ([ConfEnv]) holds set queries,
+// "name=value;name=value", with C's grammar (empty queries skipped, no
+// white space stripped, a value's comma-separated fields for the
+// structured names); PMEMOBJ_CONF_FILE ([ConfFileEnv]) names a file of
+// them, at most 1 MiB, where '#' starts a comment to the end of the line
+// and all white space is dropped (lines do not separate queries: ';'
+// does). Both are loaded into the global names once, at the first Create,
+// Open or package-level ctl call (C's library start: errors ignored), and
+// again for every pool Create and Open make, after recovery: there a
+// failing query fails the Create or Open with [ErrCtlConfig] (C: EINVAL;
+// where C's library start aborts the process on a query that is not
+// name=value, or crashes on a name past a leaf, Go fails the pool).
+// Booleans take y, Y, 1, n, N, 0 as their first character; integers are
+// strtoll base 0, trailing characters ignored. The C comparison of 65
+// strings and files is TestInteropCtlConfig.
+//
+// The names (G: global; r, w, x: get, set, exec; Go type of the value):
+//
+//	prefault.at_create         G rw  int   touch every page at Create of a file (C: 0)
+//	prefault.at_open           G rw  int   touch every page at Open of a file (C: 0)
+//	sds.at_create              G rw  int   0: new pools without the shutdown state feature (C: 1)
+//	fallocate.at_create        G rw  int   stored only: core always allocates the file (C: 1)
+//	copy_on_write.at_open      G rw  int   1 not supported: Go maps a pool
+//	                                       privately only to open it read-only
+//	heap.arenas_assignment_type G rw ArenasAssignment  global: every lane
+//	                                       uses one arena; read at Open
+//	heap.arenas_default_max    G rw  int   arenas of a pool opened without Options.Arenas
+//	                                       (C: 0, read as the CPU count; Go: GOMAXPROCS)
+//	tx.debug.skip_expensive_checks rw int  stored only (C 1.12.1 reads it nowhere)
+//	tx.debug.verify_user_buffers   rw int  refuse a log buffer a running tx uses
+//	                                       (ErrLogBufferInUse); the configuration
+//	                                       cannot turn it on (C resets it after)
+//	tx.cache.size              rw  int64   undo log extension size (32768)
+//	tx.cache.threshold         rw  int64   deprecated no-op, as in C
+//	tx.post_commit.queue_depth rw  int     no-op, as in C 1.12
+//	tx.post_commit.worker      r           no-op, as in C 1.12
+//	tx.post_commit.stop        r           no-op, as in C 1.12
+//	stats.enabled              rw  StatsEnabled (transient, both, persistent,
+//	                                       disabled; "1"/"0" are both/disabled)
+//	stats.heap.curr_allocated  r   uint64  bytes allocated, kept in the pool
+//	                                       (descriptor) in persistent and both modes
+//	stats.heap.run_allocated   r   uint64  bytes allocated in runs (transient, both)
+//	stats.heap.run_active      r   uint64  bytes of runs (transient, both)
+//	heap.alloc_class.[id].desc rw  *AllocClassDesc  read a class; set
+//	                                       registers class id
+//	heap.alloc_class.new.desc  w   *AllocClassDesc  register a class, first
+//	                                       free id; id and units per run returned
+//	heap.arena.[id].size       r   uint64  bytes of the arena's active runs
+//	heap.arena.[id].automatic  rw  int     whether lanes are given the arena
+//	heap.arena.create          x   *int    a new arena (not automatic); its id
+//	heap.narenas.total         r   int
+//	heap.narenas.automatic     r   int
+//	heap.narenas.max           rw  int     room for arenas: 1024 or more, as C's;
+//	                                       cannot decrease; no limit on heap.arena.create
+//	heap.thread.arena_id       rw  int     the arena of the calling goroutine's lane
+//	heap.size.granularity      rw  int64   stored (128 MiB; 0 or >= 2 MiB)
+//	heap.size.extend           x   int64   not supported: a pool of one file
+//	                                       cannot grow (C fails as well)
+//	debug.heap.alloc_pattern   rw  int     fill new objects with this byte (-1: none)
+//
+// How Go maps C's threads: C gives each thread an arena; Go gives each
+// lane one (a goroutine takes the lane its P last used), spread over the
+// automatic arenas when the pool opens. heap.thread.arena_id reads and
+// sets the arena of the lane the caller takes, so it holds for the
+// goroutines that run on the caller's P afterwards, not for the calling
+// goroutine wherever it moves. Arenas made automatic or not after the open
+// do not move lanes. An allocation names its arena with [ArenaID].
+//
+// Custom classes ([AllocClassDesc]) lay their runs out as C's: chunk
+// flags from the header type (legacy 0x8, none 0xA, compact 0x9, with
+// 0x4 when aligned), enough chunks for the units and the run header, the
+// bitmap C computes; C reads and reuses the runs (TestInteropGoCustomClassesInC).
+// Differences: Go refuses an alignment that is not a power of two (C
+// takes it and writes runs its heap check refuses), and a custom class
+// never serves an allocation that names no class (C may pick one for a
+// size it had not looked up before the class was made). Registered classes
+// live until Close, as in C: a pool reopened has the default classes.
+//
+// Stats: C keeps the counters in every mode but disabled with an atomic
+// add per allocation and free (transient by default); so does Go, and
+// the same workload leaves the same values in both (TestInteropCtlStats).
+// One difference: at the first use of a zone after an open, C subtracts
+// from run_active the runs it finds empty and frees, which it never
+// counted, so its value falls short of the runs in use (or wraps below
+// zero); Go's is the bytes of the runs in use.
+//
 // # C equivalents
 //
 //	pmemobj_create(path, layout, size, mode)   Create(path, size, mode, &Options{Layout: layout})
@@ -166,6 +268,8 @@
 //	pmemobj_tx_log_*_max_size                  TxLogSnapshotsMaxSize, TxLogIntentsMaxSize
 //	pmemobj_tx_set_failure_behavior            Tx.SetFailureBehavior
 //	pmemobj_mutex_*, _rwlock_*, _cond_*        Mutex, RWMutex, Cond methods (with the Pool)
+//	pmemobj_ctl_get/set/exec(pop, ...)         Pool.CtlGet, Pool.CtlSet, Pool.CtlExec
+//	pmemobj_ctl_get/set/exec(NULL, ...)        CtlGet, CtlSet, CtlExec
 //
 // # Differences from C
 //

@@ -62,6 +62,10 @@ var (
 	// type. A Go pointer stored in persistent memory is invisible to the
 	// garbage collector and dangles after a restart.
 	ErrNotPointerFree = errors.New("obj: type holds Go pointers")
+	// ErrLogBufferInUse: with tx.debug.verify_user_buffers on, a log
+	// buffer given to Tx.LogAppendBuffer that overlaps one a running
+	// transaction uses (C: "Buffer currently used", EINVAL).
+	ErrLogBufferInUse = errors.New("obj: log buffer in use by a transaction")
 	// ErrTooSmall: an object smaller than the Go type asked of it.
 	ErrTooSmall = errors.New("obj: object smaller than the type")
 )

@@ -79,10 +79,20 @@ func (ls *lanes) init(p *Pool, off, n uint64) {
 	ls.p, ls.off, ls.n = p, off, n
 	ls.slots = make([]laneSlot, n)
 	ls.hints = make([]laneHint, runtime.GOMAXPROCS(0))
-	h := p.heap
+	// The lanes share the automatic arenas, or all use the first with
+	// heap.arenas_assignment_type global (C assigns threads likewise).
+	var auto []*heap.Arena
+	for i := range p.heap.NArenas() {
+		if a := p.heap.Arena(i); p.heap.Automatic(i) {
+			auto = append(auto, a)
+		}
+	}
+	if ArenasAssignment(ctlGlobals.arenasAssignment.Load()) == ArenasGlobal {
+		auto = auto[:1]
+	}
 	for i := range ls.slots {
 		idx := uint64(i)
-		ls.slots[i].l = &lane{p: p, idx: idx, off: off + idx*layout.LaneSize, arena: h.Arena(i % h.NArenas())}
+		ls.slots[i].l = &lane{p: p, idx: idx, off: off + idx*layout.LaneSize, arena: auto[i%len(auto)]}
 	}
 }
 
@@ -134,12 +144,15 @@ func (ls *lanes) waitIdle() {
 }
 
 // Sizes C asks for log extensions: a log of the external log's capacity,
-// or of tx.cache.size (32 KiB) for the undo log, cache-line aligned
-// wherever the object lands (SIZEOF_ALIGNED_ULOG).
-const (
-	extRequest     = (layout.UlogHeaderSize + layout.LaneExternalCapacity + 3*layout.CacheLine - 1) &^ (layout.CacheLine - 1)
-	undoExtRequest = (layout.UlogHeaderSize + 32<<10 + 3*layout.CacheLine - 1) &^ (layout.CacheLine - 1)
-)
+// or of tx.cache.size (32 KiB by default) for the undo log, cache-line
+// aligned wherever the object lands (SIZEOF_ALIGNED_ULOG).
+const extRequest = (layout.UlogHeaderSize + layout.LaneExternalCapacity + 3*layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+
+// undoExtRequest is the size of an undo log extension for a cache size
+// (tx.cache.size).
+func undoExtRequest(cacheSize uint64) uint64 {
+	return (layout.UlogHeaderSize + cacheSize + 3*layout.CacheLine - 1) &^ (layout.CacheLine - 1)
+}
 
 // Extend allocates a log extension for the external redo log and links
 // it after the log at prev (lane_redo_extend).

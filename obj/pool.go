@@ -35,7 +35,8 @@ type Options struct {
 	// does not check.
 	Layout string
 	// Arenas is the number of arenas allocations spread over, each with
-	// its own active runs (C's heap.narenas); 0 means GOMAXPROCS. One
+	// its own active runs (C's heap.narenas); 0 means ctl's
+	// heap.arenas_default_max if set, else GOMAXPROCS. One
 	// arena makes object placement independent of which goroutine
 	// allocates (deterministic tests).
 	Arenas int
@@ -66,6 +67,9 @@ type Pool struct {
 	valid ulog.Valid // what a lane log may update
 	runID uint64     // this open's run id: pmem locks of other runs are stale
 	locks sync.Map   // pool offset of a pmem lock -> *lockState
+
+	ctlState ctlPoolState
+	userBufs userBufs
 }
 
 // Create creates an obj pool at path (pmemobj_create): a new file of
@@ -80,16 +84,48 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool
 	if poolsize < 0 {
 		return nil, fmt.Errorf("obj: create %s: pool size %d: %w", path, poolsize, core.ErrInvalidArgument)
 	}
-	pp, err := pool.Create(path, poolsize, perm, pool.Obj, &o.Options)
+	ctlInitGlobal()
+	pp, err := pool.Create(path, poolsize, perm, objKind(), &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
+	if ctlGlobals.prefaultAtCreate.Load() != 0 {
+		prefault(pp.Map(), pp.ReadOnly())
+	}
 	p, err := format(pp, o)
+	if err == nil {
+		if err = ctlLoadPool(p); err != nil {
+			p.Close()
+		}
+	}
 	if err != nil {
 		if poolsize > 0 {
 			os.Remove(path)
 		}
 		return nil, fmt.Errorf("obj: create %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// objKind is the kind of the pools Create makes: without the shutdown
+// state feature when sds.at_create is off.
+func objKind() pool.Kind {
+	k := pool.Obj
+	if ctlGlobals.sdsAtCreate.Load() == 0 {
+		k.Incompat &^= pool.FeatSDS
+	}
+	return k
+}
+
+// opened finishes Open and OpenOnMap: the pool's configuration
+// (PMEMOBJ_CONF, PMEMOBJ_CONF_FILE), which C loads after recovery.
+func opened(p *Pool, err error) (*Pool, error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := ctlLoadPool(p); err != nil {
+		p.Close()
+		return nil, err
 	}
 	return p, nil
 }
@@ -101,11 +137,15 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool
 // file is locked until Close.
 func Open(path string, opts *Options) (*Pool, error) {
 	o := options(opts)
+	ctlInitGlobal()
 	pp, err := pool.Open(path, pool.Obj, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
-	p, err := attach(pp, o)
+	if ctlGlobals.prefaultAtOpen.Load() != 0 {
+		prefault(pp.Map(), pp.ReadOnly())
+	}
+	p, err := opened(attach(pp, o))
 	if err != nil {
 		return nil, fmt.Errorf("obj: open %s: %w", path, err)
 	}
@@ -120,11 +160,12 @@ func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	if len(o.Layout) >= MaxLayout {
 		return nil, fmt.Errorf("obj: create: layout of %d bytes: %w", len(o.Layout), ErrLayout)
 	}
-	pp, err := pool.CreateOnMap(m, pool.Obj, &o.Options)
+	ctlInitGlobal()
+	pp, err := pool.CreateOnMap(m, objKind(), &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
-	p, err := format(pp, o)
+	p, err := opened(format(pp, o))
 	if err != nil {
 		return nil, fmt.Errorf("obj: create on map: %w", err)
 	}
@@ -134,11 +175,12 @@ func CreateOnMap(m *core.Map, opts *Options) (*Pool, error) {
 // OpenOnMap opens the pool on m, as Open does a file. Close closes m.
 func OpenOnMap(m *core.Map, opts *Options) (*Pool, error) {
 	o := options(opts)
+	ctlInitGlobal()
 	pp, err := pool.OpenOnMap(m, pool.Obj, &o.Options)
 	if err != nil {
 		return nil, fmt.Errorf("obj: %w", err)
 	}
-	p, err := attach(pp, o)
+	p, err := opened(attach(pp, o))
 	if err != nil {
 		return nil, fmt.Errorf("obj: open on map: %w", err)
 	}
@@ -208,6 +250,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 		return nil, fmt.Errorf("%w: %q, pool created with %q", ErrLayout, o.Layout, d.Layout)
 	}
 	p = &Pool{pp: pp, m: m, uuidLo: layout.UUIDLo(pp.Header().PoolsetUUID), layout: d.Layout, readOnly: pp.ReadOnly()}
+	p.ctlState.init()
 	heapSize := m.Load(layout.HeapSizeAt)
 	mapped := size - d.HeapOffset
 	if heapSize == 0 {
@@ -243,7 +286,11 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 			return nil, fmt.Errorf("lane %d external redo log: %w", i, err)
 		}
 	}
-	if p.heap, err = heap.Boot(m, d.HeapOffset, heapSize, layout.DefaultClasses(), o.Arenas); err != nil {
+	narenas := o.Arenas
+	if narenas <= 0 {
+		narenas = int(ctlGlobals.arenasDefaultMax.Load())
+	}
+	if p.heap, err = heap.Boot(m, d.HeapOffset, heapSize, layout.DefaultClasses(), narenas); err != nil {
 		return nil, err
 	}
 	for i := range d.NLanes {
@@ -307,6 +354,9 @@ func (p *Pool) Close() error {
 	}
 	p.lanes.waitIdle()
 	p.readers.waitIdle()
+	if !p.readOnly && p.m.Err() == nil {
+		p.heap.PersistStats() // C's stats_delete
+	}
 	return p.pp.Close()
 }
 

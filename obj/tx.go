@@ -200,6 +200,7 @@ type txState struct {
 
 	userUndo  bool        // a user buffer extends the undo log
 	redoBufs  [][2]uint64 // user buffers for the commit's redo log
+	verified  [][2]uint64 // user buffers registered as in use (tx.debug.verify_user_buffers)
 	noAutoLog [2]bool     // LogAutoAlloc(type, false)
 }
 
@@ -653,6 +654,10 @@ func (tx *txState) endEntered() error {
 		}
 	}
 	tx.locks = tx.locks[:0]
+	if len(tx.verified) > 0 {
+		tx.p.userBufs.remove(tx.verified)
+		tx.verified = tx.verified[:0]
+	}
 	tx.stage = StageNone
 	tx.callback(StageNone)
 	tx.depth = 0
@@ -832,7 +837,7 @@ func (tx *txState) allocatedHere(off uint64) bool {
 // undoExt returns the extender of the undo log: 32 KiB extensions (C's
 // tx.cache.size) with the first log's generation.
 func (tx *txState) undoExt() ulog.Extender {
-	tx.ext = laneExt{l: tx.l, size: undoExtRequest, gen: tx.undo.Gen()}
+	tx.ext = laneExt{l: tx.l, size: undoExtRequest(uint64(tx.p.ctlState.txCacheSize.Load())), gen: tx.undo.Gen()}
 	return &tx.ext
 }
 
@@ -1014,6 +1019,13 @@ func (tx *txState) LogAppendBuffer(gen uint64, t LogType, b []byte) error {
 		return tx.fail(fmt.Errorf("%w: log buffer of %d bytes too small", ErrRange, len(b)), 0)
 	}
 	capacity := (uint64(len(b)) - (off - start) - layout.UlogHeaderSize) &^ (layout.CacheLine - 1)
+	if tx.p.ctlState.verifyUserBuffers.Load() != 0 {
+		r := [2]uint64{off, off + layout.UlogHeaderSize + capacity}
+		if !tx.p.userBufs.insert(r) {
+			return tx.fail(fmt.Errorf("%w: [%#x, %#x)", ErrLogBufferInUse, r[0], r[1]), 0)
+		}
+		tx.verified = append(tx.verified, r)
+	}
 	if t == LogIntent {
 		tx.redoBufs = append(tx.redoBufs, [2]uint64{off, capacity})
 		return nil

@@ -436,3 +436,27 @@ func (p *Pool) AllocClass(id int) (d ClassDesc, ok bool) {
 	return ClassDesc{uint64(c.unit_size), uint64(c.alignment), uint32(c.units_per_block),
 		HeaderType(c.header_type), uint32(c.class_id)}, true
 }
+
+// CtlGetInt64 reads a ctl name whose value is 8 bytes (size_t, ssize_t,
+// uint64_t) with pmemobj_ctl_get.
+func (p *Pool) CtlGetInt64(name string) (int64, error) {
+	n := C.CString(name)
+	defer C.free(unsafe.Pointer(n))
+	var v C.longlong
+	if r, err := C.pmemobj_ctl_get(p.p, n, unsafe.Pointer(&v)); r != 0 {
+		return 0, lastError("ctl get "+name, err)
+	}
+	return int64(v), nil
+}
+
+// CtlSetInt sets a ctl name whose value is a C int (or enum) with
+// pmemobj_ctl_set.
+func (p *Pool) CtlSetInt(name string, v int) error {
+	n := C.CString(name)
+	defer C.free(unsafe.Pointer(n))
+	c := C.int(v)
+	if r, err := C.pmemobj_ctl_set(p.p, n, unsafe.Pointer(&c)); r != 0 {
+		return lastError("ctl set "+name, err)
+	}
+	return nil
+}

@@ -163,3 +163,9 @@ func (*Pool) NewAllocClass(ClassDesc) (ClassDesc, error) { return ClassDesc{}, E
 
 // AllocClass finds no class.
 func (*Pool) AllocClass(int) (ClassDesc, bool) { return ClassDesc{}, false }
+
+// CtlGetInt64 fails.
+func (*Pool) CtlGetInt64(string) (int64, error) { return 0, ErrUnavailable }
+
+// CtlSetInt fails.
+func (*Pool) CtlSetInt(string, int) error { return ErrUnavailable }

@@ -1,6 +1,9 @@
 package layout
 
 import (
+	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -50,6 +53,9 @@ type Class struct {
 	Alignment  uint64 // of user data in its runs; 0: none
 	SizeIdx    uint32 // chunks per run
 	Bitmap     RunBitmap
+	// Custom: made by WithClass (heap.alloc_class.new.desc), not one of
+	// the default classes.
+	Custom bool
 }
 
 // NAllocs is the number of units in one of the class's runs.
@@ -251,7 +257,7 @@ func (cs *Classes) minFrag(n uint64) *Class {
 	var lowest uint64
 	for id := MaxClasses - 1; id >= 0; id-- {
 		c := cs.byID[id]
-		if c == nil || c.HeaderType == HeaderNone {
+		if c == nil || c.HeaderType == HeaderNone || c.Custom {
 			continue
 		}
 		real := n + c.HeaderType.Size()
@@ -272,4 +278,64 @@ func (cs *Classes) minFrag(n uint64) *Class {
 		}
 	}
 	return best
+}
+
+// Errors of WithClass.
+var (
+	// ErrClassIDTaken: the id asked for names a class already (EEXIST).
+	ErrClassIDTaken = errors.New("allocation class id in use")
+	// ErrNoClassID: every class id is in use.
+	ErrNoClassID = errors.New("no free allocation class id")
+	// ErrClassDuplicate: a class with the same run key exists (C's
+	// critnib refuses a second class whose runs would look the same).
+	ErrClassDuplicate = errors.New("an allocation class with the same runs exists")
+)
+
+// WithClass returns a copy of cs with one more run class, as C's
+// heap.alloc_class.new.desc builds it (alloc_class_new of a CLASS_RUN):
+// chunk flags from the header type, FlagAligned if alignment is not 0,
+// and FlagFlexBitmap; a run of enough chunks for unitsPerBlock units and
+// the run header (plus alignment), at most 65535 chunks; the bitmap from
+// that run. id < 0 takes the first free id. The caller validates the
+// arguments (unit size, alignment) as ctl does. Custom classes never
+// serve allocations that name no class: the size-to-class map keeps the
+// default classes (C may pick a custom class for a size it had not looked
+// up before the class was made).
+func (cs *Classes) WithClass(id int, ht HeaderType, unit, alignment uint64, unitsPerBlock uint32) (*Classes, *Class, error) {
+	if id < 0 {
+		for i, c := range cs.byID {
+			if c == nil {
+				id = i
+				break
+			}
+		}
+		if id < 0 {
+			return nil, nil, ErrNoClassID
+		}
+	} else if id >= MaxClasses || cs.byID[id] != nil {
+		return nil, nil, ErrClassIDTaken
+	}
+	flags := ht.Flag() | FlagFlexBitmap
+	if alignment != 0 {
+		flags |= FlagAligned
+	}
+	bytes := uint64(unitsPerBlock)*unit + RunHeaderSize
+	runBytes := (bytes + ChunkSize - 1) &^ (ChunkSize - 1)
+	if alignment != 0 {
+		runBytes += alignment
+	}
+	sizeIdx := uint32(min(runBytes/ChunkSize, 0xFFFF))
+	c := &Class{ID: uint8(id), Type: ClassRun, UnitSize: unit, HeaderType: ht, Flags: flags,
+		Alignment: alignment, Custom: true}
+	c.Bitmap, c.SizeIdx = RunBitmapOf(sizeIdx, flags, unit, alignment)
+	mapIdx := 1 + (unit-1)/classGranularity
+	for k := range cs.byRun {
+		if k.flags == flags && k.sizeIdx == c.SizeIdx && 1+(k.unit-1)/classGranularity == mapIdx {
+			return nil, nil, ErrClassDuplicate
+		}
+	}
+	n := &Classes{byID: slices.Clone(cs.byID), bySize: cs.bySize, lastRunMax: cs.lastRunMax,
+		byRun: maps.Clone(cs.byRun)}
+	n.add(c)
+	return n, c, nil
 }

@@ -2,6 +2,7 @@ package heap
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/obj/internal/ulog"
@@ -13,7 +14,12 @@ import (
 type Arena struct {
 	mu     sync.Mutex
 	active [layout.MaxClasses]*run
+	auto   atomic.Bool // given to lanes (C's automatic arenas)
+	idx    int         // index in the heap's arenas
 }
+
+// ID returns the arena's 1-based id (ctl's and POBJ_ARENA_ID's).
+func (a *Arena) ID() int { return a.idx + 1 }
 
 // Block is where an object lies.
 type Block struct {
@@ -74,8 +80,8 @@ func (h *Heap) Reserve(a *Arena, req Request) (Action, error) {
 	}
 	var c *layout.Class
 	if req.ClassID == 0 {
-		c = h.classes.ForSize(req.Size)
-	} else if c = h.classes.ByID(req.ClassID); c == nil {
+		c = h.Classes().ForSize(req.Size)
+	} else if c = h.Classes().ByID(req.ClassID); c == nil {
 		return Action{}, ErrClass
 	}
 	units := c.Units(req.Size)
@@ -110,6 +116,9 @@ func (h *Heap) Reserve(a *Arena, req Request) (Action, error) {
 	}
 	b.Off = b.HdrOff + b.hdrType.Size()
 	h.writeObjectHeader(&b, req.TypeNum, req.Flags)
+	if pat := h.allocPattern.Load(); pat >= 0 {
+		h.m.Set(b.Off, b.Size, byte(pat), core.MemNoDrain)
+	}
 	if req.Zero {
 		h.m.Set(b.Off, b.Size, 0, core.MemNoDrain)
 	}
@@ -255,11 +264,13 @@ func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64, ex
 		b := &a.Block
 		switch a.Kind {
 		case ActAlloc:
+			h.statsPublished(b, true)
 			if b.run == nil {
 				h.zones[b.zone].Load().setUsed(b.chunk)
 				h.writeFooter(b.zone, b.chunk, b.n, b.hdrType.Flag())
 			}
 		case ActFree:
+			h.statsPublished(b, false)
 			if b.run == nil {
 				h.zones[b.zone].Load().clearUsed(b.chunk)
 			}

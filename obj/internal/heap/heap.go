@@ -63,7 +63,8 @@ type Heap struct {
 	m        *pmem.Mem
 	base     uint64 // pool offset of the heap header
 	size     uint64 // heap bytes
-	classes  *layout.Classes
+	classes  atomic.Pointer[layout.Classes]
+	classMu  sync.Mutex // serializes AddClass
 	nzones   uint32
 	zones    []atomic.Pointer[zone] // nil until reclaimed
 	zoneInit []bool                 // zone header initialized (guarded by mu)
@@ -73,7 +74,15 @@ type Heap struct {
 	free     freeIndex
 
 	recyclers [layout.MaxClasses]recycler
-	arenas    []*Arena
+
+	arenasMu  sync.Mutex               // serializes changes of arenas
+	arenas    atomic.Pointer[[]*Arena] // copied on change
+	arenasMax int                      // heap.narenas.max (guarded by arenasMu)
+
+	stats stats
+	// allocPattern: a byte every new object's usable bytes are set to
+	// before its constructor runs (debug.heap.alloc_pattern); -1: none.
+	allocPattern atomic.Int32
 }
 
 // zone is the run-time state of a reclaimed zone.
@@ -106,6 +115,10 @@ func Format(m *pmem.Mem, base, size uint64) error {
 	return nil
 }
 
+// maxDefaultArenas is the room C's heap makes for arenas at boot
+// (MAX_DEFAULT_ARENAS): heap.narenas.max starts there.
+const maxDefaultArenas = 1024
+
 // Boot opens the heap of size bytes at pool offset base: it validates the
 // header and the chunk structure of every initialized zone (what C's
 // heap_check does, and the run geometry C trusts), so that the allocator
@@ -120,7 +133,10 @@ func Boot(m *pmem.Mem, base, size uint64, classes *layout.Classes, narenas int) 
 	if p := hh.Problems(base); len(p) > 0 {
 		return nil, errors.Join(p...)
 	}
-	h := &Heap{m: m, base: base, size: size, classes: classes, nzones: layout.MaxZone(size)}
+	h := &Heap{m: m, base: base, size: size, nzones: layout.MaxZone(size)}
+	h.classes.Store(classes)
+	h.allocPattern.Store(-1)
+	h.initStats()
 	h.zones = make([]atomic.Pointer[zone], h.nzones)
 	h.zoneInit = make([]bool, h.nzones)
 	h.free.init()
@@ -140,20 +156,31 @@ func Boot(m *pmem.Mem, base, size uint64, classes *layout.Classes, narenas int) 
 	if narenas <= 0 {
 		narenas = runtime.GOMAXPROCS(0)
 	}
-	for range max(narenas, 1) {
-		h.arenas = append(h.arenas, &Arena{})
+	arenas := make([]*Arena, max(narenas, 1))
+	for i := range arenas {
+		arenas[i] = &Arena{idx: i}
+		arenas[i].auto.Store(true)
 	}
+	h.arenas.Store(&arenas)
+	h.arenasMax = max(len(arenas), maxDefaultArenas)
 	return h, nil
 }
 
 // Classes returns the heap's allocation classes.
-func (h *Heap) Classes() *layout.Classes { return h.classes }
+func (h *Heap) Classes() *layout.Classes { return h.classes.Load() }
 
-// NArenas returns the number of arenas.
-func (h *Heap) NArenas() int { return len(h.arenas) }
-
-// Arena returns arena i (0-based).
-func (h *Heap) Arena(i int) *Arena { return h.arenas[i] }
+// AddClass registers a custom run class (heap.alloc_class.new.desc); see
+// layout.Classes.WithClass. id < 0 takes the first free id.
+func (h *Heap) AddClass(id int, ht layout.HeaderType, unit, alignment uint64, unitsPerBlock uint32) (*layout.Class, error) {
+	h.classMu.Lock()
+	defer h.classMu.Unlock()
+	cs, c, err := h.Classes().WithClass(id, ht, unit, alignment, unitsPerBlock)
+	if err != nil {
+		return nil, err
+	}
+	h.classes.Store(cs)
+	return c, nil
+}
 
 // Base returns the heap's pool offset.
 func (h *Heap) Base() uint64 { return h.base }
@@ -287,6 +314,11 @@ func (h *Heap) reclaimZone(z uint32) *zone {
 			} else {
 				for i := range ch.SizeIdx {
 					zz.runs[c+i].Store(r)
+				}
+				if r.class != nil && h.stats.transient() {
+					// What C counts of the runs it finds at boot.
+					h.statsRunActive(int64(ch.SizeIdx))
+					h.stats.runAllocated.Add(uint64(r.units-r.nfree) * r.unit)
 				}
 				if r.class != nil && r.nfree > 0 {
 					r.state.Store(runListed)

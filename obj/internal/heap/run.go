@@ -79,7 +79,7 @@ type run struct {
 // newRunState builds the run-time state of a run from its persistent
 // bitmap.
 func (h *Heap) newRunState(g runGeom) *run {
-	r := &run{runGeom: g, class: h.classes.ByRun(g.unit, g.flags, g.sizeIdx), units: emptyUnits(g.bitmap)}
+	r := &run{runGeom: g, class: h.Classes().ByRun(g.unit, g.flags, g.sizeIdx), units: emptyUnits(g.bitmap)}
 	if r.class != nil && r.class.Alignment != g.alignment {
 		r.class = nil
 	}
@@ -200,6 +200,7 @@ func (h *Heap) createRun(c *layout.Class) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.statsRunActive(int64(c.SizeIdx))
 	r := &run{runGeom: g, class: c, units: emptyUnits(b)}
 	r.vbits = make([]uint64, b.NValues)
 	r.vbits[b.NValues-1] = b.LastBitmapWord()
@@ -272,6 +273,7 @@ func (h *Heap) runToChunks(r *run) {
 	}
 	h.writeFree(r.zone, r.chunk, r.sizeIdx)
 	h.insertFree(zz, extent{zone: r.zone, chunk: r.chunk, size: r.sizeIdx})
+	h.statsRunActive(-int64(r.sizeIdx))
 }
 
 func popcount(w uint64) int { return bits.OnesCount64(w) }
