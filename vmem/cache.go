@@ -1,14 +1,12 @@
 package vmem
 
-import "github.com/gopmdk/pmdk/hal"
-
 // maxCacheCap bounds cacheCap, so the slow paths can batch on the stack.
 const maxCacheCap = 128
 
 // A pcache is one P's cache of free small objects, a stack per class. Its
-// P reaches it pinned (hal.ProcPin), so no other goroutine runs there
-// meanwhile and no lock is needed; race builds add an uncontended lock so
-// the race detector sees the order pinning gives (raceLock).
+// P reaches it pinned (procPin, hal.ProcPin), so no other goroutine runs
+// there meanwhile and no lock is needed; race builds guard it with a mutex
+// instead of pinning (race.go), which the race detector understands.
 type pcache struct {
 	raceLock
 	bins   []cbin
@@ -36,7 +34,7 @@ func (p *Pool) initCaches(nproc int) {
 
 // mallocSmall returns the address of a free object of class c.
 func (p *Pool) mallocSmall(c int) (uintptr, bool) {
-	pid := hal.ProcPin()
+	pid := procPin()
 	if pid < len(p.caches) {
 		pc := &p.caches[pid]
 		pc.lock()
@@ -47,12 +45,12 @@ func (p *Pool) mallocSmall(c int) (uintptr, bool) {
 			pc.allocs++
 			pc.bytes += int64(classSize[c])
 			pc.unlock()
-			hal.ProcUnpin()
+			procUnpin()
 			return a, true
 		}
 		pc.unlock()
 	}
-	hal.ProcUnpin()
+	procUnpin()
 	p.drainIfAsked()
 	return p.mallocSlow(c)
 }
@@ -68,7 +66,7 @@ func (p *Pool) mallocSlow(c int) (uintptr, bool) {
 	}
 	a := buf[n-1]
 	rest := buf[:n-1]
-	pid := hal.ProcPin()
+	pid := procPin()
 	if pid < len(p.caches) {
 		pc := &p.caches[pid]
 		pc.lock()
@@ -79,9 +77,9 @@ func (p *Pool) mallocSlow(c int) (uintptr, bool) {
 		pc.allocs++
 		pc.bytes += int64(classSize[c])
 		pc.unlock()
-		hal.ProcUnpin()
+		procUnpin()
 	} else {
-		hal.ProcUnpin()
+		procUnpin()
 		p.uncached.add(1, 0, int64(classSize[c]))
 	}
 	if len(rest) > 0 {
@@ -92,7 +90,7 @@ func (p *Pool) mallocSlow(c int) (uintptr, bool) {
 
 // freeSmall gives the object at a, of class c, back.
 func (p *Pool) freeSmall(c int, a uintptr) {
-	pid := hal.ProcPin()
+	pid := procPin()
 	if pid < len(p.caches) {
 		pc := &p.caches[pid]
 		pc.lock()
@@ -102,7 +100,7 @@ func (p *Pool) freeSmall(c int, a uintptr) {
 		if len(b.objs) < cap(b.objs) && pc.gen == p.drainGen.Load() {
 			b.objs = append(b.objs, a)
 			pc.unlock()
-			hal.ProcUnpin()
+			procUnpin()
 			return
 		}
 		// Full: the older half goes back to the slabs.
@@ -112,12 +110,12 @@ func (p *Pool) freeSmall(c int, a uintptr) {
 		copy(b.objs, b.objs[h:])
 		b.objs = append(b.objs[:len(b.objs)-h], a)
 		pc.unlock()
-		hal.ProcUnpin()
+		procUnpin()
 		p.flush(c, buf[:n])
 		p.drainIfAsked()
 		return
 	}
-	hal.ProcUnpin()
+	procUnpin()
 	p.uncached.add(0, 1, -int64(classSize[c]))
 	p.flush(c, []uintptr{a})
 }
@@ -137,14 +135,14 @@ func (p *Pool) drainCache() {
 // memory ran out, at their next call that misses its cache.
 func (p *Pool) drainIfAsked() {
 	asked := false
-	pid := hal.ProcPin()
+	pid := procPin()
 	if pid < len(p.caches) {
 		pc := &p.caches[pid]
 		pc.lock()
 		asked = pc.gen != p.drainGen.Load()
 		pc.unlock()
 	}
-	hal.ProcUnpin()
+	procUnpin()
 	if asked {
 		p.drainOwn()
 	}
@@ -154,9 +152,9 @@ func (p *Pool) drainIfAsked() {
 func (p *Pool) drainOwn() {
 	for c := 1; c < nclass; c++ {
 		var buf [maxCacheCap]uintptr
-		pid := hal.ProcPin()
+		pid := procPin()
 		if pid >= len(p.caches) {
-			hal.ProcUnpin()
+			procUnpin()
 			return
 		}
 		pc := &p.caches[pid]
@@ -166,7 +164,7 @@ func (p *Pool) drainOwn() {
 		n := copy(buf[:], b.objs)
 		b.objs = b.objs[:0]
 		pc.unlock()
-		hal.ProcUnpin()
+		procUnpin()
 		if n > 0 {
 			p.flush(c, buf[:n])
 		}
