@@ -1,12 +1,14 @@
 package pmempool
 
 import (
+	"encoding/binary"
 	"os"
 	"time"
 
 	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
+	objlayout "github.com/gopmdk/pmdk/obj/layout"
 )
 
 type hdrState struct {
@@ -142,14 +144,13 @@ func (c *checker) checkHeaderFields() error {
 	if c.typ == TypeUnknown {
 		if off, _, _ := c.im.firstValidBTT(blklayout.BTTOffset); off != 0 {
 			c.typ, c.hdr.typeFromBTT = TypeBlk, true
+		} else if objDescriptorValid(c.im.b) {
+			// Beyond C (which does not repair obj pools): an obj
+			// descriptor whose checksum holds makes the pool obj.
+			c.typ = TypeObj
 		} else {
 			return c.stop(CannotRepair, "cannot determine pool type")
 		}
-	}
-	if c.typ == TypeObj {
-		// As C, only the shutdown state and the header of obj pools are
-		// checked, and nothing of them repaired.
-		return c.stop(CannotRepair, "the repair of pmemobj pools is not supported")
 	}
 	k := kindOf(c.typ)
 	h := c.header()
@@ -291,4 +292,11 @@ func (c *checker) applyFixes(h *pool.Header, fixes []fix) error {
 		c.fixed()
 	}
 	return nil
+}
+
+// objDescriptorValid reports whether b holds an obj descriptor whose
+// checksum is right (b is at least two pages: the checker's minimum).
+func objDescriptorValid(b []byte) bool {
+	sum := binary.LittleEndian.Uint64(b[objlayout.DescChecksumAt:])
+	return !pool.IsZero(b[objlayout.DescOffset:objlayout.DescChecksumAt]) && objlayout.DescChecksum(b) == sum
 }
