@@ -182,6 +182,9 @@ func (c *checker) checkHeaderFields() error {
 	// Creation time (pool_hdr_nondefault; arch flags need another part).
 	if h.CrTime > uint64(c.im.mtime) {
 		const e = "pool_hdr.crtime is not valid"
+		if c.typ == TypeObj {
+			return c.stopObjHeader(e)
+		}
 		if !c.o.Advanced {
 			c.infof("%s", requireAdvanced)
 			return c.stop(CannotRepair, "%s", e)
@@ -213,6 +216,8 @@ func (c *checker) checkHeaderFields() error {
 				"setting pool_hdr.uuid to " + u.String(), func() { h.UUID = u }, false}}); err != nil {
 				return err
 			}
+		case !common && c.typ == TypeObj:
+			return c.stopObjHeader("invalid pool_hdr.uuid")
 		case !common && c.o.Advanced:
 			u := pool.NewUUID()
 			if err := c.applyFixes(h, []fix{{true, "invalid pool_hdr.uuid.|Do you want to regenerate it?",
@@ -239,6 +244,9 @@ func (c *checker) checkHeaderFields() error {
 	}
 	if !headerValid(c.im.b) {
 		const e = "invalid pool_hdr.checksum"
+		if c.typ == TypeObj {
+			return c.stopObjHeader(e)
+		}
 		if !c.o.Advanced {
 			c.infof("%s", requireAdvanced)
 			return c.stop(CannotRepair, "%s", e)
@@ -292,6 +300,17 @@ func (c *checker) applyFixes(h *pool.Header, fixes []fix) error {
 		c.fixed()
 	}
 	return nil
+}
+
+// stopObjHeader refuses a repair of an obj pool's header that would not
+// restore the header as it was written (a new checksum, UUID or crtime):
+// the damaged field might be the poolset UUID, from which the pool's id
+// in every PMEMoid (pool_uuid_lo) comes, and a header made valid around
+// it would cut every persistent pointer of the pool. C repairs no obj
+// pool.
+func (c *checker) stopObjHeader(problem string) error {
+	c.infof("the header of an obj pool is repaired only where its right value is known: a new checksum could validate a damaged poolset_uuid, the pool's id in every PMEMoid")
+	return c.stop(CannotRepair, "%s", problem)
 }
 
 // objDescriptorValid reports whether b holds an obj descriptor whose

@@ -180,22 +180,28 @@ func TestCheckObj(t *testing.T) {
 	if got, want := res, Consistent; got != want {
 		t.Errorf("%v: res = %v, want %v", msgs, got, want)
 	}
-	// The poolset UUID: only a new checksum makes the header valid, an
-	// advanced repair.
+	// The poolset UUID (the pool's id in every PMEMoid): only a new
+	// checksum would make the header valid, which is refused, with -a too.
+	orig := readAt(t, p, 30, 1)
 	patch(t, p, 30, []byte("X"))
+	for _, adv := range []bool{false, true} {
+		res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true, Advanced: adv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := res, CannotRepair; got != want {
+			t.Errorf("advanced %v: res = %v, want %v", adv, got, want)
+		}
+		if got, want := msgs, []Status{{StatusError, "invalid pool_hdr.checksum"}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("advanced %v: msgs = %v, want %v", adv, got, want)
+		}
+	}
+	patch(t, p, 30, orig)
+	// A bad signature: set to PMEMOBJ (its checksum then holds again).
+	patch(t, p, 0, []byte("X"))
 	res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := res, CannotRepair; got != want {
-		t.Errorf("res = %v, want %v", got, want)
-	}
-	if got, want := msgs, []Status{{StatusError, "invalid pool_hdr.checksum"}}; !reflect.DeepEqual(got, want) {
-		t.Errorf("msgs = %v, want %v", got, want)
-	}
-	res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true, Advanced: true})
 	if err != nil || res != Repaired {
-		t.Errorf("advanced repair: %v %v %v", res, msgs, err)
+		t.Errorf("signature: %v %v %v", res, msgs, err)
 	}
 	if res, msgs, err = Check(p, nil); err != nil || res != Consistent {
 		t.Errorf("after the repair: %v %v %v", res, msgs, err)
