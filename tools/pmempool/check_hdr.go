@@ -1,12 +1,14 @@
 package pmempool
 
 import (
+	"encoding/binary"
 	"os"
 	"time"
 
 	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
+	objlayout "github.com/gopmdk/pmdk/obj/layout"
 )
 
 type hdrState struct {
@@ -142,14 +144,13 @@ func (c *checker) checkHeaderFields() error {
 	if c.typ == TypeUnknown {
 		if off, _, _ := c.im.firstValidBTT(blklayout.BTTOffset); off != 0 {
 			c.typ, c.hdr.typeFromBTT = TypeBlk, true
+		} else if objDescriptorValid(c.im.b) {
+			// Beyond C (which does not repair obj pools): an obj
+			// descriptor whose checksum holds makes the pool obj.
+			c.typ = TypeObj
 		} else {
 			return c.stop(CannotRepair, "cannot determine pool type")
 		}
-	}
-	if c.typ == TypeObj {
-		// As C, only the shutdown state and the header of obj pools are
-		// checked, and nothing of them repaired.
-		return c.stop(CannotRepair, "the repair of pmemobj pools is not supported")
 	}
 	k := kindOf(c.typ)
 	h := c.header()
@@ -181,6 +182,9 @@ func (c *checker) checkHeaderFields() error {
 	// Creation time (pool_hdr_nondefault; arch flags need another part).
 	if h.CrTime > uint64(c.im.mtime) {
 		const e = "pool_hdr.crtime is not valid"
+		if c.typ == TypeObj {
+			return c.stopObjHeader(e)
+		}
 		if !c.o.Advanced {
 			c.infof("%s", requireAdvanced)
 			return c.stop(CannotRepair, "%s", e)
@@ -212,6 +216,8 @@ func (c *checker) checkHeaderFields() error {
 				"setting pool_hdr.uuid to " + u.String(), func() { h.UUID = u }, false}}); err != nil {
 				return err
 			}
+		case !common && c.typ == TypeObj:
+			return c.stopObjHeader("invalid pool_hdr.uuid")
 		case !common && c.o.Advanced:
 			u := pool.NewUUID()
 			if err := c.applyFixes(h, []fix{{true, "invalid pool_hdr.uuid.|Do you want to regenerate it?",
@@ -238,6 +244,9 @@ func (c *checker) checkHeaderFields() error {
 	}
 	if !headerValid(c.im.b) {
 		const e = "invalid pool_hdr.checksum"
+		if c.typ == TypeObj {
+			return c.stopObjHeader(e)
+		}
 		if !c.o.Advanced {
 			c.infof("%s", requireAdvanced)
 			return c.stop(CannotRepair, "%s", e)
@@ -291,4 +300,22 @@ func (c *checker) applyFixes(h *pool.Header, fixes []fix) error {
 		c.fixed()
 	}
 	return nil
+}
+
+// stopObjHeader refuses a repair of an obj pool's header that would not
+// restore the header as it was written (a new checksum, UUID or crtime):
+// the damaged field might be the poolset UUID, from which the pool's id
+// in every PMEMoid (pool_uuid_lo) comes, and a header made valid around
+// it would cut every persistent pointer of the pool. C repairs no obj
+// pool.
+func (c *checker) stopObjHeader(problem string) error {
+	c.infof("the header of an obj pool is repaired only where its right value is known: a new checksum could validate a damaged poolset_uuid, the pool's id in every PMEMoid")
+	return c.stop(CannotRepair, "%s", problem)
+}
+
+// objDescriptorValid reports whether b holds an obj descriptor whose
+// checksum is right (b is at least two pages: the checker's minimum).
+func objDescriptorValid(b []byte) bool {
+	sum := binary.LittleEndian.Uint64(b[objlayout.DescChecksumAt:])
+	return !pool.IsZero(b[objlayout.DescOffset:objlayout.DescChecksumAt]) && objlayout.DescChecksum(b) == sum
 }

@@ -2,6 +2,7 @@ package pmempool
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"reflect"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	pmemlog "github.com/gopmdk/pmdk/log"
 	loglayout "github.com/gopmdk/pmdk/log/layout"
 	"github.com/gopmdk/pmdk/obj"
+	objlayout "github.com/gopmdk/pmdk/obj/layout"
 )
 
 func newLog(t *testing.T) string {
@@ -143,8 +145,10 @@ func TestCheckRepairLogWriteOffset(t *testing.T) {
 }
 
 // TestCheckObj: obj pools get C's shutdown-state and header checks, a bad
-// header is not repaired (as C 1.12.1), and obj's heap checker runs after
-// them: a file with an obj pool header and nothing else is not consistent.
+// header is repaired as a log or blk pool's (C 1.12.1 repairs no obj
+// pool), and obj's heap checker runs after them: a file with an obj pool
+// header and nothing else is not consistent; a repair of the header of a
+// pool whose heap is damaged writes nothing.
 func TestCheckObj(t *testing.T) {
 	bare := pmemtest.Path(t, "bare")
 	pl, err := pool.Create(bare, pool.Obj.MinSize, 0o644, pool.Obj, nil)
@@ -176,17 +180,57 @@ func TestCheckObj(t *testing.T) {
 	if got, want := res, Consistent; got != want {
 		t.Errorf("%v: res = %v, want %v", msgs, got, want)
 	}
+	// The poolset UUID (the pool's id in every PMEMoid): only a new
+	// checksum would make the header valid, which is refused, with -a too.
+	orig := readAt(t, p, 30, 1)
 	patch(t, p, 30, []byte("X"))
+	for _, adv := range []bool{false, true} {
+		res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true, Advanced: adv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := res, CannotRepair; got != want {
+			t.Errorf("advanced %v: res = %v, want %v", adv, got, want)
+		}
+		if got, want := msgs, []Status{{StatusError, "invalid pool_hdr.checksum"}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("advanced %v: msgs = %v, want %v", adv, got, want)
+		}
+	}
+	patch(t, p, 30, orig)
+	// A bad signature: set to PMEMOBJ (its checksum then holds again).
+	patch(t, p, 0, []byte("X"))
 	res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true})
+	if err != nil || res != Repaired {
+		t.Errorf("signature: %v %v %v", res, msgs, err)
+	}
+	if res, msgs, err = Check(p, nil); err != nil || res != Consistent {
+		t.Errorf("after the repair: %v %v %v", res, msgs, err)
+	}
+	// A bad signature and a damaged heap header: the header would be
+	// repaired, the heap cannot be: nothing is written.
+	patch(t, p, 0, []byte("X"))
+	heap := binary.LittleEndian.Uint64(readAt(t, p, objlayout.HeapOffsetAt, 8))
+	patch(t, p, int64(heap), []byte("X"))
+	before, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := res, CannotRepair; got != want {
-		t.Errorf("res = %v, want %v", got, want)
+	res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true, Verbose: true})
+	if err != nil || res != CannotRepair {
+		t.Errorf("header and heap damaged: %v %v %v", res, msgs, err)
 	}
-	if got, want := msgs, []Status{{StatusError, "the repair of pmemobj pools is not supported"}}; !reflect.DeepEqual(got, want) {
-		t.Errorf("msgs = %v, want %v", got, want)
+	if after, err := os.ReadFile(p); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("a refused repair changed the pool (%v)", err)
 	}
+}
+
+func readAt(t *testing.T, path string, off int64, n int) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[off : off+int64(n)]
 }
 
 // TestCheckQuestions: every question goes to Ask; a no stops the repair

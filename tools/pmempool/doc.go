@@ -52,10 +52,16 @@
 // run bitmaps, the object store, statistics), decoding the file through
 // obj/layout with every read bounds-checked: a structure outside the file
 // ends the listing with C's "Invalid offset" error. Check runs C's steps
-// (the shutdown state and the pool header, not repaired, as in C 1.12.1),
-// then obj's heap checker (obj.Pool.Check) on the private mapping; what it
-// finds makes the pool not consistent, and is not repaired. Dump refuses
-// obj pools (ErrDumpObj), as C does.
+// (the shutdown state and the pool header), then obj's heap checker
+// (obj.Pool.Check) on the private mapping, after recovery of pending logs
+// there; what it finds makes the pool not consistent. C repairs no obj
+// pool; with Repair, Check repairs the shutdown state and the header fields
+// whose right value is known (never a new checksum, UUID or crtime: the
+// poolset UUID is the pool's id in every PMEMoid), and recovers pending
+// lane logs in the file when the pool is otherwise consistent (obj's open,
+// read-write, on a shared mapping of the locked file); damage of the
+// descriptor, lanes or heap is not repaired, and a refused repair writes
+// nothing. Dump refuses obj pools (ErrDumpObj), as C does.
 //
 // Poolsets (parts, replicas, sync, transform) are not supported.
 package pmempool

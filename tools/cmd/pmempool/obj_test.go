@@ -270,13 +270,16 @@ func after(s, marker string) string {
 func TestInteropObjCheck(t *testing.T) {
 	lib, crash := cObjPools(t, true)
 	dir := pmemtest.Dir(t)
-	// A transaction cut short: consistent once recovered, and the check
-	// (which recovers in memory) leaves the file as it was, repairing too.
+	// A transaction cut short: consistent once recovered. The check
+	// (which recovers in memory) leaves the file as it was; the repair
+	// recovers the logs in the file, after which C's check, ours and both
+	// libraries' opens accept the pool, and there is nothing left to
+	// recover.
 	before, err := os.ReadFile(crash)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"check", "-v"}, {"check", "-vry"}} {
+	for _, args := range [][]string{{"check", "-v"}, {"check", "-vryd"}} {
 		code, out, stderr := runCmd(t, "", false, append(args, crash)...)
 		if code != 0 || !strings.Contains(out, "pmemobj heap correct") {
 			t.Errorf("%v: exit %d\n%s%s", args, code, out, stderr)
@@ -284,6 +287,34 @@ func TestInteropObjCheck(t *testing.T) {
 	}
 	if after, err := os.ReadFile(crash); err != nil || string(after) != string(before) {
 		t.Errorf("check changed the pool with a pending log (%v)", err)
+	}
+	if _, out, _ := runCmd(t, "", false, "info", "-lR", crash); !strings.Contains(out, "Lane ") {
+		t.Fatalf("info -lR shows no lane to recover:\n%s", out)
+	}
+	code, out, stderr := runCmd(t, "", false, "check", "-vry", crash)
+	if code != 0 || !strings.Contains(out, "pending lane logs recovered") || !strings.HasSuffix(out, "repaired\n") {
+		t.Errorf("check -vry of a pool with a pending log: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, out, _ := runCmd(t, "", false, "info", "-lR", crash); strings.Contains(out, "Lane ") {
+		t.Errorf("info -lR after the repair shows lanes to recover:\n%s", out)
+	}
+	if code, out := cRun(t, "", "check", "-v", crash); code != 0 {
+		t.Errorf("C's check after the recovery: exit %d\n%s", code, out)
+	}
+	if code, out, stderr := runCmd(t, "", false, "check", "-vry", crash); code != 0 || !strings.HasSuffix(out, ": consistent\n") {
+		t.Errorf("check -vry after the recovery: exit %d\n%s%s", code, out, stderr)
+	}
+	op, err := obj.Open(crash, &obj.Options{Layout: "crash"})
+	if err != nil {
+		t.Fatalf("obj.Open after the recovery: %v", err)
+	}
+	if err := op.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := cobj.Open(crash, "crash"); err == nil {
+		cp.Close()
+	} else if err != cobj.ErrUnavailable {
+		t.Errorf("C's pmemobj_open after the recovery: %v", err)
 	}
 	b, err := os.ReadFile(lib)
 	if err != nil {
@@ -311,11 +342,26 @@ func TestInteropObjCheck(t *testing.T) {
 			t.Errorf("%v: exit %d, C's %d; ours\n%s\nC's\n%s", args, code, wantCode, got+stderr, want)
 		}
 	}
-	// A damaged pool header: C's verdict and messages, checking and
-	// repairing (C does not repair obj pools).
+	// A damaged pool header: C's verdict and messages, checking. C does
+	// not repair obj pools; ours repairs their header as a log or blk
+	// pool's where the right value is known (a field with one valid
+	// value), and C accepts the result; a new checksum is refused, with -a
+	// too (the damage might be the poolset UUID, the pool's id in OIDs).
 	hdr := write("hdr", func(c []byte) { c[4088] ^= 1 })
-	for _, args := range [][]string{{"check"}, {"check", "-v"}, {"check", "-vry"}} {
+	for _, args := range [][]string{{"check"}, {"check", "-v"}} {
 		sameAsC(t, append(args, hdr)...)
+	}
+	for _, flags := range []string{"-vry", "-vrya"} {
+		if code, out, _ := runCmd(t, "", false, "check", flags, hdr); code != 1 || !strings.Contains(out, "invalid pool_hdr.checksum") {
+			t.Errorf("check %s of a bad header checksum: exit %d\n%s", flags, code, out)
+		}
+	}
+	major := write("major", func(c []byte) { c[8] ^= 2 })
+	if code, out, _ := runCmd(t, "", false, "check", "-vry", major); code != 0 || !strings.Contains(out, "setting pool_hdr.major to 0x6") {
+		t.Errorf("check -vry of a bad major: exit %d\n%s", code, out)
+	}
+	if code, out := cRun(t, "", "check", "-v", major); code != 0 {
+		t.Errorf("C's check of the repaired header: exit %d\n%s", code, out)
 	}
 	// Beyond C: a damaged descriptor and a damaged heap are found; C
 	// says consistent.
