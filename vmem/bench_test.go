@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/vmem/cmemkind"
 )
 
@@ -52,7 +53,7 @@ type benchImpl struct {
 }
 
 func vmemImpl(tb testing.TB) benchImpl {
-	p, err := Create(testDir(tb), benchPool, nil)
+	p, err := Create(pmemtest.Dir(tb), benchPool, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func memkindImpl(tb testing.TB) (benchImpl, bool) {
 	// with 64 and 256 MiB kinds, mostly in the mixed workload on two
 	// goroutines); a C program running the same loops on two threads has
 	// not.
-	k, err := cmemkind.Create(testDir(tb), 4*benchPool)
+	k, err := cmemkind.Create(pmemtest.Dir(tb), 4*benchPool)
 	if err != nil {
 		return benchImpl{}, false
 	}

@@ -1,28 +1,16 @@
 package vmem
 
 import (
-	"os"
 	"testing"
 	"unsafe"
-)
 
-// testDir returns a directory for pool files: under /dev/shm (tmpfs) when
-// there is one, else the test's temp dir; removed when the test ends.
-func testDir(t testing.TB) string {
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		d, err := os.MkdirTemp("/dev/shm", "vmemtest")
-		if err == nil {
-			t.Cleanup(func() { os.RemoveAll(d) })
-			return d
-		}
-	}
-	return t.TempDir()
-}
+	"github.com/gopmdk/pmdk/core/pmemtest"
+)
 
 // newTestPool creates a pool of size bytes closed at the test's end.
 func newTestPool(t testing.TB, size int64, opts *Options) *Pool {
 	t.Helper()
-	p, err := Create(testDir(t), size, opts)
+	p, err := Create(pmemtest.Dir(t), size, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,12 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/gopmdk/pmdk/core/pmemtest"
 	"golang.org/x/sys/unix"
 )
 
 func TestCreateSizeLimits(t *testing.T) {
-	dir := testDir(t)
+	dir := pmemtest.Dir(t)
 	if _, err := Create(dir, MinPoolSize-1, nil); !errors.Is(err, ErrTooSmall) {
 		t.Fatalf("Create under MinPoolSize: %v", err)
 	}
@@ -72,7 +73,7 @@ func mmapAnon(t testing.TB, n int) []byte {
 func TestRegionPools(t *testing.T) {
 	// An anonymous private region, and a shared mapping of a file (where
 	// releasing free extents works).
-	f, err := os.CreateTemp(testDir(t), "region")
+	f, err := os.CreateTemp(pmemtest.Dir(t), "region")
 	if err != nil {
 		t.Fatal(err)
 	}
