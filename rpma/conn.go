@@ -827,17 +827,14 @@ func (c *Conn) Disconnect() error {
 	return nil
 }
 
-// Close disconnects if that was not done, releases the connection and
-// waits for its goroutines (rpma_conn_delete). Completions not collected
+// Close disconnects if that was not done, closes the stream without
+// waiting for the other side's disconnect, and waits for the
+// connection's goroutines (rpma_conn_delete). Completions not collected
 // are dropped. It is idempotent.
 func (c *Conn) Close() error {
+	// The disconnect is written (or timed out) when Disconnect returns;
+	// the other side's is not awaited.
 	c.Disconnect()
-	t := time.NewTimer(c.cfg.Timeout)
-	select {
-	case <-c.readerDone:
-	case <-t.C:
-	}
-	t.Stop()
 	c.nc.Close()
 	<-c.readerDone
 	c.quitOnce.Do(func() { close(c.quit) })

@@ -16,14 +16,14 @@ type Usage uint16
 
 // The usages.
 const (
-	UsageReadSrc          Usage = 1 << iota // source of reads (RPMA_MR_USAGE_READ_SRC)
-	UsageReadDst                            // destination of reads (RPMA_MR_USAGE_READ_DST)
-	UsageWriteSrc                           // source of writes (RPMA_MR_USAGE_WRITE_SRC)
-	UsageWriteDst                           // destination of writes (RPMA_MR_USAGE_WRITE_DST)
-	UsageFlushVisibility                    // target of visibility flushes (RPMA_MR_USAGE_FLUSH_TYPE_VISIBILITY)
-	UsageFlushPersistent                    // target of persistent flushes (RPMA_MR_USAGE_FLUSH_TYPE_PERSISTENT)
-	UsageSend                               // source of sends (RPMA_MR_USAGE_SEND)
-	UsageRecv                               // destination of receives (RPMA_MR_USAGE_RECV)
+	UsageReadSrc         Usage = 1 << iota // source of reads (RPMA_MR_USAGE_READ_SRC)
+	UsageReadDst                           // destination of reads (RPMA_MR_USAGE_READ_DST)
+	UsageWriteSrc                          // source of writes (RPMA_MR_USAGE_WRITE_SRC)
+	UsageWriteDst                          // destination of writes (RPMA_MR_USAGE_WRITE_DST)
+	UsageFlushVisibility                   // target of visibility flushes (RPMA_MR_USAGE_FLUSH_TYPE_VISIBILITY)
+	UsageFlushPersistent                   // target of persistent flushes (RPMA_MR_USAGE_FLUSH_TYPE_PERSISTENT)
+	UsageSend                              // source of sends (RPMA_MR_USAGE_SEND)
+	UsageRecv                              // destination of receives (RPMA_MR_USAGE_RECV)
 
 	usageAll = UsageRecv<<1 - 1
 )
