@@ -152,15 +152,8 @@ const (
 // the region as its usages allow, so send it over the connection (its
 // private data or a message), which TLS protects.
 func (mr *MR) Descriptor() []byte {
-	d := make([]byte, MRDescriptorSize)
-	d[0] = mrDescVersion
-	if mr.m != nil {
-		d[1] = 1
-	}
-	binary.LittleEndian.PutUint16(d[2:], uint16(mr.usage))
-	binary.LittleEndian.PutUint64(d[4:], mr.key)
-	binary.LittleEndian.PutUint64(d[12:], uint64(len(mr.mem)))
-	return d
+	r := RemoteMR{key: mr.key, size: uint64(len(mr.mem)), usage: mr.usage, pmem: mr.m != nil}
+	return r.Descriptor()
 }
 
 // RemoteMR is a region of the other side (rpma_mr_remote), decoded from
@@ -206,3 +199,17 @@ func (r *RemoteMR) FlushTypes() Usage { return r.usage & (UsageFlushVisibility |
 func (r *RemoteMR) IsPmem() bool { return r.pmem }
 
 const maxInt = int(^uint(0) >> 1)
+
+// Descriptor encodes the remote region again, as its owner's
+// [MR.Descriptor] did.
+func (r *RemoteMR) Descriptor() []byte {
+	d := make([]byte, MRDescriptorSize)
+	d[0] = mrDescVersion
+	if r.pmem {
+		d[1] = 1
+	}
+	binary.LittleEndian.PutUint16(d[2:], uint16(r.usage))
+	binary.LittleEndian.PutUint64(d[4:], r.key)
+	binary.LittleEndian.PutUint64(d[12:], r.size)
+	return d
+}
