@@ -1,0 +1,267 @@
+package rpma
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"testing"
+	"time"
+)
+
+// frame encodes one frame with its payload.
+func frame(h header, payload []byte) []byte {
+	h.length = max(h.length, uint32(len(payload)))
+	b := make([]byte, headerSize, headerSize+len(payload))
+	h.encode(b)
+	return append(b, payload...)
+}
+
+// served is a connection whose serve loop reads a byte stream instead of
+// a socket, with three requests of its own outstanding (a read of 16
+// bytes as id 1, a write as id 2, a flush as id 3) and one receive of 8
+// bytes posted, against a peer with a region between guard bytes.
+type served struct {
+	c      *Conn
+	mem    []byte // guard, region, guard
+	region []byte
+	mr     *MR
+	local  []byte // the outstanding read's destination
+}
+
+const guard = 64
+
+func newServed(t testing.TB, in []byte) *served {
+	p, err := NewPeer(&PeerOptions{PSK: bytes.Repeat([]byte{1}, MinPSKSize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &served{mem: make([]byte, guard+256+guard)}
+	s.region = s.mem[guard : guard+256 : guard+256]
+	s.mr, err = p.RegisterMemory(s.region, usageAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := (*ConnConfig)(nil).resolve()
+	c := &Conn{peer: p, cfg: cfg, br: bufio.NewReader(bytes.NewReader(in)), sq: make(chan struct{}, cfg.SQSize),
+		pend: map[uint64]*pending{}, outWake: make(chan struct{}, 1)}
+	c.cq = newCQ(c, 100, make(chan struct{}, 1))
+	s.local = make([]byte, 16+8)
+	lmr, _ := p.RegisterMemory(s.local, usageAll)
+	for id, op := range []Op{OpRead, OpWrite, OpFlush} {
+		c.sq <- struct{}{}
+		pd := &pending{op: op, flags: CompletionAlways}
+		if op == OpRead {
+			lmr.acquire()
+			pd.dst, pd.mr = s.local[:16], lmr
+		}
+		c.pend[uint64(id+1)] = pd
+	}
+	lmr.acquire()
+	c.recvs = []*pending{{op: OpRecv, flags: CompletionAlways, dst: s.local[16:], mr: lmr}}
+	s.c = c
+	return s
+}
+
+func (s *served) checkGuards(t testing.TB) {
+	for i := 0; i < guard; i++ {
+		if s.mem[i] != 0 || s.mem[len(s.mem)-1-i] != 0 {
+			t.Fatal("a frame wrote outside its region")
+		}
+	}
+}
+
+func TestServeFrames(t *testing.T) {
+	s := newServed(t, nil)
+	key := s.mr.key
+	in := bytes.Join([][]byte{
+		frame(header{op: opWrite, key: key, offset: 10}, []byte("hello")),
+		frame(header{op: opAtomic, key: key, offset: 16}, []byte("8 bytes!")),
+		frame(header{op: opWrite, key: key, offset: 250}, []byte("too long")), // refused, stream stays in step
+		frame(header{op: opRead, key: key, offset: 10, length: 5}, nil),
+		frame(header{op: opFlush, flags: uint16(FlushPersistent), key: key, length: 256}, nil),
+		frame(header{op: opSend}, []byte("msg")),
+		frame(header{op: opReadResp, id: 1}, []byte("0123456789abcdef")),
+		frame(header{op: opResp, id: 2, status: StatusRemoteAccess}, nil),
+		frame(header{op: opResp, id: 3}, nil),
+		frame(header{op: opDisconnect}, nil),
+	}, nil)
+	s.c.br = bufio.NewReader(bytes.NewReader(in))
+	if err := s.c.serve(); !errors.Is(err, errPeerDisconnected) {
+		t.Fatalf("serve: %v", err)
+	}
+	s.checkGuards(t)
+	if string(s.region[10:15]) != "hello" || string(s.region[16:24]) != "8 bytes!" || s.region[250] != 0 {
+		t.Fatalf("region %q", s.region[:32])
+	}
+	if string(s.local[:16]) != "0123456789abcdef" || string(s.local[16:19]) != "msg" {
+		t.Fatalf("local %q", s.local)
+	}
+	var wc [10]Completion
+	n, _ := s.c.cq.Get(wc[:])
+	got := []string{}
+	for _, w := range wc[:n] {
+		got = append(got, w.Op.String()+" "+w.Status.String())
+	}
+	want := "recv success,read success,write remote access error,flush success"
+	if j := joinStrings(got); j != want {
+		t.Fatalf("completions %s, want %s", j, want)
+	}
+	var sts []Status
+	for _, f := range s.c.outq {
+		sts = append(sts, f.h.status)
+	}
+	wantSts := []Status{StatusSuccess, StatusSuccess, StatusRemoteAccess, StatusSuccess, StatusSuccess, StatusSuccess}
+	if len(sts) != len(wantSts) {
+		t.Fatalf("responses %v, want %v", sts, wantSts)
+	}
+	for i := range sts {
+		if sts[i] != wantSts[i] {
+			t.Fatalf("responses %v, want %v", sts, wantSts)
+		}
+	}
+}
+
+func joinStrings(s []string) string {
+	var b bytes.Buffer
+	for i, x := range s {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(x)
+	}
+	return b.String()
+}
+
+func TestServeMalformed(t *testing.T) {
+	key := uint64(0)
+	cases := map[string][]byte{
+		"unknown op":              frame(header{op: 99}, nil),
+		"request with status":     frame(header{op: opWrite, status: 1}, nil),
+		"atomic of 4 bytes":       frame(header{op: opAtomic, key: key}, []byte("four")),
+		"response to nothing":     frame(header{op: opResp, id: 77}, nil),
+		"read response too short": frame(header{op: opReadResp, id: 1}, []byte("short")),
+		"response with payload":   frame(header{op: opResp, id: 2}, []byte("x")),
+		"response of wrong kind":  frame(header{op: opResp, id: 1}, nil),
+		"huge message":            frame(header{op: opSend, length: MaxMessageSize + 1}, nil),
+		"flush type 3":            frame(header{op: opFlush, flags: 3}, nil),
+		"status out of range":     frame(header{op: opResp, id: 2, status: statusCount}, nil),
+	}
+	for name, in := range cases {
+		s := newServed(t, in)
+		if err := s.c.serve(); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	truncated := map[string][]byte{
+		"half a header":          frame(header{op: opWrite}, nil)[:20],
+		"half a write":           frame(header{op: opWrite, length: 100}, []byte("ten bytes.")),
+		"half a message":         frame(header{op: opSend, length: 100}, []byte("ten bytes.")),
+		"half a read response":   frame(header{op: opReadResp, id: 1, length: 16}, []byte("ten bytes.")),
+		"half a refused write":   frame(header{op: opWrite, key: 5, length: 100}, []byte("ten bytes.")),
+		"half an atomic write":   frame(header{op: opAtomic, length: 8}, []byte("four")),
+		"half a too long recv":   frame(header{op: opSend, length: 100}, nil),
+		"nothing after a header": frame(header{op: opRead, length: 16}, nil),
+	}
+	for name, in := range truncated {
+		s := newServed(t, in)
+		err := s.c.serve()
+		if name == "nothing after a header" {
+			if err != io.EOF {
+				t.Errorf("%s: %v", name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s: %v", name, err)
+		}
+		s.checkGuards(t)
+	}
+}
+
+func FuzzServe(f *testing.F) {
+	f.Add(frame(header{op: opWrite, offset: 10}, []byte("hello")))
+	f.Add(frame(header{op: opReadResp, id: 1}, []byte("0123456789abcdef")))
+	f.Add(frame(header{op: opSend}, []byte("msg")))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s := newServed(t, nil)
+		// Frames that name a region get its key: a fuzzer cannot guess
+		// 64 random bits, and bounds checks are what is under test.
+		in = bytes.Clone(in)
+		for off := 0; off+headerSize <= len(in); {
+			h := decodeHeader(in[off:])
+			if h.key == 1 {
+				h.key = s.mr.key
+				h.encode(in[off:])
+			}
+			off += headerSize
+			if h.op != opRead && h.op != opFlush {
+				off += int(min(h.length, 1<<20))
+			}
+		}
+		s.c.br = bufio.NewReader(bytes.NewReader(in))
+		if err := s.c.serve(); err == nil {
+			t.Fatal("serve ended without an error")
+		}
+		s.checkGuards(t)
+		if len(s.c.outq) > maxPeerOutstanding+s.c.cfg.SQSize+1 {
+			t.Fatalf("%d responses queued", len(s.c.outq))
+		}
+	})
+}
+
+// A real TLS peer that sends half a frame and closes: the server's
+// connection is lost with io.ErrUnexpectedEOF.
+func TestHalfWrittenFrame(t *testing.T) {
+	psk := bytes.Repeat([]byte{7}, 32)
+	srv, err := NewPeer(&PeerOptions{PSK: psk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, _ := NewPeer(&PeerOptions{PSK: psk})
+	mem := make([]byte, 4096)
+	mr, _ := srv.RegisterMemory(mem, UsageWriteDst)
+	ep, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan *Conn, 1)
+	go func() {
+		r, err := ep.NextConnReq(ctx, nil)
+		if err != nil {
+			done <- nil
+			return
+		}
+		sc, _ := r.Connect(ctx, nil)
+		done <- sc
+	}()
+	nc, err := tls.Dial("tcp", ep.Addr().String(), cli.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFrame(nc, opHello, nil)
+	if op, _, err := readHandshake(nc); err != nil || op != opAccept {
+		t.Fatalf("handshake answer %d, %v", op, err)
+	}
+	whole := frame(header{op: opWrite, key: mr.key, offset: 0}, bytes.Repeat([]byte{9}, 1000))
+	nc.Write(whole[:headerSize+10])
+	nc.Close()
+	sc := <-done
+	if sc == nil {
+		t.Fatal("no connection")
+	}
+	defer sc.Close()
+	for _, want := range []ConnEvent{EventEstablished, EventLost} {
+		if ev, err := sc.NextEvent(ctx); ev != want {
+			t.Fatalf("event %v, %v; want %v", ev, err, want)
+		}
+	}
+	if !errors.Is(sc.Err(), io.ErrUnexpectedEOF) {
+		t.Fatalf("lost for %v", sc.Err())
+	}
+}
