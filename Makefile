@@ -24,6 +24,8 @@ vet:
 	$(GO) vet $(PKGS)
 	GOARCH=arm64 $(GO) vet $(PKGS)
 	$(GO) vet -tags purego $(PKGS)
+	# rpma's verbs binding (cgo), where rdma-core's headers are installed.
+	if [ -e /usr/include/infiniband/verbs.h ]; then $(GO) vet -tags verbs $(ROOT)/rpma/...; fi
 
 deps:
 	@scripts/check-deps
