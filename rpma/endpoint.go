@@ -26,6 +26,11 @@ type Endpoint struct {
 	shaking map[net.Conn]struct{} // connections in their handshake
 }
 
+// maxHandshakes bounds the connections of an endpoint in their TLS
+// handshake: more are closed at once, so unauthenticated peers cannot
+// hold unbounded goroutines and sockets.
+const maxHandshakes = 1024
+
 // Listen makes an endpoint listening on addr ("host:port"; port 0
 // picks one) (rpma_ep_listen).
 func (p *Peer) Listen(addr string) (*Endpoint, error) {
@@ -65,6 +70,12 @@ func (e *Endpoint) accept() {
 			raw.Close()
 			return
 		default:
+		}
+		if len(e.shaking) >= maxHandshakes {
+			e.mu.Unlock()
+			e.peer.log.Info("rpma: too many handshakes in progress", "remote", raw.RemoteAddr())
+			raw.Close()
+			continue
 		}
 		e.shaking[raw] = struct{}{}
 		e.wg.Add(1)
