@@ -306,3 +306,46 @@ func TestMessageQueue(t *testing.T) {
 	}
 	mustComplete(t, sc.CQ(), rpma.OpRecv)
 }
+
+// Completions beyond the CQ's size lose the connection, as a CQ overrun
+// breaks an RDMA queue pair; a region with a posted receive cannot be
+// deregistered; a shut down endpoint offers nothing.
+func TestQueueLimits(t *testing.T) {
+	srv, cli := newPeer(t, testPSK), newPeer(t, testPSK)
+	smr := register(t, srv, make([]byte, 64), rpma.UsageReadSrc)
+	sc, c := pair(t, srv, cli, &rpma.ConnConfig{RQSize: 1}, &rpma.ConnConfig{CQSize: 2, SQSize: 8}, smr.Descriptor(), nil)
+	rbuf := register(t, srv, make([]byte, 8), rpma.UsageRecv)
+	if err := sc.Recv(rbuf, 0, 8, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Recv(rbuf, 0, 8, nil); !errors.Is(err, rpma.ErrInvalid) {
+		t.Fatalf("receive beyond RQSize: %v", err)
+	}
+	if err := rbuf.Deregister(); !errors.Is(err, rpma.ErrBusy) {
+		t.Fatalf("deregister with a posted receive: %v", err)
+	}
+	rmr := remote(t, c.PrivateData())
+	dst := register(t, cli, make([]byte, 64), rpma.UsageReadDst)
+	for range 3 {
+		if err := c.Read(dst, 0, rmr, 0, 8, rpma.CompletionAlways, nil); err != nil && !errors.Is(err, rpma.ErrClosed) {
+			t.Fatal(err)
+		}
+	}
+	waitEvent(t, c, rpma.EventLost)
+	if !errors.Is(c.Err(), rpma.ErrCQOverrun) {
+		t.Fatalf("lost for %v", c.Err())
+	}
+	waitEvent(t, sc, rpma.EventLost)
+	if err := rbuf.Deregister(); err != nil {
+		t.Fatalf("deregister once the receive was flushed: %v", err)
+	}
+	ep := listen(t, srv)
+	ep.Shutdown()
+	if _, err := ep.NextConnReq(ctx(t), nil); !errors.Is(err, rpma.ErrClosed) {
+		t.Fatalf("next request of a shut down endpoint: %v", err)
+	}
+	req, _ := cli.NewConnReq(ep.Addr().String(), nil)
+	if _, err := req.Connect(ctx(t), nil); !errors.Is(err, rpma.ErrUnreachable) {
+		t.Fatalf("connect to a shut down endpoint: %v", err)
+	}
+}
