@@ -3,6 +3,7 @@ package rpma
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -654,7 +655,9 @@ func (c *Conn) serveWrite(h header) error {
 		if uintptr(p)%8 != 0 {
 			return c.respond(h, StatusRemoteInvalidRequest, nil, nil)
 		}
-		atomic.StoreUint64((*uint64)(p), *(*uint64)(unsafe.Pointer(&v)))
+		// One 8-byte store: the other side's readers never see a torn
+		// value (the project builds for little-endian hosts only).
+		atomic.StoreUint64((*uint64)(p), binary.LittleEndian.Uint64(v[:]))
 	} else if _, err := io.ReadFull(c.br, dst); err != nil {
 		return unexpected(err)
 	}

@@ -32,9 +32,11 @@ type PeerOptions struct {
 	// mutually authenticated TLS 1.3 with it: a side that does not hold
 	// the key cannot complete the handshake.
 	PSK []byte
-	// HandshakeTimeout bounds, on a listening endpoint, the TLS handshake
-	// and the arrival of a connection request's private data; 0 means
-	// 10 s. A client that is slower is dropped.
+	// HandshakeTimeout bounds, on a listening endpoint, the time from
+	// accepting a TCP connection to accepting its request with
+	// [ConnReq.Connect]: the TLS handshake, the arrival of the private
+	// data and the wait for NextConnReq; 0 means 10 s. A client that is
+	// slower is dropped.
 	HandshakeTimeout time.Duration
 	// Logger receives diagnostics (rejected handshakes, lost
 	// connections); nil is silent.
