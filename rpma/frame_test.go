@@ -266,3 +266,66 @@ func TestHalfWrittenFrame(t *testing.T) {
 		t.Fatalf("lost for %v", sc.Err())
 	}
 }
+
+// A peer that stops reading: this side's writes fill the socket and the
+// SQ, posts wait, and Disconnect and Close still return within the
+// timeout.
+func TestPeerStopsReading(t *testing.T) {
+	psk := bytes.Repeat([]byte{5}, 32)
+	srv, _ := NewPeer(&PeerOptions{PSK: psk})
+	cli, _ := NewPeer(&PeerOptions{PSK: psk})
+	src, _ := srv.RegisterMemory(make([]byte, 64<<10), UsageWriteSrc)
+	ep, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan *Conn, 1)
+	go func() {
+		r, err := ep.NextConnReq(ctx, &ConnConfig{Timeout: 300 * time.Millisecond, SQSize: 256})
+		if err != nil {
+			done <- nil
+			return
+		}
+		sc, _ := r.Connect(ctx, nil)
+		done <- sc
+	}()
+	nc, err := tls.Dial("tcp", ep.Addr().String(), cli.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	writeFrame(nc, opHello, nil)
+	if op, _, err := readHandshake(nc); err != nil || op != opAccept {
+		t.Fatalf("handshake answer %d, %v", op, err)
+	}
+	sc := <-done
+	if sc == nil {
+		t.Fatal("no connection")
+	}
+	dst := &RemoteMR{key: 1, size: 64 << 10}
+	posted := make(chan error, 1)
+	go func() {
+		for range 512 { // more than the SQ: the last posts wait
+			if err := sc.Write(dst, 0, src, 0, 64<<10, CompletionOnError, nil); err != nil {
+				posted <- err
+				return
+			}
+		}
+		posted <- nil
+	}()
+	select {
+	case err := <-posted:
+		t.Fatalf("512 writes of 64 KiB posted to a peer that reads nothing: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	sc.Close() // the disconnect cannot be written: Close gives up after the timeout
+	if err := <-posted; !errors.Is(err, ErrClosed) {
+		t.Fatalf("post on a closed connection: %v", err)
+	}
+	if err := src.Deregister(); err != nil {
+		t.Fatalf("region still held after Close: %v", err)
+	}
+}
