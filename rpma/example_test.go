@@ -3,6 +3,7 @@ package rpma_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gopmdk/pmdk/rpma"
 )
@@ -27,7 +28,7 @@ func Example() {
 	}()
 
 	client, _ := rpma.NewPeer(&rpma.PeerOptions{PSK: key})
-	req, _ := client.NewConnReq(ep.Addr().String(), nil)
+	req, _ := client.NewConnReq(ep.Addr().String(), &rpma.ConnConfig{Timeout: 10 * time.Second})
 	conn, err := req.Connect(ctx, nil)
 	if err != nil {
 		fmt.Println(err)

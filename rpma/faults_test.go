@@ -72,7 +72,7 @@ func TestManyConnections(t *testing.T) {
 
 func client(t *testing.T, addr string, i, rounds, slot int) error {
 	cli := newPeer(t, testPSK)
-	req, err := cli.NewConnReq(addr, &rpma.ConnConfig{Timeout: 10 * time.Second})
+	req, err := cli.NewConnReq(addr, &rpma.ConnConfig{Timeout: 20 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func TestPeerKilled(t *testing.T) {
 	desc, _ := hex.DecodeString(f[1])
 	rmr := remote(t, desc)
 	cli := newPeer(t, testPSK)
-	req, _ := cli.NewConnReq(f[0], &rpma.ConnConfig{Timeout: 10 * time.Second, SQSize: 64, CQSize: 64})
+	req, _ := cli.NewConnReq(f[0], &rpma.ConnConfig{Timeout: 20 * time.Second, SQSize: 64, CQSize: 64})
 	c, err := req.Connect(ctx(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -211,15 +211,11 @@ func TestPeerKilled(t *testing.T) {
 	}
 }
 
-// A peer that opens TCP and says nothing: other clients still connect,
-// and it is dropped after the handshake timeout. A client of a server
-// that never answers gives up after its timeout.
+// A peer that opens TCP and says nothing: other clients still connect
+// meanwhile, and it is dropped after the handshake timeout. A client of a
+// server that never answers gives up after its timeout.
 func TestSlowPeer(t *testing.T) {
-	srv, err := rpma.NewPeer(&rpma.PeerOptions{PSK: testPSK, HandshakeTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli := newPeer(t, testPSK)
+	srv, cli := newPeer(t, testPSK), newPeer(t, testPSK)
 	ep := listen(t, srv)
 	slow, err := net.Dial("tcp", ep.Addr().String())
 	if err != nil {
@@ -235,14 +231,25 @@ func TestSlowPeer(t *testing.T) {
 			}
 		}
 	}()
-	req, _ := cli.NewConnReq(ep.Addr().String(), nil)
+	req, _ := cli.NewConnReq(ep.Addr().String(), &rpma.ConnConfig{Timeout: 20 * time.Second})
 	c, err := req.Connect(ctx(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	slow.SetReadDeadline(time.Now().Add(20 * time.Second))
-	if n, err := slow.Read(make([]byte, 1)); err == nil {
+
+	short, err := rpma.NewPeer(&rpma.PeerOptions{PSK: testPSK, HandshakeTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep := listen(t, short)
+	silent, err := net.Dial("tcp", sep.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silent.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if n, err := silent.Read(make([]byte, 1)); err == nil {
 		t.Fatalf("silent peer read %d bytes", n)
 	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Fatal("silent peer not dropped")

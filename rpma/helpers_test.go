@@ -9,11 +9,15 @@ import (
 	"github.com/gopmdk/pmdk/rpma"
 )
 
+// slowOK is a client configuration whose timeout a loaded machine
+// running the race detector does not reach.
+var slowOK = &rpma.ConnConfig{Timeout: 20 * time.Second}
+
 var testPSK = bytes.Repeat([]byte("rpma-test-key-"), 3)
 
 func newPeer(t testing.TB, psk []byte) *rpma.Peer {
 	t.Helper()
-	p, err := rpma.NewPeer(&rpma.PeerOptions{PSK: psk, HandshakeTimeout: 5 * time.Second})
+	p, err := rpma.NewPeer(&rpma.PeerOptions{PSK: psk, HandshakeTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +61,16 @@ func pair(t testing.TB, srv, cli *rpma.Peer, scfg, ccfg *rpma.ConnConfig, spd, c
 		sc, err := req.Connect(ctx(t), spd)
 		ch <- res{sc, err}
 	}()
+	if ccfg == nil {
+		ccfg = &rpma.ConnConfig{}
+	}
+	if ccfg.Timeout == 0 {
+		// Generous: the race detector and a loaded machine slow the
+		// handshakes, and no test asserts on time.
+		cc := *ccfg
+		cc.Timeout = 20 * time.Second
+		ccfg = &cc
+	}
 	req, err := cli.NewConnReq(ep.Addr().String(), ccfg)
 	if err != nil {
 		t.Fatal(err)

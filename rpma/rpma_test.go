@@ -247,7 +247,7 @@ func TestConnReqRecv(t *testing.T) {
 	ep := listen(t, srv)
 	buf := make([]byte, 8)
 	mr := register(t, cli, buf, rpma.UsageRecv)
-	req, err := cli.NewConnReq(ep.Addr().String(), nil)
+	req, err := cli.NewConnReq(ep.Addr().String(), slowOK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestPrivateDataAndReject(t *testing.T) {
 			}
 		}
 	}()
-	req, _ := cli.NewConnReq(ep.Addr().String(), nil)
+	req, _ := cli.NewConnReq(ep.Addr().String(), slowOK)
 	if _, err := req.Connect(ctx(t), []byte("let me in")); !errors.Is(err, rpma.ErrRejected) {
 		t.Fatalf("rejected request: %v", err)
 	}

@@ -109,7 +109,7 @@ func runClient(addr, msg string, psk []byte) error {
 	if err != nil {
 		return err
 	}
-	req, err := peer.NewConnReq(addr, &rpma.ConnConfig{Timeout: 5 * time.Second})
+	req, err := peer.NewConnReq(addr, &rpma.ConnConfig{Timeout: 10 * time.Second})
 	if err != nil {
 		return err
 	}
