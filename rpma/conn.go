@@ -342,14 +342,16 @@ func newRecv(dst *MR, off, n int, opCtx any) (*pending, error) {
 	return &pending{op: OpRecv, flags: CompletionAlways, ctx: opCtx, dst: buf, mr: dst}, nil
 }
 
-// deliver completes the receive p with msg, copied.
-func (c *Conn) deliver(p *pending, msg []byte) {
+// deliver completes the receive p with msg, copied; false if msg is
+// longer than p's buffer (p completes with StatusLocalLength).
+func (c *Conn) deliver(p *pending, msg []byte) bool {
 	if len(msg) > len(p.dst) {
 		c.complete(p, StatusLocalLength, 0)
-		return
+		return false
 	}
 	copy(p.dst, msg)
 	c.complete(p, StatusSuccess, uint32(len(msg)))
+	return true
 }
 
 func validFlags(f Flags) bool { return f != 0 && f&^(CompletionOnError|CompletionAlways) == 0 }
@@ -758,9 +760,18 @@ func (c *Conn) serveSend(h header) error {
 		if _, err := io.ReadFull(c.br, msg); err != nil {
 			return unexpected(err)
 		}
+		// A receive may have been posted while the message arrived.
 		c.mu.Lock()
-		c.queued = append(c.queued, msg)
+		if n := len(c.recvs); n > 0 {
+			p = c.recvs[n-1]
+			c.recvs = c.recvs[:n-1]
+		} else {
+			c.queued = append(c.queued, msg)
+		}
 		c.mu.Unlock()
+		if p != nil && !c.deliver(p, msg) {
+			return c.respond(h, StatusRemoteInvalidRequest, nil, nil)
+		}
 	}
 	return c.respond(h, StatusSuccess, nil, nil)
 }

@@ -329,3 +329,35 @@ func TestPeerStopsReading(t *testing.T) {
 		t.Fatalf("region still held after Close: %v", err)
 	}
 }
+
+// A receive posted while a message is arriving (after the reader found
+// no receive, before the message is whole) takes that message: it is not
+// left queued beside a posted receive.
+func TestRecvPostedWhileMessageArrives(t *testing.T) {
+	s := newServed(t, nil)
+	s.c.recvs[0].mr.release()
+	s.c.recvs = nil
+	pr, pw := io.Pipe()
+	s.c.br = bufio.NewReader(pr)
+	errc := make(chan error, 1)
+	go func() { errc <- s.c.serve() }()
+	f := frame(header{op: opSend}, []byte("12345678"))
+	pw.Write(f[:headerSize+4])
+	// This write returns once serve reads it: past its look for a receive.
+	pw.Write(f[headerSize+4 : headerSize+6])
+	buf := make([]byte, 8)
+	mr, _ := s.c.peer.RegisterMemory(buf, UsageRecv)
+	if err := s.c.Recv(mr, 0, 8, "late"); err != nil {
+		t.Fatal(err)
+	}
+	pw.Write(f[headerSize+6:])
+	pw.Close()
+	if err := <-errc; err != io.EOF {
+		t.Fatalf("serve: %v", err)
+	}
+	var wc [4]Completion
+	n, _ := s.c.cq.Get(wc[:])
+	if n != 1 || wc[0].Op != OpRecv || wc[0].Status != StatusSuccess || wc[0].Context != "late" || string(buf) != "12345678" {
+		t.Fatalf("completions %v, buffer %q", wc[:n], buf)
+	}
+}
