@@ -150,13 +150,18 @@ func (c *Conn) Wait(ctx context.Context) (*CQ, error) {
 	if c.notify == nil {
 		return nil, ErrNotSupported
 	}
-	if err := waitAny(ctx, c.notify, c.cq, c.rcq); err != nil {
-		return nil, err
+	for {
+		if err := waitAny(ctx, c.notify, c.cq, c.rcq); err != nil {
+			return nil, err
+		}
+		// Another goroutine may have taken the completions meanwhile.
+		if c.cq.ready() {
+			return c.cq, nil
+		}
+		if c.rcq != nil && c.rcq.ready() {
+			return c.rcq, nil
+		}
 	}
-	if c.cq.ready() {
-		return c.cq, nil
-	}
-	return c.rcq, nil
 }
 
 // NextEvent returns the next event of the connection
