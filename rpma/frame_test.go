@@ -213,27 +213,21 @@ func FuzzServe(f *testing.F) {
 	})
 }
 
-// A real TLS peer that sends half a frame and closes: the server's
-// connection is lost with io.ErrUnexpectedEOF.
-func TestHalfWrittenFrame(t *testing.T) {
-	psk := bytes.Repeat([]byte{7}, 32)
-	srv, err := NewPeer(&PeerOptions{PSK: psk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, _ := NewPeer(&PeerOptions{PSK: psk})
-	mem := make([]byte, 4096)
-	mr, _ := srv.RegisterMemory(mem, UsageWriteDst)
+// rawPeer connects a client that speaks the frames itself (over the PSK
+// TLS of the peers) to an endpoint of srv, which accepts with cfg. It
+// returns the server's connection and the client's TLS stream.
+func rawPeer(t *testing.T, srv *Peer, cfg *ConnConfig) (*Conn, *tls.Conn) {
+	t.Helper()
 	ep, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ep.Shutdown()
+	t.Cleanup(func() { ep.Shutdown() })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	done := make(chan *Conn, 1)
 	go func() {
-		r, err := ep.NextConnReq(ctx, nil)
+		r, err := ep.NextConnReq(ctx, cfg)
 		if err != nil {
 			done <- nil
 			return
@@ -241,22 +235,37 @@ func TestHalfWrittenFrame(t *testing.T) {
 		sc, _ := r.Connect(ctx, nil)
 		done <- sc
 	}()
-	nc, err := tls.Dial("tcp", ep.Addr().String(), cli.client)
+	nc, err := tls.Dial("tcp", ep.Addr().String(), srv.client)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { nc.Close() })
 	writeFrame(nc, opHello, nil)
 	if op, _, err := readHandshake(nc); err != nil || op != opAccept {
 		t.Fatalf("handshake answer %d, %v", op, err)
 	}
-	whole := frame(header{op: opWrite, key: mr.key, offset: 0}, bytes.Repeat([]byte{9}, 1000))
-	nc.Write(whole[:headerSize+10])
-	nc.Close()
 	sc := <-done
 	if sc == nil {
 		t.Fatal("no connection")
 	}
-	defer sc.Close()
+	t.Cleanup(func() { sc.Close() })
+	return sc, nc
+}
+
+// A real TLS peer that sends half a frame and closes: the server's
+// connection is lost with io.ErrUnexpectedEOF.
+func TestHalfWrittenFrame(t *testing.T) {
+	srv, err := NewPeer(&PeerOptions{PSK: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr, _ := srv.RegisterMemory(make([]byte, 4096), UsageWriteDst)
+	sc, nc := rawPeer(t, srv, nil)
+	whole := frame(header{op: opWrite, key: mr.key, offset: 0}, bytes.Repeat([]byte{9}, 1000))
+	nc.Write(whole[:headerSize+10])
+	nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
 	for _, want := range []ConnEvent{EventEstablished, EventLost} {
 		if ev, err := sc.NextEvent(ctx); ev != want {
 			t.Fatalf("event %v, %v; want %v", ev, err, want)
@@ -271,40 +280,12 @@ func TestHalfWrittenFrame(t *testing.T) {
 // SQ, posts wait, and Disconnect and Close still return within the
 // timeout.
 func TestPeerStopsReading(t *testing.T) {
-	psk := bytes.Repeat([]byte{5}, 32)
-	srv, _ := NewPeer(&PeerOptions{PSK: psk})
-	cli, _ := NewPeer(&PeerOptions{PSK: psk})
+	srv, err := NewPeer(&PeerOptions{PSK: bytes.Repeat([]byte{5}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	src, _ := srv.RegisterMemory(make([]byte, 64<<10), UsageWriteSrc)
-	ep, err := srv.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ep.Shutdown()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	done := make(chan *Conn, 1)
-	go func() {
-		r, err := ep.NextConnReq(ctx, &ConnConfig{Timeout: 300 * time.Millisecond, SQSize: 256})
-		if err != nil {
-			done <- nil
-			return
-		}
-		sc, _ := r.Connect(ctx, nil)
-		done <- sc
-	}()
-	nc, err := tls.Dial("tcp", ep.Addr().String(), cli.client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	writeFrame(nc, opHello, nil)
-	if op, _, err := readHandshake(nc); err != nil || op != opAccept {
-		t.Fatalf("handshake answer %d, %v", op, err)
-	}
-	sc := <-done
-	if sc == nil {
-		t.Fatal("no connection")
-	}
+	sc, _ := rawPeer(t, srv, &ConnConfig{Timeout: 300 * time.Millisecond, SQSize: 256})
 	dst := &RemoteMR{key: 1, size: 64 << 10}
 	posted := make(chan error, 1)
 	go func() {
