@@ -80,6 +80,7 @@ type Cache struct {
 	_     [64]byte
 	amu   sync.Mutex // the allocator
 	alloc *allocator
+	freed int64 // a run freed by the last release, -1 if none (under amu)
 	_     [64]byte
 	// clock counts the entries inserted: the use stamp of a put or hit.
 	// Puts write it, gets only read it.
@@ -184,6 +185,7 @@ func newCache(data []byte, o Options) *Cache {
 		onMiss:  o.OnMiss,
 		seed:    maphash.MakeSeed(),
 		alloc:   newAllocator(data, o.ExtentSize),
+		freed:   -1,
 	}
 	for i := range c.shards {
 		c.shards[i].init(&c.heads[i])
@@ -270,7 +272,15 @@ func (c *Cache) allocate(total int64) (int64, error) {
 	c.amu.Lock()
 	for left := total; left > 0; {
 		want := (left + extHeader + c.unit - 1) / c.unit
-		s, got := c.alloc.alloc(want)
+		var s, got int64
+		if c.freed >= 0 {
+			// Just freed by an eviction, the run is in the CPU's cache.
+			s, got = c.freed, c.alloc.take(c.freed, want)
+			c.freed = -1
+		}
+		if got == 0 {
+			s, got = c.alloc.alloc(want)
+		}
 		if got == 0 {
 			ok := false
 			switch {
@@ -341,13 +351,18 @@ func (c *Cache) release(first int64) {
 	c.amu.Unlock()
 }
 
-// freeChain is release with the allocator's lock held.
+// freeChain is release with the allocator's lock held. It notes the
+// merged free run of the chain's first extent in c.freed.
 func (c *Cache) freeChain(first int64) {
+	c.freed = -1
 	for u := first - 1; u >= 0; {
 		h := c.hdr(u)
 		n := int64(binary.LittleEndian.Uint32(h[0:]))
 		next := int64(binary.LittleEndian.Uint32(h[4:])) - 1
-		c.alloc.free(u, n)
+		s := c.alloc.free(u, n)
+		if c.freed < 0 {
+			c.freed = s
+		}
 		u = next
 	}
 }
