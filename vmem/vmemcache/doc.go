@@ -50,33 +50,54 @@
 //
 // # Design
 //
-// The data area is divided into units of the extent size. An entry's key
-// and value are stored back to back in a chain of extents (runs of units):
-// each extent starts with a 16-byte header (its length in units and the
-// next extent), so a value larger than any free run is split across
-// several. The extent allocator keeps its free lists inside the free runs
-// themselves and two bitmaps (two bits per unit) on the Go heap; freed
-// runs are merged with free neighbours at once, so the free space is
-// always fully coalesced (Stats.HeapEntries counts the free runs). A Put
-// asks for the whole entry at once and takes the first run long enough,
-// or the longest one and asks again for the rest; with PolicyLRU, when
-// nothing is free, it evicts the least recently used entry and retries.
+// The data area is divided into units of the extent size. An entry is
+// stored in a chain of extents (runs of units): each extent starts with an
+// 8-byte header (its length in units and the next extent), so a value
+// larger than any free run is split across several. The first extent
+// holds, after its header, the entry's 24-byte record (use stamp, value
+// and key lengths), then the key and the value follow back to back, so
+// the header, record and a short key share one cache line. The extent
+// allocator keeps its free lists inside the free runs themselves and two
+// bitmaps (two bits per unit) on the Go heap; freed runs are merged with
+// free neighbours at once, so the free space is always fully coalesced
+// (Stats.HeapEntries counts the free runs). A Put asks for the whole entry
+// at once and takes the first run long enough, or the longest one and
+// asks again for the rest; with PolicyLRU, when nothing is free, it evicts
+// the least recently used entry and takes its space first (the run just
+// freed, merged with its free neighbours, if it is long enough).
 //
 // The index is in Go memory but holds no pointers, so the garbage
 // collector does not scan it however full the cache is: 32 shards, each
-// a map from the key's hash to a slot in a slab of fixed-size entry
-// records (hash, extent chain, sizes, use stamp; keys with the same hash
-// chained), with its own mutex, its own LRU list (links in a dense array
-// apart from the records) and its own statistics counters. Puts and hits
-// stamp the entry with the monotonic clock (nanoseconds, made strictly
-// increasing per shard) under their shard's lock, so each list is in stamp
-// order and the global least recently used entry is the oldest of the 32
-// list heads, which each shard publishes in an atomic: eviction is exact
-// LRU over the whole cache, and a get writes nothing shared with gets of
-// other shards (no global lock, counter or clock line). A Get holds its
-// shard's lock while it compares the key and copies the value, so an
-// entry is never freed under a reader; Put copies the data before taking
-// a shard lock. The allocator has one lock, taken by puts and evictions.
+// with its own mutex, an open-addressing hash table (linear probing,
+// 16-byte slots of hash, first extent and LRU node, at most 3/4 full),
+// an LRU list of nodes in a dense array, and its own counters. A Get reads
+// one table slot (usually one cache line), the entry's first extent and
+// the value, and writes only its shard's lock and counters.
+//
+// # LRU order
+//
+// Eviction is LRU with time counted in puts. The cache has a use clock
+// that each Put inserting an entry advances (so puts write it, gets only
+// read it); a put or a hit stamps the entry with the clock, and eviction
+// takes an entry of the smallest stamp. The guarantee: if entry A was last
+// used (put or hit) before some inserting Put began and entry B was used
+// after it, A is evicted before B. Entries last used between the same two
+// inserting puts are equally old and go in any order (within a shard, in
+// the order of their first use in that interval). Since only puts evict,
+// every eviction sees the order of uses up to the previous put, and a run
+// of gets with no put in between writes no stamp and moves no entry. The
+// stamps are taken under the shard's lock, so each shard's list is in
+// stamp order and the oldest entry of the cache is the oldest of the 32
+// list heads, which each shard publishes in an atomic. (C libvmemcache also
+// defers its LRU updates: hits are queued in a ring buffer and applied
+// later, so its order is not exact either.)
+//
+// A Get holds its shard's lock while it compares the key and copies the
+// value, so an entry is never freed under a reader; Put copies the data
+// before taking a shard lock. The allocator has one lock, taken once per
+// Put; without an OnEvict callback, the evictions a Put needs happen while
+// it holds it (OnEvict must run with no lock held, so with a callback the
+// lock is dropped around each eviction).
 //
 // # Concurrency
 //
@@ -88,8 +109,10 @@
 //
 //   - Keys are stored in the mapping with the value, not in DRAM: a key
 //     and its value together must fit the cache, and Stats.PoolUsed counts
-//     both (with the extent headers); Stats.DRAMUsed counts the Go-side
-//     index and bitmaps.
+//     both (with the extent headers and the entry's record, 32 bytes per
+//     entry of one extent); Stats.DRAMUsed counts the Go-side index and
+//     bitmaps.
+//   - The LRU order is kept at the granularity of puts (see LRU order).
 //   - A cache has fewer than 2^32 extents (1 TiB of 256-byte extents;
 //     New says to raise the extent size) and keys are shorter than 4 GiB,
 //     so that an index record takes 40 bytes.
