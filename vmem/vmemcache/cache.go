@@ -80,7 +80,8 @@ type Cache struct {
 	_     [64]byte
 	amu   sync.Mutex // the allocator
 	alloc *allocator
-	freed int64 // a run freed by the last release, -1 if none (under amu)
+	freed int64        // a run freed by the last release, -1 if none (under amu)
+	avail atomic.Int64 // free units, as of the last hold of amu
 	_     [64]byte
 	// clock counts the entries inserted: the use stamp of a put or hit.
 	// Puts write it, gets only read it.
@@ -187,6 +188,7 @@ func newCache(data []byte, o Options) *Cache {
 		alloc:   newAllocator(data, o.ExtentSize),
 		freed:   -1,
 	}
+	c.avail.Store(c.alloc.freeUnits)
 	for i := range c.shards {
 		c.shards[i].init(&c.heads[i])
 	}
@@ -265,13 +267,24 @@ func (c *Cache) capacity() int64 {
 
 // allocate gets extents for total bytes (at least one extent), chained
 // through their headers, evicting as the policy allows; it returns the
-// first extent's unit + 1. Without an OnEvict callback, evictions happen
-// under the allocator's lock, held from the first extent to the last.
+// first extent's unit + 1. An eviction is done with no lock held but the
+// victim's shard's; its extents are freed in the next hold of the
+// allocator's lock, which then allocates from them first. When the free
+// space is known to be short, the put evicts before taking the lock, so
+// a put into a full cache usually takes the allocator's lock once.
 func (c *Cache) allocate(total int64) (int64, error) {
 	var first, last int64 = 0, -1
-	c.amu.Lock()
+	var victim int64 // the chain of an evicted entry, to free (unit + 1)
 	for left := total; left > 0; {
 		want := (left + extHeader + c.unit - 1) / c.unit
+		if victim == 0 && c.policy == PolicyLRU && c.avail.Load() < want {
+			victim = c.evictLRU()
+		}
+		c.amu.Lock()
+		if victim != 0 {
+			c.freeChain(victim)
+			victim = 0
+		}
 		var s, got int64
 		if c.freed >= 0 {
 			// Just freed by an eviction, the run is in the CPU's cache.
@@ -282,23 +295,19 @@ func (c *Cache) allocate(total int64) (int64, error) {
 			s, got = c.alloc.alloc(want)
 		}
 		if got == 0 {
-			ok := false
-			switch {
-			case c.policy == PolicyNone:
-			case c.onEvict == nil:
-				ok = c.evictLRU(true)
-			default:
-				c.amu.Unlock()
-				ok = c.evictLRU(false)
-				c.amu.Lock()
+			c.amu.Unlock()
+			if c.policy == PolicyNone {
+				c.release(first)
+				return 0, ErrNoSpace
 			}
-			if !ok {
-				c.freeChain(first)
-				c.amu.Unlock()
+			if victim = c.evictLRU(); victim == 0 {
+				c.release(first)
 				return 0, ErrNoSpace
 			}
 			continue
 		}
+		c.avail.Store(c.alloc.freeUnits)
+		c.amu.Unlock()
 		c.setHeader(s, got, -1)
 		if last < 0 {
 			first = s + 1
@@ -308,7 +317,6 @@ func (c *Cache) allocate(total int64) (int64, error) {
 		last = s
 		left -= min(left, got*c.unit-extHeader)
 	}
-	c.amu.Unlock()
 	return first, nil
 }
 
@@ -346,8 +354,12 @@ func (c *Cache) record(first int64) []byte {
 
 // release frees the chain starting at first (unit + 1, 0 = none).
 func (c *Cache) release(first int64) {
+	if first == 0 {
+		return
+	}
 	c.amu.Lock()
 	c.freeChain(first)
+	c.avail.Store(c.alloc.freeUnits)
 	c.amu.Unlock()
 }
 
@@ -502,12 +514,12 @@ func (c *Cache) get(h uint64, key, buf []byte, offset int64, count bool) (n int,
 		return 0, 0, false
 	}
 	s := sh.table[i]
-	first := int64(s.first)
-	p, next := c.extent(first - 1)
-	size = valLenOf(p)
+	p, next := c.extent(int64(s.first) - 1)
+	rec := p[:recSize]
+	size = valLenOf(rec)
 	if offset < size && len(buf) > 0 {
 		buf = buf[:min(int64(len(buf)), size-offset)]
-		off := recSize + keyLenOf(p) + offset
+		off := recSize + keyLenOf(rec) + offset
 		for {
 			if off >= int64(len(p)) {
 				off -= int64(len(p))
@@ -524,8 +536,8 @@ func (c *Cache) get(h uint64, key, buf []byte, offset int64, count bool) (n int,
 	// A hit writes the stamp and moves the entry only if a put came
 	// since its last use: a run of gets between puts writes nothing
 	// but the shard's lock and counters.
-	if now := c.clock.Load(); binary.LittleEndian.Uint64(c.record(first)) != now {
-		binary.LittleEndian.PutUint64(c.record(first), now)
+	if now := c.clock.Load(); binary.LittleEndian.Uint64(rec) != now {
+		binary.LittleEndian.PutUint64(rec, now)
 		sh.touch(s.node, now)
 	}
 	return n, size, true
@@ -555,9 +567,14 @@ func (c *Cache) Evict(key []byte) error {
 		return ErrClosed
 	}
 	if key == nil {
-		if c.policy == PolicyNone || !c.evictLRU(false) {
+		if c.policy == PolicyNone {
 			return ErrNoEvictable
 		}
+		first := c.evictLRU()
+		if first == 0 {
+			return ErrNoEvictable
+		}
+		c.release(first)
 		return nil
 	}
 	h := maphash.Bytes(c.seed, key)
@@ -568,14 +585,13 @@ func (c *Cache) Evict(key []byte) error {
 		sh.mu.Unlock()
 		return ErrNotFound
 	}
-	c.evictNode(sh, sh.table[i].node, false)
+	c.release(c.evictNode(sh, sh.table[i].node))
 	return nil
 }
 
-// evictLRU evicts the least recently used entry, if there is one;
-// amuHeld says the caller holds the allocator's lock (and there is no
-// OnEvict callback).
-func (c *Cache) evictLRU(amuHeld bool) bool {
+// evictLRU evicts the least recently used entry, if there is one, and
+// returns its chain for the caller to free (0 if none).
+func (c *Cache) evictLRU() int64 {
 	for {
 		var best *shard
 		bestStamp := uint64(math.MaxUint64)
@@ -585,7 +601,7 @@ func (c *Cache) evictLRU(amuHeld bool) bool {
 			}
 		}
 		if best == nil {
-			return false
+			return 0
 		}
 		best.mu.Lock()
 		i := best.oldest()
@@ -594,15 +610,14 @@ func (c *Cache) evictLRU(amuHeld bool) bool {
 			best.mu.Unlock()
 			continue
 		}
-		c.evictNode(best, i, amuHeld)
-		return true
+		return c.evictNode(best, i)
 	}
 }
 
 // evictNode evicts the entry of node i of sh, which the caller has locked;
-// it returns with sh unlocked. The entry stays readable while OnEvict
-// runs. amuHeld: the caller holds the allocator's lock.
-func (c *Cache) evictNode(sh *shard, i int32, amuHeld bool) {
+// it returns with sh unlocked, and the entry's chain, which the caller
+// frees. The entry stays readable while OnEvict runs.
+func (c *Cache) evictNode(sh *shard, i int32) int64 {
 	if c.onEvict != nil {
 		sh.nodes[i].evicting = true
 		sh.updateHead()
@@ -618,11 +633,7 @@ func (c *Cache) evictNode(sh *shard, i int32, amuHeld bool) {
 	sh.removeNode(i)
 	sh.evicts++
 	sh.mu.Unlock()
-	if amuHeld {
-		c.freeChain(first)
-	} else {
-		c.release(first)
-	}
+	return first
 }
 
 // Stats are the cache's counters (C's VMEMCACHE_STAT_*).
