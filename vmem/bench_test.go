@@ -124,7 +124,7 @@ func memkindImpl(tb testing.TB) (benchImpl, bool) {
 	// with 64 and 256 MiB kinds, mostly in the mixed workload on two
 	// goroutines); a C program running the same loops on two threads has
 	// not. Under gdb it crashed once in the mixed workload on ONE
-	// goroutine (inside memkind_malloc, called from gopmdk_mixed_n; 2 of 10
+	// goroutine (inside memkind_malloc, called from gopmdk_mixed_n; 2 of 5
 	// runs of all workloads, 0 of 11 runs of the mixed or 1 MiB and mixed
 	// workloads alone): the kind is broken by the earlier workloads on two
 	// threads. No misuse on our side was found: one kind for the process,
