@@ -115,7 +115,8 @@
 //   - The LRU order is kept at the granularity of puts (see LRU order).
 //   - A cache has fewer than 2^32 extents (1 TiB of 256-byte extents;
 //     New says to raise the extent size) and keys are shorter than 4 GiB,
-//     so that an index record takes 40 bytes.
+//     so that an entry costs the Go heap a 16-byte table slot and a 32-byte
+//     LRU node.
 //   - A cache is created in one call with all its settings, not configured
 //     step by step; callbacks are fields of Options, their C arg being
 //     whatever the Go closure captures.
