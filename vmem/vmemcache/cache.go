@@ -88,7 +88,9 @@ type Cache struct {
 	clock atomic.Uint64
 	_     [56]byte
 
-	shards [nShards]shard
+	// The shards, allocated apart: 4 KiB, so aligned to 4 KiB, and each
+	// shard starts a cache line (see shard).
+	shards *[nShards]shard
 	// heads[i] is shard i's oldest stamp, side by side so that eviction
 	// scans a few cache lines.
 	heads [nShards]atomic.Uint64
@@ -187,6 +189,7 @@ func newCache(data []byte, o Options) *Cache {
 		seed:    maphash.MakeSeed(),
 		alloc:   newAllocator(data, o.ExtentSize),
 		freed:   -1,
+		shards:  new([nShards]shard),
 	}
 	c.avail.Store(c.alloc.freeUnits)
 	for i := range c.shards {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // tslot is one slot of a shard's hash table: the key's hash, the entry's
@@ -34,17 +35,26 @@ type node struct {
 // oldest entry of the cache is the oldest head of all shards: headStamp
 // publishes each head for that search. The counters are guarded by mu.
 type shard struct {
-	mu         sync.Mutex
-	table      []tslot
-	count      int // used slots of table
-	nodes      []node
-	free       int32
-	head, tail int32
-	headStamp  *atomic.Uint64 // stamp of oldest(), MaxUint64 if none (in Cache.heads)
+	shardFields
+	_ [shardSize - unsafe.Sizeof(shardFields{})]byte
+}
 
-	puts, gets, hits, misses, evicts int64
+// shardSize is the size of a shard: a multiple of the cache line, so that
+// in an aligned array each shard starts a line.
+const shardSize = 128
 
-	_ [64]byte // the next shard's lock and counters on other cache lines
+type shardFields struct {
+	// What a get writes or reads first, in the shard's first cache line:
+	// the lock, the get counters and the table.
+	mu                 sync.Mutex
+	gets, hits, misses int64
+	table              []tslot
+	count              int // used slots of table
+	nodes              []node
+	free               int32
+	head, tail         int32
+	headStamp          *atomic.Uint64 // stamp of oldest(), MaxUint64 if none (in Cache.heads)
+	puts, evicts       int64
 }
 
 const minTable = 64
