@@ -68,12 +68,11 @@
 //
 // The index is in Go memory but holds no pointers, so the garbage
 // collector does not scan it however full the cache is: 32 shards, each
-// with its own mutex and sequence number, an open-addressing hash table
-// (linear probing, 16-byte slots of hash, first extent and LRU node, at
-// most 3/4 full) and an LRU list of nodes in a dense array; a shard's
-// lock, sequence number and table are in its first cache line. A Get
-// reads one table slot (usually one cache line), the entry's first extent
-// and the value.
+// with its own mutex, an open-addressing hash table (linear probing,
+// 16-byte slots of hash, first extent and LRU node, at most 3/4 full),
+// an LRU list of nodes in a dense array, and its own counters. A Get reads
+// one table slot (usually one cache line), the entry's first extent and
+// the value, and writes only its shard's lock and counters.
 //
 // # LRU order
 //
@@ -89,27 +88,16 @@
 // of gets with no put in between writes no stamp and moves no entry. The
 // stamps are taken under the shard's lock, so each shard's list is in
 // stamp order and the oldest entry of the cache is the oldest of the 32
-// list heads, which each shard publishes in an atomic. (C libvmemcache's
-// order is not exact either: its later versions queue hits in a ring
-// buffer, applied in batches, and do not queue a hit on an entry already
-// queued.)
+// list heads, which each shard publishes in an atomic. (C libvmemcache also
+// defers its LRU updates: hits are queued in a ring buffer and applied
+// later, so its order is not exact either.)
 //
-// On amd64 (outside race builds) a Get takes no lock and writes nothing
-// shared but its P's hit or miss counter: it reads the shard's sequence
-// number, which writers of the table make odd while they change it (an
-// eviction changes it before the entry's extents are freed), looks the key
-// up and copies the value, every offset and length it reads checked
-// against the data area, and reads the sequence number again; if it
-// changed, the Get does it again under the shard's lock. A hit on an entry
-// that a put since its last use makes due for a new stamp also takes the
-// lock. Elsewhere (a weaker memory order, or the race detector, which the
-// racing reads would trip) every Get holds its shard's lock while it
-// compares the key and copies the value, so an entry is never freed under
-// it. Put copies the data before taking a shard lock. The allocator has
-// one lock, taken once by most puts: a put evicts with no lock held but
-// the victim's shard's (OnEvict runs with none), and frees the victim's
-// extents and allocates, from them first, in one hold of the allocator's
-// lock.
+// A Get holds its shard's lock while it compares the key and copies the
+// value, so an entry is never freed under a reader; Put copies the data
+// before taking a shard lock. The allocator has one lock, taken once per
+// Put; without an OnEvict callback, the evictions a Put needs happen while
+// it holds it (OnEvict must run with no lock held, so with a callback the
+// lock is dropped around each eviction).
 //
 // # Concurrency
 //
