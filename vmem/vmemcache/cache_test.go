@@ -547,3 +547,58 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("emptied: %+v", st)
 	}
 }
+
+// TestGetsDuringEvictions reads a few keys from two goroutines while a
+// third evicts them and puts others, often in the extents just freed:
+// every hit must read its own key's bytes.
+func TestGetsDuringEvictions(t *testing.T) {
+	c := newCache(t, nil)
+	const nkeys = 16
+	keys := make([]string, nkeys)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key%d", i)
+		if err := c.Put([]byte(keys[i]), value(keys[i], 300)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	var done sync.WaitGroup
+	stop := make(chan struct{})
+	for g := range 2 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 3))
+			buf := make([]byte, 4096)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := keys[r.IntN(nkeys)]
+				n, size, err := c.Get([]byte(k), buf, 0)
+				if err == nil && (int64(n) != size || !bytes.Equal(buf[:n], value(k, n))) {
+					t.Errorf("%s: read %d bytes that are not its value", k, n)
+					return
+				}
+			}
+		})
+	}
+	done.Go(func() {
+		defer close(stop)
+		r := rand.New(rand.NewPCG(9, 9))
+		for range 20000 {
+			k := keys[r.IntN(nkeys)]
+			if err := c.Evict([]byte(k)); err != nil && !errors.Is(err, vmemcache.ErrNotFound) {
+				t.Error(err)
+				return
+			}
+			k = keys[r.IntN(nkeys)] // most often another key, in k's extents
+			if err := c.Put([]byte(k), value(k, 1+r.IntN(3000))); err != nil && !errors.Is(err, vmemcache.ErrExists) {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	done.Wait()
+	wg.Wait()
+}

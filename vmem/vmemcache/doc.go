@@ -70,9 +70,10 @@
 // collector does not scan it however full the cache is: 32 shards, each
 // with its own mutex, an open-addressing hash table (linear probing,
 // 16-byte slots of hash, first extent and LRU node, at most 3/4 full),
-// an LRU list of nodes in a dense array, and its own counters. A Get reads
-// one table slot (usually one cache line), the entry's first extent and
-// the value, and writes only its shard's lock and counters.
+// an LRU list of nodes in a dense array, and its own counters; the lock,
+// the get counters and the table are in the shard's first cache line. A
+// Get reads one table slot (usually one cache line), the entry's first
+// extent and the value, and writes only that line of its shard.
 //
 // # LRU order
 //
@@ -88,16 +89,17 @@
 // of gets with no put in between writes no stamp and moves no entry. The
 // stamps are taken under the shard's lock, so each shard's list is in
 // stamp order and the oldest entry of the cache is the oldest of the 32
-// list heads, which each shard publishes in an atomic. (C libvmemcache also
-// defers its LRU updates: hits are queued in a ring buffer and applied
-// later, so its order is not exact either.)
+// list heads, which each shard publishes in an atomic. (C libvmemcache's
+// order is not exact either: its later versions queue hits in a ring
+// buffer, applied in batches, and do not queue a hit on an entry already
+// queued.)
 //
 // A Get holds its shard's lock while it compares the key and copies the
 // value, so an entry is never freed under a reader; Put copies the data
-// before taking a shard lock. The allocator has one lock, taken once per
-// Put; without an OnEvict callback, the evictions a Put needs happen while
-// it holds it (OnEvict must run with no lock held, so with a callback the
-// lock is dropped around each eviction).
+// before taking a shard lock. The allocator has one lock, taken once by
+// most puts: a put evicts with no lock held but the victim's shard's
+// (OnEvict runs with none), and frees the victim's extents and allocates,
+// from them first, in one hold of the allocator's lock.
 //
 // # Concurrency
 //
