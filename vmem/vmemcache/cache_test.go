@@ -586,7 +586,7 @@ func TestGetsDuringEvictions(t *testing.T) {
 	done.Go(func() {
 		defer close(stop)
 		r := rand.New(rand.NewPCG(9, 9))
-		for range 20000 {
+		for range 8000 {
 			k := keys[r.IntN(nkeys)]
 			if err := c.Evict([]byte(k)); err != nil && !errors.Is(err, vmemcache.ErrNotFound) {
 				t.Error(err)
