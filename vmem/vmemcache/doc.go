@@ -137,16 +137,22 @@
 //
 // tools/cmd/cachebench compares vmemcache with bigcache and ristretto:
 // get and put throughput, Zipf hit ratio, and the Go heap and GC work with
-// a large amount cached. On a shared 2-core machine (values of 500-1500
-// bytes in /dev/shm, ratios of ops per CPU second of the process, medians
-// of 9 alternating repetitions; the spread between runs is large on a
-// loaded machine) vmemcache did 0.9-1.5 times ristretto's gets (mostly
-// above 1) and 1.6 times bigcache's or more with one goroutine, 0.6-0.8
-// times ristretto's and 1.2-2 times bigcache's with two; its puts (which
-// evict, through one allocator lock) ran at 0.4-1 times bigcache's. The
-// Zipf hit ratio was the others' or better (exact LRU). With 256 MiB put,
-// the Go heap held 19 MiB for vmemcache (the index of about 200,000
-// entries: 40-byte records, links, maps, bitmaps) against 277 MiB for
-// bigcache and 313 MiB for ristretto, and a forced collection was
-// quicker than with either (ristretto's 6-25 times longer).
+// a large amount cached. On a shared 2-core machine under heavy load from
+// other processes (load average 15-25; values of 500-1500 bytes in
+// /dev/shm; 9 alternating repetitions of 250 ms; ratios vmemcache/peer of
+// ops per CPU second of the process, the medians of 5 runs, before this
+// design in brackets from 6 runs): gets with one goroutine ran at 1.0-1.6
+// times ristretto's (before: 0.96-1.19) and 8-9 times bigcache's; with two
+// goroutines at 0.88-1.02 times ristretto's (0.62-0.92), that is at its
+// speed, not above it, and 2 times bigcache's (1.3-2.3). Puts of new keys
+// into a full cache (each evicts) ran at 1.2-1.9 times bigcache's with one
+// goroutine (0.8-1.8) and 1.1-1.5 with two (0.5-1.3), and above
+// ristretto's, whose Set is asynchronous and drops entries when its
+// buffers are full. By the wall clock the spread between runs is larger
+// (gets, two goroutines: 0.98-1.30 times ristretto's). The Zipf hit ratio
+// was 0.7728 against bigcache's 0.7522 and ristretto's 0.769-0.774, which
+// varies from run to run (before: 0.7732). With 64 MiB put, the Go heap
+// held 1.4 MiB for vmemcache (the index of about 66,000 entries) against
+// 70 MiB for bigcache and 78 MiB for ristretto, and a forced collection was
+// quicker than with either.
 package vmemcache
