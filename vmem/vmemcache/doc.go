@@ -143,10 +143,11 @@
 // ops per CPU second of the process, the medians of 5 runs, before this
 // design in brackets from 6 runs): gets with one goroutine ran at 1.0-1.6
 // times ristretto's (before: 0.96-1.19) and 8-9 times bigcache's; with two
-// goroutines at 0.88-1.02 times ristretto's (0.62-0.92), that is at its
-// speed, not above it, and 2 times bigcache's (1.3-2.3). Puts of new keys
-// into a full cache (each evicts) ran at 1.2-1.9 times bigcache's with one
-// goroutine (0.8-1.8) and 1.1-1.5 with two (0.5-1.3), and above
+// goroutines at 0.88-1.02 times ristretto's (before: 0.62-0.92), that is
+// at its speed, not above it, and 2-7 times bigcache's (before: 1.3-2.3).
+// Puts of new keys into a full cache (each evicts) ran at 1.2-6 times
+// bigcache's with one goroutine (before: 0.8-1.8) and 1.1-3 with two
+// (before: 0.5-1.3), and above
 // ristretto's, whose Set is asynchronous and drops entries when its
 // buffers are full. By the wall clock the spread between runs is larger
 // (gets, two goroutines: 0.98-1.30 times ristretto's). The Zipf hit ratio
