@@ -123,7 +123,15 @@ func memkindImpl(tb testing.TB) (benchImpl, bool) {
 	// intermittently, in this process (SIGSEGV inside memkind_arena_malloc,
 	// with 64 and 256 MiB kinds, mostly in the mixed workload on two
 	// goroutines); a C program running the same loops on two threads has
-	// not.
+	// not. Under gdb it crashed once in the mixed workload on ONE
+	// goroutine (inside memkind_malloc, called from gopmdk_mixed_n; 2 of 5
+	// runs of all workloads, 0 of 11 runs of the mixed or 1 MiB and mixed
+	// workloads alone): the kind is broken by the earlier workloads on two
+	// threads. No misuse on our side was found: one kind for the process,
+	// each loop one C call (so on one thread from start to end; locking
+	// the goroutine to its thread would change nothing), no memkind call
+	// outside those loops, malloc and free of an allocation on the same
+	// thread.
 	k, err := cmemkind.Create(pmemtest.Dir(tb), 4*benchPool)
 	if err != nil {
 		return benchImpl{}, false

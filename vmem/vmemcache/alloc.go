@@ -156,8 +156,21 @@ func (a *allocator) alloc(n int64) (s, got int64) {
 	return s, l
 }
 
-// free returns [s, s+n) and merges it with free neighbours.
-func (a *allocator) free(s, n int64) {
+// take allocates from the free run starting at s: its first n units if
+// it has that many (got n), nothing otherwise (got 0).
+func (a *allocator) take(s, n int64) (got int64) {
+	if s < 0 || s >= a.units || !bit(a.freeStart, s) || a.runLen(s) < n {
+		return 0
+	}
+	if l := a.remove(s); l > n {
+		a.insert(s+n, l-n)
+	}
+	return n
+}
+
+// free returns [s, s+n), merges it with free neighbours and returns the
+// start of the merged run.
+func (a *allocator) free(s, n int64) int64 {
 	if s > 0 && bit(a.freeEnd, s-1) {
 		ps := a.get(s-1, 24)
 		n += a.remove(ps)
@@ -167,4 +180,5 @@ func (a *allocator) free(s, n int64) {
 		n += a.remove(e)
 	}
 	a.insert(s, n)
+	return s
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/core"
@@ -35,7 +34,8 @@ const (
 	// (VMEMCACHE_MIN_EXTENT), and the default.
 	MinExtentSize = 256
 
-	extHeader = 16 // per extent: run length in units, next run + 1
+	extHeader = 8  // per extent: run length in units, next run + 1
+	recSize   = 24 // per entry, at the start of its first extent: stamp, value and key lengths
 	nShards   = 32
 	pageSize  = 4096
 )
@@ -73,7 +73,6 @@ type Cache struct {
 	onEvict func(*Cache, []byte)
 	onMiss  func(*Cache, []byte)
 	seed    maphash.Seed
-	epoch   time.Time // origin of the use stamps (shard.stamp)
 	closed  atomic.Bool
 
 	// The allocator's lock, written by every put, on cache lines of its
@@ -81,9 +80,17 @@ type Cache struct {
 	_     [64]byte
 	amu   sync.Mutex // the allocator
 	alloc *allocator
+	freed int64        // a run freed by the last release, -1 if none (under amu)
+	avail atomic.Int64 // free units, as of the last hold of amu
 	_     [64]byte
+	// clock counts the entries inserted: the use stamp of a put or hit.
+	// Puts write it, gets only read it.
+	clock atomic.Uint64
+	_     [56]byte
 
-	shards [nShards]shard
+	// The shards, allocated apart: 4 KiB, so aligned to 4 KiB, and each
+	// shard starts a cache line (see shard).
+	shards *[nShards]shard
 	// heads[i] is shard i's oldest stamp, side by side so that eviction
 	// scans a few cache lines.
 	heads [nShards]atomic.Uint64
@@ -180,9 +187,11 @@ func newCache(data []byte, o Options) *Cache {
 		onEvict: o.OnEvict,
 		onMiss:  o.OnMiss,
 		seed:    maphash.MakeSeed(),
-		epoch:   time.Now(),
 		alloc:   newAllocator(data, o.ExtentSize),
+		freed:   -1,
+		shards:  new([nShards]shard),
 	}
+	c.avail.Store(c.alloc.freeUnits)
 	for i := range c.shards {
 		c.shards[i].init(&c.heads[i])
 	}
@@ -221,18 +230,18 @@ func (c *Cache) Put(key, value []byte) error {
 	}
 	h := maphash.Bytes(c.seed, key)
 	sh := c.shardOf(h)
-	sh.puts.Add(1)
+	sh.mu.Lock()
+	sh.puts++
+	found := c.find(sh, h, key) >= 0
+	sh.mu.Unlock()
 	total := int64(len(key)) + int64(len(value))
 	if total > c.capacity() || len(key) > math.MaxUint32 {
 		return fmt.Errorf("vmemcache: put of %d bytes (key and value) into a cache of %d: %w", total, len(c.data), ErrTooLarge)
 	}
-	sh.mu.Lock()
-	found := c.find(sh, h, key) >= 0
-	sh.mu.Unlock()
 	if found {
 		return ErrExists
 	}
-	first, err := c.allocate(total)
+	first, err := c.allocate(recSize + total)
 	if err != nil {
 		return err
 	}
@@ -243,35 +252,65 @@ func (c *Cache) Put(key, value []byte) error {
 		c.release(first)
 		return ErrExists
 	}
-	sh.insert(entry{hash: h, stamp: sh.stamp(c.epoch), first: uint32(first), keyLen: uint32(len(key)), valLen: int64(len(value))})
+	// The stamp is taken under the shard's lock, so the shard's list
+	// stays in stamp order.
+	stamp := c.clock.Add(1)
+	binary.LittleEndian.PutUint64(c.record(first), stamp)
+	n := sh.newNode(h, uint32(first), stamp)
+	sh.tableInsert(h, uint32(first), n)
 	sh.mu.Unlock()
-	sh.entries.Add(1)
 	return nil
 }
 
 // capacity is the most key and value bytes one entry can hold: the whole
 // area as one extent.
 func (c *Cache) capacity() int64 {
-	return int64(len(c.data))/c.unit*c.unit - extHeader
+	return int64(len(c.data))/c.unit*c.unit - extHeader - recSize
 }
 
-// allocate gets extents for total bytes, chained through their headers,
-// evicting as the policy allows; it returns the first extent's unit + 1 (0
-// for an empty entry).
+// allocate gets extents for total bytes (at least one extent), chained
+// through their headers, evicting as the policy allows; it returns the
+// first extent's unit + 1. An eviction is done with no lock held but the
+// victim's shard's; its extents are freed in the next hold of the
+// allocator's lock, which then allocates from them first. When the free
+// space is known to be short, the put evicts before taking the lock, so
+// a put into a full cache usually takes the allocator's lock once.
 func (c *Cache) allocate(total int64) (int64, error) {
 	var first, last int64 = 0, -1
+	var victim int64 // the chain of an evicted entry, to free (unit + 1)
 	for left := total; left > 0; {
 		want := (left + extHeader + c.unit - 1) / c.unit
+		if victim == 0 && c.policy == PolicyLRU && c.avail.Load() < want {
+			victim = c.evictLRU()
+		}
 		c.amu.Lock()
-		s, got := c.alloc.alloc(want)
-		c.amu.Unlock()
+		if victim != 0 {
+			c.freeChain(victim)
+			victim = 0
+		}
+		var s, got int64
+		if c.freed >= 0 {
+			// Just freed by an eviction, the run is in the CPU's cache.
+			s, got = c.freed, c.alloc.take(c.freed, want)
+			c.freed = -1
+		}
 		if got == 0 {
-			if c.policy == PolicyNone || !c.evictLRU() {
+			s, got = c.alloc.alloc(want)
+		}
+		if got == 0 {
+			c.amu.Unlock()
+			if c.policy == PolicyNone {
+				c.release(first)
+				return 0, ErrNoSpace
+			}
+			if victim = c.evictLRU(); victim == 0 {
 				c.release(first)
 				return 0, ErrNoSpace
 			}
 			continue
 		}
+		c.avail.Store(c.alloc.freeUnits)
+		c.amu.Unlock()
 		c.setHeader(s, got, -1)
 		if last < 0 {
 			first = s + 1
@@ -284,46 +323,74 @@ func (c *Cache) allocate(total int64) (int64, error) {
 	return first, nil
 }
 
+// The header of an extent: its length in units, then the next extent's
+// unit + 1 (0 at the end of the chain), 32 bits each (checkUnits).
 func (c *Cache) hdr(u int64) []byte { p := u * c.unit; return c.data[p : p+extHeader] }
 
 func (c *Cache) setHeader(u, n, next int64) {
 	h := c.hdr(u)
-	binary.LittleEndian.PutUint64(h[0:], uint64(n))
-	binary.LittleEndian.PutUint64(h[8:], uint64(next+1))
+	binary.LittleEndian.PutUint32(h[0:], uint32(n))
+	binary.LittleEndian.PutUint32(h[4:], uint32(next+1))
 }
 
 func (c *Cache) setNext(u, next int64) {
-	binary.LittleEndian.PutUint64(c.hdr(u)[8:], uint64(next+1))
+	binary.LittleEndian.PutUint32(c.hdr(u)[4:], uint32(next+1))
 }
 
 // extent returns the payload of the extent at unit u and the next one's
 // unit (-1 at the end of the chain).
 func (c *Cache) extent(u int64) (payload []byte, next int64) {
 	h := c.hdr(u)
-	n := int64(binary.LittleEndian.Uint64(h[0:]))
-	next = int64(binary.LittleEndian.Uint64(h[8:])) - 1
+	n := int64(binary.LittleEndian.Uint32(h[0:]))
+	next = int64(binary.LittleEndian.Uint32(h[4:])) - 1
 	p := u * c.unit
 	return c.data[p+extHeader : p+n*c.unit], next
 }
 
+// record returns the entry record at the start of the first extent's
+// payload (unit + 1): the use stamp (bytes 0-7), the value's length (8-15)
+// and the key's (16-19). The key and then the value follow it.
+func (c *Cache) record(first int64) []byte {
+	p := (first-1)*c.unit + extHeader
+	return c.data[p : p+recSize]
+}
+
 // release frees the chain starting at first (unit + 1, 0 = none).
 func (c *Cache) release(first int64) {
-	c.amu.Lock()
-	for u := first - 1; u >= 0; {
-		h := c.hdr(u)
-		n := int64(binary.LittleEndian.Uint64(h[0:]))
-		next := int64(binary.LittleEndian.Uint64(h[8:])) - 1
-		c.alloc.free(u, n)
-		u = next
+	if first == 0 {
+		return
 	}
+	c.amu.Lock()
+	c.freeChain(first)
+	c.avail.Store(c.alloc.freeUnits)
 	c.amu.Unlock()
 }
 
-// write copies key then value into the chain.
+// freeChain is release with the allocator's lock held. It notes the
+// merged free run of the chain's first extent in c.freed.
+func (c *Cache) freeChain(first int64) {
+	c.freed = -1
+	for u := first - 1; u >= 0; {
+		h := c.hdr(u)
+		n := int64(binary.LittleEndian.Uint32(h[0:]))
+		next := int64(binary.LittleEndian.Uint32(h[4:])) - 1
+		s := c.alloc.free(u, n)
+		if c.freed < 0 {
+			c.freed = s
+		}
+		u = next
+	}
+}
+
+// write copies the record, key then value into the chain (the record's
+// stamp is set on insertion).
 func (c *Cache) write(first int64, key, value []byte) {
+	var rec [recSize]byte
+	binary.LittleEndian.PutUint64(rec[8:], uint64(len(value)))
+	binary.LittleEndian.PutUint32(rec[16:], uint32(len(key)))
 	u := first - 1
 	var p []byte
-	for _, src := range [2][]byte{key, value} {
+	for _, src := range [3][]byte{rec[:], key, value} {
 		for len(src) > 0 {
 			if len(p) == 0 {
 				p, u = c.extent(u)
@@ -334,8 +401,8 @@ func (c *Cache) write(first int64, key, value []byte) {
 	}
 }
 
-// walk calls fn on the stream of key and value bytes from off on, piece by
-// piece, until fn returns false.
+// walk calls fn on the stream of record, key and value bytes from off on,
+// piece by piece, until fn returns false.
 func (c *Cache) walk(first, off int64, fn func([]byte) bool) {
 	for u := first - 1; u >= 0; {
 		p, next := c.extent(u)
@@ -350,19 +417,20 @@ func (c *Cache) walk(first, off int64, fn func([]byte) bool) {
 	}
 }
 
-// keyEqual reports whether the entry's key is key.
-func (c *Cache) keyEqual(e *entry, key []byte) bool {
-	if int64(e.keyLen) != int64(len(key)) {
+func keyLenOf(rec []byte) int64 { return int64(binary.LittleEndian.Uint32(rec[16:])) }
+func valLenOf(rec []byte) int64 { return int64(binary.LittleEndian.Uint64(rec[8:])) }
+
+// keyEqual reports whether the key of the entry at first is key.
+func (c *Cache) keyEqual(first uint32, key []byte) bool {
+	p, _ := c.extent(int64(first) - 1)
+	if keyLenOf(p) != int64(len(key)) {
 		return false
 	}
-	if e.first == 0 {
-		return true // both empty
-	}
-	if p, _ := c.extent(int64(e.first) - 1); len(p) >= len(key) {
-		return bytes.Equal(p[:len(key)], key) // the usual case: one extent
+	if len(p) >= recSize+len(key) {
+		return bytes.Equal(p[recSize:recSize+len(key)], key) // the usual case: one extent
 	}
 	eq := true
-	c.walk(int64(e.first), 0, func(p []byte) bool {
+	c.walk(int64(first), recSize, func(p []byte) bool {
 		n := min(len(p), len(key))
 		if !bytes.Equal(p[:n], key[:n]) {
 			eq = false
@@ -374,36 +442,41 @@ func (c *Cache) keyEqual(e *entry, key []byte) bool {
 	return eq
 }
 
-// readKey returns a copy of the entry's key.
-func (c *Cache) readKey(e *entry) []byte {
-	key := make([]byte, 0, e.keyLen)
-	c.walk(int64(e.first), 0, func(p []byte) bool {
-		n := min(len(p), int(e.keyLen)-len(key))
+// readKey returns a copy of the key of the entry at first.
+func (c *Cache) readKey(first uint32) []byte {
+	kl := int(keyLenOf(c.record(int64(first))))
+	key := make([]byte, 0, kl)
+	if kl == 0 {
+		return key
+	}
+	c.walk(int64(first), recSize, func(p []byte) bool {
+		n := min(len(p), kl-len(key))
 		key = append(key, p[:n]...)
-		return len(key) < int(e.keyLen)
+		return len(key) < kl
 	})
 	return key
 }
 
-// find returns the slot of key in sh (locked), -1 if absent.
-func (c *Cache) find(sh *shard, h uint64, key []byte) int32 {
-	i, ok := sh.index[h]
-	if !ok {
-		return -1
-	}
-	for ; i >= 0; i = sh.ents[i].chain {
-		if c.keyEqual(&sh.ents[i], key) {
+// find returns the table slot of key in sh (locked), -1 if absent.
+func (c *Cache) find(sh *shard, h uint64, key []byte) int {
+	mask := len(sh.table) - 1
+	for i := sh.home(h); ; i = (i + 1) & mask {
+		s := &sh.table[i]
+		if s.first == 0 {
+			return -1
+		}
+		if s.hash == h && c.keyEqual(s.first, key) {
 			return i
 		}
 	}
-	return -1
 }
 
 // Get copies the value of key, from byte offset on, into buf
 // (vmemcache_get) and returns the number of bytes copied and the value's
 // full size. The copy is short when buf is, and empty when offset is at
-// or past the end. A hit makes the entry the most recently used. A miss
-// calls OnMiss, then looks again; if still absent, it returns ErrNotFound.
+// or past the end. A hit makes the entry the most recently used (see the
+// package documentation for how recent). A miss calls OnMiss, then looks
+// again; if still absent, it returns ErrNotFound.
 func (c *Cache) Get(key, buf []byte, offset int64) (n int, size int64, err error) {
 	if c.closed.Load() {
 		return 0, 0, ErrClosed
@@ -412,48 +485,65 @@ func (c *Cache) Get(key, buf []byte, offset int64) (n int, size int64, err error
 		return 0, 0, fmt.Errorf("vmemcache: get at offset %d: %w", offset, ErrInvalidArgument)
 	}
 	h := maphash.Bytes(c.seed, key)
-	sh := c.shardOf(h)
-	sh.gets.Add(1)
-	n, size, ok := c.get(h, key, buf, offset)
+	n, size, ok := c.get(h, key, buf, offset, true)
 	if ok {
-		sh.hits.Add(1)
 		return n, size, nil
 	}
-	sh.misses.Add(1)
 	if c.onMiss != nil {
 		c.onMiss(c, key)
-		if n, size, ok = c.get(h, key, buf, offset); ok {
+		if n, size, ok = c.get(h, key, buf, offset, false); ok {
 			return n, size, nil
 		}
 	}
 	return 0, 0, ErrNotFound
 }
 
-func (c *Cache) get(h uint64, key, buf []byte, offset int64) (n int, size int64, ok bool) {
+// get looks key up and copies its value; count says whether to count the
+// get and its hit or miss.
+func (c *Cache) get(h uint64, key, buf []byte, offset int64, count bool) (n int, size int64, ok bool) {
 	sh := c.shardOf(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	i := c.find(sh, h, key)
+	if count {
+		sh.gets++
+		if i < 0 {
+			sh.misses++
+		} else {
+			sh.hits++
+		}
+	}
 	if i < 0 {
 		return 0, 0, false
 	}
-	e := &sh.ents[i]
-	if offset < e.valLen && len(buf) > 0 {
-		buf = buf[:min(int64(len(buf)), e.valLen-offset)]
-		off := int64(e.keyLen) + offset
-		for u := int64(e.first) - 1; n < len(buf); {
-			p, next := c.extent(u)
+	s := sh.table[i]
+	p, next := c.extent(int64(s.first) - 1)
+	rec := p[:recSize]
+	size = valLenOf(rec)
+	if offset < size && len(buf) > 0 {
+		buf = buf[:min(int64(len(buf)), size-offset)]
+		off := recSize + keyLenOf(rec) + offset
+		for {
 			if off >= int64(len(p)) {
 				off -= int64(len(p))
 			} else {
 				n += copy(buf[n:], p[off:])
 				off = 0
 			}
-			u = next
+			if n == len(buf) {
+				break
+			}
+			p, next = c.extent(next)
 		}
 	}
-	sh.touch(i, sh.stamp(c.epoch))
-	return n, e.valLen, true
+	// A hit writes the stamp and moves the entry only if a put came
+	// since its last use: a run of gets between puts writes nothing
+	// but the shard's lock and counters.
+	if now := c.clock.Load(); binary.LittleEndian.Uint64(rec) != now {
+		binary.LittleEndian.PutUint64(rec, now)
+		sh.touch(s.node, now)
+	}
+	return n, size, true
 }
 
 // Exists reports whether key is in the cache and its value's size
@@ -467,7 +557,7 @@ func (c *Cache) Exists(key []byte) (size int64, ok bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if i := c.find(sh, h, key); i >= 0 {
-		return sh.ents[i].valLen, true
+		return valLenOf(c.record(int64(sh.table[i].first))), true
 	}
 	return 0, false
 }
@@ -480,25 +570,31 @@ func (c *Cache) Evict(key []byte) error {
 		return ErrClosed
 	}
 	if key == nil {
-		if c.policy == PolicyNone || !c.evictLRU() {
+		if c.policy == PolicyNone {
 			return ErrNoEvictable
 		}
+		first := c.evictLRU()
+		if first == 0 {
+			return ErrNoEvictable
+		}
+		c.release(first)
 		return nil
 	}
 	h := maphash.Bytes(c.seed, key)
 	sh := c.shardOf(h)
 	sh.mu.Lock()
 	i := c.find(sh, h, key)
-	if i < 0 || sh.ents[i].evicting {
+	if i < 0 || sh.nodes[sh.table[i].node].evicting {
 		sh.mu.Unlock()
 		return ErrNotFound
 	}
-	c.evictSlot(sh, i)
+	c.release(c.evictNode(sh, sh.table[i].node))
 	return nil
 }
 
-// evictLRU evicts the least recently used entry, if there is one.
-func (c *Cache) evictLRU() bool {
+// evictLRU evicts the least recently used entry, if there is one, and
+// returns its chain for the caller to free (0 if none).
+func (c *Cache) evictLRU() int64 {
 	for {
 		var best *shard
 		bestStamp := uint64(math.MaxUint64)
@@ -508,42 +604,39 @@ func (c *Cache) evictLRU() bool {
 			}
 		}
 		if best == nil {
-			return false
+			return 0
 		}
 		best.mu.Lock()
 		i := best.oldest()
-		if i < 0 || best.ents[i].stamp != bestStamp {
+		if i < 0 || best.nodes[i].stamp != bestStamp {
 			best.updateHead() // it moved meanwhile: look again
 			best.mu.Unlock()
 			continue
 		}
-		c.evictSlot(best, i)
-		return true
+		return c.evictNode(best, i)
 	}
 }
 
-// evictSlot evicts the entry in slot i of sh, which the caller has locked;
-// it returns with sh unlocked. The entry stays readable while OnEvict runs.
-func (c *Cache) evictSlot(sh *shard, i int32) {
-	e := &sh.ents[i]
+// evictNode evicts the entry of node i of sh, which the caller has locked;
+// it returns with sh unlocked, and the entry's chain, which the caller
+// frees. The entry stays readable while OnEvict runs.
+func (c *Cache) evictNode(sh *shard, i int32) int64 {
 	if c.onEvict != nil {
-		e.evicting = true
+		sh.nodes[i].evicting = true
 		sh.updateHead()
-		key := c.readKey(e)
+		key := c.readKey(sh.nodes[i].first)
 		sh.mu.Unlock()
 		c.onEvict(c, key)
 		sh.mu.Lock()
-		// Marked evicting, the entry cannot have left its slot meanwhile
-		// (nothing else evicts it), though a hit may have moved it in
-		// the LRU list; ents may have grown, so look it up again.
-		e = &sh.ents[i]
+		// Marked evicting, the entry cannot have left meanwhile (nothing
+		// else evicts it), though a hit may have moved it in the list.
 	}
-	first := int64(e.first)
-	sh.remove(i)
+	first := int64(sh.nodes[i].first)
+	sh.tableDelete(sh.slotOf(i))
+	sh.removeNode(i)
+	sh.evicts++
 	sh.mu.Unlock()
-	c.release(first)
-	sh.entries.Add(-1)
-	sh.evicts.Add(1)
+	return first
 }
 
 // Stats are the cache's counters (C's VMEMCACHE_STAT_*).
@@ -563,15 +656,6 @@ type Stats struct {
 // read one by one, so under concurrent calls they need not agree exactly.
 func (c *Cache) Stats() Stats {
 	var s Stats
-	for i := range c.shards {
-		sh := &c.shards[i]
-		s.Puts += sh.puts.Load()
-		s.Gets += sh.gets.Load()
-		s.Hits += sh.hits.Load()
-		s.Misses += sh.misses.Load()
-		s.Evicts += sh.evicts.Load()
-		s.Entries += sh.entries.Load()
-	}
 	c.amu.Lock()
 	s.PoolUsed = (c.alloc.units - c.alloc.freeUnits) * c.unit
 	s.HeapEntries = c.alloc.freeRuns
@@ -580,8 +664,13 @@ func (c *Cache) Stats() Stats {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
-		// A map entry costs about its key, value and a control byte.
-		s.DRAMUsed += int64(cap(sh.ents))*int64(unsafe.Sizeof(entry{})) + int64(len(sh.index))*13
+		s.Puts += sh.puts
+		s.Gets += sh.gets
+		s.Hits += sh.hits
+		s.Misses += sh.misses
+		s.Evicts += sh.evicts
+		s.Entries += int64(sh.count)
+		s.DRAMUsed += int64(cap(sh.table))*int64(unsafe.Sizeof(tslot{})) + int64(cap(sh.nodes))*int64(unsafe.Sizeof(node{}))
 		sh.mu.Unlock()
 	}
 	return s

@@ -50,33 +50,56 @@
 //
 // # Design
 //
-// The data area is divided into units of the extent size. An entry's key
-// and value are stored back to back in a chain of extents (runs of units):
-// each extent starts with a 16-byte header (its length in units and the
-// next extent), so a value larger than any free run is split across
-// several. The extent allocator keeps its free lists inside the free runs
-// themselves and two bitmaps (two bits per unit) on the Go heap; freed
-// runs are merged with free neighbours at once, so the free space is
-// always fully coalesced (Stats.HeapEntries counts the free runs). A Put
-// asks for the whole entry at once and takes the first run long enough,
-// or the longest one and asks again for the rest; with PolicyLRU, when
-// nothing is free, it evicts the least recently used entry and retries.
+// The data area is divided into units of the extent size. An entry is
+// stored in a chain of extents (runs of units): each extent starts with an
+// 8-byte header (its length in units and the next extent), so a value
+// larger than any free run is split across several. The first extent
+// holds, after its header, the entry's 24-byte record (use stamp, value
+// and key lengths), then the key and the value follow back to back, so
+// the header, record and a short key share one cache line. The extent
+// allocator keeps its free lists inside the free runs themselves and two
+// bitmaps (two bits per unit) on the Go heap; freed runs are merged with
+// free neighbours at once, so the free space is always fully coalesced
+// (Stats.HeapEntries counts the free runs). A Put asks for the whole entry
+// at once and takes the first run long enough, or the longest one and
+// asks again for the rest; with PolicyLRU, when nothing is free, it evicts
+// the least recently used entry and takes its space first (the run just
+// freed, merged with its free neighbours, if it is long enough).
 //
 // The index is in Go memory but holds no pointers, so the garbage
 // collector does not scan it however full the cache is: 32 shards, each
-// a map from the key's hash to a slot in a slab of fixed-size entry
-// records (hash, extent chain, sizes, use stamp; keys with the same hash
-// chained), with its own mutex, its own LRU list (links in a dense array
-// apart from the records) and its own statistics counters. Puts and hits
-// stamp the entry with the monotonic clock (nanoseconds, made strictly
-// increasing per shard) under their shard's lock, so each list is in stamp
-// order and the global least recently used entry is the oldest of the 32
-// list heads, which each shard publishes in an atomic: eviction is exact
-// LRU over the whole cache, and a get writes nothing shared with gets of
-// other shards (no global lock, counter or clock line). A Get holds its
-// shard's lock while it compares the key and copies the value, so an
-// entry is never freed under a reader; Put copies the data before taking
-// a shard lock. The allocator has one lock, taken by puts and evictions.
+// with its own mutex, an open-addressing hash table (linear probing,
+// 16-byte slots of hash, first extent and LRU node, at most 3/4 full),
+// an LRU list of nodes in a dense array, and its own counters; the lock,
+// the get counters and the table are in the shard's first cache line. A
+// Get reads one table slot (usually one cache line), the entry's first
+// extent and the value, and writes only that line of its shard.
+//
+// # LRU order
+//
+// Eviction is LRU with time counted in puts. The cache has a use clock
+// that each Put inserting an entry advances (so puts write it, gets only
+// read it); a put or a hit stamps the entry with the clock, and eviction
+// takes an entry of the smallest stamp. The guarantee: if entry A was last
+// used (put or hit) before some inserting Put began and entry B was used
+// after it, A is evicted before B. Entries last used between the same two
+// inserting puts are equally old and go in any order (within a shard, in
+// the order of their first use in that interval). Since only puts evict,
+// every eviction sees the order of uses up to the previous put, and a run
+// of gets with no put in between writes no stamp and moves no entry. The
+// stamps are taken under the shard's lock, so each shard's list is in
+// stamp order and the oldest entry of the cache is the oldest of the 32
+// list heads, which each shard publishes in an atomic. (C libvmemcache's
+// order is not exact either: its later versions queue hits in a ring
+// buffer, applied in batches, and do not queue a hit on an entry already
+// queued.)
+//
+// A Get holds its shard's lock while it compares the key and copies the
+// value, so an entry is never freed under a reader; Put copies the data
+// before taking a shard lock. The allocator has one lock, taken once by
+// most puts: a put evicts with no lock held but the victim's shard's
+// (OnEvict runs with none), and frees the victim's extents and allocates,
+// from them first, in one hold of the allocator's lock.
 //
 // # Concurrency
 //
@@ -88,11 +111,14 @@
 //
 //   - Keys are stored in the mapping with the value, not in DRAM: a key
 //     and its value together must fit the cache, and Stats.PoolUsed counts
-//     both (with the extent headers); Stats.DRAMUsed counts the Go-side
-//     index and bitmaps.
+//     both (with the extent headers and the entry's record, 32 bytes per
+//     entry of one extent); Stats.DRAMUsed counts the Go-side index and
+//     bitmaps.
+//   - The LRU order is kept at the granularity of puts (see LRU order).
 //   - A cache has fewer than 2^32 extents (1 TiB of 256-byte extents;
 //     New says to raise the extent size) and keys are shorter than 4 GiB,
-//     so that an index record takes 40 bytes.
+//     so that an entry costs the Go heap a 16-byte table slot and a 32-byte
+//     LRU node.
 //   - A cache is created in one call with all its settings, not configured
 //     step by step; callbacks are fields of Options, their C arg being
 //     whatever the Go closure captures.
@@ -111,16 +137,23 @@
 //
 // tools/cmd/cachebench compares vmemcache with bigcache and ristretto:
 // get and put throughput, Zipf hit ratio, and the Go heap and GC work with
-// a large amount cached. On a shared 2-core machine (values of 500-1500
-// bytes in /dev/shm, ratios of ops per CPU second of the process, medians
-// of 9 alternating repetitions; the spread between runs is large on a
-// loaded machine) vmemcache did 0.9-1.5 times ristretto's gets (mostly
-// above 1) and 1.6 times bigcache's or more with one goroutine, 0.6-0.8
-// times ristretto's and 1.2-2 times bigcache's with two; its puts (which
-// evict, through one allocator lock) ran at 0.4-1 times bigcache's. The
-// Zipf hit ratio was the others' or better (exact LRU). With 256 MiB put,
-// the Go heap held 19 MiB for vmemcache (the index of about 200,000
-// entries: 40-byte records, links, maps, bitmaps) against 277 MiB for
-// bigcache and 313 MiB for ristretto, and a forced collection was
-// quicker than with either (ristretto's 6-25 times longer).
+// a large amount cached. On a shared 2-core machine under heavy load from
+// other processes (load average 15-25; values of 500-1500 bytes in
+// /dev/shm; 9 alternating repetitions of 250 ms; ratios vmemcache/peer of
+// ops per CPU second of the process, the medians of 5 runs, before this
+// design in brackets from 6 runs): gets with one goroutine ran at 1.0-1.6
+// times ristretto's (before: 0.96-1.19) and 8-9 times bigcache's; with two
+// goroutines at 0.88-1.02 times ristretto's (before: 0.62-0.92), that is
+// at its speed, not above it, and 2-7 times bigcache's (before: 1.3-2.3).
+// Puts of new keys into a full cache (each evicts) ran at 1.2-6 times
+// bigcache's with one goroutine (before: 0.8-1.8) and 1.1-3 with two
+// (before: 0.5-1.3), and above
+// ristretto's, whose Set is asynchronous and drops entries when its
+// buffers are full. By the wall clock the spread between runs is larger
+// (gets, two goroutines: 0.98-1.30 times ristretto's). The Zipf hit ratio
+// was 0.7728 against bigcache's 0.7522 and ristretto's 0.769-0.774, which
+// varies from run to run (before: 0.7732). With 64 MiB put, the Go heap
+// held 1.4 MiB for vmemcache (the index of about 66,000 entries) against
+// 70 MiB for bigcache and 78 MiB for ristretto, and a forced collection was
+// quicker than with either.
 package vmemcache

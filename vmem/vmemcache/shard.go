@@ -4,115 +4,151 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
-	"time"
+	"unsafe"
 )
 
-// entry is one key's index record. It holds no pointers, so the index costs
-// the garbage collector nothing to scan however many entries there are.
-type entry struct {
-	hash     uint64
-	stamp    uint64 // last put or hit, from shard.stamp
-	valLen   int64
-	first    uint32 // first extent's unit + 1, 0 for an empty entry
-	keyLen   uint32
-	chain    int32 // next slot with the same hash; free list
-	evicting bool  // OnEvict is running for it
+// tslot is one slot of a shard's hash table: the key's hash, the entry's
+// first extent (unit + 1; 0 marks an empty slot) and its LRU node. Four
+// slots share a cache line, so a lookup usually reads one line of the
+// table, then the entry's first extent in the mapping (its record and key).
+type tslot struct {
+	hash  uint64
+	first uint32
+	node  int32
 }
 
-// link is a slot's place in the LRU list, kept apart from the entries so
-// that moving an entry touches a few dense cache lines, not its
-// neighbours' entries.
-type link struct{ prev, next int32 }
+// node is an entry's place in its shard's LRU list. It holds no pointers,
+// so the index costs the garbage collector nothing to scan however many
+// entries there are.
+type node struct {
+	hash       uint64
+	stamp      uint64 // the use clock at the last put or refreshing hit
+	first      uint32 // the entry's first extent, unit + 1
+	prev, next int32  // LRU list of the shard; next is also the free list
+	evicting   bool   // OnEvict is running for it
+}
 
 // shard is one part of the index: the entries whose hash falls to it, in
-// a slab indexed by slot, with a map from hash to the first slot of that
-// hash and a list in stamp order. Stamps are taken under the shard's lock,
-// so each list is in stamp order and the global LRU entry is the oldest
-// head of all shards: headStamp publishes each head for that search.
+// an open-addressing table (linear probing, at most 3/4 full), with an LRU
+// list of nodes in stamp order. Stamps are taken from the cache's use
+// clock under the shard's lock, so each list is in stamp order and the
+// oldest entry of the cache is the oldest head of all shards: headStamp
+// publishes each head for that search. The counters are guarded by mu.
 type shard struct {
-	mu         sync.Mutex
-	index      map[uint64]int32
-	ents       []entry
-	links      []link // LRU list of the shard, oldest first
-	free       int32
-	head, tail int32
-	headStamp  *atomic.Uint64 // stamp of oldest(), MaxUint64 if none (in Cache.heads)
-	last       uint64         // the last stamp given
-
-	// The statistics are kept per shard, so that the goroutines using
-	// different shards do not write one shared cache line on every call.
-	puts, gets, hits, misses, evicts, entries atomic.Int64
-
-	_ [64]byte // the next shard's lock and counters on other cache lines
+	shardFields
+	_ [shardSize - unsafe.Sizeof(shardFields{})]byte
 }
 
-// stamp returns the time of a put or hit for the LRU order: nanoseconds
-// of the monotonic clock since epoch, made strictly increasing within the
-// shard. The clock orders operations across shards without a shared
-// counter that every get would write (a cache line bouncing between
-// cores); operations of one goroutine are always nanoseconds apart, and
-// concurrent ones have no order to keep.
-func (sh *shard) stamp(epoch time.Time) uint64 {
-	s := uint64(time.Since(epoch)) + 1
-	if s <= sh.last {
-		s = sh.last + 1
-	}
-	sh.last = s
-	return s
+// shardSize is the size of a shard: a multiple of the cache line, so that
+// in an aligned array each shard starts a line.
+const shardSize = 128
+
+type shardFields struct {
+	// What a get writes or reads first, in the shard's first cache line:
+	// the lock, the get counters and the table.
+	mu                 sync.Mutex
+	gets, hits, misses int64
+	table              []tslot
+	count              int // used slots of table
+	nodes              []node
+	free               int32
+	head, tail         int32
+	headStamp          *atomic.Uint64 // stamp of oldest(), MaxUint64 if none (in Cache.heads)
+	puts, evicts       int64
 }
+
+const minTable = 64
 
 func (sh *shard) init(headStamp *atomic.Uint64) {
 	sh.headStamp = headStamp
-	sh.index = make(map[uint64]int32)
+	sh.table = make([]tslot, minTable)
 	sh.free, sh.head, sh.tail = -1, -1, -1
 	sh.headStamp.Store(math.MaxUint64)
 }
 
-// insert adds e as the most recently used entry.
-func (sh *shard) insert(e entry) {
+// home is the first table slot probed for hash h. The low bits chose the
+// shard, so the table uses higher ones.
+func (sh *shard) home(h uint64) int { return int(h>>16) & (len(sh.table) - 1) }
+
+// tableInsert adds (h, first, n) to the table, growing it first if it
+// would be more than 3/4 full.
+func (sh *shard) tableInsert(h uint64, first uint32, n int32) {
+	if (sh.count+1)*4 > len(sh.table)*3 {
+		old := sh.table
+		sh.table = make([]tslot, 2*len(old))
+		for _, s := range old {
+			if s.first != 0 {
+				sh.place(s)
+			}
+		}
+	}
+	sh.place(tslot{h, first, n})
+	sh.count++
+}
+
+func (sh *shard) place(s tslot) {
+	mask := len(sh.table) - 1
+	i := sh.home(s.hash)
+	for sh.table[i].first != 0 {
+		i = (i + 1) & mask
+	}
+	sh.table[i] = s
+}
+
+// tableDelete empties slot i, moving later slots of the probe run back so
+// that every entry stays reachable from its home slot without tombstones.
+func (sh *shard) tableDelete(i int) {
+	mask := len(sh.table) - 1
+	for j := (i + 1) & mask; sh.table[j].first != 0; j = (j + 1) & mask {
+		// The entry at j may move to the hole at i if its home is not in
+		// the cyclic range (i, j].
+		if k := sh.home(sh.table[j].hash); (j-k)&mask >= (j-i)&mask {
+			sh.table[i] = sh.table[j]
+			i = j
+		}
+	}
+	sh.table[i] = tslot{}
+	sh.count--
+}
+
+// slotOf returns the table slot of the entry of node n.
+func (sh *shard) slotOf(n int32) int {
+	nd := &sh.nodes[n]
+	mask := len(sh.table) - 1
+	for i := sh.home(nd.hash); ; i = (i + 1) & mask {
+		if sh.table[i].first == nd.first {
+			return i
+		}
+	}
+}
+
+// newNode adds a node as the most recently used and returns it.
+func (sh *shard) newNode(h uint64, first uint32, stamp uint64) int32 {
 	var i int32
 	if sh.free >= 0 {
 		i = sh.free
-		sh.free = sh.ents[i].chain
+		sh.free = sh.nodes[i].next
 	} else {
-		i = int32(len(sh.ents))
-		sh.ents = append(sh.ents, entry{})
-		sh.links = append(sh.links, link{})
+		i = int32(len(sh.nodes))
+		sh.nodes = append(sh.nodes, node{})
 	}
-	if c, ok := sh.index[e.hash]; ok {
-		e.chain = c
-	} else {
-		e.chain = -1
-	}
-	sh.index[e.hash] = i
-	sh.ents[i] = e
+	sh.nodes[i] = node{hash: h, stamp: stamp, first: first}
 	sh.pushTail(i)
 	sh.updateHead()
+	return i
 }
 
-// remove takes slot i out of the index, the list, and back to the free list.
-func (sh *shard) remove(i int32) {
-	e := &sh.ents[i]
-	if c := sh.index[e.hash]; c == i {
-		if e.chain >= 0 {
-			sh.index[e.hash] = e.chain
-		} else {
-			delete(sh.index, e.hash)
-		}
-	} else {
-		for ; sh.ents[c].chain != i; c = sh.ents[c].chain {
-		}
-		sh.ents[c].chain = e.chain
-	}
+// removeNode takes node i out of the list and back to the free list.
+func (sh *shard) removeNode(i int32) {
 	sh.unlink(i)
-	*e = entry{chain: sh.free}
+	sh.nodes[i] = node{next: sh.free}
 	sh.free = i
 	sh.updateHead()
 }
 
-// touch stamps slot i and makes it the most recently used.
+// touch stamps node i and makes it the most recently used.
 func (sh *shard) touch(i int32, stamp uint64) {
-	sh.ents[i].stamp = stamp
+	sh.nodes[i].stamp = stamp
 	wasOldest := sh.oldest() == i
 	if sh.tail != i {
 		sh.unlink(i)
@@ -124,9 +160,9 @@ func (sh *shard) touch(i int32, stamp uint64) {
 }
 
 func (sh *shard) pushTail(i int32) {
-	sh.links[i] = link{sh.tail, -1}
+	sh.nodes[i].prev, sh.nodes[i].next = sh.tail, -1
 	if sh.tail >= 0 {
-		sh.links[sh.tail].next = i
+		sh.nodes[sh.tail].next = i
 	} else {
 		sh.head = i
 	}
@@ -134,24 +170,24 @@ func (sh *shard) pushTail(i int32) {
 }
 
 func (sh *shard) unlink(i int32) {
-	l := sh.links[i]
-	if l.prev >= 0 {
-		sh.links[l.prev].next = l.next
+	prev, next := sh.nodes[i].prev, sh.nodes[i].next
+	if prev >= 0 {
+		sh.nodes[prev].next = next
 	} else {
-		sh.head = l.next
+		sh.head = next
 	}
-	if l.next >= 0 {
-		sh.links[l.next].prev = l.prev
+	if next >= 0 {
+		sh.nodes[next].prev = prev
 	} else {
-		sh.tail = l.prev
+		sh.tail = prev
 	}
 }
 
-// oldest returns the least recently used slot not being evicted, -1 if none.
+// oldest returns the least recently used node not being evicted, -1 if none.
 func (sh *shard) oldest() int32 {
 	i := sh.head
-	for i >= 0 && sh.ents[i].evicting {
-		i = sh.links[i].next
+	for i >= 0 && sh.nodes[i].evicting {
+		i = sh.nodes[i].next
 	}
 	return i
 }
@@ -159,7 +195,7 @@ func (sh *shard) oldest() int32 {
 func (sh *shard) updateHead() {
 	s := uint64(math.MaxUint64)
 	if i := sh.oldest(); i >= 0 {
-		s = sh.ents[i].stamp
+		s = sh.nodes[i].stamp
 	}
 	sh.headStamp.Store(s)
 }
