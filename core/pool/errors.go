@@ -52,10 +52,6 @@ var (
 	// device reports bad blocks (poisoned media) in it.
 	// Options.IgnoreBadBlocks opens it anyway.
 	ErrBadBlocks = errors.New("the pool contains bad blocks")
-	// ErrPoolsetFile: the path names a poolset file (text starting with
-	// PMEMPOOLSET), which C's pool functions accept in place of a pool
-	// file; this package handles single pool files only.
-	ErrPoolsetFile = errors.New("a poolset file, not a pool file")
 )
 
 // kindError is an error of a pool's identity (type or version) with C's

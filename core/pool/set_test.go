@@ -1,0 +1,286 @@
+package pool
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/core/poolset"
+)
+
+// writeSet writes a poolset file in dir from lines (after PMEMPOOLSET) in
+// which {d} stands for dir, and returns its path.
+func writeSet(t *testing.T, dir, name string, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	text := "PMEMPOOLSET\n" + strings.ReplaceAll(strings.Join(lines, "\n"), "{d}", dir) + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// partHeader decodes the header at the start of the part file at path.
+func partHeader(t *testing.T, path string) *Header {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, HeaderSize)
+	if _, err := f.ReadAt(b, 0); err != nil {
+		t.Fatal(err)
+	}
+	h, err := DecodeHeader(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestSetCreateLinksAndReplicas(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	set := writeSet(t, dir, "s.set", "8M {d}/a0", "8M {d}/a1", "# replica", "REPLICA", "16M {d}/b0")
+	p, err := Create(set, 0, 0o600, Obj, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSize := int64(8<<20 + 8<<20 - HeaderSize)
+	if p.Size() != wantSize || p.Replicas() != 2 {
+		t.Fatalf("size %d (want %d), replicas %d", p.Size(), wantSize, p.Replicas())
+	}
+	// Write across the part boundary and persist: the second part and
+	// the replica must hold it.
+	b := p.Data()
+	at := 8<<20 - HeaderSize - 100
+	msg := bytes.Repeat([]byte("gopmdk"), 50)
+	copy(b[at:], msg)
+	p.Map().Persist(b[at : at+len(msg)])
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a0, a1, b0 := partHeader(t, dir+"/a0"), partHeader(t, dir+"/a1"), partHeader(t, dir+"/b0")
+	for _, h := range []*Header{a0, a1, b0} {
+		if err := h.ValidateFormat(Obj); err != nil {
+			t.Fatal(err)
+		}
+		if h.PoolsetUUID != a0.PoolsetUUID {
+			t.Fatal("poolset uuid differs")
+		}
+	}
+	if a0.NextPartUUID != a1.UUID || a0.PrevPartUUID != a1.UUID || a1.NextPartUUID != a0.UUID ||
+		b0.PrevPartUUID != b0.UUID || b0.NextPartUUID != b0.UUID {
+		t.Fatal("part links wrong")
+	}
+	for _, h := range []*Header{a0, a1} {
+		if h.PrevReplUUID != b0.UUID || h.NextReplUUID != b0.UUID {
+			t.Fatal("replica links of the primary wrong")
+		}
+	}
+	if b0.PrevReplUUID != a0.UUID || b0.NextReplUUID != a0.UUID {
+		t.Fatal("replica links of the replica wrong")
+	}
+	if a0.SDS.Dirty != 0 || b0.SDS.Dirty != 0 || !a0.SDS.ChecksumOK() || !a1.SDS.IsZero() {
+		t.Fatalf("sds %+v %+v %+v", a0.SDS, a1.SDS, b0.SDS)
+	}
+	// The data: in a1 after its header, in b0 at the same pool offset.
+	part1, _ := os.ReadFile(dir + "/a1")
+	rep, _ := os.ReadFile(dir + "/b0")
+	off1 := HeaderSize + HeaderSize + at - (8 << 20) // offset in a1
+	if !bytes.Contains(part1, msg[len(msg)-50:]) || !bytes.Equal(rep[HeaderSize+at:HeaderSize+at+len(msg)], msg) {
+		t.Fatalf("data not in part 1 / replica (offset %d)", off1)
+	}
+	p, err = Open(set, Obj, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(p.Data()[at:at+len(msg)], msg) {
+		t.Fatal("data lost across reopen")
+	}
+	p.Close()
+}
+
+func TestSetSingleHdr(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	set := writeSet(t, dir, "s.set", "OPTION SINGLEHDR", "8M {d}/a0", "8M {d}/a1")
+	p, err := Create(set, 0, 0o600, Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Size() != 16<<20 || p.Header().Incompat&FeatSingleHdr == 0 {
+		t.Fatalf("size %d incompat %#x", p.Size(), p.Header().Incompat)
+	}
+	p.Close()
+	if h := partHeader(t, dir+"/a1"); !IsZero(h.Signature[:]) {
+		t.Fatal("second part got a header with SINGLEHDR")
+	}
+	p, err = Open(set, Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	// The same files under a poolset without the option: refused.
+	set2 := writeSet(t, dir, "s2.set", "8M {d}/a0", "8M {d}/a1")
+	if _, err := Open(set2, Log, nil); !errors.Is(err, core.ErrCorrupt) {
+		t.Fatalf("open without SINGLEHDR: %v", err)
+	}
+}
+
+// TestSetFaults: every damaged or mismatched poolset gives a clear error,
+// and nothing is written to a file that is not a part of the pool.
+func TestSetFaults(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	mk := func(name string, lines ...string) string {
+		set := writeSet(t, dir, name+".set", lines...)
+		p, err := Create(set, 0, 0o600, Log, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	x := mk("x", "8M {d}/x0", "8M {d}/x1", "REPLICA", "16M {d}/xr")
+	y := mk("y", "8M {d}/y0", "8M {d}/y1", "REPLICA", "16M {d}/yr")
+	open := func(lines ...string) error {
+		set := writeSet(t, dir, "t.set", lines...)
+		p, err := Open(set, Log, nil)
+		if err == nil {
+			p.Close()
+		}
+		return err
+	}
+	for _, c := range []struct {
+		name  string
+		lines []string
+		want  error
+		in    string
+	}{
+		{"part of another poolset", []string{"8M {d}/x0", "8M {d}/y1", "REPLICA", "16M {d}/xr"}, core.ErrCorrupt, "uuid"},
+		{"parts swapped", []string{"8M {d}/x1", "8M {d}/x0", "REPLICA", "16M {d}/xr"}, core.ErrCorrupt, ""},
+		{"stale replica", []string{"8M {d}/x0", "8M {d}/x1", "REPLICA", "16M {d}/yr"}, core.ErrCorrupt, "uuid"},
+		{"replica missing from the set", []string{"8M {d}/x0", "8M {d}/x1"}, core.ErrCorrupt, "repl_uuid"},
+		{"missing part", []string{"8M {d}/x0", "8M {d}/gone", "REPLICA", "16M {d}/xr"}, fs.ErrNotExist, "gone"},
+		{"wrong size", []string{"8M {d}/x0", "16M {d}/x1", "REPLICA", "16M {d}/xr"}, ErrPartSize, "x1"},
+		{"too small part", []string{"1M {d}/x0"}, ErrPartSize, "x0"},
+		{"remote replica", []string{"8M {d}/x0", "8M {d}/x1", "REPLICA node set.set"}, ErrRemoteReplica, ""},
+		{"nohdrs", []string{"OPTION NOHDRS", "8M {d}/x0"}, ErrPoolsetNotSupported, "NOHDRS"},
+		{"syntax", []string{"8M relative"}, poolset.ErrSyntax, ":2:"},
+	} {
+		before := snapshot(t, dir)
+		err := open(c.lines...)
+		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.in) {
+			t.Errorf("%s: %v, want %v containing %q", c.name, err, c.want, c.in)
+		}
+		if after := snapshot(t, dir); after != before {
+			t.Errorf("%s: a failed open changed files", c.name)
+		}
+	}
+	if p, err := Open(x, Log, nil); err != nil {
+		t.Fatal(err)
+	} else {
+		p.Close()
+	}
+	_ = y
+	// A part deleted between runs.
+	if err := os.Remove(dir + "/y1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(y, Log, nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("deleted part: %v", err)
+	}
+	if _, err := os.Stat(dir + "/y1"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("open recreated a deleted part")
+	}
+	// Create over parts that are in use by another pool: refused, and
+	// the existing parts are untouched.
+	before := snapshot(t, dir)
+	set := writeSet(t, dir, "c.set", "8M {d}/new0", "8M {d}/x1")
+	if _, err := Create(set, 0, 0o600, Log, nil); !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("create over a used part: %v", err)
+	}
+	if _, err := os.Stat(dir + "/new0"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("failed create left a part it created")
+	}
+	if snapshot(t, dir) != before {
+		t.Fatal("failed create changed files")
+	}
+	// Locked: a second open of the same set.
+	p, err := Open(x, Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(x, Log, nil); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v", err)
+	}
+	p.Close()
+}
+
+// snapshot summarises every file in dir but poolset files: name, size,
+// modification time (stores through a mapping update it too) and a
+// checksum of the header area.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".set") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := make([]byte, 2*HeaderSize)
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ReadAt(h, 0)
+		f.Close()
+		fmt.Fprintf(&sb, "%s %d %d %x\n", e.Name(), st.Size(), st.ModTime().UnixNano(), Checksum(h, -1, 0))
+	}
+	return sb.String()
+}
+
+// TestSetReplicaRepair: a replica that lags the primary (a crash between
+// their persists) is brought up to date by the next open.
+func TestSetReplicaRepair(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	set := writeSet(t, dir, "s.set", "8M {d}/a0", "REPLICA", "8M {d}/b0")
+	p, err := Create(set, 0, 0o600, Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	f, err := os.OpenFile(dir+"/a0", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("only in the primary"), 3<<20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p, err = Open(set, Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	b, _ := os.ReadFile(dir + "/b0")
+	if string(b[3<<20:3<<20+19]) != "only in the primary" {
+		t.Fatal("replica not repaired")
+	}
+}
