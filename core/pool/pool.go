@@ -50,7 +50,7 @@ type Options struct {
 // Close.
 type Pool struct {
 	m        *core.Map
-	f        *os.File // nil for pools on a caller's Map and poolsets
+	f        *os.File  // nil for pools on a caller's Map and poolsets
 	set      *setState // nil unless opened or created from a poolset file
 	hdr      Header
 	readOnly bool
