@@ -15,18 +15,6 @@ import (
 	"github.com/gopmdk/pmdk/core/poolset"
 )
 
-// writeSet writes a poolset file in dir from lines (after PMEMPOOLSET) in
-// which {d} stands for dir, and returns its path.
-func writeSet(t *testing.T, dir, name string, lines ...string) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	text := "PMEMPOOLSET\n" + strings.ReplaceAll(strings.Join(lines, "\n"), "{d}", dir) + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // partHeader decodes the header at the start of the part file at path.
 func partHeader(t *testing.T, path string) *Header {
 	t.Helper()
@@ -48,7 +36,7 @@ func partHeader(t *testing.T, path string) *Header {
 
 func TestSetCreateLinksAndReplicas(t *testing.T) {
 	dir := pmemtest.Dir(t)
-	set := writeSet(t, dir, "s.set", "8M {d}/a0", "8M {d}/a1", "# replica", "REPLICA", "16M {d}/b0")
+	set := pmemtest.Poolset(t, dir, "s.set", "8M {dir}/a0", "8M {dir}/a1", "# replica", "REPLICA", "16M {dir}/b0")
 	p, err := Create(set, 0, 0o600, Obj, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +98,7 @@ func TestSetCreateLinksAndReplicas(t *testing.T) {
 
 func TestSetSingleHdr(t *testing.T) {
 	dir := pmemtest.Dir(t)
-	set := writeSet(t, dir, "s.set", "OPTION SINGLEHDR", "8M {d}/a0", "8M {d}/a1")
+	set := pmemtest.Poolset(t, dir, "s.set", "OPTION SINGLEHDR", "8M {dir}/a0", "8M {dir}/a1")
 	p, err := Create(set, 0, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +116,7 @@ func TestSetSingleHdr(t *testing.T) {
 	}
 	p.Close()
 	// The same files under a poolset without the option: refused.
-	set2 := writeSet(t, dir, "s2.set", "8M {d}/a0", "8M {d}/a1")
+	set2 := pmemtest.Poolset(t, dir, "s2.set", "8M {dir}/a0", "8M {dir}/a1")
 	if _, err := Open(set2, Log, nil); !errors.Is(err, core.ErrCorrupt) {
 		t.Fatalf("open without SINGLEHDR: %v", err)
 	}
@@ -139,7 +127,7 @@ func TestSetSingleHdr(t *testing.T) {
 func TestSetFaults(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	mk := func(name string, lines ...string) string {
-		set := writeSet(t, dir, name+".set", lines...)
+		set := pmemtest.Poolset(t, dir, name+".set", lines...)
 		p, err := Create(set, 0, 0o600, Log, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -149,10 +137,10 @@ func TestSetFaults(t *testing.T) {
 		}
 		return set
 	}
-	x := mk("x", "8M {d}/x0", "8M {d}/x1", "REPLICA", "16M {d}/xr")
-	y := mk("y", "8M {d}/y0", "8M {d}/y1", "REPLICA", "16M {d}/yr")
+	x := mk("x", "8M {dir}/x0", "8M {dir}/x1", "REPLICA", "16M {dir}/xr")
+	y := mk("y", "8M {dir}/y0", "8M {dir}/y1", "REPLICA", "16M {dir}/yr")
 	open := func(lines ...string) error {
-		set := writeSet(t, dir, "t.set", lines...)
+		set := pmemtest.Poolset(t, dir, "t.set", lines...)
 		p, err := Open(set, Log, nil)
 		if err == nil {
 			p.Close()
@@ -165,15 +153,15 @@ func TestSetFaults(t *testing.T) {
 		want  error
 		in    string
 	}{
-		{"part of another poolset", []string{"8M {d}/x0", "8M {d}/y1", "REPLICA", "16M {d}/xr"}, core.ErrCorrupt, "uuid"},
-		{"parts swapped", []string{"8M {d}/x1", "8M {d}/x0", "REPLICA", "16M {d}/xr"}, core.ErrCorrupt, ""},
-		{"stale replica", []string{"8M {d}/x0", "8M {d}/x1", "REPLICA", "16M {d}/yr"}, core.ErrCorrupt, "uuid"},
-		{"replica missing from the set", []string{"8M {d}/x0", "8M {d}/x1"}, core.ErrCorrupt, "repl_uuid"},
-		{"missing part", []string{"8M {d}/x0", "8M {d}/gone", "REPLICA", "16M {d}/xr"}, fs.ErrNotExist, "gone"},
-		{"wrong size", []string{"8M {d}/x0", "16M {d}/x1", "REPLICA", "16M {d}/xr"}, ErrPartSize, "x1"},
-		{"too small part", []string{"1M {d}/x0"}, ErrPartSize, "x0"},
-		{"remote replica", []string{"8M {d}/x0", "8M {d}/x1", "REPLICA node set.set"}, ErrRemoteReplica, ""},
-		{"nohdrs", []string{"OPTION NOHDRS", "8M {d}/x0"}, ErrPoolsetNotSupported, "NOHDRS"},
+		{"part of another poolset", []string{"8M {dir}/x0", "8M {dir}/y1", "REPLICA", "16M {dir}/xr"}, core.ErrCorrupt, "uuid"},
+		{"parts swapped", []string{"8M {dir}/x1", "8M {dir}/x0", "REPLICA", "16M {dir}/xr"}, core.ErrCorrupt, ""},
+		{"stale replica", []string{"8M {dir}/x0", "8M {dir}/x1", "REPLICA", "16M {dir}/yr"}, core.ErrCorrupt, "uuid"},
+		{"replica missing from the set", []string{"8M {dir}/x0", "8M {dir}/x1"}, core.ErrCorrupt, "repl_uuid"},
+		{"missing part", []string{"8M {dir}/x0", "8M {dir}/gone", "REPLICA", "16M {dir}/xr"}, fs.ErrNotExist, "gone"},
+		{"wrong size", []string{"8M {dir}/x0", "16M {dir}/x1", "REPLICA", "16M {dir}/xr"}, ErrPartSize, "x1"},
+		{"too small part", []string{"1M {dir}/x0"}, ErrPartSize, "x0"},
+		{"remote replica", []string{"8M {dir}/x0", "8M {dir}/x1", "REPLICA node set.set"}, ErrRemoteReplica, ""},
+		{"nohdrs", []string{"OPTION NOHDRS", "8M {dir}/x0"}, ErrPoolsetNotSupported, "NOHDRS"},
 		{"syntax", []string{"8M relative"}, poolset.ErrSyntax, ":2:"},
 	} {
 		before := snapshot(t, dir)
@@ -204,7 +192,7 @@ func TestSetFaults(t *testing.T) {
 	// Create over parts that are in use by another pool: refused, and
 	// the existing parts are untouched.
 	before := snapshot(t, dir)
-	set := writeSet(t, dir, "c.set", "8M {d}/new0", "8M {d}/x1")
+	set := pmemtest.Poolset(t, dir, "c.set", "8M {dir}/new0", "8M {dir}/x1")
 	if _, err := Create(set, 0, 0o600, Log, nil); !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("create over a used part: %v", err)
 	}
@@ -260,7 +248,7 @@ func snapshot(t *testing.T, dir string) string {
 // their persists) is brought up to date by the next open.
 func TestSetReplicaRepair(t *testing.T) {
 	dir := pmemtest.Dir(t)
-	set := writeSet(t, dir, "s.set", "8M {d}/a0", "REPLICA", "8M {d}/b0")
+	set := pmemtest.Poolset(t, dir, "s.set", "8M {dir}/a0", "REPLICA", "8M {dir}/b0")
 	p, err := Create(set, 0, 0o600, Log, nil)
 	if err != nil {
 		t.Fatal(err)
