@@ -275,21 +275,33 @@ func createSet(path string, k Kind, o Options, perm os.FileMode) (*Pool, error) 
 	if st.reps, err = mapReplicas(s, files, false, o.sysfs); err != nil {
 		return fail(err)
 	}
+	p, err := createOnSet(st, k, o)
+	if err != nil {
+		return fail(err)
+	}
+	return p, nil
+}
+
+// createOnSet writes the headers of a new pool of kind k on the mapped
+// replicas of st (part files nil for replicas on caller's Maps) and
+// returns the pool.
+func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
+	s, files := st.set, st.files
 	// Every header area must be zero, as C checks before writing any.
 	for r, rep := range s.Replicas {
 		for i := 0; i < s.Headers(r); i++ {
 			b, err := readPartHeader(st.reps[r], files[r][i], i)
 			if err != nil {
-				return fail(partError(rep.Parts[i].Path, err))
+				return nil, partError(rep.Parts[i].Path, err)
 			}
 			if !IsZero(b) {
-				return fail(partError(rep.Parts[i].Path, fmt.Errorf("%w: %w", ErrNotEmpty, fs.ErrExist)))
+				return nil, partError(rep.Parts[i].Path, fmt.Errorf("%w: %w", ErrNotEmpty, fs.ErrExist))
 			}
 		}
 	}
 	for _, m := range st.reps {
 		if err := checkBadBlocks(m, k.Compat, o); err != nil {
-			return fail(err)
+			return nil, err
 		}
 	}
 	// UUIDs: one for the poolset, one per part with a header.
@@ -314,6 +326,7 @@ func createSet(path string, k Kind, o Options, perm os.FileMode) (*Pool, error) 
 					continue
 				}
 				f := files[r][i]
+				name := s.Replicas[r].Parts[i].Path
 				h := NewHeader(k)
 				if s.Options&poolset.SingleHdr != 0 {
 					h.Incompat |= FeatSingleHdr
@@ -324,15 +337,17 @@ func createSet(path string, k Kind, o Options, perm os.FileMode) (*Pool, error) 
 				h.NextPartUUID = uuids[r][(i+1)%n]
 				h.PrevReplUUID = uuids[(r+nrep-1)%nrep][0]
 				h.NextReplUUID = uuids[(r+1)%nrep][0]
-				var fst unix.Stat_t
-				if err := unix.Fstat(int(f.Fd()), &fst); err != nil {
-					return fail(partError(f.Name(), err))
+				if f != nil {
+					var fst unix.Stat_t
+					if err := unix.Fstat(int(f.Fd()), &fst); err != nil {
+						return nil, partError(name, err)
+					}
+					h.CrTime = uint64(fst.Ctim.Sec)
 				}
-				h.CrTime = uint64(fst.Ctim.Sec)
 				if i == 0 && sdsOn {
 					cur, err := currentSDSParts(o, files[r])
 					if err != nil {
-						return fail(fmt.Errorf("replica %d: shutdown state: %w", r, err))
+						return nil, fmt.Errorf("replica %d: shutdown state: %w", r, err)
 					}
 					h.SDS = cur
 					h.SDS.Dirty = 1
@@ -342,23 +357,23 @@ func createSet(path string, k Kind, o Options, perm os.FileMode) (*Pool, error) 
 				h.Encode(b[:])
 				if i == 0 {
 					if err := persistCopy(st.reps[r], st.reps[r].Bytes()[:HeaderSize], b[:]); err != nil {
-						return fail(partError(f.Name(), fmt.Errorf("header: %w", err)))
+						return nil, partError(name, fmt.Errorf("header: %w", err))
 					}
 					st.heads[r] = *h
 					continue
 				}
 				if _, err := f.WriteAt(b[:], 0); err != nil {
-					return fail(partError(f.Name(), fmt.Errorf("header: %w", err)))
+					return nil, partError(name, fmt.Errorf("header: %w", err))
 				}
 				if err := f.Sync(); err != nil {
-					return fail(partError(f.Name(), fmt.Errorf("header: %w", err)))
+					return nil, partError(name, fmt.Errorf("header: %w", err))
 				}
 			}
 		}
 	}
 	m, err := replicated(st.reps, s.PoolSize())
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	return &Pool{m: m, set: st, hdr: st.heads[0], sdsSet: sdsOn}, nil
 }
@@ -391,17 +406,30 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 	if st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs); err != nil {
 		return fail(err)
 	}
-	if st.heads, err = checkSetHeaders(s, st, k); err != nil {
+	p, err := openOnSet(st, k, o)
+	if err != nil {
 		return fail(err)
+	}
+	return p, nil
+}
+
+// openOnSet validates the headers of the mapped replicas of st, handles
+// their shutdown states and repairs the replicas from the primary; see
+// openSet.
+func openOnSet(st *setState, k Kind, o Options) (*Pool, error) {
+	s, files := st.set, st.files
+	var err error
+	if st.heads, err = checkSetHeaders(s, st, k); err != nil {
+		return nil, err
 	}
 	for _, m := range st.reps {
 		if err := checkBadBlocks(m, st.heads[0].Compat, o); err != nil {
-			return fail(err)
+			return nil, err
 		}
 	}
 	poolsize := s.PoolSize()
 	if poolsize < max(k.MinSize, HeaderSize) {
-		return fail(tooSmall(poolsize, max(k.MinSize, HeaderSize)))
+		return nil, tooSmall(poolsize, max(k.MinSize, HeaderSize))
 	}
 	p := &Pool{set: st, hdr: st.heads[0], readOnly: o.ReadOnly}
 	if st.heads[0].ForceReadOnly() {
@@ -414,11 +442,11 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 		for r := range st.reps {
 			cur, err := currentSDSParts(o, files[r])
 			if err != nil {
-				return fail(fmt.Errorf("replica %d: shutdown state: %w", r, err))
+				return nil, fmt.Errorf("replica %d: shutdown state: %w", r, err)
 			}
 			next, err := checkSDS(cur, st.heads[r].SDS)
 			if err != nil {
-				return fail(fmt.Errorf("replica %d: %w", r, err))
+				return nil, fmt.Errorf("replica %d: %w", r, err)
 			}
 			if o.ReadOnly {
 				continue
@@ -428,7 +456,7 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 			}
 			st.heads[r].SDS.Dirty = 1
 			if err := storeSDSOn(st.reps[r], &st.heads[r]); err != nil {
-				return fail(fmt.Errorf("replica %d: shutdown state: %w", r, err))
+				return nil, fmt.Errorf("replica %d: shutdown state: %w", r, err)
 			}
 			p.sdsSet = true
 		}
@@ -438,7 +466,7 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 		for r := 1; r < len(st.reps); r++ {
 			n, err := syncReplica(st.reps[0], st.reps[r], int(poolsize))
 			if err != nil {
-				return fail(fmt.Errorf("replica %d: repair: %w", r, err))
+				return nil, fmt.Errorf("replica %d: repair: %w", r, err)
 			}
 			if n > 0 && o.Logger != nil {
 				o.Logger.Info("pool: replica repaired from the primary", "replica", r, "bytes", n)
@@ -446,7 +474,7 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 		}
 	}
 	if p.m, err = replicated(st.reps, poolsize); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -557,4 +585,62 @@ func storeSDSOn(m *core.Map, h *Header) error {
 		return persistCopy(m, hb[offChecksum:], full[offChecksum:])
 	}
 	return nil
+}
+
+// mapsState is the setState of a pool whose replicas are caller's Maps,
+// one part each, named "replica N" in errors.
+func mapsState(maps []*core.Map) (*setState, error) {
+	if len(maps) == 0 {
+		return nil, fmt.Errorf("no replicas: %w", fs.ErrInvalid)
+	}
+	s := &poolset.Set{}
+	st := &setState{set: s, reps: maps, files: make([][]*os.File, len(maps))}
+	for r, m := range maps {
+		size := int64(m.Size()) &^ (poolset.Align - 1)
+		s.Replicas = append(s.Replicas, poolset.Replica{Parts: []poolset.Part{{Path: fmt.Sprintf("replica %d", r), Size: size}}})
+		st.files[r] = []*os.File{nil}
+	}
+	return st, nil
+}
+
+// CreateOnMaps creates a pool of kind k replicated on maps, maps[0] the
+// primary and each Map one single-part replica, with the headers and links
+// a poolset with those replicas gets: for the crash simulator, and for
+// callers that bring their own replicas. The pool's Map is the primary,
+// replicated into the others past the header (core.Replicate), as long as
+// the smallest replica; the pool owns the maps. Options apply as in
+// CreateOnMap.
+func CreateOnMaps(maps []*core.Map, k Kind, opts *Options) (*Pool, error) {
+	o := opts.value()
+	if o.ReadOnly {
+		return nil, fmt.Errorf("create on maps: read-only: %w", fs.ErrInvalid)
+	}
+	st, err := mapsState(maps)
+	if err != nil {
+		return nil, fmt.Errorf("create on maps: %w", err)
+	}
+	if min := max(k.MinSize, HeaderSize); st.set.PoolSize() < min {
+		return nil, fmt.Errorf("create on maps: %w", tooSmall(st.set.PoolSize(), min))
+	}
+	p, err := createOnSet(st, k, o)
+	if err != nil {
+		return nil, fmt.Errorf("create on maps: %w", err)
+	}
+	return p, nil
+}
+
+// OpenOnMaps opens the pool of kind k replicated on maps, as CreateOnMaps
+// made it: the headers and links are validated as for a poolset, and
+// replicas that lag the primary are repaired from it. The pool owns the
+// maps once this returns without error.
+func OpenOnMaps(maps []*core.Map, k Kind, opts *Options) (*Pool, error) {
+	st, err := mapsState(maps)
+	if err != nil {
+		return nil, fmt.Errorf("open on maps: %w", err)
+	}
+	p, err := openOnSet(st, k, opts.value())
+	if err != nil {
+		return nil, fmt.Errorf("open on maps: %w", err)
+	}
+	return p, nil
 }
