@@ -246,6 +246,28 @@ func currentSDSParts(o Options, files []*os.File) (ShutdownState, error) {
 // gets one linking it to its neighbours, its replica and the poolset, and
 // part 0 of each replica gets the shutdown state of all its parts.
 func createSet(path string, k Kind, o Options, perm os.FileMode) (*Pool, error) {
+	if perm == 0 {
+		perm = 0o600
+	}
+	return onSetFile(path, k, o, true, perm)
+}
+
+// openSet opens the pool of kind k on the poolset file at path: every part
+// must exist with its poolset size; every header is validated as C's
+// util_replica_check does (format, poolset UUID, part and replica links,
+// the same features in every part), the shutdown state of each replica is
+// checked and set dirty, and replicas that differ from the primary past
+// the header (a crash between the persist of the primary and of a
+// replica) are repaired from the primary, unless read-only.
+func openSet(path string, k Kind, o Options) (*Pool, error) {
+	return onSetFile(path, k, o, false, 0)
+}
+
+// onSetFile parses the poolset file at path, opens and locks its parts
+// (creating missing ones with perm when create), maps its replicas and
+// creates or opens the pool on them; a failure undoes it all, removing
+// the parts it created.
+func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*Pool, error) {
 	s, err := poolset.ParseFile(path, nil)
 	if err != nil {
 		return nil, err
@@ -253,31 +275,29 @@ func createSet(path string, k Kind, o Options, perm os.FileMode) (*Pool, error) 
 	if err := checkSet(s); err != nil {
 		return nil, err
 	}
-	if min := max(k.MinSize, HeaderSize); s.PoolSize() < min {
+	if min := max(k.MinSize, HeaderSize); create && s.PoolSize() < min {
 		return nil, fmt.Errorf("%w: net pool size %d smaller than %d", ErrTooSmall, s.PoolSize(), min)
 	}
-	if perm == 0 {
-		perm = 0o600
-	}
-	files, created, err := openParts(s, true, false, perm)
+	files, created, err := openParts(s, create, o.ReadOnly, perm)
 	if err != nil {
 		return nil, err
 	}
 	st := &setState{set: s, files: files}
-	fail := func(e error) (*Pool, error) {
+	var p *Pool
+	if st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs); err == nil {
+		if create {
+			p, err = createOnSet(st, k, o)
+		} else {
+			p, err = openOnSet(st, k, o)
+		}
+	}
+	if err != nil {
 		closeMaps(st.reps)
 		st.closeFiles()
 		for _, p := range created {
 			os.Remove(p)
 		}
-		return nil, e
-	}
-	if st.reps, err = mapReplicas(s, files, false, o.sysfs); err != nil {
-		return fail(err)
-	}
-	p, err := createOnSet(st, k, o)
-	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -376,41 +396,6 @@ func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 		return nil, err
 	}
 	return &Pool{m: m, set: st, hdr: st.heads[0], sdsSet: sdsOn}, nil
-}
-
-// openSet opens the pool of kind k on the poolset file at path: every part
-// must exist with its poolset size; every header is validated as C's
-// util_replica_check does (format, poolset UUID, part and replica links,
-// the same features in every part), the shutdown state of each replica is
-// checked and set dirty, and replicas that differ from the primary past
-// the header (a crash between the persist of the primary and of a
-// replica) are repaired from the primary, unless read-only.
-func openSet(path string, k Kind, o Options) (*Pool, error) {
-	s, err := poolset.ParseFile(path, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSet(s); err != nil {
-		return nil, err
-	}
-	files, _, err := openParts(s, false, o.ReadOnly, 0)
-	if err != nil {
-		return nil, err
-	}
-	st := &setState{set: s, files: files}
-	fail := func(e error) (*Pool, error) {
-		closeMaps(st.reps)
-		st.closeFiles()
-		return nil, e
-	}
-	if st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs); err != nil {
-		return fail(err)
-	}
-	p, err := openOnSet(st, k, o)
-	if err != nil {
-		return fail(err)
-	}
-	return p, nil
 }
 
 // openOnSet validates the headers of the mapped replicas of st, handles
