@@ -156,7 +156,7 @@ func openParts(s *poolset.Set, create, readOnly bool, perm os.FileMode) (files [
 					err = fmt.Errorf("%w: %d bytes, poolset line %d says %d", ErrPartSize, st.Size(), part.Line, part.Size)
 				}
 			}
-			if err == nil && !readOnly {
+			if err == nil {
 				err = Lock(f)
 			}
 			if err != nil {

@@ -94,6 +94,25 @@ func TestSetCreateLinksAndReplicas(t *testing.T) {
 		t.Fatal("data lost across reopen")
 	}
 	p.Close()
+	// Read-only: the data is there, stores stay private, the parts are
+	// locked all the same.
+	before := snapshot(t, dir)
+	p, err = Open(set, Obj, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.ReadOnly() || !bytes.Equal(p.Data()[at:at+len(msg)], msg) {
+		t.Fatal("read-only open")
+	}
+	if _, err := Open(set, Obj, nil); !errors.Is(err, ErrLocked) {
+		t.Fatalf("open beside a read-only open: %v", err)
+	}
+	p.Data()[at] ^= 0xff
+	p.Map().Persist(p.Data()[at : at+1])
+	p.Close()
+	if snapshot(t, dir) != before {
+		t.Fatal("a read-only open changed the files")
+	}
 }
 
 func TestSetSingleHdr(t *testing.T) {
