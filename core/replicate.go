@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"unsafe"
 )
 
@@ -12,6 +13,10 @@ import (
 // primary first and then, for the same range, copied into each replica at
 // the same offset and persisted there (in replica order), so that a crash
 // leaves every replica equal to or older than the primary, never newer.
+// The copy covers the whole cache lines of the range, as a CPU flush
+// does: stores that reached the primary's persistence domain because they
+// share a flushed line reach the replicas too. Copies are serialised, so
+// that of two persists of one line the later copy lands last.
 // Bytes before from are never copied: each replica keeps its own pool
 // header there. Stores the caller makes without persisting reach the
 // replicas only when their range is persisted.
@@ -51,26 +56,31 @@ type replicatedPersister struct {
 	replicas []*Map
 	base     uintptr
 	from     int
+	mu       sync.Mutex // serialises the copies into the replicas
 }
+
+// lineSize is the unit of the copies into the replicas: a cache line.
+const lineSize = 64
 
 var _ Persister = (*replicatedPersister)(nil)
 
-// each calls fn for the part of b (inside the primary) at or after from,
-// with the same range in each replica.
+// each calls fn, under p.mu, for the cache lines of b (inside the
+// primary) at or after from, with the same range in each replica.
 func (p *replicatedPersister) each(b []byte, fn func(r *Map, src, dst []byte)) {
 	if len(b) == 0 {
 		return
 	}
+	data := p.primary.Bytes()
 	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - p.base)
-	if off < p.from {
-		skip := min(p.from-off, len(b))
-		b, off = b[skip:], off+skip
-		if len(b) == 0 {
-			return
-		}
+	start := max(off&^(lineSize-1), p.from)
+	end := min((off+len(b)+lineSize-1)&^(lineSize-1), len(data))
+	if start >= end {
+		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, r := range p.replicas {
-		fn(r, b, r.Bytes()[off:off+len(b)])
+		fn(r, data[start:end], r.Bytes()[start:end])
 	}
 }
 
@@ -94,12 +104,12 @@ func (p *replicatedPersister) Persist(b []byte) {
 func (p *replicatedPersister) Memmove(dst, src []byte, flags MemFlags) {
 	p.primary.Memmove(dst, src, flags)
 	n := min(len(dst), len(src))
-	p.each(dst[:n], func(r *Map, from, to []byte) { r.Memmove(to, from, flags) })
+	p.each(dst[:n], func(r *Map, from, to []byte) { r.Memmove(to, from, flags&^(MemNonTemporal|MemTemporal|MemWC|MemWB)) })
 }
 
 func (p *replicatedPersister) Memset(dst []byte, c byte, flags MemFlags) {
 	p.primary.Memset(dst, c, flags)
-	p.each(dst, func(r *Map, _, to []byte) { r.Memset(to, c, flags) })
+	p.each(dst, func(r *Map, from, to []byte) { r.Memmove(to, from, flags&^(MemNonTemporal|MemTemporal|MemWC|MemWB)) })
 }
 
 func (p *replicatedPersister) Err() error {
