@@ -291,3 +291,52 @@ func TestSetReplicaRepair(t *testing.T) {
 		t.Fatal("replica not repaired")
 	}
 }
+
+// TestSetSDSPerReplica: each replica's first part records the sums over
+// its parts (C's shutdown_state_add_part); an unsafe shutdown under one
+// replica's devices refuses the open, naming the replica.
+func TestSetSDSPerReplica(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	set := pmemtest.Poolset(t, dir, "s.set", "8M {dir}/a0", "8M {dir}/a1", "REPLICA", "16M {dir}/b0")
+	// Every part file sits on a DIMM with USC 5 whose id is its name.
+	dev := func(usc uint64) func(f *os.File) (Device, error) {
+		return func(f *os.File) (Device, error) { return fake{usc: usc, id: filepath.Base(f.Name())}, nil }
+	}
+	p, err := Create(set, 0, 0o600, Log, &Options{device: dev(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A crash: the parts as they are while open (dirty).
+	crashed := map[string][]byte{}
+	for _, n := range []string{"a0", "a1", "b0"} {
+		crashed[n], _ = os.ReadFile(filepath.Join(dir, n))
+	}
+	p.Close()
+	a0, b0 := partHeader(t, dir+"/a0"), partHeader(t, dir+"/b0")
+	if want := DeviceIDChecksum("a0", true) + DeviceIDChecksum("a1", true); a0.SDS.USC != 10 || a0.SDS.DeviceID != want || a0.SDS.Dirty != 0 {
+		t.Fatalf("primary SDS %+v, want USC 10 and id sum %#x", a0.SDS, want)
+	}
+	if b0.SDS.USC != 5 || b0.SDS.DeviceID != DeviceIDChecksum("b0", true) {
+		t.Fatalf("replica SDS %+v", b0.SDS)
+	}
+	for n, b := range crashed {
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The replica's DIMM lost power while the pool was open.
+	replicaLost := func(f *os.File) (Device, error) {
+		usc := uint64(5)
+		if filepath.Base(f.Name()) == "b0" {
+			usc = 6
+		}
+		return fake{usc: usc, id: filepath.Base(f.Name())}, nil
+	}
+	if _, err := Open(set, Log, &Options{device: replicaLost}); !errors.Is(err, ErrUnsafeShutdown) || !strings.Contains(err.Error(), "replica 1") {
+		t.Fatalf("open after an unsafe shutdown of the replica: %v", err)
+	}
+	if p, err = Open(set, Log, &Options{device: replicaLost, IgnoreSDS: true}); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+}
