@@ -2,6 +2,7 @@ package pool
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -339,4 +340,60 @@ func TestSetSDSPerReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Close()
+}
+
+// FuzzOpenOnMaps: a replicated pool whose headers the fuzzer damages (a
+// byte string XORed into the header of the primary or of the replica,
+// the header checksum optionally fixed up so the link checks are reached)
+// opens or fails with an error, never panics; a pool that opens has the
+// links it was made with.
+func FuzzOpenOnMaps(f *testing.F) {
+	f.Add(uint8(0), uint16(offPoolsetUUID), []byte{1}, true)
+	f.Add(uint8(1), uint16(offNextReplUUID), []byte{0xff, 0, 3}, true)
+	f.Add(uint8(1), uint16(offIncompat), []byte{1}, false)
+	f.Add(uint8(0), uint16(offSDS), []byte{9, 9, 9}, false)
+	const size = 2 << 20
+	var clean [2][]byte
+	{
+		mems := [2][]byte{make([]byte, size), make([]byte, size)}
+		maps := []*core.Map{
+			core.NewMemoryMap(mems[0], core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil),
+			core.NewMemoryMap(mems[1], core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil),
+		}
+		p, err := CreateOnMaps(maps, Log, nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		p.Close()
+		clean = [2][]byte{mems[0][:HeaderSize], mems[1][:HeaderSize]}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, at uint16, xor []byte, fix bool) {
+		mems := [2][]byte{make([]byte, size), make([]byte, size)}
+		copy(mems[0], clean[0])
+		copy(mems[1], clean[1])
+		h := mems[which%2][:HeaderSize]
+		for i, b := range xor {
+			h[(int(at)+i)%HeaderSize] ^= b
+		}
+		if fix {
+			binary.LittleEndian.PutUint64(h[offChecksum:], headerChecksum(h, binary.LittleEndian.Uint32(h[offIncompat:])))
+		}
+		maps := []*core.Map{
+			core.NewMemoryMap(mems[0], core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil),
+			core.NewMemoryMap(mems[1], core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil),
+		}
+		p, err := OpenOnMaps(maps, Log, &Options{IgnoreSDS: true})
+		if err != nil {
+			if !errors.Is(err, core.ErrCorrupt) && !errors.Is(err, ErrTooSmall) && !refusedAsNotCorrupt(err) {
+				t.Fatalf("open error %v: not corruption nor a refusal", err)
+			}
+			return
+		}
+		defer p.Close()
+		h0, _ := DecodeHeader(mems[0])
+		h1, _ := DecodeHeader(mems[1])
+		if h0.PoolsetUUID != h1.PoolsetUUID || h0.NextReplUUID != h1.UUID || h1.NextReplUUID != h0.UUID {
+			t.Fatal("opened a replicated pool with broken links")
+		}
+	})
 }
