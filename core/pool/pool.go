@@ -156,6 +156,10 @@ func (p *Pool) storeSDS() error {
 // options, IgnoreSDS, IgnoreBadBlocks and Logger apply; ReadOnly is an
 // error (fs.ErrInvalid).
 //
+// With size 0, path may name a poolset file: the pool is created on its
+// parts and replicas (see the package doc, # Poolsets); perm applies to the
+// part files it creates.
+//
 // Errors are *os.PathError values of Op "create" whose cause is the
 // system's (fs.ErrExist, ...) or one of this package's (ErrTooSmall,
 // ErrLocked, ErrNotEmpty...), without a package prefix: the library
@@ -288,7 +292,8 @@ func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool,
 // field; a pool of another type is ErrWrongType, of another version
 // ErrVersion) and handles the shutdown state: refuses an unsafe shutdown
 // (ErrUnsafeShutdown) unless o.IgnoreSDS, and marks the pool dirty until
-// Close. opts may be nil. Errors are *os.PathError values of Op "open", as
+// Close. opts may be nil. path may name a poolset file (see the package
+// doc, # Poolsets). Errors are *os.PathError values of Op "open", as
 // Create's.
 func Open(path string, k Kind, opts *Options) (*Pool, error) {
 	p, err := open(path, k, opts.value())
