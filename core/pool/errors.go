@@ -52,6 +52,12 @@ var (
 	// device reports bad blocks (poisoned media) in it.
 	// Options.IgnoreBadBlocks opens it anyway.
 	ErrBadBlocks = errors.New("the pool contains bad blocks")
+	// ErrPoolsetFile was returned for a poolset file when this package
+	// opened single files only.
+	//
+	// Deprecated: Create and Open accept poolset files; nothing returns
+	// it any more.
+	ErrPoolsetFile = errors.New("a poolset file, not a pool file")
 )
 
 // kindError is an error of a pool's identity (type or version) with C's
