@@ -104,12 +104,67 @@ func (p *replicatedPersister) Persist(b []byte) {
 func (p *replicatedPersister) Memmove(dst, src []byte, flags MemFlags) {
 	p.primary.Memmove(dst, src, flags)
 	n := min(len(dst), len(src))
-	p.each(dst[:n], func(r *Map, from, to []byte) { r.Memmove(to, from, flags&^(MemNonTemporal|MemTemporal|MemWC|MemWB)) })
+	if p.inside(src[:n]) {
+		// The source may have been overwritten by the move: copy what
+		// the primary holds now.
+		p.each(dst[:n], func(r *Map, from, to []byte) { r.Memmove(to, from, flags&^storeFlags) })
+		return
+	}
+	// The caller's buffer is likely in the CPU caches, the primary's
+	// lines just written with non-temporal stores are not: store the
+	// replicas from the buffer, with the caller's flags, and copy from the
+	// primary only the rest of the first and last cache lines.
+	p.eachEdged(dst[:n], func(r *Map, to []byte) { r.Memmove(to, src[:n], flags) })
 }
 
 func (p *replicatedPersister) Memset(dst []byte, c byte, flags MemFlags) {
 	p.primary.Memset(dst, c, flags)
-	p.each(dst, func(r *Map, from, to []byte) { r.Memmove(to, from, flags&^(MemNonTemporal|MemTemporal|MemWC|MemWB)) })
+	p.eachEdged(dst, func(r *Map, to []byte) { r.Memset(to, c, flags) })
+}
+
+// storeFlags are the MemFlags that choose how stores are made, not what
+// is persisted.
+const storeFlags = MemNonTemporal | MemTemporal | MemWC | MemWB
+
+// inside reports whether b overlaps the primary's mapping.
+func (p *replicatedPersister) inside(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	a := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	size := uintptr(p.primary.Size())
+	return a+uintptr(len(b)) > p.base && a < p.base+size
+}
+
+// eachEdged is each for a store to b that fn repeats in each replica (at
+// the same offset, b's length): under p.mu, the parts of b's first and last
+// cache lines outside b are copied from the primary and fn stores b
+// itself. Bytes before from are left alone; fn is not called when b lies
+// partly before from, each then copies the lines instead.
+func (p *replicatedPersister) eachEdged(b []byte, fn func(r *Map, dst []byte)) {
+	if len(b) == 0 {
+		return
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - p.base)
+	if off < p.from {
+		p.each(b, func(r *Map, from, to []byte) { r.Memmove(to, from, 0) })
+		return
+	}
+	data := p.primary.Bytes()
+	start := max(off&^(lineSize-1), p.from)
+	end := min((off+len(b)+lineSize-1)&^(lineSize-1), len(data))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.replicas {
+		rb := r.Bytes()
+		if start < off {
+			r.Memmove(rb[start:off], data[start:off], MemNoDrain)
+		}
+		if e := off + len(b); e < end {
+			r.Memmove(rb[e:end], data[e:end], MemNoDrain)
+		}
+		fn(r, rb[off:off+len(b)])
+	}
 }
 
 func (p *replicatedPersister) Err() error {
