@@ -36,7 +36,7 @@ func Replicate(primary *Map, replicas []*Map, size, from int) (*Map, error) {
 		g = max(g, r.Granularity())
 	}
 	data := primary.Bytes()[:size]
-	p := &replicatedPersister{primary: primary, replicas: replicas, from: from}
+	p := &replicatedPersister{primary: primary, replicas: replicas, from: from, size: size}
 	if size > 0 {
 		p.base = uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 	}
@@ -56,6 +56,7 @@ type replicatedPersister struct {
 	replicas []*Map
 	base     uintptr
 	from     int
+	size     int        // bytes replicated: the replicas' copies end here
 	mu       sync.Mutex // serialises the copies into the replicas
 }
 
@@ -70,7 +71,7 @@ func (p *replicatedPersister) each(b []byte, fn func(r *Map, src, dst []byte)) {
 	if len(b) == 0 {
 		return
 	}
-	data := p.primary.Bytes()
+	data := p.primary.Bytes()[:p.size]
 	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - p.base)
 	start := max(off&^(lineSize-1), p.from)
 	end := min((off+len(b)+lineSize-1)&^(lineSize-1), len(data))
@@ -150,7 +151,7 @@ func (p *replicatedPersister) eachEdged(b []byte, fn func(r *Map, dst []byte)) {
 		p.each(b, func(r *Map, from, to []byte) { r.Memmove(to, from, 0) })
 		return
 	}
-	data := p.primary.Bytes()
+	data := p.primary.Bytes()[:p.size]
 	start := max(off&^(lineSize-1), p.from)
 	end := min((off+len(b)+lineSize-1)&^(lineSize-1), len(data))
 	p.mu.Lock()
