@@ -103,9 +103,7 @@ func TestPoolsetGoWritesCReads(t *testing.T) {
 		t.Fatal("Go reopen lost data")
 	}
 	l.Close()
-	if _, err := exec.LookPath("pmempool"); err == nil {
-		pmempoolCheck(t, set)
-	}
+	pmempoolCheck(t, set)
 	single := pmemtest.Poolset(t, dir, "single.set", "8M {dir}/s0", "8M {dir}/s1")
 	l, err = Create(single, 0, 0o600, nil)
 	if err != nil {
@@ -121,8 +119,14 @@ func TestPoolsetGoWritesCReads(t *testing.T) {
 	pmempoolCheck(t, single)
 }
 
+// pmempoolCheck runs pmempool check on path and fails the test unless it
+// finds the pool consistent; without pmempool it checks nothing.
 func pmempoolCheck(t *testing.T, path string) {
 	t.Helper()
+	if _, err := exec.LookPath("pmempool"); err != nil {
+		t.Log("pmempool not found (Debian: pmdk-tools): not checked")
+		return
+	}
 	out, err := exec.Command("pmempool", "check", "-v", path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), ": consistent") {
 		t.Fatalf("pmempool check: %v\n%s", err, out)
