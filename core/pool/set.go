@@ -104,8 +104,14 @@ func checkSet(s *poolset.Set) error {
 	case s.Options&poolset.NoHdrs != 0:
 		return fmt.Errorf("%w: the NOHDRS option is not supported for local poolsets", ErrPoolsetNotSupported)
 	}
+	seen := map[string]int{}
 	for _, rep := range s.Replicas {
 		for _, part := range rep.Parts {
+			if line, dup := seen[part.Path]; dup {
+				// C would fail on its own lock of the second open.
+				return fmt.Errorf("part %s listed twice (poolset lines %d and %d): %w", part.Path, line, part.Line, fs.ErrInvalid)
+			}
+			seen[part.Path] = part.Line
 			if part.Size < poolset.MinPartSize {
 				return fmt.Errorf("part %s: %w: size %d smaller than %d", part.Path, ErrPartSize, part.Size, poolset.MinPartSize)
 			}

@@ -179,6 +179,7 @@ func TestSetFaults(t *testing.T) {
 		{"replica missing from the set", []string{"8M {dir}/x0", "8M {dir}/x1"}, core.ErrCorrupt, "repl_uuid"},
 		{"missing part", []string{"8M {dir}/x0", "8M {dir}/gone", "REPLICA", "16M {dir}/xr"}, fs.ErrNotExist, "gone"},
 		{"wrong size", []string{"8M {dir}/x0", "16M {dir}/x1", "REPLICA", "16M {dir}/xr"}, ErrPartSize, "x1"},
+		{"part twice", []string{"8M {dir}/x0", "REPLICA", "8M {dir}/x0"}, fs.ErrInvalid, "listed twice"},
 		{"too small part", []string{"1M {dir}/x0"}, ErrPartSize, "x0"},
 		{"remote replica", []string{"8M {dir}/x0", "8M {dir}/x1", "REPLICA node set.set"}, ErrRemoteReplica, ""},
 		{"nohdrs", []string{"OPTION NOHDRS", "8M {dir}/x0"}, ErrPoolsetNotSupported, "NOHDRS"},
