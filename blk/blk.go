@@ -99,6 +99,10 @@ type Pool struct {
 // area must be zero) as the pool. opts.BlockSize is the block size (0:
 // DefaultBlockSize); opts may be nil. The BTT layout is written by the
 // first WriteBlock or SetError, as C does.
+//
+// With poolsize 0, path may name a poolset file (man 5 poolset): the pool
+// is created on its parts and replicas, as C does (see package core/pool;
+// local replicas are allowed here although C refuses them for blk pools).
 func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool, error) {
 	o := opts.value()
 	bsize, err := o.createBSize()
@@ -186,6 +190,9 @@ func create(p *pool.Pool, bsize uint32, zeroed bool) (*Pool, error) {
 // (ErrBlockSize); opts may be nil. Interrupted writes are completed from
 // the flog. With opts.ReadOnly the file is mapped privately and nothing is
 // written to it: reads work, writes fail with ErrReadOnly.
+//
+// path may name a poolset file, as in C: every part and replica is opened
+// and checked (see package core/pool).
 func Open(path string, opts *Options) (*Pool, error) {
 	o := opts.value()
 	bsize, err := o.openBSize()

@@ -2,8 +2,10 @@
 // Go counterpart of libpmem2 and libpmem (PMDK 1.12.1). It also holds what
 // every pool type shares (the pool header and the shutdown state, package
 // pool) in subpackages, and the crash simulator (package crashsim) that
-// proves crash consistency. Poolsets (multi-file pools, replicas) are not
-// implemented.
+// proves crash consistency. Poolset files (multi-file pools, local
+// replicas) are parsed by package poolset and created and opened by
+// package pool on the contiguous multi-part mappings of [NewPartsMap],
+// replicated with [Replicate].
 //
 // core imports only hal from gopmdk. It runs on Linux.
 //

@@ -91,14 +91,22 @@ func contents(ops []logOp) [][]byte {
 // one in flight, then appends to prove the log is usable. apply runs one
 // op, so a test can substitute a broken implementation.
 func logWorkload(ops []logOp, apply func(*Log, logOp) error) crashsim.Workload {
+	return logWorkloadOn(ops, apply, MinPoolSize,
+		func(m *core.Map) (*Log, error) { return CreateOnMap(view(m), nil) },
+		func(m *core.Map) (*Log, error) { return OpenOnMap(view(m), nil) })
+}
+
+// logWorkloadOn is logWorkload on a device of size bytes on which create
+// and open make and open the log.
+func logWorkloadOn(ops []logOp, apply func(*Log, logOp) error, size int, create, open func(*core.Map) (*Log, error)) crashsim.Workload {
 	states := contents(ops)
 	// acked[i] is the device fence count when ops[i] returned. Run is
 	// deterministic, so every run records the same values.
 	acked := make([]int, len(ops))
 	return crashsim.Workload{
-		Size: MinPoolSize,
+		Size: size,
 		Setup: func(m *core.Map) error {
-			l, err := CreateOnMap(view(m), nil)
+			l, err := create(m)
 			if err != nil {
 				return err
 			}
@@ -106,7 +114,7 @@ func logWorkload(ops []logOp, apply func(*Log, logOp) error) crashsim.Workload {
 		},
 		Run: func(m *core.Map) error {
 			dev := m.Persister().(*crashsim.Device)
-			l, err := OpenOnMap(view(m), nil)
+			l, err := open(m)
 			if err != nil {
 				return err
 			}
@@ -123,7 +131,7 @@ func logWorkload(ops []logOp, apply func(*Log, logOp) error) crashsim.Workload {
 			for done < len(ops) && acked[done] < c.Point {
 				done++
 			}
-			l, err := OpenOnMap(view(m), nil)
+			l, err := open(m)
 			if err != nil {
 				return fmt.Errorf("reopen after %d acknowledged ops: %w", done, err)
 			}

@@ -31,6 +31,10 @@ func (opts *Options) poolOptions() *pool.Options {
 // file at path, whose header area must be zero. The pool must be at least
 // [MinPoolSize] bytes; its usable size is rounded down to whole pages. It
 // returns the empty log, open. opts may be nil; ReadOnly is an error.
+//
+// With poolsize 0, path may name a poolset file (man 5 poolset): the pool
+// is created on its parts and replicas, as C does (see package core/pool;
+// local replicas are allowed here although C refuses them for log pools).
 func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Log, error) {
 	if poolsize < 0 {
 		return nil, fmt.Errorf("log: create %s: pool size %d: %w", path, poolsize, ErrInvalidArgument)
@@ -54,6 +58,9 @@ func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Log,
 // header and the log descriptor: an inconsistent one gives an error that
 // wraps core.ErrCorrupt and names the field. opts may be nil. The pool file
 // is locked until Close.
+//
+// path may name a poolset file, as in C: every part and replica is opened
+// and checked (see package core/pool).
 func Open(path string, opts *Options) (*Log, error) {
 	p, err := pool.Open(path, pool.Log, opts.poolOptions())
 	if err != nil {

@@ -76,6 +76,9 @@ type Pool struct {
 // poolsize bytes with permissions perm or, with poolsize 0, the existing
 // file at path (whose header area must be zero). The pool must be at least
 // [MinPoolSize] bytes. It returns the empty pool, open. opts may be nil.
+//
+// With poolsize 0, path may name a poolset file (man 5 poolset): the pool
+// is created on its parts and replicas, as C does (see package core/pool).
 func Create(path string, poolsize int64, perm os.FileMode, opts *Options) (*Pool, error) {
 	o := options(opts)
 	if len(o.Layout) >= MaxLayout {
@@ -135,6 +138,9 @@ func opened(p *Pool, err error) (*Pool, error) {
 // recovers what a crash interrupted: heap operations whose redo log was
 // committed are completed, transactions in progress rolled back. The pool
 // file is locked until Close.
+//
+// path may name a poolset file, as in C: every part and replica is opened
+// and checked (see package core/pool).
 func Open(path string, opts *Options) (*Pool, error) {
 	o := options(opts)
 	ctlInitGlobal()

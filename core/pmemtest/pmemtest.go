@@ -5,6 +5,7 @@ package pmemtest
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -30,4 +31,18 @@ func Dir(t testing.TB) string {
 func Path(t testing.TB, name string) string {
 	t.Helper()
 	return filepath.Join(Dir(t), name)
+}
+
+// Poolset writes a poolset file named name in dir: PMEMPOOLSET, then lines,
+// in which {dir} stands for dir (so "8M {dir}/part0" names a part file
+// beside the poolset file). It returns the poolset file's path; the parts
+// are created by whoever creates the pool.
+func Poolset(t testing.TB, dir, name string, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	text := "PMEMPOOLSET\n" + strings.ReplaceAll(strings.Join(lines, "\n"), "{dir}", dir) + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -33,10 +33,25 @@
 // [OpenOnMap] do the same on a caller's core.Map (crash simulator,
 // replicas), without file or lock; the pool then owns the Map.
 //
-// Poolset files (several parts, replicas) are not supported: Create and
-// Open refuse a poolset file with [ErrPoolsetFile], and no package of
-// gopmdk opens poolsets yet. [Header.ValidateFormat] checks the header of
-// one part without its links, for such a reader.
+// # Poolsets
+//
+// Create (with size 0) and Open accept a poolset file (package
+// core/poolset parses it) in place of a pool file, as C does: the parts of
+// each replica are mapped as one contiguous range (the first part whole,
+// each next one after its own header; with OPTION SINGLEHDR only the first
+// part has a header), every part with a header carries the UUID links C
+// writes (the poolset UUID, its own, the previous and next part of its
+// replica, the first part of the previous and next replica) and the first
+// part of each replica the shutdown state of all its parts. Every part
+// file is locked. Open validates every header and link (a part of another
+// poolset, a stale replica header: errors naming the part) and repairs
+// replicas that differ from the primary past the header. The Map the
+// libraries get is the primary replica whose every persist reaches the
+// other replicas (core.Replicate), so log, blk and obj pools may have
+// local replicas (C allows them for obj only). Remote replicas
+// ([ErrRemoteReplica]), directory parts and NOHDRS
+// ([ErrPoolsetNotSupported]) are refused. [Header.ValidateFormat] checks
+// the header of one part without its links.
 //
 // # Shutdown state
 //

@@ -52,9 +52,11 @@ var (
 	// device reports bad blocks (poisoned media) in it.
 	// Options.IgnoreBadBlocks opens it anyway.
 	ErrBadBlocks = errors.New("the pool contains bad blocks")
-	// ErrPoolsetFile: the path names a poolset file (text starting with
-	// PMEMPOOLSET), which C's pool functions accept in place of a pool
-	// file; this package handles single pool files only.
+	// ErrPoolsetFile was returned for a poolset file when this package
+	// opened single files only.
+	//
+	// Deprecated: Create and Open accept poolset files; nothing returns
+	// it any more.
 	ErrPoolsetFile = errors.New("a poolset file, not a pool file")
 )
 

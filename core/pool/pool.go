@@ -50,7 +50,8 @@ type Options struct {
 // Close.
 type Pool struct {
 	m        *core.Map
-	f        *os.File // nil for pools on a caller's Map
+	f        *os.File  // nil for pools on a caller's Map and poolsets
+	set      *setState // nil unless opened or created from a poolset file
 	hdr      Header
 	readOnly bool
 	sdsSet   bool // this open set the dirty flag and must clear it on Close
@@ -90,6 +91,9 @@ func (p *Pool) WriteHeader(h *Header) error {
 	if err := p.m.Err(); err != nil {
 		return fmt.Errorf("pool: write header: %w", err)
 	}
+	if p.set != nil {
+		return fmt.Errorf("pool: write header: %w: each part has its own header", ErrPoolsetNotSupported)
+	}
 	var b [HeaderSize]byte
 	h.Encode(b[:])
 	if err := persistCopy(p.m, p.m.Bytes()[:HeaderSize], b[:]); err != nil {
@@ -111,6 +115,11 @@ func (p *Pool) Close() error {
 	p.closed = true
 	if p.sdsSet && p.m.Err() == nil {
 		p.hdr.SDS.Dirty = 0
+		if p.set != nil {
+			for r := range p.set.heads {
+				p.set.heads[r].SDS.Dirty = 0
+			}
+		}
 		_ = p.storeSDS() // a failure is the Map's, which Close returns
 	}
 	err := p.m.Close()
@@ -118,26 +127,26 @@ func (p *Pool) Close() error {
 		// Closing the descriptor drops the flock.
 		err = errors.Join(err, p.f.Close())
 	}
+	if p.set != nil {
+		err = errors.Join(err, p.set.closeFiles())
+	}
 	return err
 }
 
 // storeSDS writes p.hdr.SDS (checksum updated) into the mapped header and
 // persists it. Without FeatCksum2K the header checksum covers the SDS:
 // update it too (C does not, but never creates such pools).
+// A poolset keeps one SDS per replica, in the header of its first part.
 func (p *Pool) storeSDS() error {
-	p.hdr.SDS.UpdateChecksum()
-	hb := p.m.Bytes()[:HeaderSize]
-	var b [ShutdownStateSize]byte
-	p.hdr.SDS.encode(b[:])
-	if err := persistCopy(p.m, hb[offSDS:offSDS+ShutdownStateSize], b[:]); err != nil {
-		return err
+	if p.set == nil {
+		return storeSDSOn(p.m, &p.hdr)
 	}
-	if p.hdr.Incompat&FeatCksum2K == 0 {
-		var full [HeaderSize]byte
-		p.hdr.Encode(full[:])
-		return persistCopy(p.m, hb[offChecksum:], full[offChecksum:])
+	var errs []error
+	for r, m := range p.set.reps {
+		errs = append(errs, storeSDSOn(m, &p.set.heads[r]))
 	}
-	return nil
+	p.hdr = p.set.heads[0]
+	return errors.Join(errs...)
 }
 
 // Create creates a pool of kind k at path: a new file of size bytes with
@@ -146,6 +155,10 @@ func (p *Pool) storeSDS() error {
 // and persists a fresh header and returns the pool open and locked. Of the
 // options, IgnoreSDS, IgnoreBadBlocks and Logger apply; ReadOnly is an
 // error (fs.ErrInvalid).
+//
+// With size 0, path may name a poolset file: the pool is created on its
+// parts and replicas (see the package doc, # Poolsets); perm applies to the
+// part files it creates.
 //
 // Errors are *os.PathError values of Op "create" whose cause is the
 // system's (fs.ErrExist, ...) or one of this package's (ErrTooSmall,
@@ -181,11 +194,10 @@ func create(path string, size int64, perm os.FileMode, k Kind, o Options) (*Pool
 		if err != nil {
 			err = fmt.Errorf("allocate: %w", err)
 		}
+	} else if isPoolsetFile(path) {
+		return createSet(path, k, o, perm)
 	} else if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
 		return nil, err
-	}
-	if err == nil && !created {
-		err = checkNotPoolset(f)
 	}
 	if err == nil {
 		err = Lock(f)
@@ -280,7 +292,8 @@ func createOn(m *core.Map, f *os.File, k Kind, o Options, crtime uint64) (*Pool,
 // field; a pool of another type is ErrWrongType, of another version
 // ErrVersion) and handles the shutdown state: refuses an unsafe shutdown
 // (ErrUnsafeShutdown) unless o.IgnoreSDS, and marks the pool dirty until
-// Close. opts may be nil. Errors are *os.PathError values of Op "open", as
+// Close. opts may be nil. path may name a poolset file (see the package
+// doc, # Poolsets). Errors are *os.PathError values of Op "open", as
 // Create's.
 func Open(path string, k Kind, opts *Options) (*Pool, error) {
 	p, err := open(path, k, opts.value())
@@ -291,6 +304,9 @@ func Open(path string, k Kind, opts *Options) (*Pool, error) {
 }
 
 func open(path string, k Kind, o Options) (*Pool, error) {
+	if isPoolsetFile(path) {
+		return openSet(path, k, o)
+	}
 	flag := os.O_RDWR
 	if o.ReadOnly {
 		flag = os.O_RDONLY
@@ -300,9 +316,7 @@ func open(path string, k Kind, o Options) (*Pool, error) {
 		return nil, err
 	}
 	if err = checkRegular(f); err == nil {
-		if err = checkNotPoolset(f); err == nil {
-			err = Lock(f)
-		}
+		err = Lock(f)
 	}
 	if err != nil {
 		f.Close()
@@ -500,16 +514,4 @@ func persistCopy(m *core.Map, dst, src []byte) error {
 	copy(dst, src)
 	m.Persist(dst[:len(src)])
 	return m.Err()
-}
-
-// poolsetSignature starts every poolset file (POOLSET_HDR_SIG).
-const poolsetSignature = "PMEMPOOLSET"
-
-// checkNotPoolset refuses a poolset file with ErrPoolsetFile.
-func checkNotPoolset(f *os.File) error {
-	b := make([]byte, len(poolsetSignature))
-	if n, _ := f.ReadAt(b, 0); n == len(b) && string(b) == poolsetSignature {
-		return ErrPoolsetFile
-	}
-	return nil
 }

@@ -371,19 +371,6 @@ func TestLockAcrossProcesses(t *testing.T) {
 	}
 }
 
-func TestPoolsetFileRefused(t *testing.T) {
-	path := pmemtest.Path(t, "set")
-	if err := os.WriteFile(path, []byte("PMEMPOOLSET\n16M /dev/shm/part0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(path, Log, nil); !errors.Is(err, ErrPoolsetFile) {
-		t.Fatalf("Open: %v", err)
-	}
-	if _, err := Create(path, 0, 0, Log, nil); !errors.Is(err, ErrPoolsetFile) {
-		t.Fatalf("Create: %v", err)
-	}
-}
-
 // TestConcurrentOpensOneWins: goroutines racing to open one pool: exactly
 // one gets it, the others ErrLocked; after its Close the next one can.
 func TestConcurrentOpensOneWins(t *testing.T) {

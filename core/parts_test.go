@@ -1,0 +1,152 @@
+package core_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pmemtest"
+)
+
+// TestPartsMapIsContiguous: two file regions mapped one after the other;
+// stores through the Map land in the right file at the right offset.
+func TestPartsMapIsContiguous(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	var parts []core.Part
+	for i, name := range []string{"a", "b"} {
+		f, err := os.OpenFile(dir+"/"+name, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := f.Truncate(int64(1+i) << 20); err != nil {
+			t.Fatal(err)
+		}
+		src, err := core.FromFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The second part from its second page, as a poolset part
+		// after its header.
+		parts = append(parts, core.Part{Src: src, Offset: int64(i) * 4096, Length: 1<<20 - int64(i)*4096})
+	}
+	m, err := core.NewPartsMap(parts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Size() != 2<<20-4096 {
+		t.Fatalf("size %d", m.Size())
+	}
+	b := m.Bytes()
+	msg := []byte("across the boundary")
+	at := 1<<20 - 5
+	copy(b[at:], msg)
+	m.Persist(b[at : at+len(msg)])
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(dir + "/a")
+	bb, _ := os.ReadFile(dir + "/b")
+	if !bytes.Equal(a[1<<20-5:], msg[:5]) || !bytes.Equal(bb[4096:4096+len(msg)-5], msg[5:]) {
+		t.Fatal("stores did not reach the parts")
+	}
+	// Bad layouts are refused.
+	bad := []core.Part{{Src: parts[0].Src, Offset: 100, Length: 4096}}
+	if _, err := core.NewPartsMap(bad, nil); !errors.Is(err, core.ErrLengthUnaligned) {
+		t.Fatalf("unaligned: %v", err)
+	}
+	bad = []core.Part{{Src: parts[0].Src, Offset: 0, Length: 2 << 20}}
+	if _, err := core.NewPartsMap(bad, nil); !errors.Is(err, core.ErrMapRange) {
+		t.Fatalf("beyond the file: %v", err)
+	}
+	if _, err := core.NewPartsMap(nil, nil); !errors.Is(err, core.ErrInvalidArgument) {
+		t.Fatalf("no parts: %v", err)
+	}
+}
+
+// TestReplicateReachesEveryReplica: each persist method of a replicated
+// Map stores the range into every replica, except before from.
+func TestReplicateReachesEveryReplica(t *testing.T) {
+	mk := func() *core.Map {
+		return core.NewMemoryMap(make([]byte, 64<<10), core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
+	}
+	primary, r1, r2 := mk(), mk(), mk()
+	m, err := core.Replicate(primary, []*core.Map{r1, r2}, 32<<10, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Size() != 32<<10 {
+		t.Fatalf("size %d", m.Size())
+	}
+	b := m.Bytes()
+	copy(b[100:], "header stays")    // before from: not replicated
+	copy(b[4000:], "straddles from") // partly before from
+	m.Persist(b[100:112])
+	m.Persist(b[4000:4014])
+	m.Memset(b[8192:8292], 'x', 0)
+	m.Memmove(b[9000:9005], []byte("moved"), 0)
+	copy(b[12000:], "0123456789abcdef")
+	m.Memmove(b[12000:12010], b[12005:12015], 0) // inside the primary, overlapping
+	copy(b[10000:], "flushed")
+	m.Flush(b[10000:10007])
+	m.Drain()
+	for i, r := range []*core.Map{r1, r2} {
+		rb := r.Bytes()
+		switch {
+		case !bytes.Equal(rb[100:112], make([]byte, 12)):
+			t.Fatalf("replica %d: bytes before from were copied", i+1)
+		case string(rb[4096:4110]) != string(b[4096:4110]) || rb[4095] != 0:
+			t.Fatalf("replica %d: straddling range wrong", i+1)
+		case !bytes.Equal(rb[8192:8292], bytes.Repeat([]byte{'x'}, 100)):
+			t.Fatalf("replica %d: memset not replicated", i+1)
+		case string(rb[9000:9005]) != "moved" || string(rb[10000:10007]) != "flushed":
+			t.Fatalf("replica %d: memmove or flush not replicated", i+1)
+		case string(rb[12000:12010]) != "56789abcde":
+			t.Fatalf("replica %d: overlapping memmove gives %q", i+1, rb[12000:12010])
+		}
+	}
+	if _, err := core.Replicate(primary, []*core.Map{core.NewMemoryMap(make([]byte, 4096), core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)}, 32<<10, 0); !errors.Is(err, core.ErrMapRange) {
+		t.Fatalf("small replica: %v", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkReplicatedPersist: Memcpy of 4 KiB with persist on anonymous
+// memory, alone and replicated into one and two replicas: what a local
+// replica costs each persist (ratio against "replicas=0").
+func BenchmarkReplicatedPersist(b *testing.B) {
+	mk := func() *core.Map {
+		return core.NewMemoryMap(make([]byte, 1<<20), core.GranularityCacheLine, core.NewPersister(core.GranularityCacheLine, nil), nil)
+	}
+	src := bytes.Repeat([]byte{7}, 4096)
+	for _, n := range []int{0, 1, 2} {
+		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
+			m := mk()
+			if n > 0 {
+				var reps []*core.Map
+				for range n {
+					reps = append(reps, mk())
+				}
+				var err error
+				if m, err = core.Replicate(m, reps, 1<<20, 4096); err != nil {
+					b.Fatal(err)
+				}
+			}
+			defer m.Close()
+			b.SetBytes(int64(len(src)))
+			off := 4096
+			for b.Loop() {
+				m.Memcpy(m.Bytes()[off:off+len(src)], src, 0)
+				off += len(src)
+				if off+len(src) > m.Size() {
+					off = 4096
+				}
+			}
+		})
+	}
+}
