@@ -117,3 +117,15 @@ func TestParseStats(t *testing.T) {
 		}
 	}
 }
+
+// Every interposed function, its alignment, sizes and errors, against
+// glibc's answers.
+func TestAPIs(t *testing.T) {
+	exe := cprog(t, "apis")
+	cfg := preload(t, 32<<20)
+	_, st := same(t, cfg, t.TempDir(), nil, exe)
+	checkPool(t, cfg, st, 100, 1<<20)
+	if st.Allocations > 10 {
+		t.Errorf("%d allocations live at exit, want only stdio's", st.Allocations)
+	}
+}
