@@ -906,13 +906,17 @@ __attribute__((constructor)) static void vm_ctor(void) { init_once(); }
 
 // not_ready serves a call made before the pool is ready: the thread setting
 // it up gets the bootstrap arena, others wait for it.
-static int not_ready(void) {
-	if (likely(__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ST_READY))
-		return 0;
+static __attribute__((noinline)) int not_ready_slow(void) {
 	if (__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ST_INIT && g_init_tid == (pid_t)syscall(SYS_gettid))
 		return 1;
 	init_once();
 	return 0;
+}
+
+static inline int not_ready(void) {
+	if (likely(__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ST_READY))
+		return 0;
+	return not_ready_slow();
 }
 
 // ---- allocation ----
