@@ -172,11 +172,11 @@ func TestRealProgramsGit(t *testing.T) {
 func TestRealProgramsThreads(t *testing.T) {
 	exe := cprog(t, "threads")
 	cfg := preload(t, 64<<20)
-	iters := "30000"
+	threads, iters := "16", "20000"
 	if testing.Short() {
-		iters = "10000"
+		threads, iters = "8", "10000"
 	}
-	_, st := same(t, cfg, t.TempDir(), nil, exe, "8", iters)
+	_, st := same(t, cfg, t.TempDir(), nil, exe, threads, iters)
 	checkPool(t, cfg, st, 8*5000, 1<<20)
 	if st.LargeAllocs == 0 {
 		t.Error("no large allocation")

@@ -128,4 +128,10 @@ func TestAPIs(t *testing.T) {
 	if st.Allocations > 10 {
 		t.Errorf("%d allocations live at exit, want only stdio's", st.Allocations)
 	}
+	// vmmalloc_stats_print, called by the program, writes the same form.
+	r := run(t, &cfg, t.TempDir(), nil, exe)
+	sts, err := ParseStats(bytes.NewReader(r.stderr))
+	if err != nil || len(sts) != 1 || sts[0].PID != r.pid || sts[0].SmallAllocs < 100 {
+		t.Errorf("vmmalloc_stats_print: %+v, %v, from %q", sts, err, r.stderr)
+	}
 }

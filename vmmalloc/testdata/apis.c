@@ -83,6 +83,10 @@ int main(void) {
 	char *d = strdup("hello, pool");
 	check(d && strcmp(d, "hello, pool") == 0, "strdup");
 	free(d);
+	// The preload's statistics call, to stderr (absent without it).
+	void (*stats)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "vmmalloc_stats_print");
+	if (stats)
+		stats(2);
 	printf("apis: %d failures\n", fails);
 	return fails != 0;
 }
