@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
 )
 
 // The preload library and the C test programs are built once per test
@@ -79,11 +81,11 @@ func cprog(t testing.TB, name string, flags ...string) string {
 	return exe
 }
 
-// preload returns a Config for a pool of size bytes in a fresh temporary
-// directory, with the statistics of every process written to
-// dir/stats-<pid>.
+// preload returns a Config for a pool of size bytes in a fresh directory
+// (pmemtest.Dir: /dev/shm when it can), with the statistics of every
+// process written to dir/stats-<pid>.
 func preload(t testing.TB, size int64) Config {
-	dir := t.TempDir()
+	dir := pmemtest.Dir(t)
 	return Config{Lib: lib(t), PoolDir: dir, PoolSize: size, Fork: -1,
 		LogFile: filepath.Join(dir, "stats-"), LogStats: true}
 }

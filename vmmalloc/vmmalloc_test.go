@@ -135,3 +135,23 @@ func TestAPIs(t *testing.T) {
 		t.Errorf("vmmalloc_stats_print: %+v, %v, from %q", sts, err, r.stderr)
 	}
 }
+
+// Forks while other threads allocate: the allocator's locks are held
+// across each fork, so no child inherits one held (it would hang), in
+// every mode that copies or privatises the pool.
+func TestForkWhileThreadsAllocate(t *testing.T) {
+	exe := cprog(t, "forkthreads")
+	forks := "10"
+	if testing.Short() {
+		forks = "4"
+	}
+	for _, mode := range []int{ForkPrivate, ForkCopy, ForkCopyOrPriv} {
+		cfg := preload(t, 16<<20)
+		cfg.Fork = mode
+		cfg.LogStats = false
+		r := run(t, &cfg, t.TempDir(), nil, exe, forks)
+		if want := forks + " of " + forks + " children ok\n"; r.code != 0 || string(r.out) != want {
+			t.Errorf("mode %d: exit %d, output %q, stderr %q; want %q", mode, r.code, r.out, r.stderr, want)
+		}
+	}
+}
