@@ -93,7 +93,11 @@
 // pthread mutexes; the metadata lives in anonymous memory beside the pool
 // (as vmem keeps it in Go memory), so the whole file is usable. A small
 // static bootstrap arena serves the calls made while the pool is being
-// set up (pthread_atfork may allocate) and its blocks are never freed;
+// set up, by the thread setting it up (others wait for it), and its blocks
+// are never freed. Reentrancy: the shim calls nothing that allocates while
+// it holds a lock or before the pool is ready, except pthread_setspecific
+// (the thread's cache is in place before it, so a nested malloc finds it)
+// and pthread_atfork (called once the pool is ready);
 // before libc has set environ (ld.so's early allocations) the settings are
 // read from /proc/self/environ. Frees of memory that is neither the pool's
 // nor the arena's are ignored (and logged at level 1), not a crash.
@@ -101,9 +105,12 @@
 // Go's part: Build (the C sources are embedded, so it works from a module
 // cache), cmd/vmmalloc-build, Config, ParseStats, the policy generator, and
 // the tests: TestRealPrograms* run sort, ls -lR, python3, gcc, git and a
-// pthreads program that hammers malloc and checks its data, each without
-// and with the preload, comparing outputs and reading each process's pool
-// statistics.
+// pthreads program (16 threads) that hammers malloc and checks its data,
+// each without and with the preload, comparing outputs and reading each
+// process's pool statistics; other tests cover every interposed function,
+// out of memory, the fork modes (also while threads allocate) and bad
+// settings. BenchmarkMallocFree compares glibc, the preload and memkind's
+// PMEM kind.
 //
 // # Differences from libvmmalloc
 //
