@@ -710,7 +710,7 @@ static size_t g_boot_used;
 static void *boot_alloc(size_t n, size_t align) {
 	if (align < 16)
 		align = 16;
-	size_t start = (__atomic_load_n(&g_boot_used, __ATOMIC_RELAXED) + 16 + align - 1) & ~(align - 1);
+	size_t start;
 	for (;;) {
 		size_t used = __atomic_load_n(&g_boot_used, __ATOMIC_RELAXED);
 		start = (used + 16 + align - 1) & ~(align - 1);
