@@ -71,7 +71,7 @@ func (p *Pool) flush(c int, objs []uintptr) {
 			ct.push(s)
 		}
 		if s.nfree == s.nelems {
-			if ct.nempty >= 1 && s.corrupt == 0 {
+			if ct.nempty >= keepEmptySlabs && s.corrupt == 0 {
 				ct.remove(s)
 				ct.nslabs--
 				p.heap.mu.Lock()

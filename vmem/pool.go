@@ -146,7 +146,7 @@ func newPool(mem []byte, opts *Options) *Pool {
 	p.base = uintptr(p.ptr)
 	p.size = int64(len(mem))
 	npages := uint32(len(mem) / pageSize)
-	retain := uint64(len(mem) / 8)
+	retain := uint64(len(mem) / retainDivisor)
 	switch {
 	case opts.RetainFree < 0:
 		retain = 0
