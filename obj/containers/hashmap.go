@@ -40,7 +40,8 @@ const (
 	hashStripes  = 64 // lock stripes (and count slots)
 	hashSegments = 48 // segment k>0 holds base<<(k-1) buckets
 	hashLoad     = 2  // the table grows past this many entries a bucket
-	hashBase     = 1024
+	hashBase     = 16 // buckets of a new map
+	hashBatch    = 8  // buckets split in one transaction
 )
 
 // hashHeader is the map's header object.
@@ -342,7 +343,7 @@ func (m *hashCore) put(key, val []byte, onlyNew bool) (inserted bool, err error)
 	if err != nil || !inserted {
 		return false, err
 	}
-	if m.total.Add(1) > int64(hashLoad*m.buckets.Load()) {
+	if m.total.Add(1) > int64(hashLoad*(m.buckets.Load()+hashBatch)) {
 		err = m.grow()
 	}
 	return true, err
@@ -384,16 +385,25 @@ func (m *hashCore) remove(key []byte) (found bool, err error) {
 	return found, err
 }
 
-// grow splits buckets while the table is over its load, one bucket per
-// transaction, with every other call held off.
+// grow splits buckets until the table is within its load, hashBatch
+// buckets per transaction, with every other call held off.
 func (m *hashCore) grow() error {
 	m.shape.Lock()
 	defer m.shape.Unlock()
 	for m.total.Load() > int64(hashLoad*m.buckets.Load()) {
-		if err := m.v.p.Tx(m.splitOne); err != nil {
+		err := m.v.p.Tx(func(tx *obj.Tx) error {
+			for range hashBatch {
+				if err := m.splitOne(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		// An aborted transaction undid its splits: read the shape again.
+		m.buckets.Store(m.h.base<<m.h.level + m.h.split)
+		if err != nil {
 			return err
 		}
-		m.buckets.Store(m.h.base<<m.h.level + m.h.split)
 	}
 	return nil
 }
@@ -558,34 +568,44 @@ func (m *hashCore) check() error {
 	return nil
 }
 
-// destroy frees every object of the map in tx.
-func (m *hashCore) destroy(tx *obj.Tx) error {
-	nb := m.h.base<<m.h.level + m.h.split
-	for b := range nb {
+// objects yields the OID of every object of the map, header first, then
+// segments and nodes, stopping at a damaged link. No change may run
+// meanwhile.
+func (m *hashCore) objects(yield func(obj.OID) bool) {
+	if !yield(m.oid) {
+		return
+	}
+	for _, s := range m.h.segs {
+		if s != 0 && !yield(m.v.oid(s)) {
+			return
+		}
+	}
+	for b := range m.h.base<<m.h.level + m.h.split {
 		head, err := m.bucket(b)
 		if err != nil {
-			return err
+			return
 		}
 		for off := *head; off != 0; {
 			n, err := at[hashNode](&m.v, off)
-			if err != nil {
-				return err
+			if err != nil || !yield(m.v.oid(off)) {
+				return
 			}
-			next := n.next
-			if err := tx.Free(m.v.oid(off)); err != nil {
-				return err
-			}
-			off = next
+			off = n.next
 		}
 	}
-	for _, s := range m.h.segs {
-		if s != 0 {
-			if err := tx.Free(m.v.oid(s)); err != nil {
-				return err
-			}
+}
+
+// destroy frees every object of the map in tx.
+func (m *hashCore) destroy(tx *obj.Tx) error {
+	if err := m.check(); err != nil {
+		return err
+	}
+	for oid := range m.objects {
+		if err := tx.Free(oid); err != nil {
+			return err
 		}
 	}
-	return tx.Free(m.oid)
+	return nil
 }
 
 // OID is the map's header: store it to find the map again.
@@ -629,6 +649,10 @@ func (m *ConcurrentHashMap[K, V]) All() iter.Seq2[K, V] {
 // every other call held off; damage wraps ErrDamaged.
 func (m *ConcurrentHashMap[K, V]) Check() error { return m.m.check() }
 
+// Objects yields the OID of every object the map owns (for leak checks
+// and tools); no change may run meanwhile.
+func (m *ConcurrentHashMap[K, V]) Objects() iter.Seq[obj.OID] { return m.m.objects }
+
 // Destroy frees every object of the map in tx (nil: its own). No other
 // call may run during or after it.
 func (m *ConcurrentHashMap[K, V]) Destroy(tx *obj.Tx) error { return inTx(m.m.v.p, tx, m.m.destroy) }
@@ -668,6 +692,9 @@ func (m *BytesHashMap) All() iter.Seq2[[]byte, []byte] { return m.m.each }
 
 // Check verifies the map as ConcurrentHashMap.Check.
 func (m *BytesHashMap) Check() error { return m.m.check() }
+
+// Objects yields the OID of every object the map owns.
+func (m *BytesHashMap) Objects() iter.Seq[obj.OID] { return m.m.objects }
 
 // Destroy frees every object of the map in tx (nil: its own).
 func (m *BytesHashMap) Destroy(tx *obj.Tx) error { return inTx(m.m.v.p, tx, m.m.destroy) }

@@ -2,6 +2,7 @@ package containers
 
 import (
 	"fmt"
+	"iter"
 	"sync"
 	"unsafe"
 
@@ -261,13 +262,22 @@ func (q *MPSCQueue) Len() int {
 	return n
 }
 
+// Objects yields the queue's two objects: its header and its ring.
+func (q *MPSCQueue) Objects() iter.Seq[obj.OID] {
+	return func(yield func(obj.OID) bool) {
+		_ = yield(q.oid) && yield(q.v.oid(q.h.ring))
+	}
+}
+
 // Destroy frees the queue in tx (nil: its own); it must not be used
 // after.
 func (q *MPSCQueue) Destroy(tx *obj.Tx) error {
 	return inTx(q.v.p, tx, func(tx *obj.Tx) error {
-		if err := tx.Free(q.v.oid(q.h.ring)); err != nil {
-			return err
+		for oid := range q.Objects() {
+			if err := tx.Free(oid); err != nil {
+				return err
+			}
 		}
-		return tx.Free(q.oid)
+		return nil
 	})
 }

@@ -567,29 +567,46 @@ func (c *radixCheck) node(link uint64, path []radixAnc) error {
 	return nil
 }
 
-// destroy frees every object of the tree in tx.
-func (r *radixCore) destroy(tx *obj.Tx) error {
-	var free func(link uint64) error
-	free = func(link uint64) error {
+// objects yields the OID of every object of the tree, header first,
+// stopping at a damaged link.
+func (r *radixCore) objects(yield func(obj.OID) bool) {
+	if !yield(r.oid) {
+		return
+	}
+	var walk func(link uint64) bool
+	walk = func(link uint64) bool {
 		if link&leafTag == 0 {
 			in, err := r.inner(link)
 			if err != nil {
-				return err
+				return false
 			}
-			for _, ch := range in.child {
-				if err := free(ch); err != nil {
-					return err
-				}
+			if !yield(r.v.oid(link)) || !walk(in.child[0]) {
+				return false
 			}
+			return walk(in.child[1])
 		}
-		return tx.Free(r.v.oid(link &^ leafTag))
+		return yield(r.v.oid(link &^ leafTag))
 	}
 	if r.h.root != 0 {
-		if err := free(r.h.root); err != nil {
+		walk(r.h.root)
+	}
+}
+
+// destroy frees every object of the tree in tx.
+func (r *radixCore) destroy(tx *obj.Tx) error {
+	var oids []obj.OID
+	for oid := range r.objects {
+		oids = append(oids, oid)
+	}
+	if err := r.check(); err != nil {
+		return err
+	}
+	for _, oid := range oids {
+		if err := tx.Free(oid); err != nil {
 			return err
 		}
 	}
-	return tx.Free(r.oid)
+	return nil
 }
 
 // OID is the tree's header: store it to find the tree again.
@@ -643,6 +660,10 @@ func (t *RadixTree[V]) Prefix(prefix []byte) iter.Seq2[[]byte, V] {
 // Check verifies the tree's structure (links, order, count) and returns
 // the first damage found, which wraps ErrDamaged.
 func (t *RadixTree[V]) Check() error { return t.r.check() }
+
+// Objects yields the OID of every object the tree owns (for leak checks
+// and tools).
+func (t *RadixTree[V]) Objects() iter.Seq[obj.OID] { return t.r.objects }
 
 // Destroy frees every object of the tree, header included, in tx (nil:
 // its own); the tree must not be used after.
@@ -707,6 +728,9 @@ func (t *BytesRadix) Prefix(prefix []byte) iter.Seq2[[]byte, []byte] {
 
 // Check verifies the tree as RadixTree.Check.
 func (t *BytesRadix) Check() error { return t.r.check() }
+
+// Objects yields the OID of every object the tree owns.
+func (t *BytesRadix) Objects() iter.Seq[obj.OID] { return t.r.objects }
 
 // Destroy frees every object of the tree in tx (nil: its own).
 func (t *BytesRadix) Destroy(tx *obj.Tx) error { return inTx(t.r.v.p, tx, t.r.destroy) }
