@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"unsafe"
 
+	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/obj"
 )
 
@@ -27,8 +28,9 @@ var (
 	// (or element size) asked for.
 	ErrWrongKind = errors.New("containers: object is not a container of this kind")
 	// ErrDamaged: a link read from the pool that points outside it or to
-	// something that cannot be a node; the container is damaged.
-	ErrDamaged = errors.New("containers: container damaged")
+	// something that cannot be a node; the container is damaged. It wraps
+	// core.ErrCorrupt.
+	ErrDamaged = fmt.Errorf("containers: container damaged: %w", core.ErrCorrupt)
 )
 
 // Type numbers of the objects of these containers (what Pool.TypeNum

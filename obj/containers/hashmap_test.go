@@ -11,7 +11,7 @@ import (
 	"github.com/gopmdk/pmdk/obj/containers"
 )
 
-func newBytesHashMap(t testing.TB, p *obj.Pool, root *testRoot) *containers.BytesHashMap {
+func newConcHashMap(t testing.TB, p *obj.Pool, root *concRoot) *containers.BytesHashMap {
 	t.Helper()
 	var m *containers.BytesHashMap
 	err := p.Tx(func(tx *obj.Tx) error {
@@ -31,8 +31,8 @@ func newBytesHashMap(t testing.TB, p *obj.Pool, root *testRoot) *containers.Byte
 // other sizes) and delete disjoint key sets through several splits, then
 // checks the result, reopens and checks again.
 func TestHashMapConcurrent(t *testing.T) {
-	p, root, path := newTestPool(t)
-	m := newBytesHashMap(t, p, root)
+	p, root, path := newConcPool(t)
+	m := newConcHashMap(t, p, root)
 	const workers, per = 4, 1500
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -103,13 +103,13 @@ func TestHashMapConcurrent(t *testing.T) {
 		}
 	}
 	verify(m)
-	p, root = reopen(t, p, path)
+	p, root = concReopen(t, p, path)
 	m, err := containers.OpenBytesHashMap(p, root.Map)
 	if err != nil {
 		t.Fatal(err)
 	}
 	verify(m)
-	checkPool(t, p)
+	concCheckPool(t, p)
 	if err := p.Tx(func(tx *obj.Tx) error {
 		if err := m.Destroy(tx); err != nil {
 			return err
@@ -124,7 +124,7 @@ func TestHashMapConcurrent(t *testing.T) {
 }
 
 func TestHashMapTyped(t *testing.T) {
-	p, root, _ := newTestPool(t)
+	p, root, _ := newConcPool(t)
 	type key struct{ A, B uint32 }
 	var m *containers.ConcurrentHashMap[key, [3]uint64]
 	err := p.Tx(func(tx *obj.Tx) error {

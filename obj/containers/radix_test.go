@@ -3,9 +3,9 @@ package containers_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
@@ -13,14 +13,14 @@ import (
 	"github.com/gopmdk/pmdk/obj/containers"
 )
 
-// testRoot is the tests' root object: the containers' OIDs.
-type testRoot struct {
+// concRoot is the tests' root object: the containers' OIDs.
+type concRoot struct {
 	Tree, Map, Queue obj.OID
 }
 
-// newTestPool creates a pool and returns it with its root, closing it at
+// newConcPool creates a pool and returns it with its root, closing it at
 // the test's end.
-func newTestPool(t testing.TB) (*obj.Pool, *testRoot, string) {
+func newConcPool(t testing.TB) (*obj.Pool, *concRoot, string) {
 	t.Helper()
 	path := pmemtest.Path(t, "pool")
 	p, err := obj.Create(path, 32<<20, 0o600, nil)
@@ -28,12 +28,12 @@ func newTestPool(t testing.TB) (*obj.Pool, *testRoot, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return p, rootOf(t, p), path
+	return p, concRootOf(t, p), path
 }
 
-func rootOf(t testing.TB, p *obj.Pool) *testRoot {
+func concRootOf(t testing.TB, p *obj.Pool) *concRoot {
 	t.Helper()
-	rp, err := obj.RootPtr[testRoot](p)
+	rp, err := obj.RootPtr[concRoot](p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func rootOf(t testing.TB, p *obj.Pool) *testRoot {
 }
 
 // reopen closes p and opens its file again.
-func reopen(t testing.TB, p *obj.Pool, path string) (*obj.Pool, *testRoot) {
+func concReopen(t testing.TB, p *obj.Pool, path string) (*obj.Pool, *concRoot) {
 	t.Helper()
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
@@ -55,10 +55,10 @@ func reopen(t testing.TB, p *obj.Pool, path string) (*obj.Pool, *testRoot) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return p, rootOf(t, p)
+	return p, concRootOf(t, p)
 }
 
-func checkPool(t testing.TB, p *obj.Pool) {
+func concCheckPool(t testing.TB, p *obj.Pool) {
 	t.Helper()
 	for _, e := range p.Check() {
 		t.Error(e)
@@ -66,7 +66,7 @@ func checkPool(t testing.TB, p *obj.Pool) {
 }
 
 func TestRadixModel(t *testing.T) {
-	p, root, path := newTestPool(t)
+	p, root, path := newConcPool(t)
 	var tree *containers.BytesRadix
 	err := p.Tx(func(tx *obj.Tx) error {
 		var err error
@@ -108,13 +108,13 @@ func TestRadixModel(t *testing.T) {
 		}
 	}
 	compareRadix(t, tree, model)
-	p, root = reopen(t, p, path)
+	p, root = concReopen(t, p, path)
 	tree, err = containers.OpenBytesRadix(p, root.Tree)
 	if err != nil {
 		t.Fatal(err)
 	}
 	compareRadix(t, tree, model)
-	checkPool(t, p)
+	concCheckPool(t, p)
 }
 
 // compareRadix checks tree against model: Check, Len, Get, All, and
@@ -179,4 +179,8 @@ func compareRadix(t *testing.T, tree *containers.BytesRadix, model map[string]st
 	}
 }
 
-var _ = fmt.Sprint
+
+// atomicCounter hands out 0, 1, 2... to goroutines.
+type atomicCounter struct{ n atomic.Uint64 }
+
+func (c *atomicCounter) add() uint64 { return c.n.Add(1) - 1 }
