@@ -94,6 +94,7 @@ func BenchmarkHashMap(b *testing.B) {
 		m := newMap(b)
 		b.SetBytes(int64(len(val)))
 		var next atomicCounter
+		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			var kb [16]byte
 			for pb.Next() {
@@ -115,6 +116,7 @@ func BenchmarkHashMap(b *testing.B) {
 		}
 		b.SetBytes(int64(len(val)))
 		var next atomicCounter
+		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			var kb [16]byte
 			var dst []byte
@@ -153,6 +155,7 @@ func BenchmarkQueue(b *testing.B) {
 		}
 	}()
 	b.SetBytes(int64(len(rec)))
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			for {

@@ -87,17 +87,28 @@ func TestRadixModel(t *testing.T) {
 		}
 		return b
 	}
+	// Odd steps in a transaction of the test's, even ones on their own.
+	inTx := func(i int, fn func(tx *obj.Tx) error) error {
+		if i%2 == 0 {
+			return fn(nil)
+		}
+		return p.Tx(fn)
+	}
 	for i := range 3000 {
 		k := key()
 		switch rng.IntN(3) {
 		case 0, 1:
 			v := bytes.Repeat([]byte{byte(i)}, rng.IntN(3)*8)
-			if err := tree.Put(nil, k, v); err != nil {
+			if err := inTx(i, func(tx *obj.Tx) error { return tree.Put(tx, k, v) }); err != nil {
 				t.Fatal(err)
 			}
 			model[string(k)] = string(v)
 		case 2:
-			found, err := tree.Delete(nil, k)
+			var found bool
+			err := inTx(i, func(tx *obj.Tx) (err error) {
+				found, err = tree.Delete(tx, k)
+				return err
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +189,6 @@ func compareRadix(t *testing.T, tree *containers.BytesRadix, model map[string]st
 		}
 	}
 }
-
 
 // atomicCounter hands out 0, 1, 2... to goroutines.
 type atomicCounter struct{ n atomic.Uint64 }
