@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/core"
@@ -180,14 +181,25 @@ type mutator struct {
 	fresh [][]byte // reserved objects, persisted before the publication
 }
 
+// mutators keeps action mutators for reuse: their slices are the only
+// allocations of a change.
+var mutators = sync.Pool{New: func() any { return new(mutator) }}
+
 // mutate runs fn with a mutator of tx or, with a nil tx, of actions it
 // publishes when fn returns nil and cancels otherwise.
 func mutate(v *poolView, tx *obj.Tx, fn func(m *mutator) error) error {
 	if tx != nil {
 		return fn(&mutator{v: v, tx: tx})
 	}
-	m := mutator{v: v}
-	if err := fn(&m); err != nil {
+	m := mutators.Get().(*mutator)
+	m.v = v
+	defer func() {
+		clear(m.fresh)
+		clear(m.acts)
+		*m = mutator{acts: m.acts[:0], fresh: m.fresh[:0]}
+		mutators.Put(m)
+	}()
+	if err := fn(m); err != nil {
 		v.p.Cancel(m.acts...)
 		return err
 	}
