@@ -35,17 +35,9 @@ func BenchmarkRadix(b *testing.B) {
 	val := make([]byte, 64)
 	newTree := func(b *testing.B) *containers.BytesRadix {
 		p, root := benchPool(b)
-		var t *containers.BytesRadix
-		if err := p.Tx(func(tx *obj.Tx) error {
-			var err error
-			if t, err = containers.NewBytesRadix(tx, p); err != nil {
-				return err
-			}
-			return obj.TxSet(tx, &root.Tree, t.OID())
-		}); err != nil {
-			b.Fatal(err)
-		}
-		return t
+		return makeIn(b, p, &root.Tree, func(tx *obj.Tx) (*containers.BytesRadix, error) {
+			return containers.NewBytesRadix(tx, p)
+		})
 	}
 	b.Run("put", func(b *testing.B) {
 		t := newTree(b)

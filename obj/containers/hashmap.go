@@ -93,10 +93,7 @@ type hashCore struct {
 // NewConcurrentHashMap creates an empty map in tx: it exists if tx
 // commits. Store its OID in the same transaction.
 func NewConcurrentHashMap[K, V any](tx *obj.Tx, p *obj.Pool) (*ConcurrentHashMap[K, V], error) {
-	if err := pointerFree[K](p); err != nil {
-		return nil, err
-	}
-	if err := pointerFree[V](p); err != nil {
+	if err := pointerFree2[K, V](p); err != nil {
 		return nil, err
 	}
 	m := &ConcurrentHashMap[K, V]{}
@@ -106,14 +103,19 @@ func NewConcurrentHashMap[K, V any](tx *obj.Tx, p *obj.Pool) (*ConcurrentHashMap
 // OpenConcurrentHashMap reattaches the map whose header is oid and
 // rebuilds its volatile state.
 func OpenConcurrentHashMap[K, V any](p *obj.Pool, oid obj.OID) (*ConcurrentHashMap[K, V], error) {
-	if err := pointerFree[K](p); err != nil {
-		return nil, err
-	}
-	if err := pointerFree[V](p); err != nil {
+	if err := pointerFree2[K, V](p); err != nil {
 		return nil, err
 	}
 	m := &ConcurrentHashMap[K, V]{}
 	return m, m.m.open(p, oid, sizeOf[K](), sizeOf[V]())
+}
+
+// pointerFree2 refuses a K or a V the pool cannot hold.
+func pointerFree2[K, V any](p *obj.Pool) error {
+	if err := pointerFree[K](p); err != nil {
+		return err
+	}
+	return pointerFree[V](p)
 }
 
 // NewBytesHashMap creates an empty byte-string map in tx.

@@ -13,18 +13,9 @@ import (
 
 func newConcHashMap(t testing.TB, p *obj.Pool, root *concRoot) *containers.BytesHashMap {
 	t.Helper()
-	var m *containers.BytesHashMap
-	err := p.Tx(func(tx *obj.Tx) error {
-		var err error
-		if m, err = containers.NewBytesHashMap(tx, p); err != nil {
-			return err
-		}
-		return obj.TxSet(tx, &root.Map, m.OID())
+	return makeIn(t, p, &root.Map, func(tx *obj.Tx) (*containers.BytesHashMap, error) {
+		return containers.NewBytesHashMap(tx, p)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // TestHashMapConcurrent has goroutines insert, replace (with values of
@@ -126,18 +117,9 @@ func TestHashMapConcurrent(t *testing.T) {
 func TestHashMapTyped(t *testing.T) {
 	p, root, _ := newConcPool(t)
 	type key struct{ A, B uint32 }
-	var m *containers.ConcurrentHashMap[key, [3]uint64]
-	err := p.Tx(func(tx *obj.Tx) error {
-		var err error
-		m, err = containers.NewConcurrentHashMap[key, [3]uint64](tx, p)
-		if err != nil {
-			return err
-		}
-		return obj.TxSet(tx, &root.Map, m.OID())
+	m := makeIn(t, p, &root.Map, func(tx *obj.Tx) (*containers.ConcurrentHashMap[key, [3]uint64], error) {
+		return containers.NewConcurrentHashMap[key, [3]uint64](tx, p)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range uint32(3000) {
 		if ok, err := m.Insert(key{i, ^i}, [3]uint64{uint64(i)}); err != nil || !ok {
 			t.Fatal(ok, err)
@@ -161,7 +143,7 @@ func TestHashMapTyped(t *testing.T) {
 	if _, err := containers.OpenBytesRadix(p, root.Map); !errors.Is(err, containers.ErrWrongKind) {
 		t.Fatalf("Open as a tree: %v", err)
 	}
-	err = p.Tx(func(tx *obj.Tx) error {
+	err := p.Tx(func(tx *obj.Tx) error {
 		_, err := containers.NewConcurrentHashMap[*int, int](tx, p)
 		return err
 	})

@@ -12,18 +12,9 @@ import (
 
 func newConcQueue(t testing.TB, p *obj.Pool, root *concRoot, capacity int) *containers.MPSCQueue {
 	t.Helper()
-	var q *containers.MPSCQueue
-	err := p.Tx(func(tx *obj.Tx) error {
-		var err error
-		if q, err = containers.NewMPSCQueue(tx, p, capacity); err != nil {
-			return err
-		}
-		return obj.TxSet(tx, &root.Queue, q.OID())
+	return makeIn(t, p, &root.Queue, func(tx *obj.Tx) (*containers.MPSCQueue, error) {
+		return containers.NewMPSCQueue(tx, p, capacity)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q
 }
 
 // TestQueueConcurrent has producers push numbered records through a small

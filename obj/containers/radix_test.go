@@ -58,6 +58,24 @@ func concReopen(t testing.TB, p *obj.Pool, path string) (*obj.Pool, *concRoot) {
 	return p, concRootOf(t, p)
 }
 
+// makeIn creates a container with mk in a transaction that stores its
+// OID in *dst.
+func makeIn[C interface{ OID() obj.OID }](t testing.TB, p *obj.Pool, dst *obj.OID, mk func(tx *obj.Tx) (C, error)) C {
+	t.Helper()
+	var c C
+	err := p.Tx(func(tx *obj.Tx) error {
+		var err error
+		if c, err = mk(tx); err != nil {
+			return err
+		}
+		return obj.TxSet(tx, dst, c.OID())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func concCheckPool(t testing.TB, p *obj.Pool) {
 	t.Helper()
 	for _, e := range p.Check() {
@@ -67,17 +85,9 @@ func concCheckPool(t testing.TB, p *obj.Pool) {
 
 func TestRadixModel(t *testing.T) {
 	p, root, path := newConcPool(t)
-	var tree *containers.BytesRadix
-	err := p.Tx(func(tx *obj.Tx) error {
-		var err error
-		if tree, err = containers.NewBytesRadix(tx, p); err != nil {
-			return err
-		}
-		return obj.TxSet(tx, &root.Tree, tree.OID())
+	tree := makeIn(t, p, &root.Tree, func(tx *obj.Tx) (*containers.BytesRadix, error) {
+		return containers.NewBytesRadix(tx, p)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	model := map[string]string{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	key := func() []byte {
@@ -120,7 +130,7 @@ func TestRadixModel(t *testing.T) {
 	}
 	compareRadix(t, tree, model)
 	p, root = concReopen(t, p, path)
-	tree, err = containers.OpenBytesRadix(p, root.Tree)
+	tree, err := containers.OpenBytesRadix(p, root.Tree)
 	if err != nil {
 		t.Fatal(err)
 	}
