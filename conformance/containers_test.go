@@ -216,9 +216,9 @@ func kvEqual(a, b kvState) bool { return maps.Equal(a, b) }
 
 var errAbortOnPurpose = errors.New("abort on purpose")
 
-// radixCrash: inserts (the first key, its extension), replacements of
-// the same and another value size, a delete, two puts in the caller's
-// transaction and an aborted one (the tests of package containers cover
+// radixCrash: inserts (the first key, its extension), a replacement, a
+// delete, two puts in the caller's transaction (one overwriting a value
+// in place) and an aborted one (the tests of package containers cover
 // the rest of the tree's shapes without crashes).
 func radixCrash() crashsim.Workload {
 	type C = *containers.BytesRadix
@@ -252,8 +252,7 @@ func radixCrash() crashsim.Workload {
 		steps: []step{
 			put("m", "first value 0123"),
 			put("ma", "extension"),       // an inner node above the first leaf
-			put("m", "second value 012"), // the same size: in place
-			put("m", "short"),            // another size: a new leaf
+			put("m", "short"), // a new leaf in the old one's place
 			del("ma"),
 			{
 				name: "two puts in one transaction",
@@ -262,10 +261,10 @@ func radixCrash() crashsim.Workload {
 						if err := t.Put(tx, []byte("c"), []byte("c1")); err != nil {
 							return err
 						}
-						return t.Put(tx, []byte("d"), []byte("d1"))
+						return t.Put(tx, []byte("m"), []byte("SHORT")) // in place, under a snapshot
 					})
 				},
-				next: func(s kvState) kvState { return s.with("c", "c1").with("d", "d1") },
+				next: func(s kvState) kvState { return s.with("c", "c1").with("m", "SHORT") },
 			},
 			{
 				name: "aborted",
@@ -309,7 +308,7 @@ func radixCrash() crashsim.Workload {
 func hashMapCrash() crashsim.Workload {
 	type C = *containers.BytesHashMap
 	type step = ctrStep[C, kvState]
-	const prefilled = 48 // 2 per bucket of 16+8: the 49th insert grows the map
+	const prefilled = 40 // 2 per bucket of 16+4: the 41st insert grows the map
 	initial := kvState{}
 	for i := range prefilled {
 		initial[fmt.Sprint("k", i)] = fmt.Sprint("v", i)

@@ -43,7 +43,7 @@ const (
 	hashSegments = 48 // segment k>0 holds base<<(k-1) buckets
 	hashLoad     = 2  // the table grows past this many entries a bucket
 	hashBase     = 16 // buckets of a new map
-	hashBatch    = 8  // the load may pass its bound by this many buckets before a growth
+	hashBatch    = 4  // the load may pass its bound by this many buckets before a growth
 )
 
 // hashHeader is the map's header object.
