@@ -11,7 +11,14 @@
 // names it was stored; Open... reattaches it after a restart. Their
 // volatile parts (locks, counters) are rebuilt by Open. Every change is
 // crash-atomic: after a crash it is complete or absent, never half made.
-// The element types must be pointer-free, as obj.Ptr's.
+// A change given the caller's transaction commits or rolls back with it;
+// one made on its own is published as a set of actions (obj.Pool.Reserve,
+// SetValue, DeferFree, Publish): one redo log, no undo log. The element
+// types must be pointer-free, as obj.Ptr's. Containers reach their nodes
+// through the pool's mapping: none may be used after the pool is closed.
+// Damage found in the pool (a link outside it, nodes out of order) is an
+// error wrapping ErrDamaged and core.ErrCorrupt; each container's Check
+// verifies it whole, and Objects lists what it owns.
 
 package containers
 
