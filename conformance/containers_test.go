@@ -23,9 +23,9 @@ import (
 // with a clean heap check.
 func init() {
 	conformance.RegisterCrash("obj-containers",
-		conformance.CrashCase{Name: "radix", Workload: radixCrash(), ShortPoints: 8},
-		conformance.CrashCase{Name: "hashmap", Workload: hashMapCrash(), ShortPoints: 8},
-		conformance.CrashCase{Name: "mpscqueue", Workload: queueCrash(), ShortPoints: 8},
+		conformance.CrashCase{Name: "radix", Workload: radixCrash(), ShortPoints: 5},
+		conformance.CrashCase{Name: "hashmap", Workload: hashMapCrash(), ShortPoints: 5},
+		conformance.CrashCase{Name: "mpscqueue", Workload: queueCrash(), ShortPoints: 5},
 	)
 }
 

@@ -24,7 +24,11 @@ func newConcHashMap(t testing.TB, p *obj.Pool, root *concRoot) *containers.Bytes
 func TestHashMapConcurrent(t *testing.T) {
 	p, root, path := newConcPool(t)
 	m := newConcHashMap(t, p, root)
-	const workers, per = 4, 1500
+	const workers = 4
+	per := 1500 // several growths
+	if testing.Short() {
+		per = 300
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {

@@ -23,7 +23,11 @@ func newConcQueue(t testing.TB, p *obj.Pool, root *concRoot, capacity int) *cont
 func TestQueueConcurrent(t *testing.T) {
 	p, root, path := newConcPool(t)
 	q := newConcQueue(t, p, root, 1000)
-	const producers, per = 4, 500
+	const producers = 4
+	per := 500
+	if testing.Short() {
+		per = 150
+	}
 	var wg sync.WaitGroup
 	for w := range producers {
 		wg.Go(func() {
