@@ -33,14 +33,14 @@ const benchKeys = 100_000
 // transaction each) and gets of present ones, on a BytesRadix.
 func BenchmarkRadix(b *testing.B) {
 	val := make([]byte, 64)
-	newTree := func(b *testing.B) *containers.BytesRadix {
+	newTree := func(b *testing.B) (*obj.Pool, *containers.BytesRadix) {
 		p, root := benchPool(b)
-		return makeIn(b, p, &root.Tree, func(tx *obj.Tx) (*containers.BytesRadix, error) {
+		return p, makeIn(b, p, &root.Tree, func(tx *obj.Tx) (*containers.BytesRadix, error) {
 			return containers.NewBytesRadix(tx, p)
 		})
 	}
 	b.Run("put", func(b *testing.B) {
-		t := newTree(b)
+		_, t := newTree(b)
 		var kb [16]byte
 		b.SetBytes(int64(len(val)))
 		i := uint64(0)
@@ -52,8 +52,21 @@ func BenchmarkRadix(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e3, "kput/s")
 	})
+	b.Run("put-in-tx", func(b *testing.B) { // the caller's transaction, one put each
+		p, t := newTree(b)
+		var kb [16]byte
+		b.SetBytes(int64(len(val)))
+		i := uint64(0)
+		for b.Loop() {
+			if err := p.Tx(func(tx *obj.Tx) error { return t.Put(tx, benchKey(kb[:], i%benchKeys), val) }); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e3, "kput/s")
+	})
 	b.Run("get", func(b *testing.B) {
-		t := newTree(b)
+		_, t := newTree(b)
 		var kb [16]byte
 		for i := range uint64(benchKeys) {
 			if err := t.Put(nil, benchKey(kb[:], i), val); err != nil {
