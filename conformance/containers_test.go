@@ -251,8 +251,8 @@ func radixCrash() crashsim.Workload {
 		open: containers.OpenBytesRadix,
 		steps: []step{
 			put("m", "first value 0123"),
-			put("ma", "extension"),       // an inner node above the first leaf
-			put("m", "short"), // a new leaf in the old one's place
+			put("ma", "extension"), // an inner node above the first leaf
+			put("m", "short"),      // a new leaf in the old one's place
 			del("ma"),
 			{
 				name: "two puts in one transaction",
