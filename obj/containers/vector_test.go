@@ -13,7 +13,7 @@ import (
 // seqRoot is the root object of the tests: one head of each container.
 type seqRoot struct {
 	Vec containers.VectorHead[uint64]
-	Str  containers.StringHead
+	Str containers.StringHead
 	Arr [16]int32
 	// Seg
 	Pair containers.VectorHead[pair]
