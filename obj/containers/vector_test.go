@@ -12,10 +12,10 @@ import (
 
 // seqRoot is the root object of the tests: one head of each container.
 type seqRoot struct {
-	Vec containers.VectorHead[uint64]
-	Str containers.StringHead
-	Arr [16]int32
-	// Seg
+	Vec  containers.VectorHead[uint64]
+	Str  containers.StringHead
+	Arr  [16]int32
+	Seg  containers.SegmentVectorHead[uint64]
 	Pair containers.VectorHead[pair]
 }
 
