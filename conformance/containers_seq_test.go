@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gopmdk/pmdk/conformance"
 	"github.com/gopmdk/pmdk/core"
@@ -74,6 +75,39 @@ func aborted[S any](name string, fn func(tx *obj.Tx, p *obj.Pool, r *seqRoot) er
 	}
 }
 
+// seqImage is a new pool with its root, made once in memory: each
+// workload's Setup copies its pages that are not zero (the pool's
+// creation, persisted store by store on the simulated device, would cost
+// more than the workload).
+var seqImage = sync.OnceValues(func() (seqPool, error) {
+	img := make([]byte, obj.MinPoolSize)
+	p, err := obj.CreateOnMap(core.NewMemoryMap(img, core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil), seqOpts)
+	if err != nil {
+		return seqPool{}, err
+	}
+	if _, err := seqRootOf(p); err != nil {
+		return seqPool{}, err
+	}
+	if err := p.Close(); err != nil {
+		return seqPool{}, err
+	}
+	sp := seqPool{b: img}
+	for pg := 0; pg < len(img); pg += seqPage {
+		if slices.ContainsFunc(img[pg:pg+seqPage], func(c byte) bool { return c != 0 }) {
+			sp.pages = append(sp.pages, pg)
+		}
+	}
+	return sp, nil
+})
+
+const seqPage = 4096
+
+// seqPool is a pool image and the offsets of its pages that are not zero.
+type seqPool struct {
+	b     []byte
+	pages []int
+}
+
 func seqRootOf(p *obj.Pool) (*seqRoot, error) {
 	rp, err := obj.RootPtr[seqRoot](p)
 	if err != nil {
@@ -94,14 +128,19 @@ func seqWorkload[S any](initial S, steps []seqStep[S], read seqRead[S], equal fu
 	return crashsim.Workload{
 		Size: obj.MinPoolSize,
 		Setup: func(m *core.Map) error {
-			p, err := obj.CreateOnMap(objtest.View(m), seqOpts)
+			img, err := seqImage()
 			if err != nil {
 				return err
 			}
-			if _, err := seqRootOf(p); err != nil {
-				return err
+			_, sim := m.Persister().(*crashsim.Device)
+			for _, pg := range img.pages {
+				b := m.Bytes()[pg : pg+seqPage]
+				copy(b, img.b[pg:pg+seqPage])
+				if !sim { // the simulator makes what Setup leaves durable
+					m.Persister().Persist(b)
+				}
 			}
-			return p.Close()
+			return nil
 		},
 		Run: func(m *core.Map) error {
 			dev, _ := m.Persister().(*crashsim.Device)

@@ -93,11 +93,12 @@ func allocElems[T any](tx *obj.Tx, n, typeNum uint64) (obj.OID, []T, error) {
 }
 
 // bytesOf returns the bytes of an object seen from tx (which sees the
-// objects it allocated) or from the pool.
+// objects it allocated) or, without tx or once it ended, from the pool.
 func bytesOf(p *obj.Pool, tx *obj.Tx, oid obj.OID) []byte {
 	if tx != nil {
-		b, _ := tx.Bytes(oid)
-		return b
+		if b, err := tx.Bytes(oid); err == nil {
+			return b
+		}
 	}
 	return p.Bytes(oid)
 }
