@@ -54,20 +54,7 @@ func BenchmarkVector(b *testing.B) {
 	}
 	b.Run("push-back/go", func(b *testing.B) {
 		_, v := goVector(b)
-		b.SetBytes(8)
-		i := 0
-		for b.Loop() {
-			var err error
-			if i%pushRound == pushRound-1 {
-				err = v.Free()
-			} else {
-				err = v.PushBack(uint64(i))
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
+		benchPush(b, v)
 	})
 	b.Run("push-back/c", func(b *testing.B) {
 		p, head := cVector(b)
@@ -80,24 +67,7 @@ func BenchmarkVector(b *testing.B) {
 	const getLen = 1 << 16
 	b.Run("get/go", func(b *testing.B) {
 		_, v := goVector(b)
-		if err := v.Resize(getLen); err != nil {
-			b.Fatal(err)
-		}
-		b.SetBytes(8)
-		var sum uint64
-		i := 0
-		for b.Loop() {
-			if i == getLen {
-				i = 0
-			}
-			x, err := v.Get(i)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sum += x
-			i++
-		}
-		_ = sum
+		benchGet(b, v, getLen)
 	})
 	b.Run("get/c", func(b *testing.B) {
 		p, head := cVector(b)
@@ -132,43 +102,55 @@ func BenchmarkSegmentVector(b *testing.B) {
 		}
 		return v
 	}
-	b.Run("push-back", func(b *testing.B) {
-		v := open(b)
-		b.SetBytes(8)
-		i := 0
-		for b.Loop() {
-			var err error
-			if i%pushRound == pushRound-1 {
-				err = v.Free()
-			} else {
-				err = v.PushBack(uint64(i))
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			i++
+	b.Run("push-back", func(b *testing.B) { benchPush(b, open(b)) })
+	b.Run("get", func(b *testing.B) { benchGet(b, open(b), 1<<16) })
+}
+
+// benchVector is what the benchmarks ask of a vector.
+type benchVector interface {
+	PushBack(uint64) error
+	Get(int) (uint64, error)
+	Resize(int) error
+	Free() error
+}
+
+// benchPush pushes (a transaction each), freeing the vector every
+// pushRound.
+func benchPush(b *testing.B, v benchVector) {
+	b.SetBytes(8)
+	i := 0
+	for b.Loop() {
+		var err error
+		if i%pushRound == pushRound-1 {
+			err = v.Free()
+		} else {
+			err = v.PushBack(uint64(i))
 		}
-	})
-	b.Run("get", func(b *testing.B) {
-		v := open(b)
-		const n = 1 << 16
-		if err := v.Resize(n); err != nil {
+		if err != nil {
 			b.Fatal(err)
 		}
-		b.SetBytes(8)
-		var sum uint64
-		i := 0
-		for b.Loop() {
-			if i == n {
-				i = 0
-			}
-			x, err := v.Get(i)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sum += x
-			i++
+		i++
+	}
+}
+
+// benchGet reads the n elements of v in turn.
+func benchGet(b *testing.B, v benchVector, n int) {
+	if err := v.Resize(n); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(8)
+	var sum uint64
+	i := 0
+	for b.Loop() {
+		if i == n {
+			i = 0
 		}
-		_ = sum
-	})
+		x, err := v.Get(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum += x
+		i++
+	}
+	_ = sum
 }

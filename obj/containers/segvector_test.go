@@ -34,11 +34,7 @@ func TestSegmentVector(t *testing.T) {
 	if p0, _ := v.At(0); p0 != first {
 		t.Fatal("element 0 moved")
 	}
-	steps := []struct {
-		name string
-		do   func() error
-		next func([]uint64) []uint64
-	}{
+	steps := []step[uint64]{
 		{"set", func() error { return v.Set(500, 7) }, func(s []uint64) []uint64 { s[500] = 7; return s }},
 		{"update", func() error { return v.Update(9, func(x *uint64) { *x *= 100 }) }, func(s []uint64) []uint64 { s[9] *= 100; return s }},
 		{"pop", func() error { _, err := v.PopBack(); return err }, func(s []uint64) []uint64 { return s[:len(s)-1] }},
@@ -55,15 +51,7 @@ func TestSegmentVector(t *testing.T) {
 		{"resize up", func() error { return v.Resize(300) }, func(s []uint64) []uint64 { return append(s, make([]uint64, 200)...) }},
 		{"reserve", func() error { return v.Reserve(5000) }, func(s []uint64) []uint64 { return s }},
 	}
-	for _, st := range steps {
-		if err := st.do(); err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		want = st.next(want)
-		if got := collect(v.All()); !slices.Equal(got, want) {
-			t.Fatalf("after %s: %v, want %v", st.name, got, want)
-		}
-	}
+	want = runSteps(t, want, steps, v.All)
 	if v.Cap() != 8192 || v.Segments() != 11 {
 		t.Fatalf("cap %d segments %d after reserve", v.Cap(), v.Segments())
 	}

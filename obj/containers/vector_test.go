@@ -2,6 +2,7 @@ package containers_test
 
 import (
 	"errors"
+	"iter"
 	"slices"
 	"testing"
 
@@ -92,6 +93,29 @@ func collect[T any](seq func(func(int, T) bool)) []T {
 	return out
 }
 
+// step is one change of a container test and what it does to the model.
+type step[T any] struct {
+	name string
+	do   func() error
+	next func([]T) []T
+}
+
+// runSteps makes the changes, checking the container's elements (all)
+// against the model after each; it returns the model.
+func runSteps[T comparable](t *testing.T, want []T, steps []step[T], all func() iter.Seq2[int, T]) []T {
+	t.Helper()
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		want = st.next(want)
+		if got := collect(all()); !slices.Equal(got, want) {
+			t.Fatalf("after %s: %v, want %v", st.name, got, want)
+		}
+	}
+	return want
+}
+
 func TestVectorOps(t *testing.T) {
 	p, path, r := newPool(t)
 	v := vectorOf(t, p, &r.Vec)
@@ -105,11 +129,7 @@ func TestVectorOps(t *testing.T) {
 	if v.Len() != 100 || v.Cap() != 128 {
 		t.Fatalf("len %d cap %d", v.Len(), v.Cap())
 	}
-	steps := []struct {
-		name string
-		do   func() error
-		next func([]uint64) []uint64
-	}{
+	steps := []step[uint64]{
 		{"insert", func() error { return v.Insert(10, 7, 8, 9) }, func(s []uint64) []uint64 { return slices.Insert(s, 10, 7, 8, 9) }},
 		{"insert end", func() error { return v.Insert(v.Len(), 1) }, func(s []uint64) []uint64 { return append(s, 1) }},
 		{"erase", func() error { return v.Erase(5, 20) }, func(s []uint64) []uint64 { return slices.Delete(s, 5, 20) }},
@@ -125,15 +145,7 @@ func TestVectorOps(t *testing.T) {
 		{"assign", func() error { return v.Assign([]uint64{9, 8, 7}) }, func([]uint64) []uint64 { return []uint64{9, 8, 7} }},
 		{"reserve", func() error { return v.Reserve(1000) }, func(s []uint64) []uint64 { return s }},
 	}
-	for _, st := range steps {
-		if err := st.do(); err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		want = st.next(want)
-		if got := collect(v.All()); !slices.Equal(got, want) {
-			t.Fatalf("after %s: %v, want %v", st.name, got, want)
-		}
-	}
+	want = runSteps(t, want, steps, v.All)
 	if v.Cap() != 1000 {
 		t.Fatalf("cap %d after reserve", v.Cap())
 	}
