@@ -32,8 +32,8 @@ func TestDamagedHeads(t *testing.T) {
 	for _, bad := range []rawVec{
 		{good.Data, good.Cap + 1, good.Cap}, // length beyond capacity
 		{obj.OID{}, 0, 8},                   // capacity without an object
-		{obj.OID{PoolUUIDLo: good.Data.PoolUUIDLo, Off: good.Data.Off + 8}, 1, 8}, // inside an object, not its start
-		{small, 1, 8},           // 64 bytes in a 16-byte object
+		{obj.OID{PoolUUIDLo: good.Data.PoolUUIDLo, Off: good.Data.Off + 16}, 1, 8}, // inside an object, not its start
+		{small, 1, 1000},        // 8000 bytes in a small object
 		{good.Data, 1, 1 << 62}, // a capacity that overflows
 	} {
 		*(*rawVec)(unsafe.Pointer(&r.Vec)) = bad
