@@ -55,6 +55,14 @@ func (v *Vector[T]) Cap() int { return int(v.c.h.cap) }
 
 // Get returns element i (at(i) in C++).
 func (v *Vector[T]) Get(i int) (T, error) {
+	c := v.c
+	if h := c.h; uint64(i) < h.n && h.data == c.cOID && h.cap == c.cCap && uint64(i) < uint64(len(c.cs)) {
+		return c.cs[i], nil // the elements as last looked up
+	}
+	return v.get(i)
+}
+
+func (v *Vector[T]) get(i int) (T, error) {
 	var zero T
 	if i < 0 || uint64(i) >= v.c.h.n {
 		return zero, outOfRange("index", uint64(i), v.c.h.n)
