@@ -497,8 +497,8 @@ func segmentWorkload() crashsim.Workload {
 			}
 			return s
 		}),
-		step("update", func(v *containers.SegmentVector[uint32]) error { return v.Update(3, func(x *uint32) { *x += 300 }) },
-			func(s []uint32) []uint32 { s[3] += 300; return s }),
+		step("insert (moves across segments)", func(v *containers.SegmentVector[uint32]) error { return v.Insert(1, 300, 301, 302) },
+			func(s []uint32) []uint32 { return slices.Insert(s, 1, 300, 301, 302) }),
 		aborted[[]uint32]("aborted", func(tx *obj.Tx, p *obj.Pool, r *seqRoot) error {
 			v, err := seg(p, r)
 			if err != nil {
@@ -527,7 +527,10 @@ func segmentWorkload() crashsim.Workload {
 							return err
 						}
 					}
-					return vt.Set(0, 5)
+					if err := vt.Set(0, 5); err != nil {
+						return err
+					}
+					return vt.Erase(2, 6)
 				})
 			},
 			next: func(s []uint32) []uint32 {
@@ -536,7 +539,7 @@ func segmentWorkload() crashsim.Workload {
 					s = append(s, 500+i)
 				}
 				s[0] = 5
-				return s
+				return slices.Delete(s, 2, 6)
 			},
 		},
 		step("free", func(v *containers.SegmentVector[uint32]) error { return v.Free() }, func([]uint32) []uint32 { return nil }),

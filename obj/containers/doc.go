@@ -68,7 +68,9 @@
 // 8<<(n-1) elements (libpmemobj-cpp's exponential segments) and at most
 // [SegmentCount] segments are recorded in its head. A pointer from At
 // stays valid as the vector grows, until ShrinkToFit or Free frees its
-// segment.
+// segment. PushBack, PopBack, Append, Insert, Erase (which move elements
+// from place to place), Resize, Reserve, ShrinkToFit, Clear, Free, Get,
+// Set, Update, All, Range.
 //
 // # Associative and concurrent containers
 //

@@ -374,3 +374,70 @@ func (v *SegmentVector[T]) Free() error {
 		return v.c.shrink(tx, 0)
 	})
 }
+
+// Insert inserts xs before element i (i may be the length), moving the
+// elements after it one by one (they stay in their segments' places:
+// pointers to them name other elements after the move).
+func (v *SegmentVector[T]) Insert(i int, xs ...T) error {
+	n, k := v.c.h.n, uint64(len(xs))
+	if i < 0 || uint64(i) > n {
+		return outOfRange("insert at", uint64(i), n)
+	}
+	if k == 0 {
+		return nil
+	}
+	return v.r.run(func(tx *obj.Tx) error {
+		if err := v.c.reserve(tx, n+k); err != nil {
+			return err
+		}
+		if err := v.c.spans(tx, uint64(i), n+k, func(uint64, []T) {}); err != nil {
+			return err
+		}
+		for j := n; j > uint64(i); j-- {
+			if err := v.c.move(tx, j-1+k, j-1); err != nil {
+				return err
+			}
+		}
+		if err := v.c.spans(tx, uint64(i), uint64(i)+k, func(first uint64, s []T) { copy(s, xs[first-uint64(i):]) }); err != nil {
+			return err
+		}
+		return obj.TxSet(tx, &v.c.h.n, n+k)
+	})
+}
+
+// Erase removes elements [lo, hi), moving the elements after them one by
+// one.
+func (v *SegmentVector[T]) Erase(lo, hi int) error {
+	if err := span(lo, hi, v.Len()); err != nil {
+		return err
+	}
+	if lo == hi {
+		return nil
+	}
+	n, d := v.c.h.n, uint64(hi-lo)
+	return v.r.run(func(tx *obj.Tx) error {
+		if err := v.c.spans(tx, uint64(lo), n, func(uint64, []T) {}); err != nil {
+			return err
+		}
+		for j := uint64(lo); j+d < n; j++ {
+			if err := v.c.move(tx, j, j+d); err != nil {
+				return err
+			}
+		}
+		return obj.TxSet(tx, &v.c.h.n, n-d)
+	})
+}
+
+// move copies element from to element to (both registered in tx).
+func (c *segCore[T]) move(tx *obj.Tx, to, from uint64) error {
+	dst, err := c.ptr(tx, to)
+	if err != nil {
+		return err
+	}
+	src, err := c.ptr(tx, from)
+	if err != nil {
+		return err
+	}
+	*dst = *src
+	return nil
+}

@@ -46,6 +46,10 @@ func TestSegmentVector(t *testing.T) {
 			}
 			return s
 		}},
+		{"insert", func() error { return v.Insert(5, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79) }, func(s []uint64) []uint64 {
+			return slices.Insert(s, 5, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79)
+		}},
+		{"erase", func() error { return v.Erase(3, 30) }, func(s []uint64) []uint64 { return slices.Delete(s, 3, 30) }},
 		{"resize down", func() error { return v.Resize(100) }, func(s []uint64) []uint64 { return s[:100] }},
 		{"shrink", v.ShrinkToFit, func(s []uint64) []uint64 { return s }},
 		{"resize up", func() error { return v.Resize(300) }, func(s []uint64) []uint64 { return append(s, make([]uint64, 200)...) }},
@@ -58,7 +62,8 @@ func TestSegmentVector(t *testing.T) {
 	if got := collect(v.Range(5, 20)); !slices.Equal(got, want[5:20]) {
 		t.Fatalf("range %v", got)
 	}
-	for _, err := range []error{v.Set(300, 1), v.Update(-1, nil), func() error { _, err := v.Get(300); return err }()} {
+	for _, err := range []error{v.Set(300, 1), v.Update(-1, nil), func() error { _, err := v.Get(300); return err }(),
+		v.Insert(301, 1), v.Erase(5, 301), v.Erase(3, 2)} {
 		if !errors.Is(err, containers.ErrOutOfRange) {
 			t.Fatalf("%v, want ErrOutOfRange", err)
 		}
