@@ -108,6 +108,28 @@ type seqPool struct {
 	pages []int
 }
 
+// stepOn returns a maker of steps on the container open returns; clone,
+// if not nil, copies the model before a step's next changes it.
+func stepOn[C, S any](open func(*obj.Pool, *seqRoot) (C, error), clone func(S) S) func(string, func(C) error, func(S) S) seqStep[S] {
+	return func(name string, fn func(C) error, next func(S) S) seqStep[S] {
+		return seqStep[S]{name: name,
+			do: func(p *obj.Pool, r *seqRoot) error {
+				c, err := open(p, r)
+				if err != nil {
+					return err
+				}
+				return fn(c)
+			},
+			next: func(s S) S {
+				if clone != nil {
+					s = clone(s)
+				}
+				return next(s)
+			},
+		}
+	}
+}
+
 func seqRootOf(p *obj.Pool) (*seqRoot, error) {
 	rp, err := obj.RootPtr[seqRoot](p)
 	if err != nil {
@@ -216,18 +238,7 @@ func vectorWorkload() crashsim.Workload {
 	vec := func(p *obj.Pool, r *seqRoot) (*containers.Vector[uint64], error) {
 		return containers.OpenVector(p, &r.Vec)
 	}
-	step := func(name string, fn func(v *containers.Vector[uint64]) error, next func([]uint64) []uint64) seqStep[[]uint64] {
-		return seqStep[[]uint64]{name: name,
-			do: func(p *obj.Pool, r *seqRoot) error {
-				v, err := vec(p, r)
-				if err != nil {
-					return err
-				}
-				return fn(v)
-			},
-			next: func(s []uint64) []uint64 { return next(slices.Clone(s)) },
-		}
-	}
+	step := stepOn[*containers.Vector[uint64], []uint64](vec, slices.Clone)
 	steps := []seqStep[[]uint64]{
 		step("push", func(v *containers.Vector[uint64]) error { return v.PushBack(1) }, func(s []uint64) []uint64 { return append(s, 1) }),
 		step("pop", func(v *containers.Vector[uint64]) error { _, err := v.PopBack(); return err }, func(s []uint64) []uint64 { return s[:len(s)-1] }),
@@ -305,18 +316,7 @@ func vectorWorkload() crashsim.Workload {
 
 func stringWorkload() crashsim.Workload {
 	str := func(p *obj.Pool, r *seqRoot) (*containers.String, error) { return containers.OpenString(p, &r.Str) }
-	step := func(name string, fn func(s *containers.String) error, next func(string) string) seqStep[string] {
-		return seqStep[string]{name: name,
-			do: func(p *obj.Pool, r *seqRoot) error {
-				s, err := str(p, r)
-				if err != nil {
-					return err
-				}
-				return fn(s)
-			},
-			next: next,
-		}
-	}
+	step := stepOn[*containers.String, string](str, nil)
 	long := strings.Repeat("0123456789", 7)
 	steps := []seqStep[string]{
 		step("assign inline", func(s *containers.String) error { return s.Assign("hello") }, func(string) string { return "hello" }),
@@ -387,18 +387,7 @@ func arrayWorkload() crashsim.Workload {
 	arr := func(p *obj.Pool, r *seqRoot) (*containers.Array[uint64], error) {
 		return containers.ArrayOf(p, r.Arr[:])
 	}
-	step := func(name string, fn func(a *containers.Array[uint64]) error, next func(arrayState) arrayState) seqStep[arrayState] {
-		return seqStep[arrayState]{name: name,
-			do: func(p *obj.Pool, r *seqRoot) error {
-				a, err := arr(p, r)
-				if err != nil {
-					return err
-				}
-				return fn(a)
-			},
-			next: next,
-		}
-	}
+	step := stepOn[*containers.Array[uint64], arrayState](arr, nil)
 	steps := []seqStep[arrayState]{
 		step("fill", func(a *containers.Array[uint64]) error { return a.Fill(3) }, func(s arrayState) arrayState {
 			for i := range s {
@@ -471,18 +460,7 @@ func segmentWorkload() crashsim.Workload {
 	seg := func(p *obj.Pool, r *seqRoot) (*containers.SegmentVector[uint32], error) {
 		return containers.OpenSegmentVector(p, &r.Seg)
 	}
-	step := func(name string, fn func(v *containers.SegmentVector[uint32]) error, next func([]uint32) []uint32) seqStep[[]uint32] {
-		return seqStep[[]uint32]{name: name,
-			do: func(p *obj.Pool, r *seqRoot) error {
-				v, err := seg(p, r)
-				if err != nil {
-					return err
-				}
-				return fn(v)
-			},
-			next: func(s []uint32) []uint32 { return next(slices.Clone(s)) },
-		}
-	}
+	step := stepOn[*containers.SegmentVector[uint32], []uint32](seg, slices.Clone)
 	var steps []seqStep[[]uint32]
 	for i := range uint32(2) {
 		steps = append(steps, step("push", func(v *containers.SegmentVector[uint32]) error { return v.PushBack(i) },
