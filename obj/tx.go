@@ -1326,3 +1326,20 @@ func (h *Tx) LogAutoAlloc(t LogType, on bool) {
 		st.LogAutoAlloc(t, on)
 	}
 }
+
+// Bytes returns the usable bytes of oid: an allocated object of the pool,
+// or one this transaction allocated, which [Pool.Bytes] does not see until
+// the commit publishes it (pmemobj_direct on a pmemobj_tx_alloc result).
+// An object allocated in the transaction may be written without a
+// snapshot. An error (ErrInvalidOID) does not abort the transaction.
+func (h *Tx) Bytes(oid OID) ([]byte, error) {
+	st, err := h.target()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.work(h.gen, 0, 0); err != nil {
+		return nil, err
+	}
+	defer st.leave()
+	return st.objectBytes(oid)
+}

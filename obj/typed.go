@@ -56,3 +56,9 @@ func TxUpdate[T any](tx *Tx, v *T, fn func(*T)) error {
 	fn(v)
 	return nil
 }
+
+// PointerFree returns nil if T may live in persistent memory, or an error
+// wrapping [ErrNotPointerFree] that names T's first Go pointer: the check
+// New, TxNew and Ptr.Get make, for libraries that keep Ts in objects of
+// their own.
+func PointerFree[T any]() error { return checkPointerFree(reflect.TypeFor[T]()) }
