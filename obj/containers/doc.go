@@ -74,14 +74,19 @@
 //
 // # Associative and concurrent containers
 //
-// RadixTree is an ordered map from byte-string keys to values, a radix
-// tree of persistent nodes (libpmemobj-cpp's radix_tree), with ordered
-// iteration and lower/upper bound lookups. ConcurrentHashMap is a hash
-// map safe for concurrent use, whose buckets are locked apart and which
-// rehashes as it grows (concurrent_hash_map); after a restart it is
-// reopened and its run-time state rebuilt. MPSCQueue is a
-// multi-producer, single-consumer queue of byte records in a persistent
-// ring (mpsc_queue): producers append concurrently, one consumer takes
-// records in order, and what was consumed is not returned again after a
-// crash. These are documented at their types.
+// [RadixTree] (and [BytesRadix] for byte-string values) is an ordered map
+// from byte-string keys, a crit-bit tree kept in lexicographic key order,
+// with All, Range and Prefix iterators. [ConcurrentHashMap] (and
+// [BytesHashMap]) is a linear hash table safe for many goroutines, growing
+// one bucket at a time. [MPSCQueue] is a ring of byte records that many
+// goroutines produce into and one consumes; a record not consumed before a
+// crash is delivered again. These start from a header object rather than
+// a head: NewRadixTree, NewConcurrentHashMap, NewMPSCQueue... create one
+// inside the caller's transaction (store its OID in the same transaction),
+// and the matching Open function reattaches it after a restart and
+// rebuilds its volatile parts (locks, counters). A change made without the
+// caller's transaction is published as one set of actions (a redo log, no
+// undo log). Each has Check (damage wraps [ErrDamaged] and
+// core.ErrCorrupt), Objects (what it owns) and Destroy. None may be used
+// after the pool is closed. RadixTree is not safe for concurrent writers.
 package containers
