@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/obj"
 	"github.com/gopmdk/pmdk/obj/layout"
 )
 
@@ -116,7 +117,30 @@ func DetectObjLayout(path string) (int, error) {
 // conversion_flags and the reserved bytes zero); the major number of the
 // header is bumped and its checksum set. The file is locked (as an open
 // pool is) and synced. Like pmdk-convert, a step is not fail-safe.
-func ConvertObjStep(path string, from int) (err error) {
+//
+// The step to the current layout then opens the pool with obj and frees
+// the internal objects the cleared lanes leaked (the range caches and log
+// extensions of 1.2-1.6; C's pmdk-convert leaves them allocated, which
+// obj's check reports).
+func ConvertObjStep(path string, from int) error {
+	if err := convertObjStep(path, from); err != nil {
+		return err
+	}
+	if from+1 != ObjLayoutCurrent {
+		return nil
+	}
+	p, err := obj.Open(path, nil)
+	if err != nil {
+		return fmt.Errorf("opening the converted pool: %w", err)
+	}
+	_, err = p.FreeLeaked()
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func convertObjStep(path string, from int) (err error) {
 	if from < ObjLayoutFirst || from >= ObjLayoutCurrent {
 		return fmt.Errorf("%w: no conversion from layout %d", ErrConvertLayout, from)
 	}

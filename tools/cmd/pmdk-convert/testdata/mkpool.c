@@ -2,11 +2,13 @@
  * mkpool.c: makes an obj pool with the libpmemobj it is linked with, for
  * pmdk-convert's tests. Built against each old PMDK release by mkpools.sh.
  *
- * usage: mkpool PATH clean|cut|reopen
+ * usage: mkpool PATH clean|cut|reopen [MIB]
  *   clean   allocate, free and commit transactions, then close the pool
  *   cut     as clean, then exit in the middle of a transaction
  *   reopen  open PATH (recovering its logs) and close it
+ * MIB is the pool size in MiB (default: PMEMOBJ_MIN_POOL).
  */
+#include <errno.h>
 #include <libpmemobj.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +20,16 @@
 static void
 fail(const char *what)
 {
-	fprintf(stderr, "%s: %s\n", what, pmemobj_errormsg());
+	fprintf(stderr, "%s: %s (%s)\n", what, pmemobj_errormsg(),
+		strerror(errno));
 	exit(1);
 }
 
 int
 main(int argc, char *argv[])
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: mkpool PATH clean|cut|reopen\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: mkpool PATH clean|cut|reopen [MIB]\n");
 		return 2;
 	}
 	PMEMobjpool *pop;
@@ -37,7 +40,10 @@ main(int argc, char *argv[])
 		pmemobj_close(pop);
 		return 0;
 	}
-	pop = pmemobj_create(argv[1], "convert", PMEMOBJ_MIN_POOL, 0644);
+	size_t size = PMEMOBJ_MIN_POOL;
+	if (argc == 4)
+		size = (size_t)atoi(argv[3]) << 20;
+	pop = pmemobj_create(argv[1], "convert", size, 0644);
 	if (pop == NULL)
 		fail("create");
 	PMEMoid root = pmemobj_root(pop, ROOT_SIZE);

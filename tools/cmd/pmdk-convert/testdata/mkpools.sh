@@ -41,9 +41,13 @@ for rel in $releases; do
 	lib=$src/src/nondebug
 	gcc -o "$tmp/mkpool-$rel" -I"$src/src/include" "$here/mkpool.c" \
 		"$lib/libpmemobj.a" "$lib/libpmem.a" -pthread -ldl
+	# From 1.3 the allocation classes of mkpool.c's sizes need more than
+	# the minimum pool (8 MiB) holds.
+	mib=8
+	case $rel in 1.[0-2]) ;; *) mib=16 ;; esac
 	for kind in clean cut; do
 		rm -f "$tmp/$rel-$kind.obj"
-		"$tmp/mkpool-$rel" "$tmp/$rel-$kind.obj" "$kind"
+		"$tmp/mkpool-$rel" "$tmp/$rel-$kind.obj" "$kind" $mib
 	done
 	cp --sparse=always "$tmp/$rel-cut.obj" "$tmp/$rel-recovered.obj"
 	"$tmp/mkpool-$rel" "$tmp/$rel-recovered.obj" reopen
