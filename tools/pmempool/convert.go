@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -203,7 +204,7 @@ func convertObjStep(path string, from int) (err error) {
 		}
 		if why != "" {
 			return fmt.Errorf("%w: lane %d: %s; open the pool once with PMDK %s (which recovers it), then convert it",
-				ErrConvertPending, i, why, ObjLayoutReleases(from)[0])
+				ErrConvertPending, i, why, strings.Join(ObjLayoutReleases(from), " or "))
 		}
 	}
 
