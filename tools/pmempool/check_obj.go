@@ -28,6 +28,9 @@ func (c *checker) checkObj() (pending bool, err error) {
 	if err := c.repairObjMeta(); err != nil {
 		return false, err
 	}
+	if err := c.repairChunks(); err != nil {
+		return false, err
+	}
 	lanes := c.objLanes()
 	before := bytes.Clone(lanes)
 	// The image's pages are private: what the open writes (recovery,

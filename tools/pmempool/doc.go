@@ -63,7 +63,9 @@
 // and the heap header it restores the fields of known value (lanes_offset,
 // nlanes, heap_offset, unused bytes; the heap header's signature, chunk
 // size, chunks per zone and checksum; the descriptor's checksum with
-// Advanced); other damage of the descriptor, lanes or heap is not
+// Advanced) and rebuilds chunk headers from the chunks around them (a
+// run's from its run-data chunks, a huge block's size from its footer);
+// other damage of the descriptor, lanes or heap is not
 // repaired, and a refused repair writes nothing. Dump refuses obj pools
 // (ErrDumpObj), as C does.
 //
