@@ -221,3 +221,54 @@ func mapsEqual(a, b map[uint64]int) bool {
 	}
 	return true
 }
+
+// TestConvertCLI runs pmdk-convert's option errors and refusals: C's exit
+// codes and messages.
+func TestConvertCLI(t *testing.T) {
+	dir := t.TempDir()
+	p := convertPool(t, dir, "1.1-clean")
+	notObj := filepath.Join(dir, "not-obj")
+	if err := os.WriteFile(notObj, make([]byte, 8192), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args      []string
+		stdin     string
+		code      int
+		out, errs string // substrings
+	}{
+		{args: nil, code: convNotEnoughArgs, out: "Usage: pmdk-convert"},
+		{args: []string{"-h"}, code: 0, out: "    v4 (PMDK 1.3, PMDK 1.4)\n"},
+		{args: []string{"--version"}, code: 0, out: "pmdk-convert "},
+		{args: []string{"-z", p}, code: convUnknownArg, errs: "invalid option -- 'z'"},
+		{args: []string{"--bogus", p}, code: convUnknownArg, errs: "unrecognized option '--bogus'"},
+		{args: []string{"-X", "bogus", p}, code: convUnknownFlag, errs: "unknown parameter bogus"},
+		{args: []string{"-f", "1.1", "-F", "2", p}, code: convFromExclusive, errs: "exclusive"},
+		{args: []string{"-t", "1.4", "-T", "4", p}, code: convToExclusive, errs: "exclusive"},
+		{args: []string{"--from=11", p}, code: convFromInvalid, errs: "Invalid \"from\" version format"},
+		{args: []string{"--to=x.y", p}, code: convToInvalid, errs: "Invalid \"to\" version format"},
+		{args: []string{"-F", "two", p}, code: convFromLayoutBad, errs: "Invalid \"from-layout\" version."},
+		{args: []string{"-T", "-1", p}, code: convToLayoutBad, errs: "Invalid \"to-layout\" version."},
+		{args: []string{"-X", "fail-safety"}, code: convNoPool, errs: "Missing pool argument."},
+		{args: []string{notObj}, code: convPoolDetection, errs: "Cannot detect pool version."},
+		{args: []string{"-f", "0.9", p}, code: convUnsupportedFrom, errs: "Unsupported pool 'from' version"},
+		{args: []string{"-T", "9", p}, code: convUnsupportedTo, errs: "Unsupported pool 'to-layout' version"},
+		{args: []string{"-t", "1.0", p}, code: convBackward, errs: "Backward conversion is not implemented."},
+		{args: []string{"-t", "1.1", p}, code: 0, out: "conversion is not needed"},
+		{args: []string{p}, code: convStdinEOF, errs: "EOF, aborting"},
+		// The 1.2 question answered no on stdin: the step fails, the
+		// pool keeps layout 2.
+		{args: []string{p}, stdin: "\nn\n", code: convFailed, out: "convert the pool? [y/N] n\n", errs: "failed: Operation canceled by user (Operation canceled)"},
+		// Layout 2 to 3 (answered yes), then 3 to 6.
+		{args: []string{"-T", "3", p}, stdin: "\ny\n", code: 0, out: "Converting from v2 (PMDK 1.1) to v3 (PMDK 1.2)... \n"},
+		{args: []string{"-X", "fail-safety", p}, code: 0, out: "Converting from v5 (PMDK 1.5, PMDK 1.6) to v6"},
+	} {
+		code, out, errs := runConvert(c.stdin, c.args...)
+		if code != c.code || !strings.Contains(out, c.out) || !strings.Contains(errs, c.errs) {
+			t.Errorf("pmdk-convert %q: exit %d, stdout %q, stderr %q; want %d, %q, %q", c.args, code, out, errs, c.code, c.out, c.errs)
+		}
+	}
+	if l, err := DetectObjLayout(p); err != nil || l != ObjLayoutCurrent {
+		t.Errorf("after the conversion: layout %d, %v", l, err)
+	}
+}
