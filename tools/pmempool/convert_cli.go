@@ -183,40 +183,22 @@ func RunConvert(args []string, in io.Reader, out, errw io.Writer) int {
 	if code, done := convertPoolset(path, errw); done {
 		return code
 	}
-	if from == 0 {
-		if fromLayout == 0 {
-			l, err := DetectObjLayout(path)
-			if err != nil {
-				fmt.Fprint(errw, "Cannot detect pool version.\n")
-				return convPoolDetection
-			}
-			fromLayout = l
-		} else if len(ObjLayoutReleases(fromLayout)) == 0 {
-			fmt.Fprint(errw, "Unsupported pool 'from-layout' version\n")
-			return convUnsupportedFrom
-		}
-	} else {
-		l, ok := ObjLayoutOfRelease(from)
-		if !ok {
-			fmt.Fprint(errw, "Unsupported pool 'from' version\n")
-			return convUnsupportedFrom
+	if from == 0 && fromLayout == 0 {
+		l, err := DetectObjLayout(path)
+		if err != nil {
+			fmt.Fprint(errw, "Cannot detect pool version.\n")
+			return convPoolDetection
 		}
 		fromLayout = l
+	} else if fromLayout = resolveLayout(from, fromLayout); fromLayout < 0 {
+		fmt.Fprintf(errw, "Unsupported pool '%s' version\n", map[bool]string{true: "from", false: "from-layout"}[from != 0])
+		return convUnsupportedFrom
 	}
-	if to == 0 {
-		if toLayout == 0 {
-			toLayout = ObjLayoutCurrent
-		} else if len(ObjLayoutReleases(toLayout)) == 0 {
-			fmt.Fprint(errw, "Unsupported pool 'to-layout' version\n")
-			return convUnsupportedTo
-		}
-	} else {
-		l, ok := ObjLayoutOfRelease(to)
-		if !ok {
-			fmt.Fprint(errw, "Unsupported pool 'to' version\n")
-			return convUnsupportedTo
-		}
-		toLayout = l
+	if to == 0 && toLayout == 0 {
+		toLayout = ObjLayoutCurrent
+	} else if toLayout = resolveLayout(to, toLayout); toLayout < 0 {
+		fmt.Fprintf(errw, "Unsupported pool '%s' version\n", map[bool]string{true: "to", false: "to-layout"}[to != 0])
+		return convUnsupportedTo
 	}
 	if toLayout == fromLayout {
 		fmt.Fprint(out, "The pool is in the requested layout verison, conversion is not needed")
@@ -254,6 +236,21 @@ func RunConvert(args []string, in io.Reader, out, errw io.Writer) int {
 		fmt.Fprint(out, "Done\n")
 	}
 	return 0
+}
+
+// resolveLayout returns the layout a release (rel, from -f or -t) or a
+// layout number (l, from -F or -T) names, -1 if none.
+func resolveLayout(rel, l int) int {
+	if rel != 0 {
+		if lr, ok := ObjLayoutOfRelease(rel); ok {
+			return lr
+		}
+		return -1
+	}
+	if len(ObjLayoutReleases(l)) == 0 {
+		return -1
+	}
+	return l
 }
 
 // errCanceled is the refusal of the 1.2-pmemmutex question.
