@@ -79,6 +79,14 @@ func (p *Pool) Check() (problems []error) {
 // internal object must be the root or a log extension linked from a lane
 // (a leaked extension is space lost for good).
 func (p *Pool) checkInternal(report func(error)) {
+	for _, b := range p.leaked() {
+		report(core.Corrupt(int64(b.HdrOff), "obj: internal object neither the root nor a linked log (leaked)", nil, b.Off))
+	}
+}
+
+// leaked returns the internal objects that are neither the root nor a log
+// extension linked from a lane.
+func (p *Pool) leaked() []heap.Block {
 	used := map[uint64]bool{p.m.Load(layout.RootOffsetAt): true}
 	for i := range p.lanes.n {
 		lo := p.lanes.off + i*layout.LaneSize
@@ -94,15 +102,53 @@ func (p *Pool) checkInternal(report func(error)) {
 			}
 		}
 	}
+	var leaked []heap.Block
 	var pos heap.Pos
 	for first := true; ; first = false {
 		b, np, ok := p.heap.Next(pos, first)
 		if !ok {
-			return
+			return leaked
 		}
 		pos = np
 		if p.heap.Header(&b).Flags&layout.ObjInternal != 0 && !used[b.Off] {
-			report(core.Corrupt(int64(b.HdrOff), "obj: internal object neither the root nor a linked log (leaked)", nil, b.Off))
+			leaked = append(leaked, b)
 		}
 	}
+}
+
+// FreeLeaked frees the internal objects [Pool.Check] reports as leaked
+// (neither the root nor a log extension linked from a lane), one atomic
+// free each, and returns how many it freed. Pools converted from PMDK
+// 1.2-1.4 hold such objects: the transaction's range caches and vector
+// arrays of their lanes, which the conversion clears (as C's pmdk-convert
+// does, which leaves them allocated).
+func (p *Pool) FreeLeaked() (int, error) {
+	r, err := p.enterRead()
+	if err != nil {
+		return 0, err
+	}
+	blocks := p.leaked()
+	p.leaveRead(r)
+	for i, b := range blocks {
+		if err := p.freeBlock(b); err != nil {
+			return i, err
+		}
+	}
+	return len(blocks), nil
+}
+
+// freeBlock frees block b in one atomic operation.
+func (p *Pool) freeBlock(b heap.Block) error {
+	l, err := p.enterWrite()
+	if err != nil {
+		return err
+	}
+	defer p.leave(l)
+	acts := append(l.acts[:0], heap.Action{Kind: heap.ActFree, Block: b})
+	defer func() { l.acts = acts[:0] }()
+	if err := p.heap.Publish(acts, &l.redo, l.externalLog(), layout.LaneExternalCapacity, l); err != nil {
+		p.heap.Cancel(acts)
+		return err
+	}
+	return nil
 }

@@ -243,6 +243,13 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 			pp.Close()
 		}
 	}()
+	if h := pp.Header(); h.ForceReadOnly() && !o.ReadOnly {
+		// The header allows reading only: C's pmemobj_open refuses the
+		// pool ("read-only mode is not supported"); obj opens it only
+		// when asked for read-only.
+		return nil, fmt.Errorf("unknown ro_compat features %#x: the pool may only be opened read-only (Options.ReadOnly): %w",
+			h.ROCompat&^pool.KnownROCompat, ErrReadOnly)
+	}
 	m := pmem.New(pp.Map())
 	size := m.Size() &^ (layout.PageSize - 1)
 	d, err := layout.DecodeDescriptor(m.B)

@@ -23,6 +23,10 @@
 //     check with repair, dump, rm, feature, convert) with C's getopt flags,
 //     messages and exit codes, on the libpmempool-like package pmempool.
 //
+//   - cmd/pmdk-convert: pmem/pmdk-convert, converting obj pools of PMDK
+//     1.0-1.6 (layouts v1-v5) to today's layout with C's options, messages
+//     and exit codes (pmempool convert runs it), on pmempool.RunConvert.
+//
 //   - cmd/daxio: PMDK's daxio, copying to, from or between Device DAX
 //     devices or zeroing one through mappings, with C's getopt flags,
 //     messages and exit codes; Device DAX is recognised through sysfs by
@@ -40,7 +44,7 @@
 //     only, never of vmem.
 //
 // gopmdk-demo and pmembench take Go-style flags (-dir, -json) and use the
-// standard flag package; daxio parses getopt syntax itself (C's option
+// standard flag package; daxio and pmdk-convert parse getopt syntax themselves (C's option
 // abbreviations and messages included); pmempool and pmreorder parse getopt syntax with
 // github.com/spf13/pflag (with the peers of cachebench, the only third-party
 // dependencies of the commands):

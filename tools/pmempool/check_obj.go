@@ -18,11 +18,19 @@ import (
 // private mapping, read-only, so recovery of pending logs happens in
 // memory only, and runs the library's heap checker (obj.Pool.Check): the
 // descriptor, the root object, every zone, chunk, run and object header.
-// Nothing of the heap is repaired. It reports whether the open recovered
+// A repair first restores the descriptor's and heap header's fields of
+// known value (repairObjMeta); nothing else of the heap is repaired. It
+// reports whether the open recovered
 // pending lane logs (in memory): a repair then recovers them in the file
 // (recoverObj).
 func (c *checker) checkObj() (pending bool, err error) {
 	c.infof("checking pmemobj heap")
+	if err := c.repairObjMeta(); err != nil {
+		return false, err
+	}
+	if err := c.repairChunks(); err != nil {
+		return false, err
+	}
 	lanes := c.objLanes()
 	before := bytes.Clone(lanes)
 	// The image's pages are private: what the open writes (recovery,

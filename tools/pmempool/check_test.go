@@ -206,11 +206,22 @@ func TestCheckObj(t *testing.T) {
 	if res, msgs, err = Check(p, nil); err != nil || res != Consistent {
 		t.Errorf("after the repair: %v %v %v", res, msgs, err)
 	}
-	// A bad signature and a damaged heap header: the header would be
-	// repaired, the heap cannot be: nothing is written.
-	patch(t, p, 0, []byte("X"))
+	// A damaged heap header signature and nlanes: restored (values
+	// every libpmemobj writes), the checksums hold again.
 	heap := binary.LittleEndian.Uint64(readAt(t, p, objlayout.HeapOffsetAt, 8))
 	patch(t, p, int64(heap), []byte("X"))
+	patch(t, p, objlayout.NLanesAt, []byte{7})
+	res, msgs, err = Check(p, &CheckOptions{Repair: true, Yes: true})
+	if err != nil || res != Repaired {
+		t.Errorf("heap header signature and nlanes: %v %v %v", res, msgs, err)
+	}
+	if res, msgs, err = Check(p, nil); err != nil || res != Consistent {
+		t.Errorf("after the repair: %v %v %v", res, msgs, err)
+	}
+	// A bad signature and a damaged zone header: the header would be
+	// repaired, the heap cannot be: nothing is written.
+	patch(t, p, 0, []byte("X"))
+	patch(t, p, int64(heap)+objlayout.HeapHeaderSize, []byte("X"))
 	before, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)

@@ -59,9 +59,24 @@
 // whose right value is known (never a new checksum, UUID or crtime: the
 // poolset UUID is the pool's id in every PMEMoid), and recovers pending
 // lane logs in the file when the pool is otherwise consistent (obj's open,
-// read-write, on a shared mapping of the locked file); damage of the
-// descriptor, lanes or heap is not repaired, and a refused repair writes
-// nothing. Dump refuses obj pools (ErrDumpObj), as C does.
+// read-write, on a shared mapping of the locked file); of the descriptor
+// and the heap header it restores the fields of known value (lanes_offset,
+// nlanes, heap_offset, unused bytes; the heap header's signature, chunk
+// size, chunks per zone and checksum; the descriptor's checksum with
+// Advanced) and rebuilds chunk headers from the chunks around them (a
+// run's from its run-data chunks, a huge block's size from its footer);
+// other damage of the descriptor, lanes or heap is not
+// repaired, and a refused repair writes nothing. Dump refuses obj pools
+// (ErrDumpObj), as C does.
+//
+// # Convert
+//
+// RunConvert is pmdk-convert (and pmempool convert): obj pools of PMDK
+// 1.0-1.6 (layouts 1-5, DetectObjLayout) converted one layout at a time
+// (ConvertObjStep) to the current one, with C's options, messages and
+// exit codes. A pool whose lanes hold unfinished work is refused
+// (ErrConvertPending): C recovers it with the old release's library,
+// which we do not carry.
 //
 // Poolsets (parts, replicas, sync, transform) are not supported.
 package pmempool

@@ -63,6 +63,14 @@ func (h *Heap) checkZone(z, sizeIdx uint32, report func(error)) {
 				break
 			}
 			h.checkRun(g, report)
+			// C writes a run's alignment only with the aligned flag.
+			// Legacy runs (no flexible bitmap, PMDK 1.0-1.4) hold
+			// 1.0-1.2's run-time bucket pointer there: not checked.
+			if ch.Flags&(layout.FlagFlexBitmap|layout.FlagAligned) == layout.FlagFlexBitmap {
+				if a := h.m.Load(h.chunkOff(z, c) + 8); a != 0 {
+					report(core.Corrupt(int64(h.chunkOff(z, c)+8), "heap: alignment of a run not flagged aligned", uint64(0), a))
+				}
+			}
 			if zz != nil {
 				if r := zz.runs[c].Load(); r == nil || r.chunk != c {
 					report(core.Corrupt(int64(hoff), "heap: run unknown to the run-time state", nil, c))

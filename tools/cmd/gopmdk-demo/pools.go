@@ -10,6 +10,8 @@ import (
 
 	"github.com/gopmdk/pmdk/blk"
 	pmemlog "github.com/gopmdk/pmdk/log"
+
+	"github.com/gopmdk/pmdk/tools/pmempool"
 )
 
 // logPool appends records to a fresh log pool, closes it, reopens it and
@@ -88,15 +90,28 @@ func blkPool(w io.Writer, dir string) error {
 	return nil
 }
 
-// pmempoolCheck asks C PMDK's pmempool to check the pools the demo made,
-// when it is installed.
+// pmempoolCheck checks the pools the demo made with gopmdk's pmempool
+// check (for the obj pool, its heap too: every zone, chunk, run and object
+// header) and asks C PMDK's pmempool for its verdict, when it is
+// installed.
 func pmempoolCheck(w io.Writer, dir string) error {
+	names := []string{"demo.log", "demo.blk", "demo.obj"}
+	for _, name := range names {
+		res, _, err := pmempool.Check(filepath.Join(dir, name), nil)
+		if err != nil {
+			return fmt.Errorf("gopmdk check %s: %w", name, err)
+		}
+		if res != pmempool.Consistent {
+			return fmt.Errorf("gopmdk check %s: %v", name, res)
+		}
+		fmt.Fprintf(w, "gopmdk pmempool check %s: %v\n", name, res)
+	}
 	tool, err := exec.LookPath("pmempool")
 	if err != nil {
 		fmt.Fprintln(w, "pmempool (C PMDK) not installed: skipped")
 		return nil
 	}
-	for _, name := range []string{"demo.log", "demo.blk", "demo.obj"} {
+	for _, name := range names {
 		out, err := exec.Command(tool, "check", "-v", filepath.Join(dir, name)).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("pmempool check %s: %w\n%s", name, err, out)

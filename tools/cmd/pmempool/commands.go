@@ -836,24 +836,10 @@ func runFeature(e *env, args []string) int {
 	return 0
 }
 
+// runConvert is pmdk-convert, which C's pmempool convert executes with
+// the same arguments.
 func runConvert(e *env, args []string) int {
-	fs, help := flags(e, "convert")
-	fs.StringP("version", "v", "", "target layout `version` (ignored)")
-	fs.BoolP("yes", "X", false, "answer yes (ignored)")
-	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
-		return code
-	}
-	t, err := pmempool.DetectType(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(e.err, "error: %s: %s\n", fs.Arg(0), describe(err))
-		return 1
-	}
-	if t == pmempool.TypeLog || t == pmempool.TypeBlk || t == pmempool.TypeObj {
-		fmt.Fprintf(e.out, "%s: %s pool already has the current layout (PMDK 1.12): nothing to convert; pmdk-convert is not needed\n", fs.Arg(0), t)
-		return 0
-	}
-	fmt.Fprintf(e.err, "error: %s: conversion of %s pools is not supported (use pmdk-convert)\n", fs.Arg(0), t)
-	return 1
+	return pmempool.RunConvert(args, e.in, e.out, e.err)
 }
 
 var _ io.Writer = (*os.File)(nil)

@@ -51,7 +51,7 @@ func commands() map[string]command {
 			"[<args>] <file>\nfeature: SINGLEHDR, CKSUM_2K, SHUTDOWN_STATE, CHECK_BAD_BLOCKS",
 			"Enable, disable or query one feature flag of a pool's header."},
 		{"convert", "Perform pool layout conversion", runConvert, file,
-			"Say whether a pool needs its layout converted (log, blk and obj pools of PMDK 1.12 never do)."},
+			"Convert an obj pool of PMDK 1.0-1.6 to the current layout (pmdk-convert)."},
 		{"sync", "Synchronize data between replicas (not supported)", runUnsupported("sync"), "", ""},
 		{"transform", "Modify internal structure of a poolset (not supported)", runUnsupported("transform"), "", ""},
 	}

@@ -364,16 +364,18 @@ func TestInteropObjCheck(t *testing.T) {
 		t.Errorf("C's check of the repaired header: exit %d\n%s", code, out)
 	}
 	// Beyond C: a damaged descriptor and a damaged heap are found; C
-	// says consistent.
+	// says consistent. Fields of known value are repaired (C's check and
+	// ours say consistent afterwards); the others are refused.
 	for _, c := range []struct {
-		name string
-		off  int
-		want string
+		name     string
+		off      int
+		want     string
+		repaired bool
 	}{
-		{"desc", 0x1408, "obj descriptor"}, // nlanes (checksum now wrong)
-		{"heap", 0x302000 + 40, "heap"},    // the heap header's chunk size
-		{"zone", 0x302400 + 4, "zone"},     // zone 0's size_idx
-		{"chunk", 0x302440 + 4, "chunk"},   // chunk 0's size_idx
+		{"desc", 0x1408, "obj descriptor", true}, // nlanes (checksum now wrong)
+		{"heap", 0x302000 + 40, "heap", true},    // the heap header's chunk size
+		{"zone", 0x302400 + 4, "zone", false},    // zone 0's size_idx
+		{"chunk", 0x302440 + 4, "chunk", false},  // chunk 0's size_idx
 	} {
 		p := write(c.name, func(b []byte) { b[c.off] ^= 0x10 })
 		if code, out := cRun(t, "", "check", p); code != 0 {
@@ -388,6 +390,18 @@ func TestInteropObjCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, out, stderr = runCmd(t, "", false, "check", "-ry", p)
+		if c.repaired {
+			if code != 0 || !strings.Contains(out, "repaired") {
+				t.Errorf("%s: repair: exit %d, want 0, repaired\n%s%s", c.name, code, out, stderr)
+			}
+			if code, out, stderr := runCmd(t, "", false, "check", p); code != 0 {
+				t.Errorf("%s: our check of the repaired pool: exit %d\n%s%s", c.name, code, out, stderr)
+			}
+			if code, out := cRun(t, "", "check", p); code != 0 {
+				t.Errorf("%s: C's check of the repaired pool: exit %d\n%s", c.name, code, out)
+			}
+			continue
+		}
 		if code != 1 || !strings.Contains(out, "cannot repair") {
 			t.Errorf("%s: repair: exit %d, want 1, cannot repair\n%s%s", c.name, code, out, stderr)
 		}

@@ -33,7 +33,7 @@ var commandTable = []struct {
 }{
 	{args: ""}, {args: "--bogus"}, {args: "-Z"}, {args: "-V"}, {args: "foo", exact: true},
 	{args: "help"}, {args: "help create"}, {args: "help foo", exact: true}, {args: "help help"}, {args: "create --help"},
-	{args: "help convert", diff: "convert: C's help execs pmdk-convert (not installed: exit 1), ours describes our convert"},
+	{args: "help convert", diff: "convert: C's help execs pmdk-convert --help (not installed here: exit 1), ours prints pmdk-convert's help"},
 	// create
 	{args: "create --bogus log {new}", exact: true}, {args: "create -Z", exact: true}, {args: "create -s", exact: true}, {args: "create blk -1 {new}", exact: true},
 	{args: "create log {new}"}, {args: "create -v log {new}"}, {args: "create blk 512 {new}"},
@@ -83,8 +83,8 @@ var commandTable = []struct {
 	{args: "feature -q SHUTDOWN_STATE {locked}", diff: "feature: C exits 1 silently on every refusal, ours says why on stderr"},
 	{args: "feature -d SHUTDOWN_STATE {locked}", diff: "feature: C exits 1 silently on every refusal, ours says why on stderr"},
 	// convert, poolsets
-	{args: "convert {log}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log, blk and obj pools of 1.12 need no conversion"},
-	{args: "convert {obj}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log, blk and obj pools of 1.12 need no conversion"},
+	{args: "convert {log}", diff: "convert: C execs pmdk-convert (not installed here: exit 1); ours is pmdk-convert: not an obj pool, 'Cannot detect pool version.' (exit 11, as C's pmdk-convert)"},
+	{args: "convert {obj}", diff: "convert: C execs pmdk-convert (not installed here: exit 1); ours is pmdk-convert: the pool has the current layout, nothing to convert (exit 0)"},
 	{args: "sync", diff: "sync: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
 	{args: "transform", diff: "transform: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
 }
