@@ -1,0 +1,9 @@
+module github.com/gopmdk/pmdk/kv
+
+go 1.26.0
+
+require (
+	github.com/gopmdk/pmdk/core v0.1.0
+	github.com/gopmdk/pmdk/obj v0.1.0
+	github.com/gopmdk/pmdk/vmem v0.1.0
+)
