@@ -3,7 +3,6 @@ package kv_test
 import (
 	"fmt"
 	"testing"
-
 )
 
 // BenchmarkEngines measures durable puts and gets of 64-byte values with

@@ -72,9 +72,9 @@ func openCMap(cfg *Config) (engine, error) {
 }
 
 func (c *cmap) get(key []byte, fn func([]byte)) error { return ctrErr(c.m.View(key, fn)) }
-func (c *cmap) put(key, value []byte) error          { return ctrErr(c.m.Put(key, value)) }
-func (c *cmap) countAll() (int, error)               { return c.m.Len(), nil }
-func (c *cmap) close() error                         { return c.s.close() }
+func (c *cmap) put(key, value []byte) error           { return ctrErr(c.m.Put(key, value)) }
+func (c *cmap) countAll() (int, error)                { return c.m.Len(), nil }
+func (c *cmap) close() error                          { return c.s.close() }
 
 func (c *cmap) remove(key []byte) error {
 	found, err := c.m.Delete(key)

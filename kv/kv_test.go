@@ -364,9 +364,9 @@ func TestGetCopyAndExists(t *testing.T) {
 // (random, ascending and descending inserts), removes most keys, and
 // checks every read call after each step.
 func TestManyKeys(t *testing.T) {
-	n := 20000
+	n := 6000 // inner nodes split: stree's hold 32 keys
 	if testing.Short() {
-		n = 6000
+		n = 2500
 	}
 	forEachEngine(t, func(t *testing.T, ec engineCase) {
 		db := openEngine(t, ec, ec.config(t))
