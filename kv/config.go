@@ -37,8 +37,10 @@ type Config struct {
 	// obj pool, as pmemkv's oid: Root points at an OID field in the
 	// pool's persistent memory (a field of the caller's root object,
 	// say). If that OID is null, the engine makes its data and stores
-	// its root there; if not, it opens the data the OID names. Close
-	// leaves Pool open. Path and Size are then not used.
+	// its root there; if not, it opens the data the OID names. A nil
+	// Root means the pool's root object, which then holds only that
+	// OID, as in a pool file Open makes. Close leaves Pool open. Path
+	// and Size are then not used.
 	Pool *obj.Pool
 	Root *obj.OID
 	// Options are obj's options for the pool file (nil: defaults).
@@ -55,7 +57,8 @@ const Layout = "gopmdk-kv"
 func (c *Config) openPool() (p *obj.Pool, root *obj.OID, own bool, err error) {
 	if c.Pool != nil {
 		if c.Root == nil {
-			return nil, nil, false, fmt.Errorf("%w: Pool without Root", ErrConfig)
+			field, err := rootField(c.Pool)
+			return c.Pool, field, false, err
 		}
 		if !inPool(c.Pool, c.Root) {
 			return nil, nil, false, fmt.Errorf("%w: Root is not in Pool's memory", ErrConfig)
@@ -98,11 +101,20 @@ func (c *Config) openPool() (p *obj.Pool, root *obj.OID, own bool, err error) {
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("kv: %w", err)
 	}
-	ro, err := p.Root(rootSize)
+	field, err := rootField(p)
 	if err != nil {
 		p.Close()
-		return nil, nil, false, fmt.Errorf("kv: pool root: %w", err)
+		return nil, nil, false, err
 	}
-	b := p.Bytes(ro)
-	return p, oidAt(b), true, nil
+	return p, field, true, nil
+}
+
+// rootField is the OID field at the start of p's root object, which it
+// makes if there is none.
+func rootField(p *obj.Pool) (*obj.OID, error) {
+	ro, err := p.Root(rootSize)
+	if err != nil {
+		return nil, fmt.Errorf("kv: pool root: %w", err)
+	}
+	return oidAt(p.Bytes(ro)), nil
 }
