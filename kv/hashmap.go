@@ -31,8 +31,13 @@ func openContainer[C any](cfg *Config, name string, mk func(*obj.Tx, *obj.Pool) 
 	}
 	b, _ := s.m.at(s.root, uint64(unsafe.Sizeof(obj.OID{})))
 	if c, err = open(s.p, *oidAt(b)); err != nil {
+		// The OID is the engine's own: a container it does not open is
+		// damage, whatever the container calls it.
 		s.close()
-		return nil, c, ctrErr(err)
+		if err = ctrErr(err); !errors.Is(err, ErrCorrupt) {
+			err = fmt.Errorf("%w: %s's container: %w", ErrCorrupt, name, err)
+		}
+		return nil, c, err
 	}
 	return s, c, nil
 }

@@ -63,7 +63,12 @@ func openSTree(cfg *Config) (engine, error) {
 		return nil, err
 	}
 	r, _ := view[stRoot](s.m, s.root)
-	return &stree{s: s, r: r}, nil
+	t := &stree{s: s, r: r}
+	if _, err := t.node(r.Node); err != nil {
+		s.close()
+		return nil, err
+	}
+	return t, nil
 }
 
 func (t *stree) close() error { return t.s.close() }
