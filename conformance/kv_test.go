@@ -23,7 +23,7 @@ func init() {
 			conformance.Case{Name: engine + "-reopen", Run: func(t *testing.T, b conformance.Backend) { kvReopen(t, b, engine) }},
 		)
 		conformance.RegisterCrash("kv",
-			conformance.CrashCase{Name: engine + "-writes", Workload: kvCrashWorkload(engine), ShortPoints: 20},
+			conformance.CrashCase{Name: engine + "-writes", Workload: kvCrashWorkload(engine), ShortPoints: 8},
 		)
 	}
 }
@@ -161,7 +161,7 @@ func kvCrashWorkload(engine string) crashsim.Workload {
 	}
 	acked := make([]int, len(steps))
 	return crashsim.Workload{
-		Size: 16 << 20,
+		Size: obj.MinPoolSize,
 		Setup: func(m *core.Map) error {
 			p, db, err := kvOpen(m, engine, true)
 			if err != nil {
