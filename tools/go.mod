@@ -50,17 +50,3 @@ require (
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/sys v0.50.0
 )
-
-replace github.com/gopmdk/pmdk/blk v0.1.0 => ../blk
-
-replace github.com/gopmdk/pmdk/core v0.1.0 => ../core
-
-replace github.com/gopmdk/pmdk/hal v0.1.0 => ../hal
-
-replace github.com/gopmdk/pmdk/kv v0.1.0 => ../kv
-
-replace github.com/gopmdk/pmdk/log v0.1.0 => ../log
-
-replace github.com/gopmdk/pmdk/obj v0.1.0 => ../obj
-
-replace github.com/gopmdk/pmdk/vmem v0.1.0 => ../vmem
