@@ -77,6 +77,8 @@ type config struct {
 	json, forcePmem     bool
 }
 
+var allEngines = []string{"cmap", "radix", "stree", "vsmap", "vcmap", "blackhole", peerBolt, peerPebble, peerMap}
+
 var allBenchmarks = []string{"fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "deleterandom"}
 
 func defaultConfig() config {
@@ -93,6 +95,11 @@ func defaultConfig() config {
 
 func (c *config) parse(engines, benchmarks, values, threads string) error {
 	c.engines = strings.Split(engines, ",")
+	for _, e := range c.engines {
+		if !slices.Contains(allEngines, e) {
+			return fmt.Errorf("unknown engine %q (have %s)", e, strings.Join(allEngines, ","))
+		}
+	}
 	c.benchmarks = strings.Split(benchmarks, ",")
 	for _, b := range c.benchmarks {
 		if !slices.Contains(allBenchmarks, b) {
