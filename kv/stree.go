@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"unsafe"
@@ -20,6 +21,7 @@ type stree struct {
 	mu sync.RWMutex
 	s  *store
 	r  *stRoot
+	n  int // pairs, counted at open
 }
 
 var _ sorted = (*stree)(nil)
@@ -27,18 +29,48 @@ var _ sorted = (*stree)(nil)
 // stMax is the most keys a node holds.
 const stMax = 32
 
-// stNode is a node of the tree (528 bytes).
+// stNode is a node of the tree (784 bytes). Beside each key's offset
+// it keeps the key's first 8 bytes (big-endian, zero-padded), so a search
+// reads the key objects only on a tie.
 type stNode struct {
 	Leaf uint32            // 0: 1 for a leaf
 	N    uint32            // 4: keys in use
 	Keys [stMax]uint64     // 8: leaf: entry offsets; inner: separator key offsets
-	Kids [stMax + 1]uint64 // 264: inner: children (N+1 in use)
+	Pfx  [stMax]uint64     // 264: the keys' prefixes
+	Kids [stMax + 1]uint64 // 520: inner: children (N+1 in use)
 }
+
+// stLeafSize is the part of a node a leaf uses (and a write snapshots).
+const stLeafSize = 8 + 16*stMax
 
 // stRoot is the engine root object.
 type stRoot struct {
-	Node  uint64 // offset of the root node
-	Count uint64 // pairs in the tree
+	Node uint64 // offset of the root node
+	_    uint64
+}
+
+// prefix is k's first 8 bytes as a big-endian number, zero-padded:
+// prefixes compare as the keys do, except that equal prefixes leave the
+// order to the rest of the keys.
+func prefix(k []byte) uint64 {
+	var b [8]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// cmpAt compares the key at slot i of n with key (whose prefix is kp).
+func (t *stree) cmpAt(n *stNode, i int, key []byte, kp uint64) (int, error) {
+	if p := n.Pfx[i]; p != kp {
+		if p < kp {
+			return -1, nil
+		}
+		return 1, nil
+	}
+	k, err := t.key(n.Keys[i])
+	if err != nil {
+		return 0, err
+	}
+	return bytes.Compare(k, key), nil
 }
 
 func openSTree(cfg *Config) (engine, error) {
@@ -64,7 +96,7 @@ func openSTree(cfg *Config) (engine, error) {
 	}
 	r, _ := view[stRoot](s.m, s.root)
 	t := &stree{s: s, r: r}
-	if _, err := t.node(r.Node); err != nil {
+	if _, err := t.walk(r.Node, keyRange{}, func(_, _ []byte) bool { t.n++; return true }, 0); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -92,14 +124,15 @@ func (t *stree) key(off uint64) ([]byte, error) {
 // childIndex is the child of inner node n whose subtree holds key: the
 // number of separators <= key.
 func (t *stree) childIndex(n *stNode, key []byte) (int, error) {
+	kp := prefix(key)
 	lo, hi := 0, int(n.N)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		k, err := t.key(n.Keys[mid])
+		c, err := t.cmpAt(n, mid, key, kp)
 		if err != nil {
 			return 0, err
 		}
-		if bytes.Compare(k, key) <= 0 {
+		if c <= 0 {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -111,25 +144,23 @@ func (t *stree) childIndex(n *stNode, key []byte) (int, error) {
 // leafSearch returns the first slot of leaf n whose key is >= key, and
 // whether it is key.
 func (t *stree) leafSearch(n *stNode, key []byte) (int, bool, error) {
+	kp := prefix(key)
 	lo, hi := 0, int(n.N)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		k, err := t.key(n.Keys[mid])
+		c, err := t.cmpAt(n, mid, key, kp)
 		if err != nil {
 			return 0, false, err
 		}
-		if bytes.Compare(k, key) < 0 {
+		if c < 0 {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
 	if lo < int(n.N) {
-		k, err := t.key(n.Keys[lo])
-		if err != nil {
-			return 0, false, err
-		}
-		return lo, bytes.Equal(k, key), nil
+		c, err := t.cmpAt(n, lo, key, kp)
+		return lo, c == 0, err
 	}
 	return lo, false, nil
 }
@@ -182,62 +213,77 @@ func (t *stree) get(key []byte, fn func([]byte)) error {
 func (t *stree) countAll() (int, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return int(t.r.Count), nil
+	return t.n, nil
 }
 
 func (t *stree) put(key, value []byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return mapErr(t.s.p.Tx(func(tx *obj.Tx) error { return t.putTx(tx, key, value) }))
+	added := false
+	err := t.s.p.Tx(func(tx *obj.Tx) (err error) {
+		added, err = t.putTx(tx, key, value)
+		return err
+	})
+	if err == nil && added {
+		t.n++
+	}
+	return mapErr(err)
 }
 
 func (t *stree) remove(key []byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return mapErr(t.s.p.Tx(func(tx *obj.Tx) error {
+	err := t.s.p.Tx(func(tx *obj.Tx) error {
 		found, err := t.removeTx(tx, key)
 		if err == nil && !found {
 			err = ErrNotFound
 		}
 		return err
-	}))
+	})
+	if err == nil {
+		t.n--
+	}
+	return mapErr(err)
 }
 
 func (t *stree) apply(ops []batchOp) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return mapErr(t.s.p.Tx(func(tx *obj.Tx) error {
+	delta := 0
+	err := t.s.p.Tx(func(tx *obj.Tx) error {
 		for _, op := range ops {
+			var changed bool
 			var err error
 			if op.del {
-				_, err = t.removeTx(tx, op.key)
+				changed, err = t.removeTx(tx, op.key)
 			} else {
-				err = t.putTx(tx, op.key, op.value)
+				changed, err = t.putTx(tx, op.key, op.value)
 			}
 			if err != nil {
 				return err
 			}
+			if changed && op.del {
+				delta--
+			} else if changed {
+				delta++
+			}
 		}
 		return nil
-	}))
+	})
+	if err == nil {
+		t.n += delta
+	}
+	return mapErr(err)
 }
 
-// snap logs n's header and the slots from i on (keys and, in inner
-// nodes, children) before they change.
-func snap(tx *obj.Tx, n *stNode, i int) error {
+// snap logs the part of n a write may change: a leaf's keys and
+// prefixes, all of an inner node.
+func snap(tx *obj.Tx, n *stNode) error {
 	b := bytesOf(n)
-	if err := tx.AddRangeDirect(b[:8]); err != nil {
-		return err
+	if n.Leaf == 1 {
+		b = b[:stLeafSize]
 	}
-	if i < stMax {
-		if err := tx.AddRangeDirect(bytesOf(&n.Keys)[i*8:]); err != nil {
-			return err
-		}
-	}
-	if n.Leaf == 0 {
-		return tx.AddRangeDirect(bytesOf(&n.Kids)[i*8:])
-	}
-	return nil
+	return tx.AddRangeDirect(b)
 }
 
 func (t *stree) newNode(tx *obj.Tx, leaf bool) (uint64, *stNode, error) {
@@ -262,15 +308,16 @@ func (t *stree) split(tx *obj.Tx, parent *stNode, i int, off uint64, n *stNode) 
 	if err != nil {
 		return err
 	}
-	if err := snap(tx, n, stMax/2); err != nil {
+	if err := snap(tx, n); err != nil {
 		return err
 	}
-	var sep uint64
+	var sep, sepPfx uint64
 	if n.Leaf == 1 {
 		// The right leaf takes the upper half; the separator is a copy of
 		// its first key, so removing that entry leaves it valid.
 		mid := stMax / 2
 		copy(right.Keys[:], n.Keys[mid:n.N])
+		copy(right.Pfx[:], n.Pfx[mid:n.N])
 		right.N = n.N - uint32(mid)
 		k, err := t.key(right.Keys[0])
 		if err != nil {
@@ -279,16 +326,20 @@ func (t *stree) split(tx *obj.Tx, parent *stNode, i int, off uint64, n *stNode) 
 		if sep, err = t.s.newEntry(tx, k, nil, typeKey); err != nil {
 			return err
 		}
+		sepPfx = right.Pfx[0]
 		clear(n.Keys[mid:])
+		clear(n.Pfx[mid:])
 		n.N = uint32(mid)
 	} else {
 		// The middle separator moves up.
 		mid := stMax / 2
-		sep = n.Keys[mid]
+		sep, sepPfx = n.Keys[mid], n.Pfx[mid]
 		copy(right.Keys[:], n.Keys[mid+1:n.N])
+		copy(right.Pfx[:], n.Pfx[mid+1:n.N])
 		copy(right.Kids[:], n.Kids[mid+1:n.N+1])
 		right.N = n.N - uint32(mid) - 1
 		clear(n.Keys[mid:])
+		clear(n.Pfx[mid:])
 		clear(n.Kids[mid+1:])
 		n.N = uint32(mid)
 	}
@@ -298,7 +349,7 @@ func (t *stree) split(tx *obj.Tx, parent *stNode, i int, off uint64, n *stNode) 
 			return err
 		}
 		root.N = 1
-		root.Keys[0] = sep
+		root.Keys[0], root.Pfx[0] = sep, sepPfx
 		root.Kids[0], root.Kids[1] = off, roff
 		if err := tx.AddRangeDirect(bytesOf(&t.r.Node)); err != nil {
 			return err
@@ -306,12 +357,13 @@ func (t *stree) split(tx *obj.Tx, parent *stNode, i int, off uint64, n *stNode) 
 		t.r.Node = noff
 		return nil
 	}
-	if err := snap(tx, parent, i); err != nil {
+	if err := snap(tx, parent); err != nil {
 		return err
 	}
 	copy(parent.Keys[i+1:], parent.Keys[i:parent.N])
+	copy(parent.Pfx[i+1:], parent.Pfx[i:parent.N])
 	copy(parent.Kids[i+2:], parent.Kids[i+1:parent.N+1])
-	parent.Keys[i] = sep
+	parent.Keys[i], parent.Pfx[i] = sep, sepPfx
 	parent.Kids[i+1] = roff
 	parent.N++
 	return nil
@@ -319,73 +371,70 @@ func (t *stree) split(tx *obj.Tx, parent *stNode, i int, off uint64, n *stNode) 
 
 // putTx inserts or replaces key, splitting full nodes on the way down so
 // that a split never climbs back up.
-func (t *stree) putTx(tx *obj.Tx, key, value []byte) error {
+func (t *stree) putTx(tx *obj.Tx, key, value []byte) (added bool, err error) {
 	off := t.r.Node
 	n, err := t.node(off)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if n.N == stMax {
 		if err := t.split(tx, nil, 0, off, n); err != nil {
-			return err
+			return false, err
 		}
 		off = t.r.Node
 		if n, err = t.node(off); err != nil {
-			return err
+			return false, err
 		}
 	}
 	for depth := 0; n.Leaf == 0; depth++ {
 		if depth == maxDepth {
-			return fmt.Errorf("%w: stree deeper than %d", ErrCorrupt, maxDepth)
+			return false, fmt.Errorf("%w: stree deeper than %d", ErrCorrupt, maxDepth)
 		}
 		i, err := t.childIndex(n, key)
 		if err != nil {
-			return err
+			return false, err
 		}
 		c, err := t.node(n.Kids[i])
 		if err != nil {
-			return err
+			return false, err
 		}
 		if c.N == stMax {
 			if err := t.split(tx, n, i, n.Kids[i], c); err != nil {
-				return err
+				return false, err
 			}
 			if i, err = t.childIndex(n, key); err != nil {
-				return err
+				return false, err
 			}
 			if c, err = t.node(n.Kids[i]); err != nil {
-				return err
+				return false, err
 			}
 		}
 		n = c
 	}
 	i, found, err := t.leafSearch(n, key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	e, err := t.s.newEntry(tx, key, value, typeEntry)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if found {
 		old := n.Keys[i]
 		if err := tx.AddRangeDirect(bytesOf(&n.Keys[i])); err != nil {
-			return err
+			return false, err
 		}
 		n.Keys[i] = e
-		return tx.Free(t.s.oid(old))
+		return false, tx.Free(t.s.oid(old))
 	}
-	if err := snap(tx, n, i); err != nil {
-		return err
+	if err := snap(tx, n); err != nil {
+		return false, err
 	}
 	copy(n.Keys[i+1:], n.Keys[i:n.N])
-	n.Keys[i] = e
+	copy(n.Pfx[i+1:], n.Pfx[i:n.N])
+	n.Keys[i], n.Pfx[i] = e, prefix(key)
 	n.N++
-	if err := tx.AddRangeDirect(bytesOf(&t.r.Count)); err != nil {
-		return err
-	}
-	t.r.Count++
-	return nil
+	return true, nil
 }
 
 func (t *stree) removeTx(tx *obj.Tx, key []byte) (bool, error) {
@@ -398,16 +447,13 @@ func (t *stree) removeTx(tx *obj.Tx, key []byte) (bool, error) {
 		return false, err
 	}
 	old := n.Keys[i]
-	if err := snap(tx, n, i); err != nil {
+	if err := snap(tx, n); err != nil {
 		return false, err
 	}
 	copy(n.Keys[i:], n.Keys[i+1:n.N])
-	n.Keys[n.N-1] = 0
+	copy(n.Pfx[i:], n.Pfx[i+1:n.N])
+	n.Keys[n.N-1], n.Pfx[n.N-1] = 0, 0
 	n.N--
-	if err := tx.AddRangeDirect(bytesOf(&t.r.Count)); err != nil {
-		return false, err
-	}
-	t.r.Count--
 	return true, tx.Free(t.s.oid(old))
 }
 
