@@ -21,8 +21,17 @@ type vsmap struct {
 const vsMaxLevel = 24
 
 type vsNode struct {
+	pfx  uint64 // prefix(key): most comparisons stop here
 	e    ventry
 	next []*vsNode
+}
+
+// less reports whether x's key is less than key (whose prefix is kp).
+func (x *vsNode) less(key []byte, kp uint64) bool {
+	if x.pfx != kp {
+		return x.pfx < kp
+	}
+	return bytes.Compare(x.e.key(), key) < 0
 }
 
 var _ sorted = (*vsmap)(nil)
@@ -41,8 +50,9 @@ func openVSMap(cfg *Config) (engine, error) {
 // level and returns the first node with a key >= key.
 func (s *vsmap) findGE(key []byte, prev *[vsMaxLevel]*vsNode) *vsNode {
 	x := &s.head
+	kp := prefix(key)
 	for l := s.level - 1; l >= 0; l-- {
-		for y := x.next[l]; y != nil && bytes.Compare(y.e.key(), key) < 0; y = x.next[l] {
+		for y := x.next[l]; y != nil && y.less(key, kp); y = x.next[l] {
 			x = y
 		}
 		if prev != nil {
@@ -90,7 +100,7 @@ func (s *vsmap) setLocked(e ventry) {
 	for ; s.level < lvl; s.level++ {
 		prev[s.level] = &s.head
 	}
-	nd := &vsNode{e: e, next: make([]*vsNode, lvl)}
+	nd := &vsNode{pfx: prefix(e.key()), e: e, next: make([]*vsNode, lvl)}
 	for l := range lvl {
 		nd.next[l] = prev[l].next[l]
 		prev[l].next[l] = nd
