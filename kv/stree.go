@@ -121,48 +121,39 @@ func (t *stree) key(off uint64) ([]byte, error) {
 	return k, err
 }
 
-// childIndex is the child of inner node n whose subtree holds key: the
-// number of separators <= key.
-func (t *stree) childIndex(n *stNode, key []byte) (int, error) {
+// search returns the number of keys of n less than key (or, if upper,
+// less than or equal to it), and whether key is among them.
+func (t *stree) search(n *stNode, key []byte, upper bool) (int, bool, error) {
 	kp := prefix(key)
 	lo, hi := 0, int(n.N)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		c, err := t.cmpAt(n, mid, key, kp)
-		if err != nil {
-			return 0, err
-		}
-		if c <= 0 {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo, nil
-}
-
-// leafSearch returns the first slot of leaf n whose key is >= key, and
-// whether it is key.
-func (t *stree) leafSearch(n *stNode, key []byte) (int, bool, error) {
-	kp := prefix(key)
-	lo, hi := 0, int(n.N)
+	found := false
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		c, err := t.cmpAt(n, mid, key, kp)
 		if err != nil {
 			return 0, false, err
 		}
-		if c < 0 {
+		found = found || c == 0
+		if c < 0 || upper && c == 0 {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
-	if lo < int(n.N) {
-		c, err := t.cmpAt(n, lo, key, kp)
-		return lo, c == 0, err
-	}
-	return lo, false, nil
+	return lo, found, nil
+}
+
+// childIndex is the child of inner node n whose subtree holds key: the
+// number of separators <= key.
+func (t *stree) childIndex(n *stNode, key []byte) (int, error) {
+	i, _, err := t.search(n, key, true)
+	return i, err
+}
+
+// leafSearch returns the first slot of leaf n whose key is >= key, and
+// whether it is key.
+func (t *stree) leafSearch(n *stNode, key []byte) (int, bool, error) {
+	return t.search(n, key, false)
 }
 
 // maxDepth bounds descents, so a damaged tree with a cycle is an error.
