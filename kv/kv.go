@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -182,7 +183,7 @@ func (db *DB) GetCopy(key, buf []byte) (int, error) {
 // Exists reports whether key is there (pmemkv_exists).
 func (db *DB) Exists(key []byte) (bool, error) {
 	err := db.GetFunc(key, func([]byte) {})
-	if err == ErrNotFound {
+	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
 	return err == nil, err
