@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
 	"unsafe"
 
+	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/obj"
 )
 
@@ -27,8 +29,9 @@ var (
 	// (or element size) asked for.
 	ErrWrongKind = errors.New("containers: object is not a container of this kind")
 	// ErrDamaged: a link read from the pool that points outside it or to
-	// something that cannot be a node; the container is damaged.
-	ErrDamaged = errors.New("containers: container damaged")
+	// something that cannot be a node; the container is damaged. It wraps
+	// core.ErrCorrupt.
+	ErrDamaged = fmt.Errorf("containers: container damaged: %w", core.ErrCorrupt)
 )
 
 // Type numbers of the objects of these containers (what Pool.TypeNum
@@ -163,4 +166,115 @@ func hashKey(b []byte) uint64 {
 	h ^= h >> 29
 	h *= m1
 	return h ^ h>>32
+}
+
+// mutator makes a container's changes crash-atomic in one of two ways:
+// in the caller's transaction (stores under snapshots, visible at once),
+// or, without one, as actions published together (reservations, deferred
+// frees and 8-byte stores in one redo log: no undo log, fewer fences),
+// whose stores are made only at the publication. A change through a
+// mutator therefore never reads back what it set.
+type mutator struct {
+	v     *poolView
+	tx    *obj.Tx
+	acts  []obj.Action
+	fresh [][]byte // reserved objects, persisted before the publication
+}
+
+// mutators keeps action mutators for reuse: their slices are the only
+// allocations of a change.
+var mutators = sync.Pool{New: func() any { return new(mutator) }}
+
+// mutate runs fn with a mutator of tx or, with a nil tx, of actions it
+// publishes when fn returns nil and cancels otherwise.
+func mutate(v *poolView, tx *obj.Tx, fn func(m *mutator) error) error {
+	if tx != nil {
+		return fn(&mutator{v: v, tx: tx})
+	}
+	m := mutators.Get().(*mutator)
+	m.v = v
+	defer func() {
+		clear(m.fresh)
+		clear(m.acts)
+		*m = mutator{acts: m.acts[:0], fresh: m.fresh[:0]}
+		mutators.Put(m)
+	}()
+	if err := fn(m); err != nil {
+		v.p.Cancel(m.acts...)
+		return err
+	}
+	if len(m.acts) == 0 {
+		return nil
+	}
+	for _, b := range m.fresh {
+		v.p.Flush(b)
+	}
+	v.p.Drain()
+	if err := v.p.Publish(m.acts...); err != nil {
+		v.p.Cancel(m.acts...)
+		return err
+	}
+	return nil
+}
+
+// alloc allocates an object of size bytes and returns its offset and
+// bytes, to be filled before the change ends.
+func (m *mutator) alloc(size uint64, typeNum uint64) (uint64, []byte, error) {
+	var oid obj.OID
+	var err error
+	if m.tx != nil {
+		oid, err = m.tx.Alloc(int(size), typeNum)
+	} else {
+		var a obj.Action
+		oid, a, err = m.v.p.Reserve(int(size), typeNum)
+		if err == nil {
+			m.acts = append(m.acts, a)
+		}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := m.v.bytes(oid.Off, size)
+	if err != nil {
+		return 0, nil, err
+	}
+	if m.tx == nil {
+		m.fresh = append(m.fresh, b)
+	}
+	return oid.Off, b, nil
+}
+
+// set stores val into *w.
+func (m *mutator) set(w *uint64, val uint64) error {
+	if m.tx != nil {
+		if err := m.tx.AddRangeDirect(words(w)); err != nil {
+			return err
+		}
+		*w = val
+		return nil
+	}
+	m.acts = append(m.acts, m.v.p.SetValue(w, val))
+	return nil
+}
+
+// free frees the object at off.
+func (m *mutator) free(off uint64) error {
+	if m.tx != nil {
+		return m.tx.Free(m.v.oid(off))
+	}
+	a, err := m.v.p.DeferFree(m.v.oid(off))
+	if err != nil {
+		return err
+	}
+	m.acts = append(m.acts, a)
+	return nil
+}
+
+// overwrite reports whether b may be overwritten in place (under a
+// snapshot, in a transaction): false for actions, which allocate anew.
+func (m *mutator) overwrite(b []byte) (bool, error) {
+	if m.tx == nil {
+		return false, nil
+	}
+	return true, m.tx.AddRangeDirect(b)
 }

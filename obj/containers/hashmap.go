@@ -15,15 +15,17 @@ import (
 // ConcurrentHashMap is a persistent hash map from K to V, both
 // pointer-free, safe for many goroutines (libpmemobj-cpp's
 // concurrent_hash_map). Keys are hashed and compared by their bytes: use
-// key types without padding. Each change is a transaction of its own,
-// durable when the call returns; a reader sees only committed entries.
+// key types without padding. Each change is published atomically on its
+// own, durable when the call returns: a new node reserved and filled, and
+// the links and counter it changes stored through one redo log with it
+// (no transaction, no undo log). A reader sees only published entries.
 //
 // It is a linear hash table: buckets of chained nodes (one object per
 // entry), in segments that double, split one bucket at a time as it
-// grows, so no change moves more than one bucket's entries. Its locks and
+// grows, so no change relinks more than one bucket's entries. Its locks and
 // counters are volatile, rebuilt by OpenConcurrentHashMap; the persistent
-// entry count is kept in per-lock slots, so concurrent transactions never
-// snapshot the same word.
+// entry count is kept in per-lock slots, so concurrent changes never
+// change the same word.
 type ConcurrentHashMap[K, V any] struct {
 	m hashCore
 }
@@ -41,7 +43,7 @@ const (
 	hashSegments = 48 // segment k>0 holds base<<(k-1) buckets
 	hashLoad     = 2  // the table grows past this many entries a bucket
 	hashBase     = 16 // buckets of a new map
-	hashBatch    = 8  // buckets split in one transaction
+	hashBatch    = 4  // the load may pass its bound by this many buckets before a growth
 )
 
 // hashHeader is the map's header object.
@@ -91,10 +93,7 @@ type hashCore struct {
 // NewConcurrentHashMap creates an empty map in tx: it exists if tx
 // commits. Store its OID in the same transaction.
 func NewConcurrentHashMap[K, V any](tx *obj.Tx, p *obj.Pool) (*ConcurrentHashMap[K, V], error) {
-	if err := pointerFree[K](p); err != nil {
-		return nil, err
-	}
-	if err := pointerFree[V](p); err != nil {
+	if err := pointerFree2[K, V](p); err != nil {
 		return nil, err
 	}
 	m := &ConcurrentHashMap[K, V]{}
@@ -104,14 +103,19 @@ func NewConcurrentHashMap[K, V any](tx *obj.Tx, p *obj.Pool) (*ConcurrentHashMap
 // OpenConcurrentHashMap reattaches the map whose header is oid and
 // rebuilds its volatile state.
 func OpenConcurrentHashMap[K, V any](p *obj.Pool, oid obj.OID) (*ConcurrentHashMap[K, V], error) {
-	if err := pointerFree[K](p); err != nil {
-		return nil, err
-	}
-	if err := pointerFree[V](p); err != nil {
+	if err := pointerFree2[K, V](p); err != nil {
 		return nil, err
 	}
 	m := &ConcurrentHashMap[K, V]{}
 	return m, m.m.open(p, oid, sizeOf[K](), sizeOf[V]())
+}
+
+// pointerFree2 refuses a K or a V the pool cannot hold.
+func pointerFree2[K, V any](p *obj.Pool) error {
+	if err := pointerFree[K](p); err != nil {
+		return err
+	}
+	return pointerFree[V](p)
 }
 
 // NewBytesHashMap creates an empty byte-string map in tx.
@@ -272,8 +276,13 @@ func (m *hashCore) view(key []byte, fn func([]byte)) error {
 	return nil
 }
 
-// put stores val under key in a transaction of its own; with onlyNew it
-// leaves an existing entry alone. It reports whether it inserted.
+// countWord is stripe s's count slot as the word a mutator sets.
+func (m *hashCore) countWord(s int) *uint64 {
+	return (*uint64)(unsafe.Pointer(&m.h.counts[s].n))
+}
+
+// put stores val under key, published atomically; with onlyNew it leaves
+// an existing entry alone. It reports whether it inserted.
 func (m *hashCore) put(key, val []byte, onlyNew bool) (inserted bool, err error) {
 	if uint64(len(key)) > 1<<32-1 || uint64(len(val)) > 1<<32-1 {
 		return false, ErrKeySize
@@ -283,61 +292,37 @@ func (m *hashCore) put(key, val []byte, onlyNew bool) (inserted bool, err error)
 	if err != nil {
 		return false, err
 	}
-	err = m.v.p.Tx(func(tx *obj.Tx) error {
+	err = mutate(&m.v, nil, func(mu *mutator) error {
 		w, v, err := m.find(head, hash, key)
+		if err != nil || (v != nil && onlyNew) {
+			return err
+		}
+		off, b, err := mu.alloc(hashNodeSize+uint64(len(key))+uint64(len(val)), typeHashNode)
 		if err != nil {
 			return err
 		}
-		if v != nil && onlyNew {
-			return nil
-		}
-		if v != nil && len(v) == len(val) {
-			if err := tx.AddRangeDirect(v); err != nil {
-				return err
-			}
-			copy(v, val)
-			return nil
-		}
-		oid, err := tx.Alloc(int(hashNodeSize)+len(key)+len(val), typeHashNode)
-		if err != nil {
-			return err
-		}
-		n, err := at[hashNode](&m.v, oid.Off)
-		if err != nil {
-			return err
-		}
-		b, err := m.v.bytes(oid.Off+hashNodeSize, uint64(len(key))+uint64(len(val)))
-		if err != nil {
-			return err
-		}
+		n := (*hashNode)(unsafe.Pointer(&b[0]))
 		n.hash, n.klen, n.vlen = hash, uint32(len(key)), uint32(len(val))
-		copy(b, key)
-		copy(b[len(key):], val)
-		if v != nil { // replace the node of another value size
+		copy(b[hashNodeSize:], key)
+		copy(b[hashNodeSize+uint64(len(key)):], val)
+		if v != nil { // a new node in the old one's place
 			old := *w
 			on, err := at[hashNode](&m.v, old)
 			if err != nil {
 				return err
 			}
 			n.next = on.next
-			if err := tx.AddRangeDirect(words(w)); err != nil {
+			if err := mu.set(w, off); err != nil {
 				return err
 			}
-			*w = oid.Off
-			return tx.Free(m.v.oid(old))
+			return mu.free(old)
 		}
 		n.next = *head
-		if err := tx.AddRangeDirect(words(head)); err != nil {
+		if err := mu.set(head, off); err != nil {
 			return err
 		}
-		*head = oid.Off
-		c := &m.h.counts[s].n
-		if err := tx.AddRangeDirect(words((*uint64)(unsafe.Pointer(c)))); err != nil {
-			return err
-		}
-		*c++
 		inserted = true
-		return nil
+		return mu.set(m.countWord(s), uint64(m.h.counts[s].n+1))
 	})
 	m.unlock(s, true)
 	if err != nil || !inserted {
@@ -349,14 +334,14 @@ func (m *hashCore) put(key, val []byte, onlyNew bool) (inserted bool, err error)
 	return true, err
 }
 
-// remove deletes key in a transaction of its own.
+// remove deletes key, published atomically.
 func (m *hashCore) remove(key []byte) (found bool, err error) {
 	hash := hashKey(key)
 	head, s, err := m.lock(hash, true)
 	if err != nil {
 		return false, err
 	}
-	err = m.v.p.Tx(func(tx *obj.Tx) error {
+	err = mutate(&m.v, nil, func(mu *mutator) error {
 		w, v, err := m.find(head, hash, key)
 		if err != nil || v == nil {
 			return err
@@ -366,40 +351,31 @@ func (m *hashCore) remove(key []byte) (found bool, err error) {
 		if err != nil {
 			return err
 		}
-		if err := tx.AddRangeDirect(words(w)); err != nil {
+		if err := mu.set(w, n.next); err != nil {
 			return err
 		}
-		*w = n.next
-		c := &m.h.counts[s].n
-		if err := tx.AddRangeDirect(words((*uint64)(unsafe.Pointer(c)))); err != nil {
+		if err := mu.set(m.countWord(s), uint64(m.h.counts[s].n-1)); err != nil {
 			return err
 		}
-		*c--
 		found = true
-		return tx.Free(m.v.oid(off))
+		return mu.free(off)
 	})
 	m.unlock(s, true)
 	if found && err == nil {
 		m.total.Add(-1)
+	} else {
+		found = false
 	}
 	return found, err
 }
 
-// grow splits buckets until the table is within its load, hashBatch
-// buckets per transaction, with every other call held off.
+// grow splits buckets until the table is within its load, each split
+// published atomically, with every other call held off.
 func (m *hashCore) grow() error {
 	m.shape.Lock()
 	defer m.shape.Unlock()
 	for m.total.Load() > int64(hashLoad*m.buckets.Load()) {
-		err := m.v.p.Tx(func(tx *obj.Tx) error {
-			for range hashBatch {
-				if err := m.splitOne(tx); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		// An aborted transaction undid its splits: read the shape again.
+		err := mutate(&m.v, nil, m.splitOne)
 		m.buckets.Store(m.h.base<<m.h.level + m.h.split)
 		if err != nil {
 			return err
@@ -409,42 +385,44 @@ func (m *hashCore) grow() error {
 }
 
 // splitOne moves the entries of bucket split whose hash has the bit
-// base<<level set to the bucket split+base<<level.
-func (m *hashCore) splitOne(tx *obj.Tx) error {
+// base<<level set to the bucket split+base<<level, allocating that
+// bucket's segment first if needed.
+func (m *hashCore) splitOne(mu *mutator) error {
 	h := m.h
 	n := h.base << h.level
 	if h.level+1 >= hashSegments {
 		return fmt.Errorf("%w: hash map at its largest", obj.ErrOutOfMemory)
 	}
-	if h.segs[h.level+1] == 0 {
-		seg, err := tx.Zalloc(int(n*8), typeHashSegment)
+	seg := h.segs[h.level+1]
+	if seg == 0 {
+		off, b, err := mu.alloc(n*8, typeHashSegment)
 		if err != nil {
 			return err
 		}
-		if err := tx.AddRangeDirect(words(&h.segs[h.level+1])); err != nil {
+		clear(b)
+		if err := mu.set(&h.segs[h.level+1], off); err != nil {
 			return err
 		}
-		h.segs[h.level+1] = seg.Off
+		seg = off
 	}
 	from, err := m.bucket(h.split)
 	if err != nil {
 		return err
 	}
-	to, err := m.bucket(h.split + n)
+	to, err := at[uint64](&m.v, seg+8*h.split) // bucket split+n
 	if err != nil {
 		return err
 	}
-	if err := tx.AddRangeDirect(words(from)); err != nil {
-		return err
+	// The two chains, each in its old order: set every link that changes.
+	links := [2]*uint64{from, to}
+	var changes []func() error
+	link := func(side int, off uint64) {
+		w, v := links[side], off
+		if *w != v {
+			changes = append(changes, func() error { return mu.set(w, v) })
+		}
 	}
-	if err := tx.AddRangeDirect(words(to)); err != nil {
-		return err
-	}
-	// Relink the chain into two, keeping each one's order.
-	tails := [2]*uint64{from, to}
-	off := *from
-	*from, *to = 0, 0
-	for steps := 0; off != 0; steps++ {
+	for off, steps := *from, 0; off != 0; steps++ {
 		nd, err := at[hashNode](&m.v, off)
 		if err != nil {
 			return err
@@ -452,35 +430,28 @@ func (m *hashCore) splitOne(tx *obj.Tx) error {
 		if steps > 1<<32 {
 			return fmt.Errorf("%w: hash chain loops", ErrDamaged)
 		}
-		next := nd.next
 		side := 0
 		if nd.hash&n != 0 {
 			side = 1
 		}
-		if *tails[side] != off {
-			if err := tx.AddRangeDirect(words(tails[side])); err != nil {
-				return err
-			}
-			*tails[side] = off
-		}
-		tails[side] = &nd.next
-		off = next
+		link(side, off)
+		links[side] = &nd.next
+		off = nd.next
 	}
-	for _, t := range tails {
-		if *t != 0 {
-			if err := tx.AddRangeDirect(words(t)); err != nil {
-				return err
-			}
-			*t = 0
+	link(0, 0)
+	link(1, 0)
+	for _, c := range changes {
+		if err := c(); err != nil {
+			return err
 		}
 	}
-	if err := tx.AddRangeDirect(unsafe.Slice((*byte)(unsafe.Pointer(&h.level)), 16)); err != nil {
-		return err
+	if h.split+1 == n {
+		if err := mu.set(&h.level, h.level+1); err != nil {
+			return err
+		}
+		return mu.set(&h.split, 0)
 	}
-	if h.split++; h.split == n {
-		h.level, h.split = h.level+1, 0
-	}
-	return nil
+	return mu.set(&h.split, h.split+1)
 }
 
 // each yields copies of the entries, one bucket at a time under its lock.

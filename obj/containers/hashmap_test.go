@@ -11,29 +11,24 @@ import (
 	"github.com/gopmdk/pmdk/obj/containers"
 )
 
-func newBytesHashMap(t testing.TB, p *obj.Pool, root *testRoot) *containers.BytesHashMap {
+func newConcHashMap(t testing.TB, p *obj.Pool, root *concRoot) *containers.BytesHashMap {
 	t.Helper()
-	var m *containers.BytesHashMap
-	err := p.Tx(func(tx *obj.Tx) error {
-		var err error
-		if m, err = containers.NewBytesHashMap(tx, p); err != nil {
-			return err
-		}
-		return obj.TxSet(tx, &root.Map, m.OID())
+	return makeIn(t, p, &root.Map, func(tx *obj.Tx) (*containers.BytesHashMap, error) {
+		return containers.NewBytesHashMap(tx, p)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // TestHashMapConcurrent has goroutines insert, replace (with values of
 // other sizes) and delete disjoint key sets through several splits, then
 // checks the result, reopens and checks again.
 func TestHashMapConcurrent(t *testing.T) {
-	p, root, path := newTestPool(t)
-	m := newBytesHashMap(t, p, root)
-	const workers, per = 4, 1500
+	p, root, path := newConcPool(t)
+	m := newConcHashMap(t, p, root)
+	const workers = 4
+	per := 1500 // several growths
+	if testing.Short() {
+		per = 300
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -103,13 +98,13 @@ func TestHashMapConcurrent(t *testing.T) {
 		}
 	}
 	verify(m)
-	p, root = reopen(t, p, path)
+	p, root = concReopen(t, p, path)
 	m, err := containers.OpenBytesHashMap(p, root.Map)
 	if err != nil {
 		t.Fatal(err)
 	}
 	verify(m)
-	checkPool(t, p)
+	concCheckPool(t, p)
 	if err := p.Tx(func(tx *obj.Tx) error {
 		if err := m.Destroy(tx); err != nil {
 			return err
@@ -124,20 +119,11 @@ func TestHashMapConcurrent(t *testing.T) {
 }
 
 func TestHashMapTyped(t *testing.T) {
-	p, root, _ := newTestPool(t)
+	p, root, _ := newConcPool(t)
 	type key struct{ A, B uint32 }
-	var m *containers.ConcurrentHashMap[key, [3]uint64]
-	err := p.Tx(func(tx *obj.Tx) error {
-		var err error
-		m, err = containers.NewConcurrentHashMap[key, [3]uint64](tx, p)
-		if err != nil {
-			return err
-		}
-		return obj.TxSet(tx, &root.Map, m.OID())
+	m := makeIn(t, p, &root.Map, func(tx *obj.Tx) (*containers.ConcurrentHashMap[key, [3]uint64], error) {
+		return containers.NewConcurrentHashMap[key, [3]uint64](tx, p)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range uint32(3000) {
 		if ok, err := m.Insert(key{i, ^i}, [3]uint64{uint64(i)}); err != nil || !ok {
 			t.Fatal(ok, err)
@@ -161,7 +147,7 @@ func TestHashMapTyped(t *testing.T) {
 	if _, err := containers.OpenBytesRadix(p, root.Map); !errors.Is(err, containers.ErrWrongKind) {
 		t.Fatalf("Open as a tree: %v", err)
 	}
-	err = p.Tx(func(tx *obj.Tx) error {
+	err := p.Tx(func(tx *obj.Tx) error {
 		_, err := containers.NewConcurrentHashMap[*int, int](tx, p)
 		return err
 	})

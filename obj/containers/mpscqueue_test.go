@@ -10,29 +10,24 @@ import (
 	"github.com/gopmdk/pmdk/obj/containers"
 )
 
-func newQueue(t testing.TB, p *obj.Pool, root *testRoot, capacity int) *containers.MPSCQueue {
+func newConcQueue(t testing.TB, p *obj.Pool, root *concRoot, capacity int) *containers.MPSCQueue {
 	t.Helper()
-	var q *containers.MPSCQueue
-	err := p.Tx(func(tx *obj.Tx) error {
-		var err error
-		if q, err = containers.NewMPSCQueue(tx, p, capacity); err != nil {
-			return err
-		}
-		return obj.TxSet(tx, &root.Queue, q.OID())
+	return makeIn(t, p, &root.Queue, func(tx *obj.Tx) (*containers.MPSCQueue, error) {
+		return containers.NewMPSCQueue(tx, p, capacity)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q
 }
 
 // TestQueueConcurrent has producers push numbered records through a small
 // ring (so it wraps and fills) while one consumer takes them; each
 // producer's records must arrive once, in its order.
 func TestQueueConcurrent(t *testing.T) {
-	p, root, path := newTestPool(t)
-	q := newQueue(t, p, root, 1000)
-	const producers, per = 4, 500
+	p, root, path := newConcPool(t)
+	q := newConcQueue(t, p, root, 1000)
+	const producers = 4
+	per := 500
+	if testing.Short() {
+		per = 150
+	}
 	var wg sync.WaitGroup
 	for w := range producers {
 		wg.Go(func() {
@@ -92,7 +87,7 @@ func TestQueueConcurrent(t *testing.T) {
 	}); err == nil || n != 5 {
 		t.Fatalf("Consume stopped by fn: %d, %v", n, err)
 	}
-	p, root = reopen(t, p, path)
+	p, root = concReopen(t, p, path)
 	q, err := containers.OpenMPSCQueue(p, root.Queue)
 	if err != nil {
 		t.Fatal(err)
@@ -106,5 +101,5 @@ func TestQueueConcurrent(t *testing.T) {
 	if err := q.Produce(make([]byte, 1000)); !errors.Is(err, containers.ErrRecordSize) {
 		t.Fatalf("a record larger than the ring: %v", err)
 	}
-	checkPool(t, p)
+	concCheckPool(t, p)
 }

@@ -11,7 +11,14 @@
 // names it was stored; Open... reattaches it after a restart. Their
 // volatile parts (locks, counters) are rebuilt by Open. Every change is
 // crash-atomic: after a crash it is complete or absent, never half made.
-// The element types must be pointer-free, as obj.Ptr's.
+// A change given the caller's transaction commits or rolls back with it;
+// one made on its own is published as a set of actions (obj.Pool.Reserve,
+// SetValue, DeferFree, Publish): one redo log, no undo log. The element
+// types must be pointer-free, as obj.Ptr's. Containers reach their nodes
+// through the pool's mapping: none may be used after the pool is closed.
+// Damage found in the pool (a link outside it, nodes out of order) is an
+// error wrapping ErrDamaged and core.ErrCorrupt; each container's Check
+// verifies it whole, and Objects lists what it owns.
 
 package containers
 
@@ -33,7 +40,8 @@ import (
 // leaf and one inner node and changes one link.
 //
 // Put and Delete take the caller's transaction (the change commits or
-// rolls back with it) or, with a nil tx, run their own. A RadixTree is not
+// rolls back with it) or, with a nil tx, publish their change atomically
+// on their own (as one set of actions: no undo log). A RadixTree is not
 // safe for concurrent use: readers may run together, a writer needs them
 // all out (guard it with a sync.RWMutex). Iterators yield keys that are
 // views of the pool, valid until the entry is deleted or replaced; copy
@@ -247,13 +255,9 @@ func (r *radixCore) lookup(key []byte) ([]byte, error) {
 	return v, nil
 }
 
-// newLeaf allocates a leaf of key and val in tx and returns its link.
-func (r *radixCore) newLeaf(tx *obj.Tx, key, val []byte) (uint64, error) {
-	oid, err := tx.Alloc(8+len(key)+len(val), typeRadixLeaf)
-	if err != nil {
-		return 0, err
-	}
-	b, err := r.v.bytes(oid.Off, 8+uint64(len(key))+uint64(len(val)))
+// newLeaf allocates a leaf of key and val and returns its link.
+func (r *radixCore) newLeaf(m *mutator, key, val []byte) (uint64, error) {
+	off, b, err := m.alloc(8+uint64(len(key))+uint64(len(val)), typeRadixLeaf)
 	if err != nil {
 		return 0, err
 	}
@@ -261,11 +265,11 @@ func (r *radixCore) newLeaf(tx *obj.Tx, key, val []byte) (uint64, error) {
 	l.klen, l.vlen = uint32(len(key)), uint32(len(val))
 	copy(b[8:], key)
 	copy(b[8+len(key):], val)
-	return oid.Off | leafTag, nil
+	return off | leafTag, nil
 }
 
-// put stores val under key in tx.
-func (r *radixCore) put(tx *obj.Tx, key, val []byte) error {
+// put stores val under key.
+func (r *radixCore) put(m *mutator, key, val []byte) error {
 	if uint64(len(key)) > 1<<32-1 || uint64(len(val)) > 1<<32-1 {
 		return ErrKeySize
 	}
@@ -274,15 +278,14 @@ func (r *radixCore) put(tx *obj.Tx, key, val []byte) error {
 		return err
 	}
 	if link == 0 {
-		nl, err := r.newLeaf(tx, key, val)
+		nl, err := r.newLeaf(m, key, val)
 		if err != nil {
 			return err
 		}
-		if err := tx.AddRangeDirect(unsafe.Slice((*byte)(unsafe.Pointer(&r.h.root)), 16)); err != nil {
+		if err := m.set(&r.h.root, nl); err != nil {
 			return err
 		}
-		r.h.root, r.h.count = nl, 1
-		return nil
+		return m.set(&r.h.count, 1)
 	}
 	_, k, v, err := r.leaf(link)
 	if err != nil {
@@ -291,21 +294,19 @@ func (r *radixCore) put(tx *obj.Tx, key, val []byte) error {
 	d, differ := firstDiff(k, key)
 	if !differ {
 		if len(v) == len(val) {
-			if err := tx.AddRangeDirect(v); err != nil {
+			if ok, err := m.overwrite(v); ok || err != nil {
+				copy(v, val)
 				return err
 			}
-			copy(v, val)
-			return nil
 		}
-		nl, err := r.newLeaf(tx, key, val)
+		nl, err := r.newLeaf(m, key, val)
 		if err != nil {
 			return err
 		}
-		if err := tx.AddRangeDirect(words(w)); err != nil {
+		if err := m.set(w, nl); err != nil {
 			return err
 		}
-		*w = nl
-		return tx.Free(r.v.oid(link &^ leafTag))
+		return m.free(link &^ leafTag)
 	}
 	// The new inner node goes above the first node on key's path whose
 	// bit comes after d (or the leaf).
@@ -324,34 +325,26 @@ func (r *radixCore) put(tx *obj.Tx, key, val []byte) error {
 		}
 		w = &in.child[symbolBit(key, in.crit)]
 	}
-	nl, err := r.newLeaf(tx, key, val)
+	nl, err := r.newLeaf(m, key, val)
 	if err != nil {
 		return err
 	}
-	oid, err := tx.Alloc(int(unsafe.Sizeof(radixInner{})), typeRadixInner)
+	off, b, err := m.alloc(uint64(unsafe.Sizeof(radixInner{})), typeRadixInner)
 	if err != nil {
 		return err
 	}
-	in, err := r.inner(oid.Off)
-	if err != nil {
-		return err
-	}
+	in := (*radixInner)(unsafe.Pointer(&b[0]))
 	dir := symbolBit(key, d)
 	in.crit = d
 	in.child[dir], in.child[1-dir] = nl, *w
-	if err := tx.AddRangeDirect(words(w)); err != nil {
+	if err := m.set(w, off); err != nil {
 		return err
 	}
-	*w = oid.Off
-	if err := tx.AddRangeDirect(words(&r.h.count)); err != nil {
-		return err
-	}
-	r.h.count++
-	return nil
+	return m.set(&r.h.count, r.h.count+1)
 }
 
-// remove deletes key in tx and reports whether it was there.
-func (r *radixCore) remove(tx *obj.Tx, key []byte) (bool, error) {
+// remove deletes key and reports whether it was there.
+func (r *radixCore) remove(m *mutator, key []byte) (bool, error) {
 	w := &r.h.root
 	var pw *uint64 // the link to the leaf's parent
 	var parent *radixInner
@@ -384,25 +377,22 @@ func (r *radixCore) remove(tx *obj.Tx, key []byte) (bool, error) {
 		return false, nil
 	}
 	if parent == nil {
-		if err := tx.AddRangeDirect(unsafe.Slice((*byte)(unsafe.Pointer(&r.h.root)), 16)); err != nil {
+		if err := m.set(&r.h.root, 0); err != nil {
 			return false, err
 		}
-		r.h.root, r.h.count = 0, 0
 	} else {
-		if err := tx.AddRangeDirect(words(pw)); err != nil {
-			return false, err
-		}
 		poff := *pw
-		*pw = parent.child[1-dir]
-		if err := tx.Free(r.v.oid(poff)); err != nil {
+		if err := m.set(pw, parent.child[1-dir]); err != nil {
 			return false, err
 		}
-		if err := tx.AddRangeDirect(words(&r.h.count)); err != nil {
+		if err := m.free(poff); err != nil {
 			return false, err
 		}
-		r.h.count--
 	}
-	return true, tx.Free(r.v.oid(link &^ leafTag))
+	if err := m.set(&r.h.count, r.h.count-1); err != nil {
+		return false, err
+	}
+	return true, m.free(link &^ leafTag)
 }
 
 // scanStep is a subtree still to visit and the least bit its inner nodes
@@ -625,17 +615,17 @@ func (t *RadixTree[V]) Get(key []byte) (V, error) {
 	return fromBytes[V](b), nil
 }
 
-// Put stores v under key, inserting or replacing, in tx (nil: a
-// transaction of its own).
+// Put stores v under key, inserting or replacing, in tx (nil: atomically
+// on its own).
 func (t *RadixTree[V]) Put(tx *obj.Tx, key []byte, v V) error {
-	return inTx(t.r.v.p, tx, func(tx *obj.Tx) error { return t.r.put(tx, key, valueBytes(&v)) })
+	return mutate(&t.r.v, tx, func(m *mutator) error { return t.r.put(m, key, valueBytes(&v)) })
 }
 
-// Delete removes key in tx (nil: its own) and reports whether it was
-// there.
+// Delete removes key in tx (nil: atomically on its own) and reports
+// whether it was there.
 func (t *RadixTree[V]) Delete(tx *obj.Tx, key []byte) (found bool, err error) {
-	err = inTx(t.r.v.p, tx, func(tx *obj.Tx) error {
-		found, err = t.r.remove(tx, key)
+	err = mutate(&t.r.v, tx, func(m *mutator) error {
+		found, err = t.r.remove(m, key)
 		return err
 	})
 	return found, err
@@ -695,17 +685,17 @@ func (t *BytesRadix) View(key []byte, fn func(value []byte)) error {
 	return nil
 }
 
-// Put stores value under key, inserting or replacing, in tx (nil: a
-// transaction of its own).
+// Put stores value under key, inserting or replacing, in tx (nil: atomically
+// on its own).
 func (t *BytesRadix) Put(tx *obj.Tx, key, value []byte) error {
-	return inTx(t.r.v.p, tx, func(tx *obj.Tx) error { return t.r.put(tx, key, value) })
+	return mutate(&t.r.v, tx, func(m *mutator) error { return t.r.put(m, key, value) })
 }
 
-// Delete removes key in tx (nil: its own) and reports whether it was
-// there.
+// Delete removes key in tx (nil: atomically on its own) and reports
+// whether it was there.
 func (t *BytesRadix) Delete(tx *obj.Tx, key []byte) (found bool, err error) {
-	err = inTx(t.r.v.p, tx, func(tx *obj.Tx) error {
-		found, err = t.r.remove(tx, key)
+	err = mutate(&t.r.v, tx, func(m *mutator) error {
+		found, err = t.r.remove(m, key)
 		return err
 	})
 	return found, err

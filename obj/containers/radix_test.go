@@ -3,9 +3,9 @@ package containers_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
@@ -13,14 +13,14 @@ import (
 	"github.com/gopmdk/pmdk/obj/containers"
 )
 
-// testRoot is the tests' root object: the containers' OIDs.
-type testRoot struct {
+// concRoot is the tests' root object: the containers' OIDs.
+type concRoot struct {
 	Tree, Map, Queue obj.OID
 }
 
-// newTestPool creates a pool and returns it with its root, closing it at
+// newConcPool creates a pool and returns it with its root, closing it at
 // the test's end.
-func newTestPool(t testing.TB) (*obj.Pool, *testRoot, string) {
+func newConcPool(t testing.TB) (*obj.Pool, *concRoot, string) {
 	t.Helper()
 	path := pmemtest.Path(t, "pool")
 	p, err := obj.Create(path, 32<<20, 0o600, nil)
@@ -28,12 +28,12 @@ func newTestPool(t testing.TB) (*obj.Pool, *testRoot, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return p, rootOf(t, p), path
+	return p, concRootOf(t, p), path
 }
 
-func rootOf(t testing.TB, p *obj.Pool) *testRoot {
+func concRootOf(t testing.TB, p *obj.Pool) *concRoot {
 	t.Helper()
-	rp, err := obj.RootPtr[testRoot](p)
+	rp, err := obj.RootPtr[concRoot](p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func rootOf(t testing.TB, p *obj.Pool) *testRoot {
 }
 
 // reopen closes p and opens its file again.
-func reopen(t testing.TB, p *obj.Pool, path string) (*obj.Pool, *testRoot) {
+func concReopen(t testing.TB, p *obj.Pool, path string) (*obj.Pool, *concRoot) {
 	t.Helper()
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
@@ -55,10 +55,28 @@ func reopen(t testing.TB, p *obj.Pool, path string) (*obj.Pool, *testRoot) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return p, rootOf(t, p)
+	return p, concRootOf(t, p)
 }
 
-func checkPool(t testing.TB, p *obj.Pool) {
+// makeIn creates a container with mk in a transaction that stores its
+// OID in *dst.
+func makeIn[C interface{ OID() obj.OID }](t testing.TB, p *obj.Pool, dst *obj.OID, mk func(tx *obj.Tx) (C, error)) C {
+	t.Helper()
+	var c C
+	err := p.Tx(func(tx *obj.Tx) error {
+		var err error
+		if c, err = mk(tx); err != nil {
+			return err
+		}
+		return obj.TxSet(tx, dst, c.OID())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func concCheckPool(t testing.TB, p *obj.Pool) {
 	t.Helper()
 	for _, e := range p.Check() {
 		t.Error(e)
@@ -66,18 +84,10 @@ func checkPool(t testing.TB, p *obj.Pool) {
 }
 
 func TestRadixModel(t *testing.T) {
-	p, root, path := newTestPool(t)
-	var tree *containers.BytesRadix
-	err := p.Tx(func(tx *obj.Tx) error {
-		var err error
-		if tree, err = containers.NewBytesRadix(tx, p); err != nil {
-			return err
-		}
-		return obj.TxSet(tx, &root.Tree, tree.OID())
+	p, root, path := newConcPool(t)
+	tree := makeIn(t, p, &root.Tree, func(tx *obj.Tx) (*containers.BytesRadix, error) {
+		return containers.NewBytesRadix(tx, p)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	model := map[string]string{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	key := func() []byte {
@@ -87,17 +97,28 @@ func TestRadixModel(t *testing.T) {
 		}
 		return b
 	}
+	// Odd steps in a transaction of the test's, even ones on their own.
+	inTx := func(i int, fn func(tx *obj.Tx) error) error {
+		if i%2 == 0 {
+			return fn(nil)
+		}
+		return p.Tx(fn)
+	}
 	for i := range 3000 {
 		k := key()
 		switch rng.IntN(3) {
 		case 0, 1:
 			v := bytes.Repeat([]byte{byte(i)}, rng.IntN(3)*8)
-			if err := tree.Put(nil, k, v); err != nil {
+			if err := inTx(i, func(tx *obj.Tx) error { return tree.Put(tx, k, v) }); err != nil {
 				t.Fatal(err)
 			}
 			model[string(k)] = string(v)
 		case 2:
-			found, err := tree.Delete(nil, k)
+			var found bool
+			err := inTx(i, func(tx *obj.Tx) (err error) {
+				found, err = tree.Delete(tx, k)
+				return err
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,13 +129,13 @@ func TestRadixModel(t *testing.T) {
 		}
 	}
 	compareRadix(t, tree, model)
-	p, root = reopen(t, p, path)
-	tree, err = containers.OpenBytesRadix(p, root.Tree)
+	p, root = concReopen(t, p, path)
+	tree, err := containers.OpenBytesRadix(p, root.Tree)
 	if err != nil {
 		t.Fatal(err)
 	}
 	compareRadix(t, tree, model)
-	checkPool(t, p)
+	concCheckPool(t, p)
 }
 
 // compareRadix checks tree against model: Check, Len, Get, All, and
@@ -179,4 +200,7 @@ func compareRadix(t *testing.T, tree *containers.BytesRadix, model map[string]st
 	}
 }
 
-var _ = fmt.Sprint
+// atomicCounter hands out 0, 1, 2... to goroutines.
+type atomicCounter struct{ n atomic.Uint64 }
+
+func (c *atomicCounter) add() uint64 { return c.n.Add(1) - 1 }
