@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/gopmdk/pmdk/conformance"
@@ -167,8 +168,8 @@ func kvCrashWorkload(engine string) crashsim.Workload {
 			if err != nil {
 				return err
 			}
-			for k, v := range initial {
-				if err := db.Put([]byte(k), []byte(v)); err != nil {
+			for _, k := range slices.Sorted(maps.Keys(initial)) {
+				if err := db.Put([]byte(k), []byte(initial[k])); err != nil {
 					return err
 				}
 			}
@@ -183,8 +184,8 @@ func kvCrashWorkload(engine string) crashsim.Workload {
 			for i, s := range steps {
 				if s.batch {
 					err = db.Update(func(b *kv.Batch) error {
-						for k, v := range s.puts {
-							if err := b.Put([]byte(k), []byte(v)); err != nil {
+						for _, k := range slices.Sorted(maps.Keys(s.puts)) {
+							if err := b.Put([]byte(k), []byte(s.puts[k])); err != nil {
 								return err
 							}
 						}
@@ -196,8 +197,8 @@ func kvCrashWorkload(engine string) crashsim.Workload {
 						return nil
 					})
 				} else {
-					for k, v := range s.puts {
-						err = db.Put([]byte(k), []byte(v))
+					for _, k := range slices.Sorted(maps.Keys(s.puts)) { // the same fences every run
+						err = db.Put([]byte(k), []byte(s.puts[k]))
 					}
 					for _, k := range s.removes {
 						err = db.Remove([]byte(k))
