@@ -5,7 +5,9 @@ import "fmt"
 // Batch collects writes that Commit applies as one atomic update: in a
 // persistent engine one obj transaction, so after a crash all of them
 // are there or none (pmemkv's tx, which pmemkv offers for radix; here
-// every engine has it). A Batch is for one goroutine.
+// stree, vsmap, vcmap and blackhole have it too, and cmap, as in pmemkv,
+// does not: its Commit is [ErrNotSupported]). A Batch is for one
+// goroutine.
 type Batch struct {
 	db   *DB
 	ops  []batchOp

@@ -27,8 +27,10 @@
 // Pool and Root, pmemkv's "oid"). The pool's root object holds the OID
 // of a kv header object: a magic, the engine's name (opening the pool
 // with another engine is [ErrWrongEngine]) and the engine's root.
-// Every write is one obj transaction: after a crash each Put, Remove and
-// [Batch] is whole or absent, and every write that returned is there.
+// Every write is atomic (an obj transaction, or a container's published
+// actions): after a crash each Put, Remove and [Batch] (radix, stree;
+// cmap has none) is whole or absent, and every write that returned is
+// there.
 // Every offset read from the pool is bounds-checked: a damaged engine is
 // [ErrCorrupt], never a panic.
 //
