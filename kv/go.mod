@@ -1,0 +1,15 @@
+module github.com/gopmdk/pmdk/kv
+
+go 1.26.0
+
+require (
+	github.com/gopmdk/pmdk/core v0.1.0
+	github.com/gopmdk/pmdk/obj v0.1.0
+	github.com/gopmdk/pmdk/vmem v0.1.0
+)
+
+require (
+	github.com/gopmdk/pmdk/hal v0.1.0 // indirect
+	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
