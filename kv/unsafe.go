@@ -17,24 +17,13 @@ type mem struct {
 	uuid uint64
 }
 
-// poolMem finds p's mapping: the slice Pool.Bytes gives for an object
-// starts at the object's offset from the pool's base, and the mapping is
-// one piece of p.Size() bytes.
+// poolMem is p's mapping.
 func poolMem(p *obj.Pool) (mem, error) {
-	oid, err := p.Root(0)
-	if err != nil || oid.IsNull() {
-		oid = p.First()
+	b := p.Mapping()
+	if len(b) == 0 {
+		return mem{}, ErrClosed
 	}
-	if oid.IsNull() {
-		return mem{}, fmt.Errorf("%w: the pool has no object to find its mapping by", ErrConfig)
-	}
-	b := p.Bytes(oid)
-	size := p.Size()
-	if len(b) == 0 || oid.Off >= uint64(size) {
-		return mem{}, fmt.Errorf("%w: object %v", ErrCorrupt, oid)
-	}
-	base := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), -int(oid.Off))
-	return mem{b: unsafe.Slice((*byte)(base), int(size)), uuid: p.UUIDLo()}, nil
+	return mem{b: b, uuid: p.UUIDLo()}, nil
 }
 
 // contains reports whether x lies inside the mapping.

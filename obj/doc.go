@@ -30,7 +30,8 @@
 // the pool, as C's functions taking a PMEMoid pointer do. Every object has
 // a type number and a usable size at least the size asked for (the
 // allocation classes are C's, so the usable sizes are C's too).
-// [Pool.Bytes] is an object's memory, [Pool.Root] the pool's root object,
+// [Pool.Bytes] is an object's memory ([Pool.Mapping] the whole pool, for code
+// that keeps its own offsets), [Pool.Root] the pool's root object,
 // [Pool.Objects] walks every object in C's order.
 //
 // The typed layer: a [Ptr] is an OID that names a T ([New] allocates one,

@@ -486,6 +486,19 @@ func (p *Pool) Size() int64 {
 	return int64(p.m.Size())
 }
 
+// Mapping returns the pool's whole mapping, offset 0 being the pool
+// header (what pmemobj_direct's pointers point into); nil after Close. It
+// is for code that keeps its own offsets into the pool, as OIDs do: check
+// every offset read from the pool against the slice's length, and persist
+// what is written through it ([Pool.Persist]), as for an object's bytes.
+// The slice is valid until Close.
+func (p *Pool) Mapping() []byte {
+	if !p.isOpen() {
+		return nil
+	}
+	return p.m.B[:len(p.m.B):len(p.m.B)]
+}
+
 // HeapSize returns the heap's size in bytes; 0 after Close.
 func (p *Pool) HeapSize() int64 {
 	if !p.isOpen() {
