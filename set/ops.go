@@ -1,0 +1,268 @@
+package set
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/gopmdk/pmdk/core"
+)
+
+// FirstPartMap returns the part map at the lowest address, or nil
+// (pmemset_first_part_map).
+func (s *Set) FirstPartMap() *PartMap {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(s.pmaps) == 0 {
+		return nil
+	}
+	return s.pmaps[0]
+}
+
+// NextPartMap returns the part map after pm in address order, or nil
+// (pmemset_next_part_map).
+func (s *Set) NextPartMap(pm *PartMap) *PartMap {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i, x := range s.pmaps {
+		if x == pm && i+1 < len(s.pmaps) {
+			return s.pmaps[i+1]
+		}
+	}
+	return nil
+}
+
+// PartMapAt returns the part map holding the byte at p
+// (pmemset_part_map_by_address), or ErrPartNotFound.
+func (s *Set) PartMapAt(p *byte) (*PartMap, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if pt := s.partAt(uintptr(unsafe.Pointer(p))); pt != nil {
+		return pt.pm, nil
+	}
+	return nil, ErrPartNotFound
+}
+
+// partAt returns the part holding address a, or nil.
+func (s *Set) partAt(a uintptr) *part {
+	lo, hi := 0, len(s.parts)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		switch p := s.parts[mid]; {
+		case a < p.addr():
+			hi = mid
+		case a >= p.end():
+			lo = mid + 1
+		default:
+			return p
+		}
+	}
+	return nil
+}
+
+// RemovePartMap unmaps every part of pm (pmemset_remove_part_map): it
+// deep-flushes the range, sends EventPartRemove, unmaps the parts, and
+// sends EventSDSUpdate for each part whose source has a shutdown state
+// (Refcount one less).
+func (s *Set) RemovePartMap(pm *PartMap) error {
+	if err := s.DeepFlush(pm.Bytes()); err != nil && !errors.Is(err, core.ErrNotSupported) {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.removeLocked(pm)
+}
+
+func (s *Set) removeLocked(pm *PartMap) error {
+	i := -1
+	for j, x := range s.pmaps {
+		if x == pm {
+			i = j
+		}
+	}
+	if i < 0 {
+		return ErrPartNotFound
+	}
+	s.event(Event{Type: EventPartRemove, Dst: pm.Bytes()})
+	var errs []error
+	for _, pt := range pm.parts {
+		errs = append(errs, pt.m.Close())
+		for k, x := range s.parts {
+			if x == pt {
+				s.parts = append(s.parts[:k], s.parts[k+1:]...)
+				break
+			}
+		}
+		pt.src.uses--
+		if pt.src.sds != nil {
+			pt.src.sds.Refcount--
+			s.event(Event{Type: EventSDSUpdate, Source: pt.src, SDS: pt.src.sds})
+		}
+	}
+	s.pmaps = append(s.pmaps[:i], s.pmaps[i+1:]...)
+	if s.prev == pm {
+		// As libpmemset: the previous part map becomes the one before
+		// (or else after) the removed one.
+		s.prev = nil
+		if i > 0 {
+			s.prev = s.pmaps[i-1]
+		} else if len(s.pmaps) > 0 {
+			s.prev = s.pmaps[0]
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close removes every part map (pmemset_delete), in address order.
+func (s *Set) Close() error {
+	var errs []error
+	for {
+		pm := s.FirstPartMap()
+		if pm == nil {
+			return errors.Join(errs...)
+		}
+		errs = append(errs, s.RemovePartMap(pm))
+	}
+}
+
+// pieces calls f for each part's share of b, in address order (backwards
+// when reverse); ErrOutsideSet if some byte of b is in no part.
+func (s *Set) pieces(b []byte, reverse bool, f func(pt *part, from, to int)) error {
+	if len(b) == 0 {
+		return nil
+	}
+	a := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	end := a + uintptr(len(b))
+	type piece struct {
+		pt       *part
+		from, to int
+	}
+	var ps []piece
+	for at := a; at < end; {
+		pt := s.partAt(at)
+		if pt == nil {
+			return fmt.Errorf("set: %#x: %w", at, ErrOutsideSet)
+		}
+		stop := min(end, pt.end())
+		ps = append(ps, piece{pt, int(at - a), int(stop - a)})
+		at = stop
+	}
+	for i := range ps {
+		p := ps[i]
+		if reverse {
+			p = ps[len(ps)-1-i]
+		}
+		f(p.pt, p.from, p.to)
+	}
+	return nil
+}
+
+// Flush flushes b, a range of the set (pmemset_flush): EventFlush, then
+// each part's share through that part's persist path.
+func (s *Set) Flush(b []byte) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.event(Event{Type: EventFlush, Dst: b})
+	return s.pieces(b, false, func(pt *part, from, to int) { pt.m.Flush(b[from:to]) })
+}
+
+// Drain waits for earlier flushes and non-temporal stores (pmemset_drain),
+// then sends EventDrain.
+func (s *Set) Drain() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.drainLocked()
+}
+
+func (s *Set) drainLocked() {
+	if len(s.parts) > 0 {
+		s.parts[0].m.Drain()
+	} else {
+		core.Drain()
+	}
+	s.event(Event{Type: EventDrain})
+}
+
+// Persist makes b durable (pmemset_persist): EventFlush, the flush of
+// each part's share, one drain, EventDrain. With page granularity each
+// share is written back with msync; Err reports a failure.
+func (s *Set) Persist(b []byte) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.event(Event{Type: EventFlush, Dst: b})
+	err := s.pieces(b, false, func(pt *part, from, to int) { pt.m.Flush(b[from:to]) })
+	if err != nil {
+		return err
+	}
+	s.drainLocked()
+	return nil
+}
+
+// DeepFlush persists b and makes it durable beyond the platform's
+// persistence domain, part by part (pmemset_deep_flush).
+func (s *Set) DeepFlush(b []byte) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var errs []error
+	err := s.pieces(b, false, func(pt *part, from, to int) { errs = append(errs, pt.m.DeepFlush(b[from:to])) })
+	return errors.Join(append(errs, err)...)
+}
+
+// Memcpy copies src to dst, a range of the set, and flushes it
+// (pmemset_memcpy): EventCopy, each part's share copied with MemNoDrain,
+// then, unless flags has MemNoDrain, one drain and EventDrain. dst and src
+// must not overlap.
+func (s *Set) Memcpy(dst, src []byte, flags core.MemFlags) error {
+	return s.mem(EventCopy, dst, src, 0, flags)
+}
+
+// Memmove is Memcpy for ranges that may overlap (pmemset_memmove); the
+// parts' shares are moved in the order that keeps the source intact.
+func (s *Set) Memmove(dst, src []byte, flags core.MemFlags) error {
+	return s.mem(EventMove, dst, src, 0, flags)
+}
+
+// Memset fills dst with c and flushes it (pmemset_memset), as Memcpy.
+func (s *Set) Memset(dst []byte, c byte, flags core.MemFlags) error {
+	return s.mem(EventSet, dst, nil, c, flags)
+}
+
+func (s *Set) mem(t EventType, dst, src []byte, c byte, flags core.MemFlags) error {
+	if t != EventSet && len(src) < len(dst) {
+		return fmt.Errorf("set: copy of %d bytes from %d: %w", len(dst), len(src), core.ErrInvalidArgument)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.event(Event{Type: t, Dst: dst, Src: src, Value: c, Flags: flags})
+	reverse := t == EventMove && len(dst) > 0 &&
+		uintptr(unsafe.Pointer(&dst[0])) > uintptr(unsafe.Pointer(&src[0]))
+	err := s.pieces(dst, reverse, func(pt *part, from, to int) {
+		switch t {
+		case EventCopy:
+			pt.m.Memcpy(dst[from:to], src[from:to], flags|core.MemNoDrain)
+		case EventMove:
+			pt.m.Memmove(dst[from:to], src[from:to], flags|core.MemNoDrain)
+		default:
+			pt.m.Memset(dst[from:to], c, flags|core.MemNoDrain)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if flags&core.MemNoDrain == 0 {
+		s.drainLocked()
+	}
+	return nil
+}
+
+// Err returns the first persist failure of any part (see core.Map.Err).
+func (s *Set) Err() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, pt := range s.parts {
+		if err := pt.m.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
