@@ -204,6 +204,13 @@ func (s *Set) Map(src *Source, mc MapConfig) (*PartMap, error) {
 		_ = m.Close()
 		return nil, fmt.Errorf("set: map: part granularity %v, set %v: %w", g, s.g, ErrGranularityMismatch)
 	}
+	return s.addPart(m, src, pm), nil
+}
+
+// addPart records m, a part of src, in pm (nil: a new part map) and sends
+// the events of a new part; the caller holds the write lock and has
+// checked the granularity.
+func (s *Set) addPart(m *core.Map, src *Source, pm *PartMap) *PartMap {
 	s.g, s.gValid = m.Granularity(), true
 	if pm == nil {
 		pm = &PartMap{set: s}
@@ -214,13 +221,12 @@ func (s *Set) Map(src *Source, mc MapConfig) (*PartMap, error) {
 	s.parts = insertByAddr(s.parts, pt, (*part).addr, pt.addr)
 	s.prev = pm
 	src.uses++
-	b := pm.Bytes()
-	s.event(Event{Type: EventPartAdd, Dst: b, Source: src})
+	s.event(Event{Type: EventPartAdd, Dst: pm.Bytes(), Source: src})
 	if src.sds != nil {
 		src.sds.Refcount++
 		s.event(Event{Type: EventSDSUpdate, Source: src, SDS: src.sds})
 	}
-	return pm, nil
+	return pm
 }
 
 func partAddr(m *core.Map) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(m.Bytes()))) }
