@@ -65,12 +65,16 @@ func (s *Set) partAt(a uintptr) *part {
 // sends EventSDSUpdate for each part whose source has a shutdown state
 // (Refcount one less).
 func (s *Set) RemovePartMap(pm *PartMap) error {
-	if err := s.DeepFlush(pm.Bytes()); err != nil && !errors.Is(err, core.ErrNotSupported) {
-		return err
-	}
+	// A failed deep flush does not keep the parts mapped (Close must
+	// end); it is reported with the removal's result.
+	ferr := s.DeepFlush(pm.Bytes())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.removeLocked(pm)
+	err := s.removeLocked(pm)
+	if errors.Is(err, ErrPartNotFound) {
+		return err
+	}
+	return errors.Join(ferr, err)
 }
 
 func (s *Set) removeLocked(pm *PartMap) error {
@@ -199,12 +203,22 @@ func (s *Set) Persist(b []byte) error {
 }
 
 // DeepFlush persists b and makes it durable beyond the platform's
-// persistence domain, part by part (pmemset_deep_flush).
+// persistence domain, part by part (pmemset_deep_flush): file parts are
+// written back with msync. The write-queue flush of a device DAX region is
+// not done (a part map knows no region).
 func (s *Set) DeepFlush(b []byte) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var errs []error
-	err := s.pieces(b, false, func(pt *part, from, to int) { errs = append(errs, pt.m.DeepFlush(b[from:to])) })
+	err := s.pieces(b, false, func(pt *part, from, to int) {
+		piece := b[from:to]
+		errs = append(errs, pt.m.DeepFlush(piece))
+		// A part's Map persists only; a file under a finer granularity
+		// than the page cache's is written back to the device too.
+		if pt.src.src != nil && !pt.src.src.IsDevDAX() && pt.m.Granularity() != core.GranularityPage {
+			errs = append(errs, core.Msync(piece))
+		}
+	})
 	return errors.Join(append(errs, err)...)
 }
 

@@ -101,6 +101,9 @@ func TestPartsFromFilesAndFDs(t *testing.T) {
 	if err := s.Memcpy(dst, msg, 0); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.DeepFlush(dst); err != nil {
+		t.Fatal(err)
+	}
 	if got, err := s.PartMapAt(&pm.Bytes()[mib+5]); err != nil || got != pm {
 		t.Fatalf("part map by address: %v", err)
 	}
