@@ -12,6 +12,10 @@
 // with FirstPartMap/NextPartMap, found with PartMapAt and removed with
 // RemovePartMap or Close.
 //
+// [Set.MapReplica] maps a local replica of a poolset parsed by core/poolset
+// the way core/pool does (its Layout's ranges, coalesced into one part
+// map), so a set can hold a C poolset's replicas.
+//
 // Persist, Flush, Drain, DeepFlush, Memcpy, Memmove and Memset take any
 // range of the set, across parts and part maps: each part's share goes
 // through that part's persist path (core.Map) without a fence, and one

@@ -123,6 +123,12 @@ func (s *Set) Close() error {
 	for {
 		pm := s.FirstPartMap()
 		if pm == nil {
+			s.mu.Lock()
+			for _, src := range s.owned {
+				errs = append(errs, src.Close())
+			}
+			s.owned = nil
+			s.mu.Unlock()
 			return errors.Join(errs...)
 		}
 		errs = append(errs, s.RemovePartMap(pm))

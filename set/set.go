@@ -62,6 +62,7 @@ type Set struct {
 	parts      []*part    // by address
 	pmaps      []*PartMap // by address
 	prev       *PartMap   // the part map the last part went to
+	owned      []*Source  // sources MapReplica opened, closed by Close
 }
 
 // part is one mapped part: a core.Map over Length bytes of src.
@@ -178,13 +179,33 @@ func (s *Set) Map(src *Source, mc MapConfig) (*PartMap, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.place(src, cp, ccfg, s.prev, s.coalescing, uintptr(length)*4)
+}
+
+// mapPart maps a part of src into pm, coalescing fully, or as a new part
+// map (pm nil) with room bytes of free addresses kept after it.
+func (s *Set) mapPart(src *Source, mc MapConfig, pm *PartMap, room int64) (*PartMap, error) {
+	cp := []core.Part{{Src: src.src, Offset: mc.Offset, Length: mc.Length}}
+	ccfg := &core.Config{RequiredGranularity: s.cfg.RequiredGranularity}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pm == nil {
+		return s.place(src, cp, ccfg, nil, CoalescingOpportunistic, uintptr(room))
+	}
+	return s.place(src, cp, ccfg, pm, CoalescingFull, 0)
+}
+
+// place maps cp after the last part of pm as coalescing says, or as a new
+// part map (with room bytes of free addresses after it, when it is to be
+// extended), checks its granularity and records it.
+func (s *Set) place(src *Source, cp []core.Part, ccfg *core.Config, pm *PartMap, coalescing Coalescing, room uintptr) (*PartMap, error) {
 	var m *core.Map
-	pm := s.prev
-	if s.coalescing != CoalescingNone && pm != nil {
+	var err error
+	if coalescing != CoalescingNone && pm != nil {
 		last := pm.parts[len(pm.parts)-1]
 		m, err = core.NewPartsMapAt(unsafe.Add(unsafe.Pointer(unsafe.SliceData(last.m.Bytes())), last.m.Size()), cp, ccfg)
 		if errors.Is(err, core.ErrAddressInUse) {
-			if s.coalescing == CoalescingFull {
+			if coalescing == CoalescingFull {
 				return nil, fmt.Errorf("set: map: %w: %w", ErrCannotCoalesce, err)
 			}
 			err = nil
@@ -194,7 +215,7 @@ func (s *Set) Map(src *Source, mc MapConfig) (*PartMap, error) {
 	}
 	if m == nil {
 		pm = nil
-		m, err = s.mapFresh(cp, ccfg)
+		m, err = s.mapFresh(cp, ccfg, coalescing != CoalescingNone, room)
 		if err != nil {
 			return nil, fmt.Errorf("set: map: %w", err)
 		}
@@ -246,15 +267,15 @@ func insertByAddr[T any](xs []T, x T, addr func(T) uintptr, at func() uintptr) [
 	return slices.Insert(xs, i, x)
 }
 
-// mapFresh maps a part at a new place. With coalescing on, the place has
-// free address space after it (a reservation four times the part, given
-// back), so that later parts can extend it; it falls back to any place.
-func (s *Set) mapFresh(cp []core.Part, ccfg *core.Config) (*core.Map, error) {
-	if s.coalescing == CoalescingNone {
+// mapFresh maps a part at a new place. To be extended, the place has room
+// bytes of free address space (a reservation given back), so that later
+// parts can extend it; it falls back to any place.
+func (s *Set) mapFresh(cp []core.Part, ccfg *core.Config, extend bool, room uintptr) (*core.Map, error) {
+	if !extend {
 		return core.NewPartsMap(cp, ccfg)
 	}
 	const align = 2 << 20
-	n := uintptr(cp[0].Length)*4 + align
+	n := max(room, uintptr(cp[0].Length)) + align
 	res, err := unix.MmapPtr(-1, 0, nil, n, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		return core.NewPartsMap(cp, ccfg)
