@@ -36,8 +36,10 @@ type Config struct {
 	// part may be mapped; zero means StateOK only.
 	AcceptableStates PartState
 	// OnEvent, if not nil, is called for every event, in order, on the
-	// goroutine that caused it. It must not call the Set's methods that
-	// map or remove parts.
+	// goroutine that caused it, while the Set is locked: it must not call
+	// the Set's methods (it may store to the ranges it is given, and
+	// persist them through core). Sources are not locked: a Source mapped
+	// by several sets at once must be mapped from one goroutine.
 	OnEvent func(*Set, Event)
 }
 
