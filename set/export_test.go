@@ -7,7 +7,7 @@ import "github.com/gopmdk/pmdk/core"
 // it ends where m starts, else as a new part map.
 func AddMemoryPart(s *Set, m *core.Map) *PartMap {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	pm := s.prev
 	if pm != nil {
 		last := pm.parts[len(pm.parts)-1]

@@ -69,8 +69,8 @@ func (s *Set) RemovePartMap(pm *PartMap) error {
 	// end); it is reported with the removal's result.
 	ferr := s.DeepFlush(pm.Bytes())
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	err := s.removeLocked(pm)
+	s.unlock()
 	if errors.Is(err, ErrPartNotFound) {
 		return err
 	}
@@ -87,7 +87,7 @@ func (s *Set) removeLocked(pm *PartMap) error {
 	if i < 0 {
 		return ErrPartNotFound
 	}
-	s.event(Event{Type: EventPartRemove, Dst: pm.Bytes()})
+	s.queue(Event{Type: EventPartRemove, Dst: pm.Bytes()})
 	var errs []error
 	for _, pt := range pm.parts {
 		errs = append(errs, pt.m.Close())
@@ -100,7 +100,7 @@ func (s *Set) removeLocked(pm *PartMap) error {
 		pt.src.uses--
 		if pt.src.sds != nil {
 			pt.src.sds.Refcount--
-			s.event(Event{Type: EventSDSUpdate, Source: pt.src, SDS: pt.src.sds})
+			s.queue(Event{Type: EventSDSUpdate, Source: pt.src, SDS: pt.src.sds})
 		}
 	}
 	s.pmaps = append(s.pmaps[:i], s.pmaps[i+1:]...)
@@ -170,9 +170,9 @@ func (s *Set) pieces(b []byte, reverse bool, f func(pt *part, from, to int)) err
 // Flush flushes b, a range of the set (pmemset_flush): EventFlush, then
 // each part's share through that part's persist path.
 func (s *Set) Flush(b []byte) error {
+	s.event(Event{Type: EventFlush, Dst: b})
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	s.event(Event{Type: EventFlush, Dst: b})
 	return s.pieces(b, false, func(pt *part, from, to int) { pt.m.Flush(b[from:to]) })
 }
 
@@ -180,31 +180,35 @@ func (s *Set) Flush(b []byte) error {
 // then sends EventDrain.
 func (s *Set) Drain() {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	s.drainLocked()
+	s.mu.RUnlock()
+	s.event(Event{Type: EventDrain})
 }
 
+// drainLocked fences; the caller holds the read lock.
 func (s *Set) drainLocked() {
 	if len(s.parts) > 0 {
 		s.parts[0].m.Drain()
 	} else {
 		core.Drain()
 	}
-	s.event(Event{Type: EventDrain})
 }
 
 // Persist makes b durable (pmemset_persist): EventFlush, the flush of
 // each part's share, one drain, EventDrain. With page granularity each
 // share is written back with msync; Err reports a failure.
 func (s *Set) Persist(b []byte) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	s.event(Event{Type: EventFlush, Dst: b})
+	s.mu.RLock()
 	err := s.pieces(b, false, func(pt *part, from, to int) { pt.m.Flush(b[from:to]) })
+	if err == nil {
+		s.drainLocked()
+	}
+	s.mu.RUnlock()
 	if err != nil {
 		return err
 	}
-	s.drainLocked()
+	s.event(Event{Type: EventDrain})
 	return nil
 }
 
@@ -251,9 +255,8 @@ func (s *Set) mem(t EventType, dst, src []byte, c byte, flags core.MemFlags) err
 	if t != EventSet && len(src) < len(dst) {
 		return fmt.Errorf("set: copy of %d bytes from %d: %w", len(dst), len(src), core.ErrInvalidArgument)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	s.event(Event{Type: t, Dst: dst, Src: src, Value: c, Flags: flags})
+	s.mu.RLock()
 	reverse := t == EventMove && len(dst) > 0 &&
 		uintptr(unsafe.Pointer(&dst[0])) > uintptr(unsafe.Pointer(&src[0]))
 	err := s.pieces(dst, reverse, func(pt *part, from, to int) {
@@ -266,13 +269,15 @@ func (s *Set) mem(t EventType, dst, src []byte, c byte, flags core.MemFlags) err
 			pt.m.Memset(dst[from:to], c, flags|core.MemNoDrain)
 		}
 	})
-	if err != nil {
-		return err
-	}
-	if flags&core.MemNoDrain == 0 {
+	drain := err == nil && flags&core.MemNoDrain == 0
+	if drain {
 		s.drainLocked()
 	}
-	return nil
+	s.mu.RUnlock()
+	if drain {
+		s.event(Event{Type: EventDrain})
+	}
+	return err
 }
 
 // Err returns the first persist failure of any part (see core.Map.Err).

@@ -36,10 +36,10 @@ type Config struct {
 	// part may be mapped; zero means StateOK only.
 	AcceptableStates PartState
 	// OnEvent, if not nil, is called for every event, in order, on the
-	// goroutine that caused it, while the Set is locked: it must not call
-	// the Set's methods (it may store to the ranges it is given, and
-	// persist them through core). Sources are not locked: a Source mapped
-	// by several sets at once must be mapped from one goroutine.
+	// goroutine that caused it, with the Set unlocked: it may call the
+	// Set's data methods (to persist an SDS kept in the set, say).
+	// Sources are not locked: a Source mapped by several sets at once
+	// must be mapped from one goroutine.
 	OnEvent func(*Set, Event)
 }
 
@@ -64,6 +64,7 @@ type Set struct {
 	parts      []*part    // by address
 	pmaps      []*PartMap // by address
 	prev       *PartMap   // the part map the last part went to
+	pending    []Event    // events queued under the write lock
 	owned      []*Source  // sources MapReplica opened, closed by Close
 }
 
@@ -124,9 +125,28 @@ func (s *Set) Granularity() (core.Granularity, error) {
 	return s.g, nil
 }
 
+// event sends e to the callback; the caller holds no lock.
 func (s *Set) event(e Event) {
 	if s.cfg.OnEvent != nil {
 		s.cfg.OnEvent(s, e)
+	}
+}
+
+// queue keeps e for unlock to send; the caller holds the write lock.
+func (s *Set) queue(e Event) {
+	if s.cfg.OnEvent != nil {
+		s.pending = append(s.pending, e)
+	}
+}
+
+// unlock releases the write lock, then sends the events queued under it,
+// so that the callback may call the Set's methods.
+func (s *Set) unlock() {
+	evs := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	for _, e := range evs {
+		s.event(e)
 	}
 }
 
@@ -180,7 +200,7 @@ func (s *Set) Map(src *Source, mc MapConfig) (*PartMap, error) {
 	ccfg := &core.Config{RequiredGranularity: s.cfg.RequiredGranularity}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return s.place(src, cp, ccfg, s.prev, s.coalescing, uintptr(length)*4)
 }
 
@@ -190,7 +210,7 @@ func (s *Set) mapPart(src *Source, mc MapConfig, pm *PartMap, room int64) (*Part
 	cp := []core.Part{{Src: src.src, Offset: mc.Offset, Length: mc.Length}}
 	ccfg := &core.Config{RequiredGranularity: s.cfg.RequiredGranularity}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if pm == nil {
 		return s.place(src, cp, ccfg, nil, CoalescingOpportunistic, uintptr(room))
 	}
@@ -244,10 +264,10 @@ func (s *Set) addPart(m *core.Map, src *Source, pm *PartMap) *PartMap {
 	s.parts = insertByAddr(s.parts, pt, (*part).addr, pt.addr)
 	s.prev = pm
 	src.uses++
-	s.event(Event{Type: EventPartAdd, Dst: pm.Bytes(), Source: src})
+	s.queue(Event{Type: EventPartAdd, Dst: pm.Bytes(), Source: src})
 	if src.sds != nil {
 		src.sds.Refcount++
-		s.event(Event{Type: EventSDSUpdate, Source: src, SDS: src.sds})
+		s.queue(Event{Type: EventSDSUpdate, Source: src, SDS: src.sds})
 	}
 	return pm
 }

@@ -305,3 +305,32 @@ func TestGranularityRules(t *testing.T) {
 		t.Fatal("the refused part stayed mapped")
 	}
 }
+
+// TestCallbackUsesTheSet: the callback runs unlocked, so it may store
+// through the set, as an application persisting its SDS in the set does.
+func TestCallbackUsesTheSet(t *testing.T) {
+	src, err := set.FromTemporary(pmemtest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var calls int
+	cfg := pageGran
+	cfg.OnEvent = func(s *set.Set, e set.Event) {
+		if e.Type == set.EventPartAdd {
+			calls++
+			if err := s.Memcpy(e.Dst[:5], []byte("added"), 0); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	s := set.New(cfg)
+	defer s.Close()
+	pm, err := s.Map(src, set.MapConfig{Length: mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || string(pm.Bytes()[:5]) != "added" {
+		t.Fatalf("%d calls, %q", calls, pm.Bytes()[:5])
+	}
+}
