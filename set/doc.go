@@ -10,7 +10,7 @@
 // CoalescingOpportunistic starts a new part map when those addresses are
 // taken, CoalescingFull fails with ErrCannotCoalesce. Part maps are walked
 // with FirstPartMap/NextPartMap, found with PartMapAt and removed with
-// RemovePartMap or Close.
+// RemovePartMap, RemoveRange (whole parts; a part map may split) or Close.
 //
 // [Set.MapReplica] maps a local replica of a poolset parsed by core/poolset
 // the way core/pool does (its Layout's ranges, coalesced into one part
@@ -45,8 +45,10 @@
 //
 // The required granularity is a field of Config whose zero value is
 // GranularityByte, where C refuses a config without one. Virtual memory
-// reservations given by the caller (pmemset_config_set_reservation),
-// RemoveRange over part of a part map, part map references (drop) and
-// the machine-check-safe pread/pwrite of sources are not implemented.
-// Event callbacks return nothing (C ignores their result too).
+// reservations given by the caller (pmemset_config_set_reservation), part
+// map references (drop), the machine-check-safe pread/pwrite of sources
+// and clearing bad blocks (core cannot yet) are not implemented. Event
+// callbacks return nothing (C ignores their result too), and run with the
+// set unlocked. DeepFlush does not flush a device DAX region's write
+// queues.
 package set

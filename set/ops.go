@@ -3,6 +3,7 @@ package set
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/core"
@@ -90,20 +91,34 @@ func (s *Set) removeLocked(pm *PartMap) error {
 	s.queue(Event{Type: EventPartRemove, Dst: pm.Bytes()})
 	var errs []error
 	for _, pt := range pm.parts {
-		errs = append(errs, pt.m.Close())
-		for k, x := range s.parts {
-			if x == pt {
-				s.parts = append(s.parts[:k], s.parts[k+1:]...)
-				break
-			}
-		}
-		pt.src.uses--
-		if pt.src.sds != nil {
-			pt.src.sds.Refcount--
-			s.queue(Event{Type: EventSDSUpdate, Source: pt.src, SDS: pt.src.sds})
+		errs = append(errs, s.dropPart(pt))
+	}
+	s.dropPartMap(i)
+	return errors.Join(errs...)
+}
+
+// dropPart unmaps pt and forgets it, and counts it off its source's
+// shutdown state; the caller holds the write lock.
+func (s *Set) dropPart(pt *part) error {
+	err := pt.m.Close()
+	for k, x := range s.parts {
+		if x == pt {
+			s.parts = slices.Delete(s.parts, k, k+1)
+			break
 		}
 	}
-	s.pmaps = append(s.pmaps[:i], s.pmaps[i+1:]...)
+	pt.src.uses--
+	if pt.src.sds != nil {
+		pt.src.sds.Refcount--
+		s.queue(Event{Type: EventSDSUpdate, Source: pt.src, SDS: pt.src.sds})
+	}
+	return err
+}
+
+// dropPartMap forgets part map i, whose parts are gone.
+func (s *Set) dropPartMap(i int) {
+	pm := s.pmaps[i]
+	s.pmaps = slices.Delete(s.pmaps, i, i+1)
 	if s.prev == pm {
 		// As libpmemset: the previous part map becomes the one before
 		// (or else after) the removed one.
@@ -112,6 +127,53 @@ func (s *Set) removeLocked(pm *PartMap) error {
 			s.prev = s.pmaps[i-1]
 		} else if len(s.pmaps) > 0 {
 			s.prev = s.pmaps[0]
+		}
+	}
+}
+
+// RemoveRange removes every part that overlaps b (pmemset_remove_range):
+// EventRemoveRange, a deep flush of b, then the parts are unmapped whole,
+// as libpmemset removes whole parts. A part map that loses its middle
+// parts is split in two; one that loses all of them is gone (without
+// EventPartRemove, as in C). Parts of sources with a shutdown state send
+// EventSDSUpdate. A range with no part removes nothing.
+func (s *Set) RemoveRange(b []byte) error {
+	s.event(Event{Type: EventRemoveRange, Dst: b})
+	_ = s.DeepFlush(b) // gaps between part maps are no error here
+	a := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	end := a + uintptr(len(b))
+	s.mu.Lock()
+	defer s.unlock()
+	var errs []error
+	for i := 0; i < len(s.pmaps); i++ {
+		pm := s.pmaps[i]
+		var before, after []*part
+		for _, pt := range pm.parts {
+			switch {
+			case pt.end() <= a:
+				before = append(before, pt)
+			case pt.addr() >= end:
+				after = append(after, pt)
+			default:
+				errs = append(errs, s.dropPart(pt))
+			}
+		}
+		switch {
+		case len(before)+len(after) == len(pm.parts):
+			// untouched
+		case len(before) == 0 && len(after) == 0:
+			s.dropPartMap(i)
+			i--
+		case len(before) == 0 || len(after) == 0:
+			pm.parts = append(before, after...)
+		default:
+			pm.parts = before
+			rest := &PartMap{set: s, parts: after}
+			for _, pt := range after {
+				pt.pm = rest
+			}
+			s.pmaps = slices.Insert(s.pmaps, i+1, rest)
+			i++
 		}
 	}
 	return errors.Join(errs...)

@@ -334,3 +334,60 @@ func TestCallbackUsesTheSet(t *testing.T) {
 		t.Fatalf("%d calls, %q", calls, pm.Bytes()[:5])
 	}
 }
+
+// TestRemoveRange: parts overlapping the range go whole; a part map that
+// loses its middle splits in two.
+func TestRemoveRange(t *testing.T) {
+	src, err := set.FromTemporary(pmemtest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var r recorder
+	cfg := pageGran
+	cfg.OnEvent = r.on
+	s := set.New(cfg)
+	defer s.Close()
+	if err := s.SetCoalescing(set.CoalescingFull); err != nil {
+		t.Fatal(err)
+	}
+	var pm *set.PartMap
+	for i := range 3 {
+		if pm, err = s.Map(src, set.MapConfig{Offset: int64(i) * mib, Length: mib}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := pm.Bytes()
+	copy(b[2*mib:], "third")
+	r.evs = nil
+	if err := s.RemoveRange(b[mib+10 : mib+20]); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.types(); len(got) != 1 || got[0] != set.EventRemoveRange {
+		t.Fatalf("events %v", got)
+	}
+	first := s.FirstPartMap()
+	second := s.NextPartMap(first)
+	if first != pm || first.Parts() != 1 || second == nil || second.Parts() != 1 || s.NextPartMap(second) != nil {
+		t.Fatal("part map not split around the removed part")
+	}
+	if addr(second.Bytes()) != addr(b[2*mib:]) || string(second.Bytes()[:5]) != "third" {
+		t.Fatal("second half moved or lost its data")
+	}
+	if _, err := s.PartMapAt(&b[mib]); !errors.Is(err, set.ErrPartNotFound) {
+		t.Fatalf("removed part still found: %v", err)
+	}
+	if err := s.Persist(b[mib-1 : mib+1]); !errors.Is(err, set.ErrOutsideSet) {
+		t.Fatalf("persist into the hole: %v", err)
+	}
+	// The hole is mapped again by coalescing onto the first part map.
+	if pm2, err := s.Map(src, set.MapConfig{Offset: mib, Length: mib}); err != nil || pm2 != first || first.Parts() != 2 {
+		t.Fatalf("refill: %v", err)
+	}
+	if err := s.RemoveRange(b); err != nil {
+		t.Fatal(err)
+	}
+	if s.FirstPartMap() != nil {
+		t.Fatal("parts left after removing the whole range")
+	}
+}
