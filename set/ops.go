@@ -209,7 +209,8 @@ func (s *Set) pieces(b []byte, reverse bool, f func(pt *part, from, to int)) err
 		pt       *part
 		from, to int
 	}
-	var ps []piece
+	var small [4]piece // most ranges cross few parts: no allocation
+	ps := small[:0]
 	for at := a; at < end; {
 		pt := s.partAt(at)
 		if pt == nil {
