@@ -28,8 +28,13 @@ func crashWorkload(copyFlags core.MemFlags) crashsim.Workload {
 		Run: func(m *core.Map) error {
 			b := m.Bytes()
 			s := set.New(set.Config{RequiredGranularity: core.GranularityPage})
+			if err := s.SetCoalescing(set.CoalescingFull); err != nil {
+				return err
+			}
 			for _, h := range [][]byte{b[:crashHalf], b[crashHalf:]} {
-				set.AddMemoryPart(s, core.NewMemoryMap(h, m.Granularity(), m.Persister(), nil))
+				if _, err := s.MapMemory(core.NewMemoryMap(h, m.Granularity(), m.Persister(), nil)); err != nil {
+					return err
+				}
 			}
 			pm := s.FirstPartMap()
 			if pm.Parts() != 2 || len(pm.Bytes()) != 2*crashHalf {

@@ -250,6 +250,37 @@ func (s *Set) place(src *Source, cp []core.Part, ccfg *core.Config, pm *PartMap,
 	return s.addPart(m, src, pm), nil
 }
 
+// MapMemory adds m, memory the caller mapped through core (a file region,
+// a replicated or simulated mapping), to the set as one part of no
+// source; the set owns m from then on and closes it when the part is
+// removed. It has no libpmemset counterpart: it lets the set's data path
+// run over any core.Map (the crash simulator's, say). The granularity
+// rules apply as to Map; with coalescing m joins the previous part map if
+// it starts where that one ends (CoalescingFull fails if not).
+func (s *Set) MapMemory(m *core.Map) (*PartMap, error) {
+	if m == nil || m.Size() == 0 {
+		return nil, fmt.Errorf("set: map memory: empty: %w", core.ErrInvalidArgument)
+	}
+	s.mu.Lock()
+	defer s.unlock()
+	if g := m.Granularity(); g > s.cfg.RequiredGranularity {
+		return nil, fmt.Errorf("set: map memory: granularity %v, required %v: %w", g, s.cfg.RequiredGranularity, ErrGranularityNotSupported)
+	}
+	if s.gValid && m.Granularity() != s.g {
+		return nil, fmt.Errorf("set: map memory: granularity %v, set %v: %w", m.Granularity(), s.g, ErrGranularityMismatch)
+	}
+	pm := s.prev
+	if s.coalescing == CoalescingNone || pm == nil {
+		pm = nil
+	} else if pm.parts[len(pm.parts)-1].end() != partAddr(m) {
+		if s.coalescing == CoalescingFull {
+			return nil, fmt.Errorf("set: map memory: %w", ErrCannotCoalesce)
+		}
+		pm = nil
+	}
+	return s.addPart(m, &Source{}, pm), nil
+}
+
 // addPart records m, a part of src, in pm (nil: a new part map) and sends
 // the events of a new part; the caller holds the write lock and has
 // checked the granularity.
