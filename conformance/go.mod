@@ -12,5 +12,6 @@ require (
 	github.com/gopmdk/pmdk/blk v0.1.0
 	github.com/gopmdk/pmdk/log v0.1.0
 	github.com/gopmdk/pmdk/obj v0.1.0
+	github.com/gopmdk/pmdk/set v0.1.0
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 )
