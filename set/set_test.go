@@ -113,11 +113,29 @@ func TestPartsFromFilesAndFDs(t *testing.T) {
 	if err := s.Persist(msg); !errors.Is(err, set.ErrOutsideSet) {
 		t.Fatalf("persist outside: %v", err)
 	}
+	if err := a.Close(); !errors.Is(err, set.ErrPartInUse) {
+		t.Fatalf("closing a mapped source: %v", err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if s.FirstPartMap() != nil {
 		t.Fatal("part maps left after Close")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// CreateAlways truncates.
+	if err := os.WriteFile(filepath.Join(dir, "c"), msg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := set.FromPath(filepath.Join(dir, "c"), set.FileCreateAlways, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if st, _ := os.Stat(filepath.Join(dir, "c")); st.Size() != 0 {
+		t.Fatal("FileCreateAlways kept the content")
 	}
 	fa, _ := os.ReadFile(filepath.Join(dir, "a"))
 	fb, _ := os.ReadFile(filepath.Join(dir, "b"))
