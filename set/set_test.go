@@ -409,3 +409,43 @@ func TestRemoveRange(t *testing.T) {
 		t.Fatal("parts left after removing the whole range")
 	}
 }
+
+// TestMapMemory: a caller's maps join the previous part map only where
+// they are adjacent, and obey the granularity rules.
+func TestMapMemory(t *testing.T) {
+	mem, err := unix.Mmap(-1, 0, 4*4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+	part := func(from, to int, g core.Granularity) *core.Map {
+		return core.NewMemoryMap(mem[from*4096:to*4096], g, core.NewPersister(g, nil), nil)
+	}
+	s := set.New(set.Config{RequiredGranularity: core.GranularityCacheLine})
+	defer s.Close()
+	if _, err := s.MapMemory(part(0, 1, core.GranularityPage)); !errors.Is(err, set.ErrGranularityNotSupported) {
+		t.Fatalf("page memory in a cache-line set: %v", err)
+	}
+	if err := s.SetCoalescing(set.CoalescingFull); err != nil {
+		t.Fatal(err)
+	}
+	pm, err := s.MapMemory(part(0, 1, core.GranularityCacheLine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MapMemory(part(1, 2, core.GranularityByte)); !errors.Is(err, set.ErrGranularityMismatch) {
+		t.Fatalf("byte memory after cache-line memory: %v", err)
+	}
+	if _, err := s.MapMemory(part(2, 3, core.GranularityCacheLine)); !errors.Is(err, set.ErrCannotCoalesce) {
+		t.Fatalf("a gap with full coalescing: %v", err)
+	}
+	if got, err := s.MapMemory(part(1, 2, core.GranularityCacheLine)); err != nil || got != pm || len(pm.Bytes()) != 2*4096 {
+		t.Fatalf("adjacent memory: %v", err)
+	}
+	if err := s.SetCoalescing(set.CoalescingOpportunistic); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.MapMemory(part(3, 4, core.GranularityCacheLine)); err != nil || got == pm {
+		t.Fatalf("a gap with opportunistic coalescing: %v", err)
+	}
+}
