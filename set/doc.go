@@ -46,8 +46,9 @@
 // The required granularity is a field of Config whose zero value is
 // GranularityByte, where C refuses a config without one. Virtual memory
 // reservations given by the caller (pmemset_config_set_reservation), part
-// map references (drop), the machine-check-safe pread/pwrite of sources
-// and clearing bad blocks (core cannot yet) are not implemented. Event
+// map references (drop) and clearing bad blocks (core cannot yet) are not
+// implemented; Source.ReadAt and WriteAt (pread/pwrite_mcsafe) refuse
+// device DAX. Event
 // callbacks return nothing (C ignores their result too), and run with the
 // set unlocked. DeepFlush does not flush a device DAX region's write
 // queues.

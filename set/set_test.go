@@ -141,6 +141,15 @@ func TestPartsFromFilesAndFDs(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Reads and writes of a source see the parts' stores.
+	got := make([]byte, len(msg)-7)
+	if _, err := b.ReadAt(got, mib); err != nil || !bytes.Equal(got, msg[7:]) {
+		t.Fatalf("source read %q %v", got, err)
+	}
+	if _, err := b.WriteAt([]byte("X"), mib); err != nil {
+		t.Fatal(err)
+	}
+	msg[7] = 'X'
 	// CreateAlways truncates.
 	if err := os.WriteFile(filepath.Join(dir, "c"), msg, 0o600); err != nil {
 		t.Fatal(err)

@@ -100,6 +100,13 @@ func (s *Source) Core() *core.Source { return s.src }
 // Alignment returns the alignment of part offsets and lengths.
 func (s *Source) Alignment() (int64, error) { return s.src.Alignment() }
 
+// ReadAt reads len(b) bytes of the source from off
+// (pmemset_source_pread_mcsafe): see core.Source.ReadAt.
+func (s *Source) ReadAt(b []byte, off int64) (int, error) { return s.src.ReadAt(b, off) }
+
+// WriteAt writes b to the source at off (pmemset_source_pwrite_mcsafe).
+func (s *Source) WriteAt(b []byte, off int64) (int, error) { return s.src.WriteAt(b, off) }
+
 // SetSDS gives the source a shutdown state (pmemset_source_set_sds): the
 // caller keeps sds in persistent memory of its own and stores it durably
 // on each EventSDSUpdate. When a part of the source is mapped its state
