@@ -9,6 +9,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/core/pool"
 	"github.com/gopmdk/pmdk/core/poolset"
 	"github.com/gopmdk/pmdk/set"
 )
@@ -61,5 +62,40 @@ func TestMapReplica(t *testing.T) {
 	}
 	if !bytes.Equal(p0[at:], msg[:5]) || !bytes.Equal(p1[poolset.HeaderSize:poolset.HeaderSize+len(msg)-5], msg[5:]) {
 		t.Fatal("stores did not reach the part files past the second part's header")
+	}
+}
+
+// TestMapReplicaAsCorePool: a pool core/pool created on a poolset of two
+// parts reads the same through core/pool's replica mapping and through
+// MapReplica: the same layout, no second part header inside.
+func TestMapReplicaAsCorePool(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	path := pmemtest.Poolset(t, dir, "p.set", "2M {dir}/p0", "2M {dir}/p1")
+	p, err := pool.Create(path, 0, 0o600, pool.Log, &pool.Options{IgnoreSDS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.ReplicaMap(0)
+	b := m.Bytes()
+	for i := 2<<20 - 4096; i < 2<<20+4096; i++ {
+		b[i] = byte(i * 7)
+	}
+	m.Persist(b[2<<20-4096 : 2<<20+4096])
+	want := bytes.Clone(b)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := poolset.ParseFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := set.New(set.Config{RequiredGranularity: core.GranularityPage})
+	defer s.Close()
+	pm, err := s.MapReplica(ps, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pm.Bytes(), want) {
+		t.Fatal("MapReplica and core/pool see different bytes")
 	}
 }
