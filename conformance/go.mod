@@ -13,5 +13,6 @@ require (
 	github.com/gopmdk/pmdk/kv v0.1.0
 	github.com/gopmdk/pmdk/log v0.1.0
 	github.com/gopmdk/pmdk/obj v0.1.0
+	github.com/gopmdk/pmdk/set v0.1.0
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 )

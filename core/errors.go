@@ -88,4 +88,7 @@ var (
 	// ErrInvalidArgument: flags or sizes the call does not accept (as
 	// EINVAL from pmem_map_file).
 	ErrInvalidArgument = errors.New("core: invalid argument")
+	// ErrAddressInUse: [NewPartsMapAt] was asked for a range of which
+	// some page is mapped already (EEXIST of MAP_FIXED_NOREPLACE).
+	ErrAddressInUse = errors.New("core: address range in use")
 )

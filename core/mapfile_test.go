@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"testing"
 
@@ -43,5 +44,41 @@ func TestMapFileEmpty(t *testing.T) {
 	}
 	if _, err := core.MapFile(path, 0, 0, 0); err == nil {
 		t.Fatal("mapped an empty file")
+	}
+}
+
+// TestSourceReadWriteAt: pread/pwrite of a file source, bounds checked.
+func TestSourceReadWriteAt(t *testing.T) {
+	f, err := os.Create(pmemtest.Path(t, "rw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(8192); err != nil {
+		t.Fatal(err)
+	}
+	src, err := core.FromFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := src.WriteAt([]byte("hello"), 8190-3); err != nil || n != 5 {
+		t.Fatalf("write: %d %v", n, err)
+	}
+	got := make([]byte, 5)
+	if n, err := src.ReadAt(got, 8187); err != nil || n != 5 || string(got) != "hello" {
+		t.Fatalf("read: %d %v %q", n, err, got)
+	}
+	if _, err := src.ReadAt(got, 8190); !errors.Is(err, core.ErrMapRange) {
+		t.Fatalf("read past the end: %v", err)
+	}
+	if _, err := src.WriteAt(got, -1); !errors.Is(err, core.ErrMapRange) {
+		t.Fatalf("negative offset: %v", err)
+	}
+	anon, err := core.Anonymous(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anon.ReadAt(got, 0); !errors.Is(err, core.ErrNotSupported) {
+		t.Fatalf("anonymous: %v", err)
 	}
 }

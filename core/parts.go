@@ -26,47 +26,13 @@ type Part struct {
 // supported; IsPmem: granularity finer than a page). Close unmaps every part. The sources' descriptors may be closed
 // once NewPartsMap returns.
 func NewPartsMap(parts []Part, cfg *Config) (*Map, error) {
-	if len(parts) == 0 {
-		return nil, fmt.Errorf("core: map parts: no parts: %w", ErrInvalidArgument)
-	}
 	if cfg == nil {
 		cfg = &defaultConfig
 	}
-	prot, err := cfg.protFlags()
+	length, maxAlign, prot, err := checkParts(parts, cfg)
 	if err != nil {
 		return nil, err
 	}
-	var total uint64
-	maxAlign := int64(1)
-	for i, p := range parts {
-		if p.Src == nil || p.Src.kind != sourceFD {
-			return nil, fmt.Errorf("core: map parts: part %d is not a file: %w", i, ErrInvalidArgument)
-		}
-		align, err := p.Src.Alignment()
-		if err != nil {
-			return nil, fmt.Errorf("core: map parts: part %d: %w", i, err)
-		}
-		size, err := p.Src.Size()
-		if err != nil {
-			return nil, fmt.Errorf("core: map parts: part %d: %w", i, err)
-		}
-		if p.Offset < 0 || p.Offset%align != 0 || p.Length <= 0 || p.Length%align != 0 {
-			return nil, fmt.Errorf("core: map parts: part %d: offset %d, length %d not multiples of %d: %w", i, p.Offset, p.Length, align, ErrLengthUnaligned)
-		}
-		end, carry := bits.Add64(uint64(p.Offset), uint64(p.Length), 0)
-		if carry != 0 || end > uint64(size) {
-			return nil, fmt.Errorf("core: map parts: part %d: offset %d + length %d beyond size %d: %w", i, p.Offset, p.Length, size, ErrMapRange)
-		}
-		if p.Src.IsDevDAX() && cfg.Sharing == SharingPrivate {
-			return nil, fmt.Errorf("core: map parts: part %d: %w", i, ErrDevDAXPrivate)
-		}
-		var c uint64
-		if total, c = bits.Add64(total, uint64(p.Length), 0); c != 0 || total > uint64(maxInt) {
-			return nil, fmt.Errorf("core: map parts: total length too large: %w", ErrMapRange)
-		}
-		maxAlign = max(maxAlign, align)
-	}
-	length := uintptr(total)
 	want := uintptr(2 << 20)
 	if length >= 2<<30 {
 		want = 1 << 30
@@ -85,28 +51,120 @@ func NewPartsMap(parts []Part, cfg *Config) (*Map, error) {
 	if after := dummy - length - before; after > 0 {
 		_ = unix.MunmapPtr(unsafe.Add(addr, length), after)
 	}
-	release := func() error { return unix.MunmapPtr(addr, length) }
+	return mapParts(addr, length, parts, cfg, prot, unix.MAP_FIXED)
+}
 
+// NewPartsMapAt is [NewPartsMap] at a fixed address: the parts are mapped
+// one after another from addr, which must be a multiple of every part's
+// alignment, and nothing already mapped is replaced. When any page of the
+// range is in use (mapped by anyone) it fails with an error wrapping
+// [ErrAddressInUse] and leaves nothing mapped. It is how a part is mapped
+// right after an earlier mapping, to extend a contiguous range (libpmemset's
+// part coalescing).
+func NewPartsMapAt(addr unsafe.Pointer, parts []Part, cfg *Config) (*Map, error) {
+	if cfg == nil {
+		cfg = &defaultConfig
+	}
+	length, maxAlign, prot, err := checkParts(parts, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a := uintptr(addr); a == 0 || a%uintptr(maxAlign) != 0 || a+length < a {
+		return nil, fmt.Errorf("core: map parts at %p: not a multiple of %d or overflowing: %w", addr, maxAlign, ErrInvalidArgument)
+	}
+	return mapParts(addr, length, parts, cfg, prot, unix.MAP_FIXED_NOREPLACE)
+}
+
+// checkParts validates parts for a multi-part mapping and returns their
+// total length, the largest alignment and cfg's protection flags.
+func checkParts(parts []Part, cfg *Config) (length uintptr, maxAlign int64, prot int, err error) {
+	if len(parts) == 0 {
+		return 0, 0, 0, fmt.Errorf("core: map parts: no parts: %w", ErrInvalidArgument)
+	}
+	if prot, err = cfg.protFlags(); err != nil {
+		return 0, 0, 0, err
+	}
+	var total uint64
+	maxAlign = 1
+	for i, p := range parts {
+		if p.Src == nil || p.Src.kind != sourceFD {
+			return 0, 0, 0, fmt.Errorf("core: map parts: part %d is not a file: %w", i, ErrInvalidArgument)
+		}
+		align, err := p.Src.Alignment()
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("core: map parts: part %d: %w", i, err)
+		}
+		size, err := p.Src.Size()
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("core: map parts: part %d: %w", i, err)
+		}
+		if p.Offset < 0 || p.Offset%align != 0 || p.Length <= 0 || p.Length%align != 0 {
+			return 0, 0, 0, fmt.Errorf("core: map parts: part %d: offset %d, length %d not multiples of %d: %w", i, p.Offset, p.Length, align, ErrLengthUnaligned)
+		}
+		end, carry := bits.Add64(uint64(p.Offset), uint64(p.Length), 0)
+		if carry != 0 || end > uint64(size) {
+			return 0, 0, 0, fmt.Errorf("core: map parts: part %d: offset %d + length %d beyond size %d: %w", i, p.Offset, p.Length, size, ErrMapRange)
+		}
+		if p.Src.IsDevDAX() && cfg.Sharing == SharingPrivate {
+			return 0, 0, 0, fmt.Errorf("core: map parts: part %d: %w", i, ErrDevDAXPrivate)
+		}
+		var c uint64
+		if total, c = bits.Add64(total, uint64(p.Length), 0); c != 0 || total > uint64(maxInt) {
+			return 0, 0, 0, fmt.Errorf("core: map parts: total length too large: %w", ErrMapRange)
+		}
+		maxAlign = max(maxAlign, align)
+	}
+	return uintptr(total), maxAlign, prot, nil
+}
+
+// mapParts maps parts one after another from addr with the placement flag
+// fixed (MAP_FIXED over a reservation, or MAP_FIXED_NOREPLACE), and wraps
+// the range in a Map. On failure it unmaps what it mapped (the whole range
+// for MAP_FIXED, whose reservation it owns).
+func mapParts(addr unsafe.Pointer, length uintptr, parts []Part, cfg *Config, prot, fixed int) (*Map, error) {
+	mapped := length // what release unmaps
+	if fixed != unix.MAP_FIXED {
+		mapped = 0
+	}
+	release := func() error {
+		if mapped == 0 {
+			return nil
+		}
+		return unix.MunmapPtr(addr, mapped)
+	}
 	g := GranularityByte
 	var off uintptr
 	for i, p := range parts {
 		at := unsafe.Add(addr, off)
 		n := uintptr(p.Length)
-		flags := unix.MAP_FIXED
+		var got unsafe.Pointer
+		var err error
 		mapSync := false
 		if cfg.Sharing == SharingPrivate {
-			_, err = unix.MmapPtr(p.Src.fd, p.Offset, at, n, prot, flags|unix.MAP_PRIVATE)
+			got, err = unix.MmapPtr(p.Src.fd, p.Offset, at, n, prot, fixed|unix.MAP_PRIVATE)
 		} else {
-			_, err = unix.MmapPtr(p.Src.fd, p.Offset, at, n, prot, flags|unix.MAP_SHARED_VALIDATE|unix.MAP_SYNC)
+			got, err = unix.MmapPtr(p.Src.fd, p.Offset, at, n, prot, fixed|unix.MAP_SHARED_VALIDATE|unix.MAP_SYNC)
 			if err == nil {
 				mapSync = true
 			} else if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) {
-				_, err = unix.MmapPtr(p.Src.fd, p.Offset, at, n, prot, flags|unix.MAP_SHARED)
+				got, err = unix.MmapPtr(p.Src.fd, p.Offset, at, n, prot, fixed|unix.MAP_SHARED)
 			}
+		}
+		if err == nil && got != at {
+			// A kernel older than 4.17 takes MAP_FIXED_NOREPLACE
+			// for a hint and maps elsewhere when the range is used.
+			_ = unix.MunmapPtr(got, n)
+			err = unix.EEXIST
 		}
 		if err != nil {
 			_ = release()
-			return nil, fmt.Errorf("core: map parts: part %d: %w", i, err)
+			if errors.Is(err, unix.EEXIST) {
+				err = fmt.Errorf("%w (%w)", ErrAddressInUse, err)
+			}
+			return nil, fmt.Errorf("core: map parts: part %d at %p: %w", i, at, err)
+		}
+		if fixed != unix.MAP_FIXED {
+			mapped += n
 		}
 		pg, _ := granularityOf(p.Src, cfg, mapSync)
 		g = max(g, pg)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"unsafe"
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"golang.org/x/sys/unix"
 )
 
 // TestPartsMapIsContiguous: two file regions mapped one after the other;
@@ -148,5 +150,82 @@ func BenchmarkReplicatedPersist(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPartsMapAtExtendsARange: a part mapped at the end of an earlier
+// mapping extends it into one contiguous range; a range in use is refused
+// and left as it was.
+func TestPartsMapAtExtendsARange(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	var srcs []*core.Source
+	for _, name := range []string{"a", "b"} {
+		f, err := os.OpenFile(dir+"/"+name, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := f.Truncate(1 << 20); err != nil {
+			t.Fatal(err)
+		}
+		src, err := core.FromFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	// Free address space for both: a reservation given back.
+	res, err := unix.MmapPtr(-1, 0, nil, 8<<20, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.MunmapPtr(res, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	at := unsafe.Pointer((uintptr(res) + 2<<20 - 1) &^ (2<<20 - 1))
+	first, err := core.NewPartsMapAt(at, []core.Part{{Src: srcs[0], Length: 1 << 20}}, &core.Config{RequiredGranularity: core.GranularityPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	end := unsafe.Add(unsafe.Pointer(&first.Bytes()[0]), first.Size())
+	second, err := core.NewPartsMapAt(end, []core.Part{{Src: srcs[1], Offset: 4096, Length: 1<<20 - 4096}}, &core.Config{RequiredGranularity: core.GranularityPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unsafe.Pointer(&second.Bytes()[0]) != end {
+		t.Fatal("not mapped at the end of the first range")
+	}
+	// The same range again: in use now.
+	_, err = core.NewPartsMapAt(end, []core.Part{{Src: srcs[1], Length: 4096}}, nil)
+	if !errors.Is(err, core.ErrAddressInUse) {
+		t.Fatalf("range in use: %v", err)
+	}
+	// Two parts whose second page collides: the first is unmapped again.
+	before := unsafe.Add(end, -2*4096)
+	_, err = core.NewPartsMapAt(unsafe.Add(before, -4096), []core.Part{{Src: srcs[1], Length: 4096}, {Src: srcs[1], Length: 4096}}, nil)
+	if !errors.Is(err, core.ErrAddressInUse) {
+		t.Fatalf("second part in use: %v", err)
+	}
+	if _, err := core.NewPartsMapAt(unsafe.Add(end, 1), []core.Part{{Src: srcs[1], Length: 4096}}, nil); !errors.Is(err, core.ErrInvalidArgument) {
+		t.Fatalf("unaligned address: %v", err)
+	}
+	// The whole range reads and writes as one: the first range's bytes
+	// are still the file's (nothing replaced them).
+	whole := unsafe.Slice((*byte)(unsafe.Pointer(&first.Bytes()[0])), 2<<20-4096)
+	msg := []byte("across the boundary")
+	copy(whole[1<<20-5:], msg)
+	first.Persist(first.Bytes()[1<<20-5:])
+	second.Persist(second.Bytes()[:len(msg)-5])
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(dir + "/a")
+	b, _ := os.ReadFile(dir + "/b")
+	if !bytes.Equal(a[1<<20-5:], msg[:5]) || !bytes.Equal(b[4096:4096+len(msg)-5], msg[5:]) {
+		t.Fatal("stores did not reach the parts")
 	}
 }
