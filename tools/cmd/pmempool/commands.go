@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -866,4 +867,28 @@ func strerror(err error) string {
 		return strings.ToUpper(t[:1]) + t[1:]
 	}
 	return err.Error()
+}
+
+func runSync(e *env, args []string) int {
+	fs, help := flags(e, "sync")
+	badBlocks := fs.BoolP("bad-blocks", "b", false, "fix bad blocks (none are detected here)")
+	dry := fs.BoolP("dry-run", "d", false, "only check that the poolset can be synchronized")
+	verbose := fs.CountP("verbose", "v", "increase verbosity level")
+	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
+		return code
+	}
+	path := fs.Arg(0)
+	if err := pmempool.Sync(path, pmempool.SyncOptions{DryRun: *dry, BadBlocks: *badBlocks}); err != nil {
+		fmt.Fprintf(e.err, "error: failed to synchronize: %s\n", err)
+		if en, ok := errors.AsType[syscall.Errno](err); ok {
+			fmt.Fprintf(e.err, "error: %s\n", strerror(en))
+		} else if errors.Is(err, iofs.ErrInvalid) {
+			fmt.Fprintf(e.err, "error: %s\n", strerror(syscall.EINVAL))
+		}
+		return 1
+	}
+	if *verbose > 0 {
+		fmt.Fprintf(e.out, "%s: synchronized\n", path)
+	}
+	return 0
 }

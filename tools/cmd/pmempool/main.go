@@ -52,7 +52,8 @@ func commands() map[string]command {
 			"Enable, disable or query one feature flag of a pool's header."},
 		{"convert", "Perform pool layout conversion", runConvert, file,
 			"Say whether a pool needs its layout converted (log, blk and obj pools of PMDK 1.12 never do)."},
-		{"sync", "Synchronize data between replicas (not supported)", runUnsupported("sync"), "", ""},
+		{"sync", "Synchronize data between replicas", runSync, "[<options>] <poolset_file>",
+			"Rebuild the missing or damaged parts of a poolset's replicas from a healthy replica."},
 		{"transform", "Modify internal structure of a poolset (not supported)", runUnsupported("transform"), "", ""},
 	}
 	m := map[string]command{}
