@@ -357,3 +357,160 @@ func writeSetHeaders(s *poolset.Set, sp setParts, src int) error {
 	}
 	return nil
 }
+
+// TransformOptions tune Transform.
+type TransformOptions struct {
+	// DryRun checks that the transform can be done; nothing is written.
+	DryRun bool
+}
+
+// sameParts reports whether two replicas list the same parts.
+func sameParts(a, b poolset.Replica) bool {
+	if len(a.Parts) != len(b.Parts) {
+		return false
+	}
+	for i := range a.Parts {
+		if a.Parts[i].Path != b.Parts[i].Path || a.Parts[i].Size != b.Parts[i].Size {
+			return false
+		}
+	}
+	return true
+}
+
+// counterparts maps each replica of a to the replica of b with the same
+// parts, or -1.
+func counterparts(a, b *poolset.Set) ([]int, error) {
+	m := make([]int, len(a.Replicas))
+	for r, rep := range a.Replicas {
+		m[r] = -1
+		for q, other := range b.Replicas {
+			if sameParts(rep, other) {
+				if m[r] >= 0 {
+					return nil, fmt.Errorf("there are more than one corresponding replicas; cannot transform: %w", fs.ErrInvalid)
+				}
+				m[r] = q
+			}
+		}
+	}
+	return m, nil
+}
+
+// Transform changes the poolset at src into the one dst describes, as
+// C's pmempool_transform: replicas in dst and not in src are added
+// (their part files must not exist; they are created and filled from the
+// source replicas), replicas in src and not in dst are removed (their
+// part files deleted), and the headers of the replicas kept are relinked.
+// The source must be healthy. Adding and removing at once, removing every
+// replica, two equal poolsets, and a change of options are refused.
+func Transform(src, dst string, o TransformOptions) error {
+	in, err := poolset.ParseFile(src, nil)
+	if err != nil {
+		return err
+	}
+	out, err := poolset.ParseFile(dst, nil)
+	if err != nil {
+		return err
+	}
+	for _, s := range []*poolset.Set{in, out} {
+		if err := checkLocalSet(s); err != nil {
+			return err
+		}
+	}
+	inTo, err := counterparts(in, out)
+	if err != nil {
+		return err
+	}
+	outFrom, err := counterparts(out, in)
+	if err != nil {
+		return err
+	}
+	removed, added := 0, 0
+	for _, q := range inTo {
+		if q < 0 {
+			removed++
+		}
+	}
+	for _, r := range outFrom {
+		if r < 0 {
+			added++
+		}
+	}
+	switch {
+	case in.Options != out.Options && (added > 0 || removed > 0):
+		return fmt.Errorf("cannot add/remove replicas and change the SINGLEHDR option at the same time: %w", fs.ErrInvalid)
+	case in.Options != out.Options:
+		return fmt.Errorf("%w: adding or removing poolset options", pool.ErrPoolsetNotSupported)
+	case added > 0 && removed > 0:
+		return fmt.Errorf("adding and removing replicas at the same time is not allowed: %w", fs.ErrInvalid)
+	case removed == len(in.Replicas):
+		return fmt.Errorf("there must be at least one replica left: %w", fs.ErrInvalid)
+	case added == 0 && removed == 0:
+		return fmt.Errorf("both poolsets are equal: %w", fs.ErrInvalid)
+	}
+	sp, _, err := examineSet(in)
+	if err != nil {
+		return fmt.Errorf("source poolset health check failed: %w", err)
+	}
+	defer sp.close()
+	for r := range sp {
+		if !sp.healthy(r) {
+			return fmt.Errorf("source poolset is broken: %w", fs.ErrInvalid)
+		}
+	}
+	poolSize := in.PoolSize()
+	for q, r := range outFrom {
+		if r >= 0 {
+			continue
+		}
+		if out.ReplicaSize(q) < poolSize {
+			return fmt.Errorf("target poolset is too small: %w", fs.ErrInvalid)
+		}
+		for _, part := range out.Replicas[q].Parts {
+			if _, err := os.Lstat(part.Path); !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("some parts being added already exist: %w", fs.ErrExist)
+			}
+		}
+	}
+	if o.DryRun {
+		return nil
+	}
+	// The kept replicas' parts, in dst's order; added replicas' parts
+	// are missing, so broken, and repairSet makes them.
+	osp := make(setParts, len(out.Replicas))
+	source := -1
+	for q, r := range outFrom {
+		if r < 0 {
+			osp[q] = make([]syncPart, len(out.Replicas[q].Parts))
+			for i := range osp[q] {
+				osp[q][i].broken = true
+			}
+			continue
+		}
+		osp[q] = sp[r]
+		sp[r] = nil
+		if source < 0 {
+			source = q
+		}
+	}
+	defer osp.close()
+	if added > 0 {
+		return repairSet(out, osp, source)
+	}
+	if err := writeSetHeaders(out, osp, source); err != nil {
+		return err
+	}
+	var errs []error
+	for r, q := range inTo {
+		if q >= 0 {
+			continue
+		}
+		for i, part := range in.Replicas[r].Parts {
+			if f := sp[r][i].f; f != nil {
+				f.Close()
+				sp[r][i].f = nil
+			}
+			errs = append(errs, os.Remove(part.Path))
+		}
+	}
+	return errors.Join(errs...)
+}

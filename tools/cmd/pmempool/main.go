@@ -54,7 +54,8 @@ func commands() map[string]command {
 			"Say whether a pool needs its layout converted (log, blk and obj pools of PMDK 1.12 never do)."},
 		{"sync", "Synchronize data between replicas", runSync, "[<options>] <poolset_file>",
 			"Rebuild the missing or damaged parts of a poolset's replicas from a healthy replica."},
-		{"transform", "Modify internal structure of a poolset (not supported)", runUnsupported("transform"), "", ""},
+		{"transform", "Modify internal structure of a poolset", runTransform, "[<options>] <poolset_file_src> <poolset_file_dst>",
+			"Add or remove replicas of a poolset: the source poolset becomes the destination one."},
 	}
 	m := map[string]command{}
 	for _, c := range cs {
