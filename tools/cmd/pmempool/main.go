@@ -1,6 +1,6 @@
 // Command pmempool manages log, blk and obj persistent memory pools, with the
 // commands, flags, messages and exit codes of PMDK 1.12.1's pmempool(1):
-// create, info, check, dump, rm, feature and convert. It is built on
+// create, info, check, dump, rm, feature, convert, sync and transform. It is built on
 // github.com/gopmdk/pmdk/tools/pmempool. See README.md.
 package main
 
@@ -132,11 +132,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s - %s\n", n, m[n].help)
 	}
 	fmt.Fprintf(w, "  help       - Print help text about a command\n")
-}
-
-func runUnsupported(name string) func(*env, []string) int {
-	return func(e *env, _ []string) int {
-		fmt.Fprintf(e.err, "pmempool %s: poolsets are not supported by gopmdk's pmempool\n", name)
-		return 1
-	}
 }

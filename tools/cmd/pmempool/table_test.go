@@ -85,8 +85,7 @@ var commandTable = []struct {
 	// convert, poolsets
 	{args: "convert {log}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log, blk and obj pools of 1.12 need no conversion"},
 	{args: "convert {obj}", diff: "convert: C execs pmdk-convert (not installed: exit 1); ours says log, blk and obj pools of 1.12 need no conversion"},
-	{args: "sync", diff: "sync: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
-	{args: "transform", diff: "transform: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
+	{args: "sync"}, {args: "sync {log}"}, {args: "sync -d {obj}"}, {args: "transform"}, {args: "transform {log}"}, {args: "transform {log} {blk}"},
 }
 
 // fixtures makes the template files of commandTable's placeholders in dir.
