@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/blk"
+	"github.com/gopmdk/pmdk/core/pmemtest"
 	pmemlog "github.com/gopmdk/pmdk/log"
 	"github.com/gopmdk/pmdk/obj"
 	"github.com/gopmdk/pmdk/obj/cobj"
