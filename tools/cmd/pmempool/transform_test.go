@@ -88,4 +88,13 @@ func TestTransformInterop(t *testing.T) {
 		}
 	}
 	cOK(two, "after the refusals")
+	// Removing the primary: the replica becomes the pool.
+	rOnly := pmemtest.Poolset(t, dir, "r.set", "16M {dir}/r0")
+	if code, _, stderr := runCmd(t, "", false, "transform", two, rOnly); code != 0 {
+		t.Fatalf("our remove of the primary: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p0")); !os.IsNotExist(err) {
+		t.Errorf("the removed primary's part is still there: %v", err)
+	}
+	cOK(rOnly, "after the remove of the primary")
 }
