@@ -155,6 +155,19 @@ func TestSyncRefusals(t *testing.T) {
 	if code, stdout, stderr := runCmd(t, "", false, "sync", set); code != 0 || stdout != "" || stderr != "" {
 		t.Errorf("sync of a healthy set: %d %q %q", code, stdout, stderr)
 	}
+	// Data that differs between healthy replicas is not a damage C's
+	// sync sees: both leave the poolset alone.
+	zeroAt(t, dir, "r0", 1<<20, 4096)
+	before, _ := replicaData(t, dir)
+	if code, _, stderr := runCmd(t, "", false, "sync", set); code != 0 {
+		t.Errorf("sync of a set whose data differs: %d %q", code, stderr)
+	}
+	if after, _ := replicaData(t, dir); !bytes.Equal(before, after) {
+		t.Errorf("sync changed the primary of a healthy set")
+	}
+	if code, out := cRun(t, "", "sync", set); code != 0 {
+		t.Errorf("C's sync of a set whose data differs: %d %q", code, out)
+	}
 	zeroAt(t, dir, "p0", 0, 4096)
 	zeroAt(t, dir, "r0", 0, 4096)
 	code, _, stderr := runCmd(t, "", false, "sync", set)
@@ -246,6 +259,38 @@ func TestSyncBlk(t *testing.T) {
 		}
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestSyncSingleHdr: an obj poolset with OPTION SINGLEHDR made by C, a
+// header-less part of the replica deleted and the primary's only header
+// damaged, each repaired by our sync; C's check and pmemobj_open pass.
+func TestSyncSingleHdr(t *testing.T) {
+	cTool(t)
+	dir := pmemtest.Dir(t)
+	set := pmemtest.Poolset(t, dir, "pool.set", "OPTION SINGLEHDR", "8M {dir}/p0", "8M {dir}/p1", "REPLICA", "8M {dir}/r0", "8M {dir}/r1")
+	if code, out := cRun(t, "", "create", "--layout=shlay", "obj", set); code != 0 {
+		t.Fatalf("C create: %d %s", code, out)
+	}
+	for _, damage := range []func(){
+		func() { rmPart(t, dir, "r1") },
+		func() { zeroAt(t, dir, "p0", 0, 4096) },
+	} {
+		damage()
+		if code, _, stderr := runCmd(t, "", false, "sync", set); code != 0 {
+			t.Fatalf("sync: %d %s", code, stderr)
+		}
+		if code, out := cRun(t, "", "check", set); code != 0 {
+			t.Errorf("C check after sync: %d %s", code, out)
+		}
+		cp, err := cobj.Open(set, "shlay")
+		switch {
+		case err == cobj.ErrUnavailable:
+		case err != nil:
+			t.Errorf("C's pmemobj_open: %v", err)
+		default:
+			cp.Close()
 		}
 	}
 }
