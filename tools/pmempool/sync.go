@@ -74,8 +74,9 @@ func checkLocalSet(s *poolset.Set) error {
 // C's replica_check_poolset_health: a part is broken when its file is
 // missing, its header does not decode (signature, checksum) or is not of
 // the pool's type, or it is not linked to its neighbours in its replica
-// or belongs to another poolset. Other failures (a part of the wrong
-// size, a locked part) are errors.
+// or belongs to another poolset, or its size is not the poolset's.
+// Other failures (a locked part, one that is not a regular file) are
+// errors.
 func examineSet(s *poolset.Set) (setParts, pool.Kind, error) {
 	sp := make(setParts, len(s.Replicas))
 	var kind pool.Kind
@@ -103,11 +104,13 @@ func examineSet(s *poolset.Set) (setParts, pool.Kind, error) {
 			if !st.Mode().IsRegular() {
 				return fail(&os.PathError{Op: "open", Path: part.Path, Err: fs.ErrInvalid})
 			}
-			if st.Size() != part.Size {
-				return fail(fmt.Errorf("part %s: %w: %d bytes, poolset line %d says %d", part.Path, pool.ErrPartSize, st.Size(), part.Line, part.Size))
-			}
 			if err := pool.Lock(f); err != nil {
 				return fail(fmt.Errorf("part %s: %w", part.Path, err))
+			}
+			if st.Size() != part.Size {
+				// As C: a part of the wrong size is rebuilt.
+				p.broken = true
+				continue
 			}
 			if i >= s.Headers(r) {
 				continue
@@ -173,7 +176,8 @@ func (p syncPart) hdrIncompat(h *pool.Header) uint32 {
 // every part file is opened and its header checked; when every part of
 // every replica is healthy there is nothing to do; otherwise the first
 // replica whose parts are all healthy is the source: missing part files
-// are recreated with their poolset size, the data of each damaged replica
+// are recreated and parts of the wrong size resized to their poolset
+// size, the data of each damaged replica
 // is copied from the source, and the damaged parts get fresh headers
 // (new part UUIDs) linked to their neighbours, whose links are updated.
 // ErrNoHealthyReplica when no replica can be the source.
@@ -218,7 +222,13 @@ func Sync(path string, o SyncOptions) error {
 func repairSet(s *poolset.Set, sp setParts, src int) error {
 	for r, rep := range s.Replicas {
 		for i, part := range rep.Parts {
-			if sp[r][i].f != nil {
+			if f := sp[r][i].f; f != nil {
+				if !sp[r][i].broken {
+					continue
+				}
+				if err := f.Truncate(part.Size); err != nil {
+					return fmt.Errorf("part %s: %w", part.Path, err)
+				}
 				continue
 			}
 			f, err := os.OpenFile(part.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)

@@ -47,6 +47,11 @@ var syncDamages = []struct {
 	{"primary first part deleted", func(t *testing.T, dir string) { rmPart(t, dir, "p0") }},
 	{"primary part header zeroed", func(t *testing.T, dir string) { zeroAt(t, dir, "p1", 0, 4096) }},
 	{"replica header checksum damaged", func(t *testing.T, dir string) { zeroAt(t, dir, "r0", 4088, 8) }},
+	{"replica part truncated", func(t *testing.T, dir string) {
+		if err := os.Truncate(filepath.Join(dir, "r0"), 12<<20); err != nil {
+			t.Fatal(err)
+		}
+	}},
 }
 
 func rmPart(t *testing.T, dir, name string) {
