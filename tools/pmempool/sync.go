@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pool"
@@ -26,7 +27,17 @@ type SyncOptions struct {
 // ErrNoHealthyReplica: every replica of the poolset has a missing or
 // damaged part, so there is nothing to sync from (C's "no healthy replica
 // found", errno EINVAL).
-var ErrNoHealthyReplica = fmt.Errorf("no healthy replica found: %w", fs.ErrInvalid)
+var ErrNoHealthyReplica error = &setError{"no healthy replica found", syscall.EINVAL}
+
+// setError is a refusal of Sync or Transform: C's words, and the errno C
+// sets with them (matched by errors.Is: fs.ErrInvalid for EINVAL...).
+type setError struct {
+	msg   string
+	errno syscall.Errno
+}
+
+func (e *setError) Error() string { return e.msg }
+func (e *setError) Unwrap() error { return e.errno }
 
 // syncPart is what Sync found of one part file.
 type syncPart struct {
@@ -396,7 +407,7 @@ func counterparts(a, b *poolset.Set) ([]int, error) {
 		for q, other := range b.Replicas {
 			if sameParts(rep, other) {
 				if m[r] >= 0 {
-					return nil, fmt.Errorf("there are more than one corresponding replicas; cannot transform: %w", fs.ErrInvalid)
+					return nil, &setError{"there are more than one corresponding replicas; cannot transform", syscall.EINVAL}
 				}
 				m[r] = q
 			}
@@ -447,15 +458,15 @@ func Transform(src, dst string, o TransformOptions) error {
 	}
 	switch {
 	case in.Options != out.Options && (added > 0 || removed > 0):
-		return fmt.Errorf("cannot add/remove replicas and change the SINGLEHDR option at the same time: %w", fs.ErrInvalid)
+		return &setError{"cannot add/remove replicas and change the SINGLEHDR option at the same time", syscall.EINVAL}
 	case in.Options != out.Options:
 		return fmt.Errorf("%w: adding or removing poolset options", pool.ErrPoolsetNotSupported)
 	case added > 0 && removed > 0:
-		return fmt.Errorf("adding and removing replicas at the same time is not allowed: %w", fs.ErrInvalid)
+		return &setError{"adding and removing replicas at the same time is not allowed", syscall.EINVAL}
 	case removed == len(in.Replicas):
-		return fmt.Errorf("there must be at least one replica left: %w", fs.ErrInvalid)
+		return &setError{"there must be at least one replica left", syscall.EINVAL}
 	case added == 0 && removed == 0:
-		return fmt.Errorf("both poolsets are equal: %w", fs.ErrInvalid)
+		return &setError{"both poolsets are equal", syscall.EINVAL}
 	}
 	sp, _, err := examineSet(in)
 	if err != nil {
@@ -464,7 +475,7 @@ func Transform(src, dst string, o TransformOptions) error {
 	defer sp.close()
 	for r := range sp {
 		if !sp.healthy(r) {
-			return fmt.Errorf("source poolset is broken: %w", fs.ErrInvalid)
+			return &setError{"source poolset is broken", syscall.EINVAL}
 		}
 	}
 	poolSize := in.PoolSize()
@@ -473,11 +484,11 @@ func Transform(src, dst string, o TransformOptions) error {
 			continue
 		}
 		if out.ReplicaSize(q) < poolSize {
-			return fmt.Errorf("target poolset is too small: %w", fs.ErrInvalid)
+			return &setError{"target poolset is too small", syscall.EINVAL}
 		}
 		for _, part := range out.Replicas[q].Parts {
 			if _, err := os.Lstat(part.Path); !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("some parts being added already exist: %w", fs.ErrExist)
+				return &setError{"some parts being added already exist", syscall.EINVAL}
 			}
 		}
 	}

@@ -177,7 +177,7 @@ func TestSyncRefusals(t *testing.T) {
 	zeroAt(t, dir, "r0", 0, 4096)
 	code, _, stderr := runCmd(t, "", false, "sync", set)
 	cCode, cOut := cRun(t, "", "sync", set)
-	if code != 1 || cCode != 1 || !strings.Contains(stderr, "no healthy replica") {
+	if code != 1 || cCode != 1 || stderr != cOut || !strings.Contains(stderr, "no healthy replica") {
 		t.Errorf("ours: %d %q; C: %d %q", code, stderr, cCode, cOut)
 	}
 }

@@ -62,7 +62,7 @@ func TestTransformInterop(t *testing.T) {
 		}
 		cOK(one, "after the remove")
 	}
-	// Refusals, as C's: equal poolsets, adding and removing at once, a
+	// Refusals, C's words and exit code: equal poolsets, adding and removing at once, a
 	// replica too small, a part being added that exists.
 	other := pmemtest.Poolset(t, dir, "other.set", "8M {dir}/p0", "8M {dir}/p1", "REPLICA", "16M {dir}/x0")
 	swapped := pmemtest.Poolset(t, dir, "swap.set", "8M {dir}/x0", "8M {dir}/x1", "REPLICA", "16M {dir}/r0")
@@ -83,7 +83,7 @@ func TestTransformInterop(t *testing.T) {
 		}
 		code, _, stderr := runCmd(t, "", false, "transform", c.src, c.dst)
 		cCode, cOut := cRun(t, "", "transform", c.src, c.dst)
-		if code != 1 || cCode != 1 || !strings.Contains(stderr, c.want) || !strings.Contains(cOut, c.want) {
+		if code != 1 || cCode != 1 || stderr != cOut || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s -> %s: ours %d %q; C %d %q", filepath.Base(c.src), filepath.Base(c.dst), code, stderr, cCode, cOut)
 		}
 	}
