@@ -38,6 +38,13 @@ func TestTransformInterop(t *testing.T) {
 		}
 	}
 	r0 := filepath.Join(dir, "r0")
+	// A dry run writes nothing.
+	if code, _, stderr := runCmd(t, "", false, "transform", "-d", one, two); code != 0 {
+		t.Fatalf("transform -d: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(r0); !os.IsNotExist(err) {
+		t.Errorf("transform -d made the new replica's part: %v", err)
+	}
 	for _, ours := range []bool{true, false} {
 		if ours {
 			if code, stdout, stderr := runCmd(t, "", false, "transform", "-v", one, two); code != 0 || stdout != one+" -> "+two+": transformed\n" {
