@@ -8,13 +8,15 @@ import (
 	"testing"
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/obj"
 	"github.com/gopmdk/pmdk/obj/cobj"
 )
 
 // TestTransformInterop adds a replica to an obj pool made by C with our
 // transform and removes it with C's, then adds it with C's and removes it
 // with ours: C's check and pmemobj_open pass at every step, the replicas
-// we add hold the primary's data, and the removed parts are deleted.
+// we add hold the primary's data, our obj.Open passes too, and the
+// removed parts are deleted.
 func TestTransformInterop(t *testing.T) {
 	cTool(t)
 	dir := pmemtest.Dir(t)
@@ -27,6 +29,11 @@ func TestTransformInterop(t *testing.T) {
 		t.Helper()
 		if code, out := cRun(t, "", "check", set); code != 0 {
 			t.Errorf("%s: C check: %d %s", step, code, out)
+		}
+		if p, err := obj.Open(set, &obj.Options{Layout: "tlay"}); err != nil {
+			t.Errorf("%s: obj.Open: %v", step, err)
+		} else if err := p.Close(); err != nil {
+			t.Errorf("%s: obj Close: %v", step, err)
 		}
 		cp, err := cobj.Open(set, "tlay")
 		switch {
