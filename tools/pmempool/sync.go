@@ -217,7 +217,12 @@ func Sync(path string, o SyncOptions) error {
 		}
 	}
 	if !broken {
-		return nil
+		if replicasLinked(sp) || o.DryRun {
+			return nil
+		}
+		// Healthy parts whose replica links disagree: a sync cut short
+		// between the headers it writes. Relinking finishes it.
+		return writeSetHeaders(s, sp, src)
 	}
 	if src < 0 {
 		return ErrNoHealthyReplica
@@ -226,6 +231,19 @@ func Sync(path string, o SyncOptions) error {
 		return nil
 	}
 	return repairSet(s, sp, src)
+}
+
+// replicasLinked reports whether the first header of each replica links
+// to the first headers of its neighbours, every part being healthy.
+func replicasLinked(sp setParts) bool {
+	n := len(sp)
+	for r := range sp {
+		h := sp[r][0].hdr
+		if h.PrevReplUUID != sp[(r+n-1)%n][0].hdr.UUID || h.NextReplUUID != sp[(r+1)%n][0].hdr.UUID {
+			return false
+		}
+	}
+	return true
 }
 
 // repairSet recreates the missing parts of s, copies the source replica's

@@ -299,3 +299,43 @@ func TestSyncSingleHdr(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncRelinks: a sync cut short after the rebuilt replica's header
+// and before the primary's (its link to the replica stale) is finished by
+// the next sync; C's check passes then.
+func TestSyncRelinks(t *testing.T) {
+	cTool(t)
+	dir := pmemtest.Dir(t)
+	set := pmemtest.Poolset(t, dir, "pool.set", syncSetLines...)
+	if code, out := cRun(t, "", "create", "obj", set); code != 0 {
+		t.Fatalf("C create: %d %s", code, out)
+	}
+	p0 := filepath.Join(dir, "p0")
+	old, err := os.ReadFile(p0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rmPart(t, dir, "r0")
+	if code, _, stderr := runCmd(t, "", false, "sync", set); code != 0 {
+		t.Fatalf("sync: %d %s", code, stderr)
+	}
+	// The primary's first header as before the sync: links to the old r0.
+	f, err := os.OpenFile(p0, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt(old[:4096], 0)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := cRun(t, "", "check", set); code == 0 {
+		t.Fatalf("C check passes with a stale replica link: the test damages nothing")
+	}
+	if code, _, stderr := runCmd(t, "", false, "sync", set); code != 0 {
+		t.Fatalf("second sync: %d %s", code, stderr)
+	}
+	if code, out := cRun(t, "", "check", set); code != 0 {
+		t.Errorf("C check after the second sync: %d %s", code, out)
+	}
+}
