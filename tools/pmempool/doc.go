@@ -1,6 +1,7 @@
 // Package pmempool is gopmdk's libpmempool for log, blk and obj pools: Check
 // (with repair, dry run, advanced repairs, backup and a question callback),
-// Info, Dump, Remove, feature query/enable/disable and Create, with C's
+// Info, Dump, Remove, feature query/enable/disable, Create, Sync and
+// Transform, with C's
 // status messages, so that the pmempool command (tools/cmd/pmempool) prints
 // what C's pmempool prints.
 //
@@ -78,5 +79,21 @@
 // (ErrConvertPending): C recovers it with the old release's library,
 // which we do not carry.
 //
-// Poolsets (parts, replicas, sync, transform) are not supported.
+// # Poolsets: Sync and Transform
+//
+// Sync (pmempool_sync) and Transform (pmempool_transform) work on local
+// poolsets (package core/poolset) of any pool type. Sync checks every part
+// as C's replica health check does (missing, the wrong size, a header that
+// does not decode, is of another type or is not linked to its replica or
+// poolset) and rebuilds the damaged replicas from the first healthy one:
+// missing parts created, the data copied past the pool header, the damaged
+// parts given fresh headers and their neighbours relinked (data first,
+// headers last, the primary's last of all). A poolset whose parts are all
+// healthy is left alone, as in C, even if its replicas' data differ (an
+// open of the pool repairs that from the primary). Transform adds replicas
+// (made as Sync rebuilds a damaged one) or removes them (their part files
+// deleted, the rest relinked), with C's refusals; changing the SINGLEHDR
+// option, which C does, is refused. Remote replicas, directory parts and
+// NOHDRS are refused by both. Check, Info and the other functions still
+// take single-file pools only.
 package pmempool

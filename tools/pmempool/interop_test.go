@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	blklayout "github.com/gopmdk/pmdk/blk/layout"
 	"github.com/gopmdk/pmdk/core/pool"
@@ -253,12 +254,7 @@ func TestInteropCheckVerdicts(t *testing.T) {
 			c.edit(img)
 			ours := filepath.Join(dir, "ours")
 			theirs := filepath.Join(dir, "theirs")
-			if err := os.WriteFile(ours, img, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(theirs, img, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeTwins(t, img, ours, theirs)
 
 			want, out := cCheck(t, tool, theirs, "-v")
 			got, msgs, err := Check(ours, &CheckOptions{Verbose: true})
@@ -276,12 +272,7 @@ func TestInteropCheckVerdicts(t *testing.T) {
 			}
 
 			// Repair without advanced steps first, on copies.
-			if err := os.WriteFile(ours, img, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(theirs, img, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeTwins(t, img, ours, theirs)
 			wantB, outB := cCheck(t, tool, theirs, "-v", "-r", "-y")
 			gotB, msgsB, err := Check(ours, &CheckOptions{Repair: true, Yes: true, Verbose: true})
 			if wantB != CheckError {
@@ -298,12 +289,7 @@ func TestInteropCheckVerdicts(t *testing.T) {
 				sameBytes(t, ours, theirs, nil)
 			}
 
-			if err := os.WriteFile(ours, img, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(theirs, img, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeTwins(t, img, ours, theirs)
 			wantR, outR := cCheck(t, tool, theirs, "-v", "-r", "-y", "-a")
 			gotR, msgsR, err := Check(ours, &CheckOptions{Repair: true, Yes: true, Advanced: true, Verbose: true})
 			if wantR == CheckError {
@@ -481,5 +467,21 @@ func infoDamaged(t *testing.T, tool string, tpl map[string][]byte, dir string, c
 	}
 	if got, want := ours.String(), string(out); got != want {
 		t.Errorf("ours.String() = %v, want %v", got, want)
+	}
+}
+
+// writeTwins writes img to both files with one modification time: a
+// repair of crtime sets it from the file's, and two writes may straddle a
+// second.
+func writeTwins(t *testing.T, img []byte, paths ...string) {
+	t.Helper()
+	mtime := time.Now().Truncate(time.Second)
+	for _, p := range paths {
+		if err := os.WriteFile(p, img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -852,4 +853,64 @@ func strerror(err error) string {
 		return strings.ToUpper(t[:1]) + t[1:]
 	}
 	return err.Error()
+}
+
+func runSync(e *env, args []string) int {
+	fs, help := flags(e, "sync")
+	badBlocks := fs.BoolP("bad-blocks", "b", false, "fix bad blocks (none are detected here)")
+	dry := fs.BoolP("dry-run", "d", false, "only check that the poolset can be synchronized")
+	verbose := fs.CountP("verbose", "v", "increase verbosity level")
+	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 1 }); done {
+		return code
+	}
+	path := fs.Arg(0)
+	if err := pmempool.Sync(path, pmempool.SyncOptions{DryRun: *dry, BadBlocks: *badBlocks}); err != nil {
+		fmt.Fprintf(e.err, "error: failed to synchronize: %s\n", err)
+		if msg := errnoText(err); msg != "" {
+			fmt.Fprintf(e.err, "error: %s\n", msg)
+		}
+		return 1
+	}
+	if *verbose > 0 {
+		fmt.Fprintf(e.out, "%s: synchronized\n", path)
+	}
+	return 0
+}
+
+func runTransform(e *env, args []string) int {
+	fs, help := flags(e, "transform")
+	dry := fs.BoolP("dry-run", "d", false, "only check that the transform can be done")
+	verbose := fs.CountP("verbose", "v", "increase verbosity level")
+	if code, done := parse(e, fs, help, args, func(n int) bool { return n == 2 }); done {
+		return code
+	}
+	src, dst := fs.Arg(0), fs.Arg(1)
+	if err := pmempool.Transform(src, dst, pmempool.TransformOptions{DryRun: *dry}); err != nil {
+		if msg := errnoText(err); msg != "" {
+			fmt.Fprintf(e.err, "error: %s\n", msg)
+		}
+		fmt.Fprintf(e.err, "error: failed to transform %s -> %s: %s\n", src, dst, err)
+		return 1
+	}
+	if *verbose > 0 {
+		fmt.Fprintf(e.out, "%s -> %s: transformed\n", src, dst)
+	}
+	return 0
+}
+
+// errnoText is the strerror text of the errno C's library would set for
+// err, or "".
+func errnoText(err error) string {
+	if en, ok := errors.AsType[syscall.Errno](err); ok {
+		return strerror(en)
+	}
+	for _, c := range []struct {
+		target error
+		en     syscall.Errno
+	}{{iofs.ErrInvalid, syscall.EINVAL}, {iofs.ErrExist, syscall.EEXIST}, {iofs.ErrNotExist, syscall.ENOENT}} {
+		if errors.Is(err, c.target) {
+			return strerror(c.en)
+		}
+	}
+	return ""
 }

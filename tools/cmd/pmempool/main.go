@@ -1,6 +1,6 @@
 // Command pmempool manages log, blk and obj persistent memory pools, with the
 // commands, flags, messages and exit codes of PMDK 1.12.1's pmempool(1):
-// create, info, check, dump, rm, feature and convert. It is built on
+// create, info, check, dump, rm, feature, convert, sync and transform. It is built on
 // github.com/gopmdk/pmdk/tools/pmempool. See README.md.
 package main
 
@@ -52,8 +52,10 @@ func commands() map[string]command {
 			"Enable, disable or query one feature flag of a pool's header."},
 		{"convert", "Perform pool layout conversion", runConvert, file,
 			"Convert an obj pool of PMDK 1.0-1.6 to the current layout (pmdk-convert)."},
-		{"sync", "Synchronize data between replicas (not supported)", runUnsupported("sync"), "", ""},
-		{"transform", "Modify internal structure of a poolset (not supported)", runUnsupported("transform"), "", ""},
+		{"sync", "Synchronize data between replicas", runSync, "[<options>] <poolset_file>",
+			"Rebuild the missing or damaged parts of a poolset's replicas from a healthy replica."},
+		{"transform", "Modify internal structure of a poolset", runTransform, "[<options>] <poolset_file_src> <poolset_file_dst>",
+			"Add or remove replicas of a poolset: the source poolset becomes the destination one."},
 	}
 	m := map[string]command{}
 	for _, c := range cs {
@@ -130,11 +132,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s - %s\n", n, m[n].help)
 	}
 	fmt.Fprintf(w, "  help       - Print help text about a command\n")
-}
-
-func runUnsupported(name string) func(*env, []string) int {
-	return func(e *env, _ []string) int {
-		fmt.Fprintf(e.err, "pmempool %s: poolsets are not supported by gopmdk's pmempool\n", name)
-		return 1
-	}
 }

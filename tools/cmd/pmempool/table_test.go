@@ -85,8 +85,7 @@ var commandTable = []struct {
 	// convert, poolsets
 	{args: "convert {log}", diff: "convert: C execs pmdk-convert (not installed here: exit 1); ours is pmdk-convert: not an obj pool, 'Cannot detect pool version.' (exit 11, as C's pmdk-convert)"},
 	{args: "convert {obj}", diff: "convert: C execs pmdk-convert (not installed here: exit 1); ours is pmdk-convert: the pool has the current layout, nothing to convert (exit 0)"},
-	{args: "sync", diff: "sync: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
-	{args: "transform", diff: "transform: poolsets are not supported; C prints its usage on stdout, ours an error on stderr"},
+	{args: "sync"}, {args: "sync {log}"}, {args: "sync -d {obj}"}, {args: "transform"}, {args: "transform {log}"}, {args: "transform {log} {blk}"},
 }
 
 // fixtures makes the template files of commandTable's placeholders in dir.
