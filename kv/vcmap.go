@@ -25,7 +25,10 @@ type vcShard struct {
 	_  [40]byte // own cache line
 }
 
-var _ engine = (*vcmap)(nil)
+var (
+	_ engine = (*vcmap)(nil)
+	_ copier = (*vcmap)(nil)
+)
 
 func openVCMap(cfg *Config) (engine, error) {
 	v, err := openVPool(cfg)
@@ -56,6 +59,23 @@ func (c *vcmap) get(key []byte, fn func([]byte)) error {
 	}
 	fn(e.value())
 	return nil
+}
+
+func (c *vcmap) getCopy(key, buf []byte) (int, error) {
+	s := c.shard(key)
+	s.mu.RLock()
+	e, ok := s.m[str(key)]
+	n := 0
+	if ok {
+		v := e.value()
+		n = len(v)
+		copy(buf, v)
+	}
+	s.mu.RUnlock()
+	if !ok {
+		return 0, ErrNotFound
+	}
+	return n, nil
 }
 
 func (c *vcmap) put(key, value []byte) error {
