@@ -27,7 +27,9 @@ type engine interface {
 
 // copier is what an engine with a cheaper point read than get adds: it
 // copies the value of key into buf (as much as fits) and returns the
-// value's length, with no callback to allocate.
+// value's length, with no callback to allocate. The DB calls it without
+// its own lock: the engine's close takes the engine's locks, after which
+// getCopy returns [ErrClosed].
 type copier interface {
 	getCopy(key, buf []byte) (int, error)
 }
@@ -182,11 +184,10 @@ func (db *DB) GetCopy(key, buf []byte) (int, error) {
 	n := 0
 	var err error
 	if c, ok := db.e.(copier); ok {
-		if err = db.enter(); err != nil {
-			return 0, err
+		if db.closed.Load() {
+			return 0, ErrClosed
 		}
 		n, err = c.getCopy(key, buf)
-		db.leave()
 	} else {
 		err = db.GetFunc(key, func(v []byte) { n = len(v); copy(buf, v) })
 	}

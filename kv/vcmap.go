@@ -64,6 +64,10 @@ func (c *vcmap) get(key []byte, fn func([]byte)) error {
 func (c *vcmap) getCopy(key, buf []byte) (int, error) {
 	s := c.shard(key)
 	s.mu.RLock()
+	if s.m == nil {
+		s.mu.RUnlock()
+		return 0, ErrClosed
+	}
 	e, ok := s.m[str(key)]
 	n := 0
 	if ok {
@@ -170,9 +174,15 @@ func (c *vcmap) apply(ops []batchOp) error {
 	return nil
 }
 
+// close takes every shard's lock to empty it: a getCopy in progress
+// (which the DB does not hold off) ends first, a later one sees the nil
+// map.
 func (c *vcmap) close() error {
 	for i := range c.shards {
-		c.shards[i].m = nil
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.m = nil
+		s.mu.Unlock()
 	}
 	return c.v.p.Close()
 }

@@ -82,6 +82,10 @@ func (s *vsmap) get(key []byte, fn func([]byte)) error {
 
 func (s *vsmap) getCopy(key, buf []byte) (int, error) {
 	s.mu.RLock()
+	if s.idx == nil {
+		s.mu.RUnlock()
+		return 0, ErrClosed
+	}
 	x, ok := s.idx[str(key)]
 	n := 0
 	if ok {
@@ -242,8 +246,12 @@ func (s *vsmap) apply(ops []batchOp) error {
 	return nil
 }
 
+// close empties s under its lock: a getCopy in progress (which the DB
+// does not hold off) ends first, a later one sees the nil index.
 func (s *vsmap) close() error {
+	s.mu.Lock()
 	s.head.next = make([]*vsNode, vsMaxLevel)
 	s.idx = nil
+	s.mu.Unlock()
 	return s.v.p.Close()
 }
