@@ -16,13 +16,20 @@ type vsmap struct {
 	mu    sync.RWMutex
 	v     vpool
 	head  vsNode
-	idx   map[string]*vsNode
+	idx   map[string]vsRef
 	level int
 	n     int
 	rnd   *rand.PCG
 }
 
 const vsMaxLevel = 24
+
+// vsRef is a pair in vsmap's map: its entry (so that a read does not go
+// through the node) and its node.
+type vsRef struct {
+	e ventry
+	n *vsNode
+}
 
 type vsNode struct {
 	pfx  uint64 // prefix(key): most comparisons stop here
@@ -48,7 +55,7 @@ func openVSMap(cfg *Config) (engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &vsmap{v: v, level: 1, rnd: rand.NewPCG(1, 2), idx: make(map[string]*vsNode)}
+	s := &vsmap{v: v, level: 1, rnd: rand.NewPCG(1, 2), idx: make(map[string]vsRef)}
 	s.head.next = make([]*vsNode, vsMaxLevel)
 	return s, nil
 }
@@ -72,11 +79,11 @@ func (s *vsmap) findGE(key []byte, prev *[vsMaxLevel]*vsNode) *vsNode {
 func (s *vsmap) get(key []byte, fn func([]byte)) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	x, ok := s.idx[str(key)]
+	r, ok := s.idx[str(key)]
 	if !ok {
 		return ErrNotFound
 	}
-	fn(x.e.value())
+	fn(r.e.value())
 	return nil
 }
 
@@ -86,10 +93,10 @@ func (s *vsmap) getCopy(key, buf []byte) (int, error) {
 		s.mu.RUnlock()
 		return 0, ErrClosed
 	}
-	x, ok := s.idx[str(key)]
+	r, ok := s.idx[str(key)]
 	n := 0
 	if ok {
-		v := x.e.value()
+		v := r.e.value()
 		n = len(v)
 		copy(buf, v)
 	}
@@ -112,12 +119,13 @@ func (s *vsmap) put(key, value []byte) error {
 }
 
 func (s *vsmap) setLocked(e ventry) {
-	if x, ok := s.idx[str(e.key())]; ok {
+	if r, ok := s.idx[str(e.key())]; ok {
+		x := r.n
 		// The map key is over the old entry's bytes: it goes first.
 		delete(s.idx, str(e.key()))
 		old := x.e
 		x.e = e
-		s.idx[str(e.key())] = x
+		s.idx[str(e.key())] = vsRef{e: e, n: x}
 		s.v.free(old)
 		return
 	}
@@ -135,7 +143,7 @@ func (s *vsmap) setLocked(e ventry) {
 		nd.next[l] = prev[l].next[l]
 		prev[l].next[l] = nd
 	}
-	s.idx[str(e.key())] = nd
+	s.idx[str(e.key())] = vsRef{e: e, n: nd}
 	s.n++
 }
 
