@@ -64,22 +64,10 @@ func (c *vcmap) get(key []byte, fn func([]byte)) error {
 func (c *vcmap) getCopy(key, buf []byte) (int, error) {
 	s := c.shard(key)
 	s.mu.RLock()
-	if s.m == nil {
-		s.mu.RUnlock()
-		return 0, ErrClosed
-	}
 	e, ok := s.m[str(key)]
-	n := 0
-	if ok {
-		v := e.value()
-		n = len(v)
-		copy(buf, v)
-	}
+	n, err := copyOut(e, ok, s.m == nil, buf)
 	s.mu.RUnlock()
-	if !ok {
-		return 0, ErrNotFound
-	}
-	return n, nil
+	return n, err
 }
 
 func (c *vcmap) put(key, value []byte) error {

@@ -89,22 +89,10 @@ func (s *vsmap) get(key []byte, fn func([]byte)) error {
 
 func (s *vsmap) getCopy(key, buf []byte) (int, error) {
 	s.mu.RLock()
-	if s.idx == nil {
-		s.mu.RUnlock()
-		return 0, ErrClosed
-	}
 	r, ok := s.idx[str(key)]
-	n := 0
-	if ok {
-		v := r.e.value()
-		n = len(v)
-		copy(buf, v)
-	}
+	n, err := copyOut(r.e, ok, s.idx == nil, buf)
 	s.mu.RUnlock()
-	if !ok {
-		return 0, ErrNotFound
-	}
-	return n, nil
+	return n, err
 }
 
 func (s *vsmap) put(key, value []byte) error {
