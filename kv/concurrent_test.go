@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -78,5 +79,47 @@ func TestConcurrent(t *testing.T) {
 			all["batch"] = "x"
 		}
 		checkModel(t, ec, db, all)
+	})
+}
+
+// TestGetCopyDuringClose reads while another goroutine closes: every read
+// either finds the pair or reports ErrClosed (the volatile engines' reads
+// skip the DB's lock and rely on their own).
+func TestGetCopyDuringClose(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, ec engineCase) {
+		if !ec.keepsData {
+			t.Skip("blackhole keeps nothing")
+		}
+		db := openEngine(t, ec, ec.config(t))
+		for i := range 100 {
+			if err := db.Put(fmt.Appendf(nil, "k%03d", i), []byte("value")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for g := range 2 {
+			wg.Go(func() {
+				buf := make([]byte, 8)
+				for i := 0; ; i++ {
+					n, err := db.GetCopy(fmt.Appendf(nil, "k%03d", (i+g)%100), buf)
+					if errors.Is(err, kv.ErrClosed) {
+						return
+					}
+					if err != nil || string(buf[:n]) != "value" {
+						errs <- fmt.Errorf("read %d: %q, %v", i, buf[:n], err)
+						return
+					}
+				}
+			})
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
 	})
 }

@@ -56,5 +56,7 @@
 //
 // A DB's methods may run from many goroutines. stree and vsmap take one
 // lock (shared by readers); vcmap and cmap lock per part of the key
-// space. Close waits for the calls in progress.
+// space. Close waits for the calls in progress. GetCopy on vcmap and
+// vsmap allocates nothing and takes only the engine's own read lock
+// (vsmap answers it from a Go map kept beside its skip list).
 package kv

@@ -25,7 +25,10 @@ type vcShard struct {
 	_  [40]byte // own cache line
 }
 
-var _ engine = (*vcmap)(nil)
+var (
+	_ engine = (*vcmap)(nil)
+	_ copier = (*vcmap)(nil)
+)
 
 func openVCMap(cfg *Config) (engine, error) {
 	v, err := openVPool(cfg)
@@ -56,6 +59,15 @@ func (c *vcmap) get(key []byte, fn func([]byte)) error {
 	}
 	fn(e.value())
 	return nil
+}
+
+func (c *vcmap) getCopy(key, buf []byte) (int, error) {
+	s := c.shard(key)
+	s.mu.RLock()
+	e, ok := s.m[str(key)]
+	n, err := copyOut(e, ok, s.m == nil, buf)
+	s.mu.RUnlock()
+	return n, err
 }
 
 func (c *vcmap) put(key, value []byte) error {
@@ -150,9 +162,15 @@ func (c *vcmap) apply(ops []batchOp) error {
 	return nil
 }
 
+// close takes every shard's lock to empty it: a getCopy in progress
+// (which the DB does not hold off) ends first, a later one sees the nil
+// map.
 func (c *vcmap) close() error {
 	for i := range c.shards {
-		c.shards[i].m = nil
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.m = nil
+		s.mu.Unlock()
 	}
 	return c.v.p.Close()
 }

@@ -83,3 +83,18 @@ func (v vpool) allocBatch(ops []batchOp) ([]ventry, error) {
 	}
 	return es, nil
 }
+
+// copyOut is a volatile engine's getCopy once it looked key up under its
+// read lock: it copies e's value into buf if found and returns the
+// value's length, or ErrClosed if the engine is closed, or ErrNotFound.
+func copyOut(e ventry, found, closed bool, buf []byte) (int, error) {
+	switch {
+	case closed:
+		return 0, ErrClosed
+	case !found:
+		return 0, ErrNotFound
+	}
+	v := e.value()
+	copy(buf, v)
+	return len(v), nil
+}

@@ -8,17 +8,28 @@ import (
 
 // vsmap is pmemkv's vsmap: a volatile sorted map whose keys and values
 // live in a vmem pool. The index is a skip list on the Go heap (its nodes
-// hold slices into the pool); one lock, shared by readers.
+// hold slices into the pool), beside a Go map of the same nodes for the
+// point reads (a hash lookup instead of a walk of the list); one lock,
+// shared by readers. A map key is a string over the node's key bytes in
+// the pool, so it leaves the map before its entry is freed.
 type vsmap struct {
 	mu    sync.RWMutex
 	v     vpool
 	head  vsNode
+	idx   map[string]vsRef
 	level int
 	n     int
 	rnd   *rand.PCG
 }
 
 const vsMaxLevel = 24
+
+// vsRef is a pair in vsmap's map: its entry (so that a read does not go
+// through the node) and its node.
+type vsRef struct {
+	e ventry
+	n *vsNode
+}
 
 type vsNode struct {
 	pfx  uint64 // prefix(key): most comparisons stop here
@@ -34,14 +45,17 @@ func (x *vsNode) less(key []byte, kp uint64) bool {
 	return bytes.Compare(x.e.key(), key) < 0
 }
 
-var _ sorted = (*vsmap)(nil)
+var (
+	_ sorted = (*vsmap)(nil)
+	_ copier = (*vsmap)(nil)
+)
 
 func openVSMap(cfg *Config) (engine, error) {
 	v, err := openVPool(cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &vsmap{v: v, level: 1, rnd: rand.NewPCG(1, 2)}
+	s := &vsmap{v: v, level: 1, rnd: rand.NewPCG(1, 2), idx: make(map[string]vsRef)}
 	s.head.next = make([]*vsNode, vsMaxLevel)
 	return s, nil
 }
@@ -65,12 +79,20 @@ func (s *vsmap) findGE(key []byte, prev *[vsMaxLevel]*vsNode) *vsNode {
 func (s *vsmap) get(key []byte, fn func([]byte)) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	x := s.findGE(key, nil)
-	if x == nil || !bytes.Equal(x.e.key(), key) {
+	r, ok := s.idx[str(key)]
+	if !ok {
 		return ErrNotFound
 	}
-	fn(x.e.value())
+	fn(r.e.value())
 	return nil
+}
+
+func (s *vsmap) getCopy(key, buf []byte) (int, error) {
+	s.mu.RLock()
+	r, ok := s.idx[str(key)]
+	n, err := copyOut(r.e, ok, s.idx == nil, buf)
+	s.mu.RUnlock()
+	return n, err
 }
 
 func (s *vsmap) put(key, value []byte) error {
@@ -85,14 +107,18 @@ func (s *vsmap) put(key, value []byte) error {
 }
 
 func (s *vsmap) setLocked(e ventry) {
-	var prev [vsMaxLevel]*vsNode
-	x := s.findGE(e.key(), &prev)
-	if x != nil && bytes.Equal(x.e.key(), e.key()) {
+	if r, ok := s.idx[str(e.key())]; ok {
+		x := r.n
+		// The map key is over the old entry's bytes: it goes first.
+		delete(s.idx, str(e.key()))
 		old := x.e
 		x.e = e
+		s.idx[str(e.key())] = vsRef{e: e, n: x}
 		s.v.free(old)
 		return
 	}
+	var prev [vsMaxLevel]*vsNode
+	s.findGE(e.key(), &prev)
 	lvl := 1
 	for lvl < vsMaxLevel && s.rnd.Uint64()&3 == 0 {
 		lvl++
@@ -105,15 +131,17 @@ func (s *vsmap) setLocked(e ventry) {
 		nd.next[l] = prev[l].next[l]
 		prev[l].next[l] = nd
 	}
+	s.idx[str(e.key())] = vsRef{e: e, n: nd}
 	s.n++
 }
 
 func (s *vsmap) removeLocked(key []byte) bool {
-	var prev [vsMaxLevel]*vsNode
-	x := s.findGE(key, &prev)
-	if x == nil || !bytes.Equal(x.e.key(), key) {
+	if _, ok := s.idx[str(key)]; !ok {
 		return false
 	}
+	delete(s.idx, str(key))
+	var prev [vsMaxLevel]*vsNode
+	x := s.findGE(key, &prev)
 	for l := range x.next {
 		prev[l].next[l] = x.next[l]
 	}
@@ -214,7 +242,12 @@ func (s *vsmap) apply(ops []batchOp) error {
 	return nil
 }
 
+// close empties s under its lock: a getCopy in progress (which the DB
+// does not hold off) ends first, a later one sees the nil index.
 func (s *vsmap) close() error {
+	s.mu.Lock()
 	s.head.next = make([]*vsNode, vsMaxLevel)
+	s.idx = nil
+	s.mu.Unlock()
 	return s.v.p.Close()
 }

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -52,8 +53,19 @@ func main() {
 	flag.StringVar(&cfg.dir, "dir", cfg.dir, "directory for the stores' files")
 	flag.BoolVar(&cfg.json, "json", false, "write JSON lines")
 	flag.BoolVar(&cfg.forcePmem, "force-pmem", true, "map kv's pool files as forced pmem (PMEM_IS_PMEM_FORCE=1)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	err := cfg.parse(*engines, *benchmarks, *values, *threads)
+	if err == nil && *cpuProfile != "" {
+		var stopProfile func() error
+		if stopProfile, err = startCPUProfile(*cpuProfile); err == nil {
+			defer func() {
+				if perr := stopProfile(); perr != nil {
+					fmt.Fprintln(os.Stderr, "kvbench:", perr)
+				}
+			}()
+		}
+	}
 	if err == nil {
 		err = run(ctx, cfg, os.Stdout)
 	}
@@ -66,6 +78,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kvbench:", err)
 		os.Exit(1)
 	}
+}
+
+// startCPUProfile starts a CPU profile into file path; the func it
+// returns stops it and closes the file.
+func startCPUProfile(path string) (func() error, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error { pprof.StopCPUProfile(); return f.Close() }, nil
 }
 
 type config struct {
