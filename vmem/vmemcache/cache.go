@@ -7,11 +7,13 @@ import (
 	"hash/maphash"
 	"math"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/hal"
 )
 
 // Policy is what a Put into a full cache does (enum vmemcache_repl_p).
@@ -91,6 +93,10 @@ type Cache struct {
 	// The shards, allocated apart: 4 KiB, so aligned to 4 KiB, and each
 	// shard starts a cache line (see shard).
 	shards *[nShards]shard
+	// Get statistics by P (rounded up to a power of 2), so that gets
+	// running at once on two Ps do not write one cache line.
+	pstats []pstat
+	units  int64 // extents of the data area
 	// heads[i] is shard i's oldest stamp, side by side so that eviction
 	// scans a few cache lines.
 	heads [nShards]atomic.Uint64
@@ -190,6 +196,8 @@ func newCache(data []byte, o Options) *Cache {
 		alloc:   newAllocator(data, o.ExtentSize),
 		freed:   -1,
 		shards:  new([nShards]shard),
+		pstats:  make([]pstat, pstatsFor(runtime.GOMAXPROCS(0))),
+		units:   int64(len(data)) / o.ExtentSize,
 	}
 	c.avail.Store(c.alloc.freeUnits)
 	for i := range c.shards {
@@ -476,7 +484,8 @@ func (c *Cache) find(sh *shard, h uint64, key []byte) int {
 // full size. The copy is short when buf is, and empty when offset is at
 // or past the end. A hit makes the entry the most recently used (see the
 // package documentation for how recent). A miss calls OnMiss, then looks
-// again; if still absent, it returns ErrNotFound.
+// again; if still absent, it returns ErrNotFound. Bytes of buf past n may
+// have been written (a get racing with the entry's eviction).
 func (c *Cache) Get(key, buf []byte, offset int64) (n int, size int64, err error) {
 	if c.closed.Load() {
 		return 0, 0, ErrClosed
@@ -485,34 +494,37 @@ func (c *Cache) Get(key, buf []byte, offset int64) (n int, size int64, err error
 		return 0, 0, fmt.Errorf("vmemcache: get at offset %d: %w", offset, ErrInvalidArgument)
 	}
 	h := maphash.Bytes(c.seed, key)
-	n, size, ok := c.get(h, key, buf, offset, true)
+	st := &c.pstats[hal.CurrentP()&(len(c.pstats)-1)]
+	n, size, ok := c.get(h, key, buf, offset)
 	if ok {
+		st.hits.Add(1)
 		return n, size, nil
 	}
+	st.misses.Add(1)
 	if c.onMiss != nil {
 		c.onMiss(c, key)
-		if n, size, ok = c.get(h, key, buf, offset, false); ok {
+		if n, size, ok = c.get(h, key, buf, offset); ok {
 			return n, size, nil
 		}
 	}
 	return 0, 0, ErrNotFound
 }
 
-// get looks key up and copies its value; count says whether to count the
-// get and its hit or miss.
-func (c *Cache) get(h uint64, key, buf []byte, offset int64, count bool) (n int, size int64, ok bool) {
+// get looks key up and copies its value: optimistically, with no lock
+// (see getOptimistic), then, if that cannot tell, under the shard's lock.
+func (c *Cache) get(h uint64, key, buf []byte, offset int64) (n int, size int64, ok bool) {
 	sh := c.shardOf(h)
+	if optimistic {
+		switch n, size, r := c.getOptimistic(sh, h, key, buf, offset); r {
+		case optHit:
+			return n, size, true
+		case optMiss:
+			return 0, 0, false
+		}
+	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	i := c.find(sh, h, key)
-	if count {
-		sh.gets++
-		if i < 0 {
-			sh.misses++
-		} else {
-			sh.hits++
-		}
-	}
 	if i < 0 {
 		return 0, 0, false
 	}
@@ -538,12 +550,109 @@ func (c *Cache) get(h uint64, key, buf []byte, offset int64, count bool) (n int,
 	}
 	// A hit writes the stamp and moves the entry only if a put came
 	// since its last use: a run of gets between puts writes nothing
-	// but the shard's lock and counters.
+	// but the shard's lock.
 	if now := c.clock.Load(); binary.LittleEndian.Uint64(rec) != now {
 		binary.LittleEndian.PutUint64(rec, now)
 		sh.touch(s.node, now)
 	}
 	return n, size, true
+}
+
+const (
+	optRetry = iota // no answer: take the lock
+	optMiss
+	optHit
+)
+
+// getOptimistic is a get with no lock that writes nothing shared, for the
+// usual hit of an entry already stamped with the current clock. It reads
+// the shard's sequence number, which writers of the table make odd while
+// they change it (and deletions change before the entry's extents are
+// freed), looks up and copies as a locked get would, every offset and
+// length read checked against the data area, then reads the sequence
+// number again: if it changed, what was read may be torn and it answers
+// optRetry. So does a hit that must stamp the entry, or a key longer than
+// its first extent. It relies on loads not being reordered with loads
+// (amd64), and on reads that race with writes, so it runs only in
+// non-race amd64 builds (optimistic).
+func (c *Cache) getOptimistic(sh *shard, h uint64, key, buf []byte, offset int64) (n int, size int64, r int) {
+	s1 := sh.seq.Load()
+	if s1&1 != 0 {
+		return 0, 0, optRetry
+	}
+	tab := *sh.pub.Load()
+	mask := len(tab) - 1
+	i := int(h>>16) & mask
+	for range len(tab) {
+		s := tab[i]
+		i = (i + 1) & mask
+		if s.first == 0 {
+			if sh.seq.Load() != s1 {
+				return 0, 0, optRetry
+			}
+			return 0, 0, optMiss
+		}
+		if s.hash != h {
+			continue
+		}
+		p, next, ok := c.extentChecked(int64(s.first) - 1)
+		if !ok || len(p) < recSize {
+			return 0, 0, optRetry
+		}
+		kl := keyLenOf(p)
+		if recSize+kl > int64(len(p)) {
+			return 0, 0, optRetry
+		}
+		if kl != int64(len(key)) || !bytes.Equal(p[recSize:recSize+kl], key) {
+			continue
+		}
+		if binary.LittleEndian.Uint64(p) != c.clock.Load() {
+			return 0, 0, optRetry // to be stamped, under the lock
+		}
+		size = valLenOf(p)
+		if size < 0 || size > c.capacity() {
+			return 0, 0, optRetry
+		}
+		if offset < size && len(buf) > 0 {
+			buf = buf[:min(int64(len(buf)), size-offset)]
+			off := recSize + kl + offset
+			for hops := int64(0); ; hops++ {
+				if off >= int64(len(p)) {
+					off -= int64(len(p))
+				} else {
+					n += copy(buf[n:], p[off:])
+					off = 0
+				}
+				if n == len(buf) {
+					break
+				}
+				if p, next, ok = c.extentChecked(next); !ok || hops > c.units {
+					return 0, 0, optRetry
+				}
+			}
+		}
+		if sh.seq.Load() != s1 {
+			return 0, 0, optRetry
+		}
+		return n, size, optHit
+	}
+	return 0, 0, optRetry
+}
+
+// extentChecked is extent for a header read without a lock: ok is false
+// if u or the header is out of the data area.
+func (c *Cache) extentChecked(u int64) (payload []byte, next int64, ok bool) {
+	if u < 0 || u >= c.units {
+		return nil, 0, false
+	}
+	h := c.hdr(u)
+	n := int64(binary.LittleEndian.Uint32(h[0:]))
+	if n == 0 || n > c.units-u {
+		return nil, 0, false
+	}
+	next = int64(binary.LittleEndian.Uint32(h[4:])) - 1
+	p := u * c.unit
+	return c.data[p+extHeader : p+n*c.unit], next, true
 }
 
 // Exists reports whether key is in the cache and its value's size
@@ -656,6 +765,11 @@ type Stats struct {
 // read one by one, so under concurrent calls they need not agree exactly.
 func (c *Cache) Stats() Stats {
 	var s Stats
+	for i := range c.pstats {
+		s.Hits += c.pstats[i].hits.Load()
+		s.Misses += c.pstats[i].misses.Load()
+	}
+	s.Gets = s.Hits + s.Misses
 	c.amu.Lock()
 	s.PoolUsed = (c.alloc.units - c.alloc.freeUnits) * c.unit
 	s.HeapEntries = c.alloc.freeRuns
@@ -665,13 +779,28 @@ func (c *Cache) Stats() Stats {
 		sh := &c.shards[i]
 		sh.mu.Lock()
 		s.Puts += sh.puts
-		s.Gets += sh.gets
-		s.Hits += sh.hits
-		s.Misses += sh.misses
 		s.Evicts += sh.evicts
 		s.Entries += int64(sh.count)
 		s.DRAMUsed += int64(cap(sh.table))*int64(unsafe.Sizeof(tslot{})) + int64(cap(sh.nodes))*int64(unsafe.Sizeof(node{}))
 		sh.mu.Unlock()
 	}
 	return s
+}
+
+// pstat is one P's get statistics, a cache line of its own in an array
+// of 64-byte elements (size classes that are multiples of 64 bytes are
+// aligned to 64).
+type pstat struct {
+	hits, misses atomic.Int64
+	_            [48]byte
+}
+
+// pstatsFor returns the number of pstats for procs Ps: a power of 2, at
+// least 2.
+func pstatsFor(procs int) int {
+	n := 2
+	for n < procs {
+		n *= 2
+	}
+	return n
 }

@@ -71,9 +71,11 @@
 // with its own mutex, an open-addressing hash table (linear probing,
 // 16-byte slots of hash, first extent and LRU node, at most 3/4 full),
 // an LRU list of nodes in a dense array, and its own counters; the lock,
-// the get counters and the table are in the shard's first cache line. A
+// a sequence number and the table are in the shard's first cache line. A
 // Get reads one table slot (usually one cache line), the entry's first
-// extent and the value, and writes only that line of its shard.
+// extent and the value; on amd64 (without the race detector) it usually
+// writes nothing shared at all (see Concurrency), its hit or miss counted
+// in a per-P counter.
 //
 // # LRU order
 //
@@ -94,9 +96,8 @@
 // buffer, applied in batches, and do not queue a hit on an entry already
 // queued.)
 //
-// A Get holds its shard's lock while it compares the key and copies the
-// value, so an entry is never freed under a reader; Put copies the data
-// before taking a shard lock. The allocator has one lock, taken once by
+// A hit that must stamp its entry takes its shard's lock; Put copies the
+// data before taking a shard lock. The allocator has one lock, taken once by
 // most puts: a put evicts with no lock held but the victim's shard's
 // (OnEvict runs with none), and frees the victim's extents and allocates,
 // from them first, in one hold of the allocator's lock.
@@ -106,6 +107,19 @@
 // Every method but Close may be called from many goroutines at once.
 // Callbacks run with no lock held and may call the cache. Close must not
 // run concurrently with other calls; calls after it fail with ErrClosed.
+//
+// Gets take no lock on amd64 (in builds without the race detector): a
+// shard's writers make its sequence number odd while they change its
+// table, and change the table before they free an entry's extents; a get
+// reads the sequence number, looks the key up and copies the value with
+// every offset and length it reads checked against the data area, then
+// reads the sequence number again, and if it changed (or the entry must be
+// stamped, see LRU order) does the get again under the shard's lock. So
+// two goroutines reading do not pass a lock's cache line back and forth
+// (with a lock per get, two goroutines got 1.16 times one goroutine's
+// gets; without, 1.85 times). A get that raced with an eviction may have
+// written bytes of its buffer past the n it returns. Elsewhere, and under
+// the race detector, every get takes its shard's lock.
 //
 // # Differences from C
 //
@@ -137,23 +151,19 @@
 //
 // tools/cmd/cachebench compares vmemcache with bigcache and ristretto:
 // get and put throughput, Zipf hit ratio, and the Go heap and GC work with
-// a large amount cached. On a shared 2-core machine under heavy load from
-// other processes (load average 15-25; values of 500-1500 bytes in
-// /dev/shm; 9 alternating repetitions of 250 ms; ratios vmemcache/peer of
-// ops per CPU second of the process, the medians of 5 runs, before this
-// design in brackets from 6 runs): gets with one goroutine ran at 1.0-1.6
-// times ristretto's (before: 0.96-1.19) and 8-9 times bigcache's; with two
-// goroutines at 0.88-1.02 times ristretto's (before: 0.62-0.92), that is
-// at its speed, not above it, and 2-7 times bigcache's (before: 1.3-2.3).
-// Puts of new keys into a full cache (each evicts) ran at 1.2-6 times
-// bigcache's with one goroutine (before: 0.8-1.8) and 1.1-3 with two
-// (before: 0.5-1.3), and above
-// ristretto's, whose Set is asynchronous and drops entries when its
-// buffers are full. By the wall clock the spread between runs is larger
-// (gets, two goroutines: 0.98-1.30 times ristretto's). The Zipf hit ratio
-// was 0.7728 against bigcache's 0.7522 and ristretto's 0.769-0.774, which
-// varies from run to run (before: 0.7732). With 64 MiB put, the Go heap
-// held 1.4 MiB for vmemcache (the index of about 66,000 entries) against
-// 70 MiB for bigcache and 78 MiB for ristretto, and a forced collection was
-// quicker than with either.
+// a large amount cached. On a quiet 2-core machine (values of 1000 bytes,
+// a 64 MiB cache in /dev/shm, 7 alternating repetitions of 250 ms, medians
+// of the per-repetition ratios vmemcache/peer, by the process's CPU clock
+// | by the wall clock): gets with one goroutine 1.75 | 1.29 times
+// ristretto's and 2.4 | 2.2 times bigcache's; with two goroutines 1.17 |
+// 1.19 times ristretto's (range 1.13-1.22; 1.02 | 0.98 with a lock per
+// get) and 2.4 | 2.4 times bigcache's. Puts of new keys into a full cache
+// (each evicts) are behind bigcache's: 0.95 | 0.94 with one goroutine,
+// 0.41 | 0.38 with two (the allocator's one lock), and 2.5 | 1.4 and 0.67
+// | 0.63 times ristretto's, whose Set is asynchronous and drops entries
+// when its buffers are full. The Zipf hit ratio was 0.7728 against
+// bigcache's 0.7522 and ristretto's 0.7869 (TinyLFU admission). With 256
+// MiB cached the Go heap held 16.3 MiB for vmemcache (the index) against
+// 276.5 MiB for bigcache and 313.4 MiB for ristretto, and a forced
+// collection took 3.4 ms against 4.1 and 54.5.
 package vmemcache

@@ -45,23 +45,27 @@ const shardSize = 128
 
 type shardFields struct {
 	// What a get writes or reads first, in the shard's first cache line:
-	// the lock, the get counters and the table.
-	mu                 sync.Mutex
-	gets, hits, misses int64
-	table              []tslot
-	count              int // used slots of table
-	nodes              []node
-	free               int32
-	head, tail         int32
-	headStamp          *atomic.Uint64 // stamp of oldest(), MaxUint64 if none (in Cache.heads)
-	puts, evicts       int64
+	// the lock, the sequence number and the table.
+	mu sync.Mutex
+	// seq is odd while the table changes (see Cache.getOptimistic).
+	seq atomic.Uint64
+	// pub is the table, for getOptimistic: a copy of the slice header
+	// that never changes, replaced when the table grows.
+	pub          atomic.Pointer[[]tslot]
+	table        []tslot
+	count        int // used slots of table
+	nodes        []node
+	free         int32
+	head, tail   int32
+	headStamp    *atomic.Uint64 // stamp of oldest(), MaxUint64 if none (in Cache.heads)
+	puts, evicts int64
 }
 
 const minTable = 64
 
 func (sh *shard) init(headStamp *atomic.Uint64) {
 	sh.headStamp = headStamp
-	sh.table = make([]tslot, minTable)
+	sh.setTable(make([]tslot, minTable))
 	sh.free, sh.head, sh.tail = -1, -1, -1
 	sh.headStamp.Store(math.MaxUint64)
 }
@@ -73,9 +77,10 @@ func (sh *shard) home(h uint64) int { return int(h>>16) & (len(sh.table) - 1) }
 // tableInsert adds (h, first, n) to the table, growing it first if it
 // would be more than 3/4 full.
 func (sh *shard) tableInsert(h uint64, first uint32, n int32) {
+	sh.seq.Add(1)
 	if (sh.count+1)*4 > len(sh.table)*3 {
 		old := sh.table
-		sh.table = make([]tslot, 2*len(old))
+		sh.setTable(make([]tslot, 2*len(old)))
 		for _, s := range old {
 			if s.first != 0 {
 				sh.place(s)
@@ -84,6 +89,12 @@ func (sh *shard) tableInsert(h uint64, first uint32, n int32) {
 	}
 	sh.place(tslot{h, first, n})
 	sh.count++
+	sh.seq.Add(1)
+}
+
+func (sh *shard) setTable(t []tslot) {
+	sh.table = t
+	sh.pub.Store(&t)
 }
 
 func (sh *shard) place(s tslot) {
@@ -98,6 +109,8 @@ func (sh *shard) place(s tslot) {
 // tableDelete empties slot i, moving later slots of the probe run back so
 // that every entry stays reachable from its home slot without tombstones.
 func (sh *shard) tableDelete(i int) {
+	sh.seq.Add(1)
+	defer sh.seq.Add(1)
 	mask := len(sh.table) - 1
 	for j := (i + 1) & mask; sh.table[j].first != 0; j = (j + 1) & mask {
 		// The entry at j may move to the hole at i if its home is not in
