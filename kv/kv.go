@@ -180,20 +180,26 @@ func (db *DB) Get(key []byte) ([]byte, error) {
 // GetCopy copies the value of key into buf and returns its length, as
 // pmemkv_get_copy: a buf too small for it is [ErrOutOfMemory], with the
 // length still returned.
-func (db *DB) GetCopy(key, buf []byte) (int, error) {
-	n := 0
-	var err error
+func (db *DB) GetCopy(key, buf []byte) (n int, err error) {
 	if c, ok := db.e.(copier); ok {
 		if db.closed.Load() {
 			return 0, ErrClosed
 		}
 		n, err = c.getCopy(key, buf)
 	} else {
-		err = db.GetFunc(key, func(v []byte) { n = len(v); copy(buf, v) })
+		n, err = db.getCopyFunc(key, buf)
 	}
 	if err == nil && n > len(buf) {
 		return n, fmt.Errorf("%w: value of %d bytes, buffer of %d", ErrOutOfMemory, n, len(buf))
 	}
+	return n, err
+}
+
+// getCopyFunc is GetCopy through GetFunc, apart so that the closure's
+// captures do not move GetCopy's variables to the heap on the copier path.
+func (db *DB) getCopyFunc(key, buf []byte) (int, error) {
+	n := 0
+	err := db.GetFunc(key, func(v []byte) { n = len(v); copy(buf, v) })
 	return n, err
 }
 
