@@ -183,10 +183,7 @@ func blkCrashWorkload() crashsim.Workload {
 			}
 			// Each operation persists before returning: those that
 			// returned before the crash fence (all, after Run) survive.
-			done := 0
-			for done < len(ops) && (c.Point > c.Fences || doneAt[done] < c.Point) {
-				done++
-			}
+			done := c.Acknowledged(doneAt)
 			if match < done {
 				return fmt.Errorf("crash at fence %d: %d operations had returned, but blocks %v are as after %d", c.Point, done, got, match)
 			}

@@ -192,10 +192,7 @@ func seqWorkload[S any](initial S, steps []seqStep[S], read seqRead[S], equal fu
 			return p.Close()
 		},
 		Check: func(m *core.Map, c crashsim.Crash) error {
-			done := 0
-			for done < len(steps) && (c.Point > c.Fences || acked[done] < c.Point) {
-				done++
-			}
+			done := c.Acknowledged(acked)
 			p, err := obj.OpenOnMap(objtest.View(m), seqOpts)
 			if err != nil {
 				return fmt.Errorf("reopen after %d steps: %w", done, err)

@@ -139,10 +139,7 @@ func (w ctrCrash[C, S]) workload() crashsim.Workload {
 			return p.Close()
 		},
 		Check: func(m *core.Map, cr crashsim.Crash) error {
-			done := 0
-			for done < len(w.steps) && (cr.Point > cr.Fences || acked[done] < cr.Point) {
-				done++
-			}
+			done := cr.Acknowledged(acked)
 			p, c, err := openC(m)
 			if err != nil {
 				return fmt.Errorf("reopen after %d steps: %w", done, err)

@@ -221,10 +221,7 @@ func kvCrashWorkload(engine string) crashsim.Workload {
 			return errors.Join(db.Close(), p.Close())
 		},
 		Check: func(m *core.Map, c crashsim.Crash) error {
-			done := 0
-			for done < len(steps) && (c.Point > c.Fences || acked[done] < c.Point) {
-				done++
-			}
+			done := c.Acknowledged(acked)
 			p, db, err := kvOpen(m, engine, false)
 			if err != nil {
 				return fmt.Errorf("reopen after %d steps: %w", done, err)

@@ -471,3 +471,20 @@ func TestCrashConcurrentWorkload(t *testing.T) {
 		t.Errorf("fences %d, want %d", rep.Fences, 2*workers*records)
 	}
 }
+
+func TestCrashAcknowledged(t *testing.T) {
+	acked := []int{2, 4, 4, 7} // fence counts as each of four steps returned
+	for _, tc := range []struct {
+		point, fences, want int
+	}{
+		{1, 7, 0}, {2, 7, 0}, {3, 7, 1}, {4, 7, 1}, {5, 7, 3}, {7, 7, 3}, {8, 7, 4},
+	} {
+		c := crashsim.Crash{Point: tc.point, Fences: tc.fences}
+		if got := c.Acknowledged(acked); got != tc.want {
+			t.Errorf("%v: Acknowledged = %d, want %d", c, got, tc.want)
+		}
+	}
+	if got := (crashsim.Crash{Point: 1, Fences: 0}).Acknowledged(make([]int, 3)); got != 3 {
+		t.Errorf("uncut run (no fences recorded): Acknowledged = %d, want 3", got)
+	}
+}

@@ -55,6 +55,18 @@ type Crash struct {
 	RecoveryPoint int
 }
 
+// Acknowledged returns how many steps of a workload had returned before
+// the crash, given the fence count recorded as each returned (acked[i],
+// from Device.Fences; zero off the simulator, where Run is not cut off):
+// all of them after Run, else those whose fences all came before Point.
+func (c Crash) Acknowledged(acked []int) int {
+	done := 0
+	for done < len(acked) && (c.Point > c.Fences || acked[done] < c.Point) {
+		done++
+	}
+	return done
+}
+
 func (c Crash) String() string {
 	where := fmt.Sprintf("crash at fence %d of %d", c.Point, c.Fences)
 	if c.Point > c.Fences {

@@ -215,10 +215,7 @@ func workload(ops []crashOp) crashsim.Workload {
 			return p.Close()
 		},
 		Check: func(m *core.Map, c crashsim.Crash) error {
-			done := 0
-			for done < len(ops) && (c.Point > c.Fences || acked[done] < c.Point) {
-				done++
-			}
+			done := c.Acknowledged(acked)
 			p, err := obj.OpenOnMap(View(m), crashOpts)
 			if err != nil {
 				return fmt.Errorf("reopen after %d acknowledged ops: %w", done, err)

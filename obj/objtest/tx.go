@@ -365,10 +365,7 @@ func txWorkload(steps []txStep) crashsim.Workload {
 			return p.Close()
 		},
 		Check: func(m *core.Map, c crashsim.Crash) error {
-			done := 0
-			for done < len(steps) && (c.Point > c.Fences || acked[done] < c.Point) {
-				done++
-			}
+			done := c.Acknowledged(acked)
 			p, err := obj.OpenOnMap(View(m), crashOpts)
 			if err != nil {
 				return fmt.Errorf("reopen after %d transactions: %w", done, err)
