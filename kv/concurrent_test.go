@@ -46,12 +46,9 @@ func TestConcurrent(t *testing.T) {
 		stop := make(chan struct{})
 		var rg sync.WaitGroup
 		rg.Go(func() {
+			// The stop check ends the loop, so that the batch is put at
+			// least once even when the writers finish first.
 			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
 				db.CountAll()
 				db.GetAll(func(k, v []byte) bool { return len(k) >= 0 })
 				if ec.sorted {
@@ -63,6 +60,11 @@ func TestConcurrent(t *testing.T) {
 				}
 				if !ec.noBatch {
 					db.Update(func(b *kv.Batch) error { return b.Put([]byte("batch"), []byte("x")) })
+				}
+				select {
+				case <-stop:
+					return
+				default:
 				}
 			}
 		})
