@@ -11,6 +11,9 @@ CPEER   := $(shell test -e /usr/include/libpmem.h -a -e /usr/include/libpmemlog.
 SHELL   := /bin/bash
 FUZZTIME ?= 10s
 BENCHTIME ?= 200ms
+# Per test binary: go test's default 10m is too short for conformance on a
+# loaded 2-core machine.
+TESTTIMEOUT ?= 30m
 
 .PHONY: test lint vet unit race purego invariants halalone modules release-dry-run deps fuzz bench demo conformance-full
 
@@ -33,17 +36,17 @@ deps:
 # -v output is filtered to failures, package results and the TestInterop/TestCrash
 # verdicts, so the log shows that those ran (or why they skipped).
 unit:
-	set -o pipefail; $(GO) test -count=1 -v -tags "$(CPEER)" $(PKGS) 2>&1 | scripts/test-summary
+	set -o pipefail; $(GO) test -count=1 -timeout $(TESTTIMEOUT) -v -tags "$(CPEER)" $(PKGS) 2>&1 | scripts/test-summary
 
 race:
-	$(GO) test -count=1 -race -short -tags "$(CPEER)" $(RACE_PKGS)
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) -race -short -tags "$(CPEER)" $(RACE_PKGS)
 
 purego:
-	$(GO) test -count=1 -short -tags purego $(PKGS)
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) -short -tags purego $(PKGS)
 
 # The self-checks built with -tags invariants (core/invariants_*.go) on.
 invariants:
-	$(GO) test -count=1 -short -tags invariants $(PKGS)
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) -short -tags invariants $(PKGS)
 
 # hal stands alone: it must build and pass outside the workspace.
 halalone:
