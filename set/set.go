@@ -35,6 +35,14 @@ type Config struct {
 	// AcceptableStates is the set of part states (see SDS) in which a
 	// part may be mapped; zero means StateOK only.
 	AcceptableStates PartState
+	// Reservation, if not nil, is where parts are mapped
+	// (pmemset_config_set_reservation): a new part map at the lowest
+	// offset of it with room for the part, a coalesced part right after
+	// its part map when that range of the reservation is free. A part
+	// that fits nowhere fails with ErrCannotFitPartMap. The reservation
+	// stays the caller's: removed parts give their range back to it, and
+	// the caller closes it after the set.
+	Reservation *core.Reservation
 	// OnEvent, if not nil, is called for every event, in order, on the
 	// goroutine that caused it, with the Set unlocked: it may call the
 	// Set's data methods (to persist an SDS kept in the set, say).
@@ -223,7 +231,11 @@ func (s *Set) mapPart(src *Source, mc MapConfig, pm *PartMap, room int64) (*Part
 func (s *Set) place(src *Source, cp []core.Part, ccfg *core.Config, pm *PartMap, coalescing Coalescing, room uintptr) (*PartMap, error) {
 	var m *core.Map
 	var err error
-	if coalescing != CoalescingNone && pm != nil {
+	if r := s.cfg.Reservation; r != nil {
+		if m, pm, err = s.placeIn(r, cp, ccfg, pm, coalescing); err != nil {
+			return nil, err
+		}
+	} else if coalescing != CoalescingNone && pm != nil {
 		last := pm.parts[len(pm.parts)-1]
 		m, err = core.NewPartsMapAt(unsafe.Add(unsafe.Pointer(unsafe.SliceData(last.m.Bytes())), last.m.Size()), cp, ccfg)
 		if errors.Is(err, core.ErrAddressInUse) {
@@ -235,7 +247,7 @@ func (s *Set) place(src *Source, cp []core.Part, ccfg *core.Config, pm *PartMap,
 			return nil, fmt.Errorf("set: map: %w", err)
 		}
 	}
-	if m == nil {
+	if m == nil && s.cfg.Reservation == nil {
 		pm = nil
 		m, err = s.mapFresh(cp, ccfg, coalescing != CoalescingNone, room)
 		if err != nil {
@@ -248,6 +260,57 @@ func (s *Set) place(src *Source, cp []core.Part, ccfg *core.Config, pm *PartMap,
 		return nil, fmt.Errorf("set: map: part granularity %v, set %v: %w", g, s.g, ErrGranularityMismatch)
 	}
 	return s.addPart(m, src, pm), nil
+}
+
+// placeIn maps cp into the reservation r: after the last part of pm as
+// coalescing says, else at the lowest offset with room (a new part map,
+// pm nil on return).
+func (s *Set) placeIn(r *core.Reservation, cp []core.Part, ccfg *core.Config, pm *PartMap, coalescing Coalescing) (*core.Map, *PartMap, error) {
+	length := int(cp[0].Length)
+	base, size := uintptr(r.Addr()), uintptr(r.Size())
+	if coalescing != CoalescingNone && pm != nil {
+		end := pm.parts[len(pm.parts)-1].end()
+		var err error = core.ErrMapRange
+		if end > base && end-base <= size && uintptr(length) <= size-(end-base) {
+			var m *core.Map
+			if m, err = core.NewPartsMapIn(r, int(end-base), cp, ccfg); err == nil {
+				return m, pm, nil
+			}
+		}
+		switch {
+		case !errors.Is(err, core.ErrAddressInUse) && !errors.Is(err, core.ErrMapRange):
+			return nil, nil, fmt.Errorf("set: map: %w", err)
+		case coalescing == CoalescingFull:
+			return nil, nil, fmt.Errorf("set: map: %w: %w", ErrCannotCoalesce, err)
+		}
+	}
+	align, err := cp[0].Src.Alignment()
+	if err != nil {
+		return nil, nil, fmt.Errorf("set: map: %w", err)
+	}
+	if cp[0].Offset%align != 0 || cp[0].Length%align != 0 {
+		return nil, nil, fmt.Errorf("set: map: offset %d, length %d not multiples of %d: %w", cp[0].Offset, cp[0].Length, align, core.ErrLengthUnaligned)
+	}
+	// As libpmemset: from offset 0, past each mapping in the way.
+	for off := 0; off+length <= int(size); {
+		if a := base + uintptr(off); a%uintptr(align) != 0 {
+			off += int(uintptr(align) - a%uintptr(align))
+			continue
+		}
+		if _, end, found := r.Find(off, length); found {
+			off = end
+			continue
+		}
+		m, err := core.NewPartsMapIn(r, off, cp, ccfg)
+		if errors.Is(err, core.ErrAddressInUse) {
+			continue // taken since Find: look again
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("set: map: %w", err)
+		}
+		return m, nil, nil
+	}
+	return nil, nil, fmt.Errorf("set: map: %d bytes in a reservation of %d: %w", length, size, ErrCannotFitPartMap)
 }
 
 // MapMemory adds m, memory the caller mapped through core (a file region,
