@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -87,10 +88,39 @@ func (p *part) addr() uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(p
 func (p *part) end() uintptr  { return p.addr() + uintptr(p.m.Size()) }
 
 // PartMap is a contiguous range of a set: one part, or several coalesced.
+//
+// A part map is referenced as in libpmemset: FirstPartMap, NextPartMap
+// and PartMapAt each take a reference, which the caller gives back with
+// Drop. A referenced part map stays in the set: RemovePartMap refuses one
+// referenced by anyone but its caller, RemoveRange one referenced at all
+// (ErrPartMapInUse); only Close removes it anyway. The part map Map
+// returns carries no reference (pmemset_map gives a descriptor only).
 type PartMap struct {
 	set   *Set
 	parts []*part // in address order, contiguous
+	refs  atomic.Int32
+	gone  bool // removed from the set; under the set's write lock
 }
+
+// Drop gives back a reference taken by FirstPartMap, NextPartMap or
+// PartMapAt (pmemset_part_map_drop); the part map stays in the set. A
+// Drop without a reference panics, as a sync.WaitGroup's negative count
+// does; after RemovePartMap, which takes the caller's reference with the
+// part map, Drop does nothing.
+func (pm *PartMap) Drop() {
+	pm.set.mu.RLock()
+	defer pm.set.mu.RUnlock()
+	if pm.gone {
+		return
+	}
+	if pm.refs.Add(-1) < 0 {
+		pm.refs.Add(1)
+		panic("set: PartMap.Drop without a reference")
+	}
+}
+
+// Refs returns the number of references to pm.
+func (pm *PartMap) Refs() int { return int(pm.refs.Load()) }
 
 // Bytes returns the whole range of the part map (its descriptor); valid
 // until the part map is removed.
