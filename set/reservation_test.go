@@ -26,6 +26,24 @@ func newReservation(t *testing.T, size int) *core.Reservation {
 	return r
 }
 
+// reservedSet makes a source, a reservation of size bytes and a set with
+// page granularity mapping into it, closed at the end of the test in
+// the order they must be.
+func reservedSet(t *testing.T, size int) (*set.Source, *core.Reservation, *set.Set) {
+	t.Helper()
+	src := tempSource(t)
+	r := newReservation(t, size)
+	cfg := pageGran
+	cfg.Reservation = r
+	s := set.New(cfg)
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return src, r, s
+}
+
 // at returns the address off bytes into r.
 func at(r *core.Reservation, off int) uintptr { return uintptr(unsafe.Add(r.Addr(), off)) }
 
@@ -33,12 +51,7 @@ func at(r *core.Reservation, off int) uintptr { return uintptr(unsafe.Add(r.Addr
 // lowest free offset of the set's reservation; a part that fits nowhere
 // fails; a removed part's range is reused.
 func TestReservationPlacesParts(t *testing.T) {
-	src := tempSource(t)
-	r := newReservation(t, 4*mib)
-	cfg := pageGran
-	cfg.Reservation = r
-	s := set.New(cfg)
-	defer s.Close()
+	src, r, s := reservedSet(t, 4*mib)
 	mp := func(off, length int64) (*set.PartMap, error) {
 		return s.Map(src, set.MapConfig{Offset: off, Length: length})
 	}
@@ -95,12 +108,7 @@ func TestReservationPlacesParts(t *testing.T) {
 // part map when that range of the reservation is free; a range held by
 // another mapping (or beyond the reservation) cannot coalesce.
 func TestReservationCoalescing(t *testing.T) {
-	src := tempSource(t)
-	r := newReservation(t, 3*mib)
-	cfg := pageGran
-	cfg.Reservation = r
-	s := set.New(cfg)
-	defer s.Close()
+	src, r, s := reservedSet(t, 3*mib)
 	if err := s.SetCoalescing(set.CoalescingFull); err != nil {
 		t.Fatal(err)
 	}
