@@ -300,17 +300,18 @@ func (s *Set) placeIn(r *core.Reservation, cp []core.Part, ccfg *core.Config, pm
 	base, size := uintptr(r.Addr()), uintptr(r.Size())
 	if coalescing != CoalescingNone && pm != nil {
 		end := pm.parts[len(pm.parts)-1].end()
-		var err error = core.ErrMapRange
+		var err error
 		if end > base && end-base <= size && uintptr(length) <= size-(end-base) {
 			var m *core.Map
 			if m, err = core.NewPartsMapIn(r, int(end-base), cp, ccfg); err == nil {
 				return m, pm, nil
+			} else if !errors.Is(err, core.ErrAddressInUse) {
+				return nil, nil, fmt.Errorf("set: map: %w", err)
 			}
+		} else {
+			err = fmt.Errorf("%d bytes at %#x: past the end of the reservation", length, end)
 		}
-		switch {
-		case !errors.Is(err, core.ErrAddressInUse) && !errors.Is(err, core.ErrMapRange):
-			return nil, nil, fmt.Errorf("set: map: %w", err)
-		case coalescing == CoalescingFull:
+		if coalescing == CoalescingFull {
 			return nil, nil, fmt.Errorf("set: map: %w: %w", ErrCannotCoalesce, err)
 		}
 	}
