@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -51,7 +52,7 @@ func NewReservation(addr unsafe.Pointer, size int) (*Reservation, error) {
 			err = unix.EEXIST
 		}
 		if err != nil {
-			if err == unix.EEXIST {
+			if errors.Is(err, unix.EEXIST) {
 				err = fmt.Errorf("%w (%w)", ErrAddressInUse, err)
 			}
 			return nil, fmt.Errorf("core: reservation at %p of %d bytes: %w", addr, size, err)
