@@ -4,7 +4,9 @@
 // pool) in subpackages, and the crash simulator (package crashsim) that
 // proves crash consistency. Poolset files (multi-file pools, local
 // replicas) are parsed by package poolset and created and opened by
-// package pool on the contiguous multi-part mappings of [NewPartsMap],
+// package pool on the contiguous multi-part mappings of [NewPartsMap]
+// ([NewPartsMapIn] maps them into a [Reservation] of address space, as
+// libpmem2's pmem2_vm_reservation),
 // replicated with [Replicate].
 //
 // core imports only hal from gopmdk. It runs on Linux.

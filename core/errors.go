@@ -88,7 +88,12 @@ var (
 	// ErrInvalidArgument: flags or sizes the call does not accept (as
 	// EINVAL from pmem_map_file).
 	ErrInvalidArgument = errors.New("core: invalid argument")
-	// ErrAddressInUse: [NewPartsMapAt] was asked for a range of which
-	// some page is mapped already (EEXIST of MAP_FIXED_NOREPLACE).
+	// ErrAddressInUse: [NewPartsMapAt] or [NewReservation] was asked for
+	// a range of which some page is mapped already (EEXIST of
+	// MAP_FIXED_NOREPLACE), or [NewPartsMapIn] for a range of the
+	// reservation a mapping holds (PMEM2_E_MAPPING_EXISTS).
 	ErrAddressInUse = errors.New("core: address range in use")
+	// ErrReservationNotEmpty: a [Reservation] with mappings in it cannot
+	// be closed. PMEM2_E_VM_RESERVATION_NOT_EMPTY.
+	ErrReservationNotEmpty = errors.New("core: reservation not empty")
 )

@@ -51,7 +51,7 @@ func NewPartsMap(parts []Part, cfg *Config) (*Map, error) {
 	if after := dummy - length - before; after > 0 {
 		_ = unix.MunmapPtr(unsafe.Add(addr, length), after)
 	}
-	return mapParts(addr, length, parts, cfg, prot, unix.MAP_FIXED)
+	return mapParts(addr, length, parts, cfg, prot, unix.MAP_FIXED, unix.MunmapPtr)
 }
 
 // NewPartsMapAt is [NewPartsMap] at a fixed address: the parts are mapped
@@ -72,7 +72,7 @@ func NewPartsMapAt(addr unsafe.Pointer, parts []Part, cfg *Config) (*Map, error)
 	if a := uintptr(addr); a == 0 || a%uintptr(maxAlign) != 0 || a+length < a {
 		return nil, fmt.Errorf("core: map parts at %p: not a multiple of %d or overflowing: %w", addr, maxAlign, ErrInvalidArgument)
 	}
-	return mapParts(addr, length, parts, cfg, prot, unix.MAP_FIXED_NOREPLACE)
+	return mapParts(addr, length, parts, cfg, prot, unix.MAP_FIXED_NOREPLACE, unix.MunmapPtr)
 }
 
 // checkParts validates parts for a multi-part mapping and returns their
@@ -119,9 +119,10 @@ func checkParts(parts []Part, cfg *Config) (length uintptr, maxAlign int64, prot
 
 // mapParts maps parts one after another from addr with the placement flag
 // fixed (MAP_FIXED over a reservation, or MAP_FIXED_NOREPLACE), and wraps
-// the range in a Map. On failure it unmaps what it mapped (the whole range
-// for MAP_FIXED, whose reservation it owns).
-func mapParts(addr unsafe.Pointer, length uintptr, parts []Part, cfg *Config, prot, fixed int) (*Map, error) {
+// the range in a Map. On failure, and when the Map is closed, it undoes
+// what it mapped (the whole range for MAP_FIXED, whose reservation it
+// owns) with undo: munmap, or giving the range back to a Reservation.
+func mapParts(addr unsafe.Pointer, length uintptr, parts []Part, cfg *Config, prot, fixed int, undo func(unsafe.Pointer, uintptr) error) (*Map, error) {
 	mapped := length // what release unmaps
 	if fixed != unix.MAP_FIXED {
 		mapped = 0
@@ -130,7 +131,7 @@ func mapParts(addr unsafe.Pointer, length uintptr, parts []Part, cfg *Config, pr
 		if mapped == 0 {
 			return nil
 		}
-		return unix.MunmapPtr(addr, mapped)
+		return undo(addr, mapped)
 	}
 	g := GranularityByte
 	var off uintptr

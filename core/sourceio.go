@@ -55,3 +55,30 @@ func (s *Source) rw(b []byte, off int64, write bool) (int, error) {
 	}
 	return done, nil
 }
+
+// ClearBadBlock clears bad block bb of s, as listed by BadBlocks
+// (pmem2_badblock_clear). In a regular file, as libpmem2 does on fsdax,
+// the range is deallocated (a hole punched, so the file system drops the
+// poisoned blocks) and allocated again, reading zeros; the file's size is
+// kept. Clearing on device DAX takes the NVDIMM bus's clear-error command
+// (ndctl), which core does not have: that, like anonymous memory, gives
+// an error wrapping ErrNotSupported. A negative or empty range wraps
+// ErrInvalidArgument.
+func (s *Source) ClearBadBlock(bb BadBlock) error {
+	if bb.Offset < 0 || bb.Length <= 0 || bb.Offset > maxInt-bb.Length {
+		return fmt.Errorf("core: clear bad block at %d of %d bytes: %w", bb.Offset, bb.Length, ErrInvalidArgument)
+	}
+	if s.kind != sourceFD || s.ftype != fileRegular {
+		return fmt.Errorf("core: clear bad block: only in regular files: %w", ErrNotSupported)
+	}
+	if err := unix.Fallocate(s.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, bb.Offset, bb.Length); err != nil {
+		if errors.Is(err, unix.EOPNOTSUPP) {
+			return fmt.Errorf("core: clear bad block: punch hole: %w (%w)", ErrNotSupported, err)
+		}
+		return fmt.Errorf("core: clear bad block: punch hole: %w", err)
+	}
+	if err := unix.Fallocate(s.fd, unix.FALLOC_FL_KEEP_SIZE, bb.Offset, bb.Length); err != nil {
+		return fmt.Errorf("core: clear bad block: allocate: %w", err)
+	}
+	return nil
+}

@@ -12,6 +12,21 @@
 // with FirstPartMap/NextPartMap, found with PartMapAt and removed with
 // RemovePartMap, RemoveRange (whole parts; a part map may split) or Close.
 //
+// As in libpmemset, FirstPartMap, NextPartMap and PartMapAt take a
+// reference to the part map, given back with [PartMap.Drop]. A referenced
+// part map stays: RemovePartMap refuses one that others than its caller
+// reference, RemoveRange any referenced one (ErrPartMapInUse, and nothing
+// of the range is removed); Close removes them all.
+//
+// With Config.Reservation (pmemset_config_set_reservation) parts are
+// mapped into a [core.Reservation] the caller made (core.NewReservation,
+// pmem2_vm_reservation_new): a new part map at the lowest offset where
+// the part fits (else ErrCannotFitPartMap), a coalesced part right after
+// its part map if that range of the reservation is free and inside it. A
+// removed part gives its range back to the reservation, which stays the
+// caller's to close after the set (core refuses to close it while parts
+// are in it). Without one, part maps go wherever the system has room.
+//
 // [Set.MapReplica] maps a local replica of a poolset parsed by core/poolset
 // the way core/pool does (its Layout's ranges, coalesced into one part
 // map), so a set can hold a C poolset's replicas.
@@ -39,17 +54,22 @@
 // StateOKButInterrupted) and refuses states outside
 // Config.AcceptableStates. With Source.SetBadBlockDetection each bad
 // block of the source is reported (EventBadBlock) and the map fails with
-// ErrBadBlocks unless the callback cleared them.
+// ErrBadBlocks unless the callback cleared them (Source.ClearBadBlock:
+// the blocks of a regular file are deallocated and allocated again,
+// reading zeros).
 //
 // # Differences from libpmemset
 //
 // The required granularity is a field of Config whose zero value is
-// GranularityByte, where C refuses a config without one. Virtual memory
-// reservations given by the caller (pmemset_config_set_reservation), part
-// map references (drop) and clearing bad blocks (core cannot yet) are not
-// implemented; Source.ReadAt and WriteAt (pread/pwrite_mcsafe) refuse
-// device DAX. Event
-// callbacks return nothing (C ignores their result too), and run with the
-// set unlocked. DeepFlush does not flush a device DAX region's write
+// GranularityByte, where C refuses a config without one. A part that would
+// coalesce past the end of Config.Reservation cannot coalesce
+// (CoalescingOpportunistic then places it elsewhere; C fails the map).
+// RemoveRange refuses a range with a referenced part map as a whole. The
+// part map Map returns is not referenced. Without a reservation the set
+// does not build one of its own (C maps every part through one). Bad
+// blocks cannot be cleared on device DAX (the NVDIMM bus's clear-error
+// command); Source.ReadAt and WriteAt (pread/pwrite_mcsafe) refuse
+// device DAX. Event callbacks return nothing (C ignores their result
+// too), and run with the set unlocked. DeepFlush does not flush a device DAX region's write
 // queues.
 package set

@@ -22,6 +22,14 @@ var (
 	// ErrCannotCoalesce: CoalescingFull and the addresses right after the
 	// previous part map are taken.
 	ErrCannotCoalesce = errors.New("set: cannot coalesce the part with the previous part map")
+	// ErrCannotFitPartMap: Config.Reservation has no free range the part
+	// fits in (PMEMSET_E_CANNOT_FIT_PART_MAP).
+	ErrCannotFitPartMap = errors.New("set: part does not fit in the reservation")
+	// ErrPartMapInUse: the part map is referenced (FirstPartMap,
+	// NextPartMap, PartMapAt without Drop) by others than the caller
+	// of RemovePartMap, or at all for RemoveRange
+	// (PMEMSET_E_PART_MAP_POSSIBLE_USE_AFTER_DROP).
+	ErrPartMapInUse = errors.New("set: part map still referenced")
 	// ErrPartNotFound: no part map at the address, or the part map is not
 	// the set's.
 	ErrPartNotFound = errors.New("set: part map not found")

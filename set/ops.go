@@ -10,38 +10,47 @@ import (
 )
 
 // FirstPartMap returns the part map at the lowest address, or nil
-// (pmemset_first_part_map).
+// (pmemset_first_part_map), with a reference to Drop.
 func (s *Set) FirstPartMap() *PartMap {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if len(s.pmaps) == 0 {
 		return nil
 	}
-	return s.pmaps[0]
+	return s.ref(s.pmaps[0])
 }
 
 // NextPartMap returns the part map after pm in address order, or nil
-// (pmemset_next_part_map).
+// (pmemset_next_part_map), with a reference to Drop. pm may be one that
+// was removed meanwhile: the next is then the first after its address.
 func (s *Set) NextPartMap(pm *PartMap) *PartMap {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for i, x := range s.pmaps {
-		if x == pm && i+1 < len(s.pmaps) {
-			return s.pmaps[i+1]
+	a := pm.parts[0].addr()
+	for _, x := range s.pmaps {
+		if x.parts[0].addr() > a {
+			return s.ref(x)
 		}
 	}
 	return nil
 }
 
 // PartMapAt returns the part map holding the byte at p
-// (pmemset_part_map_by_address), or ErrPartNotFound.
+// (pmemset_part_map_by_address), with a reference to Drop, or
+// ErrPartNotFound.
 func (s *Set) PartMapAt(p *byte) (*PartMap, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if pt := s.partAt(uintptr(unsafe.Pointer(p))); pt != nil {
-		return pt.pm, nil
+		return s.ref(pt.pm), nil
 	}
 	return nil, ErrPartNotFound
+}
+
+// ref takes a reference to pm; the caller holds a lock.
+func (s *Set) ref(pm *PartMap) *PartMap {
+	pm.refs.Add(1)
+	return pm
 }
 
 // partAt returns the part holding address a, or nil.
@@ -64,13 +73,18 @@ func (s *Set) partAt(a uintptr) *part {
 // RemovePartMap unmaps every part of pm (pmemset_remove_part_map): it
 // deep-flushes the range, sends EventPartRemove, unmaps the parts, and
 // sends EventSDSUpdate for each part whose source has a shutdown state
-// (Refcount one less).
-func (s *Set) RemovePartMap(pm *PartMap) error {
+// (Refcount one less). It fails with ErrPartMapInUse, removing nothing,
+// when pm has more than one reference (the caller's): others still use
+// it. The caller's reference goes with the part map.
+func (s *Set) RemovePartMap(pm *PartMap) error { return s.removePartMap(pm, false) }
+
+// removePartMap is RemovePartMap; force removes a referenced part map too.
+func (s *Set) removePartMap(pm *PartMap, force bool) error {
 	// A failed deep flush does not keep the parts mapped (Close must
 	// end); it is reported with the removal's result.
 	ferr := s.DeepFlush(pm.Bytes())
 	s.mu.Lock()
-	err := s.removeLocked(pm)
+	err := s.removeLocked(pm, force)
 	s.unlock()
 	if errors.Is(err, ErrPartNotFound) {
 		return err
@@ -78,7 +92,7 @@ func (s *Set) RemovePartMap(pm *PartMap) error {
 	return errors.Join(ferr, err)
 }
 
-func (s *Set) removeLocked(pm *PartMap) error {
+func (s *Set) removeLocked(pm *PartMap, force bool) error {
 	i := -1
 	for j, x := range s.pmaps {
 		if x == pm {
@@ -87,6 +101,9 @@ func (s *Set) removeLocked(pm *PartMap) error {
 	}
 	if i < 0 {
 		return ErrPartNotFound
+	}
+	if n := pm.refs.Load(); n > 1 && !force {
+		return fmt.Errorf("set: remove part map: %d references: %w", n, ErrPartMapInUse)
 	}
 	s.queue(Event{Type: EventPartRemove, Dst: pm.Bytes()})
 	var errs []error
@@ -118,6 +135,8 @@ func (s *Set) dropPart(pt *part) error {
 // dropPartMap forgets part map i, whose parts are gone.
 func (s *Set) dropPartMap(i int) {
 	pm := s.pmaps[i]
+	pm.gone = true
+	pm.refs.Store(0)
 	s.pmaps = slices.Delete(s.pmaps, i, i+1)
 	if s.prev == pm {
 		// As libpmemset: the previous part map becomes the one before
@@ -136,7 +155,10 @@ func (s *Set) dropPartMap(i int) {
 // as libpmemset removes whole parts. A part map that loses its middle
 // parts is split in two; one that loses all of them is gone (without
 // EventPartRemove, as in C). Parts of sources with a shutdown state send
-// EventSDSUpdate. A range with no part removes nothing.
+// EventSDSUpdate. A range with no part removes nothing. A referenced part
+// map in the range fails it with ErrPartMapInUse before anything is
+// removed (libpmemset removes the part maps before the first referenced
+// one).
 func (s *Set) RemoveRange(b []byte) error {
 	s.event(Event{Type: EventRemoveRange, Dst: b})
 	_ = s.DeepFlush(b) // gaps between part maps are no error here
@@ -144,6 +166,11 @@ func (s *Set) RemoveRange(b []byte) error {
 	end := a + uintptr(len(b))
 	s.mu.Lock()
 	defer s.unlock()
+	for _, pm := range s.pmaps {
+		if n := pm.refs.Load(); n > 0 && pm.parts[0].addr() < end && pm.parts[len(pm.parts)-1].end() > a {
+			return fmt.Errorf("set: remove range: part map with %d references: %w", n, ErrPartMapInUse)
+		}
+	}
 	var errs []error
 	for i := 0; i < len(s.pmaps); i++ {
 		pm := s.pmaps[i]
@@ -179,11 +206,17 @@ func (s *Set) RemoveRange(b []byte) error {
 	return errors.Join(errs...)
 }
 
-// Close removes every part map (pmemset_delete), in address order.
+// Close removes every part map (pmemset_delete), in address order,
+// referenced or not.
 func (s *Set) Close() error {
 	var errs []error
 	for {
-		pm := s.FirstPartMap()
+		s.mu.RLock()
+		var pm *PartMap
+		if len(s.pmaps) > 0 {
+			pm = s.pmaps[0]
+		}
+		s.mu.RUnlock()
 		if pm == nil {
 			s.mu.Lock()
 			for _, src := range s.owned {
@@ -193,7 +226,7 @@ func (s *Set) Close() error {
 			s.mu.Unlock()
 			return errors.Join(errs...)
 		}
-		errs = append(errs, s.RemovePartMap(pm))
+		errs = append(errs, s.removePartMap(pm, true))
 	}
 }
 

@@ -31,7 +31,7 @@ func (s *Set) MapReplica(ps *poolset.Set, r int, flags FileFlags) (*PartMap, err
 	srcs := make([]*Source, 0, len(rep.Parts))
 	fail := func(pm *PartMap, err error) (*PartMap, error) {
 		if pm != nil {
-			err = errors.Join(err, s.RemovePartMap(pm))
+			err = errors.Join(err, s.removePartMap(pm, true))
 		}
 		for _, src := range srcs {
 			err = errors.Join(err, src.Close())

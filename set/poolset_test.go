@@ -99,3 +99,35 @@ func TestMapReplicaAsCorePool(t *testing.T) {
 		t.Fatal("MapReplica and core/pool see different bytes")
 	}
 }
+
+// TestMapReplicaInReservation: replicas map one after the other into the
+// set's reservation; one that does not fit fails and leaves nothing.
+func TestMapReplicaInReservation(t *testing.T) {
+	dir := pmemtest.Dir(t)
+	path := pmemtest.Poolset(t, dir, "p.set", "2M {dir}/p0", "2M {dir}/p1", "REPLICA", "4M {dir}/r0")
+	ps, err := poolset.ParseFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newReservation(t, 8<<20)
+	s := set.New(set.Config{RequiredGranularity: core.GranularityPage, Reservation: r})
+	defer s.Close()
+	r0, err := s.MapReplica(ps, 0, set.FileCreateIfNeeded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := s.MapReplica(ps, 1, set.FileCreateIfNeeded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size0 := int(ps.ReplicaSize(0))
+	if r0.Parts() != 2 || addr(r0.Bytes()) != at(r, 0) || addr(r1.Bytes()) != at(r, size0) {
+		t.Fatalf("replicas at %#x and %#x in a reservation at %#x", addr(r0.Bytes()), addr(r1.Bytes()), at(r, 0))
+	}
+	if _, err := s.MapReplica(ps, 1, 0); !errors.Is(err, set.ErrCannotFitPartMap) {
+		t.Fatalf("third replica in a full reservation: %v", err)
+	}
+	if s.NextPartMap(r0) != r1 || s.NextPartMap(r1) != nil {
+		t.Fatal("the failed replica left part maps")
+	}
+}

@@ -1,6 +1,7 @@
 package set_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -150,10 +151,14 @@ func TestSDSPerPart(t *testing.T) {
 }
 
 // TestBadBlockDetection: each bad block of a source is reported; the map
-// fails unless the callback clears them (here by changing the fixture, as
-// clearing on the device would).
+// fails unless the callback clears them: Source.ClearBadBlock gives the
+// file fresh blocks reading zeros, and the callback also empties the
+// fixture's list, as the device would once its poison is cleared.
 func TestBadBlockDetection(t *testing.T) {
 	f, root := nvdimmFile(t)
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xab}, 4<<20), 0); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +183,17 @@ func TestBadBlockDetection(t *testing.T) {
 		t.Fatalf("events %v", got)
 	}
 	r.evs = nil
+	var cleared []core.BadBlock
 	clear := func(s2 *set.Set, ev set.Event) {
 		r.on(s2, ev)
 		if ev.Type == set.EventBadBlock {
-			setAttr(t, root, "block/pmem0/badblocks", "")
+			if err := ev.Source.ClearBadBlock(ev.BadBlock); err != nil {
+				t.Error(err)
+			}
+			cleared = append(cleared, ev.BadBlock)
+			if len(cleared) == 2 {
+				setAttr(t, root, "block/pmem0/badblocks", "")
+			}
 		}
 	}
 	s = set.New(set.Config{RequiredGranularity: core.GranularityPage, OnEvent: clear})
@@ -193,6 +205,18 @@ func TestBadBlockDetection(t *testing.T) {
 	got := r.types()
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("events %v, want %v", got, want)
+	}
+	data := make([]byte, 4<<20)
+	if _, err := f.ReadAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, bb := range cleared {
+		if !bytes.Equal(data[bb.Offset:bb.Offset+bb.Length], make([]byte, bb.Length)) || data[bb.Offset+bb.Length] != 0xab {
+			t.Fatalf("bad block %+v not cleared to zeros alone", bb)
+		}
+	}
+	if err := src.ClearBadBlock(core.BadBlock{Offset: -1, Length: 1}); !errors.Is(err, core.ErrInvalidArgument) {
+		t.Fatalf("negative offset: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -35,6 +36,14 @@ type Config struct {
 	// AcceptableStates is the set of part states (see SDS) in which a
 	// part may be mapped; zero means StateOK only.
 	AcceptableStates PartState
+	// Reservation, if not nil, is where parts are mapped
+	// (pmemset_config_set_reservation): a new part map at the lowest
+	// offset of it with room for the part, a coalesced part right after
+	// its part map when that range of the reservation is free. A part
+	// that fits nowhere fails with ErrCannotFitPartMap. The reservation
+	// stays the caller's: removed parts give their range back to it, and
+	// the caller closes it after the set.
+	Reservation *core.Reservation
 	// OnEvent, if not nil, is called for every event, in order, on the
 	// goroutine that caused it, with the Set unlocked: it may call the
 	// Set's data methods (to persist an SDS kept in the set, say).
@@ -79,10 +88,39 @@ func (p *part) addr() uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(p
 func (p *part) end() uintptr  { return p.addr() + uintptr(p.m.Size()) }
 
 // PartMap is a contiguous range of a set: one part, or several coalesced.
+//
+// A part map is referenced as in libpmemset: FirstPartMap, NextPartMap
+// and PartMapAt each take a reference, which the caller gives back with
+// Drop. A referenced part map stays in the set: RemovePartMap refuses one
+// referenced by anyone but its caller, RemoveRange one referenced at all
+// (ErrPartMapInUse); only Close removes it anyway. The part map Map
+// returns carries no reference (pmemset_map gives a descriptor only).
 type PartMap struct {
 	set   *Set
 	parts []*part // in address order, contiguous
+	refs  atomic.Int32
+	gone  bool // removed from the set; under the set's write lock
 }
+
+// Drop gives back a reference taken by FirstPartMap, NextPartMap or
+// PartMapAt (pmemset_part_map_drop); the part map stays in the set. A
+// Drop without a reference panics, as a sync.WaitGroup's negative count
+// does; after RemovePartMap, which takes the caller's reference with the
+// part map, Drop does nothing.
+func (pm *PartMap) Drop() {
+	pm.set.mu.RLock()
+	defer pm.set.mu.RUnlock()
+	if pm.gone {
+		return
+	}
+	if pm.refs.Add(-1) < 0 {
+		pm.refs.Add(1)
+		panic("set: PartMap.Drop without a reference")
+	}
+}
+
+// Refs returns the number of references to pm.
+func (pm *PartMap) Refs() int { return int(pm.refs.Load()) }
 
 // Bytes returns the whole range of the part map (its descriptor); valid
 // until the part map is removed.
@@ -223,7 +261,11 @@ func (s *Set) mapPart(src *Source, mc MapConfig, pm *PartMap, room int64) (*Part
 func (s *Set) place(src *Source, cp []core.Part, ccfg *core.Config, pm *PartMap, coalescing Coalescing, room uintptr) (*PartMap, error) {
 	var m *core.Map
 	var err error
-	if coalescing != CoalescingNone && pm != nil {
+	if r := s.cfg.Reservation; r != nil {
+		if m, pm, err = s.placeIn(r, cp, ccfg, pm, coalescing); err != nil {
+			return nil, err
+		}
+	} else if coalescing != CoalescingNone && pm != nil {
 		last := pm.parts[len(pm.parts)-1]
 		m, err = core.NewPartsMapAt(unsafe.Add(unsafe.Pointer(unsafe.SliceData(last.m.Bytes())), last.m.Size()), cp, ccfg)
 		if errors.Is(err, core.ErrAddressInUse) {
@@ -235,7 +277,7 @@ func (s *Set) place(src *Source, cp []core.Part, ccfg *core.Config, pm *PartMap,
 			return nil, fmt.Errorf("set: map: %w", err)
 		}
 	}
-	if m == nil {
+	if m == nil && s.cfg.Reservation == nil {
 		pm = nil
 		m, err = s.mapFresh(cp, ccfg, coalescing != CoalescingNone, room)
 		if err != nil {
@@ -248,6 +290,58 @@ func (s *Set) place(src *Source, cp []core.Part, ccfg *core.Config, pm *PartMap,
 		return nil, fmt.Errorf("set: map: part granularity %v, set %v: %w", g, s.g, ErrGranularityMismatch)
 	}
 	return s.addPart(m, src, pm), nil
+}
+
+// placeIn maps cp into the reservation r: after the last part of pm as
+// coalescing says, else at the lowest offset with room (a new part map,
+// pm nil on return).
+func (s *Set) placeIn(r *core.Reservation, cp []core.Part, ccfg *core.Config, pm *PartMap, coalescing Coalescing) (*core.Map, *PartMap, error) {
+	length := int(cp[0].Length)
+	base, size := uintptr(r.Addr()), uintptr(r.Size())
+	if coalescing != CoalescingNone && pm != nil {
+		end := pm.parts[len(pm.parts)-1].end()
+		var err error
+		if end > base && end-base <= size && uintptr(length) <= size-(end-base) {
+			var m *core.Map
+			if m, err = core.NewPartsMapIn(r, int(end-base), cp, ccfg); err == nil {
+				return m, pm, nil
+			} else if !errors.Is(err, core.ErrAddressInUse) {
+				return nil, nil, fmt.Errorf("set: map: %w", err)
+			}
+		} else {
+			err = fmt.Errorf("%d bytes at %#x: past the end of the reservation", length, end)
+		}
+		if coalescing == CoalescingFull {
+			return nil, nil, fmt.Errorf("set: map: %w: %w", ErrCannotCoalesce, err)
+		}
+	}
+	align, err := cp[0].Src.Alignment()
+	if err != nil {
+		return nil, nil, fmt.Errorf("set: map: %w", err)
+	}
+	if cp[0].Offset%align != 0 || cp[0].Length%align != 0 {
+		return nil, nil, fmt.Errorf("set: map: offset %d, length %d not multiples of %d: %w", cp[0].Offset, cp[0].Length, align, core.ErrLengthUnaligned)
+	}
+	// As libpmemset: from offset 0, past each mapping in the way.
+	for off := 0; off+length <= int(size); {
+		if a := base + uintptr(off); a%uintptr(align) != 0 {
+			off += int(uintptr(align) - a%uintptr(align))
+			continue
+		}
+		if _, end, found := r.Find(off, length); found {
+			off = end
+			continue
+		}
+		m, err := core.NewPartsMapIn(r, off, cp, ccfg)
+		if errors.Is(err, core.ErrAddressInUse) {
+			continue // taken since Find: look again
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("set: map: %w", err)
+		}
+		return m, nil, nil
+	}
+	return nil, nil, fmt.Errorf("set: map: %d bytes in a reservation of %d: %w", length, size, ErrCannotFitPartMap)
 }
 
 // MapMemory adds m, memory the caller mapped through core (a file region,

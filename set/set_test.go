@@ -400,6 +400,8 @@ func TestRemoveRange(t *testing.T) {
 	if err := s.Persist(b[mib-1 : mib+1]); !errors.Is(err, set.ErrOutsideSet) {
 		t.Fatalf("persist into the hole: %v", err)
 	}
+	first.Drop()
+	second.Drop()
 	// The hole is mapped again by coalescing onto the first part map.
 	if pm2, err := s.Map(src, set.MapConfig{Offset: mib, Length: mib}); err != nil || pm2 != first || first.Parts() != 2 {
 		t.Fatalf("refill: %v", err)

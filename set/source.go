@@ -128,6 +128,17 @@ func (s *Source) SetSDS(sds *SDS, state *PartState) error {
 // part of the source is mapped (pmemset_source_set_badblock_detection).
 func (s *Source) SetBadBlockDetection(on bool) { s.bb = on }
 
+// ClearBadBlock clears bad block bb of the source, as an EventBadBlock
+// reports it (pmemset_badblock_clear): see core.Source.ClearBadBlock; the
+// range reads zeros afterwards. An event callback may call it, so that
+// the part is mapped.
+func (s *Source) ClearBadBlock(bb core.BadBlock) error {
+	if err := s.src.ClearBadBlock(bb); err != nil {
+		return fmt.Errorf("set: %w", err)
+	}
+	return nil
+}
+
 // Close closes the file the source opened (none for FromFile and
 // FromCore). Parts mapped from it must be removed first.
 func (s *Source) Close() error {
