@@ -1,7 +1,6 @@
 package rpma
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"net"
@@ -91,22 +90,23 @@ func (e *Endpoint) handshake(raw net.Conn) {
 		delete(e.shaking, raw)
 		e.mu.Unlock()
 	}()
-	nc := tls.Server(raw, e.peer.server)
+	bc := newBatchConn(raw)
+	nc := tls.Server(bc, e.peer.server)
 	nc.SetDeadline(time.Now().Add(e.peer.handshake))
 	if err := nc.Handshake(); err != nil {
 		e.peer.log.Info("rpma: handshake refused", "remote", raw.RemoteAddr(), "err", err)
 		nc.Close()
 		return
 	}
-	br := bufio.NewReaderSize(nc, 64<<10)
-	op, pd, err := readHandshake(br)
+	// Unbuffered: the connection reads on from nc where this stops.
+	op, pd, err := readHandshake(nc)
 	if err != nil || op != opHello {
 		e.peer.log.Info("rpma: connection request refused", "remote", raw.RemoteAddr(), "err", err)
 		nc.Close()
 		return
 	}
 	select {
-	case e.reqs <- &ConnReq{peer: e.peer, nc: nc, br: br, private: pd}:
+	case e.reqs <- &ConnReq{peer: e.peer, nc: nc, raw: bc, private: pd}:
 	case <-e.quit:
 		nc.Close()
 	}

@@ -73,6 +73,7 @@ func NewPeer(opts *PeerOptions) (*Peer, error) {
 	if opts.TLS != nil {
 		p.server = opts.TLS.Clone()
 		p.server.MinVersion = tls.VersionTLS13
+		p.server.DynamicRecordSizingDisabled = true
 		p.client = p.server
 		return p, nil
 	}
@@ -102,14 +103,17 @@ func NewPeer(opts *PeerOptions) (*Peer, error) {
 		Certificates:          []tls.Certificate{cert},
 		ClientAuth:            tls.RequireAnyClientCert,
 		VerifyPeerCertificate: verify,
+		// Full records from the start: the streams are bulk transfers.
+		DynamicRecordSizingDisabled: true,
 	}
 	p.client = &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
 		// The chain is checked by verify against the key derived from
 		// the PSK, not against a CA: there is none.
-		InsecureSkipVerify:    true,
-		VerifyPeerCertificate: verify,
+		InsecureSkipVerify:          true,
+		VerifyPeerCertificate:       verify,
+		DynamicRecordSizingDisabled: true,
 	}
 	return p, nil
 }
