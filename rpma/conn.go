@@ -91,6 +91,7 @@ type Conn struct {
 	eventsDone atomic.Bool
 	quit       chan struct{}
 	quitOnce   sync.Once
+	closeOnce  sync.Once
 	readerDone chan struct{}
 	writerDone chan struct{}
 }
@@ -924,6 +925,7 @@ func (c *Conn) Close() error {
 	<-c.readerDone
 	c.quitOnce.Do(func() { close(c.quit) })
 	<-c.writerDone
+	c.closeOnce.Do(func() { c.peer.drop(true) })
 	return nil
 }
 
@@ -943,6 +945,12 @@ type ConnReq struct {
 // NewConnReq makes an outgoing connection request to addr ("host:port")
 // with cfg (rpma_conn_req_new); nil cfg is the defaults.
 func (p *Peer) NewConnReq(addr string, cfg *ConnConfig) (*ConnReq, error) {
+	p.mu.RLock()
+	closed := p.closed
+	p.mu.RUnlock()
+	if closed {
+		return nil, ErrClosed
+	}
 	rc, err := cfg.resolve()
 	if err != nil {
 		return nil, err
@@ -992,6 +1000,11 @@ func (r *ConnReq) Connect(ctx context.Context, privateData []byte) (*Conn, error
 			r.dropRecvs()
 			return nil, fmt.Errorf("rpma: accept: %w", err)
 		}
+		if !r.peer.hold(true) {
+			r.nc.Close()
+			r.dropRecvs()
+			return nil, ErrClosed
+		}
 		r.nc.SetDeadline(time.Time{})
 		return newConn(r.peer, r.cfg, r.nc, r.raw, r.private, r.recvs), nil
 	}
@@ -1028,6 +1041,9 @@ func (r *ConnReq) Connect(ctx context.Context, privateData []byte) (*Conn, error
 		return fail(ErrRejected)
 	case op != opAccept:
 		return fail(fmt.Errorf("%w: answer op %d", ErrProtocol, op))
+	}
+	if !r.peer.hold(true) {
+		return fail(ErrClosed)
 	}
 	nc.SetDeadline(time.Time{})
 	return newConn(r.peer, r.cfg, nc, bc, pd, r.recvs), nil

@@ -33,8 +33,12 @@ const maxHandshakes = 1024
 // Listen makes an endpoint listening on addr ("host:port"; port 0
 // picks one) (rpma_ep_listen).
 func (p *Peer) Listen(addr string) (*Endpoint, error) {
+	if !p.hold(false) {
+		return nil, ErrClosed
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		p.drop(false)
 		return nil, err
 	}
 	e := &Endpoint{peer: p, ln: ln, reqs: make(chan *ConnReq, 16), quit: make(chan struct{}),
@@ -150,6 +154,7 @@ func (e *Endpoint) Shutdown() error {
 				r.cfg, _ = (*ConnConfig)(nil).resolve()
 				r.Delete()
 			default:
+				e.peer.drop(false)
 				return
 			}
 		}
