@@ -125,6 +125,9 @@ func newConn(p *Peer, cfg ConnConfig, nc net.Conn, raw *batchConn, private []byt
 		c.rcq.shared = cfg.SharedCompletionChannel
 	}
 	c.events <- EventEstablished
+	if raw != nil {
+		raw.idle = c.wakeWriter
+	}
 	go c.writer()
 	go c.reader()
 	return c
@@ -409,22 +412,32 @@ func (c *Conn) post(p *pending, f outFrame) error {
 	f.h.id = c.nextID
 	c.pend[f.h.id] = p
 	c.mu.Unlock()
-	c.enqueue(f)
+	c.enqueue(f, true)
 	return nil
 }
 
 // enqueue hands f to the writer; it never blocks, so the reader can
-// answer while the writer waits for the socket.
-func (c *Conn) enqueue(f outFrame) int {
+// answer while the writer waits for the socket. Without wake the writer
+// is not woken for f: the reader's answers wait until it has executed
+// what it has read and is about to wait for the socket (wakeWriter,
+// called by the socket's idle hook), so a batch of requests gets its
+// answers in one batch, and the writer one wake-up.
+func (c *Conn) enqueue(f outFrame, wake bool) int {
 	c.outMu.Lock()
 	c.outq = append(c.outq, f)
 	n := len(c.outq)
 	c.outMu.Unlock()
+	if wake {
+		c.wakeWriter()
+	}
+	return n
+}
+
+func (c *Conn) wakeWriter() {
 	select {
 	case c.outWake <- struct{}{}:
 	default:
 	}
-	return n
 }
 
 // complete ends the outstanding operation p with st.
@@ -645,7 +658,8 @@ func (c *Conn) flushed(p *pending) {
 
 // respond queues the answer to a request of the other side.
 func (c *Conn) respond(h header, st Status, payload []byte, mr *MR) error {
-	n := c.enqueue(outFrame{h: header{op: h.op, status: st, length: uint32(len(payload)), id: h.id}, payload: payload, release: mr})
+	n := c.enqueue(outFrame{h: header{op: h.op, status: st, length: uint32(len(payload)), id: h.id}, payload: payload, release: mr},
+		c.raw == nil || c.raw.idle == nil)
 	if n > maxPeerOutstanding+c.cfg.SQSize {
 		return fmt.Errorf("rpma: more than %d requests unanswered: %w", maxPeerOutstanding, ErrProtocol)
 	}
@@ -898,7 +912,7 @@ func (c *Conn) Disconnect() error {
 	peerGone := c.dead
 	c.mu.Unlock()
 	done := make(chan struct{})
-	c.enqueue(outFrame{h: header{op: opDisconnect}, done: done})
+	c.enqueue(outFrame{h: header{op: opDisconnect}, done: done}, true)
 	t := time.NewTimer(c.cfg.Timeout)
 	defer t.Stop()
 	select {

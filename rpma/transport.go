@@ -29,10 +29,14 @@ type batchConn struct {
 
 	rbuf       []byte
 	rpos, rend int
+	idle       func() // called before each read of the socket
 }
 
 func (b *batchConn) Read(p []byte) (int, error) {
 	if b.rpos == b.rend {
+		if b.idle != nil {
+			b.idle()
+		}
 		if len(p) >= readSize {
 			return b.Conn.Read(p)
 		}
