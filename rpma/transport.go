@@ -8,7 +8,7 @@ import (
 // batchSize is how many bytes of TLS records a connection's writer
 // gathers before a system call; readSize is how many bytes its reader
 // asks the socket for at once.
-var batchSize, readSize = 64 << 10, 256 << 10
+const batchSize, readSize = 64 << 10, 256 << 10
 
 // batchConn is the TCP socket under a connection's TLS stream. crypto/tls
 // writes every record (at most 16 KiB of data) with its own system call;
