@@ -14,33 +14,7 @@ func TestPeerClose(t *testing.T) {
 	srv, cli := newPeer(t, testPSK), newPeer(t, testPSK)
 	mr := register(t, srv, make([]byte, 64), rpma.UsageWriteDst)
 	ep := listen(t, srv)
-	type res struct {
-		c   *rpma.Conn
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		req, err := ep.NextConnReq(ctx(t), nil)
-		if err != nil {
-			ch <- res{nil, err}
-			return
-		}
-		c, err := req.Connect(ctx(t), nil)
-		ch <- res{c, err}
-	}()
-	req, err := cli.NewConnReq(ep.Addr().String(), slowOK)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := req.Connect(ctx(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := <-ch
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	sc := r.c
+	sc, cc := pairAt(t, ep, cli, nil, nil, nil, nil)
 
 	busy := func(p *rpma.Peer, what string) {
 		t.Helper()
