@@ -1,7 +1,6 @@
 package rpma
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -65,9 +64,9 @@ type pending struct {
 type Conn struct {
 	peer    *Peer
 	cfg     ConnConfig
-	nc      net.Conn
-	br      *bufio.Reader
-	bw      *bufio.Writer
+	nc      net.Conn   // the TLS stream
+	raw     *batchConn // the socket under it; nil in tests without one
+	br      io.Reader  // what serve reads: nc
 	private []byte
 
 	cq, rcq *CQ
@@ -92,14 +91,14 @@ type Conn struct {
 	eventsDone atomic.Bool
 	quit       chan struct{}
 	quitOnce   sync.Once
+	closeOnce  sync.Once
 	readerDone chan struct{}
 	writerDone chan struct{}
 }
 
-func newConn(p *Peer, cfg ConnConfig, nc net.Conn, br *bufio.Reader, private []byte, recvs []*pending) *Conn {
+func newConn(p *Peer, cfg ConnConfig, nc net.Conn, raw *batchConn, private []byte, recvs []*pending) *Conn {
 	c := &Conn{
-		peer: p, cfg: cfg, nc: nc, br: br, private: private,
-		bw:         bufio.NewWriterSize(nc, 256<<10),
+		peer: p, cfg: cfg, nc: nc, raw: raw, br: nc, private: private,
 		sq:         make(chan struct{}, cfg.SQSize),
 		pend:       make(map[uint64]*pending),
 		recvs:      recvs,
@@ -126,6 +125,9 @@ func newConn(p *Peer, cfg ConnConfig, nc net.Conn, br *bufio.Reader, private []b
 		c.rcq.shared = cfg.SharedCompletionChannel
 	}
 	c.events <- EventEstablished
+	if raw != nil {
+		raw.idle = c.wakeWriter
+	}
 	go c.writer()
 	go c.reader()
 	return c
@@ -410,22 +412,32 @@ func (c *Conn) post(p *pending, f outFrame) error {
 	f.h.id = c.nextID
 	c.pend[f.h.id] = p
 	c.mu.Unlock()
-	c.enqueue(f)
+	c.enqueue(f, true)
 	return nil
 }
 
 // enqueue hands f to the writer; it never blocks, so the reader can
-// answer while the writer waits for the socket.
-func (c *Conn) enqueue(f outFrame) int {
+// answer while the writer waits for the socket. Without wake the writer
+// is not woken for f: the reader's answers wait until it has executed
+// what it has read and is about to wait for the socket (wakeWriter,
+// called by the socket's idle hook), so a batch of requests gets its
+// answers in one batch, and the writer one wake-up.
+func (c *Conn) enqueue(f outFrame, wake bool) int {
 	c.outMu.Lock()
 	c.outq = append(c.outq, f)
 	n := len(c.outq)
 	c.outMu.Unlock()
+	if wake {
+		c.wakeWriter()
+	}
+	return n
+}
+
+func (c *Conn) wakeWriter() {
 	select {
 	case c.outWake <- struct{}{}:
 	default:
 	}
-	return n
 }
 
 // complete ends the outstanding operation p with st.
@@ -456,14 +468,26 @@ func (c *Conn) fail(err error) {
 		c.err = err
 	}
 	c.mu.Unlock()
-	c.nc.Close()
+	c.closeStream()
+}
+
+// closeStream closes the socket, then the TLS stream: a writer blocked
+// on a peer that stopped reading returns at once (no close_notify
+// alert waits behind it; the protocol's own disconnect frame, inside
+// TLS, is what ends a stream cleanly).
+func (c *Conn) closeStream() {
+	if c.raw != nil {
+		c.raw.Conn.Close()
+	}
+	if c.nc != nil {
+		c.nc.Close()
+	}
 }
 
 func (c *Conn) writer() {
 	defer close(c.writerDone)
-	var hb [headerSize]byte
+	w := frameWriter{c: c, stage: make([]byte, 0, maxRecord)}
 	var batch []outFrame
-	var werr error
 	for {
 		select {
 		case <-c.outWake:
@@ -471,6 +495,7 @@ func (c *Conn) writer() {
 			c.dropOut(nil)
 			return
 		}
+		w.begin()
 		for {
 			c.outMu.Lock()
 			batch, c.outq = c.outq, batch[:0]
@@ -480,15 +505,7 @@ func (c *Conn) writer() {
 			}
 			for i := range batch {
 				f := &batch[i]
-				if werr == nil {
-					f.h.encode(hb[:])
-					if _, werr = c.bw.Write(hb[:]); werr == nil && len(f.payload) > 0 {
-						_, werr = c.bw.Write(f.payload)
-					}
-					if werr == nil && f.done != nil {
-						werr = c.bw.Flush()
-					}
-				}
+				w.put(f)
 				if f.release != nil {
 					f.release.release()
 				}
@@ -497,13 +514,76 @@ func (c *Conn) writer() {
 				}
 				*f = outFrame{}
 			}
-			if werr == nil {
-				werr = c.bw.Flush()
-			}
-			if werr != nil {
-				c.fail(werr)
-			}
 		}
+		w.end()
+	}
+}
+
+// maxRecord is the most data a TLS record carries.
+const maxRecord = 16 << 10
+
+// frameWriter writes frames to a connection's TLS stream: headers and
+// small payloads gathered into records of up to maxRecord bytes, large
+// payloads handed to TLS as they are (no copy: TLS seals them from the
+// region into its records).
+type frameWriter struct {
+	c     *Conn
+	stage []byte
+	err   error
+}
+
+func (w *frameWriter) begin() {
+	if w.c.raw != nil {
+		w.c.raw.begin()
+	}
+}
+
+func (w *frameWriter) write(b []byte) {
+	if w.err == nil && len(b) > 0 {
+		_, w.err = w.c.nc.Write(b)
+	}
+}
+
+func (w *frameWriter) flushStage() {
+	w.write(w.stage)
+	w.stage = w.stage[:0]
+}
+
+// put writes f; once f.done is set, f is on the socket.
+func (w *frameWriter) put(f *outFrame) {
+	if w.err != nil {
+		return
+	}
+	small := len(f.payload) <= maxRecord/4
+	if len(w.stage)+headerSize+len(f.payload) > cap(w.stage) && (small || len(w.stage)+headerSize > cap(w.stage)) {
+		w.flushStage()
+	}
+	var hb [headerSize]byte
+	f.h.encode(hb[:])
+	w.stage = append(w.stage, hb[:]...)
+	if small {
+		w.stage = append(w.stage, f.payload...)
+	} else {
+		w.flushStage()
+		w.write(f.payload)
+	}
+	if f.done != nil {
+		w.end()
+		w.begin()
+	}
+}
+
+// end writes what is gathered to the socket; a failed write breaks the
+// connection.
+func (w *frameWriter) end() {
+	w.flushStage()
+	if w.c.raw != nil {
+		if err := w.c.raw.end(); w.err == nil {
+			w.err = err
+		}
+	}
+	if w.err != nil {
+		w.c.fail(w.err)
 	}
 }
 
@@ -543,7 +623,7 @@ func (c *Conn) reader() {
 		c.peer.log.Debug("rpma: connection lost", "remote", c.nc.RemoteAddr(), "err", err)
 	}
 	if closeNow {
-		c.nc.Close()
+		c.closeStream()
 	}
 	for _, p := range pend {
 		c.flushed(p)
@@ -578,7 +658,8 @@ func (c *Conn) flushed(p *pending) {
 
 // respond queues the answer to a request of the other side.
 func (c *Conn) respond(h header, st Status, payload []byte, mr *MR) error {
-	n := c.enqueue(outFrame{h: header{op: h.op, status: st, length: uint32(len(payload)), id: h.id}, payload: payload, release: mr})
+	n := c.enqueue(outFrame{h: header{op: h.op, status: st, length: uint32(len(payload)), id: h.id}, payload: payload, release: mr},
+		c.raw == nil || c.raw.idle == nil)
 	if n > maxPeerOutstanding+c.cfg.SQSize {
 		return fmt.Errorf("rpma: more than %d requests unanswered: %w", maxPeerOutstanding, ErrProtocol)
 	}
@@ -831,7 +912,7 @@ func (c *Conn) Disconnect() error {
 	peerGone := c.dead
 	c.mu.Unlock()
 	done := make(chan struct{})
-	c.enqueue(outFrame{h: header{op: opDisconnect}, done: done})
+	c.enqueue(outFrame{h: header{op: opDisconnect}, done: done}, true)
 	t := time.NewTimer(c.cfg.Timeout)
 	defer t.Stop()
 	select {
@@ -841,7 +922,7 @@ func (c *Conn) Disconnect() error {
 		c.fail(errors.New("rpma: disconnect not written in time"))
 	}
 	if peerGone {
-		c.nc.Close()
+		c.closeStream()
 	}
 	return nil
 }
@@ -854,10 +935,11 @@ func (c *Conn) Close() error {
 	// The disconnect is written (or timed out) when Disconnect returns;
 	// the other side's is not awaited.
 	c.Disconnect()
-	c.nc.Close()
+	c.closeStream()
 	<-c.readerDone
 	c.quitOnce.Do(func() { close(c.quit) })
 	<-c.writerDone
+	c.closeOnce.Do(func() { c.peer.drop(true) })
 	return nil
 }
 
@@ -868,7 +950,7 @@ type ConnReq struct {
 	cfg     ConnConfig
 	addr    string
 	nc      *tls.Conn
-	br      *bufio.Reader
+	raw     *batchConn
 	private []byte
 	recvs   []*pending
 	done    bool
@@ -877,6 +959,12 @@ type ConnReq struct {
 // NewConnReq makes an outgoing connection request to addr ("host:port")
 // with cfg (rpma_conn_req_new); nil cfg is the defaults.
 func (p *Peer) NewConnReq(addr string, cfg *ConnConfig) (*ConnReq, error) {
+	p.mu.RLock()
+	closed := p.closed
+	p.mu.RUnlock()
+	if closed {
+		return nil, ErrClosed
+	}
 	rc, err := cfg.resolve()
 	if err != nil {
 		return nil, err
@@ -926,8 +1014,13 @@ func (r *ConnReq) Connect(ctx context.Context, privateData []byte) (*Conn, error
 			r.dropRecvs()
 			return nil, fmt.Errorf("rpma: accept: %w", err)
 		}
+		if !r.peer.hold(true) {
+			r.nc.Close()
+			r.dropRecvs()
+			return nil, ErrClosed
+		}
 		r.nc.SetDeadline(time.Time{})
-		return newConn(r.peer, r.cfg, r.nc, r.br, r.private, r.recvs), nil
+		return newConn(r.peer, r.cfg, r.nc, r.raw, r.private, r.recvs), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
@@ -937,7 +1030,8 @@ func (r *ConnReq) Connect(ctx context.Context, privateData []byte) (*Conn, error
 		r.dropRecvs()
 		return nil, fmt.Errorf("rpma: connect %s: %w: %w", r.addr, ErrUnreachable, err)
 	}
-	nc := tls.Client(raw, r.peer.client)
+	bc := newBatchConn(raw)
+	nc := tls.Client(bc, r.peer.client)
 	fail := func(e error) (*Conn, error) {
 		nc.Close()
 		r.dropRecvs()
@@ -952,8 +1046,8 @@ func (r *ConnReq) Connect(ctx context.Context, privateData []byte) (*Conn, error
 	if err := writeFrame(nc, opHello, privateData); err != nil {
 		return fail(fmt.Errorf("%w: %w", ErrUnreachable, err))
 	}
-	br := bufio.NewReaderSize(nc, 64<<10)
-	op, pd, err := readHandshake(br)
+	// Unbuffered: the connection reads on from nc where this stops.
+	op, pd, err := readHandshake(nc)
 	switch {
 	case err != nil:
 		return fail(fmt.Errorf("%w: %w", ErrUnreachable, err))
@@ -962,8 +1056,11 @@ func (r *ConnReq) Connect(ctx context.Context, privateData []byte) (*Conn, error
 	case op != opAccept:
 		return fail(fmt.Errorf("%w: answer op %d", ErrProtocol, op))
 	}
+	if !r.peer.hold(true) {
+		return fail(ErrClosed)
+	}
 	nc.SetDeadline(time.Time{})
-	return newConn(r.peer, r.cfg, nc, br, pd, r.recvs), nil
+	return newConn(r.peer, r.cfg, nc, bc, pd, r.recvs), nil
 }
 
 // Delete drops the request (rpma_conn_req_delete): an incoming one is

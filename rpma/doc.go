@@ -42,7 +42,7 @@
 //
 // C's API and its equivalent here:
 //
-//	rpma_peer_new / _delete               NewPeer(opts) (TLS or PSK in opts)
+//	rpma_peer_new / _delete               NewPeer(opts) (TLS or PSK in opts), Peer.Close (ErrBusy while in use)
 //	rpma_peer_cfg_* , _get_descriptor     PeerConfig, Descriptor, PeerConfigFromDescriptor
 //	rpma_conn_cfg_*                       ConnConfig (timeout, CQ/RCQ/SQ/RQ sizes, shared channel)
 //	rpma_ep_listen / _next_conn_req       Peer.Listen, Endpoint.NextConnReq; Endpoint.Shutdown

@@ -1,7 +1,6 @@
 package rpma
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"net"
@@ -34,8 +33,12 @@ const maxHandshakes = 1024
 // Listen makes an endpoint listening on addr ("host:port"; port 0
 // picks one) (rpma_ep_listen).
 func (p *Peer) Listen(addr string) (*Endpoint, error) {
+	if !p.hold(false) {
+		return nil, ErrClosed
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		p.drop(false)
 		return nil, err
 	}
 	e := &Endpoint{peer: p, ln: ln, reqs: make(chan *ConnReq, 16), quit: make(chan struct{}),
@@ -91,22 +94,23 @@ func (e *Endpoint) handshake(raw net.Conn) {
 		delete(e.shaking, raw)
 		e.mu.Unlock()
 	}()
-	nc := tls.Server(raw, e.peer.server)
+	bc := newBatchConn(raw)
+	nc := tls.Server(bc, e.peer.server)
 	nc.SetDeadline(time.Now().Add(e.peer.handshake))
 	if err := nc.Handshake(); err != nil {
 		e.peer.log.Info("rpma: handshake refused", "remote", raw.RemoteAddr(), "err", err)
 		nc.Close()
 		return
 	}
-	br := bufio.NewReaderSize(nc, 64<<10)
-	op, pd, err := readHandshake(br)
+	// Unbuffered: the connection reads on from nc where this stops.
+	op, pd, err := readHandshake(nc)
 	if err != nil || op != opHello {
 		e.peer.log.Info("rpma: connection request refused", "remote", raw.RemoteAddr(), "err", err)
 		nc.Close()
 		return
 	}
 	select {
-	case e.reqs <- &ConnReq{peer: e.peer, nc: nc, br: br, private: pd}:
+	case e.reqs <- &ConnReq{peer: e.peer, nc: nc, raw: bc, private: pd}:
 	case <-e.quit:
 		nc.Close()
 	}
@@ -150,6 +154,7 @@ func (e *Endpoint) Shutdown() error {
 				r.cfg, _ = (*ConnConfig)(nil).resolve()
 				r.Delete()
 			default:
+				e.peer.drop(false)
 				return
 			}
 		}

@@ -15,7 +15,8 @@ var (
 	// RPMA_E_NOSUPP: a persistent flush without the remote peer's direct
 	// write to pmem, a wait on a CQ of a shared completion channel.
 	ErrNotSupported = errors.New("rpma: not supported")
-	// ErrBusy is a region deregistered while posted operations use it.
+	// ErrBusy is a region deregistered while posted operations use it,
+	// or a peer closed while regions, connections or endpoints use it.
 	ErrBusy = errors.New("rpma: memory region in use")
 	// ErrBadDescriptor is a descriptor (of a region or a peer
 	// configuration) that does not decode.

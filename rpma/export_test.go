@@ -2,6 +2,7 @@ package rpma
 
 import (
 	"crypto/tls"
+	"net"
 	"testing"
 )
 
@@ -13,4 +14,12 @@ func PSKTLSConfigs(t testing.TB) (server, client *tls.Config) {
 		t.Fatal(err)
 	}
 	return p.server, p.client
+}
+
+// BatchConn wraps a socket in the batching rpma's connections put under
+// TLS: between begin and end the writes are gathered into few system
+// calls; reads are buffered.
+func BatchConn(nc net.Conn) (conn net.Conn, begin func(), end func() error) {
+	b := newBatchConn(nc)
+	return b, b.begin, b.end
 }

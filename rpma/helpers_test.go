@@ -46,7 +46,12 @@ func ctx(t testing.TB) context.Context {
 // got from the other.
 func pair(t testing.TB, srv, cli *rpma.Peer, scfg, ccfg *rpma.ConnConfig, spd, cpd []byte) (s, c *rpma.Conn) {
 	t.Helper()
-	ep := listen(t, srv)
+	return pairAt(t, listen(t, srv), cli, scfg, ccfg, spd, cpd)
+}
+
+// pairAt is pair through the server's endpoint ep.
+func pairAt(t testing.TB, ep *rpma.Endpoint, cli *rpma.Peer, scfg, ccfg *rpma.ConnConfig, spd, cpd []byte) (s, c *rpma.Conn) {
+	t.Helper()
 	type res struct {
 		c   *rpma.Conn
 		err error

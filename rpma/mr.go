@@ -69,6 +69,9 @@ func (p *Peer) register(b []byte, m *core.Map, usage Usage) (*MR, error) {
 	mr := &MR{peer: p, mem: b, m: m, usage: usage}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
 	for {
 		var k [8]byte
 		rand.Read(k[:])

@@ -56,6 +56,54 @@ type Peer struct {
 
 	mu      sync.RWMutex
 	regions map[uint64]*MR
+	conns   int  // connections not yet closed with Conn.Close
+	eps     int  // endpoints not yet shut down
+	closed  bool // Close succeeded
+}
+
+// Close releases the peer (rpma_peer_delete). As librpma's, whose
+// protection domain cannot be deallocated while regions or queue pairs
+// use it, it refuses while the peer still has registered regions,
+// connections not closed with [Conn.Close], or endpoints not shut down:
+// the error wraps [ErrBusy] and says what is left, and the peer stays
+// usable. Once it succeeds, making regions, endpoints or connections
+// with the peer fails with [ErrClosed]. It is idempotent.
+func (p *Peer) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.regions); n > 0 || p.conns > 0 || p.eps > 0 {
+		return fmt.Errorf("rpma: peer still has %d registered regions, %d connections and %d endpoints: %w",
+			n, p.conns, p.eps, ErrBusy)
+	}
+	p.closed = true
+	return nil
+}
+
+// hold counts a connection (conn) or an endpoint of the peer; false once
+// the peer is closed.
+func (p *Peer) hold(conn bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	if conn {
+		p.conns++
+	} else {
+		p.eps++
+	}
+	return true
+}
+
+// drop ends what hold counted.
+func (p *Peer) drop(conn bool) {
+	p.mu.Lock()
+	if conn {
+		p.conns--
+	} else {
+		p.eps--
+	}
+	p.mu.Unlock()
 }
 
 // NewPeer makes a peer (rpma_peer_new). opts must name TLS or a PSK.
@@ -73,6 +121,7 @@ func NewPeer(opts *PeerOptions) (*Peer, error) {
 	if opts.TLS != nil {
 		p.server = opts.TLS.Clone()
 		p.server.MinVersion = tls.VersionTLS13
+		p.server.DynamicRecordSizingDisabled = true
 		p.client = p.server
 		return p, nil
 	}
@@ -102,14 +151,17 @@ func NewPeer(opts *PeerOptions) (*Peer, error) {
 		Certificates:          []tls.Certificate{cert},
 		ClientAuth:            tls.RequireAnyClientCert,
 		VerifyPeerCertificate: verify,
+		// Full records from the start: the streams are bulk transfers.
+		DynamicRecordSizingDisabled: true,
 	}
 	p.client = &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
 		// The chain is checked by verify against the key derived from
 		// the PSK, not against a CA: there is none.
-		InsecureSkipVerify:    true,
-		VerifyPeerCertificate: verify,
+		InsecureSkipVerify:          true,
+		VerifyPeerCertificate:       verify,
+		DynamicRecordSizingDisabled: true,
 	}
 	return p, nil
 }
