@@ -24,6 +24,8 @@ type Endpoint struct {
 
 	mu      sync.Mutex
 	shaking map[net.Conn]struct{} // connections in their handshake
+
+	v *verbsEP // the verbs transport's listening id, or nil for TCP
 }
 
 // maxHandshakes bounds the connections of an endpoint in their TLS
@@ -34,6 +36,9 @@ const maxHandshakes = 1024
 // Listen makes an endpoint listening on addr ("host:port"; port 0
 // picks one) (rpma_ep_listen).
 func (p *Peer) Listen(addr string) (*Endpoint, error) {
+	if p.v != nil {
+		return p.v.listen(p, addr)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -46,7 +51,12 @@ func (p *Peer) Listen(addr string) (*Endpoint, error) {
 }
 
 // Addr returns the address the endpoint listens on.
-func (e *Endpoint) Addr() net.Addr { return e.ln.Addr() }
+func (e *Endpoint) Addr() net.Addr {
+	if e.v != nil {
+		return e.v.addr
+	}
+	return e.ln.Addr()
+}
 
 func (e *Endpoint) accept() {
 	defer e.wg.Done()
@@ -120,6 +130,9 @@ func (e *Endpoint) NextConnReq(ctx context.Context, cfg *ConnConfig) (*ConnReq, 
 	if err != nil {
 		return nil, err
 	}
+	if e.v != nil {
+		return e.v.next(ctx, e, rc)
+	}
 	select {
 	case r := <-e.reqs:
 		r.cfg = rc
@@ -134,6 +147,9 @@ func (e *Endpoint) NextConnReq(ctx context.Context, cfg *ConnConfig) (*ConnReq, 
 // Shutdown stops listening (rpma_ep_shutdown); requests not yet taken
 // are rejected. Established connections stay. It is idempotent.
 func (e *Endpoint) Shutdown() error {
+	if e.v != nil {
+		return e.v.shutdown()
+	}
 	var err error
 	e.once.Do(func() {
 		e.mu.Lock()

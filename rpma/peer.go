@@ -41,6 +41,13 @@ type PeerOptions struct {
 	// Logger receives diagnostics (rejected handshakes, lost
 	// connections); nil is silent.
 	Logger *slog.Logger
+	// RDMAAddr, if set, is the IP address of an RDMA interface of this
+	// host (as rpma_utils_get_ibv_context's): the peer uses the verbs
+	// transport on the device the RDMA CM finds there instead of TCP.
+	// It needs a build with -tags verbs (ErrNotSupported otherwise) and
+	// excludes TLS and PSK: verbs traffic is neither encrypted nor
+	// authenticated, as with librpma.
+	RDMAAddr string
 }
 
 // Peer is librpma's rpma_peer: the context connections, endpoints and
@@ -56,10 +63,15 @@ type Peer struct {
 
 	mu      sync.RWMutex
 	regions map[uint64]*MR
+
+	v *verbsPeer // the verbs transport's device, or nil for TCP
 }
 
 // NewPeer makes a peer (rpma_peer_new). opts must name TLS or a PSK.
 func NewPeer(opts *PeerOptions) (*Peer, error) {
+	if opts != nil && opts.RDMAAddr != "" {
+		return newVerbsPeer(opts)
+	}
 	if opts == nil || (opts.TLS == nil && opts.PSK == nil) {
 		return nil, ErrNoSecurity
 	}
