@@ -722,13 +722,13 @@ func (vc *verbsConn) destroy() {
 	pend := vc.pend
 	vc.pend = nil
 	vc.mu.Unlock()
+	if vc.qp != nil {
+		C.rdma_destroy_qp(vc.id) // the NIC is done with the regions
+	}
 	for _, p := range pend {
 		if p.mr != nil {
 			p.mr.release()
 		}
-	}
-	if vc.qp != nil {
-		C.rdma_destroy_qp(vc.id)
 	}
 	for _, q := range []*C.struct_ibv_cq{vc.rcq, vc.cq} {
 		if q != nil {
