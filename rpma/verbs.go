@@ -615,12 +615,11 @@ func (r *verbsReq) delete() error {
 // wcBatch is how many work completions one poll of a CQ takes.
 const wcBatch = 16
 
-// verbsConn is a connection's RDMA resources and the bookkeeping of its
-// posted work requests.
+// verbsConn is a connection's RDMA resources; its verbsBook keeps track
+// of its work requests.
 type verbsConn struct {
-	p   *verbsPeer
-	c   *Conn // once established
-	cfg ConnConfig
+	verbsBook
+	p *verbsPeer
 
 	ch      *C.struct_rdma_event_channel
 	id      *C.struct_rdma_cm_id
@@ -631,17 +630,7 @@ type verbsConn struct {
 	raw     unsafe.Pointer // where flushes' reads land
 	rawMR   *C.struct_ibv_mr
 	wake    int
-	sq      chan struct{} // a token per posted send work request
 
-	mu        sync.Mutex
-	nextID    uint64
-	pend      map[uint64]*pending
-	recvs     int
-	disc      bool // rdma_disconnect called
-	ended     bool // the last connection event was given
-	destroyed bool
-
-	done      chan struct{} // the poller ended
 	closeOnce sync.Once
 }
 
@@ -649,8 +638,7 @@ type verbsConn struct {
 // connection on id (whose events arrive on ch); on failure it destroys
 // everything, id and ch included.
 func newVerbsConn(v *verbsPeer, ch *C.struct_rdma_event_channel, id *C.struct_rdma_cm_id, cfg ConnConfig) (*verbsConn, error) {
-	vc := &verbsConn{p: v, cfg: cfg, ch: ch, id: id, wake: -1, sq: make(chan struct{}, cfg.SQSize),
-		pend: make(map[uint64]*pending), done: make(chan struct{})}
+	vc := &verbsConn{verbsBook: newVerbsBook(cfg), p: v, ch: ch, id: id, wake: -1}
 	fail := func(what string, err error) (*verbsConn, error) {
 		vc.destroy()
 		return nil, fmt.Errorf("rpma: %s: %w", what, err)
@@ -712,24 +700,19 @@ func newVerbsConn(v *verbsPeer, ch *C.struct_rdma_event_channel, id *C.struct_rd
 // destroy frees the connection's resources and releases the regions its
 // outstanding work requests held; the poller must have ended (or never
 // started).
+
+// destroy frees the connection's resources and releases the regions its
+// outstanding work requests held; the poller must have ended (or never
+// started).
 func (vc *verbsConn) destroy() {
-	vc.mu.Lock()
-	if vc.destroyed {
-		vc.mu.Unlock()
+	pend, first := vc.teardown()
+	if !first {
 		return
 	}
-	vc.destroyed = true
-	pend := vc.pend
-	vc.pend = nil
-	vc.mu.Unlock()
 	if vc.qp != nil {
 		C.rdma_destroy_qp(vc.id) // the NIC is done with the regions
 	}
-	for _, p := range pend {
-		if p.mr != nil {
-			p.mr.release()
-		}
-	}
+	releaseAll(pend)
 	for _, q := range []*C.struct_ibv_cq{vc.rcq, vc.cq} {
 		if q != nil {
 			C.ibv_destroy_cq(q)
@@ -759,104 +742,40 @@ func addrOf(b []byte) C.uint64_t {
 	return C.uint64_t(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
 }
 
-// track records p as outstanding and returns its work request id.
-func (vc *verbsConn) track(p *pending) (uint64, error) {
-	vc.mu.Lock()
-	defer vc.mu.Unlock()
-	if vc.disc || vc.ended || vc.destroyed {
-		return 0, ErrClosed
-	}
-	vc.nextID++
-	vc.pend[vc.nextID] = p
-	return vc.nextID, nil
-}
-
-func (vc *verbsConn) untrack(id uint64) *pending {
-	vc.mu.Lock()
-	defer vc.mu.Unlock()
-	p := vc.pend[id]
-	delete(vc.pend, id)
-	if p != nil && p.op == OpRecv {
-		vc.recvs--
-	}
-	return p
-}
-
 // post posts the operation p of the TCP frame f on the remote region r
 // as a work request: a read, a write, the atomic write (an inline
 // fenced 8-byte write), a flush (an 8-byte read of r after the writes
 // before it, librpma's appliance persistency method) or a send.
 func (vc *verbsConn) post(p *pending, f outFrame, r *RemoteMR) error {
-	if r != nil && !r.verbs {
-		return fmt.Errorf("rpma: a region of a TCP peer on a verbs connection: %w", ErrInvalid)
-	}
-	local := p.mr
-	if local == nil {
-		local = f.release
-	}
-	if local != nil {
-		if local.v == nil {
-			return fmt.Errorf("rpma: a region of a TCP peer on a verbs connection: %w", ErrInvalid)
-		}
-		if !local.acquire() {
-			return fmt.Errorf("rpma: region deregistered: %w", ErrInvalid)
-		}
-		p.mr = local // released when the work request completes
-	}
-	if p.op == OpFlush && r.usage&flushUsage(FlushType(f.h.flags)) == 0 {
-		if local != nil {
-			local.release()
-		}
-		return fmt.Errorf("rpma: a %v flush of a region without that usage: %w", p.op, ErrNotSupported)
-	}
-	select {
-	case vc.sq <- struct{}{}:
-	case <-vc.done:
-		if local != nil {
-			local.release()
-		}
-		return ErrClosed
-	}
-	id, err := vc.track(p)
+	id, local, err := vc.begin(p, f, r)
 	if err != nil {
-		<-vc.sq
-		if local != nil {
-			local.release()
-		}
 		return err
 	}
+	lkey := C.uint32_t(0)
+	if local != nil {
+		lkey = local.v.lkey()
+	}
+	wr := C.uint64_t(id)
 	var rc C.int
 	switch p.op {
 	case OpRead:
-		rc = C.gp_post_send(vc.qp, C.uint64_t(id), C.IBV_WR_RDMA_READ, 0, addrOf(p.dst), C.uint32_t(len(p.dst)),
-			local.v.lkey(), C.uint64_t(r.raddr+f.h.offset), C.uint32_t(r.key))
+		rc = C.gp_post_send(vc.qp, wr, C.IBV_WR_RDMA_READ, 0, addrOf(p.dst), C.uint32_t(len(p.dst)),
+			lkey, C.uint64_t(r.raddr+f.h.offset), C.uint32_t(r.key))
 	case OpWrite:
-		lkey := C.uint32_t(0)
-		if local != nil {
-			lkey = local.v.lkey()
-		}
-		rc = C.gp_post_send(vc.qp, C.uint64_t(id), C.IBV_WR_RDMA_WRITE, 0, addrOf(f.payload), C.uint32_t(len(f.payload)),
+		rc = C.gp_post_send(vc.qp, wr, C.IBV_WR_RDMA_WRITE, 0, addrOf(f.payload), C.uint32_t(len(f.payload)),
 			lkey, C.uint64_t(r.raddr+f.h.offset), C.uint32_t(r.key))
 	case OpAtomicWrite:
-		rc = C.gp_post_write8(vc.qp, C.uint64_t(id), C.uint64_t(binary.NativeEndian.Uint64(f.payload)),
+		rc = C.gp_post_write8(vc.qp, wr, C.uint64_t(binary.NativeEndian.Uint64(f.payload)),
 			C.uint64_t(r.raddr+f.h.offset), C.uint32_t(r.key))
 	case OpFlush:
 		off, n := flushRead(f.h.offset, r.size)
-		rc = C.gp_post_send(vc.qp, C.uint64_t(id), C.IBV_WR_RDMA_READ, 0, C.uint64_t(uintptr(vc.raw)), C.uint32_t(n),
+		rc = C.gp_post_send(vc.qp, wr, C.IBV_WR_RDMA_READ, 0, C.uint64_t(uintptr(vc.raw)), C.uint32_t(n),
 			vc.rawMR.lkey, C.uint64_t(r.raddr+off), C.uint32_t(r.key))
 	case OpSend:
-		lkey := C.uint32_t(0)
-		if local != nil {
-			lkey = local.v.lkey()
-		}
-		rc = C.gp_post_send(vc.qp, C.uint64_t(id), C.IBV_WR_SEND, 0, addrOf(f.payload), C.uint32_t(len(f.payload)), lkey, 0, 0)
+		rc = C.gp_post_send(vc.qp, wr, C.IBV_WR_SEND, 0, addrOf(f.payload), C.uint32_t(len(f.payload)), lkey, 0, 0)
 	}
 	if rc != 0 {
-		vc.untrack(id)
-		<-vc.sq
-		if local != nil {
-			local.release()
-		}
+		vc.abort(id)
 		return fmt.Errorf("rpma: ibv_post_send: %w", syscall.Errno(rc))
 	}
 	return nil
@@ -864,29 +783,12 @@ func (vc *verbsConn) post(p *pending, f outFrame, r *RemoteMR) error {
 
 // recv posts the receive p (its region held by newRecv).
 func (vc *verbsConn) recv(p *pending) error {
-	if p.mr.v == nil {
-		p.mr.release()
-		return fmt.Errorf("rpma: a region of a TCP peer on a verbs connection: %w", ErrInvalid)
+	id, err := vc.beginRecv(p)
+	if err != nil {
+		return err
 	}
-	vc.mu.Lock()
-	switch {
-	case vc.disc || vc.ended || vc.destroyed:
-		vc.mu.Unlock()
-		p.mr.release()
-		return ErrClosed
-	case vc.recvs >= vc.cfg.RQSize:
-		vc.mu.Unlock()
-		p.mr.release()
-		return fmt.Errorf("rpma: more than %d receives posted: %w", vc.cfg.RQSize, ErrInvalid)
-	}
-	vc.nextID++
-	id := vc.nextID
-	vc.pend[id] = p
-	vc.recvs++
-	vc.mu.Unlock()
 	if rc := C.gp_post_recv(vc.qp, C.uint64_t(id), addrOf(p.dst), C.uint32_t(len(p.dst)), p.mr.v.lkey()); rc != 0 {
-		vc.untrack(id)
-		p.mr.release()
+		vc.abort(id)
 		return fmt.Errorf("rpma: ibv_post_recv: %w", syscall.Errno(rc))
 	}
 	return nil
@@ -906,17 +808,10 @@ func (vc *verbsConn) poll() {
 		if vc.rcq != nil {
 			vc.drain(vc.rcq)
 		}
-		vc.mu.Lock()
-		idle := vc.ended && len(vc.pend) == 0
-		vc.mu.Unlock()
-		if idle { // nothing more can complete
-			vc.c.cq.kill()
-			if vc.c.rcq != nil {
-				vc.c.rcq.kill()
-			}
-		}
+		vc.idle()
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
 			vc.fail(fmt.Errorf("rpma: poll: %w", err))
+			vc.end(EventLost)
 			return
 		}
 		if fds[0].Revents != 0 {
@@ -948,36 +843,10 @@ func (vc *verbsConn) drain(q *C.struct_ibv_cq) {
 			return
 		}
 		for _, wc := range wcs[:n] {
-			vc.complete(uint64(wc.wr_id), uint32(wc.status), uint32(wc.byte_len))
+			if !vc.complete(uint64(wc.wr_id), uint32(wc.status), uint32(wc.byte_len)) {
+				vc.fail(ErrCQOverrun)
+			}
 		}
-	}
-}
-
-func (vc *verbsConn) complete(id uint64, status uint32, n uint32) {
-	p := vc.untrack(id)
-	if p == nil {
-		return
-	}
-	if p.mr != nil {
-		p.mr.release()
-	}
-	if p.op != OpRecv {
-		<-vc.sq
-	}
-	st := wcStatus(status)
-	if st == StatusSuccess && p.flags&CompletionAlways == 0 {
-		return
-	}
-	wc := Completion{Op: p.op, Status: st, Context: p.ctx}
-	q := vc.c.cq
-	if p.op == OpRecv {
-		wc.Len = n
-		if vc.c.rcq != nil {
-			q = vc.c.rcq
-		}
-	}
-	if !q.push(wc) {
-		vc.fail(ErrCQOverrun)
 	}
 }
 
@@ -995,43 +864,15 @@ func (vc *verbsConn) cmEvents() bool {
 			}
 			return err == nil
 		}
-		var final ConnEvent
 		switch ev.typ {
 		case C.RDMA_CM_EVENT_DISCONNECTED:
-			final = EventClosed
-			if vc.c.Err() != nil {
-				final = EventLost
-			}
 			vc.disconnect(nil) // answer the other side's
+			vc.end(EventUndefined)
 		case C.RDMA_CM_EVENT_DEVICE_REMOVAL, C.RDMA_CM_EVENT_CONNECT_ERROR, C.RDMA_CM_EVENT_UNREACHABLE:
 			vc.setErr(fmt.Errorf("rpma: %s", C.GoString(C.rdma_event_str(ev.typ))))
-			final = EventLost
-		default:
-			continue
+			vc.end(EventLost)
 		}
-		vc.end(final)
 	}
-}
-
-// end gives the last connection event, once.
-func (vc *verbsConn) end(ev ConnEvent) {
-	vc.mu.Lock()
-	ended := vc.ended
-	vc.ended = true
-	vc.mu.Unlock()
-	if !ended {
-		vc.c.events <- ev
-		close(vc.c.events)
-	}
-}
-
-func (vc *verbsConn) setErr(err error) {
-	c := vc.c
-	c.mu.Lock()
-	if c.err == nil {
-		c.err = err
-	}
-	c.mu.Unlock()
 }
 
 // fail breaks the connection for err.
@@ -1044,11 +885,7 @@ func (vc *verbsConn) fail(err error) {
 // error state (outstanding work requests complete with StatusFlushed)
 // and both sides get RDMA_CM_EVENT_DISCONNECTED.
 func (vc *verbsConn) disconnect(error) error {
-	vc.mu.Lock()
-	done := vc.disc
-	vc.disc = true
-	vc.mu.Unlock()
-	if !done {
+	if vc.markDisc() {
 		C.rdma_disconnect(vc.id)
 	}
 	return nil
@@ -1061,15 +898,8 @@ func (vc *verbsConn) close() error {
 		vc.disconnect(nil)
 		wakeFD(vc.wake)
 		<-vc.done
-		if vc.c.Err() != nil {
-			vc.end(EventLost)
-		} else {
-			vc.end(EventClosed)
-		}
-		vc.c.cq.kill()
-		if vc.c.rcq != nil {
-			vc.c.rcq.kill()
-		}
+		vc.end(EventUndefined)
+		vc.killCQs()
 		vc.destroy()
 	})
 	return nil
