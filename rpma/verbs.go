@@ -71,15 +71,8 @@ static struct ibv_qp *gp_create_qp(struct rdma_cm_id *id, struct ibv_pd *pd,
 // returns ibv_post_send's error number.
 static int gp_post_send(struct ibv_qp *qp, uint64_t wr_id, int opcode, int flags,
 		uint64_t laddr, uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey) {
-	struct ibv_sge sge;
-	struct ibv_send_wr wr, *bad = NULL;
-	sge.addr = laddr;
-	sge.length = len;
-	sge.lkey = lkey;
-	memset(&wr, 0, sizeof(wr));
-	wr.wr_id = wr_id;
-	wr.sg_list = &sge;
-	wr.num_sge = len > 0;
+	struct ibv_sge sge = {.addr = laddr, .length = len, .lkey = lkey};
+	struct ibv_send_wr wr = {.wr_id = wr_id, .sg_list = &sge, .num_sge = len > 0}, *bad = NULL;
 	wr.opcode = opcode;
 	wr.send_flags = IBV_SEND_SIGNALED | flags;
 	wr.wr.rdma.remote_addr = raddr;
@@ -97,15 +90,8 @@ static int gp_post_write8(struct ibv_qp *qp, uint64_t wr_id, uint64_t val, uint6
 }
 
 static int gp_post_recv(struct ibv_qp *qp, uint64_t wr_id, uint64_t laddr, uint32_t len, uint32_t lkey) {
-	struct ibv_sge sge;
-	struct ibv_recv_wr wr, *bad = NULL;
-	sge.addr = laddr;
-	sge.length = len;
-	sge.lkey = lkey;
-	memset(&wr, 0, sizeof(wr));
-	wr.wr_id = wr_id;
-	wr.sg_list = &sge;
-	wr.num_sge = len > 0;
+	struct ibv_sge sge = {.addr = laddr, .length = len, .lkey = lkey};
+	struct ibv_recv_wr wr = {.wr_id = wr_id, .sg_list = &sge, .num_sge = len > 0}, *bad = NULL;
 	return ibv_post_recv(qp, &wr, &bad);
 }
 
@@ -365,23 +351,34 @@ type verbsEP struct {
 	once sync.Once
 }
 
-func (v *verbsPeer) listen(p *Peer, addr string) (*Endpoint, error) {
+// newCMID parses addr and makes an RDMA CM id for it on a new event
+// channel.
+func newCMID(addr string) (netip.AddrPort, *C.struct_rdma_event_channel, *C.struct_rdma_cm_id, error) {
 	ap, err := parseVerbsAddr(addr)
 	if err != nil {
-		return nil, err
+		return ap, nil, nil, err
 	}
 	ch, err := newEventChannel()
 	if err != nil {
+		return ap, nil, nil, err
+	}
+	var id *C.struct_rdma_cm_id
+	if r, err := C.rdma_create_id(ch, &id, nil, C.RDMA_PS_TCP); r != 0 {
+		C.rdma_destroy_event_channel(ch)
+		return ap, nil, nil, fmt.Errorf("rpma: rdma_create_id: %w", err)
+	}
+	return ap, ch, id, nil
+}
+
+func (v *verbsPeer) listen(p *Peer, addr string) (*Endpoint, error) {
+	ap, ch, id, err := newCMID(addr)
+	if err != nil {
 		return nil, err
 	}
-	e := &verbsEP{peer: p, ch: ch, wake: -1, reqs: make(chan cmEvent, 16), quit: make(chan struct{}), done: make(chan struct{})}
+	e := &verbsEP{peer: p, ch: ch, id: id, wake: -1, reqs: make(chan cmEvent, 16), quit: make(chan struct{}), done: make(chan struct{})}
 	fail := func(what string, err error) (*Endpoint, error) {
 		e.destroy()
 		return nil, fmt.Errorf("rpma: listen %s: %s: %w", addr, what, err)
-	}
-	if r, err := C.rdma_create_id(ch, &e.id, nil, C.RDMA_PS_TCP); r != 0 {
-		e.id = nil
-		return fail("rdma_create_id", err)
 	}
 	sa := C.CBytes(sockaddrOf(ap))
 	defer C.free(sa)
@@ -515,18 +512,9 @@ type verbsReq struct {
 }
 
 func (v *verbsPeer) newConnReq(p *Peer, addr string, cfg ConnConfig) (*ConnReq, error) {
-	ap, err := parseVerbsAddr(addr)
+	ap, ch, id, err := newCMID(addr)
 	if err != nil {
 		return nil, err
-	}
-	ch, err := newEventChannel()
-	if err != nil {
-		return nil, err
-	}
-	var id *C.struct_rdma_cm_id
-	if r, err := C.rdma_create_id(ch, &id, nil, C.RDMA_PS_TCP); r != 0 {
-		C.rdma_destroy_event_channel(ch)
-		return nil, fmt.Errorf("rpma: rdma_create_id: %w", err)
 	}
 	fail := func(err error) (*ConnReq, error) {
 		C.rdma_destroy_id(id)
