@@ -328,6 +328,9 @@ func (c *Conn) postTo(r *RemoteMR, p *pending, f outFrame) error {
 	if c.v != nil {
 		return c.v.post(p, f, r)
 	}
+	if r != nil && r.verbs {
+		return fmt.Errorf("rpma: a region of a verbs peer on a TCP connection: %w", ErrInvalid)
+	}
 	return c.post(p, f)
 }
 
