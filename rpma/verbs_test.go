@@ -37,7 +37,7 @@ func verbsAddr(t *testing.T) string {
 	}
 	for _, a := range addrs {
 		ipn, ok := a.(*net.IPNet)
-		if !ok || ipn.IP.IsLinkLocalUnicast() {
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
 			continue
 		}
 		p, err := NewPeer(&PeerOptions{RDMAAddr: ipn.IP.String()})
