@@ -47,7 +47,9 @@ type MR struct {
 // RegisterMemory registers b (rpma_mr_reg) for usage. b must stay valid
 // and is not moved by Go as long as it is registered only if it is not
 // on the Go heap, or is kept alive by the caller: the connections read
-// and write it from their own goroutines until Deregister.
+// and write it from their own goroutines until Deregister. A verbs peer
+// registers only memory from [AllocMemory] (ErrInvalid otherwise): its
+// NIC keeps the address, which Go heap memory must not be given for.
 func (p *Peer) RegisterMemory(b []byte, usage Usage) (*MR, error) {
 	return p.register(b, nil, usage)
 }
