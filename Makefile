@@ -27,8 +27,10 @@ vet:
 	$(GO) vet $(PKGS)
 	GOARCH=arm64 $(GO) vet $(PKGS)
 	$(GO) vet -tags purego $(PKGS)
-	# rpma's verbs binding (cgo), where rdma-core's headers are installed.
-	if [ -e /usr/include/infiniband/verbs.h ]; then $(GO) vet -tags verbs $(ROOT)/rpma/...; fi
+	# rpma's verbs transport (cgo), where rdma-core's headers are installed: vet, and its
+	# tests under the tag (those needing an RDMA device skip without one).
+	if [ -e /usr/include/infiniband/verbs.h -a -e /usr/include/rdma/rdma_cma.h ]; then \
+		$(GO) vet -tags verbs $(ROOT)/rpma/... && $(GO) test -count=1 -tags verbs -run Verbs $(ROOT)/rpma; fi
 
 deps:
 	@scripts/check-deps

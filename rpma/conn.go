@@ -94,6 +94,8 @@ type Conn struct {
 	closeOnce  sync.Once
 	readerDone chan struct{}
 	writerDone chan struct{}
+
+	v *verbsConn // the verbs transport's queue pair, or nil for TCP
 }
 
 func newConn(p *Peer, cfg ConnConfig, nc net.Conn, raw *batchConn, private []byte, recvs []*pending) *Conn {
@@ -108,6 +110,20 @@ func newConn(p *Peer, cfg ConnConfig, nc net.Conn, raw *batchConn, private []byt
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
+	c.makeCQs()
+	c.events <- EventEstablished
+	if raw != nil {
+		raw.idle = c.wakeWriter
+	}
+	go c.writer()
+	go c.reader()
+	return c
+}
+
+// makeCQs makes the CQ, and the receive CQ if the configuration asks
+// for one, with their completion channels.
+func (c *Conn) makeCQs() {
+	cfg := c.cfg
 	cqNotify := make(chan struct{}, 1)
 	if cfg.SharedCompletionChannel {
 		c.notify = cqNotify
@@ -124,13 +140,6 @@ func newConn(p *Peer, cfg ConnConfig, nc net.Conn, raw *batchConn, private []byt
 	if c.rcq != nil {
 		c.rcq.shared = cfg.SharedCompletionChannel
 	}
-	c.events <- EventEstablished
-	if raw != nil {
-		raw.idle = c.wakeWriter
-	}
-	go c.writer()
-	go c.reader()
-	return c
 }
 
 // PrivateData returns the private data the other side gave when
@@ -215,7 +224,7 @@ func (c *Conn) Read(dst *MR, dstOff int, src *RemoteMR, srcOff, n int, flags Fla
 		return err
 	}
 	p := &pending{op: OpRead, flags: flags, ctx: opCtx, dst: buf, mr: dst}
-	return c.post(p, outFrame{h: header{op: opRead, length: uint32(n), key: src.key, offset: uint64(srcOff)}})
+	return c.postTo(src, p, outFrame{h: header{op: opRead, length: uint32(n), key: src.key, offset: uint64(srcOff)}})
 }
 
 // Write posts a write of n bytes at srcOff of src to the remote region
@@ -237,7 +246,7 @@ func (c *Conn) Write(dst *RemoteMR, dstOff int, src *MR, srcOff, n int, flags Fl
 	} else if srcOff != 0 || n != 0 {
 		return ErrInvalid
 	}
-	return c.post(&pending{op: OpWrite, flags: flags, ctx: opCtx}, f)
+	return c.postTo(dst, &pending{op: OpWrite, flags: flags, ctx: opCtx}, f)
 }
 
 // AtomicWriteAlignment is the alignment an atomic write's destination
@@ -253,7 +262,7 @@ func (c *Conn) AtomicWrite(dst *RemoteMR, dstOff int, src [8]byte, flags Flags, 
 		return ErrInvalid
 	}
 	b := src
-	return c.post(&pending{op: OpAtomicWrite, flags: flags, ctx: opCtx},
+	return c.postTo(dst, &pending{op: OpAtomicWrite, flags: flags, ctx: opCtx},
 		outFrame{h: header{op: opAtomic, length: 8, key: dst.key, offset: uint64(dstOff)}, payload: b[:]})
 }
 
@@ -280,7 +289,7 @@ func (c *Conn) Flush(dst *RemoteMR, dstOff, n int, typ FlushType, flags Flags, o
 	default:
 		return ErrInvalid
 	}
-	return c.post(&pending{op: OpFlush, flags: flags, ctx: opCtx},
+	return c.postTo(dst, &pending{op: OpFlush, flags: flags, ctx: opCtx},
 		outFrame{h: header{op: opFlush, flags: uint16(typ), length: uint32(n), key: dst.key, offset: uint64(dstOff)}})
 }
 
@@ -301,7 +310,7 @@ func (c *Conn) Send(src *MR, off, n int, flags Flags, opCtx any) error {
 	} else if off != 0 || n != 0 {
 		return ErrInvalid
 	}
-	return c.post(&pending{op: OpSend, flags: flags, ctx: opCtx}, f)
+	return c.postTo(nil, &pending{op: OpSend, flags: flags, ctx: opCtx}, f)
 }
 
 // Recv posts a buffer of n bytes at off of dst for one message from the
@@ -312,6 +321,9 @@ func (c *Conn) Recv(dst *MR, off, n int, opCtx any) error {
 	p, err := newRecv(dst, off, n, opCtx)
 	if err != nil {
 		return err
+	}
+	if c.v != nil {
+		return c.v.recv(p)
 	}
 	c.mu.Lock()
 	switch {
@@ -903,6 +915,9 @@ func (c *Conn) serveResp(h header) error {
 // StatusFlushed. It waits at most the configuration's timeout for the
 // disconnect to be written.
 func (c *Conn) Disconnect() error {
+	if c.v != nil {
+		return c.v.disconnect(nil)
+	}
 	c.mu.Lock()
 	if c.localDisc {
 		c.mu.Unlock()
@@ -932,6 +947,11 @@ func (c *Conn) Disconnect() error {
 // connection's goroutines (rpma_conn_delete). Completions not collected
 // are dropped. It is idempotent.
 func (c *Conn) Close() error {
+	if c.v != nil {
+		err := c.v.close()
+		c.closeOnce.Do(func() { c.peer.drop(true) })
+		return err
+	}
 	// The disconnect is written (or timed out) when Disconnect returns;
 	// the other side's is not awaited.
 	c.Disconnect()
@@ -954,6 +974,8 @@ type ConnReq struct {
 	private []byte
 	recvs   []*pending
 	done    bool
+
+	v *verbsReq // the verbs transport's request, or nil for TCP
 }
 
 // NewConnReq makes an outgoing connection request to addr ("host:port")
@@ -968,6 +990,9 @@ func (p *Peer) NewConnReq(addr string, cfg *ConnConfig) (*ConnReq, error) {
 	rc, err := cfg.resolve()
 	if err != nil {
 		return nil, err
+	}
+	if p.v != nil {
+		return p.v.newConnReq(p, addr, rc)
 	}
 	return &ConnReq{peer: p, cfg: rc, addr: addr}, nil
 }
@@ -989,6 +1014,9 @@ func (r *ConnReq) Recv(dst *MR, off, n int, opCtx any) error {
 	if err != nil {
 		return err
 	}
+	if r.v != nil {
+		return r.v.conn.recv(p)
+	}
 	r.recvs = append(r.recvs, p)
 	return nil
 }
@@ -1004,6 +1032,16 @@ func (r *ConnReq) Connect(ctx context.Context, privateData []byte) (*Conn, error
 		return nil, ErrClosed
 	}
 	r.done = true
+	if r.v != nil {
+		if !r.peer.hold(true) {
+			return nil, ErrClosed
+		}
+		c, err := r.v.connect(ctx, r, privateData)
+		if err != nil {
+			r.peer.drop(true)
+		}
+		return c, err
+	}
 	if len(privateData) > MaxPrivateData {
 		r.dropRecvs()
 		return nil, fmt.Errorf("rpma: %d bytes of private data: %w", len(privateData), ErrInvalid)
@@ -1070,6 +1108,9 @@ func (r *ConnReq) Delete() error {
 		return nil
 	}
 	r.done = true
+	if r.v != nil {
+		return r.v.delete()
+	}
 	r.dropRecvs()
 	if r.nc != nil {
 		r.nc.SetDeadline(time.Now().Add(r.cfg.Timeout))

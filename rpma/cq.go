@@ -61,12 +61,15 @@ const (
 	StatusRemoteOperation                    // IBV_WC_REM_OP_ERR: the other side failed to persist
 	StatusRNRRetryExceeded                   // IBV_WC_RNR_RETRY_EXC_ERR: no receive posted, and too many messages queued
 	StatusFlushed                            // IBV_WC_WR_FLUSH_ERR: the connection ended before the operation did
+	StatusRetryExceeded                      // IBV_WC_RETRY_EXC_ERR (verbs only): the other side stopped acknowledging
+	StatusGeneral                            // any other ibv_wc_status (verbs only)
 	statusCount
 )
 
 func (s Status) String() string {
 	names := [...]string{"success", "local length error", "local protection error", "remote access error",
-		"remote invalid request", "remote operation error", "receiver not ready", "flushed"}
+		"remote invalid request", "remote operation error", "receiver not ready", "flushed",
+		"transport retry exceeded", "general error"}
 	if int(s) < len(names) {
 		return names[s]
 	}

@@ -7,14 +7,37 @@
 //
 // # Transports
 //
-// RDMA hardware is not needed: the transport is TCP, each operation a
-// frame (see frame.go) that the other side executes in order on its
-// registered region, the way an RDMA NIC would. A persistent flush makes
-// the other side persist the range through its mapping's persist path
-// (core.Map.Persist: a CPU flush on DAX or forced pmem, msync on the page
-// cache). A verbs transport over rdma-core is not written: the file built
-// with -tags verbs only binds rdma-core's device list (and compiles only
-// where its headers are installed).
+// RDMA hardware is not needed: the default transport is TCP, each
+// operation a frame (see frame.go) that the other side executes in order
+// on its registered region, the way an RDMA NIC would. A persistent flush
+// makes the other side persist the range through its mapping's persist
+// path (core.Map.Persist: a CPU flush on DAX or forced pmem, msync on the
+// page cache).
+//
+// Built with -tags verbs (cgo, rdma-core's libibverbs and librdmacm
+// headers), a peer made with [PeerOptions].RDMAAddr, the IP address of an
+// RDMA interface, uses verbs instead, through the same API: the RDMA CM
+// resolves, connects and accepts (private data framed with its length,
+// at most [MaxVerbsConnectData] bytes from a client and
+// [MaxVerbsAcceptData] from a server), regions are registered with
+// ibv_reg_mr with the access flags their usages need, reads and writes
+// are RDMA reads and writes, an atomic write is a fenced inline 8-byte
+// RDMA write (as librpma 1.2 does it without native atomic write), a
+// flush of either type is an 8-byte RDMA read of the region after the
+// writes (librpma's appliance persistency method), messages are sends and
+// receives, and completions come from the connection's CQs through their
+// completion channels. Over verbs the other side's CPU takes no part: a
+// persistent flush is only as persistent as the serving peer's
+// DirectWriteToPmem declares (pmem reached without the CPU's caches, e.g.
+// DDIO off and ADR), and a region of a page-cache mapping is not msynced.
+// A verbs peer registers only memory outside the Go heap: a core.Map
+// ([Peer.RegisterMap]) or memory from [AllocMemory]; it has no TLS and
+// refuses TLS and PSK options (RDMA traffic is neither encrypted nor
+// authenticated, as with librpma; the rkeys and the network isolate it).
+// Without -tags verbs, RDMAAddr fails with ErrNotSupported. The verbs
+// transport is compiled and unit-tested (everything that needs no device)
+// on the machine it was written on, which has no RDMA device; its device
+// tests (verbs_test.go) skip where ibv_get_device_list finds none.
 //
 // # Use
 //
@@ -42,7 +65,8 @@
 //
 // C's API and its equivalent here:
 //
-//	rpma_peer_new / _delete               NewPeer(opts) (TLS or PSK in opts), Peer.Close (ErrBusy while in use)
+//	rpma_peer_new / _delete               NewPeer(opts) (TLS or PSK in opts; RDMAAddr for verbs), Peer.Close (ErrBusy while in use)
+//	rpma_utils_get_ibv_context(addr)      PeerOptions.RDMAAddr (-tags verbs)
 //	rpma_peer_cfg_* , _get_descriptor     PeerConfig, Descriptor, PeerConfigFromDescriptor
 //	rpma_conn_cfg_*                       ConnConfig (timeout, CQ/RCQ/SQ/RQ sizes, shared channel)
 //	rpma_ep_listen / _next_conn_req       Peer.Listen, Endpoint.NextConnReq; Endpoint.Shutdown
@@ -80,6 +104,10 @@
 // connection with ErrProtocol or io.ErrUnexpectedEOF, never more.
 //
 // # Differences from librpma over verbs
+//
+// The TCP transport differs so (the verbs transport behaves as verbs,
+// but also reports OpAtomicWrite and OpFlush, and signals every work
+// request so it can release what each held):
 //
 //   - A post that finds the SQ full waits for room (verbs fails it).
 //   - A message that arrives with no receive posted waits in a queue of

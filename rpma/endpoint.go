@@ -23,6 +23,8 @@ type Endpoint struct {
 
 	mu      sync.Mutex
 	shaking map[net.Conn]struct{} // connections in their handshake
+
+	v *verbsEP // the verbs transport's listening id, or nil for TCP
 }
 
 // maxHandshakes bounds the connections of an endpoint in their TLS
@@ -35,6 +37,13 @@ const maxHandshakes = 1024
 func (p *Peer) Listen(addr string) (*Endpoint, error) {
 	if !p.hold(false) {
 		return nil, ErrClosed
+	}
+	if p.v != nil {
+		e, err := p.v.listen(p, addr)
+		if err != nil {
+			p.drop(false)
+		}
+		return e, err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -49,7 +58,12 @@ func (p *Peer) Listen(addr string) (*Endpoint, error) {
 }
 
 // Addr returns the address the endpoint listens on.
-func (e *Endpoint) Addr() net.Addr { return e.ln.Addr() }
+func (e *Endpoint) Addr() net.Addr {
+	if e.v != nil {
+		return e.v.addr
+	}
+	return e.ln.Addr()
+}
 
 func (e *Endpoint) accept() {
 	defer e.wg.Done()
@@ -124,6 +138,9 @@ func (e *Endpoint) NextConnReq(ctx context.Context, cfg *ConnConfig) (*ConnReq, 
 	if err != nil {
 		return nil, err
 	}
+	if e.v != nil {
+		return e.v.next(ctx, e, rc)
+	}
 	select {
 	case r := <-e.reqs:
 		r.cfg = rc
@@ -138,6 +155,11 @@ func (e *Endpoint) NextConnReq(ctx context.Context, cfg *ConnConfig) (*ConnReq, 
 // Shutdown stops listening (rpma_ep_shutdown); requests not yet taken
 // are rejected. Established connections stay. It is idempotent.
 func (e *Endpoint) Shutdown() error {
+	if e.v != nil {
+		err := e.v.shutdown()
+		e.once.Do(func() { e.peer.drop(false) })
+		return err
+	}
 	var err error
 	e.once.Do(func() {
 		e.mu.Lock()

@@ -40,12 +40,16 @@ type MR struct {
 	use  sync.RWMutex // read-held by every operation using mem
 	mu   sync.Mutex
 	dead bool
+
+	v *verbsMR // the registration of a verbs peer, or nil
 }
 
 // RegisterMemory registers b (rpma_mr_reg) for usage. b must stay valid
 // and is not moved by Go as long as it is registered only if it is not
 // on the Go heap, or is kept alive by the caller: the connections read
-// and write it from their own goroutines until Deregister.
+// and write it from their own goroutines until Deregister. A verbs peer
+// registers only memory from [AllocMemory] (ErrInvalid otherwise): its
+// NIC keeps the address, which Go heap memory must not be given for.
 func (p *Peer) RegisterMemory(b []byte, usage Usage) (*MR, error) {
 	return p.register(b, nil, usage)
 }
@@ -67,6 +71,12 @@ func (p *Peer) register(b []byte, m *core.Map, usage Usage) (*MR, error) {
 		return nil, fmt.Errorf("rpma: register %d bytes with usage %#x: %w", len(b), uint16(usage), ErrInvalid)
 	}
 	mr := &MR{peer: p, mem: b, m: m, usage: usage}
+	if p.v != nil {
+		if err := p.v.register(mr); err != nil {
+			return nil, err
+		}
+		return mr, nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -99,6 +109,9 @@ func (mr *MR) Deregister() error {
 	mr.mu.Unlock()
 	if already {
 		return nil
+	}
+	if mr.v != nil {
+		return mr.v.deregister()
 	}
 	mr.peer.mu.Lock()
 	delete(mr.peer.regions, mr.key)
@@ -155,6 +168,9 @@ const (
 // the region as its usages allow, so send it over the connection (its
 // private data or a message), which TLS protects.
 func (mr *MR) Descriptor() []byte {
+	if mr.v != nil {
+		return mr.v.desc
+	}
 	r := RemoteMR{key: mr.key, size: uint64(len(mr.mem)), usage: mr.usage, pmem: mr.m != nil}
 	return r.Descriptor()
 }
@@ -167,11 +183,17 @@ type RemoteMR struct {
 	size  uint64
 	usage Usage
 	pmem  bool
+
+	verbs bool   // a region of a verbs peer: key is its rkey
+	raddr uint64 // verbs: its address in the other process
 }
 
 // RemoteFromDescriptor decodes a region descriptor
 // (rpma_mr_remote_from_descriptor).
 func RemoteFromDescriptor(d []byte) (*RemoteMR, error) {
+	if len(d) == MRDescriptorSize && d[0] == mrDescVerbs {
+		return decodeVerbsDesc(d)
+	}
 	if len(d) != MRDescriptorSize || d[0] != mrDescVersion || d[1] > 1 {
 		return nil, fmt.Errorf("rpma: region descriptor of %d bytes: %w", len(d), ErrBadDescriptor)
 	}
@@ -206,6 +228,10 @@ const maxInt = int(^uint(0) >> 1)
 // Descriptor encodes the remote region again, as its owner's
 // [MR.Descriptor] did.
 func (r *RemoteMR) Descriptor() []byte {
+	if r.verbs {
+		d, _ := encodeVerbsDesc(r.raddr, uint32(r.key), r.size, r.usage, r.pmem)
+		return d
+	}
 	d := make([]byte, MRDescriptorSize)
 	d[0] = mrDescVersion
 	if r.pmem {

@@ -41,6 +41,13 @@ type PeerOptions struct {
 	// Logger receives diagnostics (rejected handshakes, lost
 	// connections); nil is silent.
 	Logger *slog.Logger
+	// RDMAAddr, if set, is the IP address of an RDMA interface of this
+	// host (as rpma_utils_get_ibv_context's): the peer uses the verbs
+	// transport on the device the RDMA CM finds there instead of TCP.
+	// It needs a build with -tags verbs (ErrNotSupported otherwise) and
+	// excludes TLS and PSK: verbs traffic is neither encrypted nor
+	// authenticated, as with librpma.
+	RDMAAddr string
 }
 
 // Peer is librpma's rpma_peer: the context connections, endpoints and
@@ -59,6 +66,8 @@ type Peer struct {
 	conns   int  // connections not yet closed with Conn.Close
 	eps     int  // endpoints not yet shut down
 	closed  bool // Close succeeded
+
+	v *verbsPeer // the verbs transport's device, or nil for TCP
 }
 
 // Close releases the peer (rpma_peer_delete). As librpma's, whose
@@ -108,6 +117,9 @@ func (p *Peer) drop(conn bool) {
 
 // NewPeer makes a peer (rpma_peer_new). opts must name TLS or a PSK.
 func NewPeer(opts *PeerOptions) (*Peer, error) {
+	if opts != nil && opts.RDMAAddr != "" {
+		return newVerbsPeer(opts)
+	}
 	if opts == nil || (opts.TLS == nil && opts.PSK == nil) {
 		return nil, ErrNoSecurity
 	}

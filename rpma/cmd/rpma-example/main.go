@@ -7,7 +7,12 @@
 //	rpma-example -connect 127.0.0.1:7204 -msg 'hello, persistent world'
 //
 // Both sides authenticate with the pre-shared key in $RPMA_PSK (TLS 1.3
-// keyed by it). The server prints its address once listening, and what
+// keyed by it). Built with -tags verbs, -rdma IP on both sides uses the
+// verbs transport on the RDMA interface with that address instead (no
+// key; over verbs the server's CPU takes no part, so the file is
+// persistent only where it is DAX on pmem the NIC writes through to; the
+// verbs path has not been run: the machine it was written on has no RDMA
+// device). The server prints its address once listening, and what
 // the client left at offset 0 of the file once the client disconnects.
 package main
 
@@ -31,13 +36,17 @@ func main() {
 	file := flag.String("file", "", "server: file to map and offer (created, 1 MiB)")
 	connect := flag.String("connect", "", "client: server address")
 	msg := flag.String("msg", "hello, persistent world", "client: message to write")
+	rdma := flag.String("rdma", "", "use verbs on the RDMA interface with this IP address (-tags verbs builds)")
 	flag.Parse()
-	psk := []byte(os.Getenv("RPMA_PSK"))
+	opts := &rpma.PeerOptions{PSK: []byte(os.Getenv("RPMA_PSK"))}
+	if *rdma != "" {
+		opts = &rpma.PeerOptions{RDMAAddr: *rdma}
+	}
 	var err error
 	if *server {
-		err = runServer(*listen, *file, psk)
+		err = runServer(*listen, *file, opts)
 	} else {
-		err = runClient(*connect, *msg, psk)
+		err = runClient(*connect, *msg, opts)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rpma-example:", err)
@@ -45,7 +54,7 @@ func main() {
 	}
 }
 
-func runServer(addr, file string, psk []byte) error {
+func runServer(addr, file string, opts *rpma.PeerOptions) error {
 	if file == "" {
 		return errors.New("-server needs -file")
 	}
@@ -54,7 +63,7 @@ func runServer(addr, file string, psk []byte) error {
 		return err
 	}
 	defer m.Close()
-	peer, err := rpma.NewPeer(&rpma.PeerOptions{PSK: psk})
+	peer, err := rpma.NewPeer(opts)
 	if err != nil {
 		return err
 	}
@@ -104,8 +113,8 @@ func runServer(addr, file string, psk []byte) error {
 	return nil
 }
 
-func runClient(addr, msg string, psk []byte) error {
-	peer, err := rpma.NewPeer(&rpma.PeerOptions{PSK: psk})
+func runClient(addr, msg string, opts *rpma.PeerOptions) error {
+	peer, err := rpma.NewPeer(opts)
 	if err != nil {
 		return err
 	}
@@ -134,8 +143,12 @@ func runClient(addr, msg string, psk []byte) error {
 	if err := conn.ApplyRemotePeerConfig(pcfg); err != nil {
 		return err
 	}
-	n := len(msg) + 1 // with a NUL, so the server sees where it ends
-	buf := make([]byte, 2*n)
+	n := len(msg) + 1                   // with a NUL, so the server sees where it ends
+	buf, err := rpma.AllocMemory(2 * n) // outside the Go heap, as verbs needs
+	if err != nil {
+		return err
+	}
+	defer rpma.FreeMemory(buf)
 	copy(buf, msg)
 	src, err := peer.RegisterMemory(buf, rpma.UsageWriteSrc|rpma.UsageReadDst)
 	if err != nil {
