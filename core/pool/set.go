@@ -102,7 +102,7 @@ func checkSet(s *poolset.Set) error {
 	case s.Directories:
 		return fmt.Errorf("%w: directory parts", ErrPoolsetNotSupported)
 	case s.Options&poolset.NoHdrs != 0:
-		return fmt.Errorf("%w: the NOHDRS option is not supported for local poolsets", ErrPoolsetNotSupported)
+		return errNoHdrs
 	}
 	seen := map[string]int{}
 	for _, rep := range s.Replicas {
@@ -274,7 +274,7 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 // creates or opens the pool on them; a failure undoes it all, removing
 // the parts it created.
 func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*Pool, error) {
-	s, err := poolset.ParseFile(path, nil)
+	s, err := parseSetFile(path, k, create)
 	if err != nil {
 		return nil, err
 	}
