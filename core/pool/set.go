@@ -381,6 +381,9 @@ func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 				}
 				var b [HeaderSize]byte
 				h.Encode(b[:])
+				if err := faultPartHeader(name); err != nil {
+					return nil, partError(name, fmt.Errorf("header: %w", err))
+				}
 				if i == 0 {
 					if err := persistCopy(st.reps[r], st.reps[r].Bytes()[:HeaderSize], b[:]); err != nil {
 						return nil, partError(name, fmt.Errorf("header: %w", err))

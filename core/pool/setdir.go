@@ -47,3 +47,7 @@ func parseSetFile(path string, k Kind, create bool) (*poolset.Set, error) {
 	}
 	return d.Set, nil
 }
+
+// faultPartHeader is called before the header of each part is written at
+// create; tests make it fail to check what a failed create leaves.
+var faultPartHeader = func(path string) error { return nil }
