@@ -439,8 +439,11 @@ func counterparts(a, b *poolset.Set) ([]int, error) {
 // (their part files must not exist; they are created and filled from the
 // source replicas), replicas in src and not in dst are removed (their
 // part files deleted), and the headers of the replicas kept are relinked.
-// The source must be healthy. Adding and removing at once, removing every
-// replica, two equal poolsets, and a change of options are refused.
+// A change of the SINGLEHDR option alone (the same replicas and parts)
+// moves the data and rewrites the headers (transformHeaders). The source
+// must be healthy. Adding and removing at once, removing every replica,
+// two equal poolsets, and a change of options with replicas added or
+// removed are refused.
 func Transform(src, dst string, o TransformOptions) error {
 	in, err := poolset.ParseFile(src, nil)
 	if err != nil {
@@ -478,7 +481,7 @@ func Transform(src, dst string, o TransformOptions) error {
 	case in.Options != out.Options && (added > 0 || removed > 0):
 		return &setError{"cannot add/remove replicas and change the SINGLEHDR option at the same time", syscall.EINVAL}
 	case in.Options != out.Options:
-		return fmt.Errorf("%w: adding or removing poolset options", pool.ErrPoolsetNotSupported)
+		return transformHeaders(in, out, o)
 	case added > 0 && removed > 0:
 		return &setError{"adding and removing replicas at the same time is not allowed", syscall.EINVAL}
 	case removed == len(in.Replicas):
