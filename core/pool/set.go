@@ -177,24 +177,10 @@ func openParts(s *poolset.Set, create, readOnly bool, perm os.FileMode) (files [
 func mapReplicas(s *poolset.Set, files [][]*os.File, readOnly bool, sysfs fs.FS) ([]*core.Map, error) {
 	maps := make([]*core.Map, 0, len(s.Replicas))
 	for r := range s.Replicas {
-		layout := s.Layout(r)
-		parts := make([]core.Part, len(layout))
-		for i, l := range layout {
-			src, err := core.FromFDIn(int(files[r][i].Fd()), sysfs)
-			if err != nil {
-				closeMaps(maps)
-				return nil, partError(s.Replicas[r].Parts[i].Path, err)
-			}
-			parts[i] = core.Part{Src: src, Offset: l.Offset, Length: l.Length}
-		}
-		cfg := &core.Config{RequiredGranularity: core.GranularityPage}
-		if readOnly {
-			cfg.Sharing = core.SharingPrivate
-		}
-		m, err := core.NewPartsMap(parts, cfg)
+		m, err := mapReplica(s, r, files[r], readOnly, sysfs)
 		if err != nil {
 			closeMaps(maps)
-			return nil, fmt.Errorf("replica %d: %w", r, err)
+			return nil, err
 		}
 		maps = append(maps, m)
 	}
@@ -379,24 +365,21 @@ func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 					h.SDS.Dirty = 1
 					h.SDS.UpdateChecksum()
 				}
-				var b [HeaderSize]byte
-				h.Encode(b[:])
 				if err := faultPartHeader(name); err != nil {
 					return nil, partError(name, fmt.Errorf("header: %w", err))
 				}
-				if i == 0 {
-					if err := persistCopy(st.reps[r], st.reps[r].Bytes()[:HeaderSize], b[:]); err != nil {
-						return nil, partError(name, fmt.Errorf("header: %w", err))
+				if i > 0 {
+					if err := WritePartHeader(f, h); err != nil {
+						return nil, err
 					}
-					st.heads[r] = *h
 					continue
 				}
-				if _, err := f.WriteAt(b[:], 0); err != nil {
+				var b [HeaderSize]byte
+				h.Encode(b[:])
+				if err := persistCopy(st.reps[r], st.reps[r].Bytes()[:HeaderSize], b[:]); err != nil {
 					return nil, partError(name, fmt.Errorf("header: %w", err))
 				}
-				if err := f.Sync(); err != nil {
-					return nil, partError(name, fmt.Errorf("header: %w", err))
-				}
+				st.heads[r] = *h
 			}
 		}
 	}

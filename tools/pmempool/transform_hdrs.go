@@ -162,14 +162,8 @@ func writeOptionHeaders(out *poolset.Set, sp setParts, r int, single bool) error
 		hdrs[i].NextPartUUID = hdrs[(i+1)%n].UUID
 	}
 	for i := n - 1; i >= 0; i-- {
-		var b [poolset.HeaderSize]byte
-		hdrs[i].Encode(b[:])
-		f := sp[r][i].f
-		if _, err := f.WriteAt(b[:], 0); err != nil {
-			return fmt.Errorf("part %s: header: %w", f.Name(), err)
-		}
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("part %s: header: %w", f.Name(), err)
+		if err := pool.WritePartHeader(sp[r][i].f, &hdrs[i]); err != nil {
+			return err
 		}
 	}
 	return nil
