@@ -47,15 +47,7 @@ func partFiles(t *testing.T, d string) []string {
 func TestSetDirCreateOpen(t *testing.T) {
 	dir, set := dirSet(t, []string{"a", "b", "r"}, "OPTION SINGLEHDR", "32M {dir}/a", "32M {dir}/b", "REPLICA", "64M {dir}/r")
 	p, err := Create(set, 0, 0o600, Obj, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Size() != Obj.MinSize || p.Replicas() != 2 {
-		t.Fatalf("size %d replicas %d", p.Size(), p.Replicas())
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
+	requireSetPool(t, p, err, Obj.MinSize, 2)
 	for d, want := range map[string]string{"a": "000000.pmem", "b": "", "r": "000000.pmem"} {
 		if got := strings.Join(partFiles(t, filepath.Join(dir, d)), ","); got != want {
 			t.Fatalf("directory %s holds %q, want %q", d, got, want)
@@ -171,31 +163,49 @@ func TestInteropDirPoolsets(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, err := Open(set, Obj, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Size() != Obj.MinSize || p.Replicas() != 2 {
-			t.Fatalf("size %d replicas %d", p.Size(), p.Replicas())
-		}
-		if err := p.Close(); err != nil {
-			t.Fatal(err)
-		}
+		requireSetPool(t, p, err, Obj.MinSize, 2)
 		requirePmempoolCheck(t, pmempool, set)
 	})
 	t.Run("Go-to-C", func(t *testing.T) {
 		_, set := dirSet(t, []string{"a", "b"}, lines[:3]...)
-		p, err := Create(set, 0, 0o600, Log, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeEmptyLog(p)
-		if err := p.Close(); err != nil {
-			t.Fatal(err)
-		}
-		requirePmempoolCheck(t, pmempool, set)
-		out, err := exec.Command(pmempool, "info", set).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "Directory-based Poolset") || !strings.Contains(string(out), "size                     : 2097152") {
-			t.Fatalf("pmempool info: %v\n%s", err, out)
-		}
+		requireGoLogSetInC(t, pmempool, set, "Directory-based Poolset", "size                     : 2097152")
 	})
+}
+
+// requireSetPool checks a pool just created or opened (p, err): its size
+// and number of replicas; it closes it.
+func requireSetPool(t *testing.T, p *Pool, err error, size int64, replicas int) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Size() != size || p.Replicas() != replicas {
+		t.Fatalf("size %d replicas %d, want %d, %d", p.Size(), p.Replicas(), size, replicas)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// requireGoLogSetInC creates a log pool (with an empty log, so that check
+// has a whole pool to look at) on the poolset file set and requires
+// pmempool check to find it consistent and pmempool info to say every
+// one of infos.
+func requireGoLogSetInC(t *testing.T, pmempool, set string, infos ...string) {
+	t.Helper()
+	p, err := Create(set, 0, 0o600, Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeEmptyLog(p)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	requirePmempoolCheck(t, pmempool, set)
+	out, err := exec.Command(pmempool, "info", set).CombinedOutput()
+	for _, want := range infos {
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("pmempool info: %v, want %q\n%s", err, want, out)
+		}
+	}
 }

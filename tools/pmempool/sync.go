@@ -462,16 +462,11 @@ func Transform(src, dst string, o TransformOptions) error {
 	case added == 0 && removed == 0:
 		return &setError{"both poolsets are equal", syscall.EINVAL}
 	}
-	sp, _, err := examineSet(in)
+	sp, _, err := examineSource(in)
 	if err != nil {
-		return fmt.Errorf("source poolset health check failed: %w", err)
+		return err
 	}
 	defer sp.close()
-	for r := range sp {
-		if !sp.healthy(r) {
-			return &setError{"source poolset is broken", syscall.EINVAL}
-		}
-	}
 	poolSize := in.PoolSize()
 	for q, r := range outFrom {
 		if r >= 0 {

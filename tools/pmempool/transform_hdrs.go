@@ -60,16 +60,11 @@ func dataSize(s *poolset.Set, sp setParts, k pool.Kind) (int64, error) {
 // neighbours. The source must be healthy and out large enough for the
 // data (dataSize).
 func transformHeaders(in, out *poolset.Set, o TransformOptions) error {
-	sp, kind, err := examineSet(in)
+	sp, kind, err := examineSource(in)
 	if err != nil {
-		return fmt.Errorf("source poolset health check failed: %w", err)
+		return err
 	}
 	defer sp.close()
-	for r := range sp {
-		if !sp.healthy(r) {
-			return &setError{"source poolset is broken", syscall.EINVAL}
-		}
-	}
 	size, err := dataSize(in, sp, kind)
 	if err != nil {
 		return err
@@ -167,4 +162,20 @@ func writeOptionHeaders(out *poolset.Set, sp setParts, r int, single bool) error
 		}
 	}
 	return nil
+}
+
+// examineSource examines the source poolset of a transform (examineSet),
+// which must be healthy, as C's transform requires.
+func examineSource(in *poolset.Set) (setParts, pool.Kind, error) {
+	sp, kind, err := examineSet(in)
+	if err != nil {
+		return nil, kind, fmt.Errorf("source poolset health check failed: %w", err)
+	}
+	for r := range sp {
+		if !sp.healthy(r) {
+			sp.close()
+			return nil, kind, &setError{"source poolset is broken", syscall.EINVAL}
+		}
+	}
+	return sp, kind, nil
 }
