@@ -311,10 +311,8 @@ func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 			}
 		}
 	}
-	for _, m := range st.reps {
-		if err := checkBadBlocks(m, k.Compat, o); err != nil {
-			return nil, err
-		}
+	if err := st.checkBadBlocks(k.Compat, o); err != nil {
+		return nil, err
 	}
 	// UUIDs: one for the poolset, one per part with a header.
 	setUUID := NewUUID()
@@ -399,10 +397,8 @@ func openOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 	if st.heads, err = checkSetHeaders(s, st, k); err != nil {
 		return nil, err
 	}
-	for _, m := range st.reps {
-		if err := checkBadBlocks(m, st.heads[0].Compat, o); err != nil {
-			return nil, err
-		}
+	if err := st.checkBadBlocks(st.heads[0].Compat, o); err != nil {
+		return nil, err
 	}
 	poolsize := s.PoolSize()
 	if poolsize < max(k.MinSize, HeaderSize) {
