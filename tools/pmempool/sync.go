@@ -431,6 +431,9 @@ func Transform(src, dst string, o TransformOptions) error {
 			return err
 		}
 	}
+	if err := checkTargetParts(out); err != nil {
+		return err
+	}
 	inTo, err := counterparts(in, out)
 	if err != nil {
 		return err

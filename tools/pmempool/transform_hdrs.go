@@ -179,3 +179,21 @@ func examineSource(in *poolset.Set) (setParts, pool.Kind, error) {
 	}
 	return sp, kind, nil
 }
+
+// minTargetPart is the smallest part a transform's target poolset may
+// have: C checks every part against the minimum obj pool size
+// (PMEMOBJ_MIN_POOL), whatever the pool type.
+const minTargetPart = 8 << 20
+
+// checkTargetParts refuses a target poolset with a part smaller than
+// minTargetPart, as C's transform does before anything else.
+func checkTargetParts(out *poolset.Set) error {
+	for _, rep := range out.Replicas {
+		for _, p := range rep.Parts {
+			if p.Size < minTargetPart {
+				return &setError{"part sizes check failed", syscall.EINVAL}
+			}
+		}
+	}
+	return nil
+}

@@ -170,16 +170,18 @@ func TestInteropTransformSingleHdr(t *testing.T) {
 			t.Errorf("%s: the objects changed", step.name)
 		}
 	}
-	// C's refusal of a change of option with a replica added, and of a
-	// target too small for the data, in C's words.
+	// C's refusals, in C's words: a change of option with a replica
+	// added, a target part below 8 MiB, a target too small for the data.
 	more := pmemtest.Poolset(t, dir, "more.set", "OPTION SINGLEHDR", "8M {dir}/p0", "8M {dir}/p1", "8M {dir}/p2", "REPLICA", "16M {dir}/r0", "8M {dir}/r1", "REPLICA", "32M {dir}/x0")
 	fresh := pmemtest.Dir(t)
 	fHdrs, fSingle := hdrSets(t, fresh)
 	if code, out := cRun(t, "", "create", "--layout=tlay", "obj", fSingle); code != 0 {
 		t.Fatalf("C create: %d %s", code, out)
 	}
+	small := pmemtest.Poolset(t, dir, "small.set", "8M {dir}/p0", "8M {dir}/p1", "8M {dir}/p2", "REPLICA", "16M {dir}/r0", "8M {dir}/r1", "REPLICA", "4M {dir}/s0", "32M {dir}/s1")
 	for _, c := range []struct{ src, dst, want string }{
 		{hdrs, more, "cannot add/remove replicas and change the SINGLEHDR option at the same time"},
+		{hdrs, small, "part sizes check failed"},
 		{fSingle, fHdrs, "target poolset is too small"},
 	} {
 		code, _, stderr := runCmd(t, "", false, "transform", c.src, c.dst)
