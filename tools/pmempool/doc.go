@@ -93,7 +93,8 @@
 // open of the pool repairs that from the primary). Transform adds replicas
 // (made as Sync rebuilds a damaged one) or removes them (their part files
 // deleted, the rest relinked), or adds or removes the SINGLEHDR option
-// (data moved, headers rewritten, as C), with C's refusals. Remote replicas, directory parts and
-// NOHDRS are refused by both. Check, Info and the other functions still
-// take single-file pools only.
+// (data moved, headers rewritten, as C), with C's refusals. Sync takes
+// directory poolsets (their part files), Transform refuses them, as C.
+// Remote replicas and NOHDRS are refused by both. Check, Info and the
+// other functions still take single-file pools only.
 package pmempool

@@ -192,7 +192,7 @@ func (p syncPart) hdrIncompat(h *pool.Header) uint32 {
 // (new part UUIDs) linked to their neighbours, whose links are updated.
 // ErrNoHealthyReplica when no replica can be the source.
 func Sync(path string, o SyncOptions) error {
-	s, err := poolset.ParseFile(path, nil)
+	s, err := parseSyncSet(path)
 	if err != nil {
 		return err
 	}
@@ -426,13 +426,13 @@ func Transform(src, dst string, o TransformOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := validateTransform(in, out); err != nil {
+		return err
+	}
 	for _, s := range []*poolset.Set{in, out} {
 		if err := checkLocalSet(s); err != nil {
 			return err
 		}
-	}
-	if err := checkTargetParts(out); err != nil {
-		return err
 	}
 	inTo, err := counterparts(in, out)
 	if err != nil {

@@ -185,9 +185,13 @@ func examineSource(in *poolset.Set) (setParts, pool.Kind, error) {
 // (PMEMOBJ_MIN_POOL), whatever the pool type.
 const minTargetPart = 8 << 20
 
-// checkTargetParts refuses a target poolset with a part smaller than
-// minTargetPart, as C's transform does before anything else.
-func checkTargetParts(out *poolset.Set) error {
+// validateTransform refuses, as C's transform does before anything else,
+// a directory poolset as the source and a target poolset with a part
+// smaller than minTargetPart.
+func validateTransform(in, out *poolset.Set) error {
+	if in.Directories {
+		return &setError{"transform of directory poolsets is not supported", syscall.EINVAL}
+	}
 	for _, rep := range out.Replicas {
 		for _, p := range rep.Parts {
 			if p.Size < minTargetPart {
@@ -196,4 +200,21 @@ func checkTargetParts(out *poolset.Set) error {
 		}
 	}
 	return nil
+}
+
+// parseSyncSet parses the poolset file at path for Sync: a directory
+// poolset comes back as the part files in its directories
+// (poolset.Set.LoadDirs), which C's sync repairs like any parts (a
+// missing one is made again where C expects it, with the size of its
+// counterpart in the replica with the most parts).
+func parseSyncSet(path string) (*poolset.Set, error) {
+	s, err := poolset.ParseFile(path, nil)
+	if err != nil || !s.Directories {
+		return s, err
+	}
+	d, err := s.LoadDirs()
+	if err != nil {
+		return nil, err
+	}
+	return d.Set, nil
 }
