@@ -85,3 +85,51 @@ func TestInteropDirPoolset(t *testing.T) {
 		t.Fatalf("C sees %d of Go's %d objects", seen, goObjs)
 	}
 }
+
+// TestInteropGoDirPoolsetGrownByC: an obj pool Go creates on a directory
+// poolset (one 8 MiB part file) opens in C, which grows it into a new
+// part file as it allocates; Go opens the grown pool with C's objects.
+func TestInteropGoDirPoolsetGrownByC(t *testing.T) {
+	requireCPeer(t)
+	dir := pmemtest.Dir(t)
+	if err := os.Mkdir(filepath.Join(dir, "a"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	set := pmemtest.Poolset(t, dir, "d.set", "OPTION SINGLEHDR", "24M {dir}/a")
+	const layoutName = "go-dir-set"
+	p, err := Create(set, 0, 0o600, &Options{Layout: layoutName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cobj.Open(set, layoutName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cObjs = 10
+	for i := range cObjs {
+		if _, err := c.Alloc(1<<20, 9); err != nil {
+			t.Fatalf("C alloc %d: %v", i, err)
+		}
+	}
+	c.Close()
+	if _, err := os.Stat(filepath.Join(dir, "a", "000001.pmem")); err != nil {
+		t.Fatalf("C did not grow Go's pool: %v", err)
+	}
+	p, err = Open(set, &Options{Layout: layoutName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	n := 0
+	for oid := range p.Objects() {
+		if tn, err := p.TypeNum(oid); err == nil && tn == 9 {
+			n++
+		}
+	}
+	if n != cObjs {
+		t.Fatalf("Go sees %d of C's %d objects", n, cObjs)
+	}
+}
