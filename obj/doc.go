@@ -202,8 +202,8 @@
 //	                                       cannot decrease; no limit on heap.arena.create
 //	heap.thread.arena_id       rw  int     the arena of the calling goroutine's lane
 //	heap.size.granularity      rw  int64   stored (128 MiB; 0 or >= 2 MiB)
-//	heap.size.extend           x   int64   not supported: a pool of one file
-//	                                       cannot grow (C fails as well)
+//	heap.size.extend           x   int64   not supported: pools do not grow (C grows
+//	                                       those on directory poolsets only)
 //	debug.heap.alloc_pattern   rw  int     fill new objects with this byte (-1: none)
 //
 // How Go maps C's threads: C gives each thread an arena; Go gives each

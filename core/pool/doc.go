@@ -48,10 +48,26 @@
 // replicas that differ from the primary past the header. The Map the
 // libraries get is the primary replica whose every persist reaches the
 // other replicas (core.Replicate), so log, blk and obj pools may have
-// local replicas (C allows them for obj only). Remote replicas
-// ([ErrRemoteReplica]), directory parts and NOHDRS
-// ([ErrPoolsetNotSupported]) are refused. [Header.ValidateFormat] checks
-// the header of one part without its links.
+// local replicas (C allows them for obj only). With CHECK_BAD_BLOCKS
+// every part file is checked for bad blocks on its own, as C does. A
+// failed create removes the part files it created. Remote replicas
+// ([ErrRemoteReplica]) and NOHDRS (which C refuses for local poolsets
+// too: [ErrPoolsetNotSupported]) are refused. [Header.ValidateFormat]
+// checks the header of one part without its links.
+//
+// # Directory poolsets
+//
+// A poolset whose part lines name directories holds its parts as files
+// named NNNNNN.pmem (six digits) in them (core/poolset's LoadDirs): Open
+// maps every part file found, in the order of their numbers (which must
+// have no gap), so a pool C's obj heap grew into more part files opens
+// whole. Create needs OPTION SINGLEHDR and a reservation (the sum of the
+// directory sizes) of at least the kind's minimum, as C, and makes one
+// part of the minimum size (000000.pmem in the first directory of every
+// replica) when the directories hold none. Pools here never grow: the
+// obj heap's extension into new part files (C's heap.size.extend and
+// automatic growth) is not implemented, so an obj pool on a directory
+// poolset has the size of the parts it has.
 //
 // # Shutdown state
 //

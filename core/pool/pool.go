@@ -496,6 +496,12 @@ func checkBadBlocks(m *core.Map, compat uint32, o Options) error {
 		return nil
 	}
 	bbs, err := m.BadBlocks()
+	return badBlocksError(bbs, err)
+}
+
+// badBlocksError is the error of a bad block check that found bbs or
+// failed with err: none for a source that cannot report bad blocks.
+func badBlocksError(bbs []core.BadBlock, err error) error {
 	switch {
 	case isUnsupported(err):
 		return nil

@@ -102,7 +102,7 @@ func checkSet(s *poolset.Set) error {
 	case s.Directories:
 		return fmt.Errorf("%w: directory parts", ErrPoolsetNotSupported)
 	case s.Options&poolset.NoHdrs != 0:
-		return fmt.Errorf("%w: the NOHDRS option is not supported for local poolsets", ErrPoolsetNotSupported)
+		return errNoHdrs
 	}
 	seen := map[string]int{}
 	for _, rep := range s.Replicas {
@@ -177,24 +177,10 @@ func openParts(s *poolset.Set, create, readOnly bool, perm os.FileMode) (files [
 func mapReplicas(s *poolset.Set, files [][]*os.File, readOnly bool, sysfs fs.FS) ([]*core.Map, error) {
 	maps := make([]*core.Map, 0, len(s.Replicas))
 	for r := range s.Replicas {
-		layout := s.Layout(r)
-		parts := make([]core.Part, len(layout))
-		for i, l := range layout {
-			src, err := core.FromFDIn(int(files[r][i].Fd()), sysfs)
-			if err != nil {
-				closeMaps(maps)
-				return nil, partError(s.Replicas[r].Parts[i].Path, err)
-			}
-			parts[i] = core.Part{Src: src, Offset: l.Offset, Length: l.Length}
-		}
-		cfg := &core.Config{RequiredGranularity: core.GranularityPage}
-		if readOnly {
-			cfg.Sharing = core.SharingPrivate
-		}
-		m, err := core.NewPartsMap(parts, cfg)
+		m, err := mapReplica(s, r, files[r], readOnly, sysfs)
 		if err != nil {
 			closeMaps(maps)
-			return nil, fmt.Errorf("replica %d: %w", r, err)
+			return nil, err
 		}
 		maps = append(maps, m)
 	}
@@ -274,7 +260,7 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 // creates or opens the pool on them; a failure undoes it all, removing
 // the parts it created.
 func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*Pool, error) {
-	s, err := poolset.ParseFile(path, nil)
+	s, err := parseSetFile(path, k, create)
 	if err != nil {
 		return nil, err
 	}
@@ -325,10 +311,8 @@ func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 			}
 		}
 	}
-	for _, m := range st.reps {
-		if err := checkBadBlocks(m, k.Compat, o); err != nil {
-			return nil, err
-		}
+	if err := st.checkBadBlocks(k.Compat, o); err != nil {
+		return nil, err
 	}
 	// UUIDs: one for the poolset, one per part with a header.
 	setUUID := NewUUID()
@@ -379,21 +363,21 @@ func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 					h.SDS.Dirty = 1
 					h.SDS.UpdateChecksum()
 				}
-				var b [HeaderSize]byte
-				h.Encode(b[:])
-				if i == 0 {
-					if err := persistCopy(st.reps[r], st.reps[r].Bytes()[:HeaderSize], b[:]); err != nil {
-						return nil, partError(name, fmt.Errorf("header: %w", err))
+				if err := faultPartHeader(name); err != nil {
+					return nil, partError(name, fmt.Errorf("header: %w", err))
+				}
+				if i > 0 {
+					if err := WritePartHeader(f, h); err != nil {
+						return nil, err
 					}
-					st.heads[r] = *h
 					continue
 				}
-				if _, err := f.WriteAt(b[:], 0); err != nil {
+				var b [HeaderSize]byte
+				h.Encode(b[:])
+				if err := persistCopy(st.reps[r], st.reps[r].Bytes()[:HeaderSize], b[:]); err != nil {
 					return nil, partError(name, fmt.Errorf("header: %w", err))
 				}
-				if err := f.Sync(); err != nil {
-					return nil, partError(name, fmt.Errorf("header: %w", err))
-				}
+				st.heads[r] = *h
 			}
 		}
 	}
@@ -413,10 +397,8 @@ func openOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 	if st.heads, err = checkSetHeaders(s, st, k); err != nil {
 		return nil, err
 	}
-	for _, m := range st.reps {
-		if err := checkBadBlocks(m, st.heads[0].Compat, o); err != nil {
-			return nil, err
-		}
+	if err := st.checkBadBlocks(st.heads[0].Compat, o); err != nil {
+		return nil, err
 	}
 	poolsize := s.PoolSize()
 	if poolsize < max(k.MinSize, HeaderSize) {

@@ -63,19 +63,7 @@ func TestInteropGoPoolsetsCheckInC(t *testing.T) {
 		t.Run(lines[0][:2], func(t *testing.T) {
 			dir := pmemtest.Dir(t)
 			set := pmemtest.Poolset(t, dir, "go.set", lines...)
-			p, err := Create(set, 0, 0o600, Log, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			writeEmptyLog(p)
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			requirePmempoolCheck(t, pmempool, set)
-			out, err := exec.Command(pmempool, "info", set).CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "Number of replicas       : 1") {
-				t.Fatalf("pmempool info: %v\n%s", err, out)
-			}
+			requireGoLogSetInC(t, pmempool, set, "Number of replicas       : 1")
 		})
 	}
 }

@@ -17,4 +17,12 @@
 // OPTION SINGLEHDR (a header in the first part only) or OPTION NOHDRS (no
 // headers, remote replicas only). Text from # to the end of a line is a
 // comment; empty lines are skipped. Fields are separated by spaces or tabs.
+//
+// # Directory poolsets
+//
+// When the part lines name directories (all of them: C refuses a mix),
+// the sizes are reservations and the parts are the files NNNNNN.pmem
+// ([PartName]) in the directories: [Set.LoadDirs] lists them as C's
+// util_poolset_directories_load does, and [DirSet.AppendPart] names the
+// next one where C would create it.
 package poolset

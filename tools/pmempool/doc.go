@@ -92,8 +92,9 @@
 // healthy is left alone, as in C, even if its replicas' data differ (an
 // open of the pool repairs that from the primary). Transform adds replicas
 // (made as Sync rebuilds a damaged one) or removes them (their part files
-// deleted, the rest relinked), with C's refusals; changing the SINGLEHDR
-// option, which C does, is refused. Remote replicas, directory parts and
-// NOHDRS are refused by both. Check, Info and the other functions still
-// take single-file pools only.
+// deleted, the rest relinked), or adds or removes the SINGLEHDR option
+// (data moved, headers rewritten, as C), with C's refusals. Sync takes
+// directory poolsets (their part files), Transform refuses them, as C.
+// Remote replicas and NOHDRS are refused by both. Check, Info and the
+// other functions still take single-file pools only.
 package pmempool

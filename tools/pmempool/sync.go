@@ -1,7 +1,6 @@
 package pmempool
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -76,7 +75,7 @@ func checkLocalSet(s *poolset.Set) error {
 	case s.Directories:
 		return fmt.Errorf("%w: directory parts", pool.ErrPoolsetNotSupported)
 	case s.Options&poolset.NoHdrs != 0:
-		return fmt.Errorf("%w: the NOHDRS option", pool.ErrPoolsetNotSupported)
+		return fmt.Errorf("%w: the NOHDRS poolset option is not supported in local poolset files", pool.ErrPoolsetNotSupported)
 	}
 	return nil
 }
@@ -193,7 +192,7 @@ func (p syncPart) hdrIncompat(h *pool.Header) uint32 {
 // (new part UUIDs) linked to their neighbours, whose links are updated.
 // ErrNoHealthyReplica when no replica can be the source.
 func Sync(path string, o SyncOptions) error {
-	s, err := poolset.ParseFile(path, nil)
+	s, err := parseSyncSet(path)
 	if err != nil {
 		return err
 	}
@@ -292,24 +291,12 @@ func repairSet(s *poolset.Set, sp setParts, src int) error {
 
 // mapReplica maps replica r of s contiguously, as core/pool does.
 func mapReplica(s *poolset.Set, sp setParts, r int) (*core.Map, error) {
-	layout := s.Layout(r)
-	parts := make([]core.Part, len(layout))
-	for i, l := range layout {
-		srcf, err := core.FromFile(sp[r][i].f)
-		if err != nil {
-			return nil, fmt.Errorf("part %s: %w", s.Replicas[r].Parts[i].Path, err)
-		}
-		parts[i] = core.Part{Src: srcf, Offset: l.Offset, Length: l.Length}
+	files := make([]*os.File, len(sp[r]))
+	for i, p := range sp[r] {
+		files[i] = p.f
 	}
-	m, err := core.NewPartsMap(parts, &core.Config{RequiredGranularity: core.GranularityPage})
-	if err != nil {
-		return nil, fmt.Errorf("replica %d: %w", r, err)
-	}
-	return m, nil
+	return pool.MapReplica(s, r, files)
 }
-
-// syncChunk is the unit copyReplica compares and copies.
-const syncChunk = 64 << 10
 
 // copyReplica makes replica r equal to the source mapping over the pool's
 // data, past the header, persisting what it copies.
@@ -319,15 +306,7 @@ func copyReplica(s *poolset.Set, sp setParts, r int, srcMap *core.Map, size int)
 		return err
 	}
 	defer m.Close()
-	from, to := srcMap.Bytes(), m.Bytes()
-	for off := poolset.HeaderSize; off < size; off += syncChunk {
-		end := min(off+syncChunk, size)
-		if !bytes.Equal(from[off:end], to[off:end]) {
-			m.Memmove(to[off:end], from[off:end], core.MemNoDrain)
-		}
-	}
-	m.Drain()
-	if err := m.Err(); err != nil {
+	if _, err := pool.SyncReplica(srcMap, m, size); err != nil {
 		return fmt.Errorf("replica %d: %w", r, err)
 	}
 	return nil
@@ -382,14 +361,8 @@ func writeSetHeaders(s *poolset.Set, sp setParts, src int) error {
 				if p := sp[r][i]; !p.broken && *p.hdr == want[r][i] {
 					continue
 				}
-				var b [poolset.HeaderSize]byte
-				want[r][i].Encode(b[:])
-				f := sp[r][i].f
-				if _, err := f.WriteAt(b[:], 0); err != nil {
-					return fmt.Errorf("part %s: header: %w", f.Name(), err)
-				}
-				if err := f.Sync(); err != nil {
-					return fmt.Errorf("part %s: header: %w", f.Name(), err)
+				if err := pool.WritePartHeader(sp[r][i].f, &want[r][i]); err != nil {
+					return err
 				}
 			}
 		}
@@ -439,8 +412,11 @@ func counterparts(a, b *poolset.Set) ([]int, error) {
 // (their part files must not exist; they are created and filled from the
 // source replicas), replicas in src and not in dst are removed (their
 // part files deleted), and the headers of the replicas kept are relinked.
-// The source must be healthy. Adding and removing at once, removing every
-// replica, two equal poolsets, and a change of options are refused.
+// A change of the SINGLEHDR option alone (the same replicas and parts)
+// moves the data and rewrites the headers (transformHeaders). The source
+// must be healthy. Adding and removing at once, removing every replica,
+// two equal poolsets, and a change of options with replicas added or
+// removed are refused.
 func Transform(src, dst string, o TransformOptions) error {
 	in, err := poolset.ParseFile(src, nil)
 	if err != nil {
@@ -448,6 +424,9 @@ func Transform(src, dst string, o TransformOptions) error {
 	}
 	out, err := poolset.ParseFile(dst, nil)
 	if err != nil {
+		return err
+	}
+	if err := validateTransform(in, out); err != nil {
 		return err
 	}
 	for _, s := range []*poolset.Set{in, out} {
@@ -478,7 +457,7 @@ func Transform(src, dst string, o TransformOptions) error {
 	case in.Options != out.Options && (added > 0 || removed > 0):
 		return &setError{"cannot add/remove replicas and change the SINGLEHDR option at the same time", syscall.EINVAL}
 	case in.Options != out.Options:
-		return fmt.Errorf("%w: adding or removing poolset options", pool.ErrPoolsetNotSupported)
+		return transformHeaders(in, out, o)
 	case added > 0 && removed > 0:
 		return &setError{"adding and removing replicas at the same time is not allowed", syscall.EINVAL}
 	case removed == len(in.Replicas):
@@ -486,16 +465,11 @@ func Transform(src, dst string, o TransformOptions) error {
 	case added == 0 && removed == 0:
 		return &setError{"both poolsets are equal", syscall.EINVAL}
 	}
-	sp, _, err := examineSet(in)
+	sp, _, err := examineSource(in)
 	if err != nil {
-		return fmt.Errorf("source poolset health check failed: %w", err)
+		return err
 	}
 	defer sp.close()
-	for r := range sp {
-		if !sp.healthy(r) {
-			return &setError{"source poolset is broken", syscall.EINVAL}
-		}
-	}
 	poolSize := in.PoolSize()
 	for q, r := range outFrom {
 		if r >= 0 {
