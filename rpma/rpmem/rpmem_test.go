@@ -1,0 +1,191 @@
+package rpmem_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/rpma/rpmem"
+)
+
+var testKey = []byte("rpmem test pre-shared key, 32 b.")
+
+// serve starts an in-process rpmemd over a fresh poolset directory with
+// one 16 MiB remote poolset, rep.set, and makes it the default
+// configuration's peer. It returns the node and the part's path.
+func serve(t *testing.T) (node, part string) {
+	t.Helper()
+	dir := pmemtest.Dir(t)
+	pmemtest.Poolset(t, dir, "rep.set", "16M {dir}/rep.part")
+	s, err := rpmem.NewServer(rpmem.ServerConfig{Dir: dir, PSK: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	rpmem.SetDefault(&rpmem.Config{PSK: testKey, Timeout: 10 * time.Second})
+	t.Cleanup(func() { rpmem.SetDefault(nil) })
+	return addr.String(), filepath.Join(dir, "rep.part")
+}
+
+// localSet writes a local poolset of one 16 MiB part replicated to node.
+func localSet(t *testing.T, node string) (set, part string) {
+	dir := pmemtest.Dir(t)
+	return pmemtest.Poolset(t, dir, "local.set", "16M {dir}/p0", "REPLICA "+node+" rep.set"), filepath.Join(dir, "p0")
+}
+
+// sameData fails unless the two files are equal past the pool header.
+func sameData(t *testing.T, a, b string) {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := min(len(x), len(y))
+	if !bytes.Equal(x[pool.HeaderSize:n], y[pool.HeaderSize:n]) {
+		for i := pool.HeaderSize; i < n; i++ {
+			if x[i] != y[i] {
+				t.Fatalf("%s and %s differ first at %d", a, b, i)
+			}
+		}
+	}
+}
+
+func TestRemoteReplica(t *testing.T) {
+	node, remote := serve(t)
+	set, local := localSet(t, node)
+	p, err := pool.Create(set, 0, 0o600, pool.Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Replicas() != 2 {
+		t.Fatalf("%d replicas", p.Replicas())
+	}
+	m := p.Map()
+	for i := range 100 {
+		off := pool.HeaderSize + i*4096 + i
+		copy(m.Bytes()[off:], fmt.Sprintf("record %d", i))
+		m.Persist(m.Bytes()[off : off+10])
+	}
+	m.Memset(m.Bytes()[1<<20:2<<20], 0xab, 0)
+	if err := m.Err(); err != nil {
+		t.Fatal(err)
+	}
+	hdr := p.Header()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sameData(t, local, remote)
+	b, err := os.ReadFile(remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rh, err := pool.DecodeHeader(b[:pool.HeaderSize])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rh.UUID != hdr.NextReplUUID || rh.PrevReplUUID != hdr.UUID || rh.PoolsetUUID != hdr.PoolsetUUID {
+		t.Fatalf("remote header not linked: %+v, local %+v", rh, hdr)
+	}
+
+	// A lagging replica is repaired at open.
+	f, err := os.OpenFile(remote, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("stale"), 3<<20)
+	f.Close()
+	reopen(t, set)
+	sameData(t, local, remote)
+
+	// A damaged header is refused, and SyncRemote rebuilds it.
+	f, _ = os.OpenFile(remote, os.O_RDWR, 0)
+	f.WriteAt(make([]byte, pool.HeaderSize), 0)
+	f.WriteAt([]byte("stale"), 5<<20)
+	f.Close()
+	if p, err := pool.Open(set, pool.Log, nil); err == nil {
+		p.Close()
+		t.Fatal("open with a zeroed remote header succeeded")
+	}
+	if n, err := pool.SyncRemote(set, false); err != nil || n == 0 {
+		t.Fatalf("SyncRemote: %d bytes, %v", n, err)
+	}
+	sameData(t, local, remote)
+	reopen(t, set)
+
+	// A missing replica too.
+	if err := os.Remove(remote); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := pool.Open(set, pool.Log, nil); !errors.Is(err, rpmem.ErrRemote) {
+		if err == nil {
+			p.Close()
+		}
+		t.Fatalf("open with the remote part missing: %v", err)
+	}
+	if _, err := pool.SyncRemote(set, false); err != nil {
+		t.Fatal(err)
+	}
+	sameData(t, local, remote)
+	reopen(t, set)
+}
+
+func reopen(t *testing.T, set string) {
+	t.Helper()
+	p, err := pool.Open(set, pool.Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNotRegistered(t *testing.T) {
+	set, _ := localSet(t, "127.0.0.1:1")
+	rpmem.Unregister(t)
+	if _, err := pool.Create(set, 0, 0o600, pool.Log, nil); !errors.Is(err, pool.ErrRemoteReplica) {
+		t.Fatalf("create without an opener: %v", err)
+	}
+}
+
+func TestWrongKey(t *testing.T) {
+	node, _ := serve(t)
+	set, _ := localSet(t, node)
+	rpmem.SetDefault(&rpmem.Config{PSK: []byte("another key of more than 16 bytes"), Timeout: 2 * time.Second})
+	if p, err := pool.Create(set, 0, 0o600, pool.Log, nil); err == nil {
+		p.Close()
+		t.Fatal("create with the wrong key succeeded")
+	}
+}
+
+func TestBadDescriptor(t *testing.T) {
+	node, _ := serve(t)
+	dir := pmemtest.Dir(t)
+	for _, desc := range []string{"../rep.set", "a/../../rep.set", "missing.set"} {
+		set := pmemtest.Poolset(t, dir, "l.set", "16M {dir}/p0", "REPLICA "+node+" "+desc)
+		p, err := pool.Create(set, 0, 0o600, pool.Log, nil)
+		if !errors.Is(err, rpmem.ErrRemote) {
+			if err == nil {
+				p.Close()
+			}
+			t.Fatalf("descriptor %s: %v", desc, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "p0")); err == nil {
+			t.Fatalf("descriptor %s: the local part was left behind", desc)
+		}
+	}
+}
