@@ -1,0 +1,356 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopmdk/pmdk/blk"
+	"github.com/gopmdk/pmdk/core"
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/core/pool"
+	"github.com/gopmdk/pmdk/log"
+	"github.com/gopmdk/pmdk/obj"
+	"github.com/gopmdk/pmdk/rpma/rpmem"
+	"github.com/gopmdk/pmdk/tools/pmempool"
+)
+
+var testKey = []byte("rpmemd test pre-shared key, 32 b")
+
+// remoteDir makes rpmemd's poolset directory with rep.set, one part of
+// size (16M if ""), and returns it with the part's path.
+func remoteDir(t *testing.T, size string) (dir, part string) {
+	dir = pmemtest.Dir(t)
+	pmemtest.Poolset(t, dir, "rep.set", cmp.Or(size, "16M")+" {dir}/rep.part")
+	return dir, filepath.Join(dir, "rep.part")
+}
+
+// localSet writes a local poolset, one part of size (16M if ""),
+// replicated to node, with a local replica too when withLocal; it returns
+// the poolset and the parts of the primary and the local replica.
+func localSet(t *testing.T, node, size string, withLocal bool) (set, primary, replica string) {
+	dir := pmemtest.Dir(t)
+	size = cmp.Or(size, "16M")
+	lines := []string{size + " {dir}/p0", "REPLICA " + node + " rep.set"}
+	if withLocal {
+		lines = append(lines, "REPLICA", size+" {dir}/r0")
+	}
+	return pmemtest.Poolset(t, dir, "local.set", lines...), filepath.Join(dir, "p0"), filepath.Join(dir, "r0")
+}
+
+func useKey(t *testing.T, timeout time.Duration) {
+	rpmem.SetDefault(&rpmem.Config{PSK: testKey, Timeout: timeout})
+	t.Cleanup(func() { rpmem.SetDefault(nil) })
+}
+
+// sameData fails unless the files are equal past the pool header.
+func sameData(t *testing.T, a, b string) {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x) != len(y) {
+		t.Fatalf("%s has %d bytes, %s %d", a, len(x), b, len(y))
+	}
+	if !bytes.Equal(x[pool.HeaderSize:], y[pool.HeaderSize:]) {
+		first, n := -1, 0
+		for i := pool.HeaderSize; i < len(x); i++ {
+			if x[i] != y[i] {
+				if first < 0 {
+					first = i
+				}
+				n++
+			}
+		}
+		t.Fatalf("%s and %s differ past the header: %d bytes, first at %d", a, b, n, first)
+	}
+}
+
+// inProcess serves dir from an rpmemd in this process.
+func inProcess(t *testing.T, dir string) string {
+	s, err := rpmem.NewServer(rpmem.ServerConfig{Dir: dir, PSK: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return addr.String()
+}
+
+// The three pool types on a poolset with a remote and a local replica:
+// what was persisted is in the remote file after Close, which equals the
+// local replica (both get exactly the persisted ranges) and, for log and
+// blk, the primary; the pool reopens with its data. (obj leaves two
+// bytes of its heap stored and never persisted: its primary differs
+// from any replica there, local or remote.)
+func TestPoolTypes(t *testing.T) {
+	useKey(t, 10*time.Second)
+	for _, typ := range []string{"log", "blk", "obj"} {
+		t.Run(typ, func(t *testing.T) {
+			size := map[string]string{"blk": "20M"}[typ]
+			dir, remote := remoteDir(t, size)
+			set, primary, replica := localSet(t, inProcess(t, dir), size, true)
+			for round := 1; round <= 2; round++ { // create, then reopen
+				writePool(t, typ, set, round)
+				sameData(t, replica, remote)
+				if typ != "obj" {
+					sameData(t, primary, remote)
+				}
+			}
+		})
+	}
+}
+
+// writePool creates (round 1) or opens the pool of type typ on set, checks
+// what earlier rounds wrote and writes this round's data.
+func writePool(t *testing.T, typ, set string, round int) {
+	t.Helper()
+	msg := func(r int) []byte { return []byte(fmt.Sprintf("round %d of %s", r, typ)) }
+	switch typ {
+	case "log":
+		var l *log.Log
+		var err error
+		if round == 1 {
+			l, err = log.Create(set, 0, 0o600, nil)
+		} else {
+			l, err = log.Open(set, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mustClose(t, l.Close)
+		if b, _ := l.Bytes(); round > 1 && !bytes.HasPrefix(b, msg(1)) {
+			t.Fatalf("log holds %q", b)
+		}
+		for range 50 {
+			if err := l.Append(msg(round)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	case "blk":
+		var p *blk.Pool
+		var err error
+		if round == 1 {
+			p, err = blk.Create(set, 0, 0o600, &blk.Options{BlockSize: 512})
+		} else {
+			p, err = blk.Open(set, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mustClose(t, p.Close)
+		buf := make([]byte, 512)
+		if round > 1 {
+			if err := p.ReadBlock(buf, 1); err != nil || !bytes.HasPrefix(buf, msg(1)) {
+				t.Fatalf("block 1: %q, %v", buf[:20], err)
+			}
+		}
+		copy(buf, msg(round))
+		for i := range int64(20) {
+			if err := p.WriteBlock(buf, int64(round)*20+i-19); err != nil {
+				t.Fatal(err)
+			}
+		}
+	case "obj":
+		var p *obj.Pool
+		var err error
+		if round == 1 {
+			p, err = obj.Create(set, 0, 0o600, &obj.Options{Layout: "rpmem"})
+		} else {
+			p, err = obj.Open(set, &obj.Options{Layout: "rpmem"})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mustClose(t, p.Close)
+		root, err := p.Root(4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := p.Bytes(root)
+		if round > 1 && !bytes.HasPrefix(b, msg(1)) {
+			t.Fatalf("root holds %q", b[:20])
+		}
+		p.MemcpyPersist(b[:len(msg(round))], msg(round))
+		for range 20 {
+			if _, err := p.Alloc(1000, 1, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func mustClose(t *testing.T, close func() error) {
+	t.Helper()
+	if err := close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// daemon is an rpmemd process built from this package.
+type daemon struct {
+	bin, dir, pskFile, addr string
+	cmd                     *exec.Cmd
+	stderr                  *bytes.Buffer
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func startDaemon(t *testing.T, dir, addr string) *daemon {
+	t.Helper()
+	buildOnce.Do(func() {
+		d, err := os.MkdirTemp("", "rpmemd-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(d, "rpmemd")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	psk := filepath.Join(t.TempDir(), "psk")
+	if err := os.WriteFile(psk, append(testKey, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{bin: binPath, dir: dir, pskFile: psk, addr: addr}
+	d.start(t)
+	return d
+}
+
+func (d *daemon) start(t *testing.T) {
+	t.Helper()
+	d.stderr = new(bytes.Buffer)
+	d.cmd = exec.Command(d.bin, "-listen", d.addr, "-poolset-dir", d.dir, "-psk-file", d.pskFile, "-v")
+	pr, err := d.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.cmd.Process.Kill(); d.cmd.Wait() })
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		d.stderr.WriteString(line + "\n")
+		if strings.Contains(line, "listening") {
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+}
+
+// freeAddr is a loopback address with a port free at the time.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// The daemon as a process: a log pool replicated to it.
+func TestDaemon(t *testing.T) {
+	useKey(t, 10*time.Second)
+	dir, remote := remoteDir(t, "")
+	d := startDaemon(t, dir, freeAddr(t))
+	set, local, _ := localSet(t, d.addr, "", false)
+	writePool(t, "log", set, 1)
+	sameData(t, local, remote)
+	writePool(t, "log", set, 2)
+	sameData(t, local, remote)
+}
+
+// rpmemd killed while a writer appends to a log pool: the writer gets an
+// error (no hang: the timeout bounds every wait), the restarted daemon's
+// replica lags, pmempool sync rebuilds it equal to the primary, and the
+// pool reopens with every append that returned.
+func TestCrash(t *testing.T) {
+	useKey(t, 5*time.Second)
+	dir, remote := remoteDir(t, "")
+	d := startDaemon(t, dir, freeAddr(t))
+	set, local, _ := localSet(t, d.addr, "", false)
+	l, err := log.Create(set, 0, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := bytes.Repeat([]byte("0123456789abcdef"), 64)
+	acked := 0
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			if i == 100 {
+				d.cmd.Process.Kill() // SIGKILL mid-stream
+			}
+			if err := l.Append(rec); err != nil {
+				done <- err
+				return
+			}
+			acked++
+			if acked == 4000 {
+				done <- errors.New("no failure after 4000 appends")
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, core.ErrPersist) {
+			t.Fatalf("append after the kill: %v", err)
+		}
+		t.Logf("append %d failed: %v", acked, err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the writer hangs after rpmemd was killed")
+	}
+	if err := l.Close(); err == nil {
+		t.Error("close after the failure: no error")
+	}
+	d.cmd.Wait()
+	d.start(t)
+	if err := pmempool.Sync(set, pmempool.SyncOptions{}); err != nil {
+		t.Fatalf("sync: %v\nrpmemd: %s", err, d.stderr)
+	}
+	sameData(t, local, remote)
+	l, err = log.Open(set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	b, err := l.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < acked*len(rec) {
+		t.Fatalf("log holds %d bytes, %d appends of %d returned", len(b), acked, len(rec))
+	}
+}
