@@ -19,7 +19,9 @@ var testKey = []byte("rpmem test pre-shared key, 32 b.")
 // serve starts an in-process rpmemd over a fresh poolset directory with
 // one 16 MiB remote poolset, rep.set, and makes it the default
 // configuration's peer. It returns the node and the part's path.
-func serve(t *testing.T) (node, part string) {
+func serve(t *testing.T) (node, part string) { return serveB(t) }
+
+func serveB(t testing.TB) (node, part string) {
 	t.Helper()
 	dir := pmemtest.Dir(t)
 	pmemtest.Poolset(t, dir, "rep.set", "16M {dir}/rep.part")
