@@ -48,10 +48,24 @@
 // replicas that differ from the primary past the header. The Map the
 // libraries get is the primary replica whose every persist reaches the
 // other replicas (core.Replicate), so log, blk and obj pools may have
-// local replicas (C allows them for obj only). Remote replicas
-// ([ErrRemoteReplica]), directory parts and NOHDRS
+// local replicas (C allows them for obj only). Directory parts and NOHDRS
 // ([ErrPoolsetNotSupported]) are refused. [Header.ValidateFormat] checks
 // the header of one part without its links.
+//
+// # Remote replicas
+//
+// A REPLICA node descriptor line is opened by the [RemoteOpener] given to
+// [RegisterRemote] (this package does not import a transport: package
+// rpma/rpmem registers itself when imported; without it such poolsets
+// are refused with [ErrRemoteReplica]). The opener returns the remote
+// replica as a core.Map of the pool's size holding the remote pool's
+// bytes, whose persist path makes each range durable on the node before
+// returning and reports a lost or silent node through Map.Err; the pool
+// then treats it as any replica: create writes its header (one part, the
+// UUID links of the set, no shutdown state, as C), open validates it
+// and repairs its data from the primary, every persist reaches it
+// (core.Replicate), and a failure of it fails the pool's Map. [SyncRemote]
+// rebuilds remote replicas whose header or parts are damaged or missing.
 //
 // # Shutdown state
 //

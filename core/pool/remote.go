@@ -28,6 +28,18 @@ const (
 	RemoteRebuild
 )
 
+func (m RemoteMode) String() string {
+	switch m {
+	case RemoteOpen:
+		return "open"
+	case RemoteCreate:
+		return "create"
+	case RemoteRebuild:
+		return "rebuild"
+	}
+	return fmt.Sprintf("RemoteMode(%d)", uint8(m))
+}
+
 // RemoteRequest is what a [RemoteOpener] opens: the remote replica of a
 // poolset's REPLICA line.
 type RemoteRequest struct {
