@@ -20,12 +20,12 @@ func BenchmarkReplicatedPersist(b *testing.B) {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			node, _ := serveB(b)
 			dir := pmemtest.Dir(b)
-			lp, err := pool.Create(filepath.Join(dir, "local"), 16<<20, 0o600, pool.Log, nil)
+			lp, err := pool.Create(filepath.Join(dir, "local"), 8<<20, 0o600, pool.Log, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer lp.Close()
-			set := pmemtest.Poolset(b, dir, "r.set", "16M {dir}/p0", "REPLICA "+node+" rep.set")
+			set := pmemtest.Poolset(b, dir, "r.set", "8M {dir}/p0", "REPLICA "+node+" rep.set")
 			rp, err := pool.Create(set, 0, 0o600, pool.Log, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -37,7 +37,7 @@ func BenchmarkReplicatedPersist(b *testing.B) {
 			b.SetBytes(int64(size))
 			n := 0
 			for b.Loop() {
-				o := pool.HeaderSize + (n*size)%(8<<20)
+				o := pool.HeaderSize + (n*size)%(4<<20)
 				t0 := time.Now()
 				lm.Memmove(lm.Bytes()[o:o+size], src, 0)
 				t1 := time.Now()

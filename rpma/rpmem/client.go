@@ -27,7 +27,7 @@ func open(req pool.RemoteRequest) (*core.Map, error) {
 }
 
 const (
-	readChunk   = 1 << 20 // bytes per read of the initial fill
+	readChunk   = 256 << 10 // bytes per read of the initial fill
 	stagingSize = 2 << 20 // bytes of writes posted between two persistent flushes at most
 )
 
@@ -327,10 +327,23 @@ func (r *replica) Memset(dst []byte, c byte, flags core.MemFlags) {
 	r.stored(dst, flags)
 }
 
-// close ends the connection: the Map's Close.
+// close ends the connection, the Map's Close: it disconnects and waits
+// (at most the timeout) for rpmemd's disconnect, which comes once rpmemd
+// has closed the pool, so that it can be opened again at once.
 func (r *replica) close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.failed() {
+		r.conn.Disconnect()
+		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+		for {
+			ev, err := r.conn.NextEvent(ctx)
+			if err != nil || ev == rpma.EventClosed || ev == rpma.EventLost {
+				break
+			}
+		}
+		cancel()
+	}
 	r.conn.Close()
 	return nil
 }

@@ -17,14 +17,14 @@ import (
 var testKey = []byte("rpmem test pre-shared key, 32 b.")
 
 // serve starts an in-process rpmemd over a fresh poolset directory with
-// one 16 MiB remote poolset, rep.set, and makes it the default
+// one 8 MiB remote poolset, rep.set, and makes it the default
 // configuration's peer. It returns the node and the part's path.
 func serve(t *testing.T) (node, part string) { return serveB(t) }
 
 func serveB(t testing.TB) (node, part string) {
 	t.Helper()
 	dir := pmemtest.Dir(t)
-	pmemtest.Poolset(t, dir, "rep.set", "16M {dir}/rep.part")
+	pmemtest.Poolset(t, dir, "rep.set", "8M {dir}/rep.part")
 	s, err := rpmem.NewServer(rpmem.ServerConfig{Dir: dir, PSK: testKey})
 	if err != nil {
 		t.Fatal(err)
@@ -39,10 +39,10 @@ func serveB(t testing.TB) (node, part string) {
 	return addr.String(), filepath.Join(dir, "rep.part")
 }
 
-// localSet writes a local poolset of one 16 MiB part replicated to node.
+// localSet writes a local poolset of one 8 MiB part replicated to node.
 func localSet(t *testing.T, node string) (set, part string) {
 	dir := pmemtest.Dir(t)
-	return pmemtest.Poolset(t, dir, "local.set", "16M {dir}/p0", "REPLICA "+node+" rep.set"), filepath.Join(dir, "p0")
+	return pmemtest.Poolset(t, dir, "local.set", "8M {dir}/p0", "REPLICA "+node+" rep.set"), filepath.Join(dir, "p0")
 }
 
 // sameData fails unless the two files are equal past the pool header.
@@ -178,7 +178,7 @@ func TestBadDescriptor(t *testing.T) {
 	node, _ := serve(t)
 	dir := pmemtest.Dir(t)
 	for _, desc := range []string{"../rep.set", "a/../../rep.set", "missing.set"} {
-		set := pmemtest.Poolset(t, dir, "l.set", "16M {dir}/p0", "REPLICA "+node+" "+desc)
+		set := pmemtest.Poolset(t, dir, "l.set", "8M {dir}/p0", "REPLICA "+node+" "+desc)
 		p, err := pool.Create(set, 0, 0o600, pool.Log, nil)
 		if !errors.Is(err, rpmem.ErrRemote) {
 			if err == nil {

@@ -129,32 +129,40 @@ func (s *Server) serve(creq *rpma.ConnReq) {
 		s.refuse(creq, req.descriptor, err)
 		return
 	}
-	defer rp.close()
 	usage := rpma.UsageReadSrc
 	if !req.readOnly {
 		usage |= rpma.UsageWriteDst | rpma.UsageFlushPersistent
 	}
 	mr, err := s.peer.RegisterMap(rp.m, 0, int(req.size), usage)
 	if err != nil {
+		rp.close()
 		s.refuse(creq, req.descriptor, err)
 		return
 	}
-	defer mr.Deregister()
+	// The pool is closed (its parts unlocked) before this side's
+	// disconnect, which the client waits for: a client that reopens the
+	// pool at once finds it free.
+	release := func() {
+		mr.Deregister()
+		rp.close()
+	}
 	pc := rpma.PeerConfig{DirectWriteToPmem: true}
 	resp := append(append([]byte{statusOK}, mr.Descriptor()...), pc.Descriptor()...)
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.Timeout)
 	conn, err := creq.Connect(ctx, resp)
 	cancel()
 	if err != nil {
+		release()
 		s.log.Warn("rpmemd: connect", "pool", req.descriptor, "err", err)
 		return
 	}
-	defer conn.Close()
 	s.log.Info("rpmemd: serving", "pool", req.descriptor, "mode", req.mode, "size", req.size, "read-only", req.readOnly)
 	for {
 		ev, err := conn.NextEvent(s.ctx)
 		if err != nil || ev == rpma.EventClosed || ev == rpma.EventLost {
 			s.log.Info("rpmemd: done", "pool", req.descriptor, "event", ev, "err", err)
+			release()
+			conn.Close()
 			return
 		}
 	}

@@ -28,19 +28,19 @@ import (
 var testKey = []byte("rpmemd test pre-shared key, 32 b")
 
 // remoteDir makes rpmemd's poolset directory with rep.set, one part of
-// size (16M if ""), and returns it with the part's path.
+// size (8M if ""), and returns it with the part's path.
 func remoteDir(t *testing.T, size string) (dir, part string) {
 	dir = pmemtest.Dir(t)
-	pmemtest.Poolset(t, dir, "rep.set", cmp.Or(size, "16M")+" {dir}/rep.part")
+	pmemtest.Poolset(t, dir, "rep.set", cmp.Or(size, "8M")+" {dir}/rep.part")
 	return dir, filepath.Join(dir, "rep.part")
 }
 
-// localSet writes a local poolset, one part of size (16M if ""),
+// localSet writes a local poolset, one part of size (8M if ""),
 // replicated to node, with a local replica too when withLocal; it returns
 // the poolset and the parts of the primary and the local replica.
 func localSet(t *testing.T, node, size string, withLocal bool) (set, primary, replica string) {
 	dir := pmemtest.Dir(t)
-	size = cmp.Or(size, "16M")
+	size = cmp.Or(size, "8M")
 	lines := []string{size + " {dir}/p0", "REPLICA " + node + " rep.set"}
 	if withLocal {
 		lines = append(lines, "REPLICA", size+" {dir}/r0")
