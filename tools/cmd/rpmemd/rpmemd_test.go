@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -352,5 +353,39 @@ func TestCrash(t *testing.T) {
 	}
 	if len(b) < acked*len(rec) {
 		t.Fatalf("log holds %d bytes, %d appends of %d returned", len(b), acked, len(rec))
+	}
+}
+
+// A daemon that stops answering (SIGSTOP): the next persist fails after
+// the timeout instead of waiting for ever, and so does Close.
+func TestStoppedDaemon(t *testing.T) {
+	useKey(t, time.Second)
+	dir, _ := remoteDir(t, "")
+	d := startDaemon(t, dir, freeAddr(t))
+	set, _, _ := localSet(t, d.addr, "", false)
+	l, err := log.Create(set, 0, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append([]byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer d.cmd.Process.Signal(syscall.SIGCONT)
+	done := make(chan error, 1)
+	go func() { done <- l.Append([]byte("after")) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, core.ErrPersist) {
+			t.Fatalf("append to a stopped rpmemd: %v", err)
+		}
+		t.Log(err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("append to a stopped rpmemd hangs")
+	}
+	if err := l.Close(); !errors.Is(err, core.ErrPersist) {
+		t.Fatalf("close: %v", err)
 	}
 }
