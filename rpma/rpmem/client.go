@@ -28,7 +28,7 @@ func open(req pool.RemoteRequest) (*core.Map, error) {
 
 const (
 	readChunk   = 256 << 10 // bytes per read of the initial fill
-	stagingSize = 2 << 20 // bytes of writes posted between two persistent flushes at most
+	stagingSize = 2 << 20   // bytes of writes posted between two persistent flushes at most
 )
 
 // Open connects to the rpmemd serving req's node and opens the remote

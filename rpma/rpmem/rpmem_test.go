@@ -1,7 +1,6 @@
 package rpmem_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/core/pool"
 	"github.com/gopmdk/pmdk/rpma/rpmem"
+	"github.com/gopmdk/pmdk/rpma/rpmem/rpmemtest"
 )
 
 var testKey = []byte("rpmem test pre-shared key, 32 b.")
@@ -25,45 +25,16 @@ func serveB(t testing.TB) (node, part string) {
 	t.Helper()
 	dir := pmemtest.Dir(t)
 	pmemtest.Poolset(t, dir, "rep.set", "8M {dir}/rep.part")
-	s, err := rpmem.NewServer(rpmem.ServerConfig{Dir: dir, PSK: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := s.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	node = rpmemtest.Serve(t, dir, testKey)
 	rpmem.SetDefault(&rpmem.Config{PSK: testKey, Timeout: 10 * time.Second})
 	t.Cleanup(func() { rpmem.SetDefault(nil) })
-	return addr.String(), filepath.Join(dir, "rep.part")
+	return node, filepath.Join(dir, "rep.part")
 }
 
 // localSet writes a local poolset of one 8 MiB part replicated to node.
 func localSet(t *testing.T, node string) (set, part string) {
 	dir := pmemtest.Dir(t)
 	return pmemtest.Poolset(t, dir, "local.set", "8M {dir}/p0", "REPLICA "+node+" rep.set"), filepath.Join(dir, "p0")
-}
-
-// sameData fails unless the two files are equal past the pool header.
-func sameData(t *testing.T, a, b string) {
-	t.Helper()
-	x, err := os.ReadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := os.ReadFile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := min(len(x), len(y))
-	if !bytes.Equal(x[pool.HeaderSize:n], y[pool.HeaderSize:n]) {
-		for i := pool.HeaderSize; i < n; i++ {
-			if x[i] != y[i] {
-				t.Fatalf("%s and %s differ first at %d", a, b, i)
-			}
-		}
-	}
 }
 
 func TestRemoteReplica(t *testing.T) {
@@ -90,7 +61,7 @@ func TestRemoteReplica(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	sameData(t, local, remote)
+	rpmemtest.SameData(t, local, remote)
 	b, err := os.ReadFile(remote)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +82,7 @@ func TestRemoteReplica(t *testing.T) {
 	f.WriteAt([]byte("stale"), 3<<20)
 	f.Close()
 	reopen(t, set)
-	sameData(t, local, remote)
+	rpmemtest.SameData(t, local, remote)
 
 	// A damaged header is refused, and SyncRemote rebuilds it.
 	f, _ = os.OpenFile(remote, os.O_RDWR, 0)
@@ -125,7 +96,7 @@ func TestRemoteReplica(t *testing.T) {
 	if n, err := pool.SyncRemote(set, false); err != nil || n == 0 {
 		t.Fatalf("SyncRemote: %d bytes, %v", n, err)
 	}
-	sameData(t, local, remote)
+	rpmemtest.SameData(t, local, remote)
 	reopen(t, set)
 
 	// A missing replica too.
@@ -141,7 +112,7 @@ func TestRemoteReplica(t *testing.T) {
 	if _, err := pool.SyncRemote(set, false); err != nil {
 		t.Fatal(err)
 	}
-	sameData(t, local, remote)
+	rpmemtest.SameData(t, local, remote)
 	reopen(t, set)
 }
 

@@ -19,10 +19,10 @@ import (
 	"github.com/gopmdk/pmdk/blk"
 	"github.com/gopmdk/pmdk/core"
 	"github.com/gopmdk/pmdk/core/pmemtest"
-	"github.com/gopmdk/pmdk/core/pool"
 	"github.com/gopmdk/pmdk/log"
 	"github.com/gopmdk/pmdk/obj"
 	"github.com/gopmdk/pmdk/rpma/rpmem"
+	"github.com/gopmdk/pmdk/rpma/rpmem/rpmemtest"
 	"github.com/gopmdk/pmdk/tools/pmempool"
 )
 
@@ -54,48 +54,6 @@ func useKey(t *testing.T, timeout time.Duration) {
 	t.Cleanup(func() { rpmem.SetDefault(nil) })
 }
 
-// sameData fails unless the files are equal past the pool header.
-func sameData(t *testing.T, a, b string) {
-	t.Helper()
-	x, err := os.ReadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := os.ReadFile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(x) != len(y) {
-		t.Fatalf("%s has %d bytes, %s %d", a, len(x), b, len(y))
-	}
-	if !bytes.Equal(x[pool.HeaderSize:], y[pool.HeaderSize:]) {
-		first, n := -1, 0
-		for i := pool.HeaderSize; i < len(x); i++ {
-			if x[i] != y[i] {
-				if first < 0 {
-					first = i
-				}
-				n++
-			}
-		}
-		t.Fatalf("%s and %s differ past the header: %d bytes, first at %d", a, b, n, first)
-	}
-}
-
-// inProcess serves dir from an rpmemd in this process.
-func inProcess(t *testing.T, dir string) string {
-	s, err := rpmem.NewServer(rpmem.ServerConfig{Dir: dir, PSK: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := s.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return addr.String()
-}
-
 // The three pool types on a poolset with a remote and a local replica:
 // what was persisted is in the remote file after Close, which equals the
 // local replica (both get exactly the persisted ranges) and, for log and
@@ -108,12 +66,12 @@ func TestPoolTypes(t *testing.T) {
 		t.Run(typ, func(t *testing.T) {
 			size := map[string]string{"blk": "20M"}[typ]
 			dir, remote := remoteDir(t, size)
-			set, primary, replica := localSet(t, inProcess(t, dir), size, true)
+			set, primary, replica := localSet(t, rpmemtest.Serve(t, dir, testKey), size, true)
 			for round := 1; round <= 2; round++ { // create, then reopen
 				writePool(t, typ, set, round)
-				sameData(t, replica, remote)
+				rpmemtest.SameData(t, replica, remote)
 				if typ != "obj" {
-					sameData(t, primary, remote)
+					rpmemtest.SameData(t, primary, remote)
 				}
 			}
 		})
@@ -287,9 +245,9 @@ func TestDaemon(t *testing.T) {
 	d := startDaemon(t, dir, freeAddr(t))
 	set, local, _ := localSet(t, d.addr, "", false)
 	writePool(t, "log", set, 1)
-	sameData(t, local, remote)
+	rpmemtest.SameData(t, local, remote)
 	writePool(t, "log", set, 2)
-	sameData(t, local, remote)
+	rpmemtest.SameData(t, local, remote)
 }
 
 // rpmemd killed while a writer appends to a log pool: the writer gets an
@@ -341,7 +299,7 @@ func TestCrash(t *testing.T) {
 	if err := pmempool.Sync(set, pmempool.SyncOptions{}); err != nil {
 		t.Fatalf("sync: %v\nrpmemd: %s", err, d.stderr)
 	}
-	sameData(t, local, remote)
+	rpmemtest.SameData(t, local, remote)
 	l, err = log.Open(set, nil)
 	if err != nil {
 		t.Fatal(err)
