@@ -62,7 +62,7 @@ func (r *request) encode() ([]byte, error) {
 }
 
 func decodeRequest(b []byte) (*request, error) {
-	if len(b) <= reqHeader || b[0] != protoVersion || b[1] > byte(pool.RemoteRebuild) || b[2]&^flagReadOnly != 0 {
+	if len(b) <= reqHeader || len(b) > reqHeader+maxDescriptor || b[0] != protoVersion || b[1] > byte(pool.RemoteRebuild) || b[2]&^flagReadOnly != 0 {
 		return nil, fmt.Errorf("malformed request of %d bytes", len(b))
 	}
 	size := binary.LittleEndian.Uint64(b[3:])
