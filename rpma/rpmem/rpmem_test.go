@@ -74,6 +74,15 @@ func TestRemoteReplica(t *testing.T) {
 		t.Fatalf("remote header not linked: %+v, local %+v", rh, hdr)
 	}
 
+	// Read-only: the remote pool is opened for reads only.
+	ro, err := pool.Open(set, pool.Log, &pool.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+
 	// A lagging replica is repaired at open.
 	f, err := os.OpenFile(remote, os.O_RDWR, 0)
 	if err != nil {
