@@ -3,6 +3,7 @@ package rpmem_test
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func BenchmarkReplicatedPersist(b *testing.B) {
 			lm, rm := lp.Map(), rp.Map()
 			src := make([]byte, size)
 			var tl, tr time.Duration
+			var ls, rs []time.Duration
 			b.SetBytes(int64(size))
 			n := 0
 			for b.Loop() {
@@ -42,8 +44,9 @@ func BenchmarkReplicatedPersist(b *testing.B) {
 				lm.Memmove(lm.Bytes()[o:o+size], src, 0)
 				t1 := time.Now()
 				rm.Memmove(rm.Bytes()[o:o+size], src, 0)
-				tr += time.Since(t1)
-				tl += t1.Sub(t0)
+				t2 := time.Now()
+				tl, tr = tl+t1.Sub(t0), tr+t2.Sub(t1)
+				ls, rs = append(ls, t1.Sub(t0)), append(rs, t2.Sub(t1))
 				n++
 			}
 			if err := rm.Err(); err != nil {
@@ -52,6 +55,15 @@ func BenchmarkReplicatedPersist(b *testing.B) {
 			b.ReportMetric(float64(tl.Nanoseconds())/float64(n), "local-ns/op")
 			b.ReportMetric(float64(tr.Nanoseconds())/float64(n), "replicated-ns/op")
 			b.ReportMetric(float64(tr)/float64(tl), "replicated/local")
+			lp50, rp50 := median(ls), median(rs)
+			b.ReportMetric(float64(lp50.Nanoseconds()), "local-p50-ns")
+			b.ReportMetric(float64(rp50.Nanoseconds()), "replicated-p50-ns")
+			b.ReportMetric(float64(rp50)/float64(lp50), "p50-replicated/local")
 		})
 	}
+}
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
 }
