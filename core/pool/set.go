@@ -18,7 +18,7 @@ var (
 	// ErrRemoteReplica: the poolset has a remote replica (REPLICA host
 	// descriptor) and no remote transport is registered (RegisterRemote;
 	// importing package rpma/rpmem registers one).
-	ErrRemoteReplica = errors.New("remote replicas not supported: import _ \"github.com/gopmdk/pmdk/rpma/rpmem\" to enable them")
+	ErrRemoteReplica = errors.New("remote replicas not supported")
 	// ErrPoolsetNotSupported: a poolset this package cannot create or
 	// open although C can (directory parts; NOHDRS, which C refuses too
 	// for local poolsets).
@@ -98,7 +98,7 @@ func isPoolsetFile(path string) bool {
 func checkSet(s *poolset.Set) error {
 	switch {
 	case s.HasRemote() && registeredRemote() == nil:
-		return ErrRemoteReplica
+		return fmt.Errorf("%w: no remote transport (import _ \"github.com/gopmdk/pmdk/rpma/rpmem\")", ErrRemoteReplica)
 	case s.Directories:
 		return fmt.Errorf("%w: directory parts", ErrPoolsetNotSupported)
 	case s.Options&poolset.NoHdrs != 0:

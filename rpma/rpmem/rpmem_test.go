@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,7 +140,7 @@ func reopen(t *testing.T, set string) {
 func TestNotRegistered(t *testing.T) {
 	set, _ := localSet(t, "127.0.0.1:1")
 	rpmem.Unregister(t)
-	if _, err := pool.Create(set, 0, 0o600, pool.Log, nil); !errors.Is(err, pool.ErrRemoteReplica) {
+	if _, err := pool.Create(set, 0, 0o600, pool.Log, nil); !errors.Is(err, pool.ErrRemoteReplica) || !strings.Contains(err.Error(), "rpma/rpmem") {
 		t.Fatalf("create without an opener: %v", err)
 	}
 }
