@@ -172,3 +172,38 @@ func TestBadDescriptor(t *testing.T) {
 		}
 	}
 }
+
+// A remote poolset of two parts with OPTION NOHDRS: rpmemd maps them as
+// one range, the pool header at the start of the first.
+func TestRemoteParts(t *testing.T) {
+	rdir := pmemtest.Dir(t)
+	pmemtest.Poolset(t, rdir, "two.set", "OPTION NOHDRS", "4M {dir}/a", "4M {dir}/b")
+	node := rpmemtest.Serve(t, rdir, testKey)
+	rpmem.SetDefault(&rpmem.Config{PSK: testKey})
+	t.Cleanup(func() { rpmem.SetDefault(nil) })
+	dir := pmemtest.Dir(t)
+	set := pmemtest.Poolset(t, dir, "l.set", "8M {dir}/p0", "REPLICA "+node+" two.set")
+	p, err := pool.Create(set, 0, 0o600, pool.Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.Map()
+	at := 6 << 20 // in the second part
+	copy(m.Bytes()[at:], "second part")
+	m.Persist(m.Bytes()[at : at+11])
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(rdir, "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b[at-4<<20:][:11]); got != "second part" {
+		t.Fatalf("second part holds %q", got)
+	}
+	a, _ := os.ReadFile(filepath.Join(rdir, "a"))
+	if _, err := pool.DecodeHeader(a[:pool.HeaderSize]); err != nil {
+		t.Fatalf("first part's header: %v", err)
+	}
+	reopen(t, set)
+}
