@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -264,30 +265,32 @@ func TestCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := bytes.Repeat([]byte("0123456789abcdef"), 64)
-	acked := 0
+	var acked atomic.Int64
+	started := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		for i := 0; ; i++ {
-			if i == 100 {
-				d.cmd.Process.Kill() // SIGKILL mid-stream
-			}
+		for {
 			if err := l.Append(rec); err != nil {
 				done <- err
 				return
 			}
-			acked++
-			if acked == 4000 {
+			switch acked.Add(1) {
+			case 100:
+				close(started)
+			case 4000:
 				done <- errors.New("no failure after 4000 appends")
 				return
 			}
 		}
 	}()
+	<-started
+	d.cmd.Process.Kill() // SIGKILL while the writer appends
 	select {
 	case err := <-done:
 		if !errors.Is(err, core.ErrPersist) {
 			t.Fatalf("append after the kill: %v", err)
 		}
-		t.Logf("append %d failed: %v", acked, err)
+		t.Logf("append %d failed: %v", acked.Load()+1, err)
 	case <-time.After(2 * time.Minute):
 		t.Fatal("the writer hangs after rpmemd was killed")
 	}
@@ -309,8 +312,8 @@ func TestCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b) < acked*len(rec) {
-		t.Fatalf("log holds %d bytes, %d appends of %d returned", len(b), acked, len(rec))
+	if n := acked.Load(); int64(len(b)) < n*int64(len(rec)) {
+		t.Fatalf("log holds %d bytes, %d appends of %d returned", len(b), n, len(rec))
 	}
 }
 
