@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -220,6 +219,10 @@ func (d *daemon) start(t *testing.T) {
 		line := sc.Text()
 		d.stderr.WriteString(line + "\n")
 		if strings.Contains(line, "listening") {
+			// addr=127.0.0.1:port: the port it got, kept for restarts.
+			if _, a, ok := strings.Cut(line, " addr="); ok {
+				d.addr, _, _ = strings.Cut(a, " ")
+			}
 			break
 		}
 	}
@@ -229,21 +232,11 @@ func (d *daemon) start(t *testing.T) {
 	}()
 }
 
-// freeAddr is a loopback address with a port free at the time.
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // The daemon as a process: a log pool replicated to it.
 func TestDaemon(t *testing.T) {
 	useKey(t, 10*time.Second)
 	dir, remote := remoteDir(t, "")
-	d := startDaemon(t, dir, freeAddr(t))
+	d := startDaemon(t, dir, "127.0.0.1:0")
 	set, local, _ := localSet(t, d.addr, "", false)
 	writePool(t, "log", set, 1)
 	rpmemtest.SameData(t, local, remote)
@@ -258,7 +251,7 @@ func TestDaemon(t *testing.T) {
 func TestCrash(t *testing.T) {
 	useKey(t, 5*time.Second)
 	dir, remote := remoteDir(t, "")
-	d := startDaemon(t, dir, freeAddr(t))
+	d := startDaemon(t, dir, "127.0.0.1:0")
 	set, local, _ := localSet(t, d.addr, "", false)
 	l, err := log.Create(set, 0, 0o600, nil)
 	if err != nil {
@@ -322,7 +315,7 @@ func TestCrash(t *testing.T) {
 func TestStoppedDaemon(t *testing.T) {
 	useKey(t, time.Second)
 	dir, _ := remoteDir(t, "")
-	d := startDaemon(t, dir, freeAddr(t))
+	d := startDaemon(t, dir, "127.0.0.1:0")
 	set, _, _ := localSet(t, d.addr, "", false)
 	l, err := log.Create(set, 0, 0o600, nil)
 	if err != nil {
