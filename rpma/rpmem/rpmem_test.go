@@ -207,3 +207,25 @@ func TestRemoteParts(t *testing.T) {
 	}
 	reopen(t, set)
 }
+
+// A create on a remote pool that already holds one is refused, as on a
+// local part whose header is not zero.
+func TestCreateOnExisting(t *testing.T) {
+	node, _ := serve(t)
+	set, _ := localSet(t, node)
+	p, err := pool.Create(set, 0, 0o600, pool.Log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := localSet(t, node)
+	if p, err := pool.Create(other, 0, 0o600, pool.Log, nil); !errors.Is(err, pool.ErrNotEmpty) {
+		if err == nil {
+			p.Close()
+		}
+		t.Fatalf("create over an existing remote pool: %v", err)
+	}
+	reopen(t, set)
+}
