@@ -343,3 +343,92 @@ func TestStoppedDaemon(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 }
+
+// TestMain runs the test binary as a log writer when $RPMEMD_TEST_WRITER
+// names a poolset: TestLocalCrash's child.
+func TestMain(m *testing.M) {
+	if set := os.Getenv("RPMEMD_TEST_WRITER"); set != "" {
+		os.Exit(writer(set))
+	}
+	os.Exit(m.Run())
+}
+
+// writer appends to the log pool on set for ever, printing the count of
+// appends returned.
+func writer(set string) int {
+	rpmem.SetDefault(&rpmem.Config{PSK: testKey})
+	l, err := log.Open(set, nil)
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	rec := bytes.Repeat([]byte("fedcba9876543210"), 64)
+	for i := 1; ; i++ {
+		if err := l.Append(rec); err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		fmt.Println(i)
+	}
+}
+
+// The local side killed (SIGKILL) while it appends: the remote replica
+// lags the primary or equals it, never more; the next open repairs it and
+// holds every append that returned.
+func TestLocalCrash(t *testing.T) {
+	useKey(t, 10*time.Second)
+	dir, remote := remoteDir(t, "")
+	set, local, _ := localSet(t, rpmemtest.Serve(t, dir, testKey), "", false)
+	l, err := log.Create(set, 0, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "RPMEMD_TEST_WRITER="+set)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	acked := 0
+	for acked < 200 && sc.Scan() {
+		if _, err := fmt.Sscan(sc.Text(), &acked); err != nil {
+			t.Fatalf("writer: %s", sc.Text())
+		}
+	}
+	cmd.Process.Kill()
+	for sc.Scan() {
+		fmt.Sscan(sc.Text(), &acked)
+	}
+	cmd.Wait()
+	// rpmemd notices the lost connection and frees the pool: retry
+	// while it still holds it.
+	for try := 0; ; try++ {
+		l, err = log.Open(set, nil)
+		if err == nil || !errors.Is(err, rpmem.ErrRemote) || try == 100 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := l.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < acked*1024 {
+		t.Fatalf("log holds %d bytes, %d appends of 1024 returned", len(b), acked)
+	}
+	rpmemtest.SameData(t, local, remote)
+}
