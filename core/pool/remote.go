@@ -169,7 +169,8 @@ func sameRemoteHeader(got, want *Header) bool {
 // the data past the header is copied from the primary where it differs.
 // The local replicas must be healthy (validated as Open does; repair them
 // first with Sync of a poolset without the remote lines). It returns the
-// bytes of data copied. With dryRun nothing is written. A pool open
+// bytes of data copied. With dryRun nothing is written or created: it
+// checks that the primary can be the source. A pool open
 // elsewhere is refused (its parts are locked).
 func SyncRemote(path string, dryRun bool) (copied int, err error) {
 	s, err := poolset.ParseFile(path, nil)
@@ -192,8 +193,15 @@ func SyncRemote(path string, dryRun bool) (copied int, err error) {
 		return 0, err
 	}
 	defer closeMaps(st.reps)
-	if err := openRemotes(st, RemoteRebuild, dryRun); err != nil {
-		return 0, err
+	// A dry run opens the remote pools read-only, creating nothing; one
+	// that cannot be opened is what a sync would rebuild.
+	mode := RemoteRebuild
+	if dryRun {
+		mode = RemoteOpen
+	}
+	remoteErr := openRemotes(st, mode, dryRun)
+	if remoteErr != nil && !dryRun {
+		return 0, remoteErr
 	}
 	primary, err := DecodeHeader(st.reps[0].Bytes()[:HeaderSize])
 	if err != nil {
@@ -202,6 +210,9 @@ func SyncRemote(path string, dryRun bool) (copied int, err error) {
 	k, ok := KindOf(primary.SignatureString())
 	if !ok {
 		return 0, partError(partName(s, 0, 0), fmt.Errorf("%w: %q", ErrWrongType, primary.SignatureString()))
+	}
+	if remoteErr != nil {
+		return 0, nil
 	}
 	// The local replicas' part-0 headers, then what each remote one must be.
 	hdrs := make([]*Header, len(s.Replicas))

@@ -119,6 +119,12 @@ func TestRemoteReplica(t *testing.T) {
 		}
 		t.Fatalf("open with the remote part missing: %v", err)
 	}
+	if _, err := pool.SyncRemote(set, true); err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if _, err := os.Stat(remote); err == nil {
+		t.Fatal("the dry run created the remote part")
+	}
 	if _, err := pool.SyncRemote(set, false); err != nil {
 		t.Fatal(err)
 	}
