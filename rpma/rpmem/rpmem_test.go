@@ -235,3 +235,24 @@ func TestCreateOnExisting(t *testing.T) {
 	}
 	reopen(t, set)
 }
+
+// A create that fails on the local side after rpmemd created the remote
+// part (the local part is not empty) leaves no remote part behind.
+func TestFailedCreateRemovesRemote(t *testing.T) {
+	node, remote := serve(t)
+	set, local := localSet(t, node)
+	junk := make([]byte, 8<<20)
+	copy(junk, "not a pool header")
+	if err := os.WriteFile(local, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := pool.Create(set, 0, 0o600, pool.Log, nil); !errors.Is(err, pool.ErrNotEmpty) {
+		if err == nil {
+			p.Close()
+		}
+		t.Fatalf("create over a non-empty local part: %v", err)
+	}
+	if _, err := os.Stat(remote); err == nil {
+		t.Fatal("the remote part created for the failed create is left")
+	}
+}

@@ -144,6 +144,7 @@ func (s *Server) serve(creq *rpma.ConnReq) {
 	// pool at once finds it free.
 	release := func() {
 		mr.Deregister()
+		rp.removeUnused(s.log)
 		rp.close()
 	}
 	pc := rpma.PeerConfig{DirectWriteToPmem: true}
@@ -187,8 +188,22 @@ func (s *Server) refuse(creq *rpma.ConnReq, desc string, why error) {
 
 // remotePool is a served pool: its part files, locked, and their mapping.
 type remotePool struct {
-	files []*os.File
-	m     *core.Map
+	files   []*os.File
+	m       *core.Map
+	created []string // part files this connection created
+}
+
+// removeUnused removes the part files this connection created when the
+// pool header is still zero: the client's create failed before writing
+// it (C's local side removes the remote pool then).
+func (p *remotePool) removeUnused(log *slog.Logger) {
+	if len(p.created) == 0 || !pool.IsZero(p.m.Bytes()[:pool.HeaderSize]) {
+		return
+	}
+	for _, path := range p.created {
+		log.Info("rpmemd: removed part of a failed create", "path", path)
+		os.Remove(path)
+	}
 }
 
 func (p *remotePool) close() {
@@ -227,32 +242,53 @@ func (s *Server) openPool(req *request) (*remotePool, error) {
 	layout := set.Layout(0)
 	parts := make([]core.Part, len(layout))
 	for i, part := range set.Replicas[0].Parts {
-		f, err := s.openPart(part, req)
+		f, created, err := s.openPart(part, req)
+		if created {
+			rp.created = append(rp.created, part.Path)
+		}
 		if err != nil {
 			rp.close()
+			rp.removeCreated()
 			return nil, fmt.Errorf("part %s: %w", part.Path, err)
 		}
 		rp.files = append(rp.files, f)
 		src, err := core.FromFile(f)
 		if err != nil {
 			rp.close()
+			rp.removeCreated()
 			return nil, fmt.Errorf("part %s: %w", part.Path, err)
 		}
 		parts[i] = core.Part{Src: src, Offset: layout[i].Offset, Length: layout[i].Length}
 	}
-	if rp.m, err = core.NewPartsMap(parts, &core.Config{RequiredGranularity: core.GranularityPage}); err != nil {
+	cfg := &core.Config{RequiredGranularity: core.GranularityPage}
+	if req.readOnly {
+		cfg.Sharing = core.SharingPrivate
+	}
+	if rp.m, err = core.NewPartsMap(parts, cfg); err != nil {
 		rp.close()
+		rp.removeCreated()
 		return nil, err
 	}
 	return rp, nil
 }
 
+func (p *remotePool) removeCreated() {
+	for _, path := range p.created {
+		os.Remove(path)
+	}
+}
+
 // openPart opens and locks one part file, creating or resizing it as the
-// request's mode allows.
-func (s *Server) openPart(part poolset.Part, req *request) (*os.File, error) {
-	f, err := os.OpenFile(part.Path, os.O_RDWR, 0)
-	if errors.Is(err, fs.ErrNotExist) && req.mode != pool.RemoteOpen {
+// request's mode allows; created reports a file it made.
+func (s *Server) openPart(part poolset.Part, req *request) (f *os.File, created bool, err error) {
+	flag := os.O_RDWR
+	if req.readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err = os.OpenFile(part.Path, flag, 0)
+	if errors.Is(err, fs.ErrNotExist) && req.mode != pool.RemoteOpen && !req.readOnly {
 		if f, err = os.OpenFile(part.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			created = true
 			s.log.Info("rpmemd: created part", "path", part.Path, "size", part.Size)
 			if err = unix.Fallocate(int(f.Fd()), 0, 0, part.Size); errors.Is(err, unix.EOPNOTSUPP) {
 				err = f.Truncate(part.Size)
@@ -279,7 +315,7 @@ func (s *Server) openPart(part poolset.Part, req *request) (*os.File, error) {
 		if f != nil {
 			f.Close()
 		}
-		return nil, err
+		return nil, created, err
 	}
-	return f, nil
+	return f, created, nil
 }
