@@ -51,7 +51,8 @@
 // other: the pool header, which the client writes as C's local side
 // does, with the UUID links of the local set, is at the start of the
 // first part), opens and locks its part files (a create or a rebuild
-// creates the missing ones), maps them and registers the mapping as an
+// creates the missing ones, and removes them again if the client leaves
+// with the pool header still zero: a failed create), maps them and registers the mapping as an
 // rpma region the client may read, write and flush to persistence, which
 // rpmemd does through core's persist path (CPU flush on DAX, msync on the
 // page cache). Descriptors are paths inside the poolset directory; others
