@@ -87,6 +87,14 @@
 //	RPMA_CONN_REJECTED / _UNREACHABLE     ErrRejected / ErrUnreachable from ConnReq.Connect
 //	file descriptors for epoll            none: block in goroutines, bound waits with a context
 //
+// # Remote replicas
+//
+// Package rpma/rpmem builds librpmem's remote replicas on this package: a
+// poolset line REPLICA host[:port] descriptor makes every persist of a
+// log, blk or obj pool a Write and a persistent Flush to a region that
+// rpmemd (tools/cmd/rpmemd, rpmem.Server) registered over the replica's
+// mapped part files; programs enable it with a blank import of rpmem.
+//
 // # Security
 //
 // The TCP transport never runs in the clear: a peer needs a TLS

@@ -45,6 +45,7 @@ require (
 	github.com/gopmdk/pmdk/blk v0.1.0
 	github.com/gopmdk/pmdk/kv v0.1.0
 	github.com/gopmdk/pmdk/obj v0.1.0
+	github.com/gopmdk/pmdk/rpma v0.1.0
 	github.com/gopmdk/pmdk/vmem v0.1.0
 	github.com/spf13/pflag v1.1.0
 	go.etcd.io/bbolt v1.5.0

@@ -50,9 +50,9 @@
 // other replicas (core.Replicate), so log, blk and obj pools may have
 // local replicas (C allows them for obj only). With CHECK_BAD_BLOCKS
 // every part file is checked for bad blocks on its own, as C does. A
-// failed create removes the part files it created. Remote replicas
-// ([ErrRemoteReplica]) and NOHDRS (which C refuses for local poolsets
-// too: [ErrPoolsetNotSupported]) are refused. [Header.ValidateFormat]
+// failed create removes the part files it created. NOHDRS (which C
+// refuses for local poolsets too: [ErrPoolsetNotSupported]) is refused;
+// remote replicas are below. [Header.ValidateFormat]
 // checks the header of one part without its links.
 //
 // # Directory poolsets
@@ -68,6 +68,21 @@
 // obj heap's extension into new part files (C's heap.size.extend and
 // automatic growth) is not implemented, so an obj pool on a directory
 // poolset has the size of the parts it has.
+//
+// # Remote replicas
+//
+// A REPLICA node descriptor line is opened by the [RemoteOpener] given to
+// [RegisterRemote] (this package does not import a transport: package
+// rpma/rpmem registers itself when imported; without it such poolsets
+// are refused with [ErrRemoteReplica]). The opener returns the remote
+// replica as a core.Map of the pool's size holding the remote pool's
+// bytes, whose persist path makes each range durable on the node before
+// returning and reports a lost or silent node through Map.Err; the pool
+// then treats it as any replica: create writes its header (one part, the
+// UUID links of the set, no shutdown state, as C), open validates it
+// and repairs its data from the primary, every persist reaches it
+// (core.Replicate), and a failure of it fails the pool's Map. [SyncRemote]
+// rebuilds remote replicas whose header or parts are damaged or missing.
 //
 // # Shutdown state
 //

@@ -143,6 +143,9 @@ func (p *Pool) storeSDS() error {
 	}
 	var errs []error
 	for r, m := range p.set.reps {
+		if isRemote(p.set.set, r) {
+			continue
+		}
 		errs = append(errs, storeSDSOn(m, &p.set.heads[r]))
 	}
 	p.hdr = p.set.heads[0]

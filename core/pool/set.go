@@ -16,8 +16,8 @@ import (
 // Errors of poolsets (multi-part pools and replicas).
 var (
 	// ErrRemoteReplica: the poolset has a remote replica (REPLICA host
-	// descriptor), which needs a remote transport (rpma) not available
-	// yet.
+	// descriptor) and no remote transport is registered (RegisterRemote;
+	// importing package rpma/rpmem registers one).
 	ErrRemoteReplica = errors.New("remote replicas not supported")
 	// ErrPoolsetNotSupported: a poolset this package cannot create or
 	// open although C can (directory parts; NOHDRS, which C refuses too
@@ -97,8 +97,8 @@ func isPoolsetFile(path string) bool {
 // checkSet refuses what this package does not create or open.
 func checkSet(s *poolset.Set) error {
 	switch {
-	case s.HasRemote():
-		return ErrRemoteReplica
+	case s.HasRemote() && registeredRemote() == nil:
+		return fmt.Errorf("%w: no remote transport (import _ \"github.com/gopmdk/pmdk/rpma/rpmem\")", ErrRemoteReplica)
 	case s.Directories:
 		return fmt.Errorf("%w: directory parts", ErrPoolsetNotSupported)
 	case s.Options&poolset.NoHdrs != 0:
@@ -177,6 +177,10 @@ func openParts(s *poolset.Set, create, readOnly bool, perm os.FileMode) (files [
 func mapReplicas(s *poolset.Set, files [][]*os.File, readOnly bool, sysfs fs.FS) ([]*core.Map, error) {
 	maps := make([]*core.Map, 0, len(s.Replicas))
 	for r := range s.Replicas {
+		if isRemote(s, r) {
+			maps = append(maps, nil) // openRemotes opens it
+			continue
+		}
 		m, err := mapReplica(s, r, files[r], readOnly, sysfs)
 		if err != nil {
 			closeMaps(maps)
@@ -189,7 +193,9 @@ func mapReplicas(s *poolset.Set, files [][]*os.File, readOnly bool, sysfs fs.FS)
 
 func closeMaps(maps []*core.Map) {
 	for _, m := range maps {
-		m.Close()
+		if m != nil {
+			m.Close()
+		}
 	}
 }
 
@@ -277,6 +283,13 @@ func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*
 	st := &setState{set: s, files: files}
 	var p *Pool
 	if st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs); err == nil {
+		mode := RemoteOpen
+		if create {
+			mode = RemoteCreate
+		}
+		err = openRemotes(st, mode, o.ReadOnly)
+	}
+	if err == nil {
 		if create {
 			p, err = createOnSet(st, k, o)
 		} else {
@@ -300,14 +313,14 @@ func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*
 func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 	s, files := st.set, st.files
 	// Every header area must be zero, as C checks before writing any.
-	for r, rep := range s.Replicas {
+	for r := range s.Replicas {
 		for i := 0; i < s.Headers(r); i++ {
 			b, err := readPartHeader(st.reps[r], files[r][i], i)
 			if err != nil {
-				return nil, partError(rep.Parts[i].Path, err)
+				return nil, partError(partName(s, r, i), err)
 			}
 			if !IsZero(b) {
-				return nil, partError(rep.Parts[i].Path, fmt.Errorf("%w: %w", ErrNotEmpty, fs.ErrExist))
+				return nil, partError(partName(s, r, i), fmt.Errorf("%w: %w", ErrNotEmpty, fs.ErrExist))
 			}
 		}
 	}
@@ -336,7 +349,7 @@ func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 					continue
 				}
 				f := files[r][i]
-				name := s.Replicas[r].Parts[i].Path
+				name := partName(s, r, i)
 				h := NewHeader(k)
 				if s.Options&poolset.SingleHdr != 0 {
 					h.Incompat |= FeatSingleHdr
@@ -354,7 +367,7 @@ func createOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 					}
 					h.CrTime = uint64(fst.Ctim.Sec)
 				}
-				if i == 0 && sdsOn {
+				if i == 0 && sdsOn && !isRemote(s, r) {
 					cur, err := currentSDSParts(o, files[r])
 					if err != nil {
 						return nil, fmt.Errorf("replica %d: shutdown state: %w", r, err)
@@ -413,6 +426,9 @@ func openOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 	}
 	if !o.IgnoreSDS && st.heads[0].Incompat&FeatSDS != 0 {
 		for r := range st.reps {
+			if isRemote(s, r) {
+				continue // C keeps no shutdown state for remote replicas
+			}
 			cur, err := currentSDSParts(o, files[r])
 			if err != nil {
 				return nil, fmt.Errorf("replica %d: shutdown state: %w", r, err)
@@ -457,24 +473,24 @@ func openOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 func checkSetHeaders(s *poolset.Set, st *setState, k Kind) ([]Header, error) {
 	nrep := len(s.Replicas)
 	hdrs := make([][]*Header, nrep)
-	for r, rep := range s.Replicas {
+	for r := range s.Replicas {
 		hdrs[r] = make([]*Header, s.Headers(r))
 		for i := range hdrs[r] {
 			b, err := readPartHeader(st.reps[r], st.files[r][i], i)
 			if err != nil {
-				return nil, partError(rep.Parts[i].Path, err)
+				return nil, partError(partName(s, r, i), err)
 			}
 			if hdrs[r][i], err = DecodeHeader(b); err != nil {
-				return nil, partError(rep.Parts[i].Path, err)
+				return nil, partError(partName(s, r, i), err)
 			}
 		}
 	}
 	first := hdrs[0][0]
 	hf := func(f string) string { return "pool header: " + f }
-	for r, rep := range s.Replicas {
+	for r := range s.Replicas {
 		n := len(hdrs[r])
 		for i, h := range hdrs[r] {
-			path := rep.Parts[i].Path
+			path := partName(s, r, i)
 			if err := h.ValidateFormat(k); err != nil {
 				return nil, partError(path, err)
 			}
@@ -509,7 +525,7 @@ func checkSetHeaders(s *poolset.Set, st *setState, k Kind) ([]Header, error) {
 			err = core.Corrupt(offNextReplUUID, hf("next_repl_uuid (wrong replica UUID)"), next.UUID, h.NextReplUUID)
 		}
 		if err != nil {
-			return nil, partError(rep.Parts[0].Path, err)
+			return nil, partError(partName(s, r, 0), err)
 		}
 	}
 	heads := make([]Header, nrep)

@@ -6,9 +6,12 @@ const Align = 4096
 
 // Headers returns how many parts of replica r start with a pool header:
 // every part, only the first with SINGLEHDR (which wins over NOHDRS, as
-// in C), none with NOHDRS.
+// in C), none with NOHDRS; a remote replica has one (the pool header at
+// the start of the remote pool).
 func (s *Set) Headers(r int) int {
 	switch {
+	case s.Replicas[r].Remote != nil:
+		return 1
 	case s.Options&SingleHdr != 0:
 		return 1
 	case s.Options&NoHdrs != 0:

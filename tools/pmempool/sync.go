@@ -196,6 +196,9 @@ func Sync(path string, o SyncOptions) error {
 	if err != nil {
 		return err
 	}
+	if s.HasRemote() {
+		return syncRemote(path, o)
+	}
 	if err := checkLocalSet(s); err != nil {
 		return err
 	}

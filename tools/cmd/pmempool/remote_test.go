@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	pmemlog "github.com/gopmdk/pmdk/log"
+	"github.com/gopmdk/pmdk/rpma/rpmem"
+	"github.com/gopmdk/pmdk/rpma/rpmem/rpmemtest"
+)
+
+// sync of a poolset whose remote replica is gone: the command recreates
+// it through rpmemd (credentials from $RPMEM_PSK_FILE) equal to the
+// primary.
+func TestSyncRemote(t *testing.T) {
+	key := []byte("pmempool sync test key, 32 bytes")
+	rdir := pmemtest.Dir(t)
+	pmemtest.Poolset(t, rdir, "rep.set", "8M {dir}/rep.part")
+	node := rpmemtest.Serve(t, rdir, key)
+	psk := filepath.Join(t.TempDir(), "psk")
+	if err := os.WriteFile(psk, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(rpmem.EnvPSKFile, psk)
+	dir := pmemtest.Dir(t)
+	set := pmemtest.Poolset(t, dir, "pool.set", "8M {dir}/p0", "REPLICA "+node+" rep.set")
+	l, err := pmemlog.Create(set, 0, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append([]byte("replicated")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	remote := filepath.Join(rdir, "rep.part")
+	if err := os.Remove(remote); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCmd(t, "", false, "sync", set); code != 0 {
+		t.Fatalf("sync: exit %d: %s", code, stderr)
+	}
+	rpmemtest.SameData(t, filepath.Join(dir, "p0"), remote)
+	if l, err = pmemlog.Open(set, nil); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+}
