@@ -49,7 +49,10 @@
 // libraries get is the primary replica whose every persist reaches the
 // other replicas (core.Replicate), so log, blk and obj pools may have
 // local replicas (C allows them for obj only). With CHECK_BAD_BLOCKS
-// every part file is checked for bad blocks on its own, as C does. A
+// every part file is checked for bad blocks on its own, as C does, and a
+// pool or poolset beside a bad block recovery file of C's `pmempool sync
+// --bad-blocks` (<path>_r<R>_p<P>_badblocks.txt) does not open
+// ([ErrBadBlockRecoveryFile]), as in C. A
 // failed create removes the part files it created. NOHDRS (which C
 // refuses for local poolsets too: [ErrPoolsetNotSupported]) is refused;
 // remote replicas are below. [Header.ValidateFormat]

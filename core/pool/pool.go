@@ -380,6 +380,11 @@ func openOn(m *core.Map, f *os.File, k Kind, o Options) (*Pool, error) {
 	if err := h.Validate(k); err != nil {
 		return nil, err
 	}
+	if f != nil {
+		if err := checkRecoveryFiles(f.Name(), [][]string{{f.Name()}}, h.Compat); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkBadBlocks(m, h.Compat, o); err != nil {
 		return nil, err
 	}

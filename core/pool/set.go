@@ -36,6 +36,7 @@ type setState struct {
 	files [][]*os.File // [replica][part]
 	reps  []*core.Map  // each replica's whole mapping; reps[0] is the primary
 	heads []Header     // part-0 header of each replica, as last written
+	path  string       // the poolset file, if opened from one
 }
 
 // Set returns the parsed poolset of a pool opened or created from a
@@ -280,7 +281,7 @@ func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*
 	if err != nil {
 		return nil, err
 	}
-	st := &setState{set: s, files: files}
+	st := &setState{set: s, files: files, path: path}
 	var p *Pool
 	if st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs); err == nil {
 		mode := RemoteOpen
@@ -408,6 +409,9 @@ func openOnSet(st *setState, k Kind, o Options) (*Pool, error) {
 	s, files := st.set, st.files
 	var err error
 	if st.heads, err = checkSetHeaders(s, st, k); err != nil {
+		return nil, err
+	}
+	if err := checkRecoveryFiles(st.path, st.partPaths(), st.heads[0].Compat); err != nil {
 		return nil, err
 	}
 	if err := st.checkBadBlocks(st.heads[0].Compat, o); err != nil {
