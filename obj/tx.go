@@ -588,7 +588,8 @@ func (tx *txState) commit() error {
 			p.m.Flush(r.off, r.size)
 		}
 	}
-	p.m.Drain()
+	// heap.Publish drains before its redo log: the ranges are durable
+	// before the commit is.
 	var redo ulog.Extender = l
 	if len(tx.redoBufs) > 0 || tx.noAutoLog[LogIntent] {
 		redo = &userLogs{l: l, bufs: tx.redoBufs, auto: !tx.noAutoLog[LogIntent]}
