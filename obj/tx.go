@@ -866,6 +866,8 @@ func (tx *txState) alloc(size int, typeNum uint64, flags TxFlags, ctor func([]by
 	if err != nil {
 		return OID{}, err
 	}
+	// The commit flushes the object's range unless TxNoFlush.
+	req.Flushed = flags&TxNoFlush == 0
 	a, err := tx.p.arena(tx.l, AllocFlags(flags))
 	if err != nil {
 		return OID{}, err

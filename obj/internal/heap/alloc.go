@@ -69,6 +69,10 @@ type Request struct {
 	Flags   uint16 // object flags (layout.ObjInternal)
 	ClassID uint8  // 0: the class C picks for Size
 	Zero    bool   // zero the usable bytes
+	// Flushed: the caller flushes the usable bytes before it publishes (a
+	// transaction's commit does), so the zeroing and the allocation
+	// pattern are ordinary stores, left in the cache for the caller's.
+	Flushed bool
 	// Ctor, if not nil, initializes the usable bytes before the object
 	// can be published; its error cancels the reservation. The bytes are
 	// flushed after it returns.
@@ -120,11 +124,15 @@ func (h *Heap) Reserve(a *Arena, req Request) (Action, error) {
 	}
 	b.Off = b.HdrOff + b.hdrType.Size()
 	h.writeObjectHeader(&b, req.TypeNum, req.Flags)
+	fill := core.MemNoDrain
+	if req.Flushed {
+		fill |= core.MemNoFlush
+	}
 	if pat := h.allocPattern.Load(); pat >= 0 {
-		h.m.Set(b.Off, b.Size, byte(pat), core.MemNoDrain)
+		h.m.Set(b.Off, b.Size, byte(pat), fill)
 	}
 	if req.Zero {
-		h.m.Set(b.Off, b.Size, 0, core.MemNoDrain)
+		h.m.Set(b.Off, b.Size, 0, fill)
 	}
 	if req.Ctor != nil {
 		if err := req.Ctor(h.m.Slice(b.Off, b.Size)); err != nil {
