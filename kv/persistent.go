@@ -143,10 +143,10 @@ const entryHdr = 8
 
 // newEntry allocates an entry holding k and v in tx.
 func (s *store) newEntry(tx *obj.Tx, k, v []byte, typ uint64) (uint64, error) {
-	if uint64(len(k)) > 1<<32-1 || uint64(len(v)) > 1<<32-1 {
-		return 0, fmt.Errorf("%w: key or value over 4 GiB", ErrInvalidArgument)
+	size, err := entrySize(k, v)
+	if err != nil {
+		return 0, err
 	}
-	size := entryHdr + len(k) + len(v)
 	oid, err := tx.Alloc(size, typ)
 	if err != nil {
 		return 0, err
@@ -155,11 +155,45 @@ func (s *store) newEntry(tx *obj.Tx, k, v []byte, typ uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	fillEntry(b, k, v)
+	return oid.Off, nil
+}
+
+// reserveEntry reserves an entry holding k and v, flushed, for the caller
+// to publish (or cancel) with its action.
+func (s *store) reserveEntry(k, v []byte, typ uint64) (uint64, obj.Action, error) {
+	size, err := entrySize(k, v)
+	if err != nil {
+		return 0, obj.Action{}, err
+	}
+	oid, a, err := s.p.Reserve(size, typ)
+	if err != nil {
+		return 0, obj.Action{}, err
+	}
+	b, err := s.m.at(oid.Off, uint64(size))
+	if err != nil {
+		s.p.Cancel(a)
+		return 0, obj.Action{}, err
+	}
+	fillEntry(b, k, v)
+	s.p.Flush(b)
+	return oid.Off, a, nil
+}
+
+// entrySize is the size of the entry object of k and v.
+func entrySize(k, v []byte) (int, error) {
+	if uint64(len(k)) > 1<<32-1 || uint64(len(v)) > 1<<32-1 {
+		return 0, fmt.Errorf("%w: key or value over 4 GiB", ErrInvalidArgument)
+	}
+	return entryHdr + len(k) + len(v), nil
+}
+
+// fillEntry writes the entry of k and v into b.
+func fillEntry(b, k, v []byte) {
 	putU32(b[0:], uint32(len(k)))
 	putU32(b[4:], uint32(len(v)))
 	copy(b[entryHdr:], k)
 	copy(b[entryHdr+len(k):], v)
-	return oid.Off, nil
 }
 
 // entry reads the key and value of the entry at off.

@@ -210,15 +210,105 @@ func (t *stree) countAll() (int, error) {
 func (t *stree) put(key, value []byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	added := false
-	err := t.s.p.Tx(func(tx *obj.Tx) (err error) {
-		added, err = t.putTx(tx, key, value)
-		return err
-	})
+	added, ok, err := t.putActions(key, value)
+	if err == nil && !ok {
+		err = t.s.p.Tx(func(tx *obj.Tx) (err error) {
+			added, err = t.putTx(tx, key, value)
+			return err
+		})
+	}
 	if err == nil && added {
 		t.n++
 	}
 	return mapErr(err)
+}
+
+// putActions is a put that splits no node, made without a transaction:
+// the new entry and, for an insertion, a copy of the leaf with the key in
+// it are reserved and filled, then published with the link to them and
+// the free of what they replace (one redo log, no undo log: fewer fences
+// than a transaction's snapshot of the leaf). It returns ok false, having
+// changed nothing, when the key is new and its leaf full: the
+// transaction splits it.
+func (t *stree) putActions(key, value []byte) (added, ok bool, err error) {
+	w := &t.r.Node
+	n, err := t.node(*w)
+	for depth := 0; err == nil && n.Leaf == 0; depth++ {
+		if depth == maxDepth {
+			return false, false, fmt.Errorf("%w: stree deeper than %d", ErrCorrupt, maxDepth)
+		}
+		var i int
+		if i, err = t.childIndex(n, key); err == nil {
+			w = &n.Kids[i]
+			n, err = t.node(*w)
+		}
+	}
+	if err != nil {
+		return false, false, err
+	}
+	i, found, err := t.leafSearch(n, key)
+	if err != nil || !found && n.N == stMax {
+		return false, false, err
+	}
+	p := t.s.p
+	e, ea, err := t.s.reserveEntry(key, value, typeEntry)
+	if err != nil {
+		return false, true, err
+	}
+	acts := [4]obj.Action{ea}
+	if found {
+		fa, err := p.DeferFree(t.s.oid(n.Keys[i]))
+		if err != nil {
+			p.Cancel(ea)
+			return false, true, err
+		}
+		acts[1], acts[2] = p.SetValue(&n.Keys[i], e), fa
+		return false, true, publish(p, acts[:3])
+	}
+	c, na, err := t.reserveNode()
+	if err != nil {
+		p.Cancel(ea)
+		return false, true, err
+	}
+	c.Leaf, c.N = 1, n.N+1
+	copy(c.Keys[:i], n.Keys[:i])
+	copy(c.Pfx[:i], n.Pfx[:i])
+	c.Keys[i], c.Pfx[i] = e, prefix(key)
+	copy(c.Keys[i+1:], n.Keys[i:n.N])
+	copy(c.Pfx[i+1:], n.Pfx[i:n.N])
+	p.Flush(bytesOf(c)[:stLeafSize]) // a leaf's Kids are never read
+	fa, err := p.DeferFree(t.s.oid(*w))
+	if err != nil {
+		p.Cancel(ea, na)
+		return false, true, err
+	}
+	acts[1], acts[2], acts[3] = na, p.SetValue(w, na.OID().Off), fa
+	return true, true, publish(p, acts[:])
+}
+
+// reserveNode reserves a node, zeroed (not flushed), for the caller to
+// publish with its action.
+func (t *stree) reserveNode() (*stNode, obj.Action, error) {
+	oid, a, err := t.s.p.Reserve(int(unsafe.Sizeof(stNode{})), typeNode)
+	if err != nil {
+		return nil, obj.Action{}, err
+	}
+	c, err := view[stNode](t.s.m, oid.Off)
+	if err != nil {
+		t.s.p.Cancel(a)
+		return nil, obj.Action{}, err
+	}
+	*c = stNode{}
+	return c, a, nil
+}
+
+// publish publishes acts, or cancels them if that fails.
+func publish(p *obj.Pool, acts []obj.Action) error {
+	err := p.Publish(acts...)
+	if err != nil {
+		p.Cancel(acts...)
+	}
+	return err
 }
 
 func (t *stree) remove(key []byte) error {

@@ -588,7 +588,8 @@ func (tx *txState) commit() error {
 			p.m.Flush(r.off, r.size)
 		}
 	}
-	p.m.Drain()
+	// heap.Publish drains before its redo log: the ranges are durable
+	// before the commit is.
 	var redo ulog.Extender = l
 	if len(tx.redoBufs) > 0 || tx.noAutoLog[LogIntent] {
 		redo = &userLogs{l: l, bufs: tx.redoBufs, auto: !tx.noAutoLog[LogIntent]}
@@ -865,6 +866,8 @@ func (tx *txState) alloc(size int, typeNum uint64, flags TxFlags, ctor func([]by
 	if err != nil {
 		return OID{}, err
 	}
+	// The commit flushes the object's range unless TxNoFlush.
+	req.Flushed = flags&TxNoFlush == 0
 	a, err := tx.p.arena(tx.l, AllocFlags(flags))
 	if err != nil {
 		return OID{}, err

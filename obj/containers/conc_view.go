@@ -206,10 +206,11 @@ func mutate(v *poolView, tx *obj.Tx, fn func(m *mutator) error) error {
 	if len(m.acts) == 0 {
 		return nil
 	}
+	// Publish drains before its log: the reserved objects' stores are
+	// durable before they are allocated.
 	for _, b := range m.fresh {
 		v.p.Flush(b)
 	}
-	v.p.Drain()
 	if err := v.p.Publish(m.acts...); err != nil {
 		v.p.Cancel(m.acts...)
 		return err

@@ -369,25 +369,36 @@ func (m *hashCore) remove(key []byte) (found bool, err error) {
 	return found, err
 }
 
-// grow splits buckets until the table is within its load, each split
-// published atomically, with every other call held off.
+// grow splits buckets until the table is within its load, several
+// splits (up to a redo log's worth of links) published atomically
+// together, with every other call held off.
 func (m *hashCore) grow() error {
 	m.shape.Lock()
 	defer m.shape.Unlock()
-	for m.total.Load() > int64(hashLoad*m.buckets.Load()) {
-		err := mutate(&m.v, nil, m.splitOne)
+	for {
+		over := m.total.Load() - int64(hashLoad*m.buckets.Load())
+		if over <= 0 {
+			return nil
+		}
+		err := mutate(&m.v, nil, func(mu *mutator) error {
+			return m.splitSome(mu, int((over+hashLoad-1)/hashLoad))
+		})
 		m.buckets.Store(m.h.base<<m.h.level + m.h.split)
 		if err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
-// splitOne moves the entries of bucket split whose hash has the bit
-// base<<level set to the bucket split+base<<level, allocating that
-// bucket's segment first if needed.
-func (m *hashCore) splitOne(mu *mutator) error {
+// splitActs bounds the actions of one publication of splits: their
+// links fit the lane's redo log (40 entries) without an extension.
+const splitActs = 24
+
+// splitSome splits up to want buckets from bucket split on, stopping at
+// the end of the round (level) or when the publication holds splitActs
+// actions, and sets split (and level) once. The segment of the round's
+// new buckets is allocated first if needed.
+func (m *hashCore) splitSome(mu *mutator, want int) error {
 	h := m.h
 	n := h.base << h.level
 	if h.level+1 >= hashSegments {
@@ -405,11 +416,34 @@ func (m *hashCore) splitOne(mu *mutator) error {
 		}
 		seg = off
 	}
-	from, err := m.bucket(h.split)
+	split := h.split
+	for done := 0; ; {
+		if err := m.splitOne(mu, split, n, seg); err != nil {
+			return err
+		}
+		split++
+		if split == n {
+			if err := mu.set(&h.level, h.level+1); err != nil {
+				return err
+			}
+			return mu.set(&h.split, 0)
+		}
+		if done++; done >= want || len(mu.acts) >= splitActs {
+			return mu.set(&h.split, split)
+		}
+	}
+}
+
+// splitOne moves the entries of bucket b (below n, the buckets before
+// this round) whose hash has the bit n set to bucket b+n, the word b of
+// segment seg. The mutator's stores are made at its publication, so the
+// chains read here are those before it: each bucket's chains are its own.
+func (m *hashCore) splitOne(mu *mutator, b, n, seg uint64) error {
+	from, err := m.bucket(b)
 	if err != nil {
 		return err
 	}
-	to, err := at[uint64](&m.v, seg+8*h.split) // bucket split+n
+	to, err := at[uint64](&m.v, seg+8*b) // bucket b+n
 	if err != nil {
 		return err
 	}
@@ -445,13 +479,7 @@ func (m *hashCore) splitOne(mu *mutator) error {
 			return err
 		}
 	}
-	if h.split+1 == n {
-		if err := mu.set(&h.level, h.level+1); err != nil {
-			return err
-		}
-		return mu.set(&h.split, 0)
-	}
-	return mu.set(&h.split, h.split+1)
+	return nil
 }
 
 // each yields copies of the entries, one bucket at a time under its lock.

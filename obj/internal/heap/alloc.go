@@ -29,9 +29,13 @@ type Block struct {
 	unit    uint32 // first unit in the run
 	n       uint32 // units in the run, or chunks
 	hdrType layout.HeaderType
-	HdrOff  uint64 // pool offset of the object header
-	Off     uint64 // pool offset of the user data
-	Size    uint64 // usable size in bytes
+	// hdrDirty: Reserve wrote the header, not yet flushed (Publish and
+	// Cancel flush it, after the caller's stores to the object: a store
+	// to a line whose write-back is in flight waits for it).
+	hdrDirty bool
+	HdrOff   uint64 // pool offset of the object header
+	Off      uint64 // pool offset of the user data
+	Size     uint64 // usable size in bytes
 }
 
 // Huge reports whether the block is whole chunks.
@@ -65,6 +69,10 @@ type Request struct {
 	Flags   uint16 // object flags (layout.ObjInternal)
 	ClassID uint8  // 0: the class C picks for Size
 	Zero    bool   // zero the usable bytes
+	// Flushed: the caller flushes the usable bytes before it publishes (a
+	// transaction's commit does), so the zeroing and the allocation
+	// pattern are ordinary stores, left in the cache for the caller's.
+	Flushed bool
 	// Ctor, if not nil, initializes the usable bytes before the object
 	// can be published; its error cancels the reservation. The bytes are
 	// flushed after it returns.
@@ -116,11 +124,15 @@ func (h *Heap) Reserve(a *Arena, req Request) (Action, error) {
 	}
 	b.Off = b.HdrOff + b.hdrType.Size()
 	h.writeObjectHeader(&b, req.TypeNum, req.Flags)
+	fill := core.MemNoDrain
+	if req.Flushed {
+		fill |= core.MemNoFlush
+	}
 	if pat := h.allocPattern.Load(); pat >= 0 {
-		h.m.Set(b.Off, b.Size, byte(pat), core.MemNoDrain)
+		h.m.Set(b.Off, b.Size, byte(pat), fill)
 	}
 	if req.Zero {
-		h.m.Set(b.Off, b.Size, 0, core.MemNoDrain)
+		h.m.Set(b.Off, b.Size, 0, fill)
 	}
 	if req.Ctor != nil {
 		if err := req.Ctor(h.m.Slice(b.Off, b.Size)); err != nil {
@@ -132,7 +144,8 @@ func (h *Heap) Reserve(a *Arena, req Request) (Action, error) {
 	return Action{Kind: ActAlloc, Block: b}, nil
 }
 
-// writeObjectHeader writes b's header, flushed but not drained. A block
+// writeObjectHeader writes b's header, not flushed (b.hdrDirty says it
+// needs it: Publish and Cancel flush it). A block
 // reused for an object like its last one (same size, type and flags, as
 // in a loop of allocations and frees) already holds that header, durably
 // (it was published, or cancelled with a drain): it is left alone, which
@@ -149,10 +162,10 @@ func (h *Heap) writeObjectHeader(b *Block, typeNum uint64, flags uint16) {
 			return
 		}
 		copy(cur, hdr[:])
-		h.m.Flush(b.HdrOff, layout.CompactHeaderSize)
+		b.hdrDirty = true
 	case layout.HeaderLegacy:
 		layout.EncodeLegacyHeader(h.m.Slice(b.HdrOff, layout.LegacyHeaderSize), b.realSize(), typeNum, flags)
-		h.m.Flush(b.HdrOff, layout.LegacyHeaderSize)
+		b.hdrDirty = true
 	}
 }
 
@@ -192,6 +205,11 @@ func (h *Heap) reserveInRun(a *Arena, c *layout.Class, units uint32) (*run, uint
 // the reservations wrote, so that a later reservation of the same block
 // may trust what it finds there.
 func (h *Heap) Cancel(acts []Action) {
+	for i := range acts {
+		if a := &acts[i]; a.Kind == ActAlloc {
+			h.flushHeader(&a.Block)
+		}
+	}
 	h.m.Drain()
 	for i := range acts {
 		a := &acts[i]
@@ -224,8 +242,9 @@ func (h *Heap) releaseBlock(b *Block) {
 
 // Publish makes the actions durable at once (palloc_publish): the
 // reserved blocks allocated, the freed blocks free, the words set. It
-// waits for the object headers and constructors' stores, then processes
-// the updates through redo, whose log is the ulog at logOff with logCap
+// flushes the headers Reserve wrote and waits for them and for the stores
+// the caller flushed (objects, constructors' and snapshot ranges), then
+// processes the updates through redo, whose log is the ulog at logOff with logCap
 // data bytes, extended through ext (nil: not extensible); afterwards the
 // freed blocks return to the volatile state. On error nothing has changed
 // and the reservations are still held.
@@ -235,6 +254,7 @@ func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64, ex
 		a := &acts[i]
 		switch a.Kind {
 		case ActAlloc:
+			h.flushHeader(&a.Block)
 			h.prepare(redo, &a.Block, true)
 		case ActFree:
 			h.prepare(redo, &a.Block, false)
@@ -278,6 +298,14 @@ func (h *Heap) Publish(acts []Action, redo *ulog.Redo, logOff, logCap uint64, ex
 		}
 	}
 	return nil
+}
+
+// flushHeader flushes the header Reserve wrote in b, if it did.
+func (h *Heap) flushHeader(b *Block) {
+	if b.hdrDirty {
+		h.m.Flush(b.HdrOff, b.hdrType.Size())
+		b.hdrDirty = false
+	}
 }
 
 // prepare adds the update that allocates or frees b: a bitmap word OR or

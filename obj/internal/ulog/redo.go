@@ -132,8 +132,13 @@ func (r *Redo) Process(m *pmem.Mem, logOff, capacity uint64, ext Extender) error
 			// the state before the operation).
 			return err
 		}
+		// Every store before any flush: entries often share a line (a
+		// bitmap word and its neighbour, a header's fields), and a store to
+		// a line whose write-back is in flight waits for it.
 		for _, e := range r.entries {
 			apply(m.Word(e.off), e.op, e.val)
+		}
+		for _, e := range r.entries {
 			m.Flush(e.off, 8)
 		}
 		m.Drain()
