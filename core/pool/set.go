@@ -36,6 +36,7 @@ type setState struct {
 	files [][]*os.File // [replica][part]
 	reps  []*core.Map  // each replica's whole mapping; reps[0] is the primary
 	heads []Header     // part-0 header of each replica, as last written
+	grow  *growth      // a directory poolset that Extend grows, or nil
 }
 
 // Set returns the parsed poolset of a pool opened or created from a
@@ -71,6 +72,9 @@ func (p *Pool) ReplicaMap(r int) *core.Map {
 
 func (s *setState) closeFiles() error {
 	var errs []error
+	if s.grow != nil {
+		errs = append(errs, s.grow.close())
+	}
 	for _, rep := range s.files {
 		for _, f := range rep {
 			if f != nil {
@@ -260,7 +264,7 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 // creates or opens the pool on them; a failure undoes it all, removing
 // the parts it created.
 func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*Pool, error) {
-	s, err := parseSetFile(path, k, create)
+	s, dirs, err := parseSetFile(path, k, create)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +280,12 @@ func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*
 	}
 	st := &setState{set: s, files: files}
 	var p *Pool
-	if st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs); err == nil {
+	if growable(dirs, o.ReadOnly) {
+		err = st.mapGrowable(dirs, o.sysfs)
+	} else {
+		st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs)
+	}
+	if err == nil {
 		if create {
 			p, err = createOnSet(st, k, o)
 		} else {
