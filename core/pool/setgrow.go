@@ -184,3 +184,15 @@ func (p *Pool) Extend(size, minPart int64) (int64, error) {
 	p.m = st.reps[0]
 	return size, nil
 }
+
+// Room returns the bytes the pool's mapping may grow into by Extend, from
+// the pool header on: for a growable pool its whole address reservation,
+// of which only the first Size bytes are mapped (touching the others
+// faults); for any other pool the Map's bytes. Valid until Close.
+func (p *Pool) Room() []byte {
+	if p.set == nil || p.set.grow == nil || p.set.grow.resv == nil {
+		return p.m.Bytes()
+	}
+	r := p.set.grow.resv
+	return unsafe.Slice((*byte)(r.Addr()), r.Size())
+}

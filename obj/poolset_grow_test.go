@@ -1,0 +1,148 @@
+package obj
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopmdk/pmdk/core/pmemtest"
+	"github.com/gopmdk/pmdk/obj/cobj"
+)
+
+// growSet makes directories a and b under a new test directory and a
+// directory poolset of 16 MiB in each; it returns the directory and the
+// poolset file.
+func growSet(t *testing.T) (dir, set string) {
+	t.Helper()
+	dir = pmemtest.Dir(t)
+	for _, d := range []string{"a", "b"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, pmemtest.Poolset(t, dir, "d.set", "OPTION SINGLEHDR", "16M {dir}/a", "16M {dir}/b")
+}
+
+// partNames lists the part files of the poolset under dir, as dir/file.
+func partNames(t *testing.T, dir string) string {
+	t.Helper()
+	var names []string
+	for _, d := range []string{"a", "b"} {
+		ents, err := os.ReadDir(filepath.Join(dir, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			names = append(names, d+"/"+e.Name())
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// allocUntilFull allocates 1 MiB objects of type tn until the pool is
+// out of memory and returns how many it allocated.
+func allocUntilFull(t *testing.T, p *Pool, tn uint64) int {
+	t.Helper()
+	n := 0
+	for {
+		_, err := p.Alloc(1<<20, tn, nil)
+		if errors.Is(err, ErrOutOfMemory) {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+}
+
+// countType counts the objects of type tn in p.
+func countType(p *Pool, tn uint64) int {
+	n := 0
+	for oid := range p.Objects() {
+		if got, err := p.TypeNum(oid); err == nil && got == tn {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDirPoolsetGrows: an obj pool on a directory poolset grows, as C's
+// heap does, into new part files (heap.size.granularity bytes each,
+// round robin over the directories) as allocations need room, until the
+// directories' sizes are used up; reopened, the pool has every object.
+// With heap.size.granularity 0 it does not grow.
+func TestDirPoolsetGrows(t *testing.T) {
+	dir, set := growSet(t)
+	p, err := Create(set, 0, 0o600, &Options{Layout: "grow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { p.Close() }()
+	if err := p.CtlSet("heap.size.granularity", int64(0)); err != nil {
+		t.Fatal(err)
+	}
+	first := allocUntilFull(t, p, 1)
+	if first == 0 || partNames(t, dir) != "a/000000.pmem" {
+		t.Fatalf("granularity 0: %d objects, parts %s; want some, one part", first, partNames(t, dir))
+	}
+	if err := p.CtlSet("heap.size.granularity", int64(8<<20)); err != nil {
+		t.Fatal(err)
+	}
+	more := allocUntilFull(t, p, 2)
+	if got, want := partNames(t, dir), "a/000000.pmem,a/000002.pmem,b/000001.pmem,b/000003.pmem"; got != want {
+		t.Fatalf("parts %s, want %s", got, want)
+	}
+	if more < 15 || p.Size() != 32<<20 {
+		t.Fatalf("grown pool: %d more objects, size %d; want >= 15, %d", more, p.Size(), 32<<20)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = Open(set, &Options{Layout: "grow"}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := countType(p, 1), countType(p, 2); a != first || b != more {
+		t.Fatalf("reopened: %d and %d objects, want %d and %d", a, b, first, more)
+	}
+	if probs := p.Check(); len(probs) > 0 {
+		t.Fatal(probs)
+	}
+}
+
+// TestInteropGoGrownDirPoolset: a pool Go grew into new part files opens
+// in C with every object Go allocated.
+func TestInteropGoGrownDirPoolset(t *testing.T) {
+	requireCPeer(t)
+	dir, set := growSet(t)
+	p, err := Create(set, 0, 0o600, &Options{Layout: "go-grow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CtlSet("heap.size.granularity", int64(4<<20)); err != nil {
+		t.Fatal(err)
+	}
+	n := allocUntilFull(t, p, 5)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b", "000001.pmem")); err != nil {
+		t.Fatalf("Go did not grow the pool: %v (parts %s)", err, partNames(t, dir))
+	}
+	c, err := cobj.Open(set, "go-grow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	seen := 0
+	for oid := c.First(); !oid.IsNull(); oid = cobj.Next(oid) {
+		if cobj.TypeNum(oid) == 5 {
+			seen++
+		}
+	}
+	if seen != n {
+		t.Fatalf("C sees %d of Go's %d objects", seen, n)
+	}
+}
