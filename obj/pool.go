@@ -310,7 +310,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	if maxHeap > heapSize || uint64(len(m.B)) > m.Size() {
 		p.valid = p.logTarget(d, p.heap.Size)
 		valid = p.valid
-		p.heap.SetExtend(func() (uint64, error) { return p.extendHeap(pp) })
+		p.heap.SetExtend(func(by uint64) (uint64, error) { return p.extendHeap(pp, int64(by)) })
 	}
 	for i := range d.NLanes {
 		l := &lane{p: p, idx: i, off: d.LanesOffset + i*layout.LaneSize, arena: p.heap.Arena(0)}
@@ -340,20 +340,22 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	return p, nil
 }
 
-// extendHeap grows the pool on its directory poolset by
-// heap.size.granularity bytes (0: never), as C's heap_extend: the new
+// extendHeap grows the pool on its directory poolset by by bytes, or
+// when by is 0 by heap.size.granularity bytes (0: never), as C's heap_extend: the new
 // part is mapped (pool.Pool.Extend), then heap_size grows by what it
 // added and is persisted; the heap then adds the new chunks. A crash
 // before heap_size is persisted leaves the new part unused (the heap
 // keeps its recorded size), one after it leaves the chunks to the next
 // boot, which grows the last zone to the heap's size. It returns the new
 // heap size; the heap lock is held.
-func (p *Pool) extendHeap(pp *pool.Pool) (uint64, error) {
-	g := p.ctlState.growSize.Load()
-	if g == 0 {
+func (p *Pool) extendHeap(pp *pool.Pool, by int64) (uint64, error) {
+	if by == 0 {
+		by = p.ctlState.growSize.Load()
+	}
+	if by == 0 {
 		return 0, ErrOutOfMemory
 	}
-	n, err := pp.Extend(g, minPart)
+	n, err := pp.Extend(by, minPart)
 	if err != nil {
 		return 0, err
 	}

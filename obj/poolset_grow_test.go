@@ -1,6 +1,7 @@
 package obj
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	"github.com/gopmdk/pmdk/obj/cobj"
+	"github.com/gopmdk/pmdk/obj/layout"
 )
 
 // growSet makes directories a and b under a new test directory and a
@@ -88,15 +90,26 @@ func TestDirPoolsetGrows(t *testing.T) {
 	if first == 0 || partNames(t, dir) != "a/000000.pmem" {
 		t.Fatalf("granularity 0: %d objects, parts %s; want some, one part", first, partNames(t, dir))
 	}
+	// heap.size.extend grows it now, by its argument.
+	if err := p.CtlExec("heap.size.extend", int64(4<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if got := partNames(t, dir); got != "a/000000.pmem,b/000001.pmem" {
+		t.Fatalf("after heap.size.extend: parts %s", got)
+	}
 	if err := p.CtlSet("heap.size.granularity", int64(8<<20)); err != nil {
 		t.Fatal(err)
 	}
 	more := allocUntilFull(t, p, 2)
-	if got, want := partNames(t, dir), "a/000000.pmem,a/000002.pmem,b/000001.pmem,b/000003.pmem"; got != want {
+	// 8 + 4 + 8 + 8 MiB, then the 4 MiB left of the directories' 32.
+	if got, want := partNames(t, dir), "a/000000.pmem,a/000002.pmem,a/000004.pmem,b/000001.pmem,b/000003.pmem"; got != want {
 		t.Fatalf("parts %s, want %s", got, want)
 	}
 	if more < 15 || p.Size() != 32<<20 {
 		t.Fatalf("grown pool: %d more objects, size %d; want >= 15, %d", more, p.Size(), 32<<20)
+	}
+	if err := p.CtlExec("heap.size.extend", int64(4<<20)); !errors.Is(err, ErrOutOfMemory) {
+		t.Fatalf("heap.size.extend of a full pool: %v, want ErrOutOfMemory", err)
 	}
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
@@ -144,5 +157,95 @@ func TestInteropGoGrownDirPoolset(t *testing.T) {
 	}
 	if seen != n {
 		t.Fatalf("C sees %d of Go's %d objects", seen, n)
+	}
+}
+
+// TestDirPoolsetGrowCrash: the durable states a crash can leave in the
+// middle of a heap extension (as C orders it: the new part file, then
+// heap_size, then the new chunks' free header, then the zone header) all
+// reopen consistent, with every object allocated before, and the pool
+// goes on allocating and growing.
+func TestDirPoolsetGrowCrash(t *testing.T) {
+	for _, state := range []string{"part", "heap_size", "chunk header"} {
+		t.Run(state, func(t *testing.T) {
+			dir, set := growSet(t)
+			p, err := Create(set, 0, 0o600, &Options{Layout: "crash"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.CtlSet("heap.size.granularity", int64(0)); err != nil {
+				t.Fatal(err)
+			}
+			n := allocUntilFull(t, p, 1)
+			heapSize := p.HeapSize()
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// What the extension made durable before the crash.
+			part := filepath.Join(dir, "b", "000001.pmem")
+			if err := os.WriteFile(part, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(part, 8<<20); err != nil {
+				t.Fatal(err)
+			}
+			grown := false
+			if state != "part" {
+				f, err := os.OpenFile(filepath.Join(dir, "a", "000000.pmem"), os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				head := make([]byte, layout.LanesOffset)
+				if _, err := f.ReadAt(head, 0); err != nil {
+					t.Fatal(err)
+				}
+				d, err := layout.DecodeDescriptor(head)
+				if err != nil {
+					t.Fatal(err)
+				}
+				put := func(off, v uint64) {
+					var b [8]byte
+					binary.LittleEndian.PutUint64(b[:], v)
+					if _, err := f.WriteAt(b[:], int64(off)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				put(layout.HeapSizeAt, uint64(heapSize)+8<<20)
+				if state == "chunk header" {
+					var b [8]byte
+					if _, err := f.ReadAt(b[:], int64(d.HeapOffset+layout.ZoneOffset(0))); err != nil {
+						t.Fatal(err)
+					}
+					zh := layout.DecodeZoneHeader(binary.LittleEndian.Uint64(b[:]))
+					put(d.HeapOffset+layout.ChunkHeaderOffset(0, zh.SizeIdx), layout.ChunkHeader{Type: layout.ChunkFree, SizeIdx: 32}.Word())
+				}
+				if err := f.Close(); err != nil {
+					t.Fatal(err)
+				}
+				grown = true
+			}
+			if p, err = Open(set, &Options{Layout: "crash"}); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { p.Close() }()
+			if got := countType(p, 1); got != n {
+				t.Fatalf("reopened with %d objects, want %d", got, n)
+			}
+			if probs := p.Check(); len(probs) > 0 {
+				t.Fatal(probs)
+			}
+			if want := heapSize + map[bool]int64{false: 0, true: 8 << 20}[grown]; p.HeapSize() != want {
+				t.Fatalf("heap size %d, want %d", p.HeapSize(), want)
+			}
+			if err := p.CtlSet("heap.size.granularity", int64(8<<20)); err != nil {
+				t.Fatal(err)
+			}
+			if more := allocUntilFull(t, p, 2); more == 0 {
+				t.Fatal("no allocation after the crash")
+			}
+			if probs := p.Check(); len(probs) > 0 {
+				t.Fatal(probs)
+			}
+		})
 	}
 }

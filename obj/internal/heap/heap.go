@@ -69,7 +69,7 @@ type Heap struct {
 	nzones   atomic.Uint32          // zones of size bytes; grows (under mu)
 	zones    []atomic.Pointer[zone] // for maxSize; nil until reclaimed
 	zoneInit []bool                 // zone header initialized (guarded by mu)
-	extend   func() (uint64, error) // grows the pool, returns the new heap size; nil: cannot (guarded by mu)
+	extend   func(by uint64) (uint64, error) // grows the pool, returns the new heap size; nil: cannot (guarded by mu)
 
 	mu       sync.Mutex // zones, free index, run creation and destruction
 	nextZone uint32     // zones below have been reclaimed
@@ -372,29 +372,41 @@ func (h *Heap) populate() bool {
 }
 
 // SetExtend gives the heap a way to grow when it runs out of chunks, as
-// C's heap_extend: fn grows the pool and makes the heap's new size
-// durable (heap_size in the pool descriptor), returning it (at most the
-// maxSize of BootMax); nil (the default) makes running out ErrNoSpace.
-// fn runs with the heap lock held.
-func (h *Heap) SetExtend(fn func() (uint64, error)) {
+// C's heap_extend: fn grows the pool by about by bytes (0: by its default
+// step) and makes the heap's new size durable (heap_size in the pool
+// descriptor), returning it (at most the maxSize of BootMax); nil (the
+// default) makes running out ErrNoSpace. fn runs with the heap lock held.
+func (h *Heap) SetExtend(fn func(by uint64) (uint64, error)) {
 	h.mu.Lock()
 	h.extend = fn
 	h.mu.Unlock()
 }
 
-// grow extends the heap through h.extend and adds the new space to it, as
+// Extend grows the heap by about by bytes now (heap.size.extend), as it
+// grows when it runs out; ErrNoSpace when it cannot.
+func (h *Heap) Extend(by uint64) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if by == 0 || !h.grow(by) {
+		return ErrNoSpace
+	}
+	return nil
+}
+
+// grow extends the heap by about by bytes (0: the default step) through
+// h.extend and adds the new space to it, as
 // heap_extend: once fn has made the new size durable, the last zone's new
 // chunks are made one free block (its chunk header, then the zone
 // header: a crash between leaves the zone as it was, which the next boot
 // grows as it grows any zone short of the heap's size), or, when the new
 // size adds zones, they are left uninitialized for populate, as C leaves
 // them. It reports whether the heap grew. h.mu is held.
-func (h *Heap) grow() bool {
+func (h *Heap) grow(by uint64) bool {
 	if h.extend == nil {
 		return false
 	}
 	old := h.Size()
-	size, err := h.extend()
+	size, err := h.extend(by)
 	if err != nil || size <= old || size > h.maxSize {
 		return false
 	}
@@ -419,4 +431,11 @@ func (h *Heap) grow() bool {
 		h.insertFree(zz, extent{zone: z, chunk: zh.SizeIdx, size: want - zh.SizeIdx})
 	}
 	return true
+}
+
+// Growable reports whether the heap has a way to grow (SetExtend).
+func (h *Heap) Growable() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.extend != nil
 }
