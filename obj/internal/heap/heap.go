@@ -65,10 +65,10 @@ type Heap struct {
 	size     atomic.Uint64 // heap bytes; grows (under mu) by Extend
 	maxSize  uint64        // the most it may grow to (the run-time arrays are sized for it)
 	classes  atomic.Pointer[layout.Classes]
-	classMu  sync.Mutex             // serializes AddClass
-	nzones   atomic.Uint32          // zones of size bytes; grows (under mu)
-	zones    []atomic.Pointer[zone] // for maxSize; nil until reclaimed
-	zoneInit []bool                 // zone header initialized (guarded by mu)
+	classMu  sync.Mutex                      // serializes AddClass
+	nzones   atomic.Uint32                   // zones of size bytes; grows (under mu)
+	zones    []atomic.Pointer[zone]          // for maxSize; nil until reclaimed
+	zoneInit []bool                          // zone header initialized (guarded by mu)
 	extend   func(by uint64) (uint64, error) // grows the pool, returns the new heap size; nil: cannot (guarded by mu)
 
 	mu       sync.Mutex // zones, free index, run creation and destruction
