@@ -3,6 +3,7 @@ package obj
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,5 +248,60 @@ func TestDirPoolsetGrowCrash(t *testing.T) {
 				t.Fatal(probs)
 			}
 		})
+	}
+}
+
+// TestDirPoolsetGrowsConcurrently: goroutines allocating and reading
+// their objects while the pool grows under them (run with -race): every
+// allocation acknowledged is there, readable, after the growth.
+func TestDirPoolsetGrowsConcurrently(t *testing.T) {
+	_, set := growSet(t)
+	p, err := Create(set, 0, 0o600, &Options{Layout: "conc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.CtlSet("heap.size.granularity", int64(4<<20)); err != nil {
+		t.Fatal(err)
+	}
+	const workers = 4
+	counts := make([]int, workers)
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			var oids []OID
+			for {
+				oid, err := p.Alloc(200<<10, uint64(10+w), nil)
+				if errors.Is(err, ErrOutOfMemory) {
+					break
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				oids = append(oids, oid)
+				for _, o := range oids[max(0, len(oids)-4):] {
+					if tn, err := p.TypeNum(o); err != nil || tn != uint64(10+w) {
+						errs <- fmt.Errorf("object %v: type %d, %v", o, tn, err)
+						return
+					}
+				}
+			}
+			counts[w] = len(oids)
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Size() != 32<<20 {
+		t.Fatalf("size %d, want the directories' 32 MiB", p.Size())
+	}
+	for w, n := range counts {
+		if got := countType(p, uint64(10+w)); got != n || n == 0 {
+			t.Fatalf("worker %d: %d objects in the pool, %d allocated", w, got, n)
+		}
 	}
 }
