@@ -299,9 +299,14 @@ func TestDirPoolsetGrowsConcurrently(t *testing.T) {
 	if p.Size() != 32<<20 {
 		t.Fatalf("size %d, want the directories' 32 MiB", p.Size())
 	}
+	total := 0
 	for w, n := range counts {
-		if got := countType(p, uint64(10+w)); got != n || n == 0 {
+		if got := countType(p, uint64(10+w)); got != n {
 			t.Fatalf("worker %d: %d objects in the pool, %d allocated", w, got, n)
 		}
+		total += n
+	}
+	if total < 80 { // about 110 blocks of 256 KiB in 32 MiB
+		t.Fatalf("%d objects allocated in all", total)
 	}
 }
