@@ -70,18 +70,7 @@ func TestInteropDirPoolset(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	c, err = cobj.Open(set, layoutName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	seen := 0
-	for oid := c.First(); !oid.IsNull(); oid = cobj.Next(oid) {
-		if cobj.TypeNum(oid) == 8 {
-			seen++
-		}
-	}
-	if seen != goObjs {
+	if seen := cCountType(t, set, layoutName, 8); seen != goObjs {
 		t.Fatalf("C sees %d of Go's %d objects", seen, goObjs)
 	}
 }

@@ -72,6 +72,24 @@ func countType(p *Pool, tn uint64) int {
 	return n
 }
 
+// cCountType opens the pool on set with C and counts its objects of type
+// tn.
+func cCountType(t *testing.T, set, layoutName string, tn uint64) int {
+	t.Helper()
+	c, err := cobj.Open(set, layoutName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	n := 0
+	for oid := c.First(); !oid.IsNull(); oid = cobj.Next(oid) {
+		if uint64(cobj.TypeNum(oid)) == tn {
+			n++
+		}
+	}
+	return n
+}
+
 // TestDirPoolsetGrows: an obj pool on a directory poolset grows, as C's
 // heap does, into new part files (heap.size.granularity bytes each,
 // round robin over the directories) as allocations need room, until the
@@ -145,18 +163,7 @@ func TestInteropGoGrownDirPoolset(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "b", "000001.pmem")); err != nil {
 		t.Fatalf("Go did not grow the pool: %v (parts %s)", err, partNames(t, dir))
 	}
-	c, err := cobj.Open(set, "go-grow")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	seen := 0
-	for oid := c.First(); !oid.IsNull(); oid = cobj.Next(oid) {
-		if cobj.TypeNum(oid) == 5 {
-			seen++
-		}
-	}
-	if seen != n {
+	if seen := cCountType(t, set, "go-grow", 5); seen != n {
 		t.Fatalf("C sees %d of Go's %d objects", seen, n)
 	}
 }
