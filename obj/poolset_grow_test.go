@@ -144,8 +144,8 @@ func TestDirPoolsetGrows(t *testing.T) {
 	}
 }
 
-// TestInteropGoGrownDirPoolset: a pool Go grew into new part files opens
-// in C with every object Go allocated.
+// TestInteropGoGrownDirPoolset: a pool Go grew into new part files passes
+// pmempool check and opens in C with every object Go allocated.
 func TestInteropGoGrownDirPoolset(t *testing.T) {
 	requireCPeer(t)
 	dir, set := growSet(t)
@@ -162,6 +162,9 @@ func TestInteropGoGrownDirPoolset(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "b", "000001.pmem")); err != nil {
 		t.Fatalf("Go did not grow the pool: %v (parts %s)", err, partNames(t, dir))
+	}
+	if out := runPmempool(t, "check", "-v", set); !strings.Contains(out, "consistent") || strings.Contains(out, "not consistent") {
+		t.Fatalf("pmempool check of the grown pool: %s", out)
 	}
 	if seen := cCountType(t, set, "go-grow", 5); seen != n {
 		t.Fatalf("C sees %d of Go's %d objects", seen, n)
