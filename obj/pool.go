@@ -250,7 +250,11 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 		return nil, fmt.Errorf("unknown ro_compat features %#x: the pool may only be opened read-only (Options.ReadOnly): %w",
 			h.ROCompat&^pool.KnownROCompat, ErrReadOnly)
 	}
-	m := pmem.NewIn(pp.Map(), pp.Room())
+	var g grower = pp
+	if testGrower != nil {
+		g = testGrower(pp)
+	}
+	m := pmem.NewIn(pp.Map(), g.Room())
 	size := m.Size() &^ (layout.PageSize - 1)
 	d, err := layout.DecodeDescriptor(m.B)
 	if err != nil {
@@ -310,7 +314,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	if maxHeap > heapSize || uint64(len(m.B)) > m.Size() {
 		p.valid = p.logTarget(d, p.heap.Size)
 		valid = p.valid
-		p.heap.SetExtend(func(by uint64) (uint64, error) { return p.extendHeap(pp, int64(by)) })
+		p.heap.SetExtend(func(by uint64) (uint64, error) { return p.extendHeap(g, int64(by)) })
 	}
 	for i := range d.NLanes {
 		l := &lane{p: p, idx: i, off: d.LanesOffset + i*layout.LaneSize, arena: p.heap.Arena(0)}
@@ -340,6 +344,18 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	return p, nil
 }
 
+// grower is what the heap grows the pool through: the pool.Pool, or a
+// crash test's stand-in for one on the crash simulator (testGrower).
+type grower interface {
+	Extend(size, minPart int64) (int64, error)
+	Size() int64
+	Room() []byte
+}
+
+// testGrower, when set by a test, replaces the pool.Pool as the grower of
+// the pools attached.
+var testGrower func(pp *pool.Pool) grower
+
 // extendHeap grows the pool on its directory poolset by by bytes, or
 // when by is 0 by heap.size.granularity bytes (0: never), as C's heap_extend: the new
 // part is mapped (pool.Pool.Extend), then heap_size grows by what it
@@ -348,7 +364,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 // keeps its recorded size), one after it leaves the chunks to the next
 // boot, which grows the last zone to the heap's size. It returns the new
 // heap size; the heap lock is held.
-func (p *Pool) extendHeap(pp *pool.Pool, by int64) (uint64, error) {
+func (p *Pool) extendHeap(pp grower, by int64) (uint64, error) {
 	if by == 0 {
 		by = p.ctlState.growSize.Load()
 	}
