@@ -208,11 +208,14 @@ var ctlPoolTree = []*ctlNode{
 				}),
 				parse: intParser(64),
 			},
-			&ctlNode{name: "extend", exec: intArg(func(_ *ctlQuery, v int64) error {
+			&ctlNode{name: "extend", exec: intArg(func(q *ctlQuery, v int64) error {
 				if v < minPart {
 					return fmt.Errorf("%w: extend by %d, must be at least %d", ErrCtlArg, v, minPart)
 				}
-				return fmt.Errorf("%w: a pool of one file cannot grow (nor can C's)", ErrCtlNotSupported)
+				if !q.p.heap.Growable() {
+					return fmt.Errorf("%w: only a pool on a directory poolset can grow (as in C)", ErrCtlNotSupported)
+				}
+				return q.p.heap.Extend(uint64(v))
 			})}),
 		dir("thread",
 			&ctlNode{name: "arena_id",

@@ -201,10 +201,26 @@
 //	heap.narenas.max           rw  int     room for arenas: 1024 or more, as C's;
 //	                                       cannot decrease; no limit on heap.arena.create
 //	heap.thread.arena_id       rw  int     the arena of the calling goroutine's lane
-//	heap.size.granularity      rw  int64   stored (128 MiB; 0 or >= 2 MiB)
-//	heap.size.extend           x   int64   not supported: pools do not grow (C grows
-//	                                       those on directory poolsets only)
+//	heap.size.granularity      rw  int64   the step a pool on a directory poolset grows by
+//	                                       when its heap runs out (128 MiB; 0: never;
+//	                                       else >= 2 MiB)
+//	heap.size.extend           x   int64   grow a pool on a directory poolset now by
+//	                                       this many bytes (>= 2 MiB); other pools:
+//	                                       not supported (as in C)
 //	debug.heap.alloc_pattern   rw  int     fill new objects with this byte (-1: none)
+//
+// A pool on a directory poolset (one replica, opened writable) grows as
+// C's does: when no free chunks are left, the heap adds a part file of
+// heap.size.granularity bytes (clipped to what the directories' sizes
+// leave, at least 2 MiB) named with the next number in the next directory,
+// maps it right after the pool (the pool is mapped inside an address
+// reservation of the directories' sizes, so addresses never move), persists
+// the larger heap_size, then makes the new chunks one free block (its chunk
+// header, then the zone header) and allocates from them. A crash leaves a
+// pool that opens whole: before heap_size is durable the new part is
+// unused; after, the next open grows the zone to the heap's size. A new
+// zone (past 16 GiB) is initialized when first needed rather than at the
+// extension. Pools with replicas do not grow.
 //
 // How Go maps C's threads: C gives each thread an arena; Go gives each
 // lane one (a goroutine takes the lane its P last used), spread over the

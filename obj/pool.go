@@ -250,7 +250,11 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 		return nil, fmt.Errorf("unknown ro_compat features %#x: the pool may only be opened read-only (Options.ReadOnly): %w",
 			h.ROCompat&^pool.KnownROCompat, ErrReadOnly)
 	}
-	m := pmem.New(pp.Map())
+	var g grower = pp
+	if testGrower != nil {
+		g = testGrower(pp)
+	}
+	m := pmem.NewIn(pp.Map(), g.Room())
 	size := m.Size() &^ (layout.PageSize - 1)
 	d, err := layout.DecodeDescriptor(m.B)
 	if err != nil {
@@ -288,7 +292,7 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	m.Store(layout.RunIDAt, runID)
 	m.Persist(layout.RunIDAt, 8)
 	p.runID = runID
-	valid := p.logTarget(d, heapSize)
+	valid := p.logTarget(d, func() uint64 { return heapSize })
 	p.valid = valid
 	for i := range d.NLanes {
 		lo := d.LanesOffset + i*layout.LaneSize
@@ -303,8 +307,14 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	if narenas <= 0 {
 		narenas = int(ctlGlobals.arenasDefaultMax.Load())
 	}
-	if p.heap, err = heap.Boot(m, d.HeapOffset, heapSize, layout.DefaultClasses(), narenas); err != nil {
+	maxHeap := max(uint64(len(m.B))&^(layout.PageSize-1)-d.HeapOffset, heapSize)
+	if p.heap, err = heap.BootMax(m, d.HeapOffset, heapSize, maxHeap, layout.DefaultClasses(), narenas); err != nil {
 		return nil, err
+	}
+	if maxHeap > heapSize || uint64(len(m.B)) > m.Size() {
+		p.valid = p.logTarget(d, p.heap.Size)
+		valid = p.valid
+		p.heap.SetExtend(func(by uint64) (uint64, error) { return p.extendHeap(g, int64(by)) })
 	}
 	for i := range d.NLanes {
 		l := &lane{p: p, idx: i, off: d.LanesOffset + i*layout.LaneSize, arena: p.heap.Arena(0)}
@@ -334,9 +344,47 @@ func attach(pp *pool.Pool, o Options) (p *Pool, err error) {
 	return p, nil
 }
 
+// grower is what the heap grows the pool through: the pool.Pool, or a
+// crash test's stand-in for one on the crash simulator (testGrower).
+type grower interface {
+	Extend(size, minPart int64) (int64, error)
+	Size() int64
+	Room() []byte
+}
+
+// testGrower, when set by a test, replaces the pool.Pool as the grower of
+// the pools attached.
+var testGrower func(pp *pool.Pool) grower
+
+// extendHeap grows the pool on its directory poolset by by bytes, or
+// when by is 0 by heap.size.granularity bytes (0: never), as C's heap_extend: the new
+// part is mapped (pool.Pool.Extend), then heap_size grows by what it
+// added and is persisted; the heap then adds the new chunks. A crash
+// before heap_size is persisted leaves the new part unused (the heap
+// keeps its recorded size), one after it leaves the chunks to the next
+// boot, which grows the last zone to the heap's size. It returns the new
+// heap size; the heap lock is held.
+func (p *Pool) extendHeap(pp grower, by int64) (uint64, error) {
+	if by == 0 {
+		by = p.ctlState.growSize.Load()
+	}
+	if by == 0 {
+		return 0, ErrOutOfMemory
+	}
+	n, err := pp.Extend(by, minPart)
+	if err != nil {
+		return 0, err
+	}
+	p.m.Grow(uint64(pp.Size()))
+	size := p.m.Load(layout.HeapSizeAt) + uint64(n)
+	p.m.Store(layout.HeapSizeAt, size)
+	p.m.Persist(layout.HeapSizeAt, 8)
+	return size, nil
+}
+
 // logTarget returns what a lane log may update: the heap, the lanes, and
 // the root object fields (OBJ_OFF_IS_VALID).
-func (p *Pool) logTarget(d layout.Descriptor, heapSize uint64) ulog.Valid {
+func (p *Pool) logTarget(d layout.Descriptor, heapSize func() uint64) ulog.Valid {
 	lanesEnd := d.LanesOffset + d.NLanes*layout.LaneSize
 	return func(off, n uint64) bool {
 		end := off + n
@@ -344,7 +392,7 @@ func (p *Pool) logTarget(d layout.Descriptor, heapSize uint64) ulog.Valid {
 			return false
 		}
 		switch {
-		case off >= d.HeapOffset && end <= d.HeapOffset+heapSize:
+		case off >= d.HeapOffset && end <= d.HeapOffset+heapSize():
 			return true
 		case off >= d.LanesOffset && end <= lanesEnd:
 			return true
@@ -496,7 +544,8 @@ func (p *Pool) Mapping() []byte {
 	if !p.isOpen() {
 		return nil
 	}
-	return p.m.B[:len(p.m.B):len(p.m.B)]
+	n := p.m.Size()
+	return p.m.B[:n:n]
 }
 
 // HeapSize returns the heap's size in bytes; 0 after Close.

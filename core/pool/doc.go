@@ -67,10 +67,18 @@
 // whole. Create needs OPTION SINGLEHDR and a reservation (the sum of the
 // directory sizes) of at least the kind's minimum, as C, and makes one
 // part of the minimum size (000000.pmem in the first directory of every
-// replica) when the directories hold none. Pools here never grow: the
-// obj heap's extension into new part files (C's heap.size.extend and
-// automatic growth) is not implemented, so an obj pool on a directory
-// poolset has the size of the parts it has.
+// replica) when the directories hold none.
+//
+// A writable pool on a directory poolset with one replica can grow, as C's
+// util_pool_extend grows it for the obj heap: it is mapped inside an
+// address reservation (core.Reservation) of the sum of the primary's
+// directory sizes (C's resvsize, the most the pool may reach; at least the
+// present size, rounded to the page size), and [Pool.Extend] creates the
+// next part file (NNNNNN.pmem with the next number, in the directory after
+// the last one used, round robin), with no header (SINGLEHDR), maps it
+// right after the pool's end and replaces the pool's Map by one over the
+// longer range; earlier Maps stay valid at the same addresses. Pools with
+// replicas, opened read-only, or on file parts do not grow (ErrExtend).
 //
 // # Remote replicas
 //

@@ -37,6 +37,7 @@ type setState struct {
 	reps  []*core.Map  // each replica's whole mapping; reps[0] is the primary
 	heads []Header     // part-0 header of each replica, as last written
 	path  string       // the poolset file, if opened from one
+	grow  *growth      // a directory poolset that Extend grows, or nil
 }
 
 // Set returns the parsed poolset of a pool opened or created from a
@@ -72,6 +73,9 @@ func (p *Pool) ReplicaMap(r int) *core.Map {
 
 func (s *setState) closeFiles() error {
 	var errs []error
+	if s.grow != nil {
+		errs = append(errs, s.grow.close())
+	}
 	for _, rep := range s.files {
 		for _, f := range rep {
 			if f != nil {
@@ -267,7 +271,7 @@ func openSet(path string, k Kind, o Options) (*Pool, error) {
 // creates or opens the pool on them; a failure undoes it all, removing
 // the parts it created.
 func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*Pool, error) {
-	s, err := parseSetFile(path, k, create)
+	s, dirs, err := parseSetFile(path, k, create)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +287,9 @@ func onSetFile(path string, k Kind, o Options, create bool, perm os.FileMode) (*
 	}
 	st := &setState{set: s, files: files, path: path}
 	var p *Pool
-	if st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs); err == nil {
+	if growable(dirs, o.ReadOnly) {
+		err = st.mapGrowable(dirs, o.sysfs)
+	} else if st.reps, err = mapReplicas(s, files, o.ReadOnly, o.sysfs); err == nil {
 		mode := RemoteOpen
 		if create {
 			mode = RemoteCreate

@@ -17,35 +17,35 @@ var errNoHdrs = fmt.Errorf("%w: the NOHDRS poolset option is not supported for l
 // reservation of at least the kind's minimum size, and, finding no part
 // file, adds one of the minimum size to every replica (000000.pmem in
 // the first directory), which the create makes. An open needs a part.
-func parseSetFile(path string, k Kind, create bool) (*poolset.Set, error) {
+func parseSetFile(path string, k Kind, create bool) (*poolset.Set, *poolset.DirSet, error) {
 	s, err := poolset.ParseFile(path, nil)
 	if err != nil || !s.Directories {
-		return s, err
+		return s, nil, err
 	}
 	d, err := s.LoadDirs()
 	if err != nil {
-		return nil, fmt.Errorf("cannot load part files from directories: %w", err)
+		return nil, nil, fmt.Errorf("cannot load part files from directories: %w", err)
 	}
 	if s.Options&poolset.NoHdrs != 0 {
-		return nil, errNoHdrs
+		return nil, nil, errNoHdrs
 	}
 	if !create {
 		if len(d.Replicas[0].Parts) == 0 {
-			return nil, fmt.Errorf("no parts in replicas: %w", fs.ErrNotExist)
+			return nil, nil, fmt.Errorf("no parts in replicas: %w", fs.ErrNotExist)
 		}
-		return d.Set, nil
+		return d.Set, d, nil
 	}
 	if s.Options&poolset.SingleHdr == 0 {
-		return nil, fmt.Errorf("%w: directory based pools need the SINGLEHDR option (they have a header in the first part only)", ErrPoolsetNotSupported)
+		return nil, nil, fmt.Errorf("%w: directory based pools need the SINGLEHDR option (they have a header in the first part only)", ErrPoolsetNotSupported)
 	}
 	min := max(k.MinSize, HeaderSize)
 	if resv := s.ReserveSize(); resv < min {
-		return nil, fmt.Errorf("%w: reservation pool size %d smaller than %d", ErrTooSmall, resv, min)
+		return nil, nil, fmt.Errorf("%w: reservation pool size %d smaller than %d", ErrTooSmall, resv, min)
 	}
 	if d.PoolSize() == 0 {
 		d.AppendPart(min)
 	}
-	return d.Set, nil
+	return d.Set, d, nil
 }
 
 // faultPartHeader is called before the header of each part is written at

@@ -13,7 +13,7 @@ func (h *Heap) locate(off uint64) (z, c uint32, ok bool) {
 	rel := off - h.base - layout.HeapHeaderSize
 	zi := rel / layout.ZoneMaxSize
 	zrel := rel % layout.ZoneMaxSize
-	if zi >= uint64(h.nzones) || zrel < layout.ZoneMetaSize {
+	if zi >= uint64(h.nzones.Load()) || zrel < layout.ZoneMetaSize {
 		return 0, 0, false
 	}
 	return uint32(zi), uint32((zrel - layout.ZoneMetaSize) / layout.ChunkSize), true
@@ -29,7 +29,7 @@ func (h *Heap) BlockAt(off uint64) (Block, error) {
 		return Block{}, ErrInvalidOID
 	}
 	zz, err := h.zoneOf(z)
-	if err != nil || c >= zz.sizeIdx {
+	if err != nil || c >= zz.size() {
 		return Block{}, ErrInvalidOID
 	}
 	if r := zz.runs[c].Load(); r != nil {
@@ -103,7 +103,7 @@ func (h *Heap) PosOf(off uint64) (Pos, bool) {
 		return Pos{}, false
 	}
 	zz, err := h.zoneOf(z)
-	if err != nil || c >= zz.sizeIdx {
+	if err != nil || c >= zz.size() {
 		return Pos{}, false
 	}
 	if r := zz.runs[c].Load(); r != nil {
@@ -124,7 +124,7 @@ func (h *Heap) Next(pos Pos, first bool) (Block, Pos, bool) {
 	if first {
 		pos = Pos{}
 	}
-	for z := pos.Zone; z < h.nzones; z++ {
+	for z := pos.Zone; z < h.nzones.Load(); z++ {
 		zh := layout.DecodeZoneHeader(h.m.Load(h.base + layout.ZoneOffset(z)))
 		if zh.Magic != layout.ZoneMagic {
 			continue
@@ -141,9 +141,9 @@ func (h *Heap) Next(pos Pos, first bool) (Block, Pos, bool) {
 				skip = c < pos.Chunk
 			}
 		}
-		for c < zz.sizeIdx {
+		for c < zz.size() {
 			ch := h.loadChunkHeader(z, c)
-			if ch.SizeIdx == 0 || ch.SizeIdx > zz.sizeIdx-c {
+			if ch.SizeIdx == 0 || ch.SizeIdx > zz.size()-c {
 				break
 			}
 			switch ch.Type {
@@ -180,14 +180,14 @@ func (h *Heap) blockStart(zz *zone, c uint32) uint32 {
 	if r := zz.runs[c].Load(); r != nil && r.chunk == c || zz.isUsed(c) {
 		return c
 	}
-	for s := uint32(0); s < zz.sizeIdx; {
+	for s := uint32(0); s < zz.size(); {
 		n := h.loadChunkHeader(zz.id, s).SizeIdx
 		if n == 0 || s+n > c {
 			return s
 		}
 		s += n
 	}
-	return zz.sizeIdx
+	return zz.size()
 }
 
 // nextInRun returns the first allocated object of run r at or after unit

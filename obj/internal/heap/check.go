@@ -18,7 +18,8 @@ func (h *Heap) Check(report func(error)) {
 	for _, p := range hh.Problems(h.base) {
 		report(p)
 	}
-	for z := range h.nzones {
+	nzones, size := h.nzones.Load(), h.Size()
+	for z := range nzones {
 		zoff := h.base + layout.ZoneOffset(z)
 		zh := layout.DecodeZoneHeader(h.m.Load(zoff))
 		if zh.Magic == 0 && zh.SizeIdx == 0 {
@@ -28,7 +29,7 @@ func (h *Heap) Check(report func(error)) {
 			report(core.Corrupt(int64(zoff), "heap: zone magic", uint32(layout.ZoneMagic), zh.Magic))
 			continue
 		}
-		limit := layout.ZoneSizeIdx(z, h.nzones, h.size)
+		limit := layout.ZoneSizeIdx(z, nzones, size)
 		if zh.SizeIdx == 0 || zh.SizeIdx > limit {
 			report(core.Corrupt(int64(zoff+4), "heap: zone size", fmt.Sprintf("1..%d", limit), zh.SizeIdx))
 			continue

@@ -111,7 +111,7 @@ func (h *Heap) takeChunks(n uint32) (extent, error) {
 		if h.releaseEmptyRuns() {
 			continue
 		}
-		if !h.populate() {
+		if !h.populate() && !h.grow(0) {
 			return extent{}, ErrNoSpace
 		}
 	}

@@ -61,13 +61,15 @@ var (
 // Heap is an open heap.
 type Heap struct {
 	m        *pmem.Mem
-	base     uint64 // pool offset of the heap header
-	size     uint64 // heap bytes
+	base     uint64        // pool offset of the heap header
+	size     atomic.Uint64 // heap bytes; grows (under mu) by Extend
+	maxSize  uint64        // the most it may grow to (the run-time arrays are sized for it)
 	classes  atomic.Pointer[layout.Classes]
-	classMu  sync.Mutex // serializes AddClass
-	nzones   uint32
-	zones    []atomic.Pointer[zone] // nil until reclaimed
-	zoneInit []bool                 // zone header initialized (guarded by mu)
+	classMu  sync.Mutex                      // serializes AddClass
+	nzones   atomic.Uint32                   // zones of size bytes; grows (under mu)
+	zones    []atomic.Pointer[zone]          // for maxSize; nil until reclaimed
+	zoneInit []bool                          // zone header initialized (guarded by mu)
+	extend   func(by uint64) (uint64, error) // grows the pool, returns the new heap size; nil: cannot (guarded by mu)
 
 	mu       sync.Mutex // zones, free index, run creation and destruction
 	nextZone uint32     // zones below have been reclaimed
@@ -88,13 +90,15 @@ type Heap struct {
 // zone is the run-time state of a reclaimed zone.
 type zone struct {
 	id      uint32
-	sizeIdx uint32
-	// runs maps every chunk of a run to the run.
+	nchunks atomic.Uint32 // the zone header's size_idx; grows with the heap
+	// runs maps every chunk of a run to the run (room for the chunks the
+	// zone has when the heap is at its maximum size).
 	runs []atomic.Pointer[run]
 	// used has a bit per chunk that starts a used huge block.
 	used []atomic.Uint64
 }
 
+func (z *zone) size() uint32         { return z.nchunks.Load() }
 func (z *zone) isUsed(c uint32) bool { return z.used[c/64].Load()&(1<<(c%64)) != 0 }
 func (z *zone) setUsed(c uint32)     { z.used[c/64].Or(1 << (c % 64)) }
 func (z *zone) clearUsed(c uint32)   { z.used[c/64].And(^(uint64(1) << (c % 64))) }
@@ -126,21 +130,30 @@ const maxDefaultArenas = 1024
 // reclaimed later, as they are needed.
 // narenas is the number of arenas; 0 means GOMAXPROCS.
 func Boot(m *pmem.Mem, base, size uint64, classes *layout.Classes, narenas int) (*Heap, error) {
+	return BootMax(m, base, size, size, classes, narenas)
+}
+
+// BootMax is Boot for a heap that may grow to maxSize bytes ([Heap.SetExtend]).
+func BootMax(m *pmem.Mem, base, size, maxSize uint64, classes *layout.Classes, narenas int) (*Heap, error) {
 	if size < layout.HeapMinSize || base > m.Size() || size > m.Size()-base {
 		return nil, core.Corrupt(-1, "heap: size", nil, size)
 	}
+	maxSize = max(maxSize, size)
 	hh := layout.DecodeHeapHeader(m.Slice(base, layout.HeapHeaderSize))
 	if p := hh.Problems(base); len(p) > 0 {
 		return nil, errors.Join(p...)
 	}
-	h := &Heap{m: m, base: base, size: size, nzones: layout.MaxZone(size)}
+	h := &Heap{m: m, base: base, maxSize: maxSize}
+	h.size.Store(size)
+	nzones := layout.MaxZone(size)
+	h.nzones.Store(nzones)
 	h.classes.Store(classes)
 	h.allocPattern.Store(-1)
 	h.initStats()
-	h.zones = make([]atomic.Pointer[zone], h.nzones)
-	h.zoneInit = make([]bool, h.nzones)
+	h.zones = make([]atomic.Pointer[zone], layout.MaxZone(maxSize))
+	h.zoneInit = make([]bool, len(h.zones))
 	h.free.init()
-	for z := range h.nzones {
+	for z := range nzones {
 		zh := layout.DecodeZoneHeader(m.Load(base + layout.ZoneOffset(z)))
 		if zh.Magic == 0 && zh.SizeIdx == 0 {
 			continue
@@ -149,7 +162,7 @@ func Boot(m *pmem.Mem, base, size uint64, classes *layout.Classes, narenas int) 
 			return nil, err
 		}
 		h.zoneInit[z] = true
-		if want := layout.ZoneSizeIdx(z, h.nzones, size); zh.SizeIdx < want {
+		if want := layout.ZoneSizeIdx(z, nzones, size); zh.SizeIdx < want {
 			h.growZone(z, zh.SizeIdx, want)
 		}
 	}
@@ -186,11 +199,12 @@ func (h *Heap) AddClass(id int, ht layout.HeaderType, unit, alignment uint64, un
 func (h *Heap) Base() uint64 { return h.base }
 
 // Size returns the heap's size in bytes.
-func (h *Heap) Size() uint64 { return h.size }
+func (h *Heap) Size() uint64 { return h.size.Load() }
 
 // Contains reports whether n bytes at pool offset off lie in the heap.
 func (h *Heap) Contains(off, n uint64) bool {
-	return off >= h.base && off-h.base <= h.size && n <= h.size-(off-h.base)
+	size := h.Size()
+	return off >= h.base && off-h.base <= size && n <= size-(off-h.base)
 }
 
 // verifyZone checks an initialized zone's chunk headers, as
@@ -200,7 +214,7 @@ func (h *Heap) verifyZone(z uint32, zh layout.ZoneHeader) error {
 	if zh.Magic != layout.ZoneMagic {
 		return core.Corrupt(int64(zoff), "heap: zone magic", uint32(layout.ZoneMagic), zh.Magic)
 	}
-	limit := layout.ZoneSizeIdx(z, h.nzones, h.size)
+	limit := layout.ZoneSizeIdx(z, h.nzones.Load(), h.Size())
 	if zh.SizeIdx == 0 || zh.SizeIdx > limit {
 		return core.Corrupt(int64(zoff+4), "heap: zone size", fmt.Sprintf("1..%d", limit), zh.SizeIdx)
 	}
@@ -294,9 +308,11 @@ func (h *Heap) zoneOf(z uint32) (*zone, error) {
 // does at boot), used blocks noted. h.mu is held.
 func (h *Heap) reclaimZone(z uint32) *zone {
 	zh := layout.DecodeZoneHeader(h.m.Load(h.base + layout.ZoneOffset(z)))
-	zz := &zone{id: z, sizeIdx: zh.SizeIdx}
-	zz.runs = make([]atomic.Pointer[run], zh.SizeIdx)
-	zz.used = make([]atomic.Uint64, (zh.SizeIdx+63)/64)
+	zz := &zone{id: z}
+	zz.nchunks.Store(zh.SizeIdx)
+	room := max(zh.SizeIdx, layout.ZoneSizeIdx(z, uint32(len(h.zones)), h.maxSize))
+	zz.runs = make([]atomic.Pointer[run], room)
+	zz.used = make([]atomic.Uint64, (room+63)/64)
 	for c := uint32(0); c < zh.SizeIdx; {
 		ch := h.loadChunkHeader(z, c)
 		switch ch.Type {
@@ -336,15 +352,16 @@ func (h *Heap) reclaimZone(z uint32) *zone {
 // never was (heap_populate_bucket). It reports whether there was one.
 // h.mu is held.
 func (h *Heap) populate() bool {
-	for h.nextZone < h.nzones && h.zones[h.nextZone].Load() != nil {
+	nzones := h.nzones.Load()
+	for h.nextZone < nzones && h.zones[h.nextZone].Load() != nil {
 		h.nextZone++
 	}
-	if h.nextZone >= h.nzones {
+	if h.nextZone >= nzones {
 		return false
 	}
 	z := h.nextZone
 	if !h.zoneInit[z] {
-		n := layout.ZoneSizeIdx(z, h.nzones, h.size)
+		n := layout.ZoneSizeIdx(z, nzones, h.Size())
 		h.writeFree(z, 0, n)
 		h.writeZoneHeader(z, n)
 		h.zoneInit[z] = true
@@ -352,4 +369,73 @@ func (h *Heap) populate() bool {
 	h.reclaimZone(z)
 	h.nextZone++
 	return true
+}
+
+// SetExtend gives the heap a way to grow when it runs out of chunks, as
+// C's heap_extend: fn grows the pool by about by bytes (0: by its default
+// step) and makes the heap's new size durable (heap_size in the pool
+// descriptor), returning it (at most the maxSize of BootMax); nil (the
+// default) makes running out ErrNoSpace. fn runs with the heap lock held.
+func (h *Heap) SetExtend(fn func(by uint64) (uint64, error)) {
+	h.mu.Lock()
+	h.extend = fn
+	h.mu.Unlock()
+}
+
+// Extend grows the heap by about by bytes now (heap.size.extend), as it
+// grows when it runs out; ErrNoSpace when it cannot.
+func (h *Heap) Extend(by uint64) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if by == 0 || !h.grow(by) {
+		return ErrNoSpace
+	}
+	return nil
+}
+
+// grow extends the heap by about by bytes (0: the default step) through
+// h.extend and adds the new space to it, as
+// heap_extend: once fn has made the new size durable, the last zone's new
+// chunks are made one free block (its chunk header, then the zone
+// header: a crash between leaves the zone as it was, which the next boot
+// grows as it grows any zone short of the heap's size), or, when the new
+// size adds zones, they are left uninitialized for populate, as C leaves
+// them. It reports whether the heap grew. h.mu is held.
+func (h *Heap) grow(by uint64) bool {
+	if h.extend == nil {
+		return false
+	}
+	old := h.Size()
+	size, err := h.extend(by)
+	if err != nil || size <= old || size > h.maxSize {
+		return false
+	}
+	oldZones, nzones := h.nzones.Load(), layout.MaxZone(size)
+	h.size.Store(size)
+	if nzones != oldZones {
+		h.nzones.Store(nzones)
+		return true
+	}
+	z := nzones - 1
+	if !h.zoneInit[z] {
+		return true
+	}
+	zh := layout.DecodeZoneHeader(h.m.Load(h.base + layout.ZoneOffset(z)))
+	want := layout.ZoneSizeIdx(z, nzones, size)
+	if zh.SizeIdx >= want {
+		return true
+	}
+	h.growZone(z, zh.SizeIdx, want)
+	if zz := h.zones[z].Load(); zz != nil {
+		zz.nchunks.Store(want)
+		h.insertFree(zz, extent{zone: z, chunk: zh.SizeIdx, size: want - zh.SizeIdx})
+	}
+	return true
+}
+
+// Growable reports whether the heap has a way to grow (SetExtend).
+func (h *Heap) Growable() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.extend != nil
 }

@@ -14,21 +14,45 @@ import (
 	"github.com/gopmdk/pmdk/core"
 )
 
-// Mem is a pool mapping and its persist path.
+// Mem is a pool mapping and its persist path. B may run past the pool
+// (a pool that grows: B spans its address reservation, of which only the
+// first Size bytes are mapped); offsets must be checked against Size.
 type Mem struct {
-	B []byte
-	P core.Persister
+	B    []byte
+	P    core.Persister
+	size atomic.Uint64
 }
 
 // New returns the Mem of m.
-func New(m *core.Map) *Mem { return &Mem{B: m.Bytes(), P: m.Persister()} }
+func New(m *core.Map) *Mem { return NewIn(m, m.Bytes()) }
+
+// NewIn returns the Mem of m, which may grow to room: a slice from the
+// start of m's bytes, at least as long, whose bytes past m are not mapped
+// until Grow says they are.
+func NewIn(m *core.Map, room []byte) *Mem {
+	if len(room) < m.Size() || unsafe.SliceData(room) != unsafe.SliceData(m.Bytes()) {
+		panic("obj: room does not hold the mapping")
+	}
+	x := &Mem{B: room, P: m.Persister()}
+	x.size.Store(uint64(m.Size()))
+	return x
+}
 
 // Size returns the mapping's length.
-func (m *Mem) Size() uint64 { return uint64(len(m.B)) }
+func (m *Mem) Size() uint64 { return m.size.Load() }
+
+// Grow records that the mapping is now size bytes long (no shorter than
+// it was, no longer than B).
+func (m *Mem) Grow(size uint64) {
+	if size < m.Size() || size > uint64(len(m.B)) {
+		panic("obj: mapping cannot grow to that size")
+	}
+	m.size.Store(size)
+}
 
 // Word returns the aligned 8-byte word at off.
 func (m *Mem) Word(off uint64) *uint64 {
-	if off%8 != 0 || off > uint64(len(m.B))-8 {
+	if off%8 != 0 || off > m.Size()-8 {
 		panic("obj: word offset outside the pool or unaligned")
 	}
 	return (*uint64)(unsafe.Pointer(&m.B[off]))
@@ -68,12 +92,13 @@ func (m *Mem) Set(off, n uint64, c byte, flags core.MemFlags) {
 
 // Offset returns the pool offset of p if it points into the mapping.
 func (m *Mem) Offset(p unsafe.Pointer) (uint64, bool) {
-	if len(m.B) == 0 {
+	n := m.Size()
+	if n == 0 {
 		return 0, false
 	}
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(m.B)))
 	a := uintptr(p)
-	if a < base || a-base >= uintptr(len(m.B)) {
+	if a < base || uint64(a-base) >= n {
 		return 0, false
 	}
 	return uint64(a - base), true
