@@ -588,8 +588,13 @@ func goScenario(t *testing.T, p *Pool) poolState {
 	must(err)
 	y, ay, err := p.Reserve(5000, 51)
 	must(err)
-	pattern(p.Bytes(y), 51)
-	p.Persist(p.Bytes(y))
+	// A reserved object is not allocated yet: its bytes come from its
+	// action (p.Bytes(y) is nil until the publish).
+	if p.Bytes(y) != nil {
+		t.Fatal("Bytes of a reserved object before its publish")
+	}
+	pattern(ay.Bytes(), 51)
+	p.Persist(ay.Bytes())
 	_, az, err := p.Xreserve(2621440, 52, FlagZero)
 	must(err)
 	_, cancelled, err := p.Reserve(64, 53)
