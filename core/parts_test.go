@@ -118,6 +118,62 @@ func TestReplicateReachesEveryReplica(t *testing.T) {
 	}
 }
 
+// TestReplicateGrown: a replicated Map grown over longer Maps of the same
+// memory shares the persist path of the first, which then replicates the
+// grown range too, while the first Map keeps its bytes; a grown Map over
+// memory elsewhere, fewer replicas or a shrunk size is refused.
+func TestReplicateGrown(t *testing.T) {
+	mem := [3][]byte{make([]byte, 64<<10), make([]byte, 64<<10), make([]byte, 64<<10)}
+	view := func(i, n int) *core.Map {
+		return core.NewMemoryMap(mem[i][:n], core.GranularityByte, core.NewPersister(core.GranularityByte, nil), nil)
+	}
+	m, err := core.Replicate(view(0, 32<<10), []*core.Map{view(1, 32<<10), view(2, 32<<10)}, 32<<10, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.Bytes()
+	p := m.Persister()
+	big := mem[0][40<<10 : 40<<10+5]
+	copy(big, "grown")
+	p.Persist(big) // past the replicated range: not copied yet
+	if string(mem[1][40<<10:40<<10+5]) == "grown" {
+		t.Fatal("bytes past the replicated size were copied")
+	}
+	g, err := core.ReplicateGrown(m, view(0, 64<<10), []*core.Map{view(1, 64<<10), view(2, 64<<10)}, 48<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Size() != 48<<10 || len(m.Bytes()) != 32<<10 || &g.Bytes()[0] != &b[0] {
+		t.Fatalf("grown size %d, first Map %d bytes", g.Size(), len(m.Bytes()))
+	}
+	p.Persist(big) // through the first Map's persister
+	m.Memset(b[5000:5010], 'y', 0)
+	copy(mem[0][50<<10:], "past")
+	p.Persist(mem[0][50<<10 : 50<<10+4]) // past the grown size: not copied
+	for r := 1; r <= 2; r++ {
+		if string(mem[r][40<<10:40<<10+5]) != "grown" || mem[r][5000] != 'y' || mem[r][50<<10] != 0 {
+			t.Fatalf("replica %d: grown range not replicated as asked", r)
+		}
+	}
+	for _, bad := range []struct {
+		prim *core.Map
+		reps []*core.Map
+		size int
+	}{
+		{view(0, 64<<10), []*core.Map{view(1, 64<<10)}, 48 << 10},
+		{view(0, 64<<10), []*core.Map{view(1, 64<<10), view(2, 64<<10)}, 16 << 10},
+		{view(1, 64<<10), []*core.Map{view(1, 64<<10), view(2, 64<<10)}, 48 << 10},
+		{view(0, 64<<10), []*core.Map{view(2, 64<<10), view(1, 64<<10)}, 48 << 10},
+	} {
+		if _, err := core.ReplicateGrown(g, bad.prim, bad.reps, bad.size); err == nil {
+			t.Fatal("bad grown Map accepted")
+		}
+	}
+	if _, err := core.ReplicateGrown(view(0, 64<<10), view(0, 64<<10), nil, 4096); !errors.Is(err, core.ErrInvalidArgument) {
+		t.Fatalf("grown from a Map not replicated: %v", err)
+	}
+}
+
 // BenchmarkReplicatedPersist: Memcpy of 4 KiB with persist on anonymous
 // memory, alone and replicated into one and two replicas: what a local
 // replica costs each persist (ratio against "replicas=0").

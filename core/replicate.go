@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -35,29 +36,70 @@ func Replicate(primary *Map, replicas []*Map, size, from int) (*Map, error) {
 		}
 		g = max(g, r.Granularity())
 	}
-	data := primary.Bytes()[:size]
-	p := &replicatedPersister{primary: primary, replicas: replicas, from: from, size: size}
+	p := &replicatedPersister{from: from}
 	if size > 0 {
-		p.base = uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+		p.base = uintptr(unsafe.Pointer(unsafe.SliceData(primary.Bytes())))
 	}
-	m := NewMemoryMap(data, g, p, func() error {
+	return p.mapOf(primary, replicas, size, g), nil
+}
+
+// ReplicateGrown returns a Map over the first size bytes of primary that
+// shares the persist path of prev, a Map Replicate (or ReplicateGrown)
+// returned, which from now on replicates size bytes into replicas: for a
+// pool whose replicas have grown in place. primary and each replica must
+// start at the same address as those prev was made of (only longer), and
+// size be no less than prev's. prev stays valid; its persist path, shared
+// with the new Map, covers the grown range too (so a caller holding
+// prev.Persister() persists the grown bytes into the replicas as well).
+// Close of the new Map closes primary and every replica.
+func ReplicateGrown(prev *Map, primary *Map, replicas []*Map, size int) (*Map, error) {
+	p, ok := prev.Persister().(*replicatedPersister)
+	if !ok {
+		return nil, fmt.Errorf("core: replicate grown: not a replicated Map: %w", ErrInvalidArgument)
+	}
+	old := p.state.Load()
+	if size < old.size || size > primary.Size() || len(replicas) != len(old.replicas) ||
+		(size > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(primary.Bytes()))) != p.base) {
+		return nil, fmt.Errorf("core: replicate grown: size %d (was %d), primary %d bytes, %d replicas (were %d): %w",
+			size, old.size, primary.Size(), len(replicas), len(old.replicas), ErrInvalidArgument)
+	}
+	g := primary.Granularity()
+	for i, r := range replicas {
+		if r.Size() < size || unsafe.SliceData(r.Bytes()) != unsafe.SliceData(old.replicas[i].Bytes()) {
+			return nil, fmt.Errorf("core: replicate grown: replica %d has %d bytes, need %d at its old address: %w", i+1, r.Size(), size, ErrMapRange)
+		}
+		g = max(g, r.Granularity())
+	}
+	return p.mapOf(primary, replicas, size, g), nil
+}
+
+// mapOf makes primary, replicas and size p's state and returns the Map of
+// the first size bytes of primary with p as its persist path.
+func (p *replicatedPersister) mapOf(primary *Map, replicas []*Map, size int, g Granularity) *Map {
+	p.state.Store(&replicaState{primary: primary, replicas: replicas, size: size})
+	return NewMemoryMap(primary.Bytes()[:size], g, p, func() error {
 		errs := []error{primary.Close()}
 		for _, r := range replicas {
 			errs = append(errs, r.Close())
 		}
 		return errors.Join(errs...)
 	})
-	return m, nil
 }
 
 // replicatedPersister is Replicate's persist path.
 type replicatedPersister struct {
+	state atomic.Pointer[replicaState]
+	base  uintptr
+	from  int
+	mu    sync.Mutex // serialises the copies into the replicas
+}
+
+// replicaState is what a replicated persist path copies between: replaced
+// whole when the replicas grow (ReplicateGrown).
+type replicaState struct {
 	primary  *Map
 	replicas []*Map
-	base     uintptr
-	from     int
-	size     int        // bytes replicated: the replicas' copies end here
-	mu       sync.Mutex // serialises the copies into the replicas
+	size     int // bytes replicated: the replicas' copies end here
 }
 
 // lineSize is the unit of the copies into the replicas: a cache line.
@@ -71,7 +113,8 @@ func (p *replicatedPersister) each(b []byte, fn func(r *Map, src, dst []byte)) {
 	if len(b) == 0 {
 		return
 	}
-	data := p.primary.Bytes()[:p.size]
+	st := p.state.Load()
+	data := st.primary.Bytes()[:st.size]
 	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - p.base)
 	start := max(off&^(lineSize-1), p.from)
 	end := min((off+len(b)+lineSize-1)&^(lineSize-1), len(data))
@@ -80,30 +123,31 @@ func (p *replicatedPersister) each(b []byte, fn func(r *Map, src, dst []byte)) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, r := range p.replicas {
+	for _, r := range st.replicas {
 		fn(r, data[start:end], r.Bytes()[start:end])
 	}
 }
 
 func (p *replicatedPersister) Flush(b []byte) {
-	p.primary.Flush(b)
+	p.state.Load().primary.Flush(b)
 	p.each(b, func(r *Map, src, dst []byte) { r.Memmove(dst, src, MemNoDrain) })
 }
 
 func (p *replicatedPersister) Drain() {
-	p.primary.Drain()
-	for _, r := range p.replicas {
+	st := p.state.Load()
+	st.primary.Drain()
+	for _, r := range st.replicas {
 		r.Drain()
 	}
 }
 
 func (p *replicatedPersister) Persist(b []byte) {
-	p.primary.Persist(b)
+	p.state.Load().primary.Persist(b)
 	p.each(b, func(r *Map, src, dst []byte) { r.Memmove(dst, src, 0) })
 }
 
 func (p *replicatedPersister) Memmove(dst, src []byte, flags MemFlags) {
-	p.primary.Memmove(dst, src, flags)
+	p.state.Load().primary.Memmove(dst, src, flags)
 	n := min(len(dst), len(src))
 	if p.inside(src[:n]) {
 		// The source may have been overwritten by the move: copy what
@@ -119,7 +163,7 @@ func (p *replicatedPersister) Memmove(dst, src []byte, flags MemFlags) {
 }
 
 func (p *replicatedPersister) Memset(dst []byte, c byte, flags MemFlags) {
-	p.primary.Memset(dst, c, flags)
+	p.state.Load().primary.Memset(dst, c, flags)
 	p.eachEdged(dst, func(r *Map, to []byte) { r.Memset(to, c, flags) })
 }
 
@@ -133,7 +177,7 @@ func (p *replicatedPersister) inside(b []byte) bool {
 		return false
 	}
 	a := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	size := uintptr(p.primary.Size())
+	size := uintptr(p.state.Load().primary.Size())
 	return a+uintptr(len(b)) > p.base && a < p.base+size
 }
 
@@ -151,12 +195,13 @@ func (p *replicatedPersister) eachEdged(b []byte, fn func(r *Map, dst []byte)) {
 		p.each(b, func(r *Map, from, to []byte) { r.Memmove(to, from, 0) })
 		return
 	}
-	data := p.primary.Bytes()[:p.size]
+	st := p.state.Load()
+	data := st.primary.Bytes()[:st.size]
 	start := max(off&^(lineSize-1), p.from)
 	end := min((off+len(b)+lineSize-1)&^(lineSize-1), len(data))
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, r := range p.replicas {
+	for _, r := range st.replicas {
 		rb := r.Bytes()
 		if start < off {
 			r.Memmove(rb[start:off], data[start:off], MemNoDrain)
@@ -169,10 +214,11 @@ func (p *replicatedPersister) eachEdged(b []byte, fn func(r *Map, dst []byte)) {
 }
 
 func (p *replicatedPersister) Err() error {
-	if err := p.primary.Err(); err != nil {
+	st := p.state.Load()
+	if err := st.primary.Err(); err != nil {
 		return err
 	}
-	for _, r := range p.replicas {
+	for _, r := range st.replicas {
 		if err := r.Err(); err != nil {
 			return err
 		}
