@@ -1,6 +1,7 @@
 package obj
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -171,6 +172,121 @@ func TestInteropGoGrownDirPoolset(t *testing.T) {
 	}
 }
 
+// growReplicaSet creates an obj pool on a directory poolset with a local
+// replica (primary in directories a and b, 16 MiB each; replica in r,
+// 32 MiB), lets it grow by 4 MiB parts until it is full, closes it and
+// returns the directory, the poolset and the number of objects (type tn).
+func growReplicaSet(t *testing.T, layoutName string, tn uint64) (dir, set string, n int) {
+	t.Helper()
+	dir = pmemtest.Dir(t)
+	for _, d := range []string{"a", "b", "r"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set = pmemtest.Poolset(t, dir, "d.set", "OPTION SINGLEHDR", "16M {dir}/a", "16M {dir}/b", "REPLICA", "32M {dir}/r")
+	p, err := Create(set, 0, 0o600, &Options{Layout: layoutName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CtlSet("heap.size.granularity", int64(4<<20)); err != nil {
+		t.Fatal(err)
+	}
+	n = allocUntilFull(t, p, tn)
+	if p.Size() != 32<<20 {
+		t.Fatalf("pool size %d, want it grown to %d", p.Size(), 32<<20)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, "r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parts := strings.Count(partNames(t, dir), ".pmem"); len(ents) != parts || parts < 2 {
+		t.Fatalf("replica has %d parts, the primary %s", len(ents), partNames(t, dir))
+	}
+	return dir, set, n
+}
+
+// concatParts reads the part files of one replica (in directories dirs
+// under dir) in the order of their index, as one byte slice.
+func concatParts(t *testing.T, dir string, dirs ...string) []byte {
+	t.Helper()
+	byName := map[string]string{}
+	for _, d := range dirs {
+		ents, err := os.ReadDir(filepath.Join(dir, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			byName[e.Name()] = filepath.Join(dir, d, e.Name())
+		}
+	}
+	var all []byte
+	for i := range len(byName) {
+		b, err := os.ReadFile(byName[fmt.Sprintf("%06d.pmem", i)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+// TestDirPoolsetReplicaGrows: an obj pool on a directory poolset with a
+// local replica grows every replica, a part file in each per extension;
+// after close the replica equals the primary past the header but for
+// free chunks' footers (obj, like C, never persists them: the heap
+// rebuilds them at open); reopened, the pool has every object, and so
+// has the replica opened as the primary.
+func TestDirPoolsetReplicaGrows(t *testing.T) {
+	dir, set, n := growReplicaSet(t, "grow-rep", 3)
+	prim, rep := concatParts(t, dir, "a", "b"), concatParts(t, dir, "r")
+	if len(prim) != 32<<20 || len(rep) != len(prim) {
+		t.Fatalf("primary %d bytes, replica %d", len(prim), len(rep))
+	}
+	for off := 4096; off < len(prim); off += 8 {
+		if off%4096 == 0 && bytes.Equal(prim[off:off+4096], rep[off:off+4096]) {
+			off += 4096 - 8
+			continue
+		}
+		x, y := binary.LittleEndian.Uint64(prim[off:]), binary.LittleEndian.Uint64(rep[off:])
+		if x != y && layout.DecodeChunkHeader(x).Type != layout.ChunkFooter && layout.DecodeChunkHeader(y).Type != layout.ChunkFooter {
+			t.Fatalf("replica differs from the primary at %#x: %#x, primary %#x", off, y, x)
+		}
+	}
+	swapped := pmemtest.Poolset(t, dir, "swapped.set", "OPTION SINGLEHDR", "32M {dir}/r", "REPLICA", "16M {dir}/a", "16M {dir}/b")
+	for _, path := range []string{set, swapped} {
+		p, err := Open(path, &Options{Layout: "grow-rep"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := countType(p, 3); got != n || p.Size() != 32<<20 {
+			t.Fatalf("%s: %d objects, size %d; want %d, %d", path, got, p.Size(), n, 32<<20)
+		}
+		if probs := p.Check(); len(probs) > 0 {
+			t.Fatal(probs)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestInteropGoGrownDirPoolsetReplica: a pool with a local replica that
+// Go grew passes pmempool check and opens in C with every object.
+func TestInteropGoGrownDirPoolsetReplica(t *testing.T) {
+	requireCPeer(t)
+	_, set, n := growReplicaSet(t, "go-grow-rep", 5)
+	if out := runPmempool(t, "check", "-v", set); !strings.Contains(out, "consistent") || strings.Contains(out, "not consistent") {
+		t.Fatalf("pmempool check of the grown pool: %s", out)
+	}
+	if seen := cCountType(t, set, "go-grow-rep", 5); seen != n {
+		t.Fatalf("C sees %d of Go's %d objects", seen, n)
+	}
+}
+
 // TestDirPoolsetGrowCrash: the durable states a crash can leave in the
 // middle of a heap extension (as C orders it: the new part file, then
 // heap_size, then the new chunks' free header, then the zone header) all
@@ -263,9 +379,26 @@ func TestDirPoolsetGrowCrash(t *testing.T) {
 
 // TestDirPoolsetGrowsConcurrently: goroutines allocating and reading
 // their objects while the pool grows under them (run with -race): every
-// allocation acknowledged is there, readable, after the growth.
+// allocation acknowledged is there, readable, after the growth; with a
+// local replica too.
 func TestDirPoolsetGrowsConcurrently(t *testing.T) {
-	_, set := growSet(t)
+	t.Run("one replica", func(t *testing.T) {
+		_, set := growSet(t)
+		growConcurrently(t, set)
+	})
+	t.Run("local replica", func(t *testing.T) {
+		dir := pmemtest.Dir(t)
+		for _, d := range []string{"a", "b", "r"} {
+			if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		growConcurrently(t, pmemtest.Poolset(t, dir, "d.set", "OPTION SINGLEHDR", "16M {dir}/a", "16M {dir}/b", "REPLICA", "32M {dir}/r"))
+	})
+}
+
+// growConcurrently is TestDirPoolsetGrowsConcurrently on the poolset set.
+func growConcurrently(t *testing.T, set string) {
 	p, err := Create(set, 0, 0o600, &Options{Layout: "conc"})
 	if err != nil {
 		t.Fatal(err)
