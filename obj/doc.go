@@ -209,18 +209,20 @@
 //	                                       not supported (as in C)
 //	debug.heap.alloc_pattern   rw  int     fill new objects with this byte (-1: none)
 //
-// A pool on a directory poolset (one replica, opened writable) grows as
-// C's does: when no free chunks are left, the heap adds a part file of
-// heap.size.granularity bytes (clipped to what the directories' sizes
-// leave, at least 2 MiB) named with the next number in the next directory,
-// maps it right after the pool (the pool is mapped inside an address
-// reservation of the directories' sizes, so addresses never move), persists
+// A pool on a directory poolset (local replicas only, opened writable)
+// grows as C's does: when no free chunks are left, the heap adds a part
+// file of heap.size.granularity bytes (clipped to what the directories'
+// sizes leave, at least 2 MiB) to every replica, named with the next
+// number in the replica's next directory, maps each right after its
+// replica (each replica is mapped inside an address reservation of the
+// directories' sizes, the smallest replica's, so addresses never move; the
+// replicated persist path then covers the grown range), persists
 // the larger heap_size, then makes the new chunks one free block (its chunk
 // header, then the zone header) and allocates from them. A crash leaves a
 // pool that opens whole: before heap_size is durable the new part is
 // unused; after, the next open grows the zone to the heap's size. A new
 // zone (past 16 GiB) is initialized when first needed rather than at the
-// extension. Pools with replicas do not grow.
+// extension. Pools with a remote replica do not grow.
 //
 // How Go maps C's threads: C gives each thread an arena; Go gives each
 // lane one (a goroutine takes the lane its P last used), spread over the

@@ -69,16 +69,22 @@
 // part of the minimum size (000000.pmem in the first directory of every
 // replica) when the directories hold none.
 //
-// A writable pool on a directory poolset with one replica can grow, as C's
-// util_pool_extend grows it for the obj heap: it is mapped inside an
-// address reservation (core.Reservation) of the sum of the primary's
-// directory sizes (C's resvsize, the most the pool may reach; at least the
-// present size, rounded to the page size), and [Pool.Extend] creates the
-// next part file (NNNNNN.pmem with the next number, in the directory after
-// the last one used, round robin), with no header (SINGLEHDR), maps it
-// right after the pool's end and replaces the pool's Map by one over the
-// longer range; earlier Maps stay valid at the same addresses. Pools with
-// replicas, opened read-only, or on file parts do not grow (ErrExtend).
+// A writable pool on a directory poolset with local replicas only can
+// grow, as C's util_pool_extend grows it for the obj heap: each replica is
+// mapped inside an address reservation (core.Reservation) of its own, the
+// size of the sum of a replica's directory sizes, the smallest replica's
+// (C's resvsize, the most the pool may reach; at least the present size,
+// rounded to the page size), and [Pool.Extend] creates the next part file
+// of every replica (NNNNNN.pmem with the same next number in each, in the
+// replica's directory after the last one used, round robin), with no
+// header (SINGLEHDR), maps each right after its replica's end and
+// replaces the pool's Map by one over the longer range; earlier Maps stay
+// valid at the same addresses, and with replicas they share the new Map's
+// persist path (core.ReplicateGrown), which copies the grown range into
+// every replica. A part that cannot be created or mapped in any replica
+// undoes the extension in all (the part files it created are removed).
+// Pools with a remote replica, opened read-only, or on file parts do not
+// grow (ErrExtend).
 //
 // # Remote replicas
 //
