@@ -172,11 +172,8 @@ func TestInteropGoGrownDirPoolset(t *testing.T) {
 	}
 }
 
-// growReplicaSet creates an obj pool on a directory poolset with a local
-// replica (primary in directories a and b, 16 MiB each; replica in r,
-// 32 MiB), lets it grow by 4 MiB parts until it is full, closes it and
-// returns the directory, the poolset and the number of objects (type tn).
-func growReplicaSet(t *testing.T, layoutName string, tn uint64) (dir, set string, n int) {
+// replicaSet is growSet with a local replica in directory r (32 MiB).
+func replicaSet(t *testing.T) (dir, set string) {
 	t.Helper()
 	dir = pmemtest.Dir(t)
 	for _, d := range []string{"a", "b", "r"} {
@@ -184,7 +181,16 @@ func growReplicaSet(t *testing.T, layoutName string, tn uint64) (dir, set string
 			t.Fatal(err)
 		}
 	}
-	set = pmemtest.Poolset(t, dir, "d.set", "OPTION SINGLEHDR", "16M {dir}/a", "16M {dir}/b", "REPLICA", "32M {dir}/r")
+	return dir, pmemtest.Poolset(t, dir, "d.set", "OPTION SINGLEHDR", "16M {dir}/a", "16M {dir}/b", "REPLICA", "32M {dir}/r")
+}
+
+// growReplicaSet creates an obj pool on a directory poolset with a local
+// replica (primary in directories a and b, 16 MiB each; replica in r,
+// 32 MiB), lets it grow by 4 MiB parts until it is full, closes it and
+// returns the directory, the poolset and the number of objects (type tn).
+func growReplicaSet(t *testing.T, layoutName string, tn uint64) (dir, set string, n int) {
+	t.Helper()
+	dir, set = replicaSet(t)
 	p, err := Create(set, 0, 0o600, &Options{Layout: layoutName})
 	if err != nil {
 		t.Fatal(err)
@@ -387,13 +393,8 @@ func TestDirPoolsetGrowsConcurrently(t *testing.T) {
 		growConcurrently(t, set)
 	})
 	t.Run("local replica", func(t *testing.T) {
-		dir := pmemtest.Dir(t)
-		for _, d := range []string{"a", "b", "r"} {
-			if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
-				t.Fatal(err)
-			}
-		}
-		growConcurrently(t, pmemtest.Poolset(t, dir, "d.set", "OPTION SINGLEHDR", "16M {dir}/a", "16M {dir}/b", "REPLICA", "32M {dir}/r"))
+		_, set := replicaSet(t)
+		growConcurrently(t, set)
 	})
 }
 

@@ -54,17 +54,8 @@ func TestSetDirExtend(t *testing.T) {
 	if want := int64(32 << 20); size != want {
 		t.Fatalf("size %d, want %d", size, want)
 	}
-	for d, want := range map[string]string{"a": "000000.pmem,000002.pmem", "b": "000001.pmem,000003.pmem"} {
-		if got := strings.Join(partFiles(t, filepath.Join(dir, d)), ","); got != want {
-			t.Fatalf("directory %s holds %q, want %q", d, got, want)
-		}
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if p, err = Open(set, Obj, nil); err != nil {
-		t.Fatal(err)
-	}
+	requireParts(t, dir, map[string]string{"a": "000000.pmem,000002.pmem", "b": "000001.pmem,000003.pmem"})
+	p = reopen(t, p, set)
 	b := p.Map().Bytes()
 	if p.Size() != size || b[Obj.MinSize-1] != 0xa1 || b[Obj.MinSize+8<<20-1] != 1 || b[Obj.MinSize+16<<20-1] != 2 || b[size-1] != 3 {
 		t.Fatalf("reopened: size %d, bytes not as written", p.Size())
@@ -105,11 +96,7 @@ func TestSetDirExtendReplica(t *testing.T) {
 	copy(room[Obj.MinSize+100:], "through the old")
 	first.Persister().Persist(room[Obj.MinSize+100 : Obj.MinSize+115])
 	p.Map().Memset(g[Obj.MinSize+(8<<20):Obj.MinSize+(8<<20)+64], 'm', 0)
-	for d, want := range map[string]string{"a": "000000.pmem,000002.pmem", "b": "000001.pmem", "r": "000000.pmem,000001.pmem,000002.pmem"} {
-		if got := strings.Join(partFiles(t, filepath.Join(dir, d)), ","); got != want {
-			t.Fatalf("directory %s holds %q, want %q", d, got, want)
-		}
-	}
+	requireParts(t, dir, map[string]string{"a": "000000.pmem,000002.pmem", "b": "000001.pmem", "r": "000000.pmem,000001.pmem,000002.pmem"})
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -170,17 +157,8 @@ func TestSetDirExtendReplicaFails(t *testing.T) {
 	if n, err := p.Extend(8<<20, 2<<20); err != nil || n != 8<<20 {
 		t.Fatalf("extend: %d, %v", n, err)
 	}
-	for d, want := range map[string]string{"b": "000001.pmem", "r": "000000.pmem,000001.pmem"} {
-		if got := strings.Join(partFiles(t, filepath.Join(dir, d)), ","); got != want {
-			t.Fatalf("directory %s holds %q, want %q", d, got, want)
-		}
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if p, err = Open(set, Obj, nil); err != nil {
-		t.Fatal(err)
-	}
+	requireParts(t, dir, map[string]string{"b": "000001.pmem", "r": "000000.pmem,000001.pmem"})
+	p = reopen(t, p, set)
 	if p.Size() != size+8<<20 {
 		t.Fatalf("reopened size %d", p.Size())
 	}
@@ -211,4 +189,28 @@ func TestSetExtendRefused(t *testing.T) {
 	if _, err := q.Extend(8<<20, 2<<20); !errors.Is(err, ErrExtend) {
 		t.Fatalf("extend file parts: %v, want ErrExtend", err)
 	}
+}
+
+// requireParts fails t unless each directory d under dir holds the part
+// files want[d] (comma-separated, in name order).
+func requireParts(t *testing.T, dir string, want map[string]string) {
+	t.Helper()
+	for d, w := range want {
+		if got := strings.Join(partFiles(t, filepath.Join(dir, d)), ","); got != w {
+			t.Fatalf("directory %s holds %q, want %q", d, got, w)
+		}
+	}
+}
+
+// reopen closes p and opens the obj pool on set again.
+func reopen(t *testing.T, p *Pool, set string) *Pool {
+	t.Helper()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(set, Obj, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
