@@ -435,7 +435,9 @@ func counterparts(a, b *poolset.Set) ([]int, error) {
 // moves the data and rewrites the headers (transformHeaders). The source
 // must be healthy. Adding and removing at once, removing every replica,
 // two equal poolsets, and a change of options with replicas added or
-// removed are refused.
+// removed are refused. Remote replicas are added (addRemotes) and removed
+// (their neighbours relinked, the pool left on the node), within the
+// limits checkRemoteChange sets.
 func Transform(src, dst string, o TransformOptions) error {
 	in, err := poolset.ParseFile(src, nil)
 	if err != nil {
