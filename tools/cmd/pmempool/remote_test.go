@@ -7,7 +7,6 @@ import (
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	pmemlog "github.com/gopmdk/pmdk/log"
-	"github.com/gopmdk/pmdk/rpma/rpmem"
 	"github.com/gopmdk/pmdk/rpma/rpmem/rpmemtest"
 )
 
@@ -15,15 +14,7 @@ import (
 // it through rpmemd (credentials from $RPMEM_PSK_FILE) equal to the
 // primary.
 func TestSyncRemote(t *testing.T) {
-	key := []byte("pmempool sync test key, 32 bytes")
-	rdir := pmemtest.Dir(t)
-	pmemtest.Poolset(t, rdir, "rep.set", "8M {dir}/rep.part")
-	node := rpmemtest.Serve(t, rdir, key)
-	psk := filepath.Join(t.TempDir(), "psk")
-	if err := os.WriteFile(psk, key, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(rpmem.EnvPSKFile, psk)
+	node, rdir := remoteNode(t)
 	dir := pmemtest.Dir(t)
 	set := pmemtest.Poolset(t, dir, "pool.set", "8M {dir}/p0", "REPLICA "+node+" rep.set")
 	l, err := pmemlog.Create(set, 0, 0o600, nil)
