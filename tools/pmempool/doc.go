@@ -104,8 +104,9 @@
 // remote replica by relinking its neighbours, leaving the pool on the node
 // (C also asks the node to delete it; our rpmemd has no such request, and
 // adding the replica again is refused while that pool's header is set). A
-// remote replica named twice is refused, as C; keeping a remote replica
-// while others change, or adding local and remote replicas at once, is
-// refused (pool.ErrRemoteReplica). NOHDRS is refused by both. Check, Info
-// and the other functions still take single-file pools only.
+// kept remote replica whose neighbours change is relinked on its node
+// last (pool.SyncRemote). A remote replica named twice is refused, as C;
+// adding local and remote replicas at once is refused
+// (pool.ErrRemoteReplica). NOHDRS is refused by both. Check, Info and the
+// other functions still take single-file pools only.
 package pmempool

@@ -436,8 +436,9 @@ func counterparts(a, b *poolset.Set) ([]int, error) {
 // must be healthy. Adding and removing at once, removing every replica,
 // two equal poolsets, and a change of options with replicas added or
 // removed are refused. Remote replicas are added (addRemotes) and removed
-// (their neighbours relinked, the pool left on the node), within the
-// limits checkRemoteChange sets.
+// (their neighbours relinked, the pool left on the node); a kept one is
+// relinked on its node last (pool.SyncRemote); checkRemoteChange refuses
+// the rest.
 func Transform(src, dst string, o TransformOptions) error {
 	in, err := poolset.ParseFile(src, nil)
 	if err != nil {
@@ -495,7 +496,7 @@ func Transform(src, dst string, o TransformOptions) error {
 	}
 	defer sp.close()
 	poolSize := in.PoolSize()
-	if err := checkRemoteChange(in, out, inTo, outFrom); err != nil {
+	if err := checkRemoteChange(out, outFrom); err != nil {
 		return err
 	}
 	for q, r := range outFrom {
@@ -514,11 +515,34 @@ func Transform(src, dst string, o TransformOptions) error {
 	if o.DryRun {
 		return nil
 	}
+	kept, err := keptRemoteUUIDs(in, sp, inTo)
+	if err != nil {
+		return err
+	}
+	if err := applyTransform(in, out, sp, inTo, outFrom, added, kept); err != nil {
+		return err
+	}
+	if len(kept) > 0 {
+		// The kept remote replicas' headers link to their new neighbours.
+		_, err = pool.SyncRemote(dst, false)
+	}
+	return err
+}
+
+// applyTransform writes what Transform decided: the added replicas
+// (remote ones first), the relinked headers, the removed replicas' part
+// files deleted. kept gives the UUIDs of the kept remote replicas, by
+// their index in in.
+func applyTransform(in, out *poolset.Set, sp setParts, inTo, outFrom []int, added int, kept map[int]pool.UUID) error {
 	// The kept replicas' parts, in dst's order; added replicas' parts
 	// are missing, so broken, and repairSet makes them.
 	osp := make(setParts, len(out.Replicas))
 	source := -1
 	for q, r := range outFrom {
+		if u, ok := kept[r]; ok {
+			osp[q] = []syncPart{{hdr: &pool.Header{UUID: u}}}
+			continue
+		}
 		if r < 0 {
 			osp[q] = make([]syncPart, len(out.Replicas[q].Parts))
 			for i := range osp[q] {

@@ -91,16 +91,34 @@ func addRemotes(out *poolset.Set, osp setParts, outFrom []int, source int, uuids
 	return nil
 }
 
-// checkRemoteChange refuses the transforms of poolsets with remote
-// replicas that Transform does not do: keeping a remote replica (its
-// header would need relinking on the node), and adding local and remote
-// replicas at once.
-func checkRemoteChange(in, out *poolset.Set, inTo, outFrom []int) error {
+// keptRemoteUUIDs gives the UUIDs of the remote replicas of in that the
+// transform keeps (inTo[r] >= 0), by their index in in: what a local
+// neighbour links to. Transform relinks their headers on the node last
+// (pool.SyncRemote).
+func keptRemoteUUIDs(in *poolset.Set, sp setParts, inTo []int) (map[int]pool.UUID, error) {
+	kept := make(map[int]pool.UUID)
+	n := len(in.Replicas)
 	for r, q := range inTo {
-		if q >= 0 && in.Replicas[r].Remote != nil {
-			return fmt.Errorf("replica %d: keeping a remote replica: %w", r, pool.ErrRemoteReplica)
+		if q < 0 || in.Replicas[r].Remote == nil {
+			continue
+		}
+		prev, next := sp[(r+n-1)%n], sp[(r+1)%n]
+		switch {
+		case len(prev) > 0:
+			kept[r] = prev[0].hdr.NextReplUUID
+		case len(next) > 0:
+			kept[r] = next[0].hdr.PrevReplUUID
+		default:
+			return nil, fmt.Errorf("replica %d: no local neighbour to link to: %w", r, pool.ErrRemoteReplica)
 		}
 	}
+	return kept, nil
+}
+
+// checkRemoteChange refuses the transforms of poolsets with remote
+// replicas that Transform does not do: adding local and remote replicas
+// at once.
+func checkRemoteChange(out *poolset.Set, outFrom []int) error {
 	local, remote := false, false
 	for q, r := range outFrom {
 		if r < 0 {

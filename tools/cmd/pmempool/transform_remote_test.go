@@ -153,3 +153,38 @@ func TestTransformRemoteRefused(t *testing.T) {
 	}
 	l.Close()
 }
+
+// A remote replica kept while a local one is added after it and removed
+// again: its header on the node is relinked to its new neighbours.
+func TestTransformKeepsRemote(t *testing.T) {
+	node, rdir := remoteNode(t)
+	dir := pmemtest.Dir(t)
+	two := pmemtest.Poolset(t, dir, "two.set", "8M {dir}/p0", "REPLICA "+node+" rep.set")
+	three := pmemtest.Poolset(t, dir, "three.set", "8M {dir}/p0", "REPLICA "+node+" rep.set", "REPLICA", "8M {dir}/r2")
+	l, err := pmemlog.Create(two, 0, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append([]byte("kept remote")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p0, remote := filepath.Join(dir, "p0"), filepath.Join(rdir, "rep.part")
+	for _, step := range []struct{ from, to string }{{two, three}, {three, two}} {
+		if code, _, stderr := runCmd(t, "", false, "transform", step.from, step.to); code != 0 {
+			t.Fatalf("transform %s -> %s: exit %d: %s", filepath.Base(step.from), filepath.Base(step.to), code, stderr)
+		}
+		if l, err = pmemlog.Open(step.to, nil); err != nil {
+			t.Fatalf("open %s: %v", filepath.Base(step.to), err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rpmemtest.SameData(t, p0, remote)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r2")); err == nil {
+		t.Fatal("the removed replica's part is still there")
+	}
+}
