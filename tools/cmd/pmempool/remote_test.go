@@ -17,16 +17,7 @@ func TestSyncRemote(t *testing.T) {
 	node, rdir := remoteNode(t)
 	dir := pmemtest.Dir(t)
 	set := pmemtest.Poolset(t, dir, "pool.set", "8M {dir}/p0", "REPLICA "+node+" rep.set")
-	l, err := pmemlog.Create(set, 0, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Append([]byte("replicated")); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	createLog(t, set, "replicated")
 	remote := filepath.Join(rdir, "rep.part")
 	if err := os.Remove(remote); err != nil {
 		t.Fatal(err)
@@ -35,7 +26,8 @@ func TestSyncRemote(t *testing.T) {
 		t.Fatalf("sync: exit %d: %s", code, stderr)
 	}
 	rpmemtest.SameData(t, filepath.Join(dir, "p0"), remote)
-	if l, err = pmemlog.Open(set, nil); err != nil {
+	l, err := pmemlog.Open(set, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	l.Close()

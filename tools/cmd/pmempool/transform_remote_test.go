@@ -31,6 +31,23 @@ func remoteNode(t *testing.T) (node, rdir string) {
 	return node, rdir
 }
 
+// createLog creates a log pool on the poolset at path holding data.
+func createLog(t *testing.T, path, data string) {
+	t.Helper()
+	l, err := pmemlog.Create(path, 0, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data != "" {
+		if err := l.Append([]byte(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // transform adds a remote replica to a log pool: the remote pool is made
 // through rpmemd equal to the primary, the pool opens with it and keeps
 // it in step; removing it again leaves a pool that opens without it.
@@ -39,22 +56,14 @@ func TestTransformRemoteLog(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	local := pmemtest.Poolset(t, dir, "local.set", "8M {dir}/p0")
 	withRemote := pmemtest.Poolset(t, dir, "remote.set", "8M {dir}/p0", "REPLICA "+node+" rep.set")
-	l, err := pmemlog.Create(local, 0, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Append([]byte("before the remote replica")); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	createLog(t, local, "before the remote replica")
 	if code, _, stderr := runCmd(t, "", false, "transform", local, withRemote); code != 0 {
 		t.Fatalf("transform (add): exit %d: %s", code, stderr)
 	}
 	p0, remote := filepath.Join(dir, "p0"), filepath.Join(rdir, "rep.part")
 	rpmemtest.SameData(t, p0, remote)
-	if l, err = pmemlog.Open(withRemote, nil); err != nil {
+	l, err := pmemlog.Open(withRemote, nil)
+	if err != nil {
 		t.Fatalf("open with the remote replica: %v", err)
 	}
 	if err := l.Append([]byte("with it")); err != nil {
@@ -121,11 +130,7 @@ func TestTransformRemoteRefused(t *testing.T) {
 	node, _ := remoteNode(t)
 	dir := pmemtest.Dir(t)
 	local := pmemtest.Poolset(t, dir, "local.set", "8M {dir}/p0")
-	l, err := pmemlog.Create(local, 0, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	createLog(t, local, "")
 	before, err := os.ReadFile(filepath.Join(dir, "p0"))
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +153,8 @@ func TestTransformRemoteRefused(t *testing.T) {
 			t.Errorf("transform to %s changed the local pool", filepath.Base(c.dst))
 		}
 	}
-	if l, err = pmemlog.Open(local, nil); err != nil {
+	l, err := pmemlog.Open(local, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
@@ -161,22 +167,14 @@ func TestTransformKeepsRemote(t *testing.T) {
 	dir := pmemtest.Dir(t)
 	two := pmemtest.Poolset(t, dir, "two.set", "8M {dir}/p0", "REPLICA "+node+" rep.set")
 	three := pmemtest.Poolset(t, dir, "three.set", "8M {dir}/p0", "REPLICA "+node+" rep.set", "REPLICA", "8M {dir}/r2")
-	l, err := pmemlog.Create(two, 0, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Append([]byte("kept remote")); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	createLog(t, two, "kept remote")
 	p0, remote := filepath.Join(dir, "p0"), filepath.Join(rdir, "rep.part")
 	for _, step := range []struct{ from, to string }{{two, three}, {three, two}} {
 		if code, _, stderr := runCmd(t, "", false, "transform", step.from, step.to); code != 0 {
 			t.Fatalf("transform %s -> %s: exit %d: %s", filepath.Base(step.from), filepath.Base(step.to), code, stderr)
 		}
-		if l, err = pmemlog.Open(step.to, nil); err != nil {
+		l, err := pmemlog.Open(step.to, nil)
+		if err != nil {
 			t.Fatalf("open %s: %v", filepath.Base(step.to), err)
 		}
 		if err := l.Close(); err != nil {
