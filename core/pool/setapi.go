@@ -62,3 +62,24 @@ func WritePartHeader(f *os.File, h *Header) error {
 	}
 	return nil
 }
+
+// OpenRemote opens the remote replica req asks for through the registered
+// [RemoteOpener] (pmempool transform adds remote replicas with it), and
+// checks that the Map has req.Size bytes. Without an opener it fails with
+// [ErrRemoteReplica].
+func OpenRemote(req RemoteRequest) (*core.Map, error) {
+	open := registeredRemote()
+	if open == nil {
+		return nil, ErrRemoteReplica
+	}
+	name := req.Remote.Node + ":" + req.Remote.Descriptor
+	m, err := open(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if int64(m.Size()) != req.Size {
+		m.Close()
+		return nil, fmt.Errorf("%s: %d bytes, want %d: %w", name, m.Size(), req.Size, fs.ErrInvalid)
+	}
+	return m, nil
+}

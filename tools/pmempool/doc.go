@@ -95,6 +95,18 @@
 // deleted, the rest relinked), or adds or removes the SINGLEHDR option
 // (data moved, headers rewritten, as C), with C's refusals. Sync takes
 // directory poolsets (their part files), Transform refuses them, as C.
-// Remote replicas and NOHDRS are refused by both. Check, Info and the
+// Sync rebuilds remote replicas (pool.SyncRemote). Transform adds remote
+// replicas (REPLICA node descriptor lines) through the registered
+// transport (the pmempool command imports rpma/rpmem): every new remote
+// pool is created on its node before anything local is written (an
+// unreachable node changes nothing), the data is copied from the primary,
+// its header written, then its local neighbours relinked; it removes a
+// remote replica by relinking its neighbours, leaving the pool on the node
+// (C also asks the node to delete it; our rpmemd has no such request, and
+// adding the replica again is refused while that pool's header is set). A
+// kept remote replica whose neighbours change is relinked on its node
+// last (pool.SyncRemote). A remote replica named twice is refused, as C;
+// adding local and remote replicas at once is refused
+// (pool.ErrRemoteReplica). NOHDRS is refused by both. Check, Info and the
 // other functions still take single-file pools only.
 package pmempool

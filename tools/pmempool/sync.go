@@ -69,9 +69,16 @@ func (sp setParts) healthy(r int) bool {
 
 // checkLocalSet refuses the poolsets Sync and Transform do not handle.
 func checkLocalSet(s *poolset.Set) error {
-	switch {
-	case s.HasRemote():
+	if s.HasRemote() {
 		return pool.ErrRemoteReplica
+	}
+	return checkSetOptions(s)
+}
+
+// checkSetOptions refuses the poolsets Sync and Transform do not handle
+// whatever their replicas.
+func checkSetOptions(s *poolset.Set) error {
+	switch {
 	case s.Directories:
 		return fmt.Errorf("%w: directory parts", pool.ErrPoolsetNotSupported)
 	case s.Options&poolset.NoHdrs != 0:
@@ -95,6 +102,7 @@ func examineSet(s *poolset.Set) (setParts, pool.Kind, error) {
 		return nil, kind, err
 	}
 	for r, rep := range s.Replicas {
+		// A remote replica is not examined here: sp[r] stays empty.
 		sp[r] = make([]syncPart, len(rep.Parts))
 		for i, part := range rep.Parts {
 			p := &sp[r][i]
@@ -148,13 +156,13 @@ func examineSet(s *poolset.Set) (setParts, pool.Kind, error) {
 	var setUUID pool.UUID
 	found := false
 	for r := range sp {
-		if sp.healthy(r) {
+		if len(sp[r]) > 0 && sp.healthy(r) {
 			setUUID, found = sp[r][0].hdr.PoolsetUUID, true
 			break
 		}
 	}
 	for r := range sp {
-		n := s.Headers(r)
+		n := min(s.Headers(r), len(sp[r]))
 		for i := 0; i < n; i++ {
 			p := &sp[r][i]
 			if p.hdr == nil {
@@ -357,6 +365,10 @@ func writeSetHeaders(s *poolset.Set, sp setParts, src int) error {
 	}
 	for pass := 0; pass < 2; pass++ {
 		for r := nrep - 1; r >= 0; r-- {
+			if s.Replicas[r].Remote != nil {
+				// Written on the node by addRemotes, linked as want.
+				continue
+			}
 			for i := range want[r] {
 				if (i == 0) != (pass == 1) {
 					continue
@@ -379,8 +391,12 @@ type TransformOptions struct {
 	DryRun bool
 }
 
-// sameParts reports whether two replicas list the same parts.
+// sameParts reports whether two replicas list the same parts, or are
+// the same remote replica (node and descriptor).
 func sameParts(a, b poolset.Replica) bool {
+	if a.Remote != nil || b.Remote != nil {
+		return a.Remote != nil && b.Remote != nil && *a.Remote == *b.Remote
+	}
 	if len(a.Parts) != len(b.Parts) {
 		return false
 	}
@@ -419,7 +435,10 @@ func counterparts(a, b *poolset.Set) ([]int, error) {
 // moves the data and rewrites the headers (transformHeaders). The source
 // must be healthy. Adding and removing at once, removing every replica,
 // two equal poolsets, and a change of options with replicas added or
-// removed are refused.
+// removed are refused. Remote replicas are added (addRemotes) and removed
+// (their neighbours relinked, the pool left on the node); a kept one is
+// relinked on its node last (pool.SyncRemote); checkRemoteChange refuses
+// the rest.
 func Transform(src, dst string, o TransformOptions) error {
 	in, err := poolset.ParseFile(src, nil)
 	if err != nil {
@@ -433,7 +452,10 @@ func Transform(src, dst string, o TransformOptions) error {
 		return err
 	}
 	for _, s := range []*poolset.Set{in, out} {
-		if err := checkLocalSet(s); err != nil {
+		if err := checkSetOptions(s); err != nil {
+			return err
+		}
+		if err := checkRemotesOnce(s); err != nil {
 			return err
 		}
 	}
@@ -474,8 +496,11 @@ func Transform(src, dst string, o TransformOptions) error {
 	}
 	defer sp.close()
 	poolSize := in.PoolSize()
+	if err := checkRemoteChange(out, outFrom); err != nil {
+		return err
+	}
 	for q, r := range outFrom {
-		if r >= 0 {
+		if r >= 0 || out.Replicas[q].Remote != nil {
 			continue
 		}
 		if out.ReplicaSize(q) < poolSize {
@@ -490,11 +515,34 @@ func Transform(src, dst string, o TransformOptions) error {
 	if o.DryRun {
 		return nil
 	}
+	kept, err := keptRemoteUUIDs(in, sp, inTo)
+	if err != nil {
+		return err
+	}
+	if err := applyTransform(in, out, sp, inTo, outFrom, added, kept); err != nil {
+		return err
+	}
+	if len(kept) > 0 {
+		// The kept remote replicas' headers link to their new neighbours.
+		_, err = pool.SyncRemote(dst, false)
+	}
+	return err
+}
+
+// applyTransform writes what Transform decided: the added replicas
+// (remote ones first), the relinked headers, the removed replicas' part
+// files deleted. kept gives the UUIDs of the kept remote replicas, by
+// their index in in.
+func applyTransform(in, out *poolset.Set, sp setParts, inTo, outFrom []int, added int, kept map[int]pool.UUID) error {
 	// The kept replicas' parts, in dst's order; added replicas' parts
 	// are missing, so broken, and repairSet makes them.
 	osp := make(setParts, len(out.Replicas))
 	source := -1
 	for q, r := range outFrom {
+		if u, ok := kept[r]; ok {
+			osp[q] = []syncPart{{hdr: &pool.Header{UUID: u}}}
+			continue
+		}
 		if r < 0 {
 			osp[q] = make([]syncPart, len(out.Replicas[q].Parts))
 			for i := range osp[q] {
@@ -510,6 +558,17 @@ func Transform(src, dst string, o TransformOptions) error {
 	}
 	defer osp.close()
 	if added > 0 {
+		uuids := make([]pool.UUID, len(out.Replicas))
+		for q, r := range outFrom {
+			if r >= 0 {
+				uuids[q] = osp[q][0].hdr.UUID
+			} else {
+				uuids[q] = pool.NewUUID()
+			}
+		}
+		if err := addRemotes(out, osp, outFrom, source, uuids); err != nil {
+			return err
+		}
 		return repairSet(out, osp, source)
 	}
 	if err := writeSetHeaders(out, osp, source); err != nil {

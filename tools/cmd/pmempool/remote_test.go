@@ -7,7 +7,6 @@ import (
 
 	"github.com/gopmdk/pmdk/core/pmemtest"
 	pmemlog "github.com/gopmdk/pmdk/log"
-	"github.com/gopmdk/pmdk/rpma/rpmem"
 	"github.com/gopmdk/pmdk/rpma/rpmem/rpmemtest"
 )
 
@@ -15,27 +14,10 @@ import (
 // it through rpmemd (credentials from $RPMEM_PSK_FILE) equal to the
 // primary.
 func TestSyncRemote(t *testing.T) {
-	key := []byte("pmempool sync test key, 32 bytes")
-	rdir := pmemtest.Dir(t)
-	pmemtest.Poolset(t, rdir, "rep.set", "8M {dir}/rep.part")
-	node := rpmemtest.Serve(t, rdir, key)
-	psk := filepath.Join(t.TempDir(), "psk")
-	if err := os.WriteFile(psk, key, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(rpmem.EnvPSKFile, psk)
+	node, rdir := remoteNode(t)
 	dir := pmemtest.Dir(t)
 	set := pmemtest.Poolset(t, dir, "pool.set", "8M {dir}/p0", "REPLICA "+node+" rep.set")
-	l, err := pmemlog.Create(set, 0, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Append([]byte("replicated")); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	createLog(t, set, "replicated")
 	remote := filepath.Join(rdir, "rep.part")
 	if err := os.Remove(remote); err != nil {
 		t.Fatal(err)
@@ -44,7 +26,8 @@ func TestSyncRemote(t *testing.T) {
 		t.Fatalf("sync: exit %d: %s", code, stderr)
 	}
 	rpmemtest.SameData(t, filepath.Join(dir, "p0"), remote)
-	if l, err = pmemlog.Open(set, nil); err != nil {
+	l, err := pmemlog.Open(set, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
